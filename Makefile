@@ -1,0 +1,48 @@
+# pinset - the README's commands. CMake and Ninja do the building.
+#   make run     install dependencies, build, run the offline default
+#   make check   install dependencies, ASan+UBSan Debug build with -Werror, every test tier
+BUILD   ?= build/release
+CHECKB  ?= build/check
+FUZZB   ?= build/fuzz
+BENCHB  ?= build/bench
+PREFIX  ?= /usr/local
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run check bench fuzz install format clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINSET_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@sh scripts/run-default.sh $(BUILD)/pinset
+
+check: deps
+	cmake -S . -B $(CHECKB) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPINSET_SANITIZE=ON -DPINSET_WERROR=ON
+	cmake --build $(CHECKB) -j $(JOBS)
+	cd $(CHECKB) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	cmake -S . -B $(BENCHB) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINSET_BUILD_TESTS=OFF -DPINSET_BUILD_BENCH=ON
+	cmake --build $(BENCHB) -j $(JOBS)
+	sh bench/run.sh $(BENCHB)
+
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZB) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPINSET_BUILD_TESTS=OFF -DPINSET_BUILD_FUZZERS=ON -DPINSET_SANITIZE=ON
+	cmake --build $(FUZZB) -j $(JOBS)
+	sh fuzz/run.sh $(FUZZB) $(FUZZ_SECONDS)
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	clang-format-16 -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,28 @@
+/*
+ * cmd.h - the subcommands of the pinset tool: one cmd_<name>.c each.
+ */
+#ifndef PINSET_CLI_CMD_H
+#define PINSET_CLI_CMD_H
+
+#include "opt.h"
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+typedef struct cmd_entry {
+    const cmd_spec *spec;
+    cmd_fn run;
+} cmd_entry;
+
+/* Each command: its spec (options table) and its handler. argv[0] is the command name. */
+extern const cmd_spec cmd_hash_spec;
+int cmd_hash(int argc, char **argv);
+extern const cmd_spec cmd_version_spec;
+int cmd_version(int argc, char **argv);
+extern const cmd_spec cmd_help_spec;
+int cmd_help(int argc, char **argv);
+
+/* The command table (main.c), terminated by {NULL, NULL}. */
+extern const cmd_entry cli_commands[];
+const cmd_entry *cli_find_command(const char *name);
+
+#endif /* PINSET_CLI_CMD_H */

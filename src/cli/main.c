@@ -1,0 +1,154 @@
+/*
+ * main.c - the pinset tool: dispatch to one handler per subcommand.
+ */
+#include <openssl/opensslv.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "common.h"
+
+const cmd_entry cli_commands[] = {
+    {&cmd_version_spec, cmd_version},
+    {&cmd_help_spec, cmd_help},
+    {NULL, NULL},
+};
+
+const cmd_entry *cli_find_command(const char *name)
+{
+    for (const cmd_entry *c = cli_commands; c->spec != NULL; c++) {
+        if (strcmp(c->spec->name, name) == 0) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void cli_err(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "pinset: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_for(pinset_err err)
+{
+    switch (err) {
+    case PINSET_OK:
+        return EXIT_OK;
+    case PINSET_E_INVALID_ARG:
+        return EXIT_USAGE;
+    case PINSET_E_PARSE:
+    case PINSET_E_UNSUPPORTED:
+    case PINSET_E_LIMIT:
+    case PINSET_E_IO:
+    case PINSET_E_PASSPHRASE:
+    case PINSET_E_CRYPTO:
+    case PINSET_E_EXPIRED:
+        return EXIT_INPUT;
+    case PINSET_E_TLS:
+        return EXIT_NETWORK;
+    case PINSET_E_NO_MATCH:
+        return EXIT_NEGATIVE;
+    case PINSET_E_NOMEM:
+    case PINSET_E_BUFFER_TOO_SMALL:
+    case PINSET_E_INTERNAL:
+        return EXIT_INTERNAL;
+    default:
+        return EXIT_INTERNAL;
+    }
+}
+
+static const opt_spec no_opts[] = {{NULL, 0, NULL, NULL}};
+
+const cmd_spec cmd_version_spec = {"version", "", "Print the versions of pinset, libpinset and OpenSSL.",
+                                   no_opts};
+
+int cmd_version(int argc, char **argv)
+{
+    opt_state st;
+    const char *v;
+    int r;
+
+    opt_init(&st, argc, argv);
+    while ((r = opt_next(&st, &cmd_version_spec, &v)) != OPT_END) {
+        if (r == OPT_HELP) {
+            opt_print_help(&cmd_version_spec);
+            return EXIT_OK;
+        }
+        if (r == OPT_POSITIONAL) {
+            return opt_usage_error(&cmd_version_spec, "unexpected argument '%s'", v);
+        }
+        return EXIT_USAGE;
+    }
+    printf("pinset %s (libpinset %s, %s)\n", PINSET_VERSION_STRING, pinset_version(),
+           OPENSSL_VERSION_TEXT);
+    return EXIT_OK;
+}
+
+const cmd_spec cmd_help_spec = {"help", "[COMMAND]", "Show the commands, or one command's help.",
+                                no_opts};
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "usage: pinset <command> [options] [arguments]\n\n"
+               "Certificate and public-key pinning for the people who run TLS clients.\n\n"
+               "commands:\n");
+    for (const cmd_entry *c = cli_commands; c->spec != NULL; c++) {
+        fprintf(f, "  %-10s %s\n", c->spec->name, c->spec->summary);
+    }
+    fprintf(f, "\n'pinset <command> --help' shows a command's options; man pinset for exit codes.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+    const cmd_entry *c;
+
+    if (argc < 2) {
+        print_overview(stdout);
+        return EXIT_OK;
+    }
+    if (argc > 2) {
+        return opt_usage_error(&cmd_help_spec, "too many arguments");
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        opt_print_help(&cmd_help_spec);
+        return EXIT_OK;
+    }
+    c = cli_find_command(argv[1]);
+    if (c == NULL) {
+        cli_err("help", "unknown command '%s'", argv[1]);
+        return EXIT_USAGE;
+    }
+    opt_print_help(c->spec);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    const cmd_entry *c;
+
+    if (argc < 2) {
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_overview(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        return cmd_version(1, argv + 1);
+    }
+    c = cli_find_command(argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "pinset: unknown command '%s' (see 'pinset help')\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

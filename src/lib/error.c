@@ -1,0 +1,110 @@
+/*
+ * error.c - error strings and the diagnostic helpers.
+ */
+#include <pinset/error.h>
+
+#include <openssl/err.h>
+
+#include <stdio.h>
+
+#include "internal.h"
+
+static const struct {
+    const char *name;
+    const char *text;
+} errors[] = {
+    [PINSET_OK] = {"PINSET_OK", "success"},
+    [PINSET_E_INVALID_ARG] = {"PINSET_E_INVALID_ARG", "invalid argument"},
+    [PINSET_E_NOMEM] = {"PINSET_E_NOMEM", "out of memory"},
+    [PINSET_E_PARSE] = {"PINSET_E_PARSE", "malformed input"},
+    [PINSET_E_UNSUPPORTED] = {"PINSET_E_UNSUPPORTED", "not supported"},
+    [PINSET_E_LIMIT] = {"PINSET_E_LIMIT", "input exceeds a limit"},
+    [PINSET_E_IO] = {"PINSET_E_IO", "input/output error"},
+    [PINSET_E_TLS] = {"PINSET_E_TLS", "tls error"},
+    [PINSET_E_CRYPTO] = {"PINSET_E_CRYPTO", "cryptographic operation failed"},
+    [PINSET_E_NO_MATCH] = {"PINSET_E_NO_MATCH", "no pin matched"},
+    [PINSET_E_EXPIRED] = {"PINSET_E_EXPIRED", "expired"},
+    [PINSET_E_BUFFER_TOO_SMALL] = {"PINSET_E_BUFFER_TOO_SMALL", "buffer too small"},
+    [PINSET_E_INTERNAL] = {"PINSET_E_INTERNAL", "internal error"},
+    [PINSET_E_PASSPHRASE] = {"PINSET_E_PASSPHRASE", "missing or wrong passphrase"},
+};
+
+const char *pinset_strerror(pinset_err err)
+{
+    if ((size_t)err >= PINSET_ARRAY_SIZE(errors) || errors[err].text == NULL) {
+        return "unknown error";
+    }
+    return errors[err].text;
+}
+
+const char *pinset_err_name(pinset_err err)
+{
+    if ((size_t)err >= PINSET_ARRAY_SIZE(errors) || errors[err].name == NULL) {
+        return "PINSET_E_UNKNOWN";
+    }
+    return errors[err].name;
+}
+
+void pinset_diag_init(pinset_diag *diag)
+{
+    static const pinset_diag init = PINSET_DIAG_INIT;
+
+    if (diag != NULL) {
+        *diag = init;
+    }
+}
+
+pinset_err pinset__diag_set(pinset_diag *diag, pinset_err code, const char *file, int line,
+                            const char *fmt, ...)
+{
+    va_list ap;
+
+    if (diag == NULL) {
+        return code;
+    }
+    diag->code = code;
+    va_start(ap, fmt);
+    (void)vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+    va_end(ap);
+#ifndef NDEBUG
+    diag->src_file = file;
+    diag->src_line = line;
+#else
+    (void)file;
+    (void)line;
+#endif
+    return code;
+}
+
+void pinset__diag_pos(pinset_diag *diag, size_t object, size_t line, size_t column, size_t offset)
+{
+    if (diag == NULL) {
+        return;
+    }
+    diag->object = object;
+    diag->line = line;
+    diag->column = column;
+    diag->offset = offset;
+}
+
+void pinset__diag_path(pinset_diag *diag, const char *path)
+{
+    if (diag == NULL || path == NULL) {
+        return;
+    }
+    (void)snprintf(diag->path, sizeof(diag->path), "%s", path);
+}
+
+pinset_err pinset__diag_openssl(pinset_diag *diag, pinset_err code, const char *file, int line,
+                                const char *prefix)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+    if (reason == NULL) {
+        reason = "unknown openssl error";
+    }
+    (void)pinset__diag_set(diag, code, file, line, "%s: %s", prefix, reason);
+    ERR_pop_to_mark();
+    return code;
+}
