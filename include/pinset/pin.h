@@ -60,6 +60,13 @@ PINSET_API size_t pinset_pin_str_max(void);
  * without ':' separators. Surrounding ASCII whitespace is ignored. `sha1/`
  * pins are recognised and refused with PINSET_E_UNSUPPORTED.
  *
+ * Base64 must be canonical RFC 4648 base64 of exactly 32 bytes (44 characters,
+ * one '=', zero unused bits); base64url, missing or extra padding, inner
+ * whitespace and other digest lengths are errors. Text longer than 512 bytes
+ * is refused with PINSET_E_LIMIT without being read. 44 characters of the
+ * base64 alphabet are always read as a bare digest, even when they begin
+ * like a prefix (`sha256//...`).
+ *
  * @param out  receives the pin; its kind is set to `kind`
  * @param text the text (need not be NUL-terminated; an embedded NUL is an error)
  * @param len  its length in bytes
@@ -79,11 +86,20 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_pin_parse(pinset_pin *out, const 
  *
  * @param out       array receiving the pins
  * @param cap       its capacity
- * @param count_out receives the number of pins parsed
+ * Surrounding whitespace of each element is ignored; an empty element (as in
+ * `A;;B` or a trailing ';') is an error; at most 64 pins.
+ *
+ * @param out       array receiving the pins (may be NULL when cap is 0)
+ * @param cap       its capacity
+ * @param count_out receives the number of pins parsed; 0 on error, except on
+ *                  PINSET_E_BUFFER_TOO_SMALL where it is the number of pins the
+ *                  whole list holds (the first `cap` are stored in `out`)
  * @param text,len  the list
  * @param kind      as for pinset_pin_parse
  * @param diag      optional detail; diag->object is the failing element's index
  * @return as pinset_pin_parse, plus PINSET_E_BUFFER_TOO_SMALL
+ * Ownership: nothing retained.
+ * Thread-safety: safe.
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_pin_parse_list(pinset_pin *out, size_t cap,
                                                               size_t *count_out, const char *text,

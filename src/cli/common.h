@@ -33,7 +33,7 @@ void cli_err(const char *cmd, const char *fmt, ...)
 /* Map a library error to an exit code. */
 int cli_exit_for(pinset_err err);
 
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !(defined(__clang__) && defined(_FORTIFY_SOURCE))
 #pragma GCC poison strcpy strcat sprintf vsprintf gets strtok atoi atol strncpy sscanf
 #endif
 

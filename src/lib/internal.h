@@ -85,7 +85,9 @@ pinset_err pinset__diag_openssl(pinset_diag *diag, pinset_err code, const char *
 #define PINSET_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- banned functions (after all system includes) [curl checksrc] ---- */
-#if defined(__GNUC__) && !defined(PINSET_NO_POISON)
+/* clang with _FORTIFY_SOURCE defines some of these as macros: poisoning those is an error there;
+ * gcc builds (and tests/checks/banned_functions.sh) still catch every use. */
+#if defined(__GNUC__) && !defined(PINSET_NO_POISON) && !(defined(__clang__) && defined(_FORTIFY_SOURCE))
 #pragma GCC poison strcpy strcat sprintf vsprintf gets strtok atoi atol strncpy sscanf
 #endif
 
