@@ -30,12 +30,23 @@ typedef enum pinset_host_type {
 /**
  * Canonicalise a host name or IP literal.
  *
+ * Names of lower-case LDH ASCII are checked by inspection; others go through
+ * libidn2 (idn2_lookup_u8, UTS #46 non-transitional). A-labels ("xn--") must
+ * decode to a valid U-label. Labels may not start or end with '-'; '_' and
+ * other characters are refused. A name whose last label is numeric (all
+ * digits, or 0x and hex digits) is an IPv4 attempt and must be a dotted quad
+ * (inet_pton: no 127.1, 0x7f.0.0.1, 0177.0.0.1). Anything with ':' or in
+ * brackets is IPv6 (no zone id). Wildcard patterns are refused.
+ *
  * @param buf,cap  output; PINSET_HOST_MAX always suffices; empty on failure
  * @param type_out optional: what the host is
  * @param host,len the input (not NUL-terminated; an embedded NUL is an error)
  * @param diag     optional detail
- * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_PARSE, PINSET_E_LIMIT,
+ * @return PINSET_OK, PINSET_E_INVALID_ARG (NULL buffer or input),
+ *         PINSET_E_PARSE (not a host name), PINSET_E_LIMIT (a label over 63
+ *         octets, a name over 253, an input over 1024),
  *         PINSET_E_BUFFER_TOO_SMALL
+ * Ownership: nothing retained.
  * Thread-safety: safe.
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_host_canon(char *buf, size_t cap,

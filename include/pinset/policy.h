@@ -72,14 +72,29 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_parse(pinset_policy **out,
                                                             pinset_diag *diag);
 
 /**
- * Read a policy file (bounded) and parse it. As pinset_policy_parse, plus PINSET_E_IO.
+ * Read a policy file and parse it. Only a regular file of at most 256 MiB is
+ * read; error messages start with the file name.
+ *
+ * @param out  receives the policy (reference count 1)
+ * @param path the file
+ * @param diag optional detail, as for pinset_policy_parse
+ * @return as pinset_policy_parse, plus PINSET_E_IO
+ * Ownership: release with pinset_policy_free.
+ * Thread-safety: safe.
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_load(pinset_policy **out, const char *path,
                                                            pinset_diag *diag);
 
 /**
- * Write the policy in the native JSON format; parsing the output gives the same model.
+ * Write the policy in the native JSON format, in its canonical form
+ * (docs/policy-format.md): parsing the output gives the same model, and
+ * writing that again gives the same bytes.
+ *
+ * @param policy  the policy
+ * @param write   the sink, called with chunks of at most 4096 octets
+ * @param payload passed to the sink
  * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_NOMEM, PINSET_E_IO (the sink refused)
+ * Thread-safety: safe.
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_write(const pinset_policy *policy,
                                                             pinset_write_fn write, void *payload);
@@ -95,12 +110,17 @@ PINSET_API pinset_policy *pinset_policy_ref(pinset_policy *policy);
 PINSET_API void pinset_policy_free(pinset_policy *policy);
 
 /**
- * SHA-256 over the policy's canonical form: its generation. Two policies with
- * the same model have the same digest.
+ * SHA-256 over the policy's canonical form (exactly what pinset_policy_write
+ * emits): its generation. Two policies with the same model have the same
+ * digest. Computed once at parse time.
+ *
+ * @param policy the policy; NULL gives 32 zero octets
+ * @param out    receives the digest
+ * Thread-safety: safe.
  */
 PINSET_API void pinset_policy_digest(const pinset_policy *policy, uint8_t out[32]);
 
-/** Number of rules, in document order. */
+/** Number of rules, in document order (0 for NULL). */
 PINSET_API size_t pinset_policy_rule_count(const pinset_policy *policy);
 /** The i-th rule; borrowed, valid while the policy lives; NULL when out of range. */
 PINSET_API const pinset_rule *pinset_policy_rule(const pinset_policy *policy, size_t i);
@@ -112,34 +132,60 @@ PINSET_API const pinset_rule *pinset_policy_rule(const pinset_policy *policy, si
  *
  * @param policy the policy
  * @param host,len the host in any accepted spelling
- * @param how_out optional: how the rule was found
+ * @param how_out optional: how the rule was found (PINSET_MATCH_NONE with NULL)
  * @return the rule (for PINSET_MATCH_EXCLUDED, the exclusion rule), or NULL
  *         when the host is not pinned or not a valid host name
+ * Lifetime: the rule is borrowed, valid while the policy lives.
+ * Thread-safety: safe; no allocation, and no libidn2 call for a host that is
+ * already canonical.
  */
 PINSET_API const pinset_rule *pinset_policy_lookup(const pinset_policy *policy, const char *host,
                                                    size_t len, pinset_match *how_out);
 
-/* ---- rule getters: all borrowed, valid while the policy lives ---- */
-PINSET_API const char *pinset_rule_host(const pinset_rule *rule); /**< canonical host */
+/*
+ * ---- rule getters ----
+ * All take a rule from pinset_policy_rule or pinset_policy_lookup. Strings
+ * and pins are borrowed and valid while the policy lives. A NULL rule gives
+ * NULL, 0 or the first enum value. Thread-safety: safe (the policy is immutable).
+ */
+
+/** The rule's host in canonical form (see host.h). */
+PINSET_API const char *pinset_rule_host(const pinset_rule *rule);
+/** 1 when the rule also covers every name below its host, else 0. */
 PINSET_API int pinset_rule_include_subdomains(const pinset_rule *rule);
+/** 1 when the rule is an exclusion (it takes its host, or subtree, out of a parent's policy). */
 PINSET_API int pinset_rule_is_exclusion(const pinset_rule *rule);
+/** What a mismatch does: PINSET_MODE_ENFORCE (default) or PINSET_MODE_REPORT. */
 PINSET_API pinset_mode pinset_rule_mode(const pinset_rule *rule);
 /** The pin-set the rule names, or NULL when it names its pins directly only. */
 PINSET_API const char *pinset_rule_pinset_name(const pinset_rule *rule);
-/** Pins: the named pin-set's pins followed by the rule's own. */
+/** Pins: the named pin-set's pins followed by the rule's own (0 for an exclusion). */
 PINSET_API size_t pinset_rule_pin_count(const pinset_rule *rule);
+/** The i-th pin (0-based, see pinset_rule_pin_count), or NULL when out of range. */
 PINSET_API const pinset_pin *pinset_rule_pin(const pinset_rule *rule, size_t i);
+/** Where the i-th pin must match; PINSET_ROLE_ANY when out of range. */
 PINSET_API pinset_role pinset_rule_pin_role(const pinset_rule *rule, size_t i);
-PINSET_API const char *pinset_rule_pin_label(const pinset_rule *rule, size_t i); /**< or NULL */
+/** The i-th pin's label, or NULL when it has none. */
+PINSET_API const char *pinset_rule_pin_label(const pinset_rule *rule, size_t i);
 /** Seconds since the epoch after which the pin no longer counts; 0 = never. */
 PINSET_API int64_t pinset_rule_pin_not_after(const pinset_rule *rule, size_t i);
+/** Number of blocked pins: a chain that contains one fails the rule. */
 PINSET_API size_t pinset_rule_blocked_count(const pinset_rule *rule);
+/** The i-th blocked pin, or NULL when out of range. */
 PINSET_API const pinset_pin *pinset_rule_blocked(const pinset_rule *rule, size_t i);
 /** Seconds since the epoch when the rule expires; 0 = never. */
 PINSET_API int64_t pinset_rule_expires(const pinset_rule *rule);
+/** What the rule does once expired; PINSET_ON_EXPIRY_NONE when it does not expire. */
 PINSET_API pinset_on_expiry pinset_rule_on_expiry(const pinset_rule *rule);
+/**
+ * The backup-pin rule: how many distinct pins the rule should have (default 2
+ * in enforce mode, 1 in report mode, 0 for an exclusion). The parser only
+ * records it; lint and the verdict decide what fewer pins mean.
+ */
 PINSET_API size_t pinset_rule_min_pins(const pinset_rule *rule);
+/** Number of report URIs. */
 PINSET_API size_t pinset_rule_report_uri_count(const pinset_rule *rule);
+/** The i-th report URI, or NULL when out of range. */
 PINSET_API const char *pinset_rule_report_uri(const pinset_rule *rule, size_t i);
 /** The rule's index in the policy (document order). */
 PINSET_API size_t pinset_rule_index(const pinset_rule *rule);
