@@ -30,7 +30,11 @@ typedef enum pinset_object_type {
     PINSET_OBJ_CSR = 4      /**< a PKCS#10 certificate request */
 } pinset_object_type;
 
-/** Do the least work that gives pins: certificates are not fully parsed (no subject, issuer...). */
+/**
+ * Do the least work that gives pins: certificates are not fully parsed, so
+ * they have no subject, issuer, key description, validity, CA flag or X509
+ * (their pins and DER are the same as in a full load).
+ */
 #define PINSET_LOAD_PINS_ONLY 0x1u
 
 #define PINSET_LOAD_OPTS_VERSION 1
@@ -51,6 +55,16 @@ typedef struct pinset_load_opts {
  * Parse every object in a buffer (PEM with any number of blocks, one DER
  * object, or PKCS#12).
  *
+ * PEM labels: CERTIFICATE, X509 CERTIFICATE, TRUSTED CERTIFICATE, PUBLIC KEY,
+ * RSA PUBLIC KEY, PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY, ENCRYPTED
+ * PRIVATE KEY, CERTIFICATE REQUEST, NEW CERTIFICATE REQUEST. Any other label
+ * (X509 CRL, PARAMETERS...) fails with PINSET_E_UNSUPPORTED naming the label
+ * and object, rather than being skipped. Text outside blocks is ignored.
+ * Every DER object must be DER (no BER, no trailing bytes). A PKCS#12 gives
+ * its certificates (the key's own first), then the public half of its key.
+ * An encrypted key without a passphrase, or with a wrong one, fails with
+ * PINSET_E_PASSPHRASE; pinset never prompts.
+ *
  * @param out  receives the bundle
  * @param buf,len the input
  * @param opts optional (NULL for defaults)
@@ -67,8 +81,11 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_bundle_parse(pinset_bundle **out,
 
 /**
  * Read a file (or standard input for "-") with a size bound and parse it.
- * Directories and devices are refused; a FIFO is read without blocking
- * on open, so a FIFO with no writer is an empty input.
+ * Directories and devices are refused without being opened (standard input
+ * must be a regular file, a pipe or a socket); a regular file larger than
+ * the bound is refused before reading. A FIFO is read without blocking
+ * on open, so a FIFO with no writer is an empty input; pipes are read with
+ * poll() and fail with PINSET_E_IO when no end of input comes within 30 s.
  *
  * @return as pinset_bundle_parse, plus PINSET_E_IO
  */

@@ -1,0 +1,386 @@
+/*
+ * pem.c - a strict, bounded PEM block scanner and base64 body decoder
+ * (RFC 7468; RFC 1421 headers for legacy encrypted keys). See pem.h.
+ */
+#include "pem.h"
+
+#include <openssl/evp.h>
+
+#include <limits.h>
+
+#include "internal.h"
+
+static const char BEGIN[] = "-----BEGIN ";
+static const char END[] = "-----END ";
+static const char DASHES[] = "-----";
+
+#define BEGIN_LEN (sizeof(BEGIN) - 1)
+#define END_LEN   (sizeof(END) - 1)
+#define DASH_LEN  (sizeof(DASHES) - 1)
+
+struct line {
+    const char *p;
+    size_t len;    /* without the line end and trailing blanks */
+    size_t number; /* 1-based */
+    size_t offset; /* of the first byte */
+};
+
+static int starts_with(const struct line *l, const char *word, size_t n)
+{
+    return l->len >= n && memcmp(l->p, word, n) == 0;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int is_b64(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
+int pinset__pem_detect(const uint8_t *buf, size_t len)
+{
+    size_t pos = 0;
+
+    while (pos < len) {
+        const uint8_t *nl;
+
+        if (len - pos >= BEGIN_LEN && memcmp(buf + pos, BEGIN, BEGIN_LEN) == 0) {
+            return 1;
+        }
+        nl = memchr(buf + pos, '\n', len - pos);
+        if (nl == NULL) {
+            break;
+        }
+        pos = (size_t)(nl - buf) + 1;
+    }
+    return 0;
+}
+
+void pinset__pem_scan_init(struct pinset_pem_scan *s, const uint8_t *buf, size_t len)
+{
+    s->buf = buf;
+    s->len = len;
+    s->pos = 0;
+    s->line = 1;
+    s->blocks = 0;
+    s->label = NULL;
+    s->label_len = 0;
+}
+
+/* Read the next line; 0 at the end of input. Checks length and NUL bytes. */
+static pinset_err next_line(struct pinset_pem_scan *s, struct line *l, int *got, pinset_diag *diag)
+{
+    const uint8_t *start = s->buf + s->pos;
+    const uint8_t *nl;
+    size_t raw, len;
+
+    *got = 0;
+    if (s->pos >= s->len) {
+        return PINSET_OK;
+    }
+    nl = memchr(start, '\n', s->len - s->pos);
+    raw = nl != NULL ? (size_t)(nl - start) : s->len - s->pos;
+    if (raw > PINSET_MAX_PEM_LINE) {
+        pinset__diag_pos(diag, s->blocks, s->line, 0, s->pos);
+        if (s->label != NULL) {
+            return PINSET_DIAG(
+                diag, PINSET_E_LIMIT, "object %zu (%.*s): pem line %zu is longer than %zu bytes",
+                s->blocks, (int)s->label_len, s->label, s->line, PINSET_MAX_PEM_LINE);
+        }
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pem line %zu is longer than %zu bytes", s->line,
+                           PINSET_MAX_PEM_LINE);
+    }
+    if (memchr(start, '\0', raw) != NULL) {
+        size_t col = (size_t)((const uint8_t *)memchr(start, '\0', raw) - start) + 1;
+
+        pinset__diag_pos(diag, s->blocks, s->line, col, s->pos + col - 1);
+        if (s->label != NULL) {
+            return PINSET_DIAG(diag, PINSET_E_PARSE,
+                               "object %zu (%.*s): nul byte at line %zu column %zu", s->blocks,
+                               (int)s->label_len, s->label, s->line, col);
+        }
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "nul byte in pem input at line %zu column %zu",
+                           s->line, col);
+    }
+    len = raw;
+    if (len > 0 && start[len - 1] == '\r') {
+        len--;
+    }
+    while (len > 0 && is_blank((char)start[len - 1])) {
+        len--;
+    }
+    l->p = (const char *)start;
+    l->len = len;
+    l->number = s->line;
+    l->offset = s->pos;
+    s->pos += raw + (nl != NULL ? 1 : 0);
+    s->line++;
+    *got = 1;
+    return PINSET_OK;
+}
+
+static pinset_err parse_begin(struct pinset_pem_scan *s, const struct line *l,
+                              struct pinset_pem_block *blk, pinset_diag *diag)
+{
+    size_t n;
+
+    pinset__diag_pos(diag, s->blocks, l->number, 1, l->offset);
+    if (l->len < BEGIN_LEN + 1 + DASH_LEN ||
+        memcmp(l->p + l->len - DASH_LEN, DASHES, DASH_LEN) != 0) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "object %zu: malformed pem begin line at line %zu",
+                           s->blocks, l->number);
+    }
+    n = l->len - BEGIN_LEN - DASH_LEN;
+    if (n > PINSET_PEM_MAX_LABEL) {
+        return PINSET_DIAG(diag, PINSET_E_LIMIT,
+                           "object %zu: pem label longer than %d bytes at line %zu", s->blocks,
+                           PINSET_PEM_MAX_LABEL, l->number);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = l->p[BEGIN_LEN + i];
+
+        if (c < 0x20 || c > 0x7e || c == '-') {
+            return PINSET_DIAG(diag, PINSET_E_PARSE,
+                               "object %zu: invalid character 0x%02x in pem label at line %zu",
+                               s->blocks, (unsigned int)(unsigned char)c, l->number);
+        }
+    }
+    memset(blk, 0, sizeof(*blk));
+    blk->label = l->p + BEGIN_LEN;
+    blk->label_len = n;
+    blk->start = (const uint8_t *)l->p;
+    blk->line = l->number;
+    blk->offset = l->offset;
+    blk->body = s->buf + s->pos;
+    blk->body_line = s->line;
+    return PINSET_OK;
+}
+
+static pinset_err check_end(const struct pinset_pem_scan *s, const struct line *l,
+                            const struct pinset_pem_block *blk, pinset_diag *diag)
+{
+    size_t n = blk->label_len;
+
+    if (l->len == END_LEN + n + DASH_LEN && memcmp(l->p + END_LEN, blk->label, n) == 0 &&
+        memcmp(l->p + END_LEN + n, DASHES, DASH_LEN) == 0) {
+        return PINSET_OK;
+    }
+    pinset__diag_pos(diag, s->blocks, l->number, 1, l->offset);
+    return PINSET_DIAG(diag, PINSET_E_PARSE,
+                       "object %zu (%.*s): end line at line %zu does not match the begin label",
+                       s->blocks, (int)n, blk->label, l->number);
+}
+
+static pinset_err check_body_line(const struct pinset_pem_scan *s, const struct line *l,
+                                  const struct pinset_pem_block *blk, pinset_diag *diag)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        char c = l->p[i];
+
+        if (is_b64(c) || c == '=' || is_blank(c)) {
+            continue;
+        }
+        pinset__diag_pos(diag, s->blocks, l->number, i + 1, l->offset + i);
+        return PINSET_DIAG(
+            diag, PINSET_E_PARSE,
+            "object %zu (%.*s): invalid character 0x%02x in pem body at line %zu column %zu",
+            s->blocks, (int)blk->label_len, blk->label, (unsigned int)(unsigned char)c, l->number,
+            i + 1);
+    }
+    return PINSET_OK;
+}
+
+static int contains(const char *p, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+
+    for (size_t i = 0; i + w <= n; i++) {
+        if (memcmp(p + i, word, w) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_header(const struct line *l)
+{
+    return memchr(l->p, ':', l->len) != NULL;
+}
+
+/* Scan one block's lines after its BEGIN line, through the END line. */
+static pinset_err scan_block(struct pinset_pem_scan *s, struct pinset_pem_block *blk,
+                             pinset_diag *diag)
+{
+    int in_headers = 0, seen_body = 0, got;
+    struct line l;
+    pinset_err err;
+
+    for (;;) {
+        err = next_line(s, &l, &got, diag);
+        if (err != PINSET_OK) {
+            return err;
+        }
+        if (!got) {
+            pinset__diag_pos(diag, s->blocks, blk->line, 0, blk->offset);
+            return PINSET_DIAG(
+                diag, PINSET_E_PARSE,
+                "object %zu (%.*s): missing end line for the block begun at line %zu", s->blocks,
+                (int)blk->label_len, blk->label, blk->line);
+        }
+        if (starts_with(&l, END, END_LEN)) {
+            err = check_end(s, &l, blk, diag);
+            if (err != PINSET_OK) {
+                return err;
+            }
+            if (in_headers) {
+                return PINSET_DIAG(diag, PINSET_E_PARSE,
+                                   "object %zu (%.*s): pem headers without a body", s->blocks,
+                                   (int)blk->label_len, blk->label);
+            }
+            blk->body_len = (size_t)((const uint8_t *)l.p - blk->body);
+            blk->total_len = (size_t)((const uint8_t *)l.p + l.len - blk->start);
+            return PINSET_OK;
+        }
+        if (starts_with(&l, BEGIN, BEGIN_LEN)) {
+            pinset__diag_pos(diag, s->blocks, l.number, 1, l.offset);
+            return PINSET_DIAG(
+                diag, PINSET_E_PARSE,
+                "object %zu (%.*s): missing end line before the begin line at line %zu", s->blocks,
+                (int)blk->label_len, blk->label, l.number);
+        }
+        if (!seen_body && !in_headers && !blk->has_headers && is_header(&l)) {
+            /* RFC 1421 section 4.6: headers, then one blank line, then the body. */
+            in_headers = 1;
+            blk->has_headers = 1;
+        }
+        if (in_headers) {
+            if (l.len == 0) {
+                in_headers = 0;
+                blk->body = s->buf + s->pos;
+                blk->body_line = s->line;
+            } else if (is_header(&l) || is_blank(l.p[0])) {
+                if (l.len >= 10 && memcmp(l.p, "Proc-Type:", 10) == 0 &&
+                    contains(l.p, l.len, "ENCRYPTED")) {
+                    blk->encrypted = 1;
+                }
+            } else {
+                pinset__diag_pos(diag, s->blocks, l.number, 1, l.offset);
+                return PINSET_DIAG(
+                    diag, PINSET_E_PARSE,
+                    "object %zu (%.*s): pem headers not followed by a blank line at line %zu",
+                    s->blocks, (int)blk->label_len, blk->label, l.number);
+            }
+            continue;
+        }
+        err = check_body_line(s, &l, blk, diag);
+        if (err != PINSET_OK) {
+            return err;
+        }
+        seen_body = 1;
+    }
+}
+
+pinset_err pinset__pem_next(struct pinset_pem_scan *s, struct pinset_pem_block *blk, int *found,
+                            pinset_diag *diag)
+{
+    struct line l;
+    int got;
+    pinset_err err;
+
+    *found = 0;
+    for (;;) {
+        err = next_line(s, &l, &got, diag);
+        if (err != PINSET_OK || !got) {
+            return err;
+        }
+        if (starts_with(&l, END, END_LEN)) {
+            pinset__diag_pos(diag, s->blocks, l.number, 1, l.offset);
+            return PINSET_DIAG(diag, PINSET_E_PARSE,
+                               "object %zu: pem end line without a begin line at line %zu",
+                               s->blocks, l.number);
+        }
+        if (starts_with(&l, BEGIN, BEGIN_LEN)) {
+            break;
+        }
+        /* any other text outside a block is a comment (openssl x509 -text) */
+    }
+    err = parse_begin(s, &l, blk, diag);
+    if (err == PINSET_OK) {
+        s->label = blk->label;
+        s->label_len = blk->label_len;
+        err = scan_block(s, blk, diag);
+        s->label = NULL;
+    }
+    if (err != PINSET_OK) {
+        return err;
+    }
+    s->blocks++;
+    *found = 1;
+    return PINSET_OK;
+}
+
+pinset_err pinset__pem_decode(uint8_t **out, size_t *len_out, const struct pinset_pem_block *blk,
+                              size_t index, size_t max_out, pinset_diag *diag)
+{
+    uint8_t *text = NULL, *der = NULL;
+    size_t n = 0, pad = 0, cap = 0, size;
+    pinset_err err = PINSET_OK;
+    int got;
+
+    *out = NULL;
+    *len_out = 0;
+    text = pinset__alloc(blk->body_len + 1);
+    if (text == NULL) {
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "object %zu: out of memory", index);
+        goto out;
+    }
+    for (size_t i = 0; i < blk->body_len; i++) {
+        uint8_t c = blk->body[i];
+
+        if (c != '\r' && c != '\n' && !is_blank((char)c)) {
+            text[n++] = c;
+        }
+    }
+    while (pad < 2 && pad < n && text[n - 1 - pad] == '=') {
+        pad++;
+    }
+    if (n == 0 || n % 4 != 0 || memchr(text, '=', n - pad) != NULL || n > INT_MAX) {
+        pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
+        err = PINSET_DIAG(
+            diag, PINSET_E_PARSE, "object %zu (%.*s): %s", index, (int)blk->label_len, blk->label,
+            n == 0 ? "empty pem body" : "invalid base64 length or padding in pem body");
+        goto out;
+    }
+    size = n / 4 * 3;
+    if (size - pad > max_out) {
+        pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
+        err = PINSET_DIAG(diag, PINSET_E_LIMIT,
+                          "object %zu (%.*s): decoded object larger than %zu bytes", index,
+                          (int)blk->label_len, blk->label, max_out);
+        goto out;
+    }
+    cap = size;
+    der = pinset__alloc(cap);
+    if (der == NULL) {
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "object %zu: out of memory", index);
+        goto out;
+    }
+    got = EVP_DecodeBlock(der, text, (int)n);
+    if (got < 0 || (size_t)got != size) {
+        pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "object %zu (%.*s): invalid base64 in pem body",
+                          index, (int)blk->label_len, blk->label);
+        goto out;
+    }
+    *out = der;
+    *len_out = size - pad;
+    der = NULL;
+out:
+    pinset__wipe_free(der, cap);
+    pinset__wipe_free(text, blk->body_len + 1);
+    return err;
+}
