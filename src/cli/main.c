@@ -1,7 +1,7 @@
 /*
  * main.c - the pinset tool: dispatch to one handler per subcommand.
  */
-#include <openssl/opensslv.h>
+#include <openssl/crypto.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "common.h"
 
 const cmd_entry cli_commands[] = {
+    {&cmd_hash_spec, cmd_hash},
     {&cmd_version_spec, cmd_version},
     {&cmd_help_spec, cmd_help},
     {NULL, NULL},
@@ -88,7 +89,7 @@ int cmd_version(int argc, char **argv)
         return EXIT_USAGE;
     }
     printf("pinset %s (libpinset %s, %s)\n", PINSET_VERSION_STRING, pinset_version(),
-           OPENSSL_VERSION_TEXT);
+           OpenSSL_version(OPENSSL_VERSION)); /* the OpenSSL loaded at run time */
     return EXIT_OK;
 }
 
@@ -143,7 +144,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        return cmd_version(1, argv + 1);
+        return cmd_version(argc - 1, argv + 1); /* "pinset --version x" is a usage error */
     }
     c = cli_find_command(argv[1]);
     if (c == NULL) {

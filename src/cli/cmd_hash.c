@@ -1,0 +1,622 @@
+/*
+ * cmd_hash.c - `pinset hash`: the pins of every certificate, key and request
+ * in some files (or standard input).
+ *
+ * A security tool must not hand out a partial answer that looks whole: the
+ * first input or object that cannot be read stops the command with exit
+ * status 3, and then nothing at all is written to standard output (results
+ * are collected in memory and written only when every input succeeded).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "out.h"
+
+enum { HASH_OPT_KIND, HASH_OPT_FORMAT, HASH_OPT_PASSFILE, HASH_OPT_COLOR };
+
+static const opt_spec hash_opts[] = {
+    {"kind", 'k', "KIND", "what the pin covers: spki (the key; default) or cert"},
+    {"format", 'f', "FORMAT", "text (default), json, hpkp, curl, okhttp or hex"},
+    {"passphrase-file", 0, "FILE", "passphrase for encrypted keys and PKCS#12: FILE's first line"},
+    {"color", 0, "WHEN", "colour in text output: auto (default), never or always"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cmd_spec cmd_hash_spec = {"hash", "[options] FILE... | -",
+                                "Print the pins of the certificates, keys and CSRs in files.",
+                                hash_opts};
+
+typedef enum hash_format {
+    HASH_FMT_TEXT,
+    HASH_FMT_JSON,
+    HASH_FMT_HPKP,
+    HASH_FMT_CURL,
+    HASH_FMT_OKHTTP,
+    HASH_FMT_HEX
+} hash_format;
+
+static const struct {
+    const char *name;
+    hash_format format;
+    pinset_pin_fmt pin_fmt; /* for the pins-only forms */
+} hash_formats[] = {
+    {"text", HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64},
+    {"json", HASH_FMT_JSON, PINSET_PIN_FMT_BASE64},
+    {"hpkp", HASH_FMT_HPKP, PINSET_PIN_FMT_HPKP},
+    {"curl", HASH_FMT_CURL, PINSET_PIN_FMT_CURL},
+    {"okhttp", HASH_FMT_OKHTTP, PINSET_PIN_FMT_OKHTTP},
+    {"hex", HASH_FMT_HEX, PINSET_PIN_FMT_HEX},
+};
+
+/* Longest passphrase accepted from --passphrase-file, in bytes. */
+#define HASH_PASSPHRASE_MAX 1024
+/* Room for the longest passphrase, a CR and an LF. */
+#define HASH_PASSPHRASE_BUF (HASH_PASSPHRASE_MAX + 2)
+/* Most inputs on one command line (each is loaded and hashed in turn). */
+#define HASH_MAX_INPUTS 100000
+
+typedef struct hash_run {
+    pinset_pin_kind kind;
+    hash_format format;
+    pinset_pin_fmt pin_fmt;
+    int color;
+    pinset_load_opts opts;
+    FILE *text;    /* text and pins-only forms: written here, copied to stdout at the end */
+    json_t *array; /* json: one object per pinned object */
+} hash_run;
+
+/* ---- arguments ---- */
+
+static int parse_format(const char *s, hash_run *run)
+{
+    for (size_t i = 0; i < sizeof(hash_formats) / sizeof(hash_formats[0]); i++) {
+        if (strcmp(s, hash_formats[i].name) == 0) {
+            run->format = hash_formats[i].format;
+            run->pin_fmt = hash_formats[i].pin_fmt;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_kind(const char *s, pinset_pin_kind *out)
+{
+    if (strcmp(s, "spki") == 0) {
+        *out = PINSET_PIN_SPKI;
+    } else if (strcmp(s, "cert") == 0) {
+        *out = PINSET_PIN_CERT;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int pins_only(hash_format f)
+{
+    return f != HASH_FMT_TEXT && f != HASH_FMT_JSON;
+}
+
+/* How an input is named in output and messages (control characters made visible). */
+static void input_name(char *buf, size_t cap, const char *path)
+{
+    out_safe_copy(buf, cap, strcmp(path, "-") == 0 ? "standard input" : path);
+}
+
+/*
+ * The passphrase: the first `n` bytes of buf up to the first LF, without a CR
+ * before it. Wipes whatever follows in buf. Returns 0, or -1 when too long.
+ */
+static int first_line(char *buf, size_t n, size_t cap, size_t *len_out)
+{
+    char *nl = memchr(buf, '\n', n);
+    size_t len = nl != NULL ? (size_t)(nl - buf) : n;
+
+    if (len > 0 && buf[len - 1] == '\r') {
+        len--; /* a file written with CRLF line ends */
+    }
+    OPENSSL_cleanse(buf + len, cap - len); /* the rest of the file is not ours to keep */
+    if (len > HASH_PASSPHRASE_MAX || (nl == NULL && n == cap)) {
+        return -1;
+    }
+    *len_out = len;
+    return 0;
+}
+
+/*
+ * Read the first line of `path` into buf (HASH_PASSPHRASE_BUF bytes) with read(2),
+ * not stdio, so that no unwiped copy is left in a FILE buffer. The caller wipes
+ * buf. Returns 0, or an exit status after printing the error.
+ */
+static int read_passphrase(char *buf, size_t cap, size_t *len_out, const char *path)
+{
+    char name[256];
+    struct stat st;
+    size_t n = 0;
+    int fd;
+
+    out_safe_copy(name, sizeof(name), path);
+    fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        cli_err("hash", "%s: cannot open passphrase file: %s", name, strerror(errno));
+        return EXIT_INPUT;
+    }
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        cli_err("hash", "%s: passphrase file is not a readable file", name);
+        close(fd);
+        return EXIT_INPUT;
+    }
+    while (n < cap) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            cli_err("hash", "%s: cannot read passphrase file: %s", name, strerror(errno));
+            close(fd);
+            return EXIT_INPUT;
+        }
+        n += (size_t)got;
+        if (got == 0 || memchr(buf + n - (size_t)got, '\n', (size_t)got) != NULL) {
+            break;
+        }
+    }
+    close(fd);
+    if (first_line(buf, n, cap, len_out) != 0) {
+        cli_err("hash", "%s: passphrase is longer than %d bytes", name, HASH_PASSPHRASE_MAX);
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* ---- errors ---- */
+
+/*
+ * The library's messages may start with the input's name ("<path>: ") and the
+ * object ("object <i> (<LABEL>): ", 0-based) that the diag also carries in its
+ * fields. Drop those prefixes so that the one line names the input once and
+ * numbers the object the tool's way (from 1), keeping the PEM label.
+ */
+static const char *strip_prefixes(const char *msg, const char *path, size_t object, char *label,
+                                  size_t label_cap)
+{
+    const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+    size_t n = strlen(name);
+    char num[32];
+    size_t k;
+
+    label[0] = '\0';
+    if (strncmp(msg, name, n) == 0 && strncmp(msg + n, ": ", 2) == 0) {
+        msg += n + 2;
+    }
+    if (object == (size_t)-1) {
+        return msg;
+    }
+    k = (size_t)snprintf(num, sizeof(num), "object %zu", object);
+    if (strncmp(msg, num, k) != 0) {
+        return msg;
+    }
+    if (strncmp(msg + k, ": ", 2) == 0) {
+        return msg + k + 2;
+    }
+    if (strncmp(msg + k, " (", 2) == 0) {
+        const char *end = strstr(msg + k + 2, "): ");
+        size_t len = end != NULL ? (size_t)(end - (msg + k + 2)) : 0;
+        if (end != NULL && len > 0 && len < label_cap) {
+            memcpy(label, msg + k + 2, len);
+            label[len] = '\0';
+            return end + 3;
+        }
+    }
+    return msg;
+}
+
+/*
+ * One line: "pinset: hash: <input>: object <n> (<LABEL>): <message>", objects
+ * numbered from 1; without the object part when the failure is not inside one.
+ */
+static int report(const char *path, size_t object, pinset_err err, const char *message,
+                  int had_passphrase)
+{
+    char name[1024], msg[PINSET_DIAG_MESSAGE_MAX], raw_label[64], label[80];
+    const char *hint = "";
+    const char *m;
+
+    input_name(name, sizeof(name), path);
+    m = message != NULL && message[0] != '\0' ? message : pinset_strerror(err);
+    m = strip_prefixes(m, path, object, raw_label, sizeof(raw_label));
+    out_safe_copy(msg, sizeof(msg), m);
+    label[0] = '\0';
+    if (raw_label[0] != '\0') {
+        char safe[64];
+        out_safe_copy(safe, sizeof(safe), raw_label);
+        snprintf(label, sizeof(label), " (%s)", safe);
+    }
+    if (err == PINSET_E_PASSPHRASE && !had_passphrase) {
+        hint = " (see --passphrase-file)";
+    }
+    out_progress_done(); /* the error gets a line of its own, not the progress line's end */
+    if (object == (size_t)-1) {
+        cli_err("hash", "%s: %s%s", name, msg, hint);
+    } else {
+        cli_err("hash", "%s: object %zu%s: %s%s", name, object + 1, label, msg, hint);
+    }
+    return err == PINSET_OK ? EXIT_INTERNAL : cli_exit_for(err);
+}
+
+/* ---- one object ---- */
+
+static const char *type_text(const pinset_object *obj)
+{
+    switch (pinset_object_get_type(obj)) {
+    case PINSET_OBJ_CERT:
+        return pinset_object_is_ca(obj) ? "CA certificate" : "leaf certificate";
+    case PINSET_OBJ_PUBKEY:
+        return "public key";
+    case PINSET_OBJ_PRIVKEY:
+        return "private key";
+    case PINSET_OBJ_CSR:
+        return "CSR";
+    default:
+        return "unknown object";
+    }
+}
+
+static const char *type_json(const pinset_object *obj)
+{
+    switch (pinset_object_get_type(obj)) {
+    case PINSET_OBJ_CERT:
+        return pinset_object_is_ca(obj) ? "ca_certificate" : "leaf_certificate";
+    case PINSET_OBJ_PUBKEY:
+        return "public_key";
+    case PINSET_OBJ_PRIVKEY:
+        return "private_key";
+    case PINSET_OBJ_CSR:
+        return "csr";
+    default:
+        return "unknown";
+    }
+}
+
+static void emit_text(hash_run *run, const char *name, size_t index, const pinset_object *obj,
+                      const pinset_pin *pin)
+{
+    FILE *f = run->text;
+    const char *group = pinset_object_key_group(obj);
+    unsigned int bits = pinset_object_key_bits(obj);
+    char b64[PINSET_PIN_STR_MAX];
+    int64_t nb, na;
+
+    if (pinset_pin_format(b64, sizeof(b64), pin, PINSET_PIN_FMT_BASE64) != PINSET_OK) {
+        b64[0] = '\0';
+    }
+    if (index > 0) {
+        fputc('\n', f);
+    }
+    fprintf(f, "%s%s object %zu: %s%s\n", out_sgr(run->color, OUT_BOLD), name, index + 1,
+            type_text(obj), out_sgr_reset(run->color));
+    if (pinset_object_subject(obj) != NULL) {
+        fputs("  subject:  ", f);
+        out_safe(f, pinset_object_subject(obj));
+        fputc('\n', f);
+    }
+    if (pinset_object_issuer(obj) != NULL) {
+        fputs("  issuer:   ", f);
+        out_safe(f, pinset_object_issuer(obj));
+        fputc('\n', f);
+    }
+    fputs("  key:      ", f);
+    out_safe(f, pinset_object_key_type(obj));
+    if (group != NULL) {
+        fputc(' ', f);
+        out_safe(f, group);
+    }
+    if (bits > 0) {
+        fprintf(f, ", %u bits", bits);
+    }
+    fputc('\n', f);
+    if (pinset_object_validity(obj, &nb, &na) == PINSET_OK) {
+        char t1[OUT_TIME_MAX], t2[OUT_TIME_MAX];
+        (void)out_time_iso(t1, sizeof(t1), nb);
+        (void)out_time_iso(t2, sizeof(t2), na);
+        fprintf(f, "  valid:    %s to %s\n", t1, t2);
+    }
+    fprintf(f, "  pin:      %s%s%s (%s)\n", out_sgr(run->color, OUT_GREEN), b64,
+            out_sgr_reset(run->color), pin->kind == PINSET_PIN_CERT ? "cert" : "spki");
+}
+
+static int json_time(json_t *o, const char *key, int ok, int64_t t)
+{
+    char buf[OUT_TIME_MAX];
+
+    if (!ok || out_time_iso(buf, sizeof(buf), t) != 0) {
+        return out_json_set(o, key, json_null());
+    }
+    return out_json_set(o, key, json_string(buf));
+}
+
+static int emit_json(hash_run *run, const char *name, size_t index, const pinset_object *obj,
+                     const pinset_pin *pin)
+{
+    char b64[PINSET_PIN_STR_MAX], hex[PINSET_PIN_STR_MAX];
+    unsigned int bits = pinset_object_key_bits(obj);
+    int64_t nb = 0, na = 0;
+    int valid = pinset_object_validity(obj, &nb, &na) == PINSET_OK;
+    json_t *o = json_object();
+    int rc = 0;
+
+    if (o == NULL || pinset_pin_format(b64, sizeof(b64), pin, PINSET_PIN_FMT_BASE64) != 0 ||
+        pinset_pin_format(hex, sizeof(hex), pin, PINSET_PIN_FMT_HEX) != 0) {
+        json_decref(o);
+        return -1;
+    }
+    /* Field order is part of the output format (pinset-hash(1)): append only. */
+    rc |= out_json_set(o, "source", json_string(name));
+    rc |= out_json_set(o, "index", json_integer((json_int_t)index + 1));
+    rc |= out_json_set(o, "type", json_string(type_json(obj)));
+    rc |= out_json_set(o, "subject", out_json_str(pinset_object_subject(obj)));
+    rc |= out_json_set(o, "issuer", out_json_str(pinset_object_issuer(obj)));
+    rc |= out_json_set(o, "key_type", out_json_str(pinset_object_key_type(obj)));
+    rc |= out_json_set(o, "key_group", out_json_str(pinset_object_key_group(obj)));
+    rc |= out_json_set(o, "key_bits", bits > 0 ? json_integer(bits) : json_null());
+    rc |= json_time(o, "not_before", valid, nb);
+    rc |= json_time(o, "not_after", valid, na);
+    rc |= out_json_set(o, "pin_kind", json_string(pin->kind == PINSET_PIN_CERT ? "cert" : "spki"));
+    rc |= out_json_set(o, "pin", json_string(b64));
+    rc |= out_json_set(o, "pin_hex", json_string(hex));
+    if (rc != 0 || json_array_append_new(run->array, o) != 0) {
+        if (rc != 0) {
+            json_decref(o);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static int emit_pin_line(hash_run *run, const pinset_pin *pin)
+{
+    char buf[PINSET_PIN_STR_MAX];
+
+    if (pinset_pin_format(buf, sizeof(buf), pin, run->pin_fmt) != PINSET_OK) {
+        return -1;
+    }
+    fputs(buf, run->text);
+    fputc('\n', run->text);
+    return 0;
+}
+
+/* ---- one input ---- */
+
+static int hash_object(hash_run *run, const char *path, const char *name, size_t i,
+                       const pinset_object *obj)
+{
+    pinset_pin pin;
+    pinset_err err = pinset_object_pin(&pin, obj, run->kind);
+    int rc;
+
+    if (err == PINSET_E_UNSUPPORTED && run->kind == PINSET_PIN_CERT) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "a %s has no cert pin (--kind cert needs a certificate)",
+                 type_text(obj));
+        return report(path, i, err, msg, 1);
+    }
+    if (err != PINSET_OK) {
+        return report(path, i, err, NULL, 1);
+    }
+    switch (run->format) {
+    case HASH_FMT_TEXT:
+        emit_text(run, name, i, obj, &pin);
+        rc = 0;
+        break;
+    case HASH_FMT_JSON:
+        rc = emit_json(run, name, i, obj, &pin);
+        break;
+    case HASH_FMT_HPKP:
+    case HASH_FMT_CURL:
+    case HASH_FMT_OKHTTP:
+    case HASH_FMT_HEX:
+    default:
+        rc = emit_pin_line(run, &pin);
+        break;
+    }
+    if (rc != 0) {
+        cli_err("hash", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    return EXIT_OK;
+}
+
+static int hash_input(hash_run *run, const char *path, size_t nth)
+{
+    pinset_diag diag = PINSET_DIAG_INIT;
+    pinset_bundle *bundle = NULL;
+    char name[1024];
+    pinset_err err;
+    size_t count;
+    int rc = EXIT_OK;
+
+    input_name(name, sizeof(name), path);
+    err = pinset_bundle_read_file(&bundle, path, &run->opts, &diag);
+    if (err != PINSET_OK) {
+        return report(path, diag.object, err, diag.message, run->opts.passphrase != NULL);
+    }
+    count = pinset_bundle_count(bundle);
+    if (count == 0) {
+        /* The library refuses empty inputs itself; this keeps the promise if it ever does not. */
+        rc = report(path, (size_t)-1, PINSET_E_PARSE, "no certificate, key or CSR found", 1);
+        goto out;
+    }
+    if (run->format == HASH_FMT_TEXT && nth > 0) {
+        fputc('\n', run->text);
+    }
+    for (size_t i = 0; i < count && rc == EXIT_OK; i++) {
+        rc = hash_object(run, path, name, i, pinset_bundle_get(bundle, i));
+    }
+out:
+    pinset_bundle_free(bundle);
+    return rc;
+}
+
+/* ---- the command ---- */
+
+static int write_results(hash_run *run, char *text, size_t text_len)
+{
+    int bad;
+
+    if (run->format == HASH_FMT_JSON) {
+        bad = out_json_dump(stdout, run->array) != 0;
+    } else {
+        bad = text_len > 0 && fwrite(text, 1, text_len, stdout) != text_len;
+    }
+    if (fflush(stdout) != 0 || bad) {
+        cli_err("hash", "cannot write to standard output: %s", strerror(errno));
+        return EXIT_INTERNAL;
+    }
+    return EXIT_OK;
+}
+
+static int parse_args(hash_run *run, int argc, char **argv, const char **passfile,
+                      const char **inputs, size_t *ninputs)
+{
+    out_color_mode color = OUT_COLOR_AUTO;
+    int stdin_seen = 0;
+    opt_state st;
+    const char *v;
+    int r;
+
+    opt_init(&st, argc, argv);
+    while ((r = opt_next(&st, &cmd_hash_spec, &v)) != OPT_END) {
+        switch (r) {
+        case OPT_HELP:
+            opt_print_help(&cmd_hash_spec);
+            return -1;
+        case OPT_ERROR:
+            return EXIT_USAGE;
+        case OPT_POSITIONAL:
+            if (strcmp(v, "-") == 0 && stdin_seen++) {
+                return opt_usage_error(&cmd_hash_spec, "standard input ('-') given twice");
+            }
+            if (*ninputs >= HASH_MAX_INPUTS) {
+                return opt_usage_error(&cmd_hash_spec, "more than %d inputs", HASH_MAX_INPUTS);
+            }
+            inputs[(*ninputs)++] = v;
+            break;
+        case HASH_OPT_KIND:
+            if (parse_kind(v, &run->kind) != 0) {
+                return opt_usage_error(&cmd_hash_spec, "unknown --kind '%s' (spki or cert)", v);
+            }
+            break;
+        case HASH_OPT_FORMAT:
+            if (parse_format(v, run) != 0) {
+                return opt_usage_error(&cmd_hash_spec, "unknown --format '%s'", v);
+            }
+            break;
+        case HASH_OPT_PASSFILE:
+            *passfile = v;
+            break;
+        case HASH_OPT_COLOR:
+            if (out_color_parse(v, &color) != 0) {
+                return opt_usage_error(&cmd_hash_spec,
+                                       "unknown --color '%s' (auto, never or always)", v);
+            }
+            break;
+        default:
+            return EXIT_INTERNAL;
+        }
+    }
+    if (*ninputs == 0) {
+        return opt_usage_error(&cmd_hash_spec, "no input (give FILE, or - for standard input)");
+    }
+    run->color = run->format == HASH_FMT_TEXT && out_color_enabled(stdout, color);
+    return EXIT_OK;
+}
+
+static int hash_all(hash_run *run, const char **inputs, size_t ninputs)
+{
+    int rc = EXIT_OK;
+
+    for (size_t i = 0; i < ninputs && rc == EXIT_OK; i++) {
+        if (ninputs > 1) {
+            char name[128];
+            input_name(name, sizeof(name), inputs[i]);
+            out_progress("pinset: hash: %zu/%zu %s", i + 1, ninputs, name);
+        }
+        rc = hash_input(run, inputs[i], i);
+    }
+    out_progress_done();
+    return rc;
+}
+
+int cmd_hash(int argc, char **argv)
+{
+    hash_run run = {PINSET_PIN_SPKI,
+                    HASH_FMT_TEXT,
+                    PINSET_PIN_FMT_BASE64,
+                    0,
+                    PINSET_LOAD_OPTS_INIT,
+                    NULL,
+                    NULL};
+    char passphrase[HASH_PASSPHRASE_BUF];
+    const char *passfile = NULL;
+    const char **inputs = NULL;
+    size_t ninputs = 0, text_len = 0;
+    char *text = NULL;
+    int rc;
+
+    inputs = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*inputs));
+    if (inputs == NULL) {
+        cli_err("hash", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    rc = parse_args(&run, argc, argv, &passfile, inputs, &ninputs);
+    if (rc != EXIT_OK) {
+        free(inputs);
+        return rc < 0 ? EXIT_OK : rc; /* -1: --help was printed */
+    }
+    if (passfile != NULL) {
+        rc = read_passphrase(passphrase, sizeof(passphrase), &run.opts.passphrase_len, passfile);
+        if (rc != EXIT_OK) {
+            goto out;
+        }
+        run.opts.passphrase = passphrase;
+    }
+    if (pins_only(run.format)) {
+        run.opts.flags |= PINSET_LOAD_PINS_ONLY; /* the fast path: no full certificate parse */
+    }
+    if (run.format == HASH_FMT_JSON) {
+        run.array = json_array();
+    } else {
+        run.text = open_memstream(&text, &text_len);
+    }
+    if (run.array == NULL && run.text == NULL) {
+        cli_err("hash", "out of memory");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    rc = hash_all(&run, inputs, ninputs);
+    if (run.text != NULL && fclose(run.text) != 0 && rc == EXIT_OK) {
+        cli_err("hash", "out of memory");
+        rc = EXIT_INTERNAL;
+    }
+    run.text = NULL;
+    if (rc == EXIT_OK) {
+        rc = write_results(&run, text, text_len);
+    }
+out:
+    if (passfile != NULL) {
+        OPENSSL_cleanse(passphrase, sizeof(passphrase));
+    }
+    json_decref(run.array);
+    free(text);
+    free(inputs);
+    return rc;
+}
