@@ -1,6 +1,7 @@
 /*
  * pinset/pinset.h - umbrella header: includes every stable public header
- * except openssl.h (which pulls in OpenSSL's headers; include it yourself).
+ * except openssl.h and curl.h (which pull in OpenSSL's and libcurl's headers;
+ * include them yourself).
  */
 #ifndef PINSET_PINSET_H
 #define PINSET_PINSET_H
@@ -9,6 +10,7 @@
 #include <pinset/common.h>
 #include <pinset/error.h>
 #include <pinset/host.h>
+#include <pinset/lint.h>
 #include <pinset/pin.h>
 #include <pinset/policy.h>
 #include <pinset/version.h>
