@@ -7,12 +7,14 @@
 #define PINSET_PINSET_H
 
 #include <pinset/bundle.h>
+#include <pinset/check.h>
 #include <pinset/common.h>
 #include <pinset/error.h>
 #include <pinset/host.h>
 #include <pinset/lint.h>
 #include <pinset/pin.h>
 #include <pinset/policy.h>
+#include <pinset/report.h>
 #include <pinset/version.h>
 
 #endif /* PINSET_PINSET_H */

@@ -1,0 +1,996 @@
+/*
+ * ossl.c - the verdict inside OpenSSL's handshake: the cert-verify callback,
+ * the post-handshake gate and session tagging (include/pinset/openssl.h).
+ *
+ * State without globals (STYLE.md section 6): every pinset_ossl allocates its
+ * own ex_data indices (SSL_CTX, SSL, SSL_SESSION) and frees them with its
+ * last reference. Each item stored at those indices holds a reference to the
+ * pinset_ossl, so the indices outlive every object that uses them; the
+ * cert-verify callback gets the pinset_ossl as its argument, and the
+ * application passes it to the gate. docs/verdict.md has the details.
+ */
+#include <pinset/openssl.h>
+
+#include <pinset/host.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509_vfy.h>
+
+#include <stdatomic.h>
+#include <time.h>
+
+#include "internal.h"
+#include "ossl_int.h"
+#include "verify.h"
+
+/*
+ * A small cache of spki pins keyed by the exact contents of a
+ * SubjectPublicKeyInfo: the algorithm OID, its parameters when they are
+ * absent, NULL or an OID (other parameters are never cached), and the
+ * public-key BIT STRING's bytes and unused-bit flags. Equal keys encode to
+ * identical DER, so the cached SHA-256 is the one hashing would give. It
+ * saves re-encoding and hashing the same keys (a server's chain, the trust
+ * anchors) on every handshake.
+ */
+#define SPKI_CACHE_SLOTS   8
+#define SPKI_CACHE_KEY_MAX 600 /* bytes of public key; longer keys are not cached */
+
+struct spki_slot {
+    ASN1_OBJECT *alg;   /* NULL = empty */
+    int ptype;          /* V_ASN1_UNDEF (absent), V_ASN1_NULL or V_ASN1_OBJECT */
+    ASN1_OBJECT *param; /* for V_ASN1_OBJECT */
+    long flags;         /* the BIT STRING's unused-bit flags */
+    int len;
+    unsigned char key[SPKI_CACHE_KEY_MAX];
+    uint8_t pin[PINSET_PIN_LEN];
+};
+
+struct pinset_ossl {
+    atomic_size_t refs;
+    CRYPTO_RWLOCK *lock; /* guards policy and the spki cache */
+    pinset_policy *policy;
+    pinset_ossl_opts opts;
+    int ctx_idx, ssl_idx, sess_idx;
+    pinset__ossl_observer observer;
+    void *observer_payload;
+    EVP_MD *md; /* SHA-256, fetched once */
+    struct spki_slot cache[SPKI_CACHE_SLOTS];
+    unsigned int cache_next;
+};
+
+/* A session's tag: under which policy, for which host and port it passed. */
+struct sess_tag {
+    pinset_ossl *pin; /* reference */
+    uint8_t digest[32];
+    char host[PINSET_HOST_MAX];
+    unsigned int port;
+    pinset_verdict verdict;
+};
+
+/* Per-SSL state. */
+struct ssl_state {
+    pinset_ossl *pin;        /* reference */
+    pinset_policy *override; /* reference or NULL */
+    pinset_policy *used;     /* the snapshot of the last check (reference) */
+    unsigned int port;
+    int checked;         /* the cert-verify callback recorded a verdict */
+    X509 *leaf;          /* the leaf that verdict is about (reference) */
+    int offered;         /* a tagged session was offered via pinset_ossl_set_session */
+    struct sess_tag tag; /* its tag (tag.pin unused) */
+    pinset_result *result;
+};
+
+static pinset_ossl *ossl_ref(pinset_ossl *pin)
+{
+    atomic_fetch_add(&pin->refs, 1);
+    return pin;
+}
+
+static void ossl_unref(pinset_ossl *pin)
+{
+    if (pin == NULL || atomic_fetch_sub(&pin->refs, 1) != 1) {
+        return;
+    }
+    /*
+     * Last reference: no SSL_CTX, SSL or SSL_SESSION holds our data any more,
+     * so the indices can go. CRYPTO_free_ex_index only retires the index (it
+     * is safe while OpenSSL iterates the callbacks of another object).
+     */
+    CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL_CTX, pin->ctx_idx);
+    CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, pin->ssl_idx);
+    CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL_SESSION, pin->sess_idx);
+    pinset_policy_free(pin->policy);
+    for (size_t i = 0; i < SPKI_CACHE_SLOTS; i++) {
+        ASN1_OBJECT_free(pin->cache[i].alg);
+        ASN1_OBJECT_free(pin->cache[i].param);
+    }
+    EVP_MD_free(pin->md);
+    CRYPTO_THREAD_lock_free(pin->lock);
+    pinset__free(pin);
+}
+
+/* ---- ex_data callbacks ---- */
+
+static void ctx_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    ossl_unref(ptr);
+}
+
+static int ctx_dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                      long argl, void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    /* SSL_CTX objects are not duplicated; drop it rather than share a reference */
+    *from_d = NULL;
+    return 1;
+}
+
+static void state_free(struct ssl_state *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    pinset_policy_free(st->override);
+    pinset_policy_free(st->used);
+    X509_free(st->leaf);
+    pinset_result_free(st->result);
+    ossl_unref(st->pin);
+    pinset__free(st);
+}
+
+static void ssl_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    state_free(ptr);
+}
+
+static int ssl_dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                      long argl, void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    /* SSL_dup: the copy has not been checked; it starts without a verdict */
+    *from_d = NULL;
+    return 1;
+}
+
+static void sess_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                         void *argp)
+{
+    struct sess_tag *tag = ptr;
+
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    if (tag != NULL) {
+        pinset_ossl *pin = tag->pin;
+
+        pinset__free(tag);
+        ossl_unref(pin);
+    }
+}
+
+/*
+ * OpenSSL copies ex_data pointers when it duplicates a session (TLS 1.3 does
+ * so for every new ticket): give the copy its own tag, or none on failure.
+ */
+static int sess_dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                       long argl, void *argp)
+{
+    struct sess_tag *src = *from_d, *copy;
+
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    if (src == NULL) {
+        return 1;
+    }
+    copy = pinset__alloc(sizeof(*copy));
+    if (copy != NULL) {
+        *copy = *src;
+        ossl_ref(copy->pin);
+    }
+    *from_d = copy;
+    return 1;
+}
+
+/* ---- life cycle ---- */
+
+pinset_err pinset_ossl_new(pinset_ossl **out, pinset_policy *policy, const pinset_ossl_opts *opts,
+                           pinset_diag *diag)
+{
+    pinset_ossl *pin;
+
+    if (out == NULL || policy == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "ossl: out or policy is null");
+    }
+    *out = NULL;
+    if (opts != NULL && (opts->version != PINSET_OSSL_OPTS_VERSION || opts->flags != 0)) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "ossl: unknown options version or flags");
+    }
+    pin = pinset__alloc(sizeof(*pin));
+    if (pin == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "ossl: out of memory");
+    }
+    pin->ctx_idx = pin->ssl_idx = pin->sess_idx = -1;
+    ERR_set_mark();
+    pin->lock = CRYPTO_THREAD_lock_new();
+    pin->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pin->lock != NULL && pin->md != NULL) {
+        pin->ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, ctx_dup_cb, ctx_free_cb);
+        pin->ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, ssl_dup_cb, ssl_free_cb);
+        pin->sess_idx = SSL_SESSION_get_ex_new_index(0, NULL, NULL, sess_dup_cb, sess_free_cb);
+    }
+    if (pin->lock == NULL || pin->md == NULL || pin->ctx_idx < 0 || pin->ssl_idx < 0 ||
+        pin->sess_idx < 0) {
+        pinset_err err = PINSET_DIAG_OSSL(diag, PINSET_E_NOMEM, "ossl: cannot allocate ex_data");
+
+        if (pin->ctx_idx >= 0) {
+            CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL_CTX, pin->ctx_idx);
+        }
+        if (pin->ssl_idx >= 0) {
+            CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, pin->ssl_idx);
+        }
+        if (pin->sess_idx >= 0) {
+            CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL_SESSION, pin->sess_idx);
+        }
+        EVP_MD_free(pin->md);
+        CRYPTO_THREAD_lock_free(pin->lock);
+        pinset__free(pin);
+        return err;
+    }
+    ERR_pop_to_mark();
+    atomic_init(&pin->refs, 1);
+    pin->policy = pinset_policy_ref(policy);
+    if (opts != NULL) {
+        pin->opts = *opts;
+    } else {
+        pinset_ossl_opts def = PINSET_OSSL_OPTS_INIT;
+
+        pin->opts = def;
+    }
+    *out = pin;
+    return PINSET_OK;
+}
+
+void pinset_ossl_free(pinset_ossl *pin)
+{
+    ossl_unref(pin);
+}
+
+pinset_err pinset_ossl_set_policy(pinset_ossl *pin, pinset_policy *policy)
+{
+    pinset_policy *old;
+
+    if (pin == NULL || policy == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    pinset_policy_ref(policy);
+    if (!CRYPTO_THREAD_write_lock(pin->lock)) {
+        pinset_policy_free(policy);
+        return PINSET_E_INTERNAL;
+    }
+    old = pin->policy;
+    pin->policy = policy;
+    CRYPTO_THREAD_unlock(pin->lock);
+    pinset_policy_free(old);
+    return PINSET_OK;
+}
+
+/* A reference to the current snapshot (the override, else the attached policy). */
+static pinset_policy *snapshot(pinset_ossl *pin, const struct ssl_state *st)
+{
+    pinset_policy *p = NULL;
+
+    if (st != NULL && st->override != NULL) {
+        return pinset_policy_ref(st->override);
+    }
+    if (!CRYPTO_THREAD_read_lock(pin->lock)) {
+        return NULL;
+    }
+    p = pinset_policy_ref(pin->policy);
+    CRYPTO_THREAD_unlock(pin->lock);
+    return p;
+}
+
+static struct ssl_state *state_of(const pinset_ossl *pin, const SSL *ssl)
+{
+    return SSL_get_ex_data(ssl, pin->ssl_idx);
+}
+
+static struct ssl_state *state_get(pinset_ossl *pin, SSL *ssl)
+{
+    struct ssl_state *st = state_of(pin, ssl);
+
+    if (st != NULL) {
+        return st;
+    }
+    st = pinset__alloc(sizeof(*st));
+    if (st == NULL) {
+        return NULL;
+    }
+    st->result = pinset__result_new_bare();
+    if (st->result == NULL) {
+        pinset__free(st);
+        return NULL;
+    }
+    st->pin = ossl_ref(pin);
+    ERR_set_mark();
+    if (!SSL_set_ex_data(ssl, pin->ssl_idx, st)) {
+        ERR_pop_to_mark();
+        state_free(st);
+        return NULL;
+    }
+    ERR_pop_to_mark();
+    return st;
+}
+
+pinset_err pinset_ossl_override(pinset_ossl *pin, SSL *ssl, pinset_policy *policy)
+{
+    struct ssl_state *st;
+
+    if (pin == NULL || ssl == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    st = state_get(pin, ssl);
+    if (st == NULL) {
+        return PINSET_E_NOMEM;
+    }
+    pinset_policy_free(st->override);
+    st->override = policy != NULL ? pinset_policy_ref(policy) : NULL;
+    return PINSET_OK;
+}
+
+pinset_err pinset_ossl_set_port(pinset_ossl *pin, SSL *ssl, unsigned int port)
+{
+    struct ssl_state *st;
+
+    if (pin == NULL || ssl == NULL || port > 65535) {
+        return PINSET_E_INVALID_ARG;
+    }
+    st = state_get(pin, ssl);
+    if (st == NULL) {
+        return PINSET_E_NOMEM;
+    }
+    st->port = port;
+    return PINSET_OK;
+}
+
+/* ---- the cert-verify callback ---- */
+
+static int64_t now_of(const pinset_ossl *pin)
+{
+    if (pin->opts.clock != NULL) {
+        return pin->opts.clock(pin->opts.clock_payload);
+    }
+    return (int64_t)time(NULL);
+}
+
+/*
+ * SHA-256 of an encoding, written into a stack buffer when it fits (no
+ * allocation for ordinary certificates and keys), with the pre-fetched md:
+ * X509_digest() would re-fetch SHA-256 and allocate on every call.
+ */
+static int hash_i2d(uint8_t out[PINSET_PIN_LEN], int (*i2d)(const void *, unsigned char **),
+                    const void *obj, const EVP_MD *md)
+{
+    unsigned char stackbuf[4096], *buf = stackbuf, *p;
+    unsigned int n = 0;
+    int len = i2d(obj, NULL), ok = 0;
+
+    if (len <= 0) {
+        return 0;
+    }
+    if ((size_t)len > sizeof(stackbuf)) {
+        buf = OPENSSL_malloc((size_t)len);
+        if (buf == NULL) {
+            return 0;
+        }
+    }
+    p = buf;
+    if (i2d(obj, &p) == len && EVP_Digest(buf, (size_t)len, out, &n, md, NULL) == 1 &&
+        n == PINSET_PIN_LEN) {
+        ok = 1;
+    }
+    if (buf != stackbuf) {
+        OPENSSL_free(buf);
+    }
+    return ok;
+}
+
+static int i2d_cert(const void *x, unsigned char **pp)
+{
+    return i2d_X509((const X509 *)x, pp);
+}
+
+static int i2d_spki(const void *x, unsigned char **pp)
+{
+    /* the certificate's own SubjectPublicKeyInfo, as encoded in it */
+    return i2d_X509_PUBKEY(X509_get_X509_PUBKEY((const X509 *)x), pp);
+}
+
+/* The cache key of a certificate's key; 0 when it is not cacheable. */
+static int spki_key(const X509 *x, const ASN1_OBJECT **alg, int *ptype, const ASN1_OBJECT **param,
+                    const ASN1_BIT_STRING **bits)
+{
+    X509_ALGOR *algor = NULL;
+    const void *pval = NULL;
+
+    if (!X509_PUBKEY_get0_param(NULL, NULL, NULL, &algor, X509_get_X509_PUBKEY(x)) ||
+        algor == NULL) {
+        return 0;
+    }
+    X509_ALGOR_get0(alg, ptype, &pval, algor);
+    *param = *ptype == V_ASN1_OBJECT ? pval : NULL;
+    *bits = X509_get0_pubkey_bitstr(x);
+    return *alg != NULL && *bits != NULL && (*bits)->length >= 0 &&
+           (*bits)->length <= SPKI_CACHE_KEY_MAX &&
+           (*ptype == V_ASN1_UNDEF || *ptype == V_ASN1_NULL ||
+            (*ptype == V_ASN1_OBJECT && *param != NULL));
+}
+
+static int slot_matches(const struct spki_slot *e, const ASN1_OBJECT *alg, int ptype,
+                        const ASN1_OBJECT *param, const ASN1_BIT_STRING *bits)
+{
+    return e->alg != NULL && e->len == bits->length && e->ptype == ptype &&
+           e->flags == (bits->flags & 0x0f) && memcmp(e->key, bits->data, (size_t)e->len) == 0 &&
+           OBJ_cmp(e->alg, alg) == 0 && (ptype != V_ASN1_OBJECT || OBJ_cmp(e->param, param) == 0);
+}
+
+/* The spki pin of a certificate: from the cache, or hashed and cached. */
+static int spki_pin(pinset_ossl *pin, uint8_t out[PINSET_PIN_LEN], const X509 *x)
+{
+    const ASN1_OBJECT *alg = NULL, *param = NULL;
+    const ASN1_BIT_STRING *bits = NULL;
+    struct spki_slot *e;
+    int ptype = V_ASN1_UNDEF, hit = 0;
+
+    if (!spki_key(x, &alg, &ptype, &param, &bits)) {
+        return hash_i2d(out, i2d_spki, x, pin->md);
+    }
+    if (CRYPTO_THREAD_read_lock(pin->lock)) {
+        for (size_t i = 0; i < SPKI_CACHE_SLOTS && !hit; i++) {
+            if (slot_matches(&pin->cache[i], alg, ptype, param, bits)) {
+                memcpy(out, pin->cache[i].pin, PINSET_PIN_LEN);
+                hit = 1;
+            }
+        }
+        CRYPTO_THREAD_unlock(pin->lock);
+    }
+    if (hit) {
+        return 1;
+    }
+    if (!hash_i2d(out, i2d_spki, x, pin->md)) {
+        return 0;
+    }
+    if (CRYPTO_THREAD_write_lock(pin->lock)) {
+        e = &pin->cache[pin->cache_next++ % SPKI_CACHE_SLOTS];
+        ASN1_OBJECT_free(e->alg);
+        ASN1_OBJECT_free(e->param);
+        e->alg = OBJ_dup(alg);
+        e->param = param != NULL ? OBJ_dup(param) : NULL;
+        if (e->alg == NULL || (param != NULL && e->param == NULL)) {
+            ASN1_OBJECT_free(e->alg);
+            ASN1_OBJECT_free(e->param);
+            e->alg = e->param = NULL; /* out of memory: leave the slot empty */
+        }
+        e->ptype = ptype;
+        e->flags = bits->flags & 0x0f;
+        e->len = bits->length;
+        if (bits->length > 0) {
+            memcpy(e->key, bits->data, (size_t)bits->length);
+        }
+        memcpy(e->pin, out, PINSET_PIN_LEN);
+        CRYPTO_THREAD_unlock(pin->lock);
+    }
+    return 1;
+}
+
+/* The pins of one certificate; the cert pin only when a rule needs it. */
+static int pins_of(pinset_ossl *pin, pinset_cert_pins *out, const X509 *x, int need_cert)
+{
+    memset(out, 0, sizeof(*out));
+    out->spki.kind = PINSET_PIN_SPKI;
+    out->cert.kind = PINSET_PIN_CERT;
+    if (need_cert && !hash_i2d(out->cert.sha256, i2d_cert, x, pin->md)) {
+        return 0;
+    }
+    return spki_pin(pin, out->spki.sha256, x);
+}
+
+/*
+ * What the names the application verifies need: returns 1 when a rule pins
+ * any of them (else the chain need not be hashed at all: the verdict is
+ * NOT_PINNED whatever it holds), and sets *need_cert when such a rule has a
+ * cert pin. A wrong "not pinned" here cannot pass a pinned host: the check
+ * then sees an empty chain, which fails (no-chain).
+ */
+static int names_pinned(const pinset_policy *policy, X509_STORE_CTX *xctx, int *need_cert)
+{
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xctx);
+    const pinset_rule *rule;
+    pinset_match how;
+    const char *host;
+    char *ip = NULL;
+    int pinned = 0;
+
+    *need_cert = 0;
+    for (int i = 0; X509_VERIFY_PARAM_get0_host(vp, i) != NULL; i++) {
+        host = X509_VERIFY_PARAM_get0_host(vp, i);
+        rule = pinset_policy_lookup(policy, host, strlen(host), &how);
+        if (rule != NULL && how != PINSET_MATCH_EXCLUDED) {
+            pinned = 1;
+            *need_cert |= pinset__rule_needs_cert(rule);
+        }
+    }
+    if (X509_VERIFY_PARAM_get0_host(vp, 0) == NULL) {
+        ip = X509_VERIFY_PARAM_get1_ip_asc(vp); /* names win over an IP, as in check_names */
+    }
+    if (ip != NULL) {
+        rule = pinset_policy_lookup(policy, ip, strlen(ip), &how);
+        if (rule != NULL && how != PINSET_MATCH_EXCLUDED) {
+            pinned = 1;
+            *need_cert = pinset__rule_needs_cert(rule);
+        }
+        OPENSSL_free(ip);
+    }
+    return pinned;
+}
+
+/* DER copies of a stack of certificates (reports only). */
+static size_t ders_of(pinset_cert *out, STACK_OF(X509) * sk)
+{
+    size_t n = 0;
+
+    for (int i = 0; sk != NULL && i < sk_X509_num(sk) && n < PINSET_CHAIN_MAX; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(sk_X509_value(sk, i), &der);
+
+        if (len <= 0) {
+            continue;
+        }
+        out[n].der = der;
+        out[n].len = (size_t)len;
+        n++;
+    }
+    return n;
+}
+
+static void ders_free(pinset_cert *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OPENSSL_free((void *)(uintptr_t)c[i].der);
+    }
+}
+
+struct dynbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static int dyn_write(const char *buf, size_t len, void *payload)
+{
+    struct dynbuf *d = payload;
+
+    if (len > ((size_t)16 << 20) - d->len - 1) {
+        return 1;
+    }
+    if (d->len + len + 1 > d->cap) {
+        size_t cap = (d->len + len + 1) * 2;
+        char *np = pinset__realloc_array(d->p, cap, 1);
+
+        if (np == NULL) {
+            return 1;
+        }
+        d->p = np;
+        d->cap = cap;
+    }
+    memcpy(d->p + d->len, buf, len);
+    d->len += len;
+    d->p[d->len] = '\0';
+    return 0;
+}
+
+/* Build and hand over a report; never changes the verdict, never fails the handshake. */
+static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STORE_CTX *xctx)
+{
+    pinset_cert served[PINSET_CHAIN_MAX], validated[PINSET_CHAIN_MAX];
+    pinset_report_input in = PINSET_REPORT_INPUT_INIT;
+    struct dynbuf d = {NULL, 0, 0};
+
+    if (pin->opts.report == NULL || !pinset_report_wanted(st->result)) {
+        return;
+    }
+    in.port = st->port;
+    in.served = served;
+    in.served_count = ders_of(served, X509_STORE_CTX_get0_untrusted(xctx));
+    in.validated = validated;
+    if (pinset_result_reason(st->result) != PINSET_REASON_PATH_INVALID) {
+        in.validated_count = ders_of(validated, X509_STORE_CTX_get0_chain(xctx));
+    }
+    if (pinset_report_write(st->result, &in, dyn_write, &d, NULL) == PINSET_OK && d.p != NULL) {
+        pin->opts.report(d.p, d.len, pin->opts.report_payload);
+    }
+    pinset__free(d.p);
+    ders_free(served, in.served_count);
+    ders_free(validated, in.validated_count);
+}
+
+/* Check one host name against the validated chain (chain == NULL: the path failed). */
+static void check_host(struct ssl_state *st, const pinset_policy *policy, const char *host,
+                       const pinset_cert_pins *pins, size_t n, int64_t now, int need_cert)
+{
+    if (pinset__check_pins_ex(st->result, policy, host, strlen(host), pins, n, now, need_cert) !=
+        PINSET_OK) {
+        pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
+        return;
+    }
+    if (pins == NULL) {
+        /* path validation failed: a pinned host fails in every mode; others keep OpenSSL's say */
+        if (pinset_result_verdict(st->result) == PINSET_VERDICT_FAIL) {
+            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_PATH_INVALID);
+        } else {
+            pinset__result_set(st->result, pinset_result_verdict(st->result),
+                               PINSET_REASON_PATH_INVALID);
+        }
+    }
+}
+
+/*
+ * The verdict for every name the application verifies (OpenSSL accepts a
+ * certificate that matches any of them): the first name whose verdict does
+ * not allow the connection decides; else the first name that a rule pins,
+ * else the first name. Returns 0 when no host and no IP was set.
+ */
+static int check_names(struct ssl_state *st, const pinset_policy *policy, X509_STORE_CTX *xctx,
+                       const pinset_cert_pins *pins, size_t n, int64_t now, int need_cert)
+{
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xctx);
+    pinset_result *keep = NULL;
+    int kept_rule = 0, i;
+
+    for (i = 0; X509_VERIFY_PARAM_get0_host(vp, i) != NULL; i++) {
+        check_host(st, policy, X509_VERIFY_PARAM_get0_host(vp, i), pins, n, now, need_cert);
+        if (!pinset_verdict_allows(pinset_result_verdict(st->result))) {
+            pinset_result_free(keep);
+            return 1;
+        }
+        if (X509_VERIFY_PARAM_get0_host(vp, 1) == NULL) {
+            return 1; /* one name: its result stands */
+        }
+        if (i == 0 && keep == NULL) {
+            keep = pinset__result_new_bare();
+        }
+        if (keep != NULL && (i == 0 || (!kept_rule && pinset_result_rule(st->result) != NULL))) {
+            pinset__result_copy(keep, st->result);
+            kept_rule = pinset_result_rule(st->result) != NULL;
+        }
+    }
+    if (i > 0) {
+        if (keep == NULL) {
+            /* out of memory: every name allowed; refuse rather than guess an explanation */
+            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
+            return 1;
+        }
+        pinset__result_copy(st->result, keep);
+        pinset_result_free(keep);
+        return 1;
+    }
+    {
+        char *ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
+
+        if (ip == NULL) {
+            return 0;
+        }
+        check_host(st, policy, ip, pins, n, now, need_cert);
+        OPENSSL_free(ip);
+    }
+    return 1;
+}
+
+/*
+ * Under SSL_VERIFY_NONE OpenSSL ignores a failed verification. A pinned
+ * mismatch must still fail the handshake: switch this SSL to
+ * SSL_VERIFY_PEER so that OpenSSL sends the alert and aborts. The
+ * connection is dead either way.
+ */
+static void force_fail(SSL *ssl, X509_STORE_CTX *xctx)
+{
+    if (X509_STORE_CTX_get_error(xctx) == X509_V_OK) {
+        X509_STORE_CTX_set_error(xctx, X509_V_ERR_APPLICATION_VERIFICATION);
+    }
+    if (ssl != NULL && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) == 0) {
+        SSL_set_verify(ssl, SSL_get_verify_mode(ssl) | SSL_VERIFY_PEER, NULL);
+    }
+}
+
+static int decide(pinset_ossl *pin, struct ssl_state *st, X509_STORE_CTX *xctx, int path_ok)
+{
+    pinset_cert_pins pins[PINSET_CHAIN_MAX];
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xctx);
+    int64_t now = now_of(pin);
+    int need_cert = 0;
+    size_t n = 0;
+
+    if (path_ok && names_pinned(st->used, xctx, &need_cert)) {
+        n = chain == NULL ? 0 : (size_t)sk_X509_num(chain);
+        if (n > PINSET_CHAIN_MAX) {
+            pinset_result_reset(st->result);
+            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_CHAIN_TOO_LONG);
+            return 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!pins_of(pin, &pins[i], sk_X509_value(chain, (int)i), need_cert)) {
+                pinset_result_reset(st->result);
+                pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
+                return 0;
+            }
+        }
+    }
+    if (!check_names(st, st->used, xctx, path_ok ? pins : NULL, n, now, need_cert)) {
+        pinset_result_reset(st->result);
+        pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_NO_HOST);
+        return 0;
+    }
+    report(pin, st, xctx);
+    return pinset_verdict_allows(pinset_result_verdict(st->result));
+}
+
+static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
+{
+    pinset_ossl *pin = arg;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct ssl_state *st;
+    int ok, path_ok, allow;
+
+    ok = X509_verify_cert(xctx);
+    if (ssl != NULL && SSL_is_server(ssl)) {
+        return ok; /* a server checking client certificates: pins are for servers */
+    }
+    /*
+     * An application verify callback can make X509_verify_cert() return 1
+     * over an error it chose to ignore; pins need a chain with no error.
+     */
+    path_ok = ok > 0 && X509_STORE_CTX_get_error(xctx) == X509_V_OK;
+    ERR_set_mark();
+    st = ssl == NULL ? NULL : state_get(pin, ssl);
+    if (st == NULL) {
+        ERR_pop_to_mark();
+        force_fail(ssl, xctx);
+        return 0;
+    }
+    st->checked = 0;
+    X509_free(st->leaf);
+    st->leaf = NULL;
+    pinset_policy_free(st->used);
+    st->used = snapshot(pin, st);
+    if (st->used == NULL) {
+        pinset_result_reset(st->result);
+        pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
+        allow = 0;
+    } else {
+        allow = decide(pin, st, xctx, path_ok);
+    }
+    st->checked = 1;
+    if (X509_STORE_CTX_get0_cert(xctx) != NULL && X509_up_ref(X509_STORE_CTX_get0_cert(xctx))) {
+        st->leaf = X509_STORE_CTX_get0_cert(xctx);
+    }
+    if (pin->observer != NULL) {
+        pin->observer(ssl, st->result, st->used, pin->observer_payload);
+    }
+    ERR_pop_to_mark();
+    if (!path_ok) {
+        if (!allow) {
+            force_fail(ssl, xctx); /* a pinned host: never rescued, not even in report mode */
+            return 0;
+        }
+        /*
+         * Not pinned: OpenSSL's own answer stands (including an error the
+         * application's verify callback chose to accept, and SSL_VERIFY_NONE).
+         */
+        return ok > 0 ? ok : 0;
+    }
+    if (!allow) {
+        force_fail(ssl, xctx);
+        return 0;
+    }
+    return 1;
+}
+
+pinset_err pinset_ossl_attach(pinset_ossl *pin, SSL_CTX *ctx, pinset_diag *diag)
+{
+    if (pin == NULL || ctx == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "ossl: pin or ctx is null");
+    }
+    if (SSL_CTX_get_ex_data(ctx, pin->ctx_idx) == NULL) {
+        ERR_set_mark();
+        if (!SSL_CTX_set_ex_data(ctx, pin->ctx_idx, pin)) {
+            return PINSET_DIAG_OSSL(diag, PINSET_E_NOMEM, "ossl: cannot attach to ctx");
+        }
+        ERR_pop_to_mark();
+        ossl_ref(pin);
+    }
+    SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, pin);
+    return PINSET_OK;
+}
+
+/* ---- after the handshake ---- */
+
+/* The canonical first host (or IP) the application set on ssl; 0 when none. */
+static int ssl_host(char *buf, size_t cap, const SSL *ssl)
+{
+    X509_VERIFY_PARAM *vp = SSL_get0_param((SSL *)(uintptr_t)ssl);
+    const char *host = X509_VERIFY_PARAM_get0_host(vp, 0);
+    char *ip = NULL;
+    pinset_err err;
+
+    if (host == NULL) {
+        ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
+        if (ip == NULL) {
+            return 0;
+        }
+        host = ip;
+    }
+    err = pinset_host_canon(buf, cap, NULL, host, strlen(host), NULL);
+    OPENSSL_free(ip);
+    return err == PINSET_OK;
+}
+
+static int tag_matches(const pinset_ossl *pin, const struct ssl_state *st, const SSL *ssl,
+                       const struct sess_tag *tag)
+{
+    char host[PINSET_HOST_MAX];
+    uint8_t digest[32];
+    pinset_policy *p = snapshot((pinset_ossl *)(uintptr_t)pin, st);
+
+    if (p == NULL) {
+        return 0;
+    }
+    pinset_policy_digest(p, digest);
+    pinset_policy_free(p);
+    if (CRYPTO_memcmp(digest, tag->digest, sizeof(digest)) != 0) {
+        return 0; /* another policy generation */
+    }
+    if (!ssl_host(host, sizeof(host), ssl) || strcmp(host, tag->host) != 0) {
+        return 0;
+    }
+    return tag->port == (st == NULL ? 0 : st->port);
+}
+
+pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
+{
+    struct ssl_state *st;
+    X509 *peer;
+
+    if (pin == NULL || ssl == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    if (!SSL_is_init_finished(ssl)) {
+        return PINSET_E_TLS;
+    }
+    st = state_of(pin, ssl);
+    if (SSL_session_reused(ssl)) {
+        /* no certificate was checked in this handshake: only a session pinset offered counts */
+        if (st == NULL || !st->offered || !tag_matches(pin, st, ssl, &st->tag)) {
+            if (st != NULL) {
+                pinset_result_reset(st->result);
+            }
+            return PINSET_E_NO_MATCH;
+        }
+        pinset_result_reset(st->result);
+        pinset__result_set(st->result, st->tag.verdict, PINSET_REASON_NONE);
+        return pinset_verdict_allows(st->tag.verdict) ? PINSET_OK : PINSET_E_NO_MATCH;
+    }
+    if (st == NULL || !st->checked || st->leaf == NULL) {
+        return PINSET_E_NO_MATCH; /* no verdict: no certificate, PSK, or not attached */
+    }
+    /* the verdict must be about the certificate this connection presented */
+    peer = SSL_get0_peer_certificate(ssl);
+    if (peer == NULL || X509_cmp(peer, st->leaf) != 0) {
+        return PINSET_E_NO_MATCH;
+    }
+    return pinset_verdict_allows(pinset_result_verdict(st->result)) ? PINSET_OK : PINSET_E_NO_MATCH;
+}
+
+const pinset_result *pinset_ossl_result(const pinset_ossl *pin, const SSL *ssl)
+{
+    const struct ssl_state *st;
+
+    if (pin == NULL || ssl == NULL) {
+        return NULL;
+    }
+    st = state_of(pin, ssl);
+    return st == NULL ? NULL : st->result;
+}
+
+SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ssl)
+{
+    struct ssl_state *st;
+    struct sess_tag *tag, *old;
+    SSL_SESSION *sess;
+    pinset_verdict v;
+
+    if (pin == NULL || ssl == NULL || pinset_ossl_check(pin, ssl) != PINSET_OK) {
+        return NULL;
+    }
+    st = state_of(pin, ssl);
+    v = SSL_session_reused(ssl) ? st->tag.verdict : pinset_result_verdict(st->result);
+    if (v != PINSET_VERDICT_PASS && v != PINSET_VERDICT_NOT_PINNED) {
+        return NULL; /* time- or report-dependent verdicts are decided afresh */
+    }
+    tag = pinset__alloc(sizeof(*tag));
+    if (tag == NULL) {
+        return NULL;
+    }
+    if (SSL_session_reused(ssl)) {
+        memcpy(tag->digest, st->tag.digest, sizeof(tag->digest));
+    } else {
+        pinset_policy_digest(st->used, tag->digest);
+    }
+    if (!ssl_host(tag->host, sizeof(tag->host), ssl)) {
+        pinset__free(tag);
+        return NULL;
+    }
+    tag->port = st->port;
+    tag->verdict = v;
+    tag->pin = ossl_ref(pin);
+    ERR_set_mark();
+    sess = SSL_get1_session((SSL *)(uintptr_t)ssl);
+    old = sess == NULL ? NULL : SSL_SESSION_get_ex_data(sess, pin->sess_idx);
+    if (sess == NULL || !SSL_SESSION_set_ex_data(sess, pin->sess_idx, tag)) {
+        ERR_pop_to_mark();
+        sess_free_cb(NULL, tag, NULL, 0, 0, NULL);
+        SSL_SESSION_free(sess);
+        return NULL;
+    }
+    ERR_pop_to_mark();
+    sess_free_cb(NULL, old, NULL, 0, 0, NULL); /* a tag from an earlier call */
+    return sess;
+}
+
+pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess)
+{
+    const struct sess_tag *tag;
+    struct ssl_state *st;
+
+    if (pin == NULL || ssl == NULL || sess == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    tag = SSL_SESSION_get_ex_data(sess, pin->sess_idx);
+    st = state_get(pin, ssl);
+    if (st == NULL) {
+        return PINSET_E_NOMEM;
+    }
+    st->offered = 0;
+    if (tag == NULL || !tag_matches(pin, st, ssl, tag)) {
+        return PINSET_E_NO_MATCH;
+    }
+    ERR_set_mark();
+    if (SSL_set_session(ssl, sess) != 1) {
+        ERR_pop_to_mark();
+        return PINSET_E_TLS;
+    }
+    ERR_pop_to_mark();
+    st->tag = *tag;
+    st->tag.pin = NULL;
+    st->offered = 1;
+    return PINSET_OK;
+}
+
+/* ---- for the libcurl helper (ossl_int.h) ---- */
+
+void pinset__ossl_set_observer(pinset_ossl *pin, pinset__ossl_observer fn, void *payload)
+{
+    pin->observer = fn;
+    pin->observer_payload = payload;
+}
+
+pinset_policy *pinset__ossl_policy(pinset_ossl *pin)
+{
+    return snapshot(pin, NULL);
+}
+
+pinset_policy *pinset__ossl_used(const pinset_ossl *pin, const SSL *ssl)
+{
+    const struct ssl_state *st = state_of(pin, ssl);
+
+    return st == NULL ? NULL : st->used;
+}
