@@ -16,6 +16,8 @@ typedef struct cmd_entry {
 /* Each command: its spec (options table) and its handler. argv[0] is the command name. */
 extern const cmd_spec cmd_hash_spec;
 int cmd_hash(int argc, char **argv);
+extern const cmd_spec cmd_fetch_spec;
+int cmd_fetch(int argc, char **argv);
 extern const cmd_spec cmd_lint_spec;
 int cmd_lint(int argc, char **argv);
 extern const cmd_spec cmd_version_spec;

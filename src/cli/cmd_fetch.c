@@ -1,0 +1,880 @@
+/*
+ * cmd_fetch.c - pinset fetch: connect to servers and show their chains and pins.
+ */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <pinset/openssl.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "out.h"
+#include "probe.h"
+#include "targets.h"
+
+#define FETCH_NAME_MAX   512 /* a subject or issuer as shown */
+#define FETCH_MAX_SANS   32  /* names listed per certificate */
+#define POLICY_LABEL_MAX 256 /* octets in a pin's label (docs/policy-format.md) */
+
+enum fetch_opt {
+    O_SERVERNAME,
+    O_RESOLVE,
+    O_CONNECT_TO,
+    O_CAFILE,
+    O_CAPATH,
+    O_STARTTLS,
+    O_TIMEOUT,
+    O_CONNECT_TIMEOUT,
+    O_CONCURRENCY,
+    O_IPV4,
+    O_IPV6,
+    O_FORMAT,
+    O_TARGETS,
+    O_END
+};
+
+static const opt_spec fetch_opts[] = {
+    [O_SERVERNAME] = {"servername", 0, "NAME", "SNI and the name verified, instead of the host"},
+    [O_RESOLVE] = {"resolve", 0, "HOST:PORT:ADDR",
+                   "dial ADDR for HOST:PORT (curl syntax; repeatable)"},
+    [O_CONNECT_TO] = {"connect-to", 0, "H1:P1:H2:P2",
+                      "dial H2:P2 for H1:P1 (curl syntax; repeatable)"},
+    [O_CAFILE] = {"cafile", 0, "FILE", "trust anchors (PEM) instead of the system store"},
+    [O_CAPATH] = {"capath", 0, "DIR", "hashed directory of trust anchors"},
+    [O_STARTTLS] = {"starttls", 0, "PROTO", "smtp, imap, pop3, ftp, xmpp or postgres"},
+    [O_TIMEOUT] = {"timeout", 't', "SECONDS", "deadline for each host's whole probe (default 10)"},
+    [O_CONNECT_TIMEOUT] = {"connect-timeout", 0, "SECONDS", "per connect attempt (default 5)"},
+    [O_CONCURRENCY] = {"concurrency", 'j', "N", "hosts probed at once (default 64)"},
+    [O_IPV4] = {"ipv4", '4', NULL, "use IPv4 addresses only"},
+    [O_IPV6] = {"ipv6", '6', NULL, "use IPv6 addresses only"},
+    [O_FORMAT] = {"format", 'f', "FORMAT", "text (default), json or policy"},
+    [O_TARGETS] = {"targets", 0, "FILE", "more hosts, one 'HOST[:PORT] [ADDRESS]' a line"},
+    [O_END] = {NULL, 0, NULL, NULL},
+};
+
+const cmd_spec cmd_fetch_spec = {
+    "fetch", "[options] HOST[:PORT]...",
+    "Connect to servers and show the chains they serve and validate, with pins.", fetch_opts};
+
+enum fetch_format { FMT_TEXT, FMT_JSON, FMT_POLICY };
+
+/*
+ * Results are printed in input order as soon as every earlier host is done
+ * (a reorder window), and their chains freed then, so memory stays bounded
+ * by the hosts in flight, not by the number of hosts.
+ */
+typedef struct fetch_run {
+    probe_result *results; /* by target index; chains taken from the engine */
+    unsigned char *ready;  /* by target index: result waiting to be printed */
+    size_t n, done, printed, emitted;
+    int fmt;
+    int rc;        /* the exit status so far */
+    json_t *rules; /* --format policy: collected, written at the end */
+} fetch_run;
+
+/* ---- describing one certificate ---- */
+
+typedef struct cert_info {
+    char subject[FETCH_NAME_MAX];
+    char issuer[FETCH_NAME_MAX];
+    char serial[80];
+    char not_before[32], not_after[32];
+    int days_left; /* negative once expired */
+    char key_type[16];
+    char curve[64];
+    int bits;
+    char spki[PINSET_PIN_STR_MAX];
+    char cert[PINSET_PIN_STR_MAX];
+    int self_signed, is_ca;
+    const char *position; /* leaf, intermediate, root */
+    const char *advice;   /* rotates, good, broad */
+    const char *advice_text;
+} cert_info;
+
+static void name_text(char *buf, size_t cap, const X509_NAME *name)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int n;
+
+    buf[0] = '\0';
+    if (b == NULL) {
+        return;
+    }
+    /* RFC 2253 order and escaping, UTF-8 kept, control characters escaped */
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        n = BIO_read(b, buf, (int)cap - 1);
+        buf[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(b);
+}
+
+static void time_text(char *buf, size_t cap, const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(buf, cap, "invalid");
+    }
+}
+
+static void key_text(cert_info *ci, X509 *x)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    char group[64];
+
+    ci->curve[0] = '\0';
+    if (pk == NULL) {
+        snprintf(ci->key_type, sizeof(ci->key_type), "unknown");
+        ci->bits = 0;
+        return;
+    }
+    ci->bits = EVP_PKEY_get_bits(pk);
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA:
+        snprintf(ci->key_type, sizeof(ci->key_type), "RSA");
+        break;
+    case EVP_PKEY_RSA_PSS:
+        snprintf(ci->key_type, sizeof(ci->key_type), "RSA-PSS");
+        break;
+    case EVP_PKEY_EC:
+        snprintf(ci->key_type, sizeof(ci->key_type), "EC");
+        if (EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL) == 1) {
+            const char *nist = EC_curve_nid2nist(OBJ_txt2nid(group));
+            snprintf(ci->curve, sizeof(ci->curve), "%s", nist != NULL ? nist : group);
+        }
+        break;
+    case EVP_PKEY_ED25519:
+        snprintf(ci->key_type, sizeof(ci->key_type), "Ed25519");
+        break;
+    case EVP_PKEY_ED448:
+        snprintf(ci->key_type, sizeof(ci->key_type), "Ed448");
+        break;
+    case EVP_PKEY_DSA:
+        snprintf(ci->key_type, sizeof(ci->key_type), "DSA");
+        break;
+    default:
+        snprintf(ci->key_type, sizeof(ci->key_type), "%s", OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
+        break;
+    }
+}
+
+/* The pin in RFC 7469 base64, or "" when OpenSSL cannot encode the certificate's key. */
+static void pin_text(char *buf, size_t cap, X509 *x, pinset_pin_kind kind)
+{
+    pinset_pin pin;
+
+    if (pinset_pin_from_x509(&pin, x, kind, NULL) != PINSET_OK ||
+        pinset_pin_format(buf, cap, &pin, PINSET_PIN_FMT_BASE64) != PINSET_OK) {
+        buf[0] = '\0';
+    }
+}
+
+static json_t *pin_or_null(const char *pin)
+{
+    return pin[0] != '\0' ? json_string(pin) : json_null();
+}
+
+static void describe(cert_info *ci, X509 *x, int i)
+{
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+    BIGNUM *bn = sn != NULL ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+    char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+    int day = 0, sec = 0;
+
+    memset(ci, 0, sizeof(*ci));
+    name_text(ci->subject, sizeof(ci->subject), X509_get_subject_name(x));
+    name_text(ci->issuer, sizeof(ci->issuer), X509_get_issuer_name(x));
+    snprintf(ci->serial, sizeof(ci->serial), "%s", hex != NULL ? hex : "");
+    OPENSSL_free(hex);
+    BN_free(bn);
+    time_text(ci->not_before, sizeof(ci->not_before), X509_get0_notBefore(x));
+    time_text(ci->not_after, sizeof(ci->not_after), X509_get0_notAfter(x));
+    if (ASN1_TIME_diff(&day, &sec, NULL, X509_get0_notAfter(x)) == 1) {
+        ci->days_left = day;
+    }
+    key_text(ci, x);
+    pin_text(ci->spki, sizeof(ci->spki), x, PINSET_PIN_SPKI);
+    pin_text(ci->cert, sizeof(ci->cert), x, PINSET_PIN_CERT);
+    ci->self_signed = X509_check_issued(x, x) == X509_V_OK;
+    ci->is_ca = X509_check_ca(x) != 0;
+    ERR_clear_error();
+    if (i == 0) {
+        ci->position = "leaf";
+        ci->advice = "rotates";
+        ci->advice_text = "leaf key: changes whenever the certificate is renewed with a new key; "
+                          "pin it only next to a backup";
+    } else if (ci->self_signed) {
+        ci->position = "root";
+        ci->advice = "broad";
+        ci->advice_text = "root key: matches anything this CA ever issues; broad";
+    } else {
+        ci->position = "intermediate";
+        ci->advice = "good";
+        ci->advice_text = "issuing CA key: survives leaf renewals; a good pin next to a backup";
+    }
+}
+
+static json_t *names_json(X509 *x)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    json_t *arr = json_array();
+    int n = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0;
+
+    for (int i = 0; arr != NULL && i < n && i < FETCH_MAX_SANS; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char buf[256];
+        if (g->type == GEN_DNS) {
+            const ASN1_IA5STRING *s = g->d.dNSName;
+            int len = ASN1_STRING_length(s);
+            snprintf(buf, sizeof(buf), "%.*s", len > 250 ? 250 : len,
+                     (const char *)ASN1_STRING_get0_data(s));
+        } else if (g->type == GEN_IPADD) {
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            char txt[INET6_ADDRSTRLEN] = "?";
+            if (len == 4 || len == 16) {
+                inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), txt,
+                          sizeof(txt));
+            }
+            snprintf(buf, sizeof(buf), "IP:%s", txt);
+        } else {
+            continue;
+        }
+        json_array_append_new(arr, out_json_str(buf));
+    }
+    GENERAL_NAMES_free(gens);
+    return arr;
+}
+
+/* ---- text ---- */
+
+static void print_cert_text(X509 *x, int i)
+{
+    cert_info ci;
+    json_t *names = names_json(x);
+    size_t nn = names != NULL ? json_array_size(names) : 0;
+
+    describe(&ci, x, i);
+    printf("    [%d] %s\n", i, ci.position);
+    printf("        subject:  ");
+    out_safe(stdout, ci.subject);
+    printf("\n        issuer:   ");
+    out_safe(stdout, ci.issuer);
+    printf("\n");
+    if (nn > 0) {
+        printf("        names:    ");
+        for (size_t k = 0; k < nn && k < 8; k++) {
+            printf("%s", k ? ", " : "");
+            out_safe(stdout, json_string_value(json_array_get(names, k)));
+        }
+        printf("%s\n", nn > 8 ? ", ..." : "");
+    }
+    if (ci.curve[0] != '\0') {
+        printf("        key:      %s %s (%d bits)\n", ci.key_type, ci.curve, ci.bits);
+    } else {
+        printf("        key:      %s %d bits\n", ci.key_type, ci.bits);
+    }
+    printf("        valid:    %s .. %s (%s%d days %s)\n", ci.not_before, ci.not_after,
+           ci.days_left < 0 ? "expired " : "", ci.days_left < 0 ? -ci.days_left : ci.days_left,
+           ci.days_left < 0 ? "ago" : "left");
+    printf("        spki:     %s%s\n", ci.spki[0] ? "sha256/" : "",
+           ci.spki[0] ? ci.spki : "unavailable");
+    printf("        cert:     %s%s\n", ci.cert[0] ? "sha256/" : "",
+           ci.cert[0] ? ci.cert : "unavailable");
+    printf("        as a pin: %s: %s\n", ci.advice, ci.advice_text);
+    json_decref(names);
+}
+
+static void print_chain_text(const char *title, STACK_OF(X509) * chain)
+{
+    int n = chain != NULL ? sk_X509_num(chain) : 0;
+
+    printf("  %s (%d certificate%s):\n", title, n, n == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        print_cert_text(sk_X509_value(chain, i), i);
+    }
+}
+
+static void print_host_text(const probe_result *r)
+{
+    const probe_target *t = r->target;
+
+    /* an IPv6 literal is shown in brackets, as it is written on the command line */
+    printf(strchr(t->host, ':') != NULL ? "[%s]:%u" : "%s:%u", t->host, (unsigned int)t->port);
+    if (r->address[0] != '\0') {
+        printf(" via %s", r->address);
+    }
+    if (r->status != PROBE_OK) {
+        printf("\n  error:      %s\n\n", r->error);
+        return;
+    }
+    printf("\n  tls:        %s %s, handshake %.1f ms (total %.1f ms)\n", r->protocol, r->cipher,
+           r->handshake_ms, r->total_ms);
+    if (r->validated) {
+        printf("  validation: ok for %s\n", t->servername != NULL ? t->servername : t->host);
+    } else {
+        printf("  validation: FAILED at depth %d: %s\n", r->verify_depth, r->verify_error_str);
+    }
+    print_chain_text("served chain", r->served);
+    if (r->validated) {
+        print_chain_text("validated chain", r->verified);
+    } else {
+        printf("  validated chain: none (the served chain does not validate)\n");
+    }
+    printf("\n");
+}
+
+/* ---- JSON ---- */
+
+static json_t *cert_json(X509 *x, int i)
+{
+    cert_info ci;
+    json_t *o = json_object(), *key = json_object();
+    int bad = 0;
+
+    describe(&ci, x, i);
+    if (o == NULL || key == NULL) {
+        json_decref(o);
+        json_decref(key);
+        return NULL;
+    }
+    bad |= out_json_set(key, "type", json_string(ci.key_type));
+    bad |= out_json_set(key, "bits", json_integer(ci.bits));
+    bad |= out_json_set(key, "curve", ci.curve[0] ? json_string(ci.curve) : json_null());
+    bad |= out_json_set(o, "position", json_string(ci.position));
+    bad |= out_json_set(o, "subject", out_json_str(ci.subject));
+    bad |= out_json_set(o, "issuer", out_json_str(ci.issuer));
+    bad |= out_json_set(o, "serial", json_string(ci.serial));
+    bad |= out_json_set(o, "names", names_json(x));
+    bad |= out_json_set(o, "not_before", json_string(ci.not_before));
+    bad |= out_json_set(o, "not_after", json_string(ci.not_after));
+    bad |= out_json_set(o, "days_left", json_integer(ci.days_left));
+    bad |= out_json_set(o, "key", key);
+    bad |= out_json_set(o, "spki_sha256", pin_or_null(ci.spki));
+    bad |= out_json_set(o, "cert_sha256", pin_or_null(ci.cert));
+    bad |= out_json_set(o, "self_signed", json_boolean(ci.self_signed));
+    bad |= out_json_set(o, "ca", json_boolean(ci.is_ca));
+    bad |= out_json_set(o, "pin_advice", json_string(ci.advice));
+    bad |= out_json_set(o, "pin_advice_text", json_string(ci.advice_text));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *chain_json(STACK_OF(X509) * chain)
+{
+    json_t *arr;
+    int n;
+
+    if (chain == NULL) {
+        return json_null();
+    }
+    arr = json_array();
+    n = sk_X509_num(chain);
+    for (int i = 0; arr != NULL && i < n; i++) {
+        json_t *c = cert_json(sk_X509_value(chain, i), i);
+        if (c == NULL || json_array_append_new(arr, c) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* Milliseconds (double) to whole microseconds for JSON. */
+static json_int_t usec(double ms)
+{
+    return (json_int_t)(ms * 1000.0 + 0.5);
+}
+
+static json_t *host_json(const probe_result *r)
+{
+    const probe_target *t = r->target;
+    json_t *o = json_object(), *tm = json_object(), *ve = NULL, *conn = json_object();
+    int bad = 0, ok = r->status == PROBE_OK;
+
+    if (o == NULL || tm == NULL || conn == NULL) {
+        json_decref(o);
+        json_decref(tm);
+        json_decref(conn);
+        return NULL;
+    }
+    if (ok && !r->validated) {
+        ve = json_object();
+        bad |= ve == NULL;
+        if (ve != NULL) {
+            bad |= out_json_set(ve, "code", json_integer(r->verify_error));
+            bad |= out_json_set(ve, "depth", json_integer(r->verify_depth));
+            bad |= out_json_set(ve, "message", json_string(r->verify_error_str));
+        }
+    }
+    bad |= out_json_set(conn, "host",
+                        out_json_str(t->connect_host != NULL ? t->connect_host : t->host));
+    bad |=
+        out_json_set(conn, "port", json_integer(t->connect_port != 0 ? t->connect_port : t->port));
+    bad |= out_json_set(tm, "dns", json_integer(usec(r->dns_ms)));
+    bad |= out_json_set(tm, "connect", json_integer(usec(r->connect_ms)));
+    bad |= out_json_set(tm, "starttls", json_integer(usec(r->starttls_ms)));
+    bad |= out_json_set(tm, "handshake", json_integer(usec(r->handshake_ms)));
+    bad |= out_json_set(tm, "total", json_integer(usec(r->total_ms)));
+    bad |= out_json_set(o, "target", out_json_str(t->name));
+    bad |= out_json_set(o, "host", json_string(t->host));
+    bad |= out_json_set(o, "port", json_integer(t->port));
+    bad |=
+        out_json_set(o, "servername", json_string(t->servername != NULL ? t->servername : t->host));
+    bad |= out_json_set(o, "connect", conn);
+    bad |= out_json_set(o, "address", r->address[0] ? json_string(r->address) : json_null());
+    bad |= out_json_set(o, "status", json_string(probe_status_name(r->status)));
+    bad |= out_json_set(o, "error", ok ? json_null() : out_json_str(r->error));
+    bad |= out_json_set(o, "protocol", ok ? json_string(r->protocol) : json_null());
+    bad |= out_json_set(o, "cipher", ok ? json_string(r->cipher) : json_null());
+    bad |= out_json_set(o, "validated", json_boolean(ok && r->validated));
+    bad |= out_json_set(o, "verify_error", ve != NULL ? ve : json_null());
+    bad |= out_json_set(o, "timing_us", tm);
+    bad |= out_json_set(o, "served_chain", ok ? chain_json(r->served) : json_null());
+    bad |= out_json_set(o, "validated_chain",
+                        ok && r->validated ? chain_json(r->verified) : json_null());
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- policy: a starter policy from the validated chains ---- */
+
+static json_t *pin_json(X509 *x, const char *role, const char *label_prefix)
+{
+    json_t *p = json_object();
+    char pin[PINSET_PIN_STR_MAX], subj[FETCH_NAME_MAX], label[FETCH_NAME_MAX + 32];
+    int bad = 0;
+
+    if (p == NULL) {
+        return NULL;
+    }
+    pin_text(pin, sizeof(pin), x, PINSET_PIN_SPKI);
+    name_text(subj, sizeof(subj), X509_get_subject_name(x));
+    snprintf(label, sizeof(label), "%s: %s", label_prefix, subj);
+    /* policy-format.md: a label is 1 to 256 octets; cut on a UTF-8 character boundary */
+    if (strlen(label) > POLICY_LABEL_MAX) {
+        size_t cut = POLICY_LABEL_MAX;
+        while (cut > 0 && ((unsigned char)label[cut] & 0xc0) == 0x80) {
+            cut--;
+        }
+        label[cut] = '\0';
+    }
+    if (pin[0] == '\0') {
+        json_decref(p);
+        return NULL; /* no pin: the caller reports an internal error */
+    }
+    bad |= out_json_set(p, "sha256", json_string(pin));
+    bad |= out_json_set(p, "role", json_string(role));
+    bad |= out_json_set(p, "label", out_json_str(label));
+    if (bad) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
+static json_t *rule_json(const probe_result *r)
+{
+    json_t *rule = json_object(), *pins = json_array();
+    int n = sk_X509_num(r->verified);
+    int bad = 0;
+
+    if (rule == NULL || pins == NULL) {
+        json_decref(rule);
+        json_decref(pins);
+        return NULL;
+    }
+    bad |= json_array_append_new(pins,
+                                 pin_json(sk_X509_value(r->verified, 0), "leaf", "leaf key")) != 0;
+    if (n > 1) {
+        /* the issuing CA: the certificate right above the leaf in the validated chain */
+        bad |= json_array_append_new(
+                   pins, pin_json(sk_X509_value(r->verified, 1), "ca", "issuing ca key")) != 0;
+    }
+    bad |= out_json_set(rule, "host", json_string(r->target->host));
+    bad |= out_json_set(rule, "pins", pins);
+    if (bad) {
+        json_decref(rule);
+        return NULL;
+    }
+    return rule;
+}
+
+/* ---- the command ---- */
+
+/* Write one JSON value as an element of the "hosts" array (4-space nesting). */
+static int write_json_item(const json_t *item, int first)
+{
+    char *txt = json_dumps(item, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = 0;
+
+    if (txt == NULL) {
+        return -1;
+    }
+    fputs(first ? "    " : ",\n    ", stdout);
+    for (const char *p = txt; *p != '\0'; p++) {
+        putchar(*p);
+        if (*p == '\n') {
+            fputs("    ", stdout); /* JSON strings hold no raw newline: only layout ones */
+        }
+    }
+    free(txt);
+    return rc;
+}
+
+static void print_one(fetch_run *run, probe_result *r)
+{
+    json_t *item = NULL;
+
+    if (r->status != PROBE_OK) {
+        cli_err("fetch", "%s: %s", r->target->name, r->error);
+        run->rc = run->rc == EXIT_OK ? EXIT_NETWORK : run->rc;
+    } else if (!r->validated) {
+        cli_err("fetch", "%s: chain does not validate: %s", r->target->name, r->verify_error_str);
+        run->rc = run->rc == EXIT_OK ? EXIT_NETWORK : run->rc;
+    }
+    switch (run->fmt) {
+    case FMT_TEXT:
+        print_host_text(r);
+        break;
+    case FMT_JSON:
+        item = host_json(r);
+        if (item == NULL || write_json_item(item, run->emitted == 0) != 0) {
+            run->rc = EXIT_INTERNAL;
+        }
+        run->emitted++;
+        json_decref(item);
+        break;
+    case FMT_POLICY:
+        if (r->status != PROBE_OK || !r->validated) {
+            cli_err("fetch", "%s: not added to the policy: %s", r->target->name,
+                    r->status != PROBE_OK ? r->error : "the chain does not validate");
+            break;
+        }
+        item = rule_json(r);
+        if (item == NULL || json_array_append_new(run->rules, item) != 0) {
+            run->rc = EXIT_INTERNAL;
+        }
+        break;
+    default:
+        break;
+    }
+    sk_X509_pop_free(r->served, X509_free);
+    sk_X509_pop_free(r->verified, X509_free);
+    r->served = NULL;
+    r->verified = NULL;
+}
+
+static void on_result(probe_result *res, void *payload)
+{
+    fetch_run *run = payload;
+
+    run->results[res->index] = *res;
+    run->ready[res->index] = 1;
+    res->served = NULL; /* taken */
+    res->verified = NULL;
+    run->done++;
+    if (out_progress_enabled()) {
+        out_progress("fetch: %zu/%zu hosts", run->done, run->n);
+    }
+    while (run->printed < run->n && run->ready[run->printed]) {
+        if (out_progress_enabled()) {
+            out_progress_done();
+        }
+        print_one(run, &run->results[run->printed]);
+        run->ready[run->printed] = 0;
+        run->printed++;
+    }
+}
+
+static int parse_seconds(const char *s, unsigned int *ms_out)
+{
+    unsigned long whole = 0, frac = 0, scale = 1000;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9') {
+        return -1;
+    }
+    for (; *p >= '0' && *p <= '9'; p++) {
+        whole = whole * 10 + (unsigned long)(*p - '0');
+        if (whole > 86400) {
+            return -1;
+        }
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) {
+            scale /= 10;
+            frac += (unsigned long)(*p - '0') * scale;
+        }
+    }
+    if (*p != '\0' || whole * 1000 + frac == 0) {
+        return -1;
+    }
+    *ms_out = (unsigned int)(whole * 1000 + frac);
+    return 0;
+}
+
+static uint16_t default_port(probe_starttls st)
+{
+    switch (st) {
+    case PROBE_STARTTLS_SMTP:
+        return 25;
+    case PROBE_STARTTLS_IMAP:
+        return 143;
+    case PROBE_STARTTLS_POP3:
+        return 110;
+    case PROBE_STARTTLS_FTP:
+        return 21;
+    case PROBE_STARTTLS_XMPP:
+        return 5222;
+    case PROBE_STARTTLS_POSTGRES:
+        return 5432;
+    case PROBE_STARTTLS_NONE:
+    default:
+        return 443;
+    }
+}
+
+typedef struct fetch_args {
+    probe_opts po;
+    enum fetch_format fmt;
+    const char *servername;
+    const char **hosts;
+    size_t nhosts;
+    const char *targets_file;
+    target_map *map;
+} fetch_args;
+
+/* Parse the command line; returns -1 to go on, or an exit status. */
+static int parse_args(fetch_args *a, int argc, char **argv)
+{
+    opt_state st;
+    const char *v;
+    char err[256];
+    int r;
+    unsigned long n;
+
+    opt_init(&st, argc, argv);
+    while ((r = opt_next(&st, &cmd_fetch_spec, &v)) != OPT_END) {
+        switch (r) {
+        case OPT_HELP:
+            opt_print_help(&cmd_fetch_spec);
+            return EXIT_OK;
+        case OPT_POSITIONAL:
+            a->hosts[a->nhosts++] = v;
+            break;
+        case O_SERVERNAME:
+            a->servername = v;
+            break;
+        case O_RESOLVE:
+            if (target_map_add_resolve(a->map, v, err, sizeof(err)) != 0) {
+                cli_err("fetch", "%s", err);
+                return EXIT_INPUT;
+            }
+            break;
+        case O_CONNECT_TO:
+            if (target_map_add_connect_to(a->map, v, err, sizeof(err)) != 0) {
+                cli_err("fetch", "%s", err);
+                return EXIT_INPUT;
+            }
+            break;
+        case O_CAFILE:
+            a->po.cafile = v;
+            break;
+        case O_CAPATH:
+            a->po.capath = v;
+            break;
+        case O_STARTTLS:
+            if (probe_starttls_parse(v, &a->po.starttls) != 0 ||
+                a->po.starttls == PROBE_STARTTLS_NONE) {
+                return opt_usage_error(&cmd_fetch_spec,
+                                       "--starttls '%s': expected smtp, imap, pop3, ftp, xmpp "
+                                       "or postgres",
+                                       v);
+            }
+            break;
+        case O_TIMEOUT:
+            if (parse_seconds(v, &a->po.timeout_ms) != 0) {
+                return opt_usage_error(&cmd_fetch_spec, "--timeout '%s': expected seconds", v);
+            }
+            break;
+        case O_CONNECT_TIMEOUT:
+            if (parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
+                return opt_usage_error(&cmd_fetch_spec, "--connect-timeout '%s': expected seconds",
+                                       v);
+            }
+            break;
+        case O_CONCURRENCY:
+            if (opt_parse_uint(v, 100000, &n) != 0 || n == 0) {
+                return opt_usage_error(&cmd_fetch_spec, "--concurrency '%s': expected 1..100000",
+                                       v);
+            }
+            a->po.concurrency = (unsigned int)n;
+            break;
+        case O_IPV4:
+            a->po.family = AF_INET;
+            break;
+        case O_IPV6:
+            a->po.family = AF_INET6;
+            break;
+        case O_FORMAT:
+            if (strcmp(v, "text") == 0) {
+                a->fmt = FMT_TEXT;
+            } else if (strcmp(v, "json") == 0) {
+                a->fmt = FMT_JSON;
+            } else if (strcmp(v, "policy") == 0) {
+                a->fmt = FMT_POLICY;
+            } else {
+                return opt_usage_error(&cmd_fetch_spec,
+                                       "--format '%s': expected text, json or policy", v);
+            }
+            break;
+        case O_TARGETS:
+            a->targets_file = v;
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (a->nhosts == 0 && a->targets_file == NULL) {
+        return opt_usage_error(&cmd_fetch_spec, "no host given");
+    }
+    return -1;
+}
+
+static int finish_output(fetch_run *run)
+{
+    json_t *doc;
+    int rc;
+
+    if (run->fmt == FMT_JSON) {
+        fputs(run->emitted > 0 ? "\n  ]\n}\n" : "  ]\n}\n", stdout);
+    } else if (run->fmt == FMT_POLICY) {
+        doc = json_object();
+        if (doc == NULL || out_json_set(doc, "version", json_integer(1)) != 0 ||
+            out_json_set(doc, "rules", json_incref(run->rules)) != 0) {
+            json_decref(doc);
+            return -1;
+        }
+        rc = out_json_dump(stdout, doc);
+        json_decref(doc);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+static int run_fetch(fetch_args *a, target_list *tl)
+{
+    char err[256];
+    probe_engine *e;
+    fetch_run run;
+
+    memset(&run, 0, sizeof(run));
+    run.fmt = a->fmt;
+    e = probe_engine_new(&a->po, err, sizeof(err));
+    if (e == NULL) {
+        cli_err("fetch", "%s", err);
+        return EXIT_INPUT;
+    }
+    run.n = tl->count;
+    run.results = calloc(tl->count, sizeof(*run.results));
+    run.ready = calloc(tl->count, 1);
+    run.rules = json_array();
+    if (run.results == NULL || run.ready == NULL || run.rules == NULL) {
+        cli_err("fetch", "out of memory");
+        run.rc = EXIT_INTERNAL;
+        goto out;
+    }
+    if (run.fmt == FMT_JSON) {
+        fputs("{\n  \"version\": 1,\n  \"hosts\": [\n", stdout);
+    }
+    if (probe_engine_run(e, tl->items, tl->count, on_result, &run, err, sizeof(err)) != 0) {
+        cli_err("fetch", "%s", err);
+        run.rc = EXIT_INTERNAL;
+    }
+    out_progress_done();
+    if (finish_output(&run) != 0) {
+        cli_err("fetch", "cannot write the output");
+        run.rc = EXIT_INTERNAL;
+    }
+out:
+    for (size_t i = 0; run.results != NULL && i < run.n; i++) {
+        sk_X509_pop_free(run.results[i].served, X509_free);
+        sk_X509_pop_free(run.results[i].verified, X509_free);
+    }
+    free(run.results);
+    free(run.ready);
+    json_decref(run.rules);
+    probe_engine_free(e);
+    return run.rc;
+}
+
+int cmd_fetch(int argc, char **argv)
+{
+    fetch_args a;
+    target_list tl = TARGET_LIST_INIT;
+    char err[512];
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.po = (probe_opts)PROBE_OPTS_INIT;
+    a.hosts = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*a.hosts));
+    a.map = target_map_new();
+    if (a.hosts == NULL || a.map == NULL) {
+        cli_err("fetch", "out of memory");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    rc = parse_args(&a, argc, argv);
+    if (rc >= 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < a.nhosts; i++) {
+        if (targets_add(&tl, a.hosts[i], NULL, a.servername, default_port(a.po.starttls), err,
+                        sizeof(err)) != 0) {
+            cli_err("fetch", "%s", err);
+            rc = EXIT_INPUT;
+            goto out;
+        }
+    }
+    if (a.targets_file != NULL &&
+        targets_load_file(&tl, a.targets_file, a.servername, default_port(a.po.starttls), err,
+                          sizeof(err)) != 0) {
+        cli_err("fetch", "%s", err);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    if (targets_apply_map(&tl, a.map, err, sizeof(err)) != 0) {
+        cli_err("fetch", "%s", err);
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    rc = run_fetch(&a, &tl);
+out:
+    targets_free(&tl);
+    target_map_free(a.map);
+    free(a.hosts);
+    return rc;
+}
