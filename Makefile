@@ -8,8 +8,9 @@ BENCHB  ?= build/bench
 PREFIX  ?= /usr/local
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
+CI_FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run check bench fuzz install format clean
+.PHONY: all deps build run check matrix bench fuzz install format clean
 
 all: build
 
@@ -27,6 +28,17 @@ check: deps
 	cmake -S . -B $(CHECKB) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPINSET_SANITIZE=ON -DPINSET_WERROR=ON
 	cmake --build $(CHECKB) -j $(JOBS)
 	cd $(CHECKB) && ctest --output-on-failure -j $(JOBS)
+
+# The rest of the CI matrix: clang Release with -Werror (every tier), ThreadSanitizer on the
+# tests that share policies across threads, and a short run of every fuzz target.
+matrix: deps
+	CC=clang cmake -S . -B build/clang-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINSET_WERROR=ON
+	cmake --build build/clang-release -j $(JOBS)
+	cd build/clang-release && ctest --output-on-failure -j $(JOBS)
+	CC=clang cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINSET_TSAN=ON
+	cmake --build build/tsan -j $(JOBS)
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R 'gen_pki|unit/test_policy|unit/test_verify|integration/test_attacks'
+	$(MAKE) fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
 bench: deps
 	cmake -S . -B $(BENCHB) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINSET_BUILD_TESTS=OFF -DPINSET_BUILD_BENCH=ON

@@ -13,8 +13,10 @@
  * Test builds only: a process-wide counter so that a test can fail the Nth
  * allocation. Release builds have no writable globals (STYLE.md section 6).
  */
-static unsigned long alloc_fail_at;
-static unsigned long alloc_count;
+#include <stdatomic.h>
+
+static atomic_ulong alloc_fail_at;
+static atomic_ulong alloc_count;
 
 void pinset__alloc_fail_at(unsigned long n)
 {
@@ -28,8 +30,10 @@ unsigned long pinset__alloc_count(void)
 
 static int should_fail(void)
 {
-    alloc_count++;
-    return alloc_fail_at != 0 && alloc_count == alloc_fail_at;
+    unsigned long n = atomic_fetch_add(&alloc_count, 1) + 1;
+    unsigned long at = atomic_load(&alloc_fail_at);
+
+    return at != 0 && n == at;
 }
 #else
 static int should_fail(void)

@@ -516,7 +516,7 @@ static pinset_err copy_der(const struct ctx *c, uint8_t **out, const uint8_t *de
 /* Add a key object from a decoded key (public or private): keep only its SPKI DER. */
 static pinset_err add_pkey(struct ctx *c, const EVP_PKEY *pk, pinset_object_type type)
 {
-    struct pinset_object *o;
+    struct pinset_object *o = NULL;
     unsigned char *p;
     pinset_err err;
     int n;
@@ -746,7 +746,7 @@ static pinset_err pins_only_span(const struct ctx *c, const uint8_t *der, size_t
 
 static pinset_err add_cert(struct ctx *c, const uint8_t *der, size_t len)
 {
-    struct pinset_object *o;
+    struct pinset_object *o = NULL;
     size_t spki_off = 0, spki_len = 0;
     X509 *x = NULL;
     pinset_err err;
@@ -927,7 +927,7 @@ static pinset_err add_p8enc(struct ctx *c, const uint8_t *der, size_t len)
 static pinset_err add_csr(struct ctx *c, const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
-    struct pinset_object *o;
+    struct pinset_object *o = NULL;
     X509_REQ *req;
     pinset_err err;
 
