@@ -81,10 +81,12 @@ extern "C" {
  *
  * During the handshake a cert-verify callback (SSL_CTX_set_cert_verify_callback)
  * runs X509_verify_cert() first, then checks the pins of the host that the
- * application set with SSL_set1_host()/SSL_add1_host() (every name), or of the
+ * application set with SSL_set1_host()/SSL_add1_host() (every name), and of the
  * IP set with X509_VERIFY_PARAM_set1_ip_asc(), against
  * X509_STORE_CTX_get0_chain(): the validated chain, never the chain the peer
- * sent. A mismatch fails the handshake (X509_V_ERR_APPLICATION_VERIFICATION),
+ * sent (when the application has a verify callback, which could clear an
+ * error it accepted, a pinned host's chain is validated once more without
+ * it). A mismatch fails the handshake (X509_V_ERR_APPLICATION_VERIFICATION),
  * also when the application set SSL_VERIFY_NONE. A path-validation failure on
  * a pinned host fails the handshake in every mode, report mode included. With
  * no host and no IP set, the handshake fails (reason no-host): pinset does not
@@ -98,7 +100,8 @@ extern "C" {
  * NOT_PINNED) verdict and is tagged with the policy digest, the host and the
  * port; pinset_ossl_set_session() refuses it for another host or port or
  * after the policy changed, and the gate fails a resumed connection whose
- * session was not offered that way.
+ * session (the one that actually resumed) carries no matching tag. Sessions
+ * are kept only for connections that verify exactly one name or one IP.
  *
  * State: a pinset_ossl is reference counted; each attached SSL_CTX, each SSL
  * it has seen and each tagged SSL_SESSION holds a reference, so it may be
@@ -204,8 +207,10 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_ossl_set_port(pinset_ossl *pin, S
  * The post-handshake gate. Fails closed unless this connection's handshake
  * is complete and got an allowing verdict: PASS, NOT_PINNED, EXPIRED_OPEN or
  * REPORT_ONLY_FAIL from the cert-verify callback for the certificate the
- * peer actually presented, or, for a resumed session, a session offered
- * through pinset_ossl_set_session whose tag still matches the policy, host and port.
+ * peer actually presented, or, for a resumed session, when the session that
+ * resumed carries the tag of pinset_ossl_get1_session and it still matches
+ * the policy, host and port (pinset must have state for the SSL:
+ * pinset_ossl_set_session or pinset_ossl_set_port).
  *
  * @return PINSET_OK (let it through); PINSET_E_NO_MATCH (a failing or missing
  *         verdict); PINSET_E_TLS (handshake not complete); PINSET_E_INVALID_ARG
@@ -222,7 +227,8 @@ PINSET_API const pinset_result *pinset_ossl_result(const pinset_ossl *pin, const
 
 /**
  * The connection's session, for resumption, only when the connection passed
- * the gate with PASS or NOT_PINNED; it is tagged with the policy digest, host and port.
+ * the gate with PASS or NOT_PINNED and verifies exactly one name or IP; it is
+ * tagged with the policy digest, host and port (once: a tag is never replaced).
  * With TLS 1.3, call it after reading application data (tickets arrive late).
  *
  * @return a new reference (SSL_SESSION_free it), or NULL

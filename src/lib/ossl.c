@@ -75,10 +75,8 @@ struct ssl_state {
     pinset_policy *override; /* reference or NULL */
     pinset_policy *used;     /* the snapshot of the last check (reference) */
     unsigned int port;
-    int checked;         /* the cert-verify callback recorded a verdict */
-    X509 *leaf;          /* the leaf that verdict is about (reference) */
-    int offered;         /* a tagged session was offered via pinset_ossl_set_session */
-    struct sess_tag tag; /* its tag (tag.pin unused) */
+    int checked; /* the cert-verify callback recorded a verdict */
+    X509 *leaf;  /* the leaf that verdict is about (reference) */
     pinset_result *result;
 };
 
@@ -503,13 +501,13 @@ static int pins_of(pinset_ossl *pin, pinset_cert_pins *out, const X509 *x, int n
  * cert pin. A wrong "not pinned" here cannot pass a pinned host: the check
  * then sees an empty chain, which fails (no-chain).
  */
-static int names_pinned(const pinset_policy *policy, X509_STORE_CTX *xctx, int *need_cert)
+static int names_pinned(const pinset_policy *policy, X509_STORE_CTX *xctx, const char *ip,
+                        int *need_cert)
 {
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xctx);
     const pinset_rule *rule;
     pinset_match how;
     const char *host;
-    char *ip = NULL;
     int pinned = 0;
 
     *need_cert = 0;
@@ -521,16 +519,12 @@ static int names_pinned(const pinset_policy *policy, X509_STORE_CTX *xctx, int *
             *need_cert |= pinset__rule_needs_cert(rule);
         }
     }
-    if (X509_VERIFY_PARAM_get0_host(vp, 0) == NULL) {
-        ip = X509_VERIFY_PARAM_get1_ip_asc(vp); /* names win over an IP, as in check_names */
-    }
-    if (ip != NULL) {
+    if (ip != NULL) { /* OpenSSL checks the IP as well as the names */
         rule = pinset_policy_lookup(policy, ip, strlen(ip), &how);
         if (rule != NULL && how != PINSET_MATCH_EXCLUDED) {
             pinned = 1;
-            *need_cert = pinset__rule_needs_cert(rule);
+            *need_cert |= pinset__rule_needs_cert(rule);
         }
-        OPENSSL_free(ip);
     }
     return pinned;
 }
@@ -590,7 +584,8 @@ static int dyn_write(const char *buf, size_t len, void *payload)
 }
 
 /* Build and hand over a report; never changes the verdict, never fails the handshake. */
-static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STORE_CTX *xctx)
+static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STORE_CTX *xctx,
+                   X509_STORE_CTX *strict)
 {
     pinset_cert served[PINSET_CHAIN_MAX], validated[PINSET_CHAIN_MAX];
     pinset_report_input in = PINSET_REPORT_INPUT_INIT;
@@ -604,7 +599,8 @@ static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STOR
     in.served_count = ders_of(served, X509_STORE_CTX_get0_untrusted(xctx));
     in.validated = validated;
     if (pinset_result_reason(st->result) != PINSET_REASON_PATH_INVALID) {
-        in.validated_count = ders_of(validated, X509_STORE_CTX_get0_chain(xctx));
+        in.validated_count =
+            ders_of(validated, X509_STORE_CTX_get0_chain(strict != NULL ? strict : xctx));
     }
     if (pinset_report_write(st->result, &in, dyn_write, &d, NULL) == PINSET_OK && d.p != NULL) {
         pin->opts.report(d.p, d.len, pin->opts.report_payload);
@@ -624,66 +620,60 @@ static void check_host(struct ssl_state *st, const pinset_policy *policy, const 
         return;
     }
     if (pins == NULL) {
-        /* path validation failed: a pinned host fails in every mode; others keep OpenSSL's say */
-        if (pinset_result_verdict(st->result) == PINSET_VERDICT_FAIL) {
-            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_PATH_INVALID);
-        } else {
-            pinset__result_set(st->result, pinset_result_verdict(st->result),
-                               PINSET_REASON_PATH_INVALID);
-        }
+        /*
+         * Path validation failed: a pinned host has FAIL (no-chain) in every
+         * mode; others keep OpenSSL's say. Either way the reason is the path.
+         */
+        pinset__result_set(st->result, pinset_result_verdict(st->result),
+                           PINSET_REASON_PATH_INVALID);
     }
 }
 
 /*
- * The verdict for every name the application verifies (OpenSSL accepts a
- * certificate that matches any of them): the first name whose verdict does
- * not allow the connection decides; else the first name that a rule pins,
- * else the first name. Returns 0 when no host and no IP was set.
+ * The verdict for every identity the application verifies: each name set
+ * with SSL_set1_host/SSL_add1_host (OpenSSL accepts a certificate that
+ * matches any of them) and the IP (which OpenSSL requires as well). The
+ * first identity whose verdict does not allow the connection decides; else
+ * the first one that a rule pins, else the first. Returns 0 when no host and
+ * no IP was set.
  */
 static int check_names(struct ssl_state *st, const pinset_policy *policy, X509_STORE_CTX *xctx,
-                       const pinset_cert_pins *pins, size_t n, int64_t now, int need_cert)
+                       const char *ip, const pinset_cert_pins *pins, size_t n, int64_t now,
+                       int need_cert)
 {
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xctx);
     pinset_result *keep = NULL;
-    int kept_rule = 0, i;
+    int hosts = 0, total, kept_rule = 0;
 
-    for (i = 0; X509_VERIFY_PARAM_get0_host(vp, i) != NULL; i++) {
-        check_host(st, policy, X509_VERIFY_PARAM_get0_host(vp, i), pins, n, now, need_cert);
+    while (X509_VERIFY_PARAM_get0_host(vp, hosts) != NULL) {
+        hosts++;
+    }
+    total = hosts + (ip != NULL);
+    if (total > 1) {
+        keep = pinset__result_new_bare();
+        if (keep == NULL) {
+            pinset_result_reset(st->result);
+            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
+            goto out;
+        }
+    }
+    for (int i = 0; i < total; i++) {
+        check_host(st, policy, i < hosts ? X509_VERIFY_PARAM_get0_host(vp, i) : ip, pins, n, now,
+                   need_cert);
         if (!pinset_verdict_allows(pinset_result_verdict(st->result))) {
-            pinset_result_free(keep);
-            return 1;
-        }
-        if (X509_VERIFY_PARAM_get0_host(vp, 1) == NULL) {
-            return 1; /* one name: its result stands */
-        }
-        if (i == 0 && keep == NULL) {
-            keep = pinset__result_new_bare();
+            goto out; /* this identity's refusal stands */
         }
         if (keep != NULL && (i == 0 || (!kept_rule && pinset_result_rule(st->result) != NULL))) {
             pinset__result_copy(keep, st->result);
             kept_rule = pinset_result_rule(st->result) != NULL;
         }
     }
-    if (i > 0) {
-        if (keep == NULL) {
-            /* out of memory: every name allowed; refuse rather than guess an explanation */
-            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
-            return 1;
-        }
+    if (keep != NULL) {
         pinset__result_copy(st->result, keep);
-        pinset_result_free(keep);
-        return 1;
     }
-    {
-        char *ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
-
-        if (ip == NULL) {
-            return 0;
-        }
-        check_host(st, policy, ip, pins, n, now, need_cert);
-        OPENSSL_free(ip);
-    }
-    return 1;
+out:
+    pinset_result_free(keep);
+    return total > 0;
 }
 
 /*
@@ -702,36 +692,90 @@ static void force_fail(SSL *ssl, X509_STORE_CTX *xctx)
     }
 }
 
-static int decide(pinset_ossl *pin, struct ssl_state *st, X509_STORE_CTX *xctx, int path_ok)
+static int strict_cb(int ok, X509_STORE_CTX *xctx)
+{
+    (void)xctx;
+    return ok;
+}
+
+/* 1 when the application installed a verify callback (on the SSL or SSL_CTX, or on the store). */
+static int app_verify_cb(const SSL *ssl, X509_STORE_CTX *xctx)
+{
+    return SSL_get_verify_callback(ssl) != NULL ||
+           X509_STORE_get_verify_cb(X509_STORE_CTX_get0_store(xctx)) != NULL;
+}
+
+/*
+ * An application verify callback can accept an error and clear it
+ * (X509_STORE_CTX_set_error(ctx, X509_V_OK)): X509_verify_cert() then
+ * returns 1 with no error left, over a chain that does not validate (its
+ * links may be names only). For a pinned host, validate the same leaf,
+ * untrusted certificates, store and parameters again without the
+ * application's callback. Returns the store context whose chain validated,
+ * or NULL.
+ */
+static X509_STORE_CTX *verify_strict(X509_STORE_CTX *xctx)
+{
+    X509_STORE_CTX *s = X509_STORE_CTX_new();
+
+    if (s == NULL ||
+        !X509_STORE_CTX_init(s, X509_STORE_CTX_get0_store(xctx), X509_STORE_CTX_get0_cert(xctx),
+                             X509_STORE_CTX_get0_untrusted(xctx)) ||
+        !X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(s), X509_STORE_CTX_get0_param(xctx))) {
+        X509_STORE_CTX_free(s);
+        return NULL;
+    }
+    X509_STORE_CTX_set_verify_cb(s, strict_cb);
+    if (X509_verify_cert(s) != 1 || X509_STORE_CTX_get_error(s) != X509_V_OK) {
+        X509_STORE_CTX_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_CTX *xctx,
+                  int path_ok)
 {
     pinset_cert_pins pins[PINSET_CHAIN_MAX];
     STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xctx);
+    X509_STORE_CTX *strict = NULL;
+    /* NULL when no IP was set (with an error on the queue, under the caller's mark) */
+    char *ip = X509_VERIFY_PARAM_get1_ip_asc(X509_STORE_CTX_get0_param(xctx));
     int64_t now = now_of(pin);
-    int need_cert = 0;
+    int need_cert = 0, allow = 0;
     size_t n = 0;
 
-    if (path_ok && names_pinned(st->used, xctx, &need_cert)) {
+    if (path_ok && names_pinned(st->used, xctx, ip, &need_cert)) {
+        if (app_verify_cb(ssl, xctx)) {
+            strict = verify_strict(xctx);
+            path_ok = strict != NULL; /* a failure here is a path failure like any other */
+            chain = path_ok ? X509_STORE_CTX_get0_chain(strict) : NULL;
+        }
         n = chain == NULL ? 0 : (size_t)sk_X509_num(chain);
         if (n > PINSET_CHAIN_MAX) {
             pinset_result_reset(st->result);
             pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_CHAIN_TOO_LONG);
-            return 0;
+            goto out;
         }
         for (size_t i = 0; i < n; i++) {
             if (!pins_of(pin, &pins[i], sk_X509_value(chain, (int)i), need_cert)) {
                 pinset_result_reset(st->result);
                 pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
-                return 0;
+                goto out;
             }
         }
     }
-    if (!check_names(st, st->used, xctx, path_ok ? pins : NULL, n, now, need_cert)) {
+    if (!check_names(st, st->used, xctx, ip, path_ok ? pins : NULL, n, now, need_cert)) {
         pinset_result_reset(st->result);
         pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_NO_HOST);
-        return 0;
+        goto out;
     }
-    report(pin, st, xctx);
-    return pinset_verdict_allows(pinset_result_verdict(st->result));
+    report(pin, st, xctx, strict);
+    allow = pinset_verdict_allows(pinset_result_verdict(st->result));
+out:
+    X509_STORE_CTX_free(strict);
+    OPENSSL_free(ip);
+    return allow;
 }
 
 static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
@@ -767,7 +811,7 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
         pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
         allow = 0;
     } else {
-        allow = decide(pin, st, xctx, path_ok);
+        allow = decide(pin, st, ssl, xctx, path_ok);
     }
     st->checked = 1;
     if (X509_STORE_CTX_get0_cert(xctx) != NULL && X509_up_ref(X509_STORE_CTX_get0_cert(xctx))) {
@@ -777,22 +821,16 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
         pin->observer(ssl, st->result, st->used, pin->observer_payload);
     }
     ERR_pop_to_mark();
-    if (!path_ok) {
-        if (!allow) {
-            force_fail(ssl, xctx); /* a pinned host: never rescued, not even in report mode */
-            return 0;
-        }
-        /*
-         * Not pinned: OpenSSL's own answer stands (including an error the
-         * application's verify callback chose to accept, and SSL_VERIFY_NONE).
-         */
-        return ok > 0 ? ok : 0;
-    }
     if (!allow) {
-        force_fail(ssl, xctx);
+        force_fail(ssl, xctx); /* a path failure on a pinned host too, in every mode */
         return 0;
     }
-    return 1;
+    /*
+     * A path failure on a host no rule pins: OpenSSL's own answer stands
+     * (including an error the application's verify callback chose to
+     * accept, and SSL_VERIFY_NONE).
+     */
+    return path_ok ? 1 : (ok > 0 ? ok : 0);
 }
 
 pinset_err pinset_ossl_attach(pinset_ossl *pin, SSL_CTX *ctx, pinset_diag *diag)
@@ -814,22 +852,27 @@ pinset_err pinset_ossl_attach(pinset_ossl *pin, SSL_CTX *ctx, pinset_diag *diag)
 
 /* ---- after the handshake ---- */
 
-/* The canonical first host (or IP) the application set on ssl; 0 when none. */
+/*
+ * The canonical host (or IP) the application set on ssl; 0 when none, or
+ * when it verifies more than one identity (several names, or a name and an
+ * IP): sessions are kept only for connections to exactly one, so that a tag
+ * names everything the session's pins were checked for.
+ */
 static int ssl_host(char *buf, size_t cap, const SSL *ssl)
 {
     X509_VERIFY_PARAM *vp = SSL_get0_param((SSL *)(uintptr_t)ssl);
     const char *host = X509_VERIFY_PARAM_get0_host(vp, 0);
-    char *ip = NULL;
-    pinset_err err;
+    char *ip;
+    pinset_err err = PINSET_E_INVALID_ARG;
 
-    if (host == NULL) {
-        ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
-        if (ip == NULL) {
-            return 0;
-        }
-        host = ip;
+    ERR_set_mark();
+    ip = X509_VERIFY_PARAM_get1_ip_asc(vp); /* raises an error when there is no IP */
+    ERR_pop_to_mark();
+    if (host != NULL && X509_VERIFY_PARAM_get0_host(vp, 1) == NULL && ip == NULL) {
+        err = pinset_host_canon(buf, cap, NULL, host, strlen(host), NULL);
+    } else if (host == NULL && ip != NULL) {
+        err = pinset_host_canon(buf, cap, NULL, ip, strlen(ip), NULL);
     }
-    err = pinset_host_canon(buf, cap, NULL, host, strlen(host), NULL);
     OPENSSL_free(ip);
     return err == PINSET_OK;
 }
@@ -868,16 +911,24 @@ pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
     }
     st = state_of(pin, ssl);
     if (SSL_session_reused(ssl)) {
-        /* no certificate was checked in this handshake: only a session pinset offered counts */
-        if (st == NULL || !st->offered || !tag_matches(pin, st, ssl, &st->tag)) {
+        /*
+         * No certificate was checked in this handshake: only the tag of the
+         * session that actually resumed counts (not what was offered, which
+         * the application may have replaced with SSL_set_session).
+         */
+        const SSL_SESSION *sess = SSL_get_session(ssl);
+        const struct sess_tag *tag =
+            sess == NULL ? NULL : SSL_SESSION_get_ex_data(sess, pin->sess_idx);
+
+        if (st == NULL || tag == NULL || !tag_matches(pin, st, ssl, tag)) {
             if (st != NULL) {
                 pinset_result_reset(st->result);
             }
             return PINSET_E_NO_MATCH;
         }
         pinset_result_reset(st->result);
-        pinset__result_set(st->result, st->tag.verdict, PINSET_REASON_NONE);
-        return pinset_verdict_allows(st->tag.verdict) ? PINSET_OK : PINSET_E_NO_MATCH;
+        pinset__result_set(st->result, tag->verdict, PINSET_REASON_NONE);
+        return pinset_verdict_allows(tag->verdict) ? PINSET_OK : PINSET_E_NO_MATCH;
     }
     if (st == NULL || !st->checked || st->leaf == NULL) {
         return PINSET_E_NO_MATCH; /* no verdict: no certificate, PSK, or not attached */
@@ -904,7 +955,7 @@ const pinset_result *pinset_ossl_result(const pinset_ossl *pin, const SSL *ssl)
 SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ssl)
 {
     struct ssl_state *st;
-    struct sess_tag *tag, *old;
+    struct sess_tag *tag;
     SSL_SESSION *sess;
     pinset_verdict v;
 
@@ -912,37 +963,45 @@ SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ssl)
         return NULL;
     }
     st = state_of(pin, ssl);
-    v = SSL_session_reused(ssl) ? st->tag.verdict : pinset_result_verdict(st->result);
+    v = pinset_result_verdict(st->result); /* a resumed one: its session's tag's verdict */
     if (v != PINSET_VERDICT_PASS && v != PINSET_VERDICT_NOT_PINNED) {
         return NULL; /* time- or report-dependent verdicts are decided afresh */
     }
-    tag = pinset__alloc(sizeof(*tag));
-    if (tag == NULL) {
+    sess = SSL_get1_session((SSL *)(uintptr_t)ssl);
+    if (sess == NULL) {
         return NULL;
     }
-    if (SSL_session_reused(ssl)) {
-        memcpy(tag->digest, st->tag.digest, sizeof(tag->digest));
-    } else {
-        pinset_policy_digest(st->used, tag->digest);
+    /*
+     * A session is tagged once and its tag never replaced: a resumed session
+     * (or OpenSSL's copy of it) may be shared with other threads that read
+     * the tag.
+     */
+    tag = SSL_SESSION_get_ex_data(sess, pin->sess_idx);
+    if (tag != NULL) {
+        if (tag_matches(pin, st, ssl, tag)) {
+            return sess;
+        }
+        SSL_SESSION_free(sess);
+        return NULL;
     }
-    if (!ssl_host(tag->host, sizeof(tag->host), ssl)) {
+    tag = SSL_session_reused(ssl) ? NULL : pinset__alloc(sizeof(*tag));
+    if (tag == NULL || !ssl_host(tag->host, sizeof(tag->host), ssl)) {
         pinset__free(tag);
+        SSL_SESSION_free(sess);
         return NULL;
     }
+    pinset_policy_digest(st->used, tag->digest);
     tag->port = st->port;
     tag->verdict = v;
     tag->pin = ossl_ref(pin);
     ERR_set_mark();
-    sess = SSL_get1_session((SSL *)(uintptr_t)ssl);
-    old = sess == NULL ? NULL : SSL_SESSION_get_ex_data(sess, pin->sess_idx);
-    if (sess == NULL || !SSL_SESSION_set_ex_data(sess, pin->sess_idx, tag)) {
+    if (!SSL_SESSION_set_ex_data(sess, pin->sess_idx, tag)) {
         ERR_pop_to_mark();
         sess_free_cb(NULL, tag, NULL, 0, 0, NULL);
         SSL_SESSION_free(sess);
         return NULL;
     }
     ERR_pop_to_mark();
-    sess_free_cb(NULL, old, NULL, 0, 0, NULL); /* a tag from an earlier call */
     return sess;
 }
 
@@ -955,11 +1014,10 @@ pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess
         return PINSET_E_INVALID_ARG;
     }
     tag = SSL_SESSION_get_ex_data(sess, pin->sess_idx);
-    st = state_get(pin, ssl);
+    st = state_get(pin, ssl); /* the gate needs the state of a resumed connection */
     if (st == NULL) {
         return PINSET_E_NOMEM;
     }
-    st->offered = 0;
     if (tag == NULL || !tag_matches(pin, st, ssl, tag)) {
         return PINSET_E_NO_MATCH;
     }
@@ -969,9 +1027,6 @@ pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess
         return PINSET_E_TLS;
     }
     ERR_pop_to_mark();
-    st->tag = *tag;
-    st->tag.pin = NULL;
-    st->offered = 1;
     return PINSET_OK;
 }
 

@@ -28,12 +28,16 @@
 #include <pinset/policy.h>
 #include <pinset/report.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,7 +110,7 @@ static char p_root[64], p_int[64], p_rogue_root[64], p_leaf_ec[64], p_leaf_ec_ce
 struct conn {
     const char *host; /* SSL_set1_host; NULL = none */
     int verify_none;
-    int accept_all; /* an application verify callback that accepts every error */
+    int accept_all; /* an application verify callback that accepts every error (2: and clears it) */
     int version;
     SSL_SESSION *offer;      /* offered through pinset_ossl_set_session */
     SSL_SESSION *raw;        /* offered with plain SSL_set_session (bypassing pinset) */
@@ -147,6 +151,14 @@ static int accept_all_cb(int ok, X509_STORE_CTX *xctx)
     return 1;
 }
 
+/* "Accept and forget": the error is cleared, so X509_verify_cert() ends with X509_V_OK. */
+static int clear_all_cb(int ok, X509_STORE_CTX *xctx)
+{
+    (void)accept_all_cb(ok, xctx);
+    X509_STORE_CTX_set_error(xctx, X509_V_OK);
+    return 1;
+}
+
 static SSL_CTX *client_ctx(pinset_ossl *pin, int verify_none, int accept_all)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -154,7 +166,9 @@ static SSL_CTX *client_ctx(pinset_ossl *pin, int verify_none, int accept_all)
     assert_non_null(ctx);
     assert_int_equal(SSL_CTX_load_verify_locations(ctx, path_of("trust.pem"), NULL), 1);
     SSL_CTX_set_verify(ctx, verify_none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
-                       accept_all ? accept_all_cb : NULL);
+                       accept_all == 2 ? clear_all_cb
+                       : accept_all    ? accept_all_cb
+                                       : NULL);
     if (pin != NULL) {
         assert_int_equal(pinset_ossl_attach(pin, ctx, NULL), PINSET_OK);
     }
@@ -908,6 +922,154 @@ static void verify_callback_override(void **state)
     tls_server_stop(forged);
 }
 
+/*
+ * Naive design caught: "X509_verify_cert() returned 1 and the store context
+ * holds no error" taken as "the chain is valid". An application verify
+ * callback that accepts an error AND clears it (X509_STORE_CTX_set_error(ctx,
+ * X509_V_OK), a common "accept and forget" pattern) leaves exactly that
+ * state over the forged chain, whose only link to the pinned intermediate is
+ * a name. Pins must still be matched against a chain that validates.
+ */
+static void verify_callback_clears_error(void **state)
+{
+    struct conn c = {.host = "example.com", .accept_all = 2};
+    struct outcome o;
+    tls_server *forged = server("forged.chain.pem", "forged-leaf.key.pem", 0);
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_ossl *pin = hook(int_ca_policy("example.com", ""), NULL);
+
+    (void)state;
+    memset(errors_seen, 0, sizeof(errors_seen));
+    connect_to(&o, pin, forged, &c);
+    assert_true(errors_seen[X509_V_ERR_CERT_SIGNATURE_FAILURE] > 0); /* and it was cleared */
+    assert_false(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+    assert_int_equal(o.reason, PINSET_REASON_PATH_INVALID);
+    outcome_free(&o);
+    /* under SSL_VERIFY_NONE as well */
+    c.verify_none = 1;
+    connect_to(&o, pin, forged, &c);
+    assert_false(through(&o));
+    outcome_free(&o);
+    c.verify_none = 0;
+    /* the same callback with a genuine chain: still PASS */
+    connect_to(&o, pin, good, &c);
+    assert_true(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_PASS);
+    outcome_free(&o);
+    /* a host the policy does not pin: the application's choice stands */
+    c.host = "not-pinned.example";
+    connect_to(&o, pin, forged, &c);
+    assert_true(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_NOT_PINNED);
+    outcome_free(&o);
+    pinset_ossl_free(pin);
+    tls_server_stop(forged);
+    tls_server_stop(good);
+}
+
+/*
+ * Naive design caught: the gate trusting "a tagged session was offered on
+ * this SSL" instead of looking at the session that actually resumed. The
+ * application offers a genuine session through pinset_ossl_set_session, then
+ * (its own session cache, or a later SSL_set_session) puts in a session
+ * that a rogue server issued while the host was not pinned.
+ */
+static void resumed_session_is_the_tagged_one_v(int version)
+{
+    struct conn c = {.host = "example.com", .version = version, .want_session = 1, .tag_port = 443};
+    struct outcome g, r, o;
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    tls_server *rogue = server("rogue.chain.pem", "rogue-leaf.key.pem", 0);
+    pinset_ossl *pin = hook(int_ca_policy("example.com", ""), NULL);
+    pinset_ossl *open =
+        hook(rule_policy("unrelated.example", "\"" BACKUP "\", \"" BACKUP "\"", ""), NULL);
+
+    connect_to(&g, pin, good, &c);
+    assert_true(through(&g));
+    assert_non_null(g.session);
+    connect_to(&r, open, rogue, &c); /* example.com not pinned there: a rogue session */
+    assert_true(through(&r));
+    assert_non_null(r.session);
+
+    c.want_session = 0;
+    c.offer = g.session;
+    c.raw = r.session;
+    connect_to(&o, pin, rogue, &c);
+    assert_true(o.offered);
+    assert_true(o.resumed); /* the rogue server resumed its own session */
+    assert_false(through(&o));
+    outcome_free(&o);
+    /* a tagged session put in with plain SSL_set_session is judged by its own tag */
+    c.offer = NULL;
+    c.raw = g.session;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.resumed);
+    assert_true(through(&o));
+    outcome_free(&o);
+
+    outcome_free(&g);
+    outcome_free(&r);
+    pinset_ossl_free(pin);
+    pinset_ossl_free(open);
+    tls_server_stop(good);
+    tls_server_stop(rogue);
+}
+
+static void resumed_session_is_the_tagged_one(void **state)
+{
+    (void)state;
+    resumed_session_is_the_tagged_one_v(TLS1_3_VERSION);
+    resumed_session_is_the_tagged_one_v(TLS1_2_VERSION);
+}
+
+/*
+ * Naive design caught: tagging a session with the first verified name only.
+ * A session from a connection that verified an unpinned name must not be
+ * resumed for a connection that verifies that name and, with SSL_add1_host,
+ * a pinned one: the pinned name's pins were never checked.
+ */
+static void session_tag_covers_every_name(void **state)
+{
+    struct conn c = {
+        .host = "other.example", .want_session = 1, .tag_port = 443, .version = TLS1_2_VERSION};
+    struct outcome first, o;
+    tls_server *rogue = server("rogue.chain.pem", "rogue-leaf.key.pem", 0);
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_ossl *pin = hook(int_ca_policy("example.com", ""), NULL);
+
+    (void)state;
+    connect_to(&first, pin, rogue, &c);
+    assert_true(through(&first));
+    assert_int_equal(first.verdict, PINSET_VERDICT_NOT_PINNED);
+    assert_non_null(first.session);
+    c.want_session = 0;
+    c.offer = first.session;
+    c.host2 = "example.com";
+    connect_to(&o, pin, rogue, &c);
+    assert_false(o.offered);
+    assert_false(through(&o));
+    outcome_free(&o);
+    /* forced in: the gate refuses it */
+    c.offer = NULL;
+    c.raw = first.session;
+    connect_to(&o, pin, rogue, &c);
+    assert_true(o.resumed);
+    assert_false(through(&o));
+    outcome_free(&o);
+    /* several names: full handshakes only, and they pass on their merits */
+    c.raw = NULL;
+    c.want_session = 1;
+    connect_to(&o, pin, good, &c);
+    assert_true(through(&o));
+    assert_null(o.session);
+    outcome_free(&o);
+    outcome_free(&first);
+    pinset_ossl_free(pin);
+    tls_server_stop(rogue);
+    tls_server_stop(good);
+}
+
 /* ---- names, IPs, overrides ---- */
 
 /*
@@ -945,6 +1107,19 @@ static void every_verified_name_is_checked(void **state)
     outcome_free(&o);
     connect_to(&o, by_ip, good, &c);
     assert_true(through(&o));
+    outcome_free(&o);
+    /*
+     * A name and an IP: OpenSSL requires the certificate to match both, so
+     * both are looked up. An unpinned name must not hide a pinned IP.
+     */
+    c.host = "other.example";
+    connect_to(&o, by_ip, rogue, &c);
+    assert_false(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+    outcome_free(&o);
+    connect_to(&o, by_ip, good, &c);
+    assert_true(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_PASS);
     outcome_free(&o);
     pinset_ossl_free(pin);
     pinset_ossl_free(by_ip);
@@ -1052,6 +1227,122 @@ static void curl_helper(void **state)
     curl_fetch(&r, pc, rogue, 0);
     assert_int_not_equal(r.res, CURLE_OK);
     assert_int_equal(r.verdict, PINSET_VERDICT_FAIL);
+    pinset_curl_free(pc);
+    curl_global_cleanup();
+    tls_server_stop(rogue);
+    tls_server_stop(good);
+}
+
+/* A plain HTTP server on 127.0.0.1 that answers one request with a redirect, then stops. */
+struct redirector {
+    int fd;
+    unsigned int port;
+    char location[256];
+    pthread_t thread;
+};
+
+static void *redirector_main(void *arg)
+{
+    struct redirector *r = arg;
+    struct pollfd p = {.fd = r->fd, .events = POLLIN};
+    struct timeval tv = {.tv_sec = 5};
+    char buf[4096], resp[512];
+    int c, n;
+
+    if (poll(&p, 1, 10000) != 1) {
+        return NULL;
+    }
+    c = accept(r->fd, NULL, NULL);
+    if (c < 0) {
+        return NULL;
+    }
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)recv(c, buf, sizeof(buf), 0);
+    n = snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n",
+                 r->location);
+    (void)send(c, resp, (size_t)n, MSG_NOSIGNAL);
+    close(c);
+    return NULL;
+}
+
+static void redirector_start(struct redirector *r, const char *location)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+
+    snprintf(r->location, sizeof(r->location), "%s", location);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(r->fd >= 0);
+    assert_int_equal(bind(r->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(r->fd, 1), 0);
+    assert_int_equal(getsockname(r->fd, (struct sockaddr *)&a, &len), 0);
+    r->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&r->thread, NULL, redirector_main, r), 0);
+}
+
+static void redirector_stop(struct redirector *r)
+{
+    pthread_join(r->thread, NULL);
+    close(r->fd);
+}
+
+/*
+ * Naive design caught: looking the policy up for the host the transfer
+ * started with. http://other.example (not pinned) redirects to
+ * https://example.com (pinned): the new connection must be checked against
+ * example.com's rule, and a rogue server there refused.
+ */
+static void curl_redirect_to_pinned_host(void **state)
+{
+    tls_server *rogue = server("rogue.chain.pem", "rogue-leaf.key.pem", 0);
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_policy *policy = int_ca_policy("example.com", "");
+    pinset_curl *pc = NULL;
+
+    (void)state;
+    assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    assert_int_equal(pinset_curl_new(&pc, policy, NULL, NULL), PINSET_OK);
+    pinset_policy_free(policy);
+    for (int i = 0; i < 2; i++) {
+        const tls_server *srv = i == 0 ? rogue : good;
+        struct redirector red;
+        struct curl_slist *resolve = NULL;
+        char url[128], entry[128];
+        CURL *curl = curl_easy_init();
+        CURLcode res;
+
+        assert_non_null(curl);
+        snprintf(url, sizeof(url), "https://example.com:%u/", tls_server_port(srv));
+        redirector_start(&red, url);
+        snprintf(entry, sizeof(entry), "example.com:%u:127.0.0.1", tls_server_port(srv));
+        resolve = curl_slist_append(resolve, entry);
+        snprintf(entry, sizeof(entry), "other.example:%u:127.0.0.1", red.port);
+        resolve = curl_slist_append(resolve, entry);
+        snprintf(url, sizeof(url), "http://other.example:%u/", red.port);
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+        curl_easy_setopt(curl, CURLOPT_CAINFO, path_of("trust.pem"));
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+        assert_int_equal(pinset_curl_setup(pc, curl, NULL), PINSET_OK);
+        res = curl_easy_perform(curl);
+        if (i == 0) {
+            assert_int_not_equal(res, CURLE_OK);
+            assert_int_equal(pinset_result_verdict(pinset_curl_result(pc)), PINSET_VERDICT_FAIL);
+            assert_string_equal(pinset_result_host(pinset_curl_result(pc)), "example.com");
+        } else {
+            assert_int_equal(res, CURLE_OK);
+            assert_int_equal(pinset_curl_check(pc), PINSET_OK);
+            assert_int_equal(pinset_result_verdict(pinset_curl_result(pc)), PINSET_VERDICT_PASS);
+        }
+        curl_easy_cleanup(curl);
+        curl_slist_free_all(resolve);
+        redirector_stop(&red);
+    }
     pinset_curl_free(pc);
     curl_global_cleanup();
     tls_server_stop(rogue);
@@ -1227,6 +1518,113 @@ static void threads_share_one_hook(void **state)
     pinset_ossl_free(m.pin);
 }
 
+/* ---- TLS 1.2 renegotiation ---- */
+
+/*
+ * Pump a client and a server SSL over a BIO pair until the client has read
+ * the server's "x" and both handshakes (a renegotiation included) are
+ * finished. Returns 1 then, 0 when either side failed first.
+ */
+static int reneg_pump(SSL *c, SSL *s)
+{
+    char buf[16];
+    int got = 0, wrote = 0, rc;
+
+    for (int round = 0; round < 60; round++) {
+        rc = SSL_read(c, buf, sizeof(buf));
+        if (rc > 0) {
+            got = 1;
+        } else if (SSL_get_error(c, rc) != SSL_ERROR_WANT_READ) {
+            return 0;
+        }
+        if (got && SSL_is_init_finished(c) && SSL_is_init_finished(s) &&
+            !SSL_renegotiate_pending(s)) {
+            return 1;
+        }
+        rc = SSL_read(s, buf, sizeof(buf)); /* drives the server's side of a handshake */
+        if (rc <= 0 && SSL_get_error(s, rc) != SSL_ERROR_WANT_READ) {
+            return 0;
+        }
+        if (!wrote) {
+            rc = SSL_write(s, "x", 1);
+            if (rc == 1) {
+                wrote = 1;
+            } else if (SSL_get_error(s, rc) != SSL_ERROR_WANT_READ) {
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Naive design caught: checking pins once per connection. A TLS 1.2 server
+ * may renegotiate and present another certificate; the cert-verify callback
+ * runs again and a rogue certificate fails the renegotiation, under
+ * SSL_VERIFY_PEER and SSL_VERIFY_NONE alike (cases 0-3; a control
+ * renegotiation with the genuine certificate goes through). Cases 4-5: an
+ * abbreviated renegotiation (the server resumes the connection's own
+ * session, OpenSSL's default) checks no certificate and makes the
+ * connection look resumed: the gate then fails closed, unless the session
+ * was tagged with pinset_ossl_get1_session after the first handshake.
+ */
+static void renegotiation_rechecks(void **state)
+{
+    pinset_ossl *pin = hook(int_ca_policy("example.com", ""), NULL);
+
+    (void)state;
+    for (int i = 0; i < 6; i++) {
+        int rogue = i < 4 && (i & 1), verify_none = i < 4 && (i & 2), abbreviated = i >= 4;
+        SSL_CTX *cctx = client_ctx(pin, verify_none, 0);
+        SSL_CTX *sctx = mem_server("leaf-ec.chain.pem", "leaf-ec.key.pem");
+        SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+        BIO *cb = NULL, *sb = NULL;
+
+        assert_non_null(c);
+        assert_non_null(s);
+        SSL_set_max_proto_version(c, TLS1_2_VERSION);
+        if (!abbreviated) {
+            SSL_set_options(s, SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION | SSL_OP_NO_TICKET);
+        }
+        assert_int_equal(BIO_new_bio_pair(&cb, 0, &sb, 0), 1);
+        SSL_set_bio(c, cb, cb);
+        SSL_set_bio(s, sb, sb);
+        SSL_set_connect_state(c);
+        SSL_set_accept_state(s);
+        assert_int_equal(SSL_set1_host(c, "example.com"), 1);
+        assert_int_equal(reneg_pump(c, s), 1);
+        assert_int_equal(pinset_ossl_check(pin, c), PINSET_OK);
+        if (i == 5) {
+            SSL_SESSION_free(pinset_ossl_get1_session(pin, c)); /* tags the session */
+        }
+        if (rogue) {
+            assert_int_equal(SSL_use_certificate_chain_file(s, path_of("rogue.chain.pem")), 1);
+            assert_int_equal(
+                SSL_use_PrivateKey_file(s, path_of("rogue-leaf.key.pem"), SSL_FILETYPE_PEM), 1);
+        }
+        assert_int_equal(SSL_renegotiate(s), 1);
+        if (rogue) {
+            assert_int_equal(reneg_pump(c, s), 0);
+            assert_int_equal(pinset_result_verdict(pinset_ossl_result(pin, c)),
+                             PINSET_VERDICT_FAIL);
+            assert_int_not_equal(pinset_ossl_check(pin, c), PINSET_OK);
+        } else {
+            assert_int_equal(reneg_pump(c, s), 1);
+            assert_int_equal(SSL_total_renegotiations(c), 1);
+            assert_int_equal(SSL_session_reused(c), abbreviated);
+            assert_int_equal(pinset_ossl_check(pin, c), i == 4 ? PINSET_E_NO_MATCH : PINSET_OK);
+            assert_int_equal(pinset_result_verdict(pinset_ossl_result(pin, c)),
+                             i == 4 ? PINSET_VERDICT_NONE : PINSET_VERDICT_PASS);
+        }
+        SSL_free(c);
+        SSL_free(s);
+        SSL_CTX_free(cctx);
+        SSL_CTX_free(sctx);
+        ERR_clear_error();
+    }
+    pinset_ossl_free(pin);
+}
+
 /* ---- the gate on its own ---- */
 
 /* Naive design caught: a gate that trusts any SSL, even one that was never checked. */
@@ -1358,11 +1756,16 @@ int main(void)
         cmocka_unit_test(versions_and_keys),
         cmocka_unit_test(report_mode_never_rescues_path_failure),
         cmocka_unit_test(verify_callback_override),
+        cmocka_unit_test(verify_callback_clears_error),
+        cmocka_unit_test(resumed_session_is_the_tagged_one),
+        cmocka_unit_test(session_tag_covers_every_name),
         cmocka_unit_test(every_verified_name_is_checked),
         cmocka_unit_test(per_ssl_override),
         cmocka_unit_test(curl_helper),
+        cmocka_unit_test(curl_redirect_to_pinned_host),
         cmocka_unit_test(allocation_failures_fail_closed),
         cmocka_unit_test(threads_share_one_hook),
+        cmocka_unit_test(renegotiation_rechecks),
         cmocka_unit_test(gate_fails_closed_without_verdict),
         cmocka_unit_test(examples),
     };

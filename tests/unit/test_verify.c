@@ -187,6 +187,40 @@ static void lookup_exact_subdomain_excluded_unpinned(void **state)
 }
 
 /* Naive design caught: looking up the host as spelled. */
+/*
+ * Naive design caught: a host handed over with its length, cut at an
+ * embedded NUL (C-string handling) and looked up as its harmless prefix.
+ * Such a name cannot be canonicalised, so it fails closed, never NOT_PINNED,
+ * with pinset_check and pinset_check_pins alike.
+ */
+static void embedded_nul_fails_closed(void **state)
+{
+    static const char evil[] = "unpinned.example\0example.com";
+    static const char tail[] = "example.com\0.unpinned.example";
+    const char *const hosts[] = {evil, tail};
+    const size_t lens[] = {sizeof(evil) - 1, sizeof(tail) - 1};
+    pinset_cert c[1] = {{rogue_leaf.buf, rogue_leaf.len}};
+    pinset_cert_pins pins[1];
+    pinset_policy *p = policy_of("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+                                 "\"include_subdomains\": true, \"pins\": [\"%s\", \"%s\"]}]}",
+                                 p_int, BACKUP);
+    pinset_result *r = NULL;
+
+    (void)state;
+    memset(pins, 0, sizeof(pins));
+    assert_int_equal(pinset_result_new(&r, NULL), PINSET_OK);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pinset_check(r, p, hosts[i], lens[i], c, 1, T_2029, NULL), PINSET_OK);
+        assert_int_equal(pinset_result_verdict(r), PINSET_VERDICT_FAIL);
+        assert_int_equal(pinset_result_reason(r), PINSET_REASON_BAD_HOST);
+        assert_int_equal(pinset_check_pins(r, p, hosts[i], lens[i], pins, 1, T_2029), PINSET_OK);
+        assert_int_equal(pinset_result_verdict(r), PINSET_VERDICT_FAIL);
+        assert_int_equal(pinset_result_reason(r), PINSET_REASON_BAD_HOST);
+    }
+    pinset_result_free(r);
+    pinset_policy_free(p);
+}
+
 static void host_spellings_find_the_rule(void **state)
 {
     pinset_cert c[1] = {{NULL, 0}};
@@ -650,6 +684,7 @@ int main(void)
         cmocka_unit_test(zero_is_never_pass),
         cmocka_unit_test(lookup_exact_subdomain_excluded_unpinned),
         cmocka_unit_test(host_spellings_find_the_rule),
+        cmocka_unit_test(embedded_nul_fails_closed),
         cmocka_unit_test(roles_and_kinds),
         cmocka_unit_test(blocked_beats_a_match),
         cmocka_unit_test(expiry_and_not_after),
