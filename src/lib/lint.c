@@ -52,7 +52,6 @@ static const char *const rule_ids[] = {
     "report-uri-invalid",
     "report-uri-not-https",
     "report-uri-pinned-host",
-    "report-mode-blocked",
     "redundant-rule",
     "unused-pinset",
 };
@@ -430,7 +429,7 @@ static void lint_pin_counts(struct lint_ctx *c, const struct pinset_rule *r, con
     }
 }
 
-static void lint_blocked(struct lint_ctx *c, const struct pinset_rule *r, const char *path)
+static void lint_blocked(struct lint_ctx *c, const struct pinset_rule *r)
 {
     const pinset_policy *p = c->p;
     size_t n = set_len(r) + r->pins_count;
@@ -450,11 +449,6 @@ static void lint_blocked(struct lint_ctx *c, const struct pinset_rule *r, const 
                  pin, r->index, b);
             break;
         }
-    }
-    if (r->blocked_count > 0 && r->mode == PINSET_MODE_REPORT) {
-        emit(c, PINSET_LINT_WARNING, "report-mode-blocked", r, path,
-             "set mode enforce to refuse blocked keys",
-             "the rule is in report mode, so a chain with a blocked key is reported but still accepted");
     }
 }
 
@@ -716,7 +710,7 @@ static pinset_err lint_rule(struct lint_ctx *c, const struct pinset_rule *r,
     lint_pin_pairs(c, r, r, set_len(r) + r->pins_count, set_len(r) > 0 ? set_len(r) : 1);
     count_rule(c, r, sums, &k);
     lint_pin_counts(c, r, path, &k);
-    lint_blocked(c, r, path);
+    lint_blocked(c, r);
     lint_expiry(c, r);
     lint_public_suffix(c, r);
     lint_redundant(c, r, path);

@@ -248,17 +248,25 @@ static void decide(pinset_result *r, const pinset_policy *policy)
         pinset__result_set(r, PINSET_VERDICT_FAIL, PINSET_REASON_NO_CHAIN);
         return;
     }
+    /*
+     * A blocked key fails the rule in every mode, even where another pin
+     * matches: it names a key known to be bad, which report mode (made for
+     * rolling out new pins) must not wave through.
+     */
     if (find_blocked(r)) {
-        why = PINSET_REASON_BLOCKED;
-    } else {
-        why = find_pin(r);
+        r->verdict = PINSET_VERDICT_FAIL; /* matched stays set: which blocked key, at which depth */
+        r->reason = PINSET_REASON_BLOCKED;
+        return;
     }
-    if (why == PINSET_REASON_NONE) {
+    /* a rule made of blocked keys only (a deny list) has nothing else to match */
+    if (pinset_rule_pin_count(r->rule) == 0) {
         pinset__result_set(r, PINSET_VERDICT_PASS, PINSET_REASON_NONE);
         return;
     }
-    if (why != PINSET_REASON_BLOCKED) {
-        r->matched = 0;
+    why = find_pin(r);
+    if (why == PINSET_REASON_NONE) {
+        pinset__result_set(r, PINSET_VERDICT_PASS, PINSET_REASON_NONE);
+        return;
     }
     r->verdict =
         r->mode == PINSET_MODE_REPORT ? PINSET_VERDICT_REPORT_ONLY_FAIL : PINSET_VERDICT_FAIL;

@@ -197,10 +197,12 @@ static void report_mode_and_blocked(void **state)
     assert_int_equal(pinset_policy_parse(&p, (const uint8_t *)json, strlen(json), NULL), PINSET_OK);
     assert_int_equal(pinset_result_new(&r, NULL), PINSET_OK);
     assert_int_equal(pinset_check(r, p, "example.com", 11, chain, 1, T_2029, NULL), PINSET_OK);
-    assert_int_equal(pinset_result_verdict(r), PINSET_VERDICT_REPORT_ONLY_FAIL);
+    /* a blocked key fails even in report mode; the report still says the rule's mode */
+    assert_int_equal(pinset_result_verdict(r), PINSET_VERDICT_FAIL);
     assert_int_equal(pinset_report_write(r, NULL, to_sink, &s, NULL), PINSET_OK);
     doc = json_loads(s.text, 0, NULL);
     assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "pinset-verdict")), "FAIL");
     assert_string_equal(json_string_value(json_object_get(doc, "pinset-mode")), "report");
     assert_string_equal(json_string_value(json_object_get(doc, "pinset-reason")), "blocked");
     assert_int_equal(json_integer_value(json_object_get(doc, "port")), 0);

@@ -371,10 +371,10 @@ static void blocked_beats_a_match(void **state)
     snprintf(extra, sizeof(extra), ", \"blocked\": [\"%s\"]", p_root);
     assert_int_equal(reason_with(pins, extra, c, n, &v), PINSET_REASON_BLOCKED);
     assert_int_equal(v, PINSET_VERDICT_FAIL);
-    /* report mode reports it, does not block it */
+    /* a blocked key fails in report mode too: report mode is for rolling out pins, not bad keys */
     snprintf(extra, sizeof(extra), ", \"blocked\": [\"%s\"], \"mode\": \"report\"", p_root);
     assert_int_equal(reason_with(pins, extra, c, n, &v), PINSET_REASON_BLOCKED);
-    assert_int_equal(v, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    assert_int_equal(v, PINSET_VERDICT_FAIL);
     /* which blocked pin, at which depth */
     p = policy_of("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", \"pins\": [%s], "
                   "\"blocked\": [\"%s\", {\"sha256\": \"%s\", \"kind\": \"cert\"}]}]}",
@@ -384,6 +384,32 @@ static void blocked_beats_a_match(void **state)
     assert_true(pinset_result_matched(r, &idx, &depth));
     assert_int_equal(idx, 1);
     assert_int_equal(depth, 0);
+    pinset_result_free(r);
+    pinset_policy_free(p);
+}
+
+/* A rule of blocked keys only is a deny list: it refuses those keys and nothing else. */
+static void blocked_only_rule_is_a_deny_list(void **state)
+{
+    pinset_cert c[3];
+    size_t n = genuine(c);
+    pinset_policy *p;
+    pinset_result *r;
+
+    (void)state;
+    p = policy_of("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+                  "\"blocked\": [\"%s\"]}]}",
+                  BACKUP);
+    r = check(p, "example.com", c, n, T_2029);
+    assert_int_equal(pinset_result_verdict(r), PINSET_VERDICT_PASS);
+    pinset_result_free(r);
+    pinset_policy_free(p);
+    p = policy_of("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+                  "\"blocked\": [\"%s\"]}]}",
+                  p_int);
+    r = check(p, "example.com", c, n, T_2029);
+    assert_int_equal(pinset_result_verdict(r), PINSET_VERDICT_FAIL);
+    assert_int_equal(pinset_result_reason(r), PINSET_REASON_BLOCKED);
     pinset_result_free(r);
     pinset_policy_free(p);
 }
@@ -687,6 +713,7 @@ int main(void)
         cmocka_unit_test(embedded_nul_fails_closed),
         cmocka_unit_test(roles_and_kinds),
         cmocka_unit_test(blocked_beats_a_match),
+        cmocka_unit_test(blocked_only_rule_is_a_deny_list),
         cmocka_unit_test(expiry_and_not_after),
         cmocka_unit_test(empty_chain_fails_when_pinned_in_every_mode),
         cmocka_unit_test(chain_pins_are_recorded_and_match_precomputed),
