@@ -190,6 +190,19 @@ PINSET_API const char *pinset_rule_report_uri(const pinset_rule *rule, size_t i)
 /** The rule's index in the policy (document order). */
 PINSET_API size_t pinset_rule_index(const pinset_rule *rule);
 
+/**
+ * The policy format's names of the model's enumerations: "enforce" / "report";
+ * "any" / "leaf" / "ca" / "backup"; "none" / "fail-open" / "fail-closed" /
+ * "report"; and for lookups "none" / "exact" / "subdomain" / "excluded".
+ *
+ * @return a static string, never NULL ("unknown" for out-of-range values)
+ * Thread-safety: safe.
+ */
+PINSET_API const char *pinset_mode_name(pinset_mode mode);
+PINSET_API const char *pinset_role_name(pinset_role role);
+PINSET_API const char *pinset_on_expiry_name(pinset_on_expiry on_expiry);
+PINSET_API const char *pinset_match_name(pinset_match match);
+
 #ifdef __cplusplus
 }
 #endif

@@ -581,19 +581,6 @@ static pinset_err name_text(const struct ctx *c, char **out, const X509_NAME *na
     return err;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int time_to_epoch(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
@@ -606,7 +593,8 @@ static int time_to_epoch(const ASN1_TIME *t, int64_t *out)
     if (!ok) {
         return 0;
     }
-    *out = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday) * 86400 +
+    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1,
+                                   tm.tm_mday) * 86400 +
            (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return 1;
 }

@@ -75,6 +75,10 @@ pinset_err pinset__diag_openssl(pinset_diag *diag, pinset_err code, const char *
 #define PINSET_DIAG_OSSL(diag, code, prefix)                                                       \
     pinset__diag_openssl((diag), (code), __FILE__, __LINE__, (prefix))
 
+/* ---- time ---- */
+/* Days from 1970-01-01 to a proleptic Gregorian y-m-d (m 1-12, d 1-31). */
+int64_t pinset__days_from_civil(int64_t y, int64_t m, int64_t d);
+
 #ifndef NDEBUG
 #include <assert.h>
 #define PINSET_ASSERT(x) assert(x)

@@ -208,22 +208,6 @@ static void pin_text(char *buf, size_t cap, const pinset_pin *pin)
     }
 }
 
-static const char *role_name(uint8_t role)
-{
-    switch ((pinset_role)role) {
-    case PINSET_ROLE_ANY:
-        return "any";
-    case PINSET_ROLE_LEAF:
-        return "leaf";
-    case PINSET_ROLE_CA:
-        return "ca";
-    case PINSET_ROLE_BACKUP:
-        return "backup";
-    default:
-        return "unknown";
-    }
-}
-
 /* ---- pin-level rules: run once per pin entry (a pin-set's pins once, not per rule) ---- */
 
 static void lint_pin_entry(struct lint_ctx *c, const struct pinset_rule *rule, const char *path,
@@ -274,7 +258,7 @@ static void lint_pin_pairs(struct lint_ctx *c, const struct pinset_rule *rule,
                 emit(c, PINSET_LINT_ERROR, "backup-pin-is-current", where, path,
                      "generate a new key pair, keep it offline, and pin that key as the backup",
                      "pin %s is listed both as backup and as a current (%s) pin, so the rule has no key to rotate to (RFC 7469 section 4.3)",
-                     pin, role_name(ab ? b->role : a->role));
+                     pin, pinset_role_name((pinset_role)(ab ? b->role : a->role)));
             } else {
                 emit(c, PINSET_LINT_WARNING, "duplicate-pin", where, path,
                      "remove the repeated pin",

@@ -685,3 +685,38 @@ size_t pinset_rule_index(const pinset_rule *rule)
 {
     return rule == NULL ? 0 : rule->index;
 }
+
+/* ---- names: the policy format's spelling of each enumeration ---- */
+
+static const char *name_of(const char *const *names, size_t count, unsigned int v)
+{
+    return v < count ? names[v] : "unknown";
+}
+
+const char *pinset_mode_name(pinset_mode mode)
+{
+    static const char *const names[] = {"enforce", "report"};
+
+    return name_of(names, PINSET_ARRAY_SIZE(names), (unsigned int)mode);
+}
+
+const char *pinset_role_name(pinset_role role)
+{
+    static const char *const names[] = {"any", "leaf", "ca", "backup"};
+
+    return name_of(names, PINSET_ARRAY_SIZE(names), (unsigned int)role);
+}
+
+const char *pinset_on_expiry_name(pinset_on_expiry on_expiry)
+{
+    static const char *const names[] = {"none", "fail-open", "fail-closed", "report"};
+
+    return name_of(names, PINSET_ARRAY_SIZE(names), (unsigned int)on_expiry);
+}
+
+const char *pinset_match_name(pinset_match match)
+{
+    static const char *const names[] = {"none", "exact", "subdomain", "excluded"};
+
+    return name_of(names, PINSET_ARRAY_SIZE(names), (unsigned int)match);
+}

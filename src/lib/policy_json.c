@@ -329,7 +329,7 @@ static int is_leap(int64_t y)
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t pinset__days_from_civil(int64_t y, int64_t m, int64_t d)
 {
     int64_t era, yoe, doy, doe;
 
@@ -385,7 +385,7 @@ int pinset__parse_time(const char *s, size_t len, int64_t *out)
     if (d > mdays[mo - 1] + (mo == 2 && is_leap(y))) {
         return -1;
     }
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *out = pinset__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     return *out < MIN_TIME ? -1 : 0;
 }
 

@@ -131,21 +131,6 @@ fail:
     return -1;
 }
 
-static const char *match_name(pinset_match how)
-{
-    switch (how) {
-    case PINSET_MATCH_EXACT:
-        return "exact";
-    case PINSET_MATCH_SUBDOMAIN:
-        return "subdomain";
-    case PINSET_MATCH_EXCLUDED:
-        return "excluded";
-    case PINSET_MATCH_NONE:
-    default:
-        return "none";
-    }
-}
-
 static json_t *matched_of(const pinset_result *r)
 {
     size_t idx, depth;
@@ -195,7 +180,7 @@ static json_t *build(const pinset_result *r, const pinset_report_input *in)
         json_object_set_new(doc, "pinset-rule",
                             json_pack("{s:s, s:I}", "host", pinset_rule_host(rule), "index",
                                       (json_int_t)pinset_rule_index(rule))) != 0 ||
-        json_object_set_new(doc, "pinset-match", json_string(match_name(pinset_result_match(r)))) !=
+        json_object_set_new(doc, "pinset-match", json_string(pinset_match_name(pinset_result_match(r)))) !=
             0 ||
         json_object_set_new(doc, "pinset-rule-expired",
                             json_boolean(pinset_result_rule_expired(r))) != 0 ||

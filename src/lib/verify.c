@@ -569,21 +569,6 @@ int pinset_result_matched(const pinset_result *result, size_t *pin_index_out, si
     return 1;
 }
 
-static const char *match_name(pinset_match how)
-{
-    switch (how) {
-    case PINSET_MATCH_EXACT:
-        return "exact";
-    case PINSET_MATCH_SUBDOMAIN:
-        return "subdomain";
-    case PINSET_MATCH_EXCLUDED:
-        return "excluded";
-    case PINSET_MATCH_NONE:
-    default:
-        return "none";
-    }
-}
-
 pinset_err pinset_result_explain(char *buf, size_t cap, const pinset_result *r)
 {
     char what[160] = "";
@@ -610,7 +595,7 @@ pinset_err pinset_result_explain(char *buf, size_t cap, const pinset_result *r)
     } else {
         n = snprintf(buf, cap, "%s (%s): host \"%s\": rule \"%s\" (%s, %s%s): %s",
                      pinset_verdict_name(r->verdict), pinset_reason_name(r->reason), r->host,
-                     pinset_rule_host(r->rule), match_name(r->how),
+                     pinset_rule_host(r->rule), pinset_match_name(r->how),
                      r->mode == PINSET_MODE_REPORT ? "report" : "enforce",
                      r->expired ? ", expired" : "", what);
     }

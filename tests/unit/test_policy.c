@@ -1198,6 +1198,30 @@ static void documented_example(void **state)
     free(text);
 }
 
+/* The enumerations' names are the policy format's own words, and out-of-range values are safe. */
+static void enum_names_match_the_format(void **state)
+{
+    (void)state;
+    assert_string_equal(pinset_mode_name(PINSET_MODE_ENFORCE), "enforce");
+    assert_string_equal(pinset_mode_name(PINSET_MODE_REPORT), "report");
+    assert_string_equal(pinset_role_name(PINSET_ROLE_ANY), "any");
+    assert_string_equal(pinset_role_name(PINSET_ROLE_LEAF), "leaf");
+    assert_string_equal(pinset_role_name(PINSET_ROLE_CA), "ca");
+    assert_string_equal(pinset_role_name(PINSET_ROLE_BACKUP), "backup");
+    assert_string_equal(pinset_on_expiry_name(PINSET_ON_EXPIRY_NONE), "none");
+    assert_string_equal(pinset_on_expiry_name(PINSET_ON_EXPIRY_FAIL_OPEN), "fail-open");
+    assert_string_equal(pinset_on_expiry_name(PINSET_ON_EXPIRY_FAIL_CLOSED), "fail-closed");
+    assert_string_equal(pinset_on_expiry_name(PINSET_ON_EXPIRY_REPORT), "report");
+    assert_string_equal(pinset_match_name(PINSET_MATCH_NONE), "none");
+    assert_string_equal(pinset_match_name(PINSET_MATCH_EXACT), "exact");
+    assert_string_equal(pinset_match_name(PINSET_MATCH_SUBDOMAIN), "subdomain");
+    assert_string_equal(pinset_match_name(PINSET_MATCH_EXCLUDED), "excluded");
+    assert_string_equal(pinset_mode_name((pinset_mode)9), "unknown");
+    assert_string_equal(pinset_role_name((pinset_role)-1), "unknown");
+    assert_string_equal(pinset_on_expiry_name((pinset_on_expiry)4), "unknown");
+    assert_string_equal(pinset_match_name((pinset_match)4), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1227,6 +1251,7 @@ int main(void)
         cmocka_unit_test(trustkit_config_parse),
         cmocka_unit_test(okhttp_hostname_matching),
         cmocka_unit_test(documented_example),
+        cmocka_unit_test(enum_names_match_the_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
