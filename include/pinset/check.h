@@ -106,7 +106,8 @@ PINSET_API void pinset_result_reset(pinset_result *result);
  * in force as written (pinset_result_rule_expired says so). A pin whose not_after is before `now`
  * does not count. Role `leaf` matches depth 0 only, `ca` depth 1 and up, `any`
  * and `backup` anywhere. A blocked key anywhere in the chain fails even when
- * another pin matches. In report mode every mismatch becomes REPORT_ONLY_FAIL;
+ * another pin matches, in every mode; a rule of blocked keys only passes any
+ * other chain. In report mode every other mismatch becomes REPORT_ONLY_FAIL;
  * an empty chain or an invalid host fails in every mode.
  *
  * @param result the caller's result, overwritten
@@ -117,8 +118,10 @@ PINSET_API void pinset_result_reset(pinset_result *result);
  * @param diag optional detail when the return value is not PINSET_OK
  * @return PINSET_OK when a verdict was reached (read it with
  *         pinset_result_verdict: a FAIL verdict is still PINSET_OK);
- *         PINSET_E_INVALID_ARG; PINSET_E_CRYPTO when hashing failed (the
- *         verdict is then FAIL, reason INTERNAL)
+ *         PINSET_E_INVALID_ARG; PINSET_E_PARSE or PINSET_E_LIMIT for a
+ *         chain element that is empty, not a certificate or too large, and
+ *         PINSET_E_CRYPTO when hashing failed (in each of these cases the
+ *         verdict is FAIL, reason INTERNAL)
  * Ownership: nothing retained but borrowed pointers into `policy`.
  * Thread-safety: safe with distinct results; the policy may be shared.
  */

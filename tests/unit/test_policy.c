@@ -882,6 +882,70 @@ static void load_files(void **state)
     }
 }
 
+/* Hostile files (issue 2's list, for policies): a 2 GB sparse file and /dev/zero. */
+static void load_hostile_files(void **state)
+{
+    char path[] = "/tmp/pinset-test-huge-XXXXXX";
+    pinset_policy *p = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    /* refused by its size, before a byte is read (reading 2 GB would time out) */
+    assert_int_equal(ftruncate(fd, (off_t)2048 * 1024 * 1024), 0);
+    (void)close(fd);
+    assert_int_equal(pinset_policy_load(&p, path, &d), PINSET_E_LIMIT);
+    assert_null(p);
+    assert_true(strncmp(d.message, path, strlen(path)) == 0);
+    assert_non_null(strstr(d.message, "exceeds"));
+    (void)unlink(path);
+    /* a character device that never ends */
+    pinset_diag_init(&d);
+    assert_int_equal(pinset_policy_load(&p, "/dev/zero", &d), PINSET_E_IO);
+    assert_null(p);
+    assert_non_null(strstr(d.message, "/dev/zero"));
+    assert_non_null(strstr(d.message, "not a regular file"));
+}
+
+/* Hostile bytes: invalid UTF-8, a raw NUL, a byte order mark, numbers out of range. */
+static void hostile_bytes(void **state)
+{
+    static const char with_nul[] = "{\"version\": 1, \"rules\": []}\0";
+    static const char nul_in_string[] = "{\"version\": 1, \"rules\": [{\"host\": \"a\0b\"}]}";
+    pinset_policy *p = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+
+    (void)state;
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"\xff.example\", \"pins\": [\"" PIN_T
+                "\"]}]}",
+                PINSET_E_PARSE, "", 0, 0, "invalid json");
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"\xc3.example\", \"pins\": [\"" PIN_T
+                "\"]}]}",
+                PINSET_E_PARSE, "", 0, 0, "invalid json");
+    parse_fails("\xef\xbb\xbf{\"version\": 1, \"rules\": []}", PINSET_E_PARSE, "", 0, 0,
+                "invalid json");
+    parse_fails("{\"version\": 18446744073709551617, \"rules\": []}", PINSET_E_PARSE, "", 0, 0,
+                "invalid json");
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"a.example\", \"pins\": [\"" PIN_T
+                "\"], \"min_pins\": 1e400}]}",
+                PINSET_E_PARSE, "", 0, 0, "invalid json");
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"a.example\", \"pins\": [\"" PIN_T
+                "\"], \"min_pins\": 4294967298}]}",
+                PINSET_E_PARSE, "rules[0].min_pins", 0, 0, NULL);
+    /* raw NUL bytes, counted in the length: after the document and inside a string */
+    assert_int_equal(pinset_policy_parse(&p, (const uint8_t *)with_nul, sizeof(with_nul) - 1, &d),
+                     PINSET_E_PARSE);
+    assert_null(p);
+    assert_non_null(strstr(d.message, "invalid json"));
+    pinset_diag_init(&d);
+    assert_int_equal(pinset_policy_parse(&p, (const uint8_t *)nul_in_string,
+                                         sizeof(nul_in_string) - 1, &d),
+                     PINSET_E_PARSE);
+    assert_null(p);
+    assert_non_null(strstr(d.message, "invalid json"));
+}
+
 static void load_allocation_failures(void **state)
 {
     char path[] = "/tmp/pinset-test-policy-XXXXXX";
@@ -1246,6 +1310,8 @@ int main(void)
         cmocka_unit_test(shared_between_threads),
         cmocka_unit_test(allocation_failures),
         cmocka_unit_test(load_files),
+        cmocka_unit_test(load_hostile_files),
+        cmocka_unit_test(hostile_bytes),
         cmocka_unit_test(load_allocation_failures),
         cmocka_unit_test(trustkit_domain_lookup),
         cmocka_unit_test(trustkit_config_parse),
