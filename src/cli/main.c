@@ -13,6 +13,8 @@
 const cmd_entry cli_commands[] = {
     {&cmd_hash_spec, cmd_hash},
     {&cmd_fetch_spec, cmd_fetch},
+    {&cmd_check_spec, cmd_check},
+    {&cmd_explain_spec, cmd_explain},
     {&cmd_lint_spec, cmd_lint},
     {&cmd_version_spec, cmd_version},
     {&cmd_help_spec, cmd_help},

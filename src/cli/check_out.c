@@ -1,0 +1,486 @@
+/*
+ * check_out.c - helpers shared by `pinset check` and `pinset explain` (check_out.h).
+ */
+#include "check_out.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
+#include "common.h"
+#include "out.h"
+
+/* ---- the policy ---- */
+
+/* The parser's message without the "FILE: " prefix that pinset_policy_load may add. */
+static const char *strip_file(const char *msg, const char *file)
+{
+    size_t n = strlen(file);
+
+    if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') {
+        return msg + n + 2;
+    }
+    return msg;
+}
+
+int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
+{
+    pinset_diag d = PINSET_DIAG_INIT;
+    char name[512], text[PINSET_DIAG_MESSAGE_MAX];
+    pinset_err err;
+
+    *out = NULL;
+    err = pinset_policy_load(out, path, &d);
+    if (err == PINSET_OK) {
+        return 0;
+    }
+    out_safe_copy(name, sizeof(name), path);
+    out_safe_copy(text, sizeof(text), strip_file(d.message, path));
+    if (d.line > 0) {
+        cli_err(cmd, "%s:%zu:%zu: %s", name, d.line, d.column, text);
+    } else {
+        cli_err(cmd, "%s: %s", name, text[0] != '\0' ? text : pinset_strerror(err));
+    }
+    return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+}
+
+/* ---- time ---- */
+
+static int digits(const char *s, size_t n, long *out)
+{
+    long v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(long y, long m, long d)
+{
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int64_t)era * 146097 + doe - 719468;
+}
+
+int chk_parse_time(const char *s, int64_t *out)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    long y, m, d, h = 0, mi = 0, se = 0, v;
+    size_t len = strlen(s);
+    int leap;
+
+    if (s[0] == '@') {
+        if (len < 2 || len > 12 || digits(s + 1, len - 1, &v) != 0 || v < 1) {
+            return -1;
+        }
+        *out = v;
+        return 0;
+    }
+    if ((len != 10 && len != 20) || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) ||
+        s[7] != '-' || digits(s + 8, 2, &d) || m < 1 || m > 12 || d < 1 || y < 1970) {
+        return -1;
+    }
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap)) {
+        return -1;
+    }
+    if (len == 20 && ((s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) || s[13] != ':' ||
+                      digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se) ||
+                      (s[19] != 'Z' && s[19] != 'z') || h > 23 || mi > 59 || se > 59)) {
+        return -1;
+    }
+    *out = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
+    return *out >= 1 ? 0 : -1;
+}
+
+int64_t chk_days(int64_t t, int64_t now)
+{
+    int64_t diff = t - now;
+
+    /* round toward minus infinity: 1 second past is day -1, not day 0 */
+    return diff >= 0 ? diff / 86400 : -((-diff + 86399) / 86400);
+}
+
+void chk_time_text(char *buf, size_t cap, int64_t t)
+{
+    if (t == 0) {
+        snprintf(buf, cap, "never");
+        return;
+    }
+    (void)out_time_iso(buf, cap, t);
+}
+
+int64_t chk_cert_not_after(const X509 *x)
+{
+    const ASN1_TIME *na = x != NULL ? X509_get0_notAfter(x) : NULL;
+    ASN1_TIME *epoch;
+    int day = 0, sec = 0, ok;
+
+    if (na == NULL) {
+        return 0;
+    }
+    epoch = ASN1_TIME_set(NULL, 0);
+    ok = epoch != NULL && ASN1_TIME_diff(&day, &sec, epoch, na) == 1;
+    ASN1_TIME_free(epoch);
+    ERR_clear_error();
+    return ok ? (int64_t)day * 86400 + sec : 0;
+}
+
+/* ---- the TLS context ---- */
+
+SSL_CTX *chk_client_ctx(const char *cafile, const char *capath, int64_t now, char *err,
+                        size_t errcap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    int ok;
+
+    if (ctx == NULL) {
+        snprintf(err, errcap, "cannot create a tls context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    ERR_clear_error();
+    if (cafile != NULL || capath != NULL) {
+        ok = SSL_CTX_load_verify_locations(ctx, cafile, capath);
+    } else {
+        ok = SSL_CTX_set_default_verify_paths(ctx);
+    }
+    if (ok != 1) {
+        const char *why = ERR_reason_error_string(ERR_peek_last_error());
+        char name[256];
+
+        out_safe_copy(name, sizeof(name), cafile != NULL ? cafile : capath);
+        if (cafile != NULL || capath != NULL) {
+            snprintf(err, errcap, "cannot load trust anchors from %s: %s", name,
+                     why != NULL ? why : "no certificate");
+        } else {
+            snprintf(err, errcap, "cannot load the system trust store");
+        }
+        ERR_clear_error();
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (now != 0) {
+        X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(ctx), (time_t)now);
+    }
+    return ctx;
+}
+
+/* ---- names ---- */
+
+const char *chk_match_name(pinset_match m)
+{
+    switch (m) {
+    case PINSET_MATCH_NONE:
+        return "none";
+    case PINSET_MATCH_EXACT:
+        return "exact";
+    case PINSET_MATCH_SUBDOMAIN:
+        return "subdomain";
+    case PINSET_MATCH_EXCLUDED:
+        return "excluded";
+    default:
+        return "unknown";
+    }
+}
+
+const char *chk_mode_name(pinset_mode m)
+{
+    switch (m) {
+    case PINSET_MODE_ENFORCE:
+        return "enforce";
+    case PINSET_MODE_REPORT:
+        return "report";
+    default:
+        return "unknown";
+    }
+}
+
+const char *chk_role_name(pinset_role r)
+{
+    switch (r) {
+    case PINSET_ROLE_ANY:
+        return "any";
+    case PINSET_ROLE_LEAF:
+        return "leaf";
+    case PINSET_ROLE_CA:
+        return "ca";
+    case PINSET_ROLE_BACKUP:
+        return "backup";
+    default:
+        return "unknown";
+    }
+}
+
+const char *chk_kind_name(pinset_pin_kind k)
+{
+    switch (k) {
+    case PINSET_PIN_SPKI:
+        return "spki";
+    case PINSET_PIN_CERT:
+        return "cert";
+    default:
+        return "unknown";
+    }
+}
+
+const char *chk_on_expiry_name(pinset_on_expiry e)
+{
+    switch (e) {
+    case PINSET_ON_EXPIRY_NONE:
+        return "none";
+    case PINSET_ON_EXPIRY_FAIL_OPEN:
+        return "fail-open";
+    case PINSET_ON_EXPIRY_FAIL_CLOSED:
+        return "fail-closed";
+    case PINSET_ON_EXPIRY_REPORT:
+        return "report";
+    default:
+        return "unknown";
+    }
+}
+
+void chk_pin_text(char *buf, size_t cap, const pinset_pin *pin)
+{
+    if (pin == NULL || pinset_pin_format(buf, cap, pin, PINSET_PIN_FMT_BASE64) != PINSET_OK) {
+        snprintf(buf, cap, "?");
+    }
+}
+
+/* ---- JSON ---- */
+
+static json_t *time_json(int64_t t)
+{
+    char buf[OUT_TIME_MAX];
+
+    if (t == 0) {
+        return json_null();
+    }
+    (void)out_time_iso(buf, sizeof(buf), t);
+    return json_string(buf);
+}
+
+json_t *chk_pin_json(const pinset_rule *rule, size_t i, int64_t now)
+{
+    json_t *o = json_object();
+    char pin[PINSET_PIN_STR_MAX];
+    const pinset_pin *p = pinset_rule_pin(rule, i);
+    int64_t na = pinset_rule_pin_not_after(rule, i);
+    int bad = 0;
+
+    if (o == NULL || p == NULL) {
+        json_decref(o);
+        return NULL;
+    }
+    chk_pin_text(pin, sizeof(pin), p);
+    bad |= out_json_set(o, "index", json_integer((json_int_t)i));
+    bad |= out_json_set(o, "sha256", json_string(pin));
+    bad |= out_json_set(o, "kind", json_string(chk_kind_name(p->kind)));
+    bad |= out_json_set(o, "role", json_string(chk_role_name(pinset_rule_pin_role(rule, i))));
+    bad |= out_json_set(o, "label", out_json_str(pinset_rule_pin_label(rule, i)));
+    bad |= out_json_set(o, "not_after", time_json(na));
+    bad |= out_json_set(o, "expired", json_boolean(na != 0 && na <= now));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *chk_rule_json(const pinset_rule *rule)
+{
+    char path[32];
+    json_t *o;
+    int bad = 0;
+
+    if (rule == NULL) {
+        return json_null();
+    }
+    o = json_object();
+    if (o == NULL) {
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "rules[%zu]", pinset_rule_index(rule));
+    bad |= out_json_set(o, "index", json_integer((json_int_t)pinset_rule_index(rule)));
+    bad |= out_json_set(o, "path", json_string(path));
+    bad |= out_json_set(o, "host", json_string(pinset_rule_host(rule)));
+    bad |=
+        out_json_set(o, "include_subdomains", json_boolean(pinset_rule_include_subdomains(rule)));
+    bad |= out_json_set(o, "exclusion", json_boolean(pinset_rule_is_exclusion(rule)));
+    bad |= out_json_set(o, "mode", json_string(chk_mode_name(pinset_rule_mode(rule))));
+    bad |= out_json_set(o, "pinset", out_json_str(pinset_rule_pinset_name(rule)));
+    bad |= out_json_set(o, "min_pins", json_integer((json_int_t)pinset_rule_min_pins(rule)));
+    bad |= out_json_set(o, "expires", time_json(pinset_rule_expires(rule)));
+    bad |=
+        out_json_set(o, "on_expiry", json_string(chk_on_expiry_name(pinset_rule_on_expiry(rule))));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- rotation readiness ---- */
+
+static int in_chain(const pinset_pin *p, const pinset_cert_pins *chain, size_t n)
+{
+    for (size_t d = 0; d < n; d++) {
+        if (pinset_pin_equal(p, &chain[d].spki) || pinset_pin_equal(p, &chain[d].cert)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether some pin or blocked pin of the rule has these 32 bytes (whatever its kind). */
+static int rule_holds(const pinset_rule *rule, const uint8_t sha[PINSET_PIN_LEN])
+{
+    for (size_t i = 0; i < pinset_rule_pin_count(rule); i++) {
+        if (memcmp(pinset_rule_pin(rule, i)->sha256, sha, PINSET_PIN_LEN) == 0) {
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < pinset_rule_blocked_count(rule); i++) {
+        if (memcmp(pinset_rule_blocked(rule, i)->sha256, sha, PINSET_PIN_LEN) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A digest derived from `from` that the rule does not hold: the key of a hypothetical new leaf. */
+static void unknown_pin(pinset_pin *out, const pinset_pin *from, const pinset_rule *rule)
+{
+    *out = *from;
+    for (size_t i = 0; i < PINSET_PIN_LEN; i++) {
+        out->sha256[i] ^= 0xA5;
+    }
+    for (unsigned int k = 0; k < 256 && rule_holds(rule, out->sha256); k++) {
+        out->sha256[0]++;
+    }
+}
+
+/* The verdict of the same rule over `chain` (a modified copy of the live one). */
+static int passes(pinset_result *tmp, const pinset_policy *policy, const char *host,
+                  const pinset_cert_pins *chain, size_t n, int64_t now)
+{
+    if (pinset_check_pins(tmp, policy, host, strlen(host), chain, n, now) != PINSET_OK) {
+        return -1;
+    }
+    return pinset_result_verdict(tmp) == PINSET_VERDICT_PASS;
+}
+
+int chk_rotation_analyse(chk_rotation *out, pinset_result *tmp, const pinset_policy *policy,
+                         const pinset_result *live, int64_t now)
+{
+    pinset_cert_pins chain[PINSET_CHAIN_MAX], alt[PINSET_CHAIN_MAX];
+    const pinset_rule *rule = pinset_result_rule(live);
+    const char *host = pinset_result_host(live);
+    size_t n = pinset_result_chain_len(live);
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if (rule == NULL || pinset_rule_is_exclusion(rule) || n == 0 || n > PINSET_CHAIN_MAX ||
+        host == NULL || host[0] == '\0') {
+        return 0;
+    }
+    for (size_t d = 0; d < n; d++) {
+        const pinset_pin *s = pinset_result_chain_pin(live, d, PINSET_PIN_SPKI);
+        const pinset_pin *c = pinset_result_chain_pin(live, d, PINSET_PIN_CERT);
+        if (s == NULL) {
+            return 0;
+        }
+        chain[d].spki = *s;
+        if (c != NULL) {
+            chain[d].cert = *c;
+        } else {
+            /* the hook hashes certificates only for rules with cert pins: none can match */
+            unknown_pin(&chain[d].cert, s, rule);
+            chain[d].cert.kind = PINSET_PIN_CERT;
+        }
+    }
+    for (size_t i = 0; i < pinset_rule_pin_count(rule); i++) {
+        int64_t na = pinset_rule_pin_not_after(rule, i);
+        if (na != 0 && (out->pins_not_after == 0 || na < out->pins_not_after)) {
+            out->pins_not_after = na;
+        }
+        if ((na != 0 && na <= now) || in_chain(pinset_rule_pin(rule, i), chain, n)) {
+            continue;
+        }
+        if (out->backup_pins++ == 0) {
+            out->first_backup = i;
+        }
+    }
+    /* a new leaf key that no pin names */
+    memcpy(alt, chain, n * sizeof(*alt));
+    unknown_pin(&alt[0].spki, &chain[0].spki, rule);
+    unknown_pin(&alt[0].cert, &chain[0].cert, rule);
+    r = passes(tmp, policy, host, alt, n, now);
+    if (r < 0) {
+        return -1;
+    }
+    out->new_leaf_passes = r;
+    /* a new leaf on one of the backup keys */
+    for (size_t i = 0; i < pinset_rule_pin_count(rule) && !out->backup_leaf_passes; i++) {
+        const pinset_pin *p = pinset_rule_pin(rule, i);
+        int64_t na = pinset_rule_pin_not_after(rule, i);
+        if (p->kind != PINSET_PIN_SPKI || (na != 0 && na <= now) || in_chain(p, chain, n)) {
+            continue;
+        }
+        alt[0].spki = *p;
+        r = passes(tmp, policy, host, alt, n, now);
+        if (r < 0) {
+            return -1;
+        }
+        if (r) {
+            out->backup_leaf_passes = 1;
+            out->backup_leaf_pin = i;
+        }
+    }
+    out->ready = out->backup_pins > 0 && (out->new_leaf_passes || out->backup_leaf_passes);
+    out->analysed = 1;
+    return 0;
+}
+
+json_t *chk_rotation_json(const chk_rotation *rot, const pinset_rule *rule, int64_t now)
+{
+    json_t *o;
+    int bad = 0;
+
+    if (!rot->analysed) {
+        return json_null();
+    }
+    o = json_object();
+    if (o == NULL) {
+        return NULL;
+    }
+    bad |= out_json_set(o, "ready", json_boolean(rot->ready));
+    bad |= out_json_set(o, "backup_pins", json_integer((json_int_t)rot->backup_pins));
+    bad |= out_json_set(o, "backup_pin",
+                        rot->backup_pins > 0 ? chk_pin_json(rule, rot->first_backup, now)
+                                             : json_null());
+    bad |= out_json_set(o, "new_leaf_key_passes", json_boolean(rot->new_leaf_passes));
+    bad |= out_json_set(o, "backup_leaf_key_passes", json_boolean(rot->backup_leaf_passes));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

@@ -1,0 +1,924 @@
+/*
+ * cmd_explain.c - pinset explain: which rule applies to a host and why, which
+ * pins it holds, and the verdict for a live or a given chain, step by step.
+ *
+ * Steps: canonicalise the host (pinset_host_canon), look it up
+ * (pinset_policy_lookup), show the rule and its pins, get a validated chain,
+ * show each element's pins and which rule pins they equal, then the verdict.
+ *
+ * The verdict is the library's: live, the OpenSSL hook records it during the
+ * handshake (as in `pinset check`); with --chain, the given PEM bundle is
+ * validated with X509_verify_cert() against the trust anchors, for the host
+ * name, at --now, and pinset_check() runs over the chain OpenSSL built. A
+ * given chain that does not validate is never pin-checked: the verdict is
+ * FAIL (path-invalid), as in a pinned client.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <pinset/openssl.h>
+
+#include "check_out.h"
+#include "cmd.h"
+#include "common.h"
+#include "out.h"
+#include "probe.h"
+#include "targets.h"
+
+#define EXPLAIN_CHAIN_FILE_MAX (1u << 20) /* a PEM bundle of a few certificates */
+#define EXPLAIN_NAME_MAX       512
+
+enum explain_opt {
+    O_POLICY,
+    O_CHAIN,
+    O_CAFILE,
+    O_CAPATH,
+    O_RESOLVE,
+    O_CONNECT_TO,
+    O_TIMEOUT,
+    O_NOW,
+    O_FORMAT,
+    O_END
+};
+
+static const opt_spec explain_opts[] = {
+    [O_POLICY] = {"policy", 'p', "FILE", "the pin policy (native JSON); required"},
+    [O_CHAIN] = {"chain", 'c', "FILE",
+                 "judge this PEM chain (leaf first) instead of probing the host"},
+    [O_CAFILE] = {"cafile", 0, "FILE", "trust anchors (PEM) instead of the system store"},
+    [O_CAPATH] = {"capath", 0, "DIR", "hashed directory of trust anchors"},
+    [O_RESOLVE] = {"resolve", 0, "HOST:PORT:ADDR",
+                   "dial ADDR for HOST:PORT (curl syntax; repeatable)"},
+    [O_CONNECT_TO] = {"connect-to", 0, "H1:P1:H2:P2",
+                      "dial H2:P2 for H1:P1 (curl syntax; repeatable)"},
+    [O_TIMEOUT] = {"timeout", 't', "SECONDS", "deadline for the whole probe (default 10)"},
+    [O_NOW] = {"now", 0, "TIME", "check pins and validate the chain at this time (RFC 3339)"},
+    [O_FORMAT] = {"format", 'f', "FORMAT", "text (default) or json"},
+    [O_END] = {NULL, 0, NULL, NULL},
+};
+
+const cmd_spec cmd_explain_spec = {
+    "explain", "--policy FILE [options] HOST[:PORT]",
+    "Explain which rule and pins apply to a host, and its verdict, step by step.", explain_opts};
+
+typedef struct explain_args {
+    const char *policy;
+    const char *chain_file;
+    const char *cafile, *capath;
+    const char *host;
+    unsigned int timeout_ms;
+    int64_t now;
+    int json;
+    target_map *map;
+} explain_args;
+
+/* What the chain step found. */
+typedef struct explain_chain {
+    int live;
+    char status[32]; /* live: probe status name */
+    char error[256]; /* live: probe error, or a --chain read error */
+    char address[64];
+    size_t sent;                /* certificates sent (or in the file) */
+    STACK_OF(X509) * validated; /* the validated chain (owned), or NULL */
+    int verify_ok;
+    long verify_error;
+    int verify_depth;
+    const pinset_result *result; /* the verdict; NULL when none was reached */
+} explain_chain;
+
+/* ---- step 1 and 2: canonical host and lookup ---- */
+
+static const char *host_type_name(pinset_host_type t)
+{
+    switch (t) {
+    case PINSET_HOST_DNS:
+        return "dns";
+    case PINSET_HOST_IPV4:
+        return "ipv4";
+    case PINSET_HOST_IPV6:
+        return "ipv6";
+    default:
+        return "unknown";
+    }
+}
+
+/* For an exclusion: the rule of its parent, which the exclusion takes the host out of. */
+static const pinset_rule *excluded_from(const pinset_policy *p, const pinset_rule *excl)
+{
+    const char *h = pinset_rule_host(excl);
+    const char *dot = h != NULL ? strchr(h, '.') : NULL;
+
+    if (dot == NULL || dot[1] == '\0') {
+        return NULL;
+    }
+    return pinset_policy_lookup(p, dot + 1, strlen(dot + 1), NULL);
+}
+
+static void lookup_why(char *buf, size_t cap, const pinset_policy *p, const pinset_rule *rule,
+                       pinset_match how)
+{
+    const pinset_rule *parent;
+
+    switch (how) {
+    case PINSET_MATCH_EXACT:
+        snprintf(buf, cap, "exact: rules[%zu] \"%s\" names this host%s", pinset_rule_index(rule),
+                 pinset_rule_host(rule),
+                 pinset_rule_include_subdomains(rule) ? " (and its subdomains)" : "");
+        break;
+    case PINSET_MATCH_SUBDOMAIN:
+        snprintf(buf, cap,
+                 "subdomain: no rule names this host; its closest parent with a rule, "
+                 "rules[%zu] \"%s\", has include_subdomains",
+                 pinset_rule_index(rule), pinset_rule_host(rule));
+        break;
+    case PINSET_MATCH_EXCLUDED:
+        parent = excluded_from(p, rule);
+        if (parent != NULL) {
+            snprintf(buf, cap,
+                     "excluded: rules[%zu] \"%s\" is an exclusion from rules[%zu] \"%s\" "
+                     "(include_subdomains): not pinned",
+                     pinset_rule_index(rule), pinset_rule_host(rule), pinset_rule_index(parent),
+                     pinset_rule_host(parent));
+        } else {
+            snprintf(buf, cap, "excluded: rules[%zu] \"%s\" is an exclusion: not pinned",
+                     pinset_rule_index(rule), pinset_rule_host(rule));
+        }
+        break;
+    case PINSET_MATCH_NONE:
+    default:
+        snprintf(buf, cap,
+                 "none: no rule names this host or a parent with include_subdomains: "
+                 "not pinned");
+        break;
+    }
+}
+
+/* ---- step 4: the chain ---- */
+
+static void name_text(char *buf, size_t cap, const X509_NAME *name)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int n;
+
+    snprintf(buf, cap, "?");
+    if (b == NULL) {
+        return;
+    }
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        n = BIO_read(b, buf, (int)cap - 1);
+        buf[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(b);
+}
+
+/* Set up the verify parameters as a client would: server purpose, the host name or IP. */
+static int set_verify_name(X509_STORE_CTX *vctx, const char *canon, pinset_host_type type,
+                           int64_t now)
+{
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(vctx);
+
+    if (X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER) != 1) {
+        return -1;
+    }
+    if (now != 0) {
+        X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    }
+    if (type == PINSET_HOST_DNS) {
+        return X509_VERIFY_PARAM_set1_host(vp, canon, 0) == 1 ? 0 : -1;
+    }
+    return X509_VERIFY_PARAM_set1_ip_asc(vp, canon) == 1 ? 0 : -1;
+}
+
+/* Read the PEM bundle (bounded, certificates only) into `sent`; an exit status or -1. */
+static int read_chain(STACK_OF(X509) * sent, const char *path)
+{
+    pinset_load_opts lo = PINSET_LOAD_OPTS_INIT;
+    pinset_bundle *b = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    char name[256], msg[PINSET_DIAG_MESSAGE_MAX];
+    pinset_err err;
+    int rc = -1;
+
+    out_safe_copy(name, sizeof(name), path);
+    lo.flags = 0;
+    lo.max_input = EXPLAIN_CHAIN_FILE_MAX;
+    err = pinset_bundle_read_file(&b, path, &lo, &d);
+    if (err != PINSET_OK) {
+        const char *m = d.message[0] != '\0' ? d.message : pinset_strerror(err);
+        size_t plen = strlen(path);
+        if (strncmp(m, path, plen) == 0 && m[plen] == ':' && m[plen + 1] == ' ') {
+            m += plen + 2; /* the library names the file already; we say it once */
+        }
+        out_safe_copy(msg, sizeof(msg), m);
+        cli_err("explain", "--chain %s: %s", name, msg);
+        return cli_exit_for(err) == EXIT_USAGE ? EXIT_INPUT : cli_exit_for(err);
+    }
+    for (size_t i = 0; i < pinset_bundle_count(b); i++) {
+        const X509 *x = pinset_object_x509(pinset_bundle_get(b, i));
+        if (x == NULL) {
+            cli_err("explain", "--chain %s: object %zu is not a certificate", name, i + 1);
+            rc = EXIT_INPUT;
+            break;
+        }
+        if (sk_X509_num(sent) >= PINSET_CHAIN_MAX) {
+            cli_err("explain", "--chain %s: more than %d certificates", name, PINSET_CHAIN_MAX);
+            rc = EXIT_INPUT;
+            break;
+        }
+        /* pinset_object_x509 returns a const borrowed pointer; take our own reference */
+        if (X509_up_ref((X509 *)(uintptr_t)x) != 1 ||
+            sk_X509_push(sent, (X509 *)(uintptr_t)x) <= 0) {
+            cli_err("explain", "out of memory");
+            rc = EXIT_INTERNAL;
+            break;
+        }
+    }
+    if (rc < 0 && sk_X509_num(sent) == 0) {
+        cli_err("explain", "--chain %s: no certificate", name);
+        rc = EXIT_INPUT;
+    }
+    pinset_bundle_free(b);
+    return rc;
+}
+
+/* DER copies of a stack, for pinset_check. */
+static size_t chain_der(pinset_cert *out, STACK_OF(X509) * sk)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < sk_X509_num(sk) && n < PINSET_CHAIN_MAX; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(sk_X509_value(sk, i), &der);
+        if (len <= 0) {
+            break;
+        }
+        out[n].der = der;
+        out[n].len = (size_t)len;
+        n++;
+    }
+    return n;
+}
+
+/* --chain: validate the given chain, then pinset_check over what OpenSSL validated. */
+static int chain_offline(explain_chain *ec, pinset_result *res, const explain_args *a,
+                         const pinset_policy *policy, const char *canon, pinset_host_type type)
+{
+    STACK_OF(X509) *sent = sk_X509_new_null();
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+    pinset_cert ders[PINSET_CHAIN_MAX];
+    size_t n = 0;
+    int rc;
+
+    if (sent == NULL || store == NULL || vctx == NULL) {
+        cli_err("explain", "out of memory");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    rc = read_chain(sent, a->chain_file);
+    if (rc >= 0) {
+        goto out;
+    }
+    ec->sent = (size_t)sk_X509_num(sent);
+    ERR_clear_error();
+    if ((a->cafile != NULL || a->capath != NULL
+             ? X509_STORE_load_locations(store, a->cafile, a->capath)
+             : X509_STORE_set_default_paths(store)) != 1) {
+        char name[256];
+        out_safe_copy(name, sizeof(name), a->cafile != NULL ? a->cafile : a->capath);
+        cli_err("explain", "cannot load trust anchors from %s",
+                a->cafile != NULL || a->capath != NULL ? name : "the system store");
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    if (X509_STORE_CTX_init(vctx, store, sk_X509_value(sent, 0), sent) != 1 ||
+        set_verify_name(vctx, canon, type, a->now) != 0) {
+        cli_err("explain", "cannot set up chain validation");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    ec->verify_ok = X509_verify_cert(vctx) == 1 && X509_STORE_CTX_get_error(vctx) == X509_V_OK;
+    ec->verify_error = X509_STORE_CTX_get_error(vctx);
+    ec->verify_depth = X509_STORE_CTX_get_error_depth(vctx);
+    ERR_clear_error();
+    if (ec->verify_ok) {
+        ec->validated = X509_STORE_CTX_get1_chain(vctx);
+        n = chain_der(ders, ec->validated);
+        /* the library's verdict over the validated chain, at the same instant */
+        if (pinset_check(res, policy, canon, strlen(canon), ders, n, a->now, NULL) != PINSET_OK) {
+            cli_err("explain", "the pin check failed");
+        }
+        ec->result = res;
+    }
+    rc = -1;
+out:
+    for (size_t i = 0; i < n; i++) {
+        OPENSSL_free((void *)(uintptr_t)ders[i].der);
+    }
+    sk_X509_pop_free(sent, X509_free);
+    X509_STORE_CTX_free(vctx);
+    X509_STORE_free(store);
+    return rc;
+}
+
+/* ---- live: one probe with the verdict hook ---- */
+
+typedef struct live_run {
+    pinset_ossl *pin;
+    SSL *ssl;
+    explain_chain *ec;
+    int64_t now;
+} live_run;
+
+static int64_t live_clock(void *payload)
+{
+    return ((const live_run *)payload)->now;
+}
+
+static int live_on_ssl(SSL *ssl, const probe_target *t, void *payload)
+{
+    live_run *lr = payload;
+
+    if (SSL_up_ref(ssl) != 1) {
+        return -1;
+    }
+    SSL_free(lr->ssl);
+    lr->ssl = ssl;
+    return pinset_ossl_set_port(lr->pin, ssl, t->port) == PINSET_OK ? 0 : -1;
+}
+
+static void live_on_result(probe_result *res, void *payload)
+{
+    live_run *lr = payload;
+    explain_chain *ec = lr->ec;
+    STACK_OF(X509) * served;
+
+    snprintf(ec->status, sizeof(ec->status), "%s", probe_status_name(res->status));
+    snprintf(ec->error, sizeof(ec->error), "%s", res->error);
+    snprintf(ec->address, sizeof(ec->address), "%s", res->address);
+    if (lr->ssl == NULL) {
+        return;
+    }
+    served = SSL_get_peer_cert_chain(lr->ssl);
+    ec->sent = served != NULL ? (size_t)sk_X509_num(served) : 0;
+    ec->result = pinset_ossl_result(lr->pin, lr->ssl);
+    if (ec->result != NULL && pinset_result_verdict(ec->result) == PINSET_VERDICT_NONE &&
+        (pinset_result_reason(ec->result) == PINSET_REASON_NONE ||
+         pinset_result_reason(ec->result) == PINSET_REASON_NOT_CHECKED)) {
+        ec->result = NULL;
+    }
+    ec->verify_error = SSL_get_verify_result(lr->ssl);
+    ec->verify_ok =
+        ec->result != NULL && pinset_result_reason(ec->result) != PINSET_REASON_PATH_INVALID &&
+        (ec->verify_error == X509_V_OK || ec->verify_error == X509_V_ERR_APPLICATION_VERIFICATION);
+    ec->verify_depth = -1;
+    if (ec->verify_ok && SSL_get0_verified_chain(lr->ssl) != NULL) {
+        ec->validated = X509_chain_up_ref(SSL_get0_verified_chain(lr->ssl));
+    }
+}
+
+static int chain_live(explain_chain *ec, live_run *lr, const explain_args *a, pinset_policy *policy,
+                      SSL_CTX **ctx_out, probe_engine **e_out)
+{
+    pinset_ossl_opts oo = PINSET_OSSL_OPTS_INIT;
+    probe_opts po = PROBE_OPTS_INIT;
+    target_list tl = TARGET_LIST_INIT;
+    char err[512];
+    int rc = -1;
+
+    ec->live = 1;
+    lr->ec = ec;
+    lr->now = a->now != 0 ? a->now : (int64_t)time(NULL);
+    *ctx_out = chk_client_ctx(a->cafile, a->capath, a->now, err, sizeof(err));
+    if (*ctx_out == NULL) {
+        cli_err("explain", "%s", err);
+        return EXIT_INPUT;
+    }
+    oo.clock = live_clock;
+    oo.clock_payload = lr;
+    if (pinset_ossl_new(&lr->pin, policy, &oo, NULL) != PINSET_OK ||
+        pinset_ossl_attach(lr->pin, *ctx_out, NULL) != PINSET_OK) {
+        cli_err("explain", "cannot set up the verdict hook");
+        return EXIT_INTERNAL;
+    }
+    po.ctx = *ctx_out;
+    po.timeout_ms = a->timeout_ms;
+    po.concurrency = 1;
+    po.on_ssl = live_on_ssl;
+    po.on_ssl_payload = lr;
+    if (targets_add(&tl, a->host, NULL, NULL, 443, err, sizeof(err)) != 0 ||
+        targets_apply_map(&tl, a->map, err, sizeof(err)) != 0) {
+        cli_err("explain", "%s", err);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    *e_out = probe_engine_new(&po, err, sizeof(err));
+    if (*e_out == NULL ||
+        probe_engine_run(*e_out, tl.items, tl.count, live_on_result, lr, err, sizeof(err)) != 0) {
+        cli_err("explain", "%s", err);
+        rc = EXIT_INTERNAL;
+    }
+out:
+    targets_free(&tl);
+    return rc;
+}
+
+/* ---- output ---- */
+
+/* The rule pins (and blocked pins) equal to a chain element's spki or cert pin. */
+static json_t *element_json(const pinset_rule *rule, X509 *x, size_t depth,
+                            const pinset_result *res, char *text, size_t textcap)
+{
+    pinset_pin spki, cert;
+    char name[EXPLAIN_NAME_MAX], s1[PINSET_PIN_STR_MAX], s2[PINSET_PIN_STR_MAX];
+    json_t *o = json_object(), *eq = json_array(), *bl = json_array();
+    size_t mi = 0, md = 0, used = 0;
+    int decided = res != NULL && pinset_result_matched(res, &mi, &md) && md == depth &&
+                  pinset_result_verdict(res) == PINSET_VERDICT_PASS;
+    int bad = o == NULL || eq == NULL || bl == NULL;
+
+    name_text(name, sizeof(name), X509_get_subject_name(x));
+    if (pinset_pin_from_x509(&spki, x, PINSET_PIN_SPKI, NULL) != PINSET_OK ||
+        pinset_pin_from_x509(&cert, x, PINSET_PIN_CERT, NULL) != PINSET_OK) {
+        bad = 1;
+    }
+    chk_pin_text(s1, sizeof(s1), &spki);
+    chk_pin_text(s2, sizeof(s2), &cert);
+    text[0] = '\0';
+    for (size_t i = 0; !bad && rule != NULL && i < pinset_rule_pin_count(rule); i++) {
+        const pinset_pin *p = pinset_rule_pin(rule, i);
+        if (pinset_pin_equal(p, &spki) || pinset_pin_equal(p, &cert)) {
+            bad |= json_array_append_new(eq, json_integer((json_int_t)i)) != 0;
+            used += (size_t)snprintf(text + used, used < textcap ? textcap - used : 0,
+                                     "%sequals pin [%zu] (%s, role %s)%s", used ? "; " : "", i,
+                                     chk_kind_name(p->kind),
+                                     chk_role_name(pinset_rule_pin_role(rule, i)),
+                                     decided && mi == i ? " <- matched" : "");
+        }
+    }
+    for (size_t i = 0; !bad && rule != NULL && i < pinset_rule_blocked_count(rule); i++) {
+        const pinset_pin *p = pinset_rule_blocked(rule, i);
+        if (pinset_pin_equal(p, &spki) || pinset_pin_equal(p, &cert)) {
+            bad |= json_array_append_new(bl, json_integer((json_int_t)i)) != 0;
+            used += (size_t)snprintf(text + used, used < textcap ? textcap - used : 0,
+                                     "%sBLOCKED key [%zu]", used ? "; " : "", i);
+        }
+    }
+    if (used == 0) {
+        snprintf(text, textcap, "no pin");
+    }
+    if (bad) {
+        json_decref(o);
+        json_decref(eq);
+        json_decref(bl);
+        return NULL;
+    }
+    bad |= out_json_set(o, "depth", json_integer((json_int_t)depth));
+    bad |= out_json_set(o, "subject", out_json_str(name));
+    bad |= out_json_set(o, "spki_sha256", json_string(s1));
+    bad |= out_json_set(o, "cert_sha256", json_string(s2));
+    bad |= out_json_set(o, "equal_pins", eq);
+    bad |= out_json_set(o, "blocked_pins", bl);
+    bad |= out_json_set(o, "matched", json_boolean(decided));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The check's result word, as `pinset check` gives it. */
+static const char *result_word(const explain_chain *ec)
+{
+    pinset_verdict v;
+
+    if (ec->result == NULL) {
+        /* offline: only a chain that does not validate has no result; live: no handshake */
+        return ec->live ? "ERROR" : "FAIL";
+    }
+    v = pinset_result_verdict(ec->result);
+    if (!ec->verify_ok || !pinset_verdict_allows(v)) {
+        return "FAIL";
+    }
+    return pinset_verdict_name(v);
+}
+
+typedef struct explain_doc {
+    const char *input;
+    char canon[PINSET_HOST_MAX];
+    pinset_host_type type;
+    const pinset_rule *rule;
+    pinset_match how;
+    char why[768];
+    int64_t now;
+    const pinset_policy *policy;
+} explain_doc;
+
+static void print_rule_text(const explain_doc *d)
+{
+    const pinset_rule *r = d->rule;
+    char t[OUT_TIME_MAX], pin[PINSET_PIN_STR_MAX];
+
+    if (r == NULL || pinset_rule_is_exclusion(r)) {
+        printf("3 rule        none applies: the host is not pinned\n");
+        return;
+    }
+    chk_time_text(t, sizeof(t), pinset_rule_expires(r));
+    printf("3 rule        mode %s, min_pins %zu, expires %s", chk_mode_name(pinset_rule_mode(r)),
+           pinset_rule_min_pins(r), t);
+    if (pinset_rule_expires(r) != 0) {
+        printf(" (on_expiry %s%s)", chk_on_expiry_name(pinset_rule_on_expiry(r)),
+               pinset_rule_expires(r) <= d->now ? ", EXPIRED" : "");
+    }
+    if (pinset_rule_pinset_name(r) != NULL) {
+        printf(", pin-set \"");
+        out_safe(stdout, pinset_rule_pinset_name(r));
+        printf("\" (its pins come first)");
+    }
+    printf("\n              pins:\n");
+    for (size_t i = 0; i < pinset_rule_pin_count(r); i++) {
+        const pinset_pin *p = pinset_rule_pin(r, i);
+        int64_t na = pinset_rule_pin_not_after(r, i);
+        chk_pin_text(pin, sizeof(pin), p);
+        chk_time_text(t, sizeof(t), na);
+        printf("                [%zu] %s %s role %-6s not_after %s%s", i, chk_kind_name(p->kind),
+               pin, chk_role_name(pinset_rule_pin_role(r, i)), t,
+               na != 0 && na <= d->now ? " (EXPIRED: does not count)" : "");
+        if (pinset_rule_pin_label(r, i) != NULL) {
+            printf(" \"");
+            out_safe(stdout, pinset_rule_pin_label(r, i));
+            printf("\"");
+        }
+        printf("\n");
+    }
+    for (size_t i = 0; i < pinset_rule_blocked_count(r); i++) {
+        chk_pin_text(pin, sizeof(pin), pinset_rule_blocked(r, i));
+        printf("              blocked [%zu] %s\n", i, pin);
+    }
+}
+
+/* The hook failed the handshake itself (a FAIL verdict or an invalid chain): no outage. */
+static int hook_failed(const explain_chain *ec)
+{
+    return ec->result != NULL &&
+           (!ec->verify_ok || !pinset_verdict_allows(pinset_result_verdict(ec->result)));
+}
+
+static void print_chain_text(const explain_doc *d, const explain_chain *ec, const char *file)
+{
+    char buf[1024], name[EXPLAIN_NAME_MAX];
+    const pinset_rule *rule =
+        d->rule != NULL && !pinset_rule_is_exclusion(d->rule) ? d->rule : NULL;
+
+    if (ec->live) {
+        printf("4 chain       live: %s", ec->address[0] ? ec->address : "(no address)");
+        if (strcmp(ec->status, "ok") != 0 && !hook_failed(ec)) {
+            printf(": ");
+            out_safe(stdout, ec->error);
+        }
+        printf(", %zu certificate%s sent\n", ec->sent, ec->sent == 1 ? "" : "s");
+    } else {
+        printf("4 chain       file ");
+        out_safe(stdout, file);
+        printf(": %zu certificate%s, leaf first\n", ec->sent, ec->sent == 1 ? "" : "s");
+    }
+    if (ec->result == NULL && ec->live) {
+        return; /* the handshake ended before the certificate was checked */
+    }
+    if (!ec->verify_ok) {
+        printf("              validation FAILED");
+        if (ec->verify_depth >= 0) {
+            printf(" at depth %d", ec->verify_depth);
+        }
+        printf(": %s; pins are matched only against a validated chain, so none is compared\n",
+               X509_verify_cert_error_string(ec->verify_error));
+        return;
+    }
+    printf("              validation ok for %s: %d certificate%s in the validated chain\n",
+           d->canon, sk_X509_num(ec->validated), sk_X509_num(ec->validated) == 1 ? "" : "s");
+    for (int i = 0; i < sk_X509_num(ec->validated); i++) {
+        X509 *x = sk_X509_value(ec->validated, i);
+        json_t *el = element_json(rule, x, (size_t)i, ec->result, buf, sizeof(buf));
+        name_text(name, sizeof(name), X509_get_subject_name(x));
+        printf("                [%d] ", i);
+        out_safe(stdout, name);
+        printf("\n                    spki %s  cert %s\n                    %s\n",
+               el != NULL ? json_string_value(json_object_get(el, "spki_sha256")) : "?",
+               el != NULL ? json_string_value(json_object_get(el, "cert_sha256")) : "?", buf);
+        json_decref(el);
+    }
+}
+
+static void print_text(const explain_doc *d, const explain_chain *ec, const char *file)
+{
+    char line[512];
+
+    printf("1 canonical   ");
+    out_safe(stdout, d->input);
+    printf(" -> %s (%s)\n", d->canon, host_type_name(d->type));
+    printf("2 lookup      ");
+    out_safe(stdout, d->why);
+    printf("\n");
+    print_rule_text(d);
+    print_chain_text(d, ec, file);
+    printf("5 verdict     %s", result_word(ec));
+    if (ec->result != NULL && pinset_result_explain(line, sizeof(line), ec->result) == PINSET_OK) {
+        /* the library's line starts with its verdict; say it once when both agree */
+        size_t n = strlen(result_word(ec));
+        if (strncmp(line, result_word(ec), n) == 0 && line[n] == ' ') {
+            out_safe(stdout, line + n);
+        } else {
+            printf(": "); /* e.g. FAIL: NOT_PINNED (path-invalid) */
+            out_safe(stdout, line);
+        }
+    } else if (!ec->live) {
+        printf(" (path-invalid): the chain does not validate");
+    } else {
+        printf(": no verdict: ");
+        out_safe(stdout, ec->error);
+    }
+    printf("\n");
+}
+
+static json_t *chain_json(const explain_doc *d, const explain_chain *ec, const char *file)
+{
+    json_t *o = json_object(), *els = json_array();
+    const pinset_rule *rule =
+        d->rule != NULL && !pinset_rule_is_exclusion(d->rule) ? d->rule : NULL;
+    char buf[1024];
+    int bad = o == NULL || els == NULL;
+
+    for (int i = 0; !bad && ec->validated != NULL && i < sk_X509_num(ec->validated); i++) {
+        bad |=
+            json_array_append_new(els, element_json(rule, sk_X509_value(ec->validated, i),
+                                                    (size_t)i, ec->result, buf, sizeof(buf))) != 0;
+    }
+    if (bad) {
+        json_decref(o);
+        json_decref(els);
+        return NULL;
+    }
+    bad |= out_json_set(o, "source", json_string(ec->live ? "live" : "file"));
+    bad |= out_json_set(o, "file", ec->live ? json_null() : out_json_str(file));
+    bad |= out_json_set(o, "address", ec->address[0] ? json_string(ec->address) : json_null());
+    bad |= out_json_set(o, "status", ec->live ? json_string(ec->status) : json_null());
+    bad |= out_json_set(o, "error",
+                        ec->live && strcmp(ec->status, "ok") != 0 && !hook_failed(ec)
+                            ? out_json_str(ec->error)
+                            : json_null());
+    bad |= out_json_set(o, "sent", json_integer((json_int_t)ec->sent));
+    bad |= out_json_set(o, "validated", json_boolean(ec->verify_ok));
+    bad |= out_json_set(o, "verify_error",
+                        ec->verify_ok || (ec->live && ec->result == NULL)
+                            ? json_null()
+                            : json_string(X509_verify_cert_error_string(ec->verify_error)));
+    bad |= out_json_set(o, "elements", els);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int print_json(const explain_doc *d, const explain_chain *ec, const char *file)
+{
+    json_t *o = json_object(), *lk = json_object(), *pins = json_array();
+    const pinset_rule *r = d->rule;
+    const pinset_rule *parent =
+        d->how == PINSET_MATCH_EXCLUDED ? excluded_from(d->policy, r) : NULL;
+    char line[512];
+    int bad = o == NULL || lk == NULL || pins == NULL, rc;
+
+    for (size_t i = 0;
+         !bad && r != NULL && !pinset_rule_is_exclusion(r) && i < pinset_rule_pin_count(r); i++) {
+        bad |= json_array_append_new(pins, chk_pin_json(r, i, d->now)) != 0;
+    }
+    if (bad) {
+        json_decref(o);
+        json_decref(lk);
+        json_decref(pins);
+        return -1;
+    }
+    bad |= out_json_set(lk, "match", json_string(chk_match_name(d->how)));
+    bad |= out_json_set(lk, "rule", chk_rule_json(r));
+    bad |= out_json_set(lk, "excluded_from", chk_rule_json(parent));
+    bad |= out_json_set(lk, "why", out_json_str(d->why));
+    bad |= out_json_set(o, "input", out_json_str(d->input));
+    bad |= out_json_set(o, "host", json_string(d->canon));
+    bad |= out_json_set(o, "host_type", json_string(host_type_name(d->type)));
+    bad |= out_json_set(o, "lookup", lk);
+    bad |= out_json_set(o, "pins", pins);
+    bad |= out_json_set(o, "chain", chain_json(d, ec, file));
+    bad |= out_json_set(o, "result", json_string(result_word(ec)));
+    bad |= out_json_set(o, "verdict",
+                        ec->result != NULL
+                            ? json_string(pinset_verdict_name(pinset_result_verdict(ec->result)))
+                            : json_null());
+    bad |= out_json_set(o, "reason",
+                        ec->result != NULL
+                            ? json_string(pinset_reason_name(pinset_result_reason(ec->result)))
+                        : !ec->live ? json_string(pinset_reason_name(PINSET_REASON_PATH_INVALID))
+                                    : json_null());
+    bad |= out_json_set(o, "explain",
+                        ec->result != NULL &&
+                                pinset_result_explain(line, sizeof(line), ec->result) == PINSET_OK
+                            ? out_json_str(line)
+                            : json_null());
+    if (bad) {
+        json_decref(o);
+        return -1;
+    }
+    rc = out_json_dump(stdout, o);
+    json_decref(o);
+    return rc;
+}
+
+/* ---- the command ---- */
+
+static int parse_args(explain_args *a, int argc, char **argv)
+{
+    opt_state st;
+    const char *v;
+    char err[256];
+    int r;
+
+    opt_init(&st, argc, argv);
+    while ((r = opt_next(&st, &cmd_explain_spec, &v)) != OPT_END) {
+        switch (r) {
+        case OPT_HELP:
+            opt_print_help(&cmd_explain_spec);
+            return EXIT_OK;
+        case OPT_POSITIONAL:
+            if (a->host != NULL) {
+                return opt_usage_error(&cmd_explain_spec, "one host only, got '%s' too", v);
+            }
+            a->host = v;
+            break;
+        case O_POLICY:
+            a->policy = v;
+            break;
+        case O_CHAIN:
+            a->chain_file = v;
+            break;
+        case O_CAFILE:
+            a->cafile = v;
+            break;
+        case O_CAPATH:
+            a->capath = v;
+            break;
+        case O_RESOLVE:
+        case O_CONNECT_TO:
+            if ((r == O_RESOLVE ? target_map_add_resolve(a->map, v, err, sizeof(err))
+                                : target_map_add_connect_to(a->map, v, err, sizeof(err))) != 0) {
+                cli_err("explain", "%s", err);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_TIMEOUT: {
+            unsigned long s;
+            if (opt_parse_uint(v, 86400, &s) != 0 || s == 0) {
+                return opt_usage_error(&cmd_explain_spec,
+                                       "--timeout '%s': expected 1..86400 seconds", v);
+            }
+            a->timeout_ms = (unsigned int)s * 1000u;
+            break;
+        }
+        case O_NOW:
+            if (chk_parse_time(v, &a->now) != 0) {
+                return opt_usage_error(&cmd_explain_spec,
+                                       "--now '%s': expected a time such as 2027-01-01T00:00:00Z",
+                                       v);
+            }
+            break;
+        case O_FORMAT:
+            if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+                return opt_usage_error(&cmd_explain_spec, "--format '%s': expected text or json",
+                                       v);
+            }
+            a->json = strcmp(v, "json") == 0;
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (a->policy == NULL) {
+        return opt_usage_error(&cmd_explain_spec, "--policy FILE is required");
+    }
+    if (a->host == NULL) {
+        return opt_usage_error(&cmd_explain_spec, "no host given");
+    }
+    return -1;
+}
+
+/* Steps 1 and 2. Returns -1 to go on, or an exit status. */
+static int resolve_host(explain_doc *d, const explain_args *a, const pinset_policy *policy)
+{
+    char host[PINSET_HOST_MAX + 8], err[256], shown[PINSET_HOST_MAX + 8];
+    pinset_diag diag = PINSET_DIAG_INIT;
+    uint16_t port = 0;
+
+    d->input = a->host;
+    if (target_split_hostport(a->host, host, sizeof(host), &port, 443, err, sizeof(err)) != 0) {
+        cli_err("explain", "%s", err);
+        return EXIT_INPUT;
+    }
+    if (pinset_host_canon(d->canon, sizeof(d->canon), &d->type, host, strlen(host), &diag) !=
+        PINSET_OK) {
+        out_safe_copy(shown, sizeof(shown), host);
+        cli_err("explain", "host '%s' is not a valid host name or ip address: %s", shown,
+                diag.message);
+        return EXIT_INPUT;
+    }
+    d->rule = pinset_policy_lookup(policy, d->canon, strlen(d->canon), &d->how);
+    lookup_why(d->why, sizeof(d->why), policy, d->rule, d->how);
+    return -1;
+}
+
+static int exit_for(const explain_chain *ec)
+{
+    const char *w = result_word(ec);
+
+    if (strcmp(w, "FAIL") == 0) {
+        return EXIT_NEGATIVE;
+    }
+    if (strcmp(w, "ERROR") == 0) {
+        return EXIT_NETWORK;
+    }
+    return EXIT_OK;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    explain_args a;
+    explain_doc d;
+    explain_chain ec;
+    live_run lr;
+    pinset_policy *policy = NULL;
+    pinset_result *res = NULL;
+    SSL_CTX *ctx = NULL;
+    probe_engine *e = NULL;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    memset(&d, 0, sizeof(d));
+    memset(&ec, 0, sizeof(ec));
+    memset(&lr, 0, sizeof(lr));
+    ec.verify_depth = -1;
+    a.map = target_map_new();
+    if (a.map == NULL) {
+        cli_err("explain", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    rc = parse_args(&a, argc, argv);
+    if (rc >= 0) {
+        goto out;
+    }
+    rc = chk_load_policy("explain", a.policy, &policy);
+    if (rc != 0) {
+        goto out;
+    }
+    if (a.now == 0) {
+        a.now = (int64_t)time(NULL);
+    }
+    d.now = a.now;
+    d.policy = policy;
+    rc = resolve_host(&d, &a, policy);
+    if (rc >= 0) {
+        goto out;
+    }
+    if (pinset_result_new(&res, NULL) != PINSET_OK) {
+        cli_err("explain", "out of memory");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    rc = a.chain_file != NULL ? chain_offline(&ec, res, &a, policy, d.canon, d.type)
+                              : chain_live(&ec, &lr, &a, policy, &ctx, &e);
+    if (rc >= 0) {
+        goto out;
+    }
+    if (a.json ? print_json(&d, &ec, a.chain_file) != 0 : (print_text(&d, &ec, a.chain_file), 0)) {
+        cli_err("explain", "cannot write the output");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    rc = fflush(stdout) == 0 ? exit_for(&ec) : EXIT_INTERNAL;
+out:
+    sk_X509_pop_free(ec.validated, X509_free);
+    probe_engine_free(e);
+    SSL_free(lr.ssl);
+    pinset_ossl_free(lr.pin);
+    SSL_CTX_free(ctx);
+    pinset_result_free(res);
+    pinset_policy_free(policy);
+    target_map_free(a.map);
+    return rc;
+}
