@@ -50,64 +50,6 @@ int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
 
 /* ---- time ---- */
 
-static int digits(const char *s, size_t n, long *out)
-{
-    long v = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(long y, long m, long d)
-{
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + doe - 719468;
-}
-
-int chk_parse_time(const char *s, int64_t *out)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    long y, m, d, h = 0, mi = 0, se = 0, v;
-    size_t len = strlen(s);
-    int leap;
-
-    if (s[0] == '@') {
-        if (len < 2 || len > 12 || digits(s + 1, len - 1, &v) != 0 || v < 1) {
-            return -1;
-        }
-        *out = v;
-        return 0;
-    }
-    if ((len != 10 && len != 20) || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) ||
-        s[7] != '-' || digits(s + 8, 2, &d) || m < 1 || m > 12 || d < 1 || y < 1970) {
-        return -1;
-    }
-    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap)) {
-        return -1;
-    }
-    if (len == 20 && ((s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) || s[13] != ':' ||
-                      digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se) ||
-                      (s[19] != 'Z' && s[19] != 'z') || h > 23 || mi > 59 || se > 59)) {
-        return -1;
-    }
-    *out = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
-    return *out >= 1 ? 0 : -1;
-}
-
 int64_t chk_days(int64_t t, int64_t now)
 {
     int64_t diff = t - now;
@@ -185,50 +127,6 @@ SSL_CTX *chk_client_ctx(const char *cafile, const char *capath, int64_t now, cha
 
 /* ---- names ---- */
 
-const char *chk_match_name(pinset_match m)
-{
-    switch (m) {
-    case PINSET_MATCH_NONE:
-        return "none";
-    case PINSET_MATCH_EXACT:
-        return "exact";
-    case PINSET_MATCH_SUBDOMAIN:
-        return "subdomain";
-    case PINSET_MATCH_EXCLUDED:
-        return "excluded";
-    default:
-        return "unknown";
-    }
-}
-
-const char *chk_mode_name(pinset_mode m)
-{
-    switch (m) {
-    case PINSET_MODE_ENFORCE:
-        return "enforce";
-    case PINSET_MODE_REPORT:
-        return "report";
-    default:
-        return "unknown";
-    }
-}
-
-const char *chk_role_name(pinset_role r)
-{
-    switch (r) {
-    case PINSET_ROLE_ANY:
-        return "any";
-    case PINSET_ROLE_LEAF:
-        return "leaf";
-    case PINSET_ROLE_CA:
-        return "ca";
-    case PINSET_ROLE_BACKUP:
-        return "backup";
-    default:
-        return "unknown";
-    }
-}
-
 const char *chk_kind_name(pinset_pin_kind k)
 {
     switch (k) {
@@ -236,22 +134,6 @@ const char *chk_kind_name(pinset_pin_kind k)
         return "spki";
     case PINSET_PIN_CERT:
         return "cert";
-    default:
-        return "unknown";
-    }
-}
-
-const char *chk_on_expiry_name(pinset_on_expiry e)
-{
-    switch (e) {
-    case PINSET_ON_EXPIRY_NONE:
-        return "none";
-    case PINSET_ON_EXPIRY_FAIL_OPEN:
-        return "fail-open";
-    case PINSET_ON_EXPIRY_FAIL_CLOSED:
-        return "fail-closed";
-    case PINSET_ON_EXPIRY_REPORT:
-        return "report";
     default:
         return "unknown";
     }
@@ -293,7 +175,7 @@ json_t *chk_pin_json(const pinset_rule *rule, size_t i, int64_t now)
     bad |= out_json_set(o, "index", json_integer((json_int_t)i));
     bad |= out_json_set(o, "sha256", json_string(pin));
     bad |= out_json_set(o, "kind", json_string(chk_kind_name(p->kind)));
-    bad |= out_json_set(o, "role", json_string(chk_role_name(pinset_rule_pin_role(rule, i))));
+    bad |= out_json_set(o, "role", json_string(pinset_role_name(pinset_rule_pin_role(rule, i))));
     bad |= out_json_set(o, "label", out_json_str(pinset_rule_pin_label(rule, i)));
     bad |= out_json_set(o, "not_after", time_json(na));
     bad |= out_json_set(o, "expired", json_boolean(na != 0 && na <= now));
@@ -324,12 +206,12 @@ json_t *chk_rule_json(const pinset_rule *rule)
     bad |=
         out_json_set(o, "include_subdomains", json_boolean(pinset_rule_include_subdomains(rule)));
     bad |= out_json_set(o, "exclusion", json_boolean(pinset_rule_is_exclusion(rule)));
-    bad |= out_json_set(o, "mode", json_string(chk_mode_name(pinset_rule_mode(rule))));
+    bad |= out_json_set(o, "mode", json_string(pinset_mode_name(pinset_rule_mode(rule))));
     bad |= out_json_set(o, "pinset", out_json_str(pinset_rule_pinset_name(rule)));
     bad |= out_json_set(o, "min_pins", json_integer((json_int_t)pinset_rule_min_pins(rule)));
     bad |= out_json_set(o, "expires", time_json(pinset_rule_expires(rule)));
     bad |=
-        out_json_set(o, "on_expiry", json_string(chk_on_expiry_name(pinset_rule_on_expiry(rule))));
+        out_json_set(o, "on_expiry", json_string(pinset_on_expiry_name(pinset_rule_on_expiry(rule))));
     if (bad) {
         json_decref(o);
         return NULL;

@@ -22,7 +22,6 @@ int chk_load_policy(const char *cmd, const char *path, pinset_policy **out);
 
 /* Parse --now: an RFC 3339 UTC time "2027-01-01T00:00:00Z", a date "2027-01-01" (midnight
    UTC), or "@SECONDS" since the epoch. 0 on success, -1 otherwise. */
-int chk_parse_time(const char *s, int64_t *out);
 
 /* Whole days from `now` to `t`, rounded down (negative once `t` is past). */
 int64_t chk_days(int64_t t, int64_t now);
@@ -42,11 +41,7 @@ SSL_CTX *chk_client_ctx(const char *cafile, const char *capath, int64_t now, cha
                         size_t errcap);
 
 /* Enum names as used in the JSON output. */
-const char *chk_match_name(pinset_match m);   /* "none", "exact", "subdomain", "excluded" */
-const char *chk_mode_name(pinset_mode m);     /* "enforce", "report" */
-const char *chk_role_name(pinset_role r);     /* "any", "leaf", "ca", "backup" */
 const char *chk_kind_name(pinset_pin_kind k); /* "spki", "cert" */
-const char *chk_on_expiry_name(pinset_on_expiry e);
 
 /* The base64 text of a pin (never fails: "?" when it cannot be formatted). */
 void chk_pin_text(char *buf, size_t cap, const pinset_pin *pin);

@@ -294,7 +294,7 @@ static void print_pin_ref(const pinset_rule *rule, size_t i)
         out_safe(stdout, label);
         printf("\" ");
     }
-    printf("(%s, role %s)", chk_kind_name(p->kind), chk_role_name(pinset_rule_pin_role(rule, i)));
+    printf("(%s, role %s)", chk_kind_name(p->kind), pinset_role_name(pinset_rule_pin_role(rule, i)));
 }
 
 static void print_days(const char *what, int64_t t, int64_t now)
@@ -356,7 +356,7 @@ static void print_host_text(const host_report *h, int64_t now)
         if (h->rule != NULL) {
             printf("  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
             out_safe(stdout, pinset_rule_host(h->rule));
-            printf("\" (%s, %s); not checked\n", chk_match_name(h->match), chk_mode_name(h->mode));
+            printf("\" (%s, %s); not checked\n", pinset_match_name(h->match), pinset_mode_name(h->mode));
         }
         printf("\n");
         return;
@@ -371,7 +371,7 @@ static void print_host_text(const host_report *h, int64_t now)
     if (h->rule != NULL) {
         printf("  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
         out_safe(stdout, pinset_rule_host(h->rule));
-        printf("\" (%s, %s%s)", chk_match_name(h->match), chk_mode_name(h->mode),
+        printf("\" (%s, %s%s)", pinset_match_name(h->match), pinset_mode_name(h->mode),
                h->rule_expired ? ", expired" : "");
         if (pinset_rule_pinset_name(h->rule) != NULL) {
             printf(", pin-set ");
@@ -462,8 +462,8 @@ static json_t *host_json(const host_report *h, int64_t now)
     bad |= out_json_set(o, "client_accepts", json_boolean(h->status == PROBE_OK && h->accepted));
     bad |= out_json_set(o, "protocol", h->protocol[0] ? json_string(h->protocol) : json_null());
     bad |= out_json_set(o, "rule", chk_rule_json(h->rule));
-    bad |= out_json_set(o, "match", json_string(chk_match_name(h->match)));
-    bad |= out_json_set(o, "mode", pinned ? json_string(chk_mode_name(h->mode)) : json_null());
+    bad |= out_json_set(o, "match", json_string(pinset_match_name(h->match)));
+    bad |= out_json_set(o, "mode", pinned ? json_string(pinset_mode_name(h->mode)) : json_null());
     bad |= out_json_set(o, "rule_expired", json_boolean(v && h->rule_expired));
     bad |= out_json_set(o, "matched_pin", matched_json(h, now));
     bad |= out_json_set(o, "rotation", chk_rotation_json(&h->rot, h->rule, now));
@@ -894,7 +894,7 @@ static int parse_opt(check_args *a, int r, const char *v)
         }
         return -1;
     case O_NOW:
-        if (chk_parse_time(v, &a->now) != 0) {
+        if (out_parse_time(v, &a->now) != 0) {
             return opt_usage_error(&cmd_check_spec,
                                    "--now '%s': expected a time such as 2027-01-01T00:00:00Z", v);
         }

@@ -461,7 +461,7 @@ static json_t *element_json(const pinset_rule *rule, X509 *x, size_t depth,
             used += (size_t)snprintf(text + used, used < textcap ? textcap - used : 0,
                                      "%sequals pin [%zu] (%s, role %s)%s", used ? "; " : "", i,
                                      chk_kind_name(p->kind),
-                                     chk_role_name(pinset_rule_pin_role(rule, i)),
+                                     pinset_role_name(pinset_rule_pin_role(rule, i)),
                                      decided && mi == i ? " <- matched" : "");
         }
     }
@@ -533,10 +533,10 @@ static void print_rule_text(const explain_doc *d)
         return;
     }
     chk_time_text(t, sizeof(t), pinset_rule_expires(r));
-    printf("3 rule        mode %s, min_pins %zu, expires %s", chk_mode_name(pinset_rule_mode(r)),
+    printf("3 rule        mode %s, min_pins %zu, expires %s", pinset_mode_name(pinset_rule_mode(r)),
            pinset_rule_min_pins(r), t);
     if (pinset_rule_expires(r) != 0) {
-        printf(" (on_expiry %s%s)", chk_on_expiry_name(pinset_rule_on_expiry(r)),
+        printf(" (on_expiry %s%s)", pinset_on_expiry_name(pinset_rule_on_expiry(r)),
                pinset_rule_expires(r) <= d->now ? ", EXPIRED" : "");
     }
     if (pinset_rule_pinset_name(r) != NULL) {
@@ -551,7 +551,7 @@ static void print_rule_text(const explain_doc *d)
         chk_pin_text(pin, sizeof(pin), p);
         chk_time_text(t, sizeof(t), na);
         printf("                [%zu] %s %s role %-6s not_after %s%s", i, chk_kind_name(p->kind),
-               pin, chk_role_name(pinset_rule_pin_role(r, i)), t,
+               pin, pinset_role_name(pinset_rule_pin_role(r, i)), t,
                na != 0 && na <= d->now ? " (EXPIRED: does not count)" : "");
         if (pinset_rule_pin_label(r, i) != NULL) {
             printf(" \"");
@@ -708,7 +708,7 @@ static int print_json(const explain_doc *d, const explain_chain *ec, const char 
         json_decref(pins);
         return -1;
     }
-    bad |= out_json_set(lk, "match", json_string(chk_match_name(d->how)));
+    bad |= out_json_set(lk, "match", json_string(pinset_match_name(d->how)));
     bad |= out_json_set(lk, "rule", chk_rule_json(r));
     bad |= out_json_set(lk, "excluded_from", chk_rule_json(parent));
     bad |= out_json_set(lk, "why", out_json_str(d->why));
@@ -793,7 +793,7 @@ static int parse_args(explain_args *a, int argc, char **argv)
             break;
         }
         case O_NOW:
-            if (chk_parse_time(v, &a->now) != 0) {
+            if (out_parse_time(v, &a->now) != 0) {
                 return opt_usage_error(&cmd_explain_spec,
                                        "--now '%s': expected a time such as 2027-01-01T00:00:00Z",
                                        v);

@@ -95,6 +95,13 @@ void out_progress_done(void);
  */
 int out_time_iso(char *buf, size_t cap, int64_t t);
 /*
+ * Parse a time given on the command line (--now): an RFC 3339 date-time
+ * ("2027-01-01T00:00:00Z", fractions and +HH:MM/-HH:MM offsets allowed), a
+ * full-date ("2027-01-01", midnight UTC) or "@SECONDS" since the epoch.
+ * Returns 0 and sets *out (at least 1: 0 means "now" to the library), or -1.
+ */
+int out_parse_time(const char *s, int64_t *out);
+/*
  * The distance from `now` to `t` in the largest whole unit: "in 3 days",
  * "5 hours ago", "now" (within a second). Units: seconds, minutes, hours, days.
  */
