@@ -787,33 +787,6 @@ static int targets_from_policy(target_list *tl, const pinset_policy *p, char *er
 
 /* ---- the command line ---- */
 
-static int parse_seconds(const char *s, unsigned int *ms_out)
-{
-    unsigned long whole = 0, frac = 0, scale = 1000;
-    const char *p = s;
-
-    if (*p < '0' || *p > '9') {
-        return -1;
-    }
-    for (; *p >= '0' && *p <= '9'; p++) {
-        whole = whole * 10 + (unsigned long)(*p - '0');
-        if (whole > 86400) {
-            return -1;
-        }
-    }
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) {
-            scale /= 10;
-            frac += (unsigned long)(*p - '0') * scale;
-        }
-    }
-    if (*p != '\0' || whole * 1000 + frac == 0) {
-        return -1;
-    }
-    *ms_out = (unsigned int)(whole * 1000 + frac);
-    return 0;
-}
-
 static int parse_shard(const char *s, unsigned long *i, unsigned long *n)
 {
     const char *slash = strchr(s, '/');
@@ -872,12 +845,12 @@ static int parse_opt(check_args *a, int r, const char *v)
         a->po.capath = v;
         return -1;
     case O_TIMEOUT:
-        if (parse_seconds(v, &a->po.timeout_ms) != 0) {
+        if (opt_parse_seconds(v, &a->po.timeout_ms) != 0) {
             return opt_usage_error(&cmd_check_spec, "--timeout '%s': expected seconds", v);
         }
         return -1;
     case O_CONNECT_TIMEOUT:
-        if (parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
+        if (opt_parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
             return opt_usage_error(&cmd_check_spec, "--connect-timeout '%s': expected seconds", v);
         }
         return -1;

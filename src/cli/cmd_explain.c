@@ -164,22 +164,6 @@ static void lookup_why(char *buf, size_t cap, const pinset_policy *p, const pins
 
 /* ---- step 4: the chain ---- */
 
-static void name_text(char *buf, size_t cap, const X509_NAME *name)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    int n;
-
-    snprintf(buf, cap, "?");
-    if (b == NULL) {
-        return;
-    }
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        n = BIO_read(b, buf, (int)cap - 1);
-        buf[n > 0 ? n : 0] = '\0';
-    }
-    BIO_free(b);
-}
-
 /* Set up the verify parameters as a client would: server purpose, the host name or IP. */
 static int set_verify_name(X509_STORE_CTX *vctx, const char *canon, pinset_host_type type,
                            int64_t now)
@@ -446,7 +430,7 @@ static json_t *element_json(const pinset_rule *rule, X509 *x, size_t depth,
                   pinset_result_verdict(res) == PINSET_VERDICT_PASS;
     int bad = o == NULL || eq == NULL || bl == NULL;
 
-    name_text(name, sizeof(name), X509_get_subject_name(x));
+    out_x509_name(name, sizeof(name), X509_get_subject_name(x));
     if (pinset_pin_from_x509(&spki, x, PINSET_PIN_SPKI, NULL) != PINSET_OK ||
         pinset_pin_from_x509(&cert, x, PINSET_PIN_CERT, NULL) != PINSET_OK) {
         bad = 1;
@@ -608,7 +592,7 @@ static void print_chain_text(const explain_doc *d, const explain_chain *ec, cons
     for (int i = 0; i < sk_X509_num(ec->validated); i++) {
         X509 *x = sk_X509_value(ec->validated, i);
         json_t *el = element_json(rule, x, (size_t)i, ec->result, buf, sizeof(buf));
-        name_text(name, sizeof(name), X509_get_subject_name(x));
+        out_x509_name(name, sizeof(name), X509_get_subject_name(x));
         printf("                [%d] ", i);
         out_safe(stdout, name);
         printf("\n                    spki %s  cert %s\n                    %s\n",
@@ -783,15 +767,13 @@ static int parse_args(explain_args *a, int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case O_TIMEOUT: {
-            unsigned long s;
-            if (opt_parse_uint(v, 86400, &s) != 0 || s == 0) {
+        case O_TIMEOUT:
+            if (opt_parse_seconds(v, &a->timeout_ms) != 0) {
                 return opt_usage_error(&cmd_explain_spec,
-                                       "--timeout '%s': expected 1..86400 seconds", v);
+                                       "--timeout '%s': expected seconds, more than 0 and at most 86400",
+                                       v);
             }
-            a->timeout_ms = (unsigned int)s * 1000u;
             break;
-        }
         case O_NOW:
             if (out_parse_time(v, &a->now) != 0) {
                 return opt_usage_error(&cmd_explain_spec,

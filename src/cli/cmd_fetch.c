@@ -105,23 +105,6 @@ typedef struct cert_info {
     const char *advice_text;
 } cert_info;
 
-static void name_text(char *buf, size_t cap, const X509_NAME *name)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    int n;
-
-    buf[0] = '\0';
-    if (b == NULL) {
-        return;
-    }
-    /* RFC 2253 order and escaping, UTF-8 kept, control characters escaped */
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        n = BIO_read(b, buf, (int)cap - 1);
-        buf[n > 0 ? n : 0] = '\0';
-    }
-    BIO_free(b);
-}
-
 static void time_text(char *buf, size_t cap, const ASN1_TIME *t)
 {
     struct tm tm;
@@ -197,8 +180,8 @@ static void describe(cert_info *ci, X509 *x, int i)
     int day = 0, sec = 0;
 
     memset(ci, 0, sizeof(*ci));
-    name_text(ci->subject, sizeof(ci->subject), X509_get_subject_name(x));
-    name_text(ci->issuer, sizeof(ci->issuer), X509_get_issuer_name(x));
+    out_x509_name(ci->subject, sizeof(ci->subject), X509_get_subject_name(x));
+    out_x509_name(ci->issuer, sizeof(ci->issuer), X509_get_issuer_name(x));
     snprintf(ci->serial, sizeof(ci->serial), "%s", hex != NULL ? hex : "");
     OPENSSL_free(hex);
     BN_free(bn);
@@ -469,7 +452,7 @@ static json_t *pin_json(X509 *x, const char *role, const char *label_prefix)
         return NULL;
     }
     pin_text(pin, sizeof(pin), x, PINSET_PIN_SPKI);
-    name_text(subj, sizeof(subj), X509_get_subject_name(x));
+    out_x509_name(subj, sizeof(subj), X509_get_subject_name(x));
     snprintf(label, sizeof(label), "%s: %s", label_prefix, subj);
     /* policy-format.md: a label is 1 to 256 octets; cut on a UTF-8 character boundary */
     if (strlen(label) > POLICY_LABEL_MAX) {
@@ -607,33 +590,6 @@ static void on_result(probe_result *res, void *payload)
     }
 }
 
-static int parse_seconds(const char *s, unsigned int *ms_out)
-{
-    unsigned long whole = 0, frac = 0, scale = 1000;
-    const char *p = s;
-
-    if (*p < '0' || *p > '9') {
-        return -1;
-    }
-    for (; *p >= '0' && *p <= '9'; p++) {
-        whole = whole * 10 + (unsigned long)(*p - '0');
-        if (whole > 86400) {
-            return -1;
-        }
-    }
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) {
-            scale /= 10;
-            frac += (unsigned long)(*p - '0') * scale;
-        }
-    }
-    if (*p != '\0' || whole * 1000 + frac == 0) {
-        return -1;
-    }
-    *ms_out = (unsigned int)(whole * 1000 + frac);
-    return 0;
-}
-
 static uint16_t default_port(probe_starttls st)
 {
     switch (st) {
@@ -714,12 +670,12 @@ static int parse_args(fetch_args *a, int argc, char **argv)
             }
             break;
         case O_TIMEOUT:
-            if (parse_seconds(v, &a->po.timeout_ms) != 0) {
+            if (opt_parse_seconds(v, &a->po.timeout_ms) != 0) {
                 return opt_usage_error(&cmd_fetch_spec, "--timeout '%s': expected seconds", v);
             }
             break;
         case O_CONNECT_TIMEOUT:
-            if (parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
+            if (opt_parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
                 return opt_usage_error(&cmd_fetch_spec, "--connect-timeout '%s': expected seconds",
                                        v);
             }

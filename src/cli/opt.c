@@ -164,3 +164,30 @@ int opt_parse_uint(const char *s, unsigned long max, unsigned long *out)
     *out = v;
     return 0;
 }
+
+int opt_parse_seconds(const char *s, unsigned int *ms_out)
+{
+    unsigned long whole = 0, frac = 0, scale = 1000;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9') {
+        return -1;
+    }
+    for (; *p >= '0' && *p <= '9'; p++) {
+        whole = whole * 10 + (unsigned long)(*p - '0');
+        if (whole > 86400) {
+            return -1;
+        }
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) {
+            scale /= 10;
+            frac += (unsigned long)(*p - '0') * scale;
+        }
+    }
+    if (*p != '\0' || whole * 1000 + frac == 0) {
+        return -1;
+    }
+    *ms_out = (unsigned int)(whole * 1000 + frac);
+    return 0;
+}

@@ -46,6 +46,11 @@ int opt_usage_error(const cmd_spec *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/*
+ * Parse a duration in seconds with up to millisecond precision ("10", "0.5")
+ * into milliseconds: more than 0 and at most 86400 s. 0 on success.
+ */
+int opt_parse_seconds(const char *s, unsigned int *ms_out);
 /* Parse a non-negative decimal into *out with an upper bound; 0 on success. */
 int opt_parse_uint(const char *s, unsigned long max, unsigned long *out);
 

@@ -6,6 +6,10 @@
 
 #include "out.h"
 
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,4 +340,28 @@ int out_parse_time(const char *s, int64_t *out)
     *out = days_from_civil(y, m, d) * 86400 + secs;
     /* 0 would mean "the current time" to the library */
     return *out >= 1 ? 0 : -1;
+}
+
+/* ---- certificate names ---- */
+
+void out_x509_name(char *buf, size_t cap, const X509_NAME *name)
+{
+    BIO *b;
+    int n;
+
+    if (cap == 0) {
+        return;
+    }
+    snprintf(buf, cap, "?");
+    b = BIO_new(BIO_s_mem());
+    if (b == NULL || name == NULL) {
+        BIO_free(b);
+        return;
+    }
+    /* RFC 2253 order and escaping, UTF-8 kept, control characters escaped */
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        n = BIO_read(b, buf, cap > INT_MAX ? INT_MAX : (int)cap - 1);
+        buf[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(b);
 }

@@ -9,6 +9,8 @@
 #ifndef PINSET_CLI_OUT_H
 #define PINSET_CLI_OUT_H
 
+#include <openssl/x509.h>
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +103,12 @@ int out_time_iso(char *buf, size_t cap, int64_t t);
  * Returns 0 and sets *out (at least 1: 0 means "now" to the library), or -1.
  */
 int out_parse_time(const char *s, int64_t *out);
+
+/*
+ * A certificate name in RFC 2253 order and escaping, UTF-8 kept, into buf
+ * ("?" when it cannot be printed, truncated to fit).
+ */
+void out_x509_name(char *buf, size_t cap, const X509_NAME *name);
 /*
  * The distance from `now` to `t` in the largest whole unit: "in 3 days",
  * "5 hours ago", "now" (within a second). Units: seconds, minutes, hours, days.
