@@ -8,6 +8,12 @@
 #   - the floor (bench/floor_hash.c: d2i_X509 + i2d_X509_PUBKEY + SHA-256);
 #   - pinset's library rows (bench/bench_hash.c);
 #   - `pinset hash --format hpkp` over the whole bundle, if the command exists.
+# Then the other benchmarks, each skipped with a note when its program or tool is
+# missing: bench_handshake (callgrind), bench_lookup (policy of
+# $PINSET_BENCH_RULES rules, default 1000000: issue 3) and bench_probe.sh
+# ($PINSET_BENCH_HOSTS loopback TLS endpoints, default 500, pipeline/curl sample
+# $PINSET_BENCH_PROBE_SAMPLE, default 50: issue 4). A wrong result in any of them
+# fails run.sh; a missed target is reported, not a failure.
 # Library rows are the median of $PINSET_BENCH_REPS runs (default 7), the CLI
 # and pipeline rows the median of 3. Every row must compute the same pins
 # (checksums and the pipeline's base64 are compared); a mismatch fails.
@@ -138,3 +144,26 @@ END {
 }' "$tmp/results"
 # the verdict path in a TLS 1.3 handshake (bench/bench_handshake.c, owned by verdict): callgrind Ir, pinned vs unpinned
 if [ -x "$build/bench/bench_handshake" ]; then echo; "$build/bench/bench_handshake" 20 || echo "note: bench_handshake needs valgrind; try $build/bench/bench_handshake --time"; fi
+
+# policy lookup at scale (bench/bench_lookup.c, issue 3)
+echo
+if [ -x "$build/bench/bench_lookup" ]; then
+    "$build/bench/bench_lookup" "${PINSET_BENCH_RULES:-1000000}" || { echo "run.sh: bench_lookup failed" >&2; exit 1; }
+else
+    echo "note: $build/bench/bench_lookup is missing; the lookup rows are skipped"
+fi
+
+# live probing of loopback TLS endpoints (bench/bench_probe.sh, issue 4)
+echo
+if ! command -v bash >/dev/null 2>&1; then
+    echo "note: bash not found; the probe benchmark is skipped"
+else
+    rc=0
+    PINSET_BENCH_SAMPLE=${PINSET_BENCH_PROBE_SAMPLE:-50} \
+        bash "$(dirname "$0")/bench_probe.sh" "$build" "${PINSET_BENCH_HOSTS:-500}" || rc=$?
+    case $rc in
+    0) ;;
+    2) echo "note: the probe benchmark is skipped (a program or tool it needs is missing, see above)" ;;
+    *) echo "run.sh: the probe benchmark failed (exit $rc)" >&2; exit 1 ;;
+    esac
+fi
