@@ -14,22 +14,22 @@
 #ifndef PINSET_BENCH_H
 #define PINSET_BENCH_H
 
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #define BENCH_MAX_CERTS 200000
 
 struct bench_set {
-    uint8_t *pem;      /* the bundle file */
+    uint8_t *pem; /* the bundle file */
     size_t pem_len;
-    uint8_t **der;     /* each certificate's DER */
+    uint8_t **der; /* each certificate's DER */
     size_t *der_len;
     size_t n;
     uint8_t (*pins)[32]; /* one SHA-256 per certificate, filled by the row */

@@ -19,15 +19,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <pinset/openssl.h>
-#include <pinset/policy.h>
-
-#include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +26,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <pinset/openssl.h>
+#include <pinset/policy.h>
 
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)

@@ -20,10 +20,7 @@
  */
 #define _GNU_SOURCE /* mallinfo2 */
 
-#include <pinset/policy.h>
-
 #include <jansson.h>
-
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +28,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <pinset/policy.h>
 
 #define LOOKUPS 1000000u
 #define PIN_1   "TQEtdMbmwFgYUifM4LDF+xgEtd0z69mPGmkp014d6ZY="

@@ -11,9 +11,6 @@
  * Prints: RESULT floor <seconds> <handshakes ok> <handshakes failed>
  */
 #define _GNU_SOURCE
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,7 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PORTS 100000
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#define MAX_PORTS    100000
 #define MAX_INFLIGHT 1024
 
 static SSL_CTX *ctx;
@@ -53,8 +53,8 @@ static int start(struct slot *s, unsigned short port)
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (s->fd < 0 || (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 &&
-                      errno != EINPROGRESS)) {
+    if (s->fd < 0 ||
+        (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS)) {
         return -1;
     }
     s->ssl = SSL_new(ctx);

@@ -15,16 +15,16 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdir */
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #define KEY_POOL 16
 
@@ -67,13 +67,16 @@ static X509 *make_cert(long i, EVP_PKEY *key, EVP_PKEY *ca_key, const X509_NAME 
     }
     snprintf(cn, sizeof(cn), "host%ld.bench.example", i);
     snprintf(san, sizeof(san), "DNS:host%ld.bench.example", i);
-    if (!X509_set_version(x, X509_VERSION_3) || !ASN1_INTEGER_set(X509_get_serialNumber(x), i + 1) ||
+    if (!X509_set_version(x, X509_VERSION_3) ||
+        !ASN1_INTEGER_set(X509_get_serialNumber(x), i + 1) ||
         !X509_NAME_add_entry_by_txt(subj, "O", MBSTRING_ASC, (const unsigned char *)"pinset bench",
                                     -1, -1, 0) ||
-        !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                    0) ||
         !X509_set_subject_name(x, subj) || !X509_set_issuer_name(x, issuer) ||
         X509_gmtime_adj(X509_getm_notBefore(x), -86400 + i) == NULL ||
-        X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400 + i) == NULL || !X509_set_pubkey(x, key)) {
+        X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400 + i) == NULL ||
+        !X509_set_pubkey(x, key)) {
         die("cannot fill certificate");
     }
     X509V3_set_ctx(&ctx, NULL, x, NULL, NULL, 0);

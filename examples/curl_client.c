@@ -11,14 +11,13 @@
  *
  * The pinset calls are marked "pinset:"; everything else is plain libcurl.
  */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
 #include <pinset/check.h>
 #include <pinset/curl.h>
 #include <pinset/policy.h>
-
-#include <curl/curl.h>
-
-#include <stdio.h>
-#include <string.h>
 
 int main(int argc, char **argv)
 {

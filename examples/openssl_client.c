@@ -13,19 +13,19 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <pinset/check.h>
-#include <pinset/openssl.h>
-#include <pinset/policy.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <pinset/check.h>
+#include <pinset/openssl.h>
+#include <pinset/policy.h>
 
 static int tcp_connect(const char *addr, const char *port)
 {

@@ -10,12 +10,12 @@
  * the test PKI, throw-away private keys made only for the corpus, and
  * malformed variants).
  */
-#include <pinset/bundle.h>
-#include <pinset/openssl.h>
-
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <pinset/bundle.h>
+#include <pinset/openssl.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     err = pinset__der_cert_spki(data, size, &spki, &spki_len);
     if (err == PINSET_OK) {
-        if (spki < data || spki_len < 2 || spki_len > size || (size_t)(spki - data) > size - spki_len ||
-            spki[0] != 0x30) {
+        if (spki < data || spki_len < 2 || spki_len > size ||
+            (size_t)(spki - data) > size - spki_len || spki[0] != 0x30) {
             abort();
         }
     } else if (spki != NULL || spki_len != 0) {

@@ -10,13 +10,13 @@
  * Any violation aborts. Seeds: fuzz/corpus/der_diff/ (real certificates,
  * crafted OpenSSL edge cases, structure-aware mutants, fuzzer finds).
  */
-#include <openssl/err.h>
-#include <openssl/x509.h>
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "der.h"
 

@@ -9,11 +9,11 @@
  * name the fast path calls canonical canonicalises to itself; on failure the
  * output is empty and the diag carries the code and a message.
  */
-#include <pinset/host.h>
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pinset/host.h>
 
 #include "host_int.h"
 

@@ -7,11 +7,11 @@
  * list, formats in all six forms, and each formatted text re-parses to the
  * same pin (kind and digest).
  */
-#include <pinset/pin.h>
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pinset/pin.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,11 +8,11 @@
  * parses writes successfully, the output re-parses, writes to the same bytes
  * and has the same digest; every rule is found again by looking up its host.
  */
-#include <pinset/policy.h>
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pinset/policy.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -31,18 +31,18 @@
  * certificates in every verdict and reason, malformed and over-long chains,
  * fuzzer finds).
  */
-#include <pinset/check.h>
-#include <pinset/host.h>
-#include <pinset/policy.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <pinset/check.h>
+#include <pinset/host.h>
+#include <pinset/policy.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,17 +50,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SPECS 7
 
 static const char *const hosts[] = {
-    "example.com",   "x.example.com", "a.x.example.com", "EXAMPLE.com.", "b.example.com",
-    "other.org",     "192.0.2.1",     "",                "a..example.com", "ex ample.com",
+    "example.com",
+    "x.example.com",
+    "a.x.example.com",
+    "EXAMPLE.com.",
+    "b.example.com",
+    "other.org",
+    "192.0.2.1",
+    "",
+    "a..example.com",
+    "ex ample.com",
     "xn--bcher-kva.example.com",
 };
 static const int64_t times[] = {
-    1800000000, /* 2027 */
+    1800000000,                         /* 2027 */
     1861919999, 1861920000, 1861920001, /* around not_after 2029-01-01 */
     1893455999, 1893456000, 2000000000, /* around expires 2030-01-01 */
 };
 #define NOT_AFTER 1861920000
-#define EXPIRES 1893456000
+#define EXPIRES   1893456000
 
 struct oracle {
     pinset_cert_pins pins;

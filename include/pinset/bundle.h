@@ -47,9 +47,12 @@ typedef struct pinset_load_opts {
     unsigned int flags;     /**< PINSET_LOAD_* */
     const char *passphrase; /**< for encrypted keys and PKCS#12; NULL for none */
     size_t passphrase_len;
-    size_t max_input;       /**< bytes; 0 = the library default (64 MiB) */
+    size_t max_input; /**< bytes; 0 = the library default (64 MiB) */
 } pinset_load_opts;
-#define PINSET_LOAD_OPTS_INIT {PINSET_LOAD_OPTS_VERSION, 0, NULL, 0, 0}
+#define PINSET_LOAD_OPTS_INIT                   \
+    {                                           \
+        PINSET_LOAD_OPTS_VERSION, 0, NULL, 0, 0 \
+    }
 
 /**
  * Parse every object in a buffer (PEM with any number of blocks, one DER
@@ -74,8 +77,8 @@ typedef struct pinset_load_opts {
  * Ownership: the caller frees *out with pinset_bundle_free.
  * Thread-safety: safe.
  */
-PINSET_API PINSET_MUST_CHECK pinset_err pinset_bundle_parse(pinset_bundle **out,
-                                                            const uint8_t *buf, size_t len,
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_bundle_parse(pinset_bundle **out, const uint8_t *buf,
+                                                            size_t len,
                                                             const pinset_load_opts *opts,
                                                             pinset_diag *diag);
 
@@ -113,8 +116,7 @@ PINSET_API pinset_object_type pinset_object_get_type(const pinset_object *obj);
  * Compute the object's pin. Only certificates have a `cert` pin.
  * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_UNSUPPORTED, PINSET_E_CRYPTO
  */
-PINSET_API PINSET_MUST_CHECK pinset_err pinset_object_pin(pinset_pin *out,
-                                                          const pinset_object *obj,
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_object_pin(pinset_pin *out, const pinset_object *obj,
                                                           pinset_pin_kind kind);
 
 /**

@@ -67,9 +67,9 @@ typedef struct pinset_diag {
 } pinset_diag;
 
 /** Static initialiser for struct pinset_diag. */
-#define PINSET_DIAG_INIT                                                                           \
-    {                                                                                              \
-        PINSET_DIAG_VERSION, PINSET_OK, (size_t)-1, 0, 0, 0, {0}, {0}, NULL, 0                     \
+#define PINSET_DIAG_INIT                                                       \
+    {                                                                          \
+        PINSET_DIAG_VERSION, PINSET_OK, (size_t)-1, 0, 0, 0, {0}, {0}, NULL, 0 \
     }
 
 /**

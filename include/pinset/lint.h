@@ -55,9 +55,9 @@ typedef struct pinset_lint_options {
 } pinset_lint_options;
 
 /** Static initialiser for struct pinset_lint_options. */
-#define PINSET_LINT_OPTIONS_INIT                                                                   \
-    {                                                                                              \
-        PINSET_LINT_OPTIONS_VERSION, 0, PINSET_LINT_WARN_DAYS_DEFAULT                              \
+#define PINSET_LINT_OPTIONS_INIT                                      \
+    {                                                                 \
+        PINSET_LINT_OPTIONS_VERSION, 0, PINSET_LINT_WARN_DAYS_DEFAULT \
     }
 
 /**

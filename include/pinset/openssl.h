@@ -34,8 +34,7 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_pin_from_x509(pinset_pin *out, co
  * Compute the spki pin of a key (public, or the public half of a private key).
  * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_CRYPTO
  */
-PINSET_API PINSET_MUST_CHECK pinset_err pinset_pin_from_pkey(pinset_pin *out,
-                                                             const EVP_PKEY *key,
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_pin_from_pkey(pinset_pin *out, const EVP_PKEY *key,
                                                              pinset_diag *diag);
 
 /**
@@ -127,15 +126,18 @@ typedef int64_t (*pinset_clock_fn)(void *payload);
  */
 typedef struct pinset_ossl_opts {
     unsigned int version;
-    unsigned int flags;       /**< reserved, must be 0 */
-    pinset_report_fn report;  /**< optional: receives a report for every FAIL and REPORT_ONLY_FAIL */
+    unsigned int flags;      /**< reserved, must be 0 */
+    pinset_report_fn report; /**< optional: receives a report for every FAIL and REPORT_ONLY_FAIL */
     void *report_payload;
-    pinset_clock_fn clock;    /**< optional: the time of pin checks; NULL = time(NULL). For tests. */
+    pinset_clock_fn clock; /**< optional: the time of pin checks; NULL = time(NULL). For tests. */
     void *clock_payload;
 } pinset_ossl_opts;
 
 /** Static initialiser for pinset_ossl_opts. */
-#define PINSET_OSSL_OPTS_INIT {PINSET_OSSL_OPTS_VERSION, 0, NULL, NULL, NULL, NULL}
+#define PINSET_OSSL_OPTS_INIT                               \
+    {                                                       \
+        PINSET_OSSL_OPTS_VERSION, 0, NULL, NULL, NULL, NULL \
+    }
 
 /** Pins attached to OpenSSL: a policy snapshot, options and ex_data indices. Opaque. */
 typedef struct pinset_ossl pinset_ossl;

@@ -67,9 +67,8 @@ typedef enum pinset_match {
  * Ownership: release with pinset_policy_free.
  * Thread-safety: safe.
  */
-PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_parse(pinset_policy **out,
-                                                            const uint8_t *buf, size_t len,
-                                                            pinset_diag *diag);
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_parse(pinset_policy **out, const uint8_t *buf,
+                                                            size_t len, pinset_diag *diag);
 
 /**
  * Read a policy file and parse it. Only a regular file of at most 256 MiB is

@@ -15,7 +15,7 @@ extern "C" {
 #define PINSET_VERSION_PATCH  0
 #define PINSET_VERSION_STRING "0.1.0"
 /** 0xMMmmpp */
-#define PINSET_VERSION_NUMBER                                                                      \
+#define PINSET_VERSION_NUMBER \
     ((PINSET_VERSION_MAJOR << 16) | (PINSET_VERSION_MINOR << 8) | PINSET_VERSION_PATCH)
 /** True when the headers are at least version x.y.z. */
 #define PINSET_VERSION_AT_LEAST(x, y, z) (PINSET_VERSION_NUMBER >= (((x) << 16) | ((y) << 8) | (z)))

@@ -210,8 +210,8 @@ json_t *chk_rule_json(const pinset_rule *rule)
     bad |= out_json_set(o, "pinset", out_json_str(pinset_rule_pinset_name(rule)));
     bad |= out_json_set(o, "min_pins", json_integer((json_int_t)pinset_rule_min_pins(rule)));
     bad |= out_json_set(o, "expires", time_json(pinset_rule_expires(rule)));
-    bad |=
-        out_json_set(o, "on_expiry", json_string(pinset_on_expiry_name(pinset_rule_on_expiry(rule))));
+    bad |= out_json_set(o, "on_expiry",
+                        json_string(pinset_on_expiry_name(pinset_rule_on_expiry(rule))));
     if (bad) {
         json_decref(o);
         return NULL;

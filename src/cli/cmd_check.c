@@ -294,7 +294,8 @@ static void print_pin_ref(const pinset_rule *rule, size_t i)
         out_safe(stdout, label);
         printf("\" ");
     }
-    printf("(%s, role %s)", chk_kind_name(p->kind), pinset_role_name(pinset_rule_pin_role(rule, i)));
+    printf("(%s, role %s)", chk_kind_name(p->kind),
+           pinset_role_name(pinset_rule_pin_role(rule, i)));
 }
 
 static void print_days(const char *what, int64_t t, int64_t now)
@@ -356,7 +357,8 @@ static void print_host_text(const host_report *h, int64_t now)
         if (h->rule != NULL) {
             printf("  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
             out_safe(stdout, pinset_rule_host(h->rule));
-            printf("\" (%s, %s); not checked\n", pinset_match_name(h->match), pinset_mode_name(h->mode));
+            printf("\" (%s, %s); not checked\n", pinset_match_name(h->match),
+                   pinset_mode_name(h->mode));
         }
         printf("\n");
         return;

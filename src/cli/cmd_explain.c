@@ -769,9 +769,9 @@ static int parse_args(explain_args *a, int argc, char **argv)
             break;
         case O_TIMEOUT:
             if (opt_parse_seconds(v, &a->timeout_ms) != 0) {
-                return opt_usage_error(&cmd_explain_spec,
-                                       "--timeout '%s': expected seconds, more than 0 and at most 86400",
-                                       v);
+                return opt_usage_error(
+                    &cmd_explain_spec,
+                    "--timeout '%s': expected seconds, more than 0 and at most 86400", v);
             }
             break;
         case O_NOW:

@@ -280,15 +280,15 @@ static int parse_args(lint_run *run, int argc, char **argv, const char **inputs,
             break;
         case LINT_OPT_NOW:
             if (out_parse_time(v, &run->opts.now) != 0) {
-                return opt_usage_error(&cmd_lint_spec,
-                                       "--now wants an RFC 3339 time after 1970, such as 2027-01-01T00:00:00Z, got '%s'",
-                                       v);
+                return opt_usage_error(
+                    &cmd_lint_spec,
+                    "--now wants an RFC 3339 time after 1970, such as 2027-01-01T00:00:00Z, got '%s'",
+                    v);
             }
             break;
         case LINT_OPT_WARN_DAYS:
             if (opt_parse_uint(v, 36500, &days) != 0) {
-                return opt_usage_error(&cmd_lint_spec, "--warn-days wants 0 to 36500, got '%s'",
-                                       v);
+                return opt_usage_error(&cmd_lint_spec, "--warn-days wants 0 to 36500, got '%s'", v);
             }
             run->opts.warn_days = (unsigned int)days;
             break;
@@ -302,7 +302,8 @@ static int parse_args(lint_run *run, int argc, char **argv, const char **inputs,
         }
     }
     if (*n == 0) {
-        return opt_usage_error(&cmd_lint_spec, "no policy file given (give FILE, or - for standard input)");
+        return opt_usage_error(&cmd_lint_spec,
+                               "no policy file given (give FILE, or - for standard input)");
     }
     run->color = !run->json && out_color_enabled(stdout, color);
     return EXIT_OK;
@@ -318,8 +319,7 @@ static json_t *summary_json(const lint_run *run, json_t *files)
         out_json_set(doc, "warn_days", json_integer(run->opts.warn_days)) ||
         out_json_set(doc, "files", json_incref(files)) ||
         out_json_set(doc, "errors", json_integer((json_int_t)run->counts[PINSET_LINT_ERROR])) ||
-        out_json_set(doc, "warnings",
-                     json_integer((json_int_t)run->counts[PINSET_LINT_WARNING])) ||
+        out_json_set(doc, "warnings", json_integer((json_int_t)run->counts[PINSET_LINT_WARNING])) ||
         out_json_set(doc, "infos", json_integer((json_int_t)run->counts[PINSET_LINT_INFO])) ||
         out_json_set(doc, "failed_files", json_integer((json_int_t)run->failed))) {
         json_decref(doc);

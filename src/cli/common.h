@@ -5,14 +5,14 @@
 #ifndef PINSET_CLI_COMMON_H
 #define PINSET_CLI_COMMON_H
 
-#include <pinset/pinset.h>
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pinset/pinset.h>
 
 /* Exit codes: stable, documented in pinset(1). */
 enum {

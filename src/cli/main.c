@@ -1,25 +1,19 @@
 /*
  * main.c - the pinset tool: dispatch to one handler per subcommand.
  */
-#include <openssl/crypto.h>
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "cmd.h"
 #include "common.h"
 
 const cmd_entry cli_commands[] = {
-    {&cmd_hash_spec, cmd_hash},
-    {&cmd_fetch_spec, cmd_fetch},
-    {&cmd_check_spec, cmd_check},
-    {&cmd_explain_spec, cmd_explain},
-    {&cmd_lint_spec, cmd_lint},
-    {&cmd_demo_spec, cmd_demo},
-    {&cmd_version_spec, cmd_version},
-    {&cmd_help_spec, cmd_help},
-    {NULL, NULL},
+    {&cmd_hash_spec, cmd_hash},       {&cmd_fetch_spec, cmd_fetch}, {&cmd_check_spec, cmd_check},
+    {&cmd_explain_spec, cmd_explain}, {&cmd_lint_spec, cmd_lint},   {&cmd_demo_spec, cmd_demo},
+    {&cmd_version_spec, cmd_version}, {&cmd_help_spec, cmd_help},   {NULL, NULL},
 };
 
 const cmd_entry *cli_find_command(const char *name)
@@ -73,8 +67,8 @@ int cli_exit_for(pinset_err err)
 
 static const opt_spec no_opts[] = {{NULL, 0, NULL, NULL}};
 
-const cmd_spec cmd_version_spec = {"version", "", "Print the versions of pinset, libpinset and OpenSSL.",
-                                   no_opts};
+const cmd_spec cmd_version_spec = {"version", "",
+                                   "Print the versions of pinset, libpinset and OpenSSL.", no_opts};
 
 int cmd_version(int argc, char **argv)
 {
@@ -109,7 +103,8 @@ static void print_overview(FILE *f)
     for (const cmd_entry *c = cli_commands; c->spec != NULL; c++) {
         fprintf(f, "  %-10s %s\n", c->spec->name, c->spec->summary);
     }
-    fprintf(f, "\n'pinset <command> --help' shows a command's options; man pinset for exit codes.\n");
+    fprintf(f,
+            "\n'pinset <command> --help' shows a command's options; man pinset for exit codes.\n");
 }
 
 int cmd_help(int argc, char **argv)

@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 typedef struct opt_spec {
-    const char *name;  /* long name without "--" */
-    char short_name;   /* 0 for none */
-    const char *arg;   /* argument placeholder ("FILE"), NULL for a flag */
-    const char *help;  /* one line */
+    const char *name; /* long name without "--" */
+    char short_name;  /* 0 for none */
+    const char *arg;  /* argument placeholder ("FILE"), NULL for a flag */
+    const char *help; /* one line */
 } opt_spec;
 
 typedef struct cmd_spec {
@@ -24,7 +24,7 @@ typedef struct cmd_spec {
 typedef struct opt_state {
     int argc;
     char **argv;
-    int next;           /* next argv index to read */
+    int next;            /* next argv index to read */
     int only_positional; /* after "--" */
 } opt_state;
 

@@ -6,15 +6,15 @@
 
 #include "out.h"
 
-#include <openssl/bio.h>
-#include <openssl/x509.h>
-
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/x509.h>
 
 #include "common.h"
 

@@ -9,12 +9,12 @@
 #ifndef PINSET_CLI_OUT_H
 #define PINSET_CLI_OUT_H
 
-#include <openssl/x509.h>
-
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <openssl/x509.h>
 
 /* ---- colour ---- */
 

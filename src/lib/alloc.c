@@ -2,9 +2,9 @@
  * alloc.c - the one place that allocates. Overflow-checked arrays, wiping,
  * and (test builds only) deterministic allocation failure.
  */
-#include <openssl/crypto.h>
-
 #include <stdlib.h>
+
+#include <openssl/crypto.h>
 
 #include "internal.h"
 

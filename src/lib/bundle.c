@@ -16,8 +16,13 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, fstat, O_CLOEXEC */
 
-#include <pinset/bundle.h>
-#include <pinset/openssl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
@@ -27,13 +32,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include <pinset/bundle.h>
+#include <pinset/openssl.h>
 
 #include "cursor.h"
 #include "der.h"
@@ -593,8 +593,8 @@ static int time_to_epoch(const ASN1_TIME *t, int64_t *out)
     if (!ok) {
         return 0;
     }
-    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1,
-                                   tm.tm_mday) * 86400 +
+    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday) *
+               86400 +
            (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return 1;
 }

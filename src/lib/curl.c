@@ -3,11 +3,10 @@
  * the SSL_CTX callback that attaches the OpenSSL hook and names the URL's
  * host, and the pre-request gate.
  */
-#include <pinset/curl.h>
-
-#include <pinset/host.h>
-
 #include <openssl/err.h>
+
+#include <pinset/curl.h>
+#include <pinset/host.h>
 
 #include "internal.h"
 #include "ossl_int.h"

@@ -8,16 +8,16 @@
  * byte-identical to i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x)); moreover
  * i2d_X509 re-encodes the certificate to exactly the input (the fast path
  * accepts canonical DER only). Whenever the walker cannot be sure of that
- * it declines; callers then use the full OpenSSL path. Declining is always allowed; accepting what OpenSSL rejects
- * is a bug (fuzz/fuzz_der_diff.c checks it).
+ * it declines; callers then use the full OpenSSL path. Declining is always allowed; accepting what
+ * OpenSSL rejects is a bug (fuzz/fuzz_der_diff.c checks it).
  */
 #ifndef PINSET_DER_H
 #define PINSET_DER_H
 
-#include <pinset/error.h>
-
 #include <stddef.h>
 #include <stdint.h>
+
+#include <pinset/error.h>
 
 /*
  * Locate the subjectPublicKeyInfo TLV inside one DER certificate that must

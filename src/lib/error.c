@@ -1,11 +1,11 @@
 /*
  * error.c - error strings and the diagnostic helpers.
  */
-#include <pinset/error.h>
+#include <stdio.h>
 
 #include <openssl/err.h>
 
-#include <stdio.h>
+#include <pinset/error.h>
 
 #include "internal.h"
 

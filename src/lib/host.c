@@ -7,12 +7,12 @@
  * (RFC 1035 section 2.3.4). IP literals: IPv4 as a dotted quad only, IPv6 in
  * the RFC 5952 text form, both via inet_pton/inet_ntop.
  */
-#include <pinset/host.h>
-
 #include <arpa/inet.h>
 #include <idn2.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+
+#include <pinset/host.h>
 
 #include "host_int.h"
 #include "internal.h"

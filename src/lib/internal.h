@@ -5,12 +5,12 @@
 #ifndef PINSET_INTERNAL_H
 #define PINSET_INTERNAL_H
 
-#include <pinset/error.h>
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <pinset/error.h>
 
 /* ---- limits: every bound in one place; exceeding one is PINSET_E_LIMIT ---- */
 #define PINSET_MAX_INPUT_SIZE    ((size_t)64 * 1024 * 1024) /* one input file or buffer */
@@ -30,10 +30,10 @@
 #define PINSET_MAX_LABEL_LEN     63
 
 /* ---- allocation: every allocation goes through these ---- */
-void *pinset__alloc(size_t size);                     /* zeroed; NULL on failure or size 0 */
-void *pinset__alloc_array(size_t n, size_t size);     /* zeroed; NULL on n*size overflow */
+void *pinset__alloc(size_t size);                 /* zeroed; NULL on failure or size 0 */
+void *pinset__alloc_array(size_t n, size_t size); /* zeroed; NULL on n*size overflow */
 void *pinset__realloc_array(void *p, size_t n, size_t size);
-char *pinset__strndup(const char *s, size_t len);      /* NUL-terminated copy */
+char *pinset__strndup(const char *s, size_t len); /* NUL-terminated copy */
 void pinset__free(void *p);
 /* Overwrite then free: for anything that ever held key material or a passphrase. */
 void pinset__wipe(void *p, size_t len);
@@ -61,7 +61,8 @@ pinset_err pinset__diag_set(pinset_diag *diag, pinset_err code, const char *file
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
-#define PINSET_DIAG(diag, code, ...) pinset__diag_set((diag), (code), __FILE__, __LINE__, __VA_ARGS__)
+#define PINSET_DIAG(diag, code, ...) \
+    pinset__diag_set((diag), (code), __FILE__, __LINE__, __VA_ARGS__)
 /* Set position fields (any may be 0 / SIZE_MAX = unknown) without touching the message. */
 void pinset__diag_pos(pinset_diag *diag, size_t object, size_t line, size_t column, size_t offset);
 /* Set the document path (e.g. "rules[3].pins[1].sha256"). */
@@ -72,7 +73,7 @@ void pinset__diag_path(pinset_diag *diag, const char *path);
  */
 pinset_err pinset__diag_openssl(pinset_diag *diag, pinset_err code, const char *file, int line,
                                 const char *prefix);
-#define PINSET_DIAG_OSSL(diag, code, prefix)                                                       \
+#define PINSET_DIAG_OSSL(diag, code, prefix) \
     pinset__diag_openssl((diag), (code), __FILE__, __LINE__, (prefix))
 
 /* ---- time ---- */
@@ -91,7 +92,8 @@ int64_t pinset__days_from_civil(int64_t y, int64_t m, int64_t d);
 /* ---- banned functions (after all system includes) [curl checksrc] ---- */
 /* clang with _FORTIFY_SOURCE defines some of these as macros: poisoning those is an error there;
  * gcc builds (and tests/checks/banned_functions.sh) still catch every use. */
-#if defined(__GNUC__) && !defined(PINSET_NO_POISON) && !(defined(__clang__) && defined(_FORTIFY_SOURCE))
+#if defined(__GNUC__) && !defined(PINSET_NO_POISON) && \
+    !(defined(__clang__) && defined(_FORTIFY_SOURCE))
 #pragma GCC poison strcpy strcat sprintf vsprintf gets strtok atoi atol strncpy sscanf
 #endif
 

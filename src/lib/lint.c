@@ -5,16 +5,15 @@
  * reports through one emit() path. docs/lint-rules.md documents each rule id;
  * the ids are listed once, in rule_ids[] below.
  */
-#include <pinset/lint.h>
-
 #include <curl/curl.h>
-#include <libpsl.h>
-
 #include <inttypes.h>
+#include <libpsl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <pinset/lint.h>
 
 #include "internal.h"
 #include "policy_int.h"
@@ -78,16 +77,16 @@ struct set_summary {
 /* ---- emitting ---- */
 
 static void emit(struct lint_ctx *c, pinset_lint_severity sev, const char *id,
-                 const struct pinset_rule *rule, const char *path, const char *fix,
-                 const char *fmt, ...)
+                 const struct pinset_rule *rule, const char *path, const char *fix, const char *fmt,
+                 ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 7, 8)))
 #endif
     ;
 
 static void emit(struct lint_ctx *c, pinset_lint_severity sev, const char *id,
-                 const struct pinset_rule *rule, const char *path, const char *fix,
-                 const char *fmt, ...)
+                 const struct pinset_rule *rule, const char *path, const char *fix, const char *fmt,
+                 ...)
 {
     struct pinset_lint_finding f;
     va_list ap;
@@ -139,8 +138,8 @@ static void fmt_time(char *buf, size_t cap, int64_t t)
         days--;
     }
     civil_from_days(days, &y, &m, &d);
-    snprintf(buf, cap, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, m, d,
-             (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+    snprintf(buf, cap, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, m, d, (unsigned)(secs / 3600),
+             (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
 }
 
 /* Whole days from now to t, rounded down (t >= now). */
@@ -221,10 +220,11 @@ static void lint_pin_entry(struct lint_ctx *c, const struct pinset_rule *rule, c
     fmt_time(when, sizeof(when), e->not_after);
     pin_text(pin, sizeof(pin), &e->pin);
     if (expired(c, e->not_after)) {
-        emit(c, PINSET_LINT_WARNING, "pin-expired", rule, path,
-             "remove the pin, or replace it with the key that took its place",
-             "pin %s expired at %s and no longer counts: it matches nothing and does not count toward min_pins",
-             pin, when);
+        emit(
+            c, PINSET_LINT_WARNING, "pin-expired", rule, path,
+            "remove the pin, or replace it with the key that took its place",
+            "pin %s expired at %s and no longer counts: it matches nothing and does not count toward min_pins",
+            pin, when);
     } else if (expiring(c, e->not_after)) {
         emit(c, PINSET_LINT_WARNING, "pin-expiring", rule, path,
              "add the successor key as a pin (role backup) and ship the policy before the date",
@@ -255,10 +255,11 @@ static void lint_pin_pairs(struct lint_ctx *c, const struct pinset_rule *rule,
             pin_text(pin, sizeof(pin), &b->pin);
             if (ab != bb) {
                 /* RFC 7469 §4.3: a backup pin must not be in the current chain */
-                emit(c, PINSET_LINT_ERROR, "backup-pin-is-current", where, path,
-                     "generate a new key pair, keep it offline, and pin that key as the backup",
-                     "pin %s is listed both as backup and as a current (%s) pin, so the rule has no key to rotate to (RFC 7469 section 4.3)",
-                     pin, pinset_role_name((pinset_role)(ab ? b->role : a->role)));
+                emit(
+                    c, PINSET_LINT_ERROR, "backup-pin-is-current", where, path,
+                    "generate a new key pair, keep it offline, and pin that key as the backup",
+                    "pin %s is listed both as backup and as a current (%s) pin, so the rule has no key to rotate to (RFC 7469 section 4.3)",
+                    pin, pinset_role_name((pinset_role)(ab ? b->role : a->role)));
             } else {
                 emit(c, PINSET_LINT_WARNING, "duplicate-pin", where, path,
                      "remove the repeated pin",
@@ -385,10 +386,11 @@ static void lint_pin_counts(struct lint_ctx *c, const struct pinset_rule *r, con
              "the rule has no unexpired pin: every chain fails it%s",
              enforce ? ", so clients refuse the host" : "");
     } else if (r->min_pins > 0 && k->live < r->min_pins) {
-        emit(c, enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "too-few-pins", r, path,
-             "add pins (at least one for a key that is not deployed yet, role backup) or lower min_pins",
-             "the rule has %zu distinct unexpired pin%s but min_pins is %u", k->live,
-             k->live == 1 ? "" : "s", (unsigned)r->min_pins);
+        emit(
+            c, enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "too-few-pins", r, path,
+            "add pins (at least one for a key that is not deployed yet, role backup) or lower min_pins",
+            "the rule has %zu distinct unexpired pin%s but min_pins is %u", k->live,
+            k->live == 1 ? "" : "s", (unsigned)r->min_pins);
     }
     /*
      * RFC 7469 §4.3: at least one pin must be for a key outside the current
@@ -399,17 +401,20 @@ static void lint_pin_counts(struct lint_ctx *c, const struct pinset_rule *r, con
      */
     if (k->backup == 0 && k->live > 0) {
         int certain = k->live < 2;
-        emit(c, certain && enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "no-backup-pin", r,
-             path,
-             "generate a spare key pair, keep it offline, and add its spki pin with role backup",
-             certain ? "the rule has no backup pin and only %zu distinct unexpired pin%s: the first key rotation locks clients out (RFC 7469 section 4.3)"
-                     : "no pin has role backup; pinset cannot tell offline whether any of the %zu pin%s is a key outside the live chain (RFC 7469 section 4.3)",
-             k->live, k->live == 1 ? "" : "s");
+        emit(
+            c, certain && enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "no-backup-pin", r,
+            path,
+            "generate a spare key pair, keep it offline, and add its spki pin with role backup",
+            certain
+                ? "the rule has no backup pin and only %zu distinct unexpired pin%s: the first key rotation locks clients out (RFC 7469 section 4.3)"
+                : "no pin has role backup; pinset cannot tell offline whether any of the %zu pin%s is a key outside the live chain (RFC 7469 section 4.3)",
+            k->live, k->live == 1 ? "" : "s");
     }
     if (k->current > 0 && k->current == k->leaf) {
-        emit(c, PINSET_LINT_WARNING, "leaf-only-pinning", r, path,
-             "pin the issuing ca key (role ca) as well, or keep the leaf key across renewals and hold a backup pin",
-             "every current pin has role leaf: leaf-only pinning breaks at every key rotation, and short-lived certificates such as 90-day acme certificates rotate often");
+        emit(
+            c, PINSET_LINT_WARNING, "leaf-only-pinning", r, path,
+            "pin the issuing ca key (role ca) as well, or keep the leaf key across renewals and hold a backup pin",
+            "every current pin has role leaf: leaf-only pinning breaks at every key rotation, and short-lived certificates such as 90-day acme certificates rotate often");
     }
 }
 
@@ -429,7 +434,8 @@ static void lint_blocked(struct lint_ctx *c, const struct pinset_rule *r)
             pin_text(pin, sizeof(pin), bp);
             emit(c, PINSET_LINT_ERROR, "pin-blocked", r, ppath,
                  "remove the key from either pins or blocked",
-                 "pin %s is also blocked by rules[%" PRIu32 "].blocked[%zu]: a chain with this key always fails the rule",
+                 "pin %s is also blocked by rules[%" PRIu32
+                 "].blocked[%zu]: a chain with this key always fails the rule",
                  pin, r->index, b);
             break;
         }
@@ -447,11 +453,13 @@ static void lint_expiry(struct lint_ctx *c, const struct pinset_rule *r)
     fmt_time(when, sizeof(when), r->expires);
     if (rule_expired(c, r->expires)) {
         int closed = r->on_expiry == PINSET_ON_EXPIRY_FAIL_CLOSED;
-        emit(c, closed ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "rule-expired", r, path,
-             "review the pins and ship the policy with a new expires date",
-             closed ? "the rule expired at %s and on_expiry is fail-closed: clients keep enforcing pins nobody vouches for any more, and refuse the host after a key change"
-                    : "the rule expired at %s: with on_expiry %s its pins are no longer enforced",
-             when, r->on_expiry == PINSET_ON_EXPIRY_REPORT ? "report" : "fail-open");
+        emit(
+            c, closed ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "rule-expired", r, path,
+            "review the pins and ship the policy with a new expires date",
+            closed
+                ? "the rule expired at %s and on_expiry is fail-closed: clients keep enforcing pins nobody vouches for any more, and refuse the host after a key change"
+                : "the rule expired at %s: with on_expiry %s its pins are no longer enforced",
+            when, r->on_expiry == PINSET_ON_EXPIRY_REPORT ? "report" : "fail-open");
         return;
     }
     if (expiring(c, r->expires)) {
@@ -461,10 +469,11 @@ static void lint_expiry(struct lint_ctx *c, const struct pinset_rule *r)
     }
     if (r->on_expiry == PINSET_ON_EXPIRY_FAIL_CLOSED) {
         snprintf(path, sizeof(path), "rules[%" PRIu32 "].on_expiry", r->index);
-        emit(c, PINSET_LINT_WARNING, "fail-closed-expiry", r, path,
-             "use on_expiry fail-open or report unless every client is sure to update in time",
-             "on_expiry fail-closed with expires %s: a client that misses the next policy keeps enforcing these pins after that date, whatever the rule's mode, and is locked out when the keys change",
-             when);
+        emit(
+            c, PINSET_LINT_WARNING, "fail-closed-expiry", r, path,
+            "use on_expiry fail-open or report unless every client is sure to update in time",
+            "on_expiry fail-closed with expires %s: a client that misses the next policy keeps enforcing these pins after that date, whatever the rule's mode, and is locked out when the keys change",
+            when);
     }
 }
 
@@ -491,10 +500,11 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
         return;
     }
     snprintf(path, sizeof(path), "rules[%" PRIu32 "].include_subdomains", r->index);
-    emit(c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
-         "pin each registrable domain you control in its own rule",
-         "'%s' is a public suffix: include_subdomains pins every domain registered under it, including other owners' sites",
-         host);
+    emit(
+        c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
+        "pin each registrable domain you control in its own rule",
+        "'%s' is a public suffix: include_subdomains pins every domain registered under it, including other owners' sites",
+        host);
 }
 
 /* ---- report URIs ---- */
@@ -524,15 +534,19 @@ static void lint_uri_host(struct lint_ctx *c, const struct pinset_rule *r, const
      * also swallows the report about it.
      */
     if (hit->mode == PINSET_MODE_ENFORCE) {
-        emit(c, PINSET_LINT_ERROR, "report-uri-pinned-host", r, path,
-             "send reports to a host that this policy does not pin",
-             "report uri %.200s is on '%.253s', which rules[%" PRIu32 "] pins in enforce mode: a client whose pin check fails there cannot deliver the report",
-             uri, host, hit->index);
+        emit(
+            c, PINSET_LINT_ERROR, "report-uri-pinned-host", r, path,
+            "send reports to a host that this policy does not pin",
+            "report uri %.200s is on '%.253s', which rules[%" PRIu32
+            "] pins in enforce mode: a client whose pin check fails there cannot deliver the report",
+            uri, host, hit->index);
     } else {
-        emit(c, PINSET_LINT_WARNING, "report-uri-pinned-host", r, path,
-             "send reports to a host that this policy does not pin",
-             "report uri %.200s is on '%.253s', which rules[%" PRIu32 "] pins in report mode: once that rule enforces, a client whose pin check fails there cannot deliver the report",
-             uri, host, hit->index);
+        emit(
+            c, PINSET_LINT_WARNING, "report-uri-pinned-host", r, path,
+            "send reports to a host that this policy does not pin",
+            "report uri %.200s is on '%.253s', which rules[%" PRIu32
+            "] pins in report mode: once that rule enforces, a client whose pin check fails there cannot deliver the report",
+            uri, host, hit->index);
     }
 }
 
@@ -558,10 +572,10 @@ static void lint_uri(struct lint_ctx *c, const struct pinset_rule *r, size_t i, 
         goto out;
     }
     if (strcmp(scheme, "https") != 0) {
-        emit(c, PINSET_LINT_WARNING, "report-uri-not-https", r, path,
-             "use an https url",
-             "report uri %.200s uses %s: reports travel in clear text, and whoever intercepts the connection can read or drop them",
-             uri, scheme);
+        emit(
+            c, PINSET_LINT_WARNING, "report-uri-not-https", r, path, "use an https url",
+            "report uri %.200s uses %s: reports travel in clear text, and whoever intercepts the connection can read or drop them",
+            uri, scheme);
     }
     lint_uri_host(c, r, path, uri, host);
 out:
@@ -670,7 +684,8 @@ static void lint_redundant(struct lint_ctx *c, const struct pinset_rule *r, cons
     }
     emit(c, PINSET_LINT_INFO, "redundant-rule", r, path,
          "remove the rule; its parent already covers the host",
-         "the rule for '%s' gives exactly what rules[%" PRIu32 "] ('%s', include_subdomains) already gives it",
+         "the rule for '%s' gives exactly what rules[%" PRIu32
+         "] ('%s', include_subdomains) already gives it",
          pinset__policy_str(c->p, r->host), q->index, pinset__policy_str(c->p, q->host));
 }
 

@@ -9,17 +9,16 @@
  * cert-verify callback gets the pinset_ossl as its argument, and the
  * application passes it to the gate. docs/verdict.md has the details.
  */
-#include <pinset/openssl.h>
-
-#include <pinset/host.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509_vfy.h>
 
-#include <stdatomic.h>
-#include <time.h>
+#include <pinset/host.h>
+#include <pinset/openssl.h>
 
 #include "internal.h"
 #include "ossl_int.h"

@@ -4,9 +4,9 @@
  */
 #include "pem.h"
 
-#include <openssl/evp.h>
-
 #include <limits.h>
+
+#include <openssl/evp.h>
 
 #include "internal.h"
 

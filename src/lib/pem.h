@@ -14,10 +14,10 @@
 #ifndef PINSET_PEM_H
 #define PINSET_PEM_H
 
-#include <pinset/error.h>
-
 #include <stddef.h>
 #include <stdint.h>
+
+#include <pinset/error.h>
 
 /* Longest accepted label ("NEW CERTIFICATE REQUEST" is 23). */
 #define PINSET_PEM_MAX_LABEL 64

@@ -7,7 +7,7 @@
  * or extra padding and wrong digest lengths are all refused (RFC 7469 §2.1.1:
  * the pin is the base64 of the SHA-256 digest, RFC 4648 §4 alphabet).
  */
-#include <pinset/pin.h>
+#include <limits.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -15,8 +15,7 @@
 #include <openssl/x509.h>
 
 #include <pinset/openssl.h>
-
-#include <limits.h>
+#include <pinset/pin.h>
 
 #include "cursor.h"
 #include "internal.h"
@@ -160,8 +159,9 @@ static pinset_err parse_b64(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
     if ((v & 0x3) != 0) {
         pinset__diag_pos(diag, diag != NULL ? diag->object : SIZE_MAX, 1, at + B64_LEN - 1,
                          at + B64_LEN - 2);
-        return PINSET_DIAG(diag, PINSET_E_PARSE,
-                           "base64 pin: non-canonical encoding (unused bits of the last character are not zero)");
+        return PINSET_DIAG(
+            diag, PINSET_E_PARSE,
+            "base64 pin: non-canonical encoding (unused bits of the last character are not zero)");
     }
     /* Validated above; EVP_DecodeBlock gives 33 bytes for 44 characters (padding counts). */
     if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) != 33) {
@@ -191,8 +191,8 @@ static pinset_err parse_hex(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
 }
 
 /* "AB:CD:..." - exactly 32 pairs of hex digits separated by single ':' */
-static pinset_err parse_colon_hex(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n,
-                                  size_t at, pinset_diag *diag)
+static pinset_err parse_colon_hex(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n, size_t at,
+                                  pinset_diag *diag)
 {
     size_t i;
 
@@ -207,9 +207,10 @@ static pinset_err parse_colon_hex(uint8_t out[PINSET_PIN_LEN], const char *s, si
         }
     }
     if (n != COLON_LEN) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE,
-                           "hex pin: expected 32 colon-separated hex pairs (95 characters), got %zu characters",
-                           n);
+        return PINSET_DIAG(
+            diag, PINSET_E_PARSE,
+            "hex pin: expected 32 colon-separated hex pairs (95 characters), got %zu characters",
+            n);
     }
     for (i = 0; i < PINSET_PIN_LEN; i++) {
         out[i] = (uint8_t)(hex_value(s[3 * i]) << 4 | hex_value(s[3 * i + 1]));
@@ -294,7 +295,8 @@ static pinset_err parse_hpkp(uint8_t out[PINSET_PIN_LEN], const char *s, size_t 
     }
     value_len = (size_t)(close - pinset__cursor_ptr(&c));
     if (!pinset__cursor_skip(&c, value_len + 1) || !pinset__cursor_at_end(&c)) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "hpkp pin: unexpected text after the closing quote");
+        return PINSET_DIAG(diag, PINSET_E_PARSE,
+                           "hpkp pin: unexpected text after the closing quote");
     }
     return parse_b64(out, s + value_at, value_len, at + value_at, diag);
 }
@@ -349,8 +351,9 @@ static pinset_err parse_one(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
         return parse_b64(out, s, n, at, diag);
     }
     if (is_sha1(s, n)) {
-        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
-                           "pin: sha-1 pins are not supported (sha-1 is collision-prone; rfc 7469 requires sha256)");
+        return PINSET_DIAG(
+            diag, PINSET_E_UNSUPPORTED,
+            "pin: sha-1 pins are not supported (sha-1 is collision-prone; rfc 7469 requires sha256)");
     }
     if (starts_with_ci(s, n, "pin-sha256")) {
         return parse_hpkp(out, s, n, at, diag);
@@ -438,8 +441,9 @@ static pinset_err parse_element(pinset_pin *pin, const char *text, size_t b, siz
 
     pinset__diag_pos(diag, idx, 0, 0, 0);
     if (e - b > PINSET_MAX_PIN_TEXT) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin list: element %zu is %zu bytes, the limit is %d",
-                           idx, e - b, PINSET_MAX_PIN_TEXT);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT,
+                           "pin list: element %zu is %zu bytes, the limit is %d", idx, e - b,
+                           PINSET_MAX_PIN_TEXT);
     }
     trim(text + b, e - b, &tb, &te);
     if (tb == te) {
@@ -701,13 +705,15 @@ pinset_err pinset_pin_from_spki_der(pinset_pin *out, const uint8_t *der, size_t 
     ERR_set_mark();
     key = d2i_PUBKEY(NULL, &p, (long)len);
     if (key == NULL) {
-        return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE, "spki: not a subjectpublickeyinfo openssl can decode");
+        return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE,
+                                "spki: not a subjectpublickeyinfo openssl can decode");
     }
     EVP_PKEY_free(key);
     if (p != der + len) {
         ERR_pop_to_mark();
         pinset__diag_pos(diag, SIZE_MAX, 0, 0, (size_t)(p - der));
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "spki: %zu trailing bytes after the subjectpublickeyinfo",
+        return PINSET_DIAG(diag, PINSET_E_PARSE,
+                           "spki: %zu trailing bytes after the subjectpublickeyinfo",
                            (size_t)(der + len - p));
     }
     memset(&pin, 0, sizeof(pin));
@@ -729,7 +735,8 @@ pinset_err pinset_pin_from_cert_der(pinset_pin *out, const uint8_t *der, size_t 
     pinset_err err;
 
     if (out == NULL || der == NULL || !kind_valid(kind)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "certificate: null argument or invalid kind");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "certificate: null argument or invalid kind");
     }
     if (len == 0) {
         return PINSET_DIAG(diag, PINSET_E_PARSE, "certificate: empty input");
@@ -741,12 +748,14 @@ pinset_err pinset_pin_from_cert_der(pinset_pin *out, const uint8_t *der, size_t 
     ERR_set_mark();
     cert = d2i_X509(NULL, &p, (long)len);
     if (cert == NULL) {
-        return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE, "certificate: not a der certificate openssl can decode");
+        return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE,
+                                "certificate: not a der certificate openssl can decode");
     }
     if (p != der + len) {
         ERR_pop_to_mark();
         pinset__diag_pos(diag, SIZE_MAX, 0, 0, (size_t)(p - der));
-        err = PINSET_DIAG(diag, PINSET_E_PARSE, "certificate: %zu trailing bytes after the certificate",
+        err = PINSET_DIAG(diag, PINSET_E_PARSE,
+                          "certificate: %zu trailing bytes after the certificate",
                           (size_t)(der + len - p));
         goto out;
     }
@@ -773,7 +782,8 @@ pinset_err pinset_pin_from_x509(pinset_pin *out, const X509 *cert, pinset_pin_ki
                                 pinset_diag *diag)
 {
     if (out == NULL || cert == NULL || !kind_valid(kind)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "certificate: null argument or invalid kind");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "certificate: null argument or invalid kind");
     }
     ERR_set_mark();
     return pin_of_x509(out, cert, kind, diag);
@@ -811,7 +821,8 @@ pinset_err pinset_pin_from_x509_req(pinset_pin *out, const X509_REQ *req, pinset
     /* OpenSSL 3.0 lacks a const getter; X509_REQ_get_X509_PUBKEY does not modify req. */
     spki = X509_REQ_get_X509_PUBKEY((X509_REQ *)(uintptr_t)req);
     if (spki == NULL) {
-        return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, "certificate request: no subjectpublickeyinfo");
+        return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO,
+                                "certificate request: no subjectpublickeyinfo");
     }
     memset(&pin, 0, sizeof(pin));
     pin.kind = PINSET_PIN_SPKI;

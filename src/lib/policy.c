@@ -8,10 +8,10 @@
  * the host's arena offset, length and flags, so that a lookup touches the
  * slot and the host's octets and nothing else.
  */
-#include <pinset/policy.h>
-
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include <pinset/policy.h>
 
 #include "host_int.h"
 #include "internal.h"

@@ -7,10 +7,10 @@
 #ifndef PINSET_POLICY_INT_H
 #define PINSET_POLICY_INT_H
 
+#include <stdatomic.h>
+
 #include <pinset/host.h>
 #include <pinset/policy.h>
-
-#include <stdatomic.h>
 
 #include "internal.h"
 

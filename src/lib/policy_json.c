@@ -9,15 +9,14 @@
  */
 #define _POSIX_C_SOURCE 200809L /* open, fstat, read */
 
-#include <pinset/policy.h>
-
-#include <jansson.h>
-
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <pinset/policy.h>
 
 #include "internal.h"
 #include "policy_int.h"

@@ -4,14 +4,14 @@
  */
 #define _POSIX_C_SOURCE 200809L /* gmtime_r */
 
-#include <pinset/report.h>
-
-#include <openssl/evp.h>
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include <openssl/evp.h>
+
+#include <pinset/report.h>
 
 #include "internal.h"
 
@@ -180,8 +180,8 @@ static json_t *build(const pinset_result *r, const pinset_report_input *in)
         json_object_set_new(doc, "pinset-rule",
                             json_pack("{s:s, s:I}", "host", pinset_rule_host(rule), "index",
                                       (json_int_t)pinset_rule_index(rule))) != 0 ||
-        json_object_set_new(doc, "pinset-match", json_string(pinset_match_name(pinset_result_match(r)))) !=
-            0 ||
+        json_object_set_new(doc, "pinset-match",
+                            json_string(pinset_match_name(pinset_result_match(r)))) != 0 ||
         json_object_set_new(doc, "pinset-rule-expired",
                             json_boolean(pinset_result_rule_expired(r))) != 0 ||
         json_object_set_new(doc, "pinset-matched-pin", matched_of(r)) != 0) {

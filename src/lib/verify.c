@@ -5,20 +5,21 @@
  * result owns a digest context that every check reuses). docs/verdict.md
  * explains each rule and the bypass it closes.
  */
-#include <pinset/check.h>
+#include "verify.h"
+
+#include <stdio.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <stdio.h>
+#include <pinset/check.h>
 
 #include "der.h"
 #include "host_int.h"
 #include "internal.h"
 #include "policy_int.h"
-#include "verify.h"
 
 struct pinset_result {
     EVP_MD *md;

@@ -5,9 +5,9 @@
 #ifndef PINSET_VERIFY_H
 #define PINSET_VERIFY_H
 
-#include <pinset/check.h>
-
 #include <openssl/evp.h>
+
+#include <pinset/check.h>
 
 /*
  * Record a verdict that the hooks decide without a pin check (no host, path

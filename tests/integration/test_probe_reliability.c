@@ -2,8 +2,8 @@
  * test_probe_reliability.c - the probe engine over 1,000 loopback endpoints
  * served by one server process: 10% tarpit, 5% reset, 5% plain HTTP, 5%
  * garbage, 5% refused, 5% rogue chain, 5% wrong name, 5% resolved through
- * DNS (a quarter of them NXDOMAIN, a quarter never answered), 5% a handshake alert (no shared cipher), 5%
- * closed without a word, the rest valid EC or RSA chains.
+ * DNS (a quarter of them NXDOMAIN, a quarter never answered), 5% a handshake alert (no shared
+ * cipher), 5% closed without a word, the rest valid EC or RSA chains.
  *
  * Asserts: every host gets its own right class (and, for TLS hosts, the
  * right validation result, verify error and leaf key); the run ends within
@@ -13,15 +13,14 @@
  * Links the engine directly (src/cli/probe.c), as `pinset check` does.
  */
 #define _GNU_SOURCE
-#include "../../src/cli/probe.c"
-
-#include <openssl/pem.h>
-#include <openssl/sha.h>
-
 #include <dirent.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "../../src/cli/probe.c"
 #include "reliability/server.c"
 
 #define N_ENDPOINTS 1000
@@ -30,16 +29,16 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            if (failures < 30) {                                                                   \
-                fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                   \
-                fprintf(stderr, __VA_ARGS__);                                                      \
-                fputc('\n', stderr);                                                               \
-            }                                                                                      \
-        }                                                                                          \
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            failures++;                                                         \
+            if (failures < 30) {                                                \
+                fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+                fprintf(stderr, __VA_ARGS__);                                   \
+                fputc('\n', stderr);                                            \
+            }                                                                   \
+        }                                                                       \
     } while (0)
 
 static int count_fds(void)
@@ -62,16 +61,28 @@ static int count_fds(void)
 
 /* What each endpoint is, and what the probe must say. */
 typedef enum plan {
-    P_EC, P_RSA, P_ROGUE, P_WRONG_NAME, P_TARPIT, P_RESET, P_HTTP, P_GARBAGE, P_REFUSED,
-    P_DNS_OK, P_DNS_NX, P_DNS_SLOW, P_ALERT, P_EOF
+    P_EC,
+    P_RSA,
+    P_ROGUE,
+    P_WRONG_NAME,
+    P_TARPIT,
+    P_RESET,
+    P_HTTP,
+    P_GARBAGE,
+    P_REFUSED,
+    P_DNS_OK,
+    P_DNS_NX,
+    P_DNS_SLOW,
+    P_ALERT,
+    P_EOF
 } plan;
 
 static plan plan_of(size_t i)
 {
-    static const plan cycle[20] = {P_TARPIT, P_TARPIT, P_RESET, P_HTTP, P_GARBAGE,
-                                   P_REFUSED, P_ROGUE, P_WRONG_NAME, P_EC, P_EC,
-                                   P_EC, P_ALERT, P_EOF, P_RSA, P_RSA, P_RSA,
-                                   P_RSA, P_RSA, P_EC, P_DNS_OK};
+    static const plan cycle[20] = {P_TARPIT,  P_TARPIT, P_RESET,      P_HTTP, P_GARBAGE,
+                                   P_REFUSED, P_ROGUE,  P_WRONG_NAME, P_EC,   P_EC,
+                                   P_EC,      P_ALERT,  P_EOF,        P_RSA,  P_RSA,
+                                   P_RSA,     P_RSA,    P_RSA,        P_EC,   P_DNS_OK};
     plan p = cycle[i % 20];
     if (p == P_DNS_OK && (i / 20) % 4 == 1) {
         return P_DNS_NX;
@@ -242,8 +253,7 @@ static void on_result_cb(probe_result *r, void *payload)
         break;
     case P_ALERT:
         CHECK(r->status == PROBE_E_HANDSHAKE && strstr(r->error, "alert 'handshake failure'"),
-              "host %zu: no shared cipher gave %s (%s)", i, probe_status_name(r->status),
-              r->error);
+              "host %zu: no shared cipher gave %s (%s)", i, probe_status_name(r->status), r->error);
         break;
     case P_EOF:
         CHECK(r->status == PROBE_E_CLOSED, "host %zu: eof gave %s (%s)", i,
@@ -315,8 +325,7 @@ static void count_ok_cb(probe_result *r, void *payload)
     if (r->status == PROBE_OK && r->validated) {
         lc->ok++;
     } else {
-        CHECK(0, "low limit: host %zu: %s (%s)", r->index, probe_status_name(r->status),
-              r->error);
+        CHECK(0, "low limit: host %zu: %s (%s)", r->index, probe_status_name(r->status), r->error);
     }
 }
 
@@ -353,8 +362,7 @@ static void low_rlimit_run(const char *dir, probe_target *t)
                   (rlim_t)probe_engine_concurrency(e) + (rlim_t)before < low.rlim_cur,
               "concurrency %u not clamped to the descriptor limit %lu", probe_engine_concurrency(e),
               (unsigned long)low.rlim_cur);
-        CHECK(probe_engine_run(e, sub, n, count_ok_cb, &lc, err, sizeof(err)) == 0, "run: %s",
-              err);
+        CHECK(probe_engine_run(e, sub, n, count_ok_cb, &lc, err, sizeof(err)) == 0, "run: %s", err);
         CHECK(lc.total == n && lc.ok == n, "low limit: %zu of %zu hosts ok", lc.ok, n);
         probe_engine_free(e);
     }

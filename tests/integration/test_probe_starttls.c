@@ -6,7 +6,8 @@
  * computed here with OpenSSL alone.
  */
 #define _GNU_SOURCE
-#include "../../src/cli/probe.c"
+#include <jansson.h>
+#include <sys/wait.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -14,28 +15,38 @@
 
 #include <pinset/policy.h>
 
-#include <jansson.h>
-#include <sys/wait.h>
-
+#include "../../src/cli/probe.c"
 #include "reliability/server.c"
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            failures++;                                                     \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+        }                                                                   \
     } while (0)
 
-enum { K_SMTP, K_SMTP_NOTLS, K_IMAP, K_POP3, K_FTP, K_POSTGRES, K_XMPP, K_TLS, K_CLOSED, K_LONG, K_N };
+enum {
+    K_SMTP,
+    K_SMTP_NOTLS,
+    K_IMAP,
+    K_POP3,
+    K_FTP,
+    K_POSTGRES,
+    K_XMPP,
+    K_TLS,
+    K_CLOSED,
+    K_LONG,
+    K_N
+};
 
-static const srv_kind kinds[K_N] = {SRV_SMTP,     SRV_SMTP_NOTLS, SRV_IMAP,   SRV_POP3,
-                                    SRV_FTP,      SRV_POSTGRES,   SRV_XMPP,   SRV_TLS_EC,
-                                    SRV_CLOSED,   SRV_TLS_LONG};
+static const srv_kind kinds[K_N] = {SRV_SMTP,   SRV_SMTP_NOTLS, SRV_IMAP, SRV_POP3,
+                                    SRV_FTP,    SRV_POSTGRES,   SRV_XMPP, SRV_TLS_EC,
+                                    SRV_CLOSED, SRV_TLS_LONG};
 
 static char ec_b64[64], int_b64[64];
 
@@ -127,15 +138,15 @@ static void engine_cases(const char *cafile, const srv *s)
     static const struct {
         int k;
         probe_starttls st;
-    } good[] = {{K_SMTP, PROBE_STARTTLS_SMTP}, {K_IMAP, PROBE_STARTTLS_IMAP},
-                {K_POP3, PROBE_STARTTLS_POP3}, {K_FTP, PROBE_STARTTLS_FTP},
+    } good[] = {{K_SMTP, PROBE_STARTTLS_SMTP},         {K_IMAP, PROBE_STARTTLS_IMAP},
+                {K_POP3, PROBE_STARTTLS_POP3},         {K_FTP, PROBE_STARTTLS_FTP},
                 {K_POSTGRES, PROBE_STARTTLS_POSTGRES}, {K_XMPP, PROBE_STARTTLS_XMPP}};
     one r;
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         r = probe_one(cafile, good[i].st, s->ports[good[i].k], 5000);
-        CHECK(r.status == PROBE_OK && r.validated, "%s: %s (%s)",
-              probe_starttls_name(good[i].st), probe_status_name(r.status), r.error);
+        CHECK(r.status == PROBE_OK && r.validated, "%s: %s (%s)", probe_starttls_name(good[i].st),
+              probe_status_name(r.status), r.error);
         CHECK(strcmp(r.leaf, ec_b64) == 0, "%s: leaf pin %s, want %s",
               probe_starttls_name(good[i].st), r.leaf, ec_b64);
     }
@@ -309,7 +320,8 @@ static void cli_json_cases(const char *cafile, const srv *s)
     CHECK(rc == 0, "starttls smtp via --connect-to: exit %d", rc);
     doc = json_loads(out, 0, &jerr);
     h = json_array_get(json_object_get(doc, "hosts"), 0);
-    CHECK(h != NULL && jstr(h, "host", NULL) && strcmp(jstr(h, "host", NULL), "mail.example") == 0 &&
+    CHECK(h != NULL && jstr(h, "host", NULL) &&
+              strcmp(jstr(h, "host", NULL), "mail.example") == 0 &&
               json_integer_value(json_object_get(h, "port")) == 25,
           "host and default smtp port");
     CHECK(json_is_true(json_object_get(h, "validated")), "smtp chain validated");
@@ -352,7 +364,8 @@ static void cli_json_cases(const char *cafile, const srv *s)
     free(out);
 }
 
-/* A subject of about 390 octets with UTF-8: JSON keeps it whole, the policy label is cut to 256 octets. */
+/* A subject of about 390 octets with UTF-8: JSON keeps it whole, the policy label is cut to 256
+ * octets. */
 static void cli_long_subject(const char *cafile, const srv *s)
 {
     char args[2048], *out = NULL;
@@ -367,18 +380,18 @@ static void cli_long_subject(const char *cafile, const srv *s)
     rc = run_tool(args, &out);
     CHECK(rc == 0, "long subject: exit %d", rc);
     doc = json_loads(out, 0, &jerr);
-    subj = jstr(json_array_get(json_object_get(json_array_get(json_object_get(doc, "hosts"), 0),
-                                               "served_chain"),
-                               0),
-                "subject", NULL);
+    subj = jstr(
+        json_array_get(
+            json_object_get(json_array_get(json_object_get(doc, "hosts"), 0), "served_chain"), 0),
+        "subject", NULL);
     CHECK(subj != NULL && strlen(subj) > 350 && strstr(subj, "Z\xc3\xbcrich \xe2\x98\x83") != NULL,
           "long subject kept whole in UTF-8: %s", subj != NULL ? subj : "(none)");
     json_decref(doc);
     free(out);
 
     snprintf(args, sizeof(args),
-             "--format policy --cafile '%s' --resolve probe.test:%u:127.0.0.1 probe.test:%u", cafile,
-             s->ports[K_LONG], s->ports[K_LONG]);
+             "--format policy --cafile '%s' --resolve probe.test:%u:127.0.0.1 probe.test:%u",
+             cafile, s->ports[K_LONG], s->ports[K_LONG]);
     rc = run_tool(args, &out);
     CHECK(rc == 0, "long subject policy: exit %d", rc);
     {
@@ -389,9 +402,8 @@ static void cli_long_subject(const char *cafile, const srv *s)
         pinset_policy_free(pol);
     }
     doc = json_loads(out, 0, &jerr);
-    label = jstr(json_array_get(json_object_get(json_array_get(json_object_get(doc, "rules"), 0),
-                                                "pins"),
-                                0),
+    label = jstr(json_array_get(
+                     json_object_get(json_array_get(json_object_get(doc, "rules"), 0), "pins"), 0),
                  "label", NULL);
     CHECK(label != NULL && strlen(label) <= 256 && strlen(label) > 200, "label of %zu octets",
           label != NULL ? strlen(label) : 0);

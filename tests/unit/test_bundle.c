@@ -7,22 +7,14 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include <openssl/evp.h>
-
-#include <pinset/bundle.h>
-#include <pinset/openssl.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +22,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include <pinset/bundle.h>
+#include <pinset/openssl.h>
 
 #include "internal.h"
 #include "pem.h"
@@ -1016,7 +1014,7 @@ static void malformed_pem(void **state)
         expect_pem_err(big, PINSET_E_LIMIT, "object 0 (CERTIFICATE): decoded object larger than");
         free(big);
     }
-        /* an over-long line */
+    /* an over-long line */
     {
         size_t n = PINSET_MAX_PEM_LINE + 100;
         char *big = malloc(n + 100);

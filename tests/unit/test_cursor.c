@@ -7,11 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "cursor.h"
 #include "internal.h"
@@ -151,9 +149,12 @@ static void exact_heap_span(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reads_in_order_then_stops), cmocka_unit_test(huge_lengths_never_wrap),
-        cmocka_unit_test(expect_matches_exactly),    cmocka_unit_test(sub_cursor_is_confined),
-        cmocka_unit_test(empty_span),                cmocka_unit_test(exact_heap_span),
+        cmocka_unit_test(reads_in_order_then_stops),
+        cmocka_unit_test(huge_lengths_never_wrap),
+        cmocka_unit_test(expect_matches_exactly),
+        cmocka_unit_test(sub_cursor_is_confined),
+        cmocka_unit_test(empty_span),
+        cmocka_unit_test(exact_heap_span),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

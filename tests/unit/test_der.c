@@ -6,22 +6,20 @@
  * the crafted certificates in fuzz/corpus/der_diff/crafted-* record the
  * OpenSSL 3.0 behaviour der.c's design relies on.
  */
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-
-#include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "der.h"
 #include "internal.h"
@@ -91,8 +89,8 @@ static struct buf pem_to_der(const char *text, size_t len)
  * OpenSSL's verdict: 1 and the i2d_X509_PUBKEY bytes if d2i_X509 accepts all
  * of der; *canonical tells whether i2d_X509 gives back the same bytes.
  */
-static int openssl_spki_canon(const uint8_t *der, size_t len, unsigned char **spki,
-                              int *spki_len, int *canonical)
+static int openssl_spki_canon(const uint8_t *der, size_t len, unsigned char **spki, int *spki_len,
+                              int *canonical)
 {
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
@@ -124,7 +122,8 @@ static int openssl_spki(const uint8_t *der, size_t len, unsigned char **spki, in
 
 /*
  * The promise: the fast path either declines, or OpenSSL accepts the same
- * bytes, gives the same SPKI, and re-encodes the certificate to the same bytes. Returns the fast path's result.
+ * bytes, gives the same SPKI, and re-encodes the certificate to the same bytes. Returns the fast
+ * path's result.
  */
 static pinset_err check_agrees(const uint8_t *der, size_t len)
 {
@@ -209,9 +208,13 @@ static const char *const trustkit_pem[] = {
 };
 
 static const char *const limbo_files[] = {
-    "akamai.com",  "amazon.com",      "apple.com",      "aws.amazon.com",   "bing.com",
-    "cloudflare.com", "docs.python.org", "facebook.com", "fastly.com",     "google.com",
-    "microsoft.com", "s3.amazonaws.com", "stackoverflow.com", "storage.googleapis.com",
+    "akamai.com",        "amazon.com",
+    "apple.com",         "aws.amazon.com",
+    "bing.com",          "cloudflare.com",
+    "docs.python.org",   "facebook.com",
+    "fastly.com",        "google.com",
+    "microsoft.com",     "s3.amazonaws.com",
+    "stackoverflow.com", "storage.googleapis.com",
 };
 
 static void trustkit_certs_match_openssl(void **state)
@@ -261,10 +264,12 @@ static void limbo_chains_match_openssl(void **state)
         t = read_file(rel);
         doc = json_loadb((const char *)t.data, t.len, 0, &jerr);
         assert_non_null(doc);
-        json_array_foreach(json_object_get(doc, "trusted_certs"), k, v) {
+        json_array_foreach(json_object_get(doc, "trusted_certs"), k, v)
+        {
             total += check_pem_json(v);
         }
-        json_array_foreach(json_object_get(doc, "untrusted_intermediates"), k, v) {
+        json_array_foreach(json_object_get(doc, "untrusted_intermediates"), k, v)
+        {
             total += check_pem_json(v);
         }
         total += check_pem_json(json_object_get(doc, "peer_certificate"));

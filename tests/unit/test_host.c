@@ -6,12 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdio.h>
 #include <cmocka.h>
 
 #include <pinset/host.h>
-
-#include <stdio.h>
 
 #include "host_int.h"
 #include "internal.h"

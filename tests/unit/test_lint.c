@@ -6,15 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <pinset/lint.h>
 #include <pinset/policy.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -118,8 +116,7 @@ static void dump(const struct findings *all)
 {
     for (size_t i = 0; i < all->n; i++) {
         print_message("  %s: %s: %s: %s\n", all->f[i].path,
-                      pinset_lint_severity_name(all->f[i].sev), all->f[i].id,
-                      all->f[i].message);
+                      pinset_lint_severity_name(all->f[i].sev), all->f[i].id, all->f[i].message);
     }
 }
 
@@ -293,12 +290,13 @@ static void pin_that_is_also_blocked(void **state)
 
     (void)state;
     lint("{\"version\": 1, \"rules\": [{\"host\": \"a.example\", \"pins\": ["
-         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}],"
+         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E
+         ", \"role\": \"backup\"}],"
          " \"blocked\": [" PIN_I ", " PIN_E "]}]}",
          &all);
     expect(&all, "pin-blocked", "rules[0].pins[1]", PINSET_LINT_ERROR);
-    assert_non_null(strstr(find(&all, "pin-blocked", "rules[0].pins[1]")->message,
-                           "rules[0].blocked[1]"));
+    assert_non_null(
+        strstr(find(&all, "pin-blocked", "rules[0].pins[1]")->message, "rules[0].blocked[1]"));
 }
 
 /* ---- expiry ---- */
@@ -464,8 +462,7 @@ static void unreachable_rules_are_parse_errors(void **state)
 {
     static const char *const bad[] = {
         "{\"version\": 1, \"rules\": [{\"host\": \"example.com\", \"pins\": [" PIN_A ", " PIN_E
-        "]}, {\"host\": \"EXAMPLE.com.\", \"include_subdomains\": true, \"pins\": [" PIN_A
-        "]}]}",
+        "]}, {\"host\": \"EXAMPLE.com.\", \"include_subdomains\": true, \"pins\": [" PIN_A "]}]}",
         "{\"version\": 1, \"rules\": [{\"host\": \"example.com\", \"pins\": [" PIN_A ", " PIN_E
         "]}, {\"host\": \"a.example.com\", \"exclude\": true}]}",
         "{\"version\": 1, \"rules\": [{\"host\": \"example.com\", \"include_subdomains\": true,"
@@ -491,18 +488,20 @@ static void report_uris(void **state)
     struct findings all;
 
     (void)state;
-    lint("{\"version\": 1, \"rules\": ["
-         "{\"host\": \"example.com\", \"include_subdomains\": true, \"pins\": ["
-         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}],"
-         " \"report_uris\": [\"https://report.example.com/r\", \"http://collector.example.net/r\","
-         " \"https://Staging.Example.ORG./r\", \"https://[::1]:8443/r\", \"https://ok.example.net/\","
-         " \"https://bad-port.example.net:99999/r\"]},"
-         "{\"host\": \"staging.example.org\", \"mode\": \"report\", \"pins\": ["
-         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}]},"
-         "{\"host\": \"::1\", \"pins\": ["
-         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}]}"
-         "]}",
-         &all);
+    lint(
+        "{\"version\": 1, \"rules\": ["
+        "{\"host\": \"example.com\", \"include_subdomains\": true, \"pins\": ["
+        "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}],"
+        " \"report_uris\": [\"https://report.example.com/r\", \"http://collector.example.net/r\","
+        " \"https://Staging.Example.ORG./r\", \"https://[::1]:8443/r\", \"https://ok.example.net/\","
+        " \"https://bad-port.example.net:99999/r\"]},"
+        "{\"host\": \"staging.example.org\", \"mode\": \"report\", \"pins\": ["
+        "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E
+        ", \"role\": \"backup\"}]},"
+        "{\"host\": \"::1\", \"pins\": ["
+        "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}]}"
+        "]}",
+        &all);
     /* a subdomain of an enforcing include_subdomains rule: an error */
     expect(&all, "report-uri-pinned-host", "rules[0].report_uris[0]", PINSET_LINT_ERROR);
     expect(&all, "report-uri-not-https", "rules[0].report_uris[1]", PINSET_LINT_WARNING);

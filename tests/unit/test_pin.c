@@ -8,7 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include <openssl/err.h>
@@ -19,11 +22,6 @@
 
 #include <pinset/openssl.h>
 #include <pinset/pin.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -159,7 +157,10 @@ static void parse_okhttp_digest_starting_with_slash(void **state)
                      PINSET_OK);
     fill(&q, 0xff);
     assert_true(pinset_pin_equal(&p, &q));
-    assert_int_equal(parse_str(&p, "sha256///" "/////////////////////////////////////////8=", NULL),
+    assert_int_equal(parse_str(&p,
+                               "sha256///"
+                               "/////////////////////////////////////////8=",
+                               NULL),
                      PINSET_OK);
     assert_true(pinset_pin_equal(&p, &q));
     expect_fail_str("sha256//AAAA", PINSET_E_PARSE, "encodes 3 bytes");
@@ -195,12 +196,12 @@ static void parse_sets_the_kind_given(void **state)
     pinset_pin p;
 
     (void)state;
-    assert_int_equal(pinset_pin_parse(&p, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", 52,
-                                      PINSET_PIN_CERT, NULL),
+    assert_int_equal(pinset_pin_parse(&p, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                                      52, PINSET_PIN_CERT, NULL),
                      PINSET_OK);
     assert_int_equal(p.kind, PINSET_PIN_CERT);
-    assert_int_equal(pinset_pin_parse(&p, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", 52,
-                                      (pinset_pin_kind)7, NULL),
+    assert_int_equal(pinset_pin_parse(&p, "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                                      52, (pinset_pin_kind)7, NULL),
                      PINSET_E_INVALID_ARG);
 }
 
@@ -228,15 +229,18 @@ static void parse_known_vectors(void **state)
     assert_int_equal(p.sha256[1], 0xaa);
     assert_int_equal(p.sha256[2], 0xb3);
 
-    assert_int_equal(parse_str(&p, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL), PINSET_OK);
+    assert_int_equal(parse_str(&p, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL),
+                     PINSET_OK);
     fill(&q, 0x00);
     assert_memory_equal(p.sha256, q.sha256, 32);
-    assert_int_equal(parse_str(&p, "//////////////////////////////////////////8=", NULL), PINSET_OK);
+    assert_int_equal(parse_str(&p, "//////////////////////////////////////////8=", NULL),
+                     PINSET_OK);
     fill(&q, 0xff);
     assert_memory_equal(p.sha256, q.sha256, 32);
     assert_int_equal(
-        parse_str(&p, "FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:"
-                      "FF:FF:FF:FF:FF:FF",
+        parse_str(&p,
+                  "FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:FF:"
+                  "FF:FF:FF:FF:FF:FF",
                   NULL),
         PINSET_OK);
     assert_memory_equal(p.sha256, q.sha256, 32);
@@ -265,21 +269,28 @@ static void parse_rejects_malformed_base64(void **state)
     expect_fail_str("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU==", PINSET_E_PARSE, "extra '='");
     expect_fail_str("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMp=WZG3hSuFU=", PINSET_E_PARSE, "'='");
     /* 31, 33 and 0 bytes */
-    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", PINSET_E_PARSE, "encodes 31 bytes");
-    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", PINSET_E_PARSE, "encodes 33 bytes");
+    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", PINSET_E_PARSE,
+                    "encodes 31 bytes");
+    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", PINSET_E_PARSE,
+                    "encodes 33 bytes");
     expect_fail_str("sha256//", PINSET_E_PARSE, "encodes 0 bytes");
     expect_fail_str("sha256/", PINSET_E_PARSE, "encodes 0 bytes");
     expect_fail_str("pin-sha256=\"\"", PINSET_E_PARSE, "encodes 0 bytes");
-    expect_fail_str("QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", PINSET_E_PARSE, "encodes 36");
+    expect_fail_str("QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", PINSET_E_PARSE,
+                    "encodes 36");
     /* non-canonical: the two unused low bits must be zero */
-    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", PINSET_E_PARSE, "non-canonical");
+    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", PINSET_E_PARSE,
+                    "non-canonical");
     expect_fail_str("//////////////////////////////////////////9=", PINSET_E_PARSE,
                     "non-canonical");
-    expect_fail_str("sha256//" "//////////////////////////////////////////8", PINSET_E_PARSE,
-                    "missing '='");
+    expect_fail_str("sha256//"
+                    "//////////////////////////////////////////8",
+                    PINSET_E_PARSE, "missing '='");
     /* other characters */
     expect_fail_str("AAAAAAAAAAAAAAAAAAAAAA*AAAAAAAAAAAAAAAAAAAA=", PINSET_E_PARSE, "'*'");
-    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAA\xc3\xa9" "AAAAAAAAAAAAAAAAAAA=", PINSET_E_PARSE, "0xc3");
+    expect_fail_str("AAAAAAAAAAAAAAAAAAAAAA\xc3\xa9"
+                    "AAAAAAAAAAAAAAAAAAA=",
+                    PINSET_E_PARSE, "0xc3");
 }
 
 static void parse_rejects_embedded_nul(void **state)
@@ -303,8 +314,8 @@ static void parse_rejects_embedded_nul(void **state)
 static void parse_rejects_bad_hex(void **state)
 {
     (void)state;
-    expect_fail_str("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8", PINSET_E_PARSE,
-                    "62 hex digits");
+    expect_fail_str("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8",
+                    PINSET_E_PARSE, "62 hex digits");
     expect_fail_str("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85500",
                     PINSET_E_PARSE, "66 hex digits");
     expect_fail_str("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g",
@@ -324,9 +335,10 @@ static void parse_rejects_bad_hex(void **state)
     expect_fail_str("E3:B0-C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:E4:64:9B:93:4C:A4:95:"
                     "99:1B:78:52:B8:55",
                     PINSET_E_PARSE, "expected ':'");
-    expect_fail_str("E3::B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:E4:64:9B:93:4C:A4:95:"
-                    "99:1B:78:52:B8:55",
-                    PINSET_E_PARSE, "':'");
+    expect_fail_str(
+        "E3::B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:E4:64:9B:93:4C:A4:95:"
+        "99:1B:78:52:B8:55",
+        PINSET_E_PARSE, "':'");
     expect_fail_str("E3:B0:C4:42:98:FC:1C:14:9A:FB:F4:C8:99:6F:B9:24:27:AE:41:E4:64:9B:93:4C:A4:95:"
                     "99:1B:78:52:B8:5",
                     PINSET_E_PARSE, "32 colon-separated");
@@ -341,8 +353,9 @@ static void parse_rejects_bad_hpkp(void **state)
     expect_fail_str("pin-sha256 \"" B64_ZERO "\"", PINSET_E_PARSE, "expected '='");
     expect_fail_str("pin-sha256=\" " B64_ZERO "\"", PINSET_E_PARSE, "whitespace");
     expect_fail_str("pin-sha256=\"sha256/" B64_ZERO "\"", PINSET_E_PARSE, "encodes 37 bytes");
-    expect_fail_str("pin-sha256=\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"",
-                    PINSET_E_PARSE, "encodes");
+    expect_fail_str(
+        "pin-sha256=\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"",
+        PINSET_E_PARSE, "encodes");
 }
 
 static void parse_refuses_sha1(void **state)
@@ -352,7 +365,8 @@ static void parse_refuses_sha1(void **state)
                     "sha-1 pins are not supported");
     expect_fail_str("sha1//hvfkN/qlp/zhXR3cuerq6jd2Z7g=", PINSET_E_UNSUPPORTED, "collision-prone");
     expect_fail_str("pin-sha1=\"hvfkN/qlp/zhXR3cuerq6jd2Z7g=\"", PINSET_E_UNSUPPORTED, "sha256");
-    expect_fail_str("  PIN-SHA1 = \"hvfkN/qlp/zhXR3cuerq6jd2Z7g=\" ", PINSET_E_UNSUPPORTED, "sha-1");
+    expect_fail_str("  PIN-SHA1 = \"hvfkN/qlp/zhXR3cuerq6jd2Z7g=\" ", PINSET_E_UNSUPPORTED,
+                    "sha-1");
 }
 
 static void parse_rejects_empty_and_misuse(void **state)
@@ -387,8 +401,9 @@ static void parse_limits_length_without_reading(void **state)
     memcpy(long_text, B64_ZERO, 44);
     assert_int_equal(pinset_pin_parse(&p, long_text, PINSET_MAX_PIN_TEXT, PINSET_PIN_SPKI, NULL),
                      PINSET_OK);
-    assert_int_equal(pinset_pin_parse(&p, long_text, PINSET_MAX_PIN_TEXT + 1, PINSET_PIN_SPKI, NULL),
-                     PINSET_E_LIMIT);
+    assert_int_equal(
+        pinset_pin_parse(&p, long_text, PINSET_MAX_PIN_TEXT + 1, PINSET_PIN_SPKI, NULL),
+        PINSET_E_LIMIT);
     assert_int_equal(munmap(none, big), 0);
 }
 
@@ -485,9 +500,9 @@ static void list_limits(void **state)
         assert_non_null(el);
         memset(el, ' ', PINSET_MAX_PIN_TEXT + 100);
         memcpy(el, B64_ZERO ";", 45);
-        assert_int_equal(pinset_pin_parse_list(pins, 4, &n, el, PINSET_MAX_PIN_TEXT + 100,
-                                               PINSET_PIN_SPKI, &d),
-                         PINSET_E_LIMIT);
+        assert_int_equal(
+            pinset_pin_parse_list(pins, 4, &n, el, PINSET_MAX_PIN_TEXT + 100, PINSET_PIN_SPKI, &d),
+            PINSET_E_LIMIT);
         assert_int_equal(d.object, 1);
         free(el);
     }
@@ -501,18 +516,17 @@ static void list_buffer_too_small_reports_count(void **state)
     size_t n = 0;
 
     (void)state;
-    assert_int_equal(
-        pinset_pin_parse_list(pins, 2, &n, list, strlen(list), PINSET_PIN_SPKI, NULL),
-        PINSET_E_BUFFER_TOO_SMALL);
+    assert_int_equal(pinset_pin_parse_list(pins, 2, &n, list, strlen(list), PINSET_PIN_SPKI, NULL),
+                     PINSET_E_BUFFER_TOO_SMALL);
     assert_int_equal(n, 3);
-    assert_int_equal(
-        pinset_pin_parse_list(NULL, 0, &n, list, strlen(list), PINSET_PIN_SPKI, NULL),
-        PINSET_E_BUFFER_TOO_SMALL);
+    assert_int_equal(pinset_pin_parse_list(NULL, 0, &n, list, strlen(list), PINSET_PIN_SPKI, NULL),
+                     PINSET_E_BUFFER_TOO_SMALL);
     assert_int_equal(n, 3);
     assert_int_equal(pinset_pin_parse_list(NULL, 2, &n, list, strlen(list), PINSET_PIN_SPKI, NULL),
                      PINSET_E_INVALID_ARG);
-    assert_int_equal(pinset_pin_parse_list(pins, 2, NULL, list, strlen(list), PINSET_PIN_SPKI, NULL),
-                     PINSET_E_INVALID_ARG);
+    assert_int_equal(
+        pinset_pin_parse_list(pins, 2, NULL, list, strlen(list), PINSET_PIN_SPKI, NULL),
+        PINSET_E_INVALID_ARG);
 }
 
 /* ---- formatting ---- */
@@ -702,7 +716,8 @@ static void trustkit_certs_match_recorded_pins(void **state)
                          PINSET_OK);
         assert_true(pinset_pin_equal(&from_spki, &want));
 
-        /* cert pins: SHA-256 of the file, same from DER and X509, and never equal to the spki pin */
+        /* cert pins: SHA-256 of the file, same from DER and X509, and never equal to the spki pin
+         */
         sha256_of(cert_sha, der, len);
         assert_int_equal(pinset_pin_from_cert_der(&cert_pin, der, len, PINSET_PIN_CERT, NULL),
                          PINSET_OK);
@@ -793,7 +808,8 @@ static void spki_pin_uses_the_certificates_own_encoding(void **state)
         free(der);
         skip(); /* this OpenSSL does not decode absent RSA parameters */
     }
-    assert_int_equal(pinset_pin_from_cert_der(&got, mod, len - 2, PINSET_PIN_SPKI, NULL), PINSET_OK);
+    assert_int_equal(pinset_pin_from_cert_der(&got, mod, len - 2, PINSET_PIN_SPKI, NULL),
+                     PINSET_OK);
     assert_memory_equal(got.sha256, want, 32);
     assert_int_equal(pinset_pin_from_x509(&got, x, PINSET_PIN_SPKI, NULL), PINSET_OK);
     assert_memory_equal(got.sha256, want, 32);
@@ -801,7 +817,8 @@ static void spki_pin_uses_the_certificates_own_encoding(void **state)
     assert_memory_equal(got.sha256, want, 32);
     /* the re-encoded key gives the original certificate's pin: a different value */
     assert_int_equal(pinset_pin_from_pkey(&reencoded, X509_get0_pubkey(x), NULL), PINSET_OK);
-    assert_int_equal(pinset_pin_from_cert_der(&original, der, len, PINSET_PIN_SPKI, NULL), PINSET_OK);
+    assert_int_equal(pinset_pin_from_cert_der(&original, der, len, PINSET_PIN_SPKI, NULL),
+                     PINSET_OK);
     assert_true(pinset_pin_equal(&reencoded, &original));
     assert_memory_not_equal(reencoded.sha256, want, 32);
     X509_free(x);
@@ -900,8 +917,8 @@ static void every_key_type_gives_one_pin_by_every_path(void **state)
         if (pinset_pin_from_spki_der(&s, spki, (size_t)spki_len, &d) != PINSET_OK) {
             fail_msg("key type %d: %s", which, d.message);
         }
-        assert_int_equal(pinset_pin_from_cert_der(&c, cert, (size_t)cert_len, PINSET_PIN_SPKI, NULL),
-                         PINSET_OK);
+        assert_int_equal(
+            pinset_pin_from_cert_der(&c, cert, (size_t)cert_len, PINSET_PIN_SPKI, NULL), PINSET_OK);
         assert_int_equal(pinset_pin_from_x509(&cx, x, PINSET_PIN_SPKI, NULL), PINSET_OK);
         assert_int_equal(pinset_pin_from_x509_req(&r, req, NULL), PINSET_OK);
         assert_true(pinset_pin_equal(&k, &s));
@@ -910,9 +927,9 @@ static void every_key_type_gives_one_pin_by_every_path(void **state)
         assert_true(pinset_pin_equal(&k, &r));
         assert_int_equal(k.kind, PINSET_PIN_SPKI);
         /* and the cert pin is the certificate's hash, a different value */
-        assert_int_equal(pinset_pin_from_cert_der(&other, cert, (size_t)cert_len, PINSET_PIN_CERT,
-                                                  NULL),
-                         PINSET_OK);
+        assert_int_equal(
+            pinset_pin_from_cert_der(&other, cert, (size_t)cert_len, PINSET_PIN_CERT, NULL),
+            PINSET_OK);
         assert_false(pinset_pin_equal(&other, &c));
 
         OPENSSL_free(spki);
@@ -968,7 +985,8 @@ static void compute_rejects_bad_der_and_keeps_error_queue(void **state)
                      PINSET_E_PARSE);
     /* oversized input is refused before it is read */
     assert_int_equal(pinset_pin_from_spki_der(&p, none, big, NULL), PINSET_E_LIMIT);
-    assert_int_equal(pinset_pin_from_cert_der(&p, none, big, PINSET_PIN_CERT, NULL), PINSET_E_LIMIT);
+    assert_int_equal(pinset_pin_from_cert_der(&p, none, big, PINSET_PIN_CERT, NULL),
+                     PINSET_E_LIMIT);
     /* a key object with no key in it */
     {
         EVP_PKEY *empty = EVP_PKEY_new();

@@ -6,25 +6,21 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <jansson.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
-
-#include <pinset/policy.h>
 
 #include <openssl/evp.h>
 
-#include <jansson.h>
-
-#include <sys/stat.h>
-
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+#include <pinset/policy.h>
 
 #include "internal.h"
 #include "policy_int.h"
@@ -939,9 +935,9 @@ static void hostile_bytes(void **state)
     assert_null(p);
     assert_non_null(strstr(d.message, "invalid json"));
     pinset_diag_init(&d);
-    assert_int_equal(pinset_policy_parse(&p, (const uint8_t *)nul_in_string,
-                                         sizeof(nul_in_string) - 1, &d),
-                     PINSET_E_PARSE);
+    assert_int_equal(
+        pinset_policy_parse(&p, (const uint8_t *)nul_in_string, sizeof(nul_in_string) - 1, &d),
+        PINSET_E_PARSE);
     assert_null(p);
     assert_non_null(strstr(d.message, "invalid json"));
 }

@@ -3,11 +3,14 @@
  * member with its type, PEM chains that decode back to the same DER,
  * known-pins strings, pinset's members, and refusals.
  */
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <openssl/bio.h>
@@ -17,11 +20,6 @@
 #include <pinset/check.h>
 #include <pinset/policy.h>
 #include <pinset/report.h>
-
-#include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "internal.h"
 

@@ -12,9 +12,6 @@
  * AAAA queries for it answer no data; names starting with "slow." get no
  * answer at all; every other name is NXDOMAIN.
  */
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -30,20 +27,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define SRV_MAX_SECONDS 300
 
 typedef enum srv_kind {
-    SRV_TLS_EC,     /* leaf-ec + int */
-    SRV_TLS_RSA,    /* leaf-rsa + int */
-    SRV_TLS_ROGUE,  /* rogue-leaf alone */
-    SRV_TLS_LONG,   /* leaf-long (a subject of about 390 octets) + int */
+    SRV_TLS_EC,       /* leaf-ec + int */
+    SRV_TLS_RSA,      /* leaf-rsa + int */
+    SRV_TLS_ROGUE,    /* rogue-leaf alone */
+    SRV_TLS_LONG,     /* leaf-long (a subject of about 390 octets) + int */
     SRV_TLS_NOCIPHER, /* TLS 1.2 with PSK suites only: no shared cipher, an alert */
-    SRV_EOF,        /* accepts, then closes its side (FIN) without a word */
-    SRV_TARPIT,     /* accepts, never answers */
-    SRV_RESET,      /* accepts, then resets */
-    SRV_HTTP,       /* answers in plain HTTP */
-    SRV_GARBAGE,    /* answers bytes that are not TLS */
-    SRV_CLOSED,     /* bound, not listening: refused */
+    SRV_EOF,          /* accepts, then closes its side (FIN) without a word */
+    SRV_TARPIT,       /* accepts, never answers */
+    SRV_RESET,        /* accepts, then resets */
+    SRV_HTTP,         /* answers in plain HTTP */
+    SRV_GARBAGE,      /* answers bytes that are not TLS */
+    SRV_CLOSED,       /* bound, not listening: refused */
     SRV_SMTP,
     SRV_SMTP_NOTLS, /* refuses STARTTLS with 454 */
     SRV_IMAP,
@@ -55,9 +55,9 @@ typedef enum srv_kind {
 
 typedef struct srv {
     pid_t pid;
-    int ctl;          /* write end of the control pipe; closing it stops the child */
+    int ctl; /* write end of the control pipe; closing it stops the child */
     size_t n;
-    uint16_t *ports;  /* ports[i] for kinds[i] */
+    uint16_t *ports; /* ports[i] for kinds[i] */
     uint16_t dns_port;
 } srv;
 
@@ -382,8 +382,8 @@ static void on_dns(evutil_socket_t fd, short what, void *arg)
     ok = q[12] == 6 && strncasecmp((const char *)q + 13, "dns-ok", 6) == 0; /* evdns mixes case */
     memcpy(a, q, qend);
     a[2] = 0x81 | (q[2] & 0x01); /* response, recursion desired as asked */
-    a[3] = ok ? 0x80 : 0x83;      /* recursion available; NOERROR or NXDOMAIN */
-    a[4] = 0, a[5] = 1;           /* one question */
+    a[3] = ok ? 0x80 : 0x83;     /* recursion available; NOERROR or NXDOMAIN */
+    a[4] = 0, a[5] = 1;          /* one question */
     a[6] = 0, a[7] = (ok && qtype == 1) ? 1 : 0;
     memset(a + 8, 0, 4);
     len = qend;
