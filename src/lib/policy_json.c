@@ -303,6 +303,22 @@ static pinset_err want(struct pctx *c, const json_t *v, json_type t, const char 
     return PINSET_OK;
 }
 
+/* An array of at most max elements ("%zu <noun> exceed the limit of <max>" otherwise). */
+static pinset_err want_array(struct pctx *c, const json_t *v, const char *what, const char *noun,
+                             size_t max, size_t *n_out)
+{
+    pinset_err err = want(c, v, JSON_ARRAY, what);
+
+    if (err != PINSET_OK) {
+        return err;
+    }
+    *n_out = json_array_size(v);
+    if (*n_out > max) {
+        return fail(c, PINSET_E_LIMIT, "%zu %s exceed the limit of %zu", *n_out, noun, max);
+    }
+    return PINSET_OK;
+}
+
 /* Matches a string value against a table; *out receives the index. */
 static pinset_err want_enum(struct pctx *c, const json_t *v, const char *const *names, size_t n,
                             const char *what, int *out)
@@ -530,15 +546,11 @@ static pinset_err parse_pin(struct pctx *c, json_t *v, int blocked, struct pinse
 static pinset_err parse_pin_array(struct pctx *c, const json_t *arr, size_t max, uint32_t *first,
                                   uint32_t *count)
 {
-    pinset_err err = want(c, arr, JSON_ARRAY, "an array of pins");
-    size_t n;
+    size_t n = 0;
+    pinset_err err = want_array(c, arr, "an array of pins", "pins", max, &n);
 
     if (err != PINSET_OK) {
         return err;
-    }
-    n = json_array_size(arr);
-    if (n > max) {
-        return fail(c, PINSET_E_LIMIT, "%zu pins exceed the limit of %zu", n, max);
     }
     *first = (uint32_t)c->p->npins;
     *count = 0;
@@ -565,16 +577,12 @@ static pinset_err parse_pin_array(struct pctx *c, const json_t *arr, size_t max,
 
 static pinset_err parse_blocked(struct pctx *c, const json_t *arr, struct pinset_rule *r)
 {
-    pinset_err err = want(c, arr, JSON_ARRAY, "an array of pins");
-    size_t n;
+    size_t n = 0;
+    pinset_err err =
+        want_array(c, arr, "an array of pins", "blocked pins", PINSET_MAX_PINS_PER_RULE, &n);
 
     if (err != PINSET_OK) {
         return err;
-    }
-    n = json_array_size(arr);
-    if (n > PINSET_MAX_PINS_PER_RULE) {
-        return fail(c, PINSET_E_LIMIT, "%zu blocked pins exceed the limit of %d", n,
-                    PINSET_MAX_PINS_PER_RULE);
     }
     r->blocked_first = (uint32_t)c->p->nblocked;
     for (size_t i = 0; i < n; i++) {
@@ -630,16 +638,12 @@ static int uri_ok(const char *s, size_t n)
 
 static pinset_err parse_uris(struct pctx *c, const json_t *arr, struct pinset_rule *r)
 {
-    pinset_err err = want(c, arr, JSON_ARRAY, "an array of report uris");
-    size_t n;
+    size_t n = 0;
+    pinset_err err =
+        want_array(c, arr, "an array of report uris", "report uris", MAX_URIS_PER_RULE, &n);
 
     if (err != PINSET_OK) {
         return err;
-    }
-    n = json_array_size(arr);
-    if (n > MAX_URIS_PER_RULE) {
-        return fail(c, PINSET_E_LIMIT, "%zu report uris exceed the limit of %d", n,
-                    MAX_URIS_PER_RULE);
     }
     r->uris_first = (uint32_t)c->p->nuris;
     for (size_t i = 0; i < n; i++) {
@@ -1033,15 +1037,11 @@ static pinset_err parse_rule(struct pctx *c, json_t *v)
 
 static pinset_err parse_rules(struct pctx *c, const json_t *arr)
 {
-    pinset_err err = want(c, arr, JSON_ARRAY, "an array of rules");
-    size_t n;
+    size_t n = 0;
+    pinset_err err = want_array(c, arr, "an array of rules", "rules", PINSET_MAX_RULES, &n);
 
     if (err != PINSET_OK) {
         return err;
-    }
-    n = json_array_size(arr);
-    if (n > PINSET_MAX_RULES) {
-        return fail(c, PINSET_E_LIMIT, "%zu rules exceed the limit of %d", n, PINSET_MAX_RULES);
     }
     for (size_t i = 0; i < n && err == PINSET_OK; i++) {
         push_idx(c, i);
