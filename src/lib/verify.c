@@ -17,7 +17,6 @@
 #include <pinset/check.h>
 
 #include "der.h"
-#include "host_int.h"
 #include "internal.h"
 #include "policy_int.h"
 
@@ -284,12 +283,7 @@ static int begin(pinset_result *r, const char *host, size_t host_len, int64_t no
         pinset__result_set(r, PINSET_VERDICT_FAIL, PINSET_REASON_BAD_HOST);
         return -1;
     }
-    /* the fast path skips libidn2 (and its allocations) for names already canonical */
-    if (host_len < sizeof(r->host) && pinset__host_is_canonical_dns(host, host_len)) {
-        memcpy(r->host, host, host_len);
-        r->host[host_len] = '\0';
-        return 0;
-    }
+    /* pinset_host_canon skips libidn2 (and its allocations) for names already canonical */
     if (pinset_host_canon(r->host, sizeof(r->host), &r->type, host, host_len, NULL) != PINSET_OK) {
         r->host[0] = '\0';
         pinset__result_set(r, PINSET_VERDICT_FAIL, PINSET_REASON_BAD_HOST);
