@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,6 +59,8 @@ static const struct {
     {"hex", HASH_FMT_HEX, PINSET_PIN_FMT_HEX},
 };
 
+/* How long --passphrase-file may wait for a pipe's writer. */
+#define HASH_PASSPHRASE_WAIT_MS 10000
 /* Longest passphrase accepted from --passphrase-file, in bytes. */
 #define HASH_PASSPHRASE_MAX 1024
 /* Room for the longest passphrase, a CR and an LF. */
@@ -145,13 +148,14 @@ static int read_passphrase(char *buf, size_t cap, size_t *len_out, const char *p
     int fd;
 
     out_safe_copy(name, sizeof(name), path);
-    fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    /* non-blocking: a FIFO with no writer must not hang the open, nor a silent one the read */
+    fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         cli_err("hash", "%s: cannot open passphrase file: %s", name, strerror(errno));
         return EXIT_INPUT;
     }
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        cli_err("hash", "%s: passphrase file is not a readable file", name);
+    if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        cli_err("hash", "%s: passphrase file is not a regular file or pipe", name);
         close(fd);
         return EXIT_INPUT;
     }
@@ -159,6 +163,18 @@ static int read_passphrase(char *buf, size_t cap, size_t *len_out, const char *p
         ssize_t got = read(fd, buf + n, cap - n);
         if (got < 0 && errno == EINTR) {
             continue;
+        }
+        if (got < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {fd, POLLIN, 0};
+
+            /* a pipe whose writer has not written yet: wait, but not forever */
+            if (poll(&pfd, 1, HASH_PASSPHRASE_WAIT_MS) > 0) {
+                continue;
+            }
+            cli_err("hash", "%s: no passphrase arrived within %d s", name,
+                    HASH_PASSPHRASE_WAIT_MS / 1000);
+            close(fd);
+            return EXIT_INPUT;
         }
         if (got < 0) {
             cli_err("hash", "%s: cannot read passphrase file: %s", name, strerror(errno));
