@@ -99,8 +99,10 @@ extern "C" {
  * NOT_PINNED) verdict and is tagged with the policy digest, the host and the
  * port; pinset_ossl_set_session() refuses it for another host or port or
  * after the policy changed, and the gate fails a resumed connection whose
- * session (the one that actually resumed) carries no matching tag. Sessions
- * are kept only for connections that verify exactly one name or one IP.
+ * session (the one that actually resumed) carries no matching tag, or whose
+ * verdict, decided again at the time of the gate, no longer allows it.
+ * Sessions are kept only for connections that verify exactly one name or one
+ * IP.
  *
  * State: a pinset_ossl is reference counted; each attached SSL_CTX, each SSL
  * it has seen and each tagged SSL_SESSION holds a reference, so it may be
@@ -214,6 +216,14 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_ossl_set_port(pinset_ossl *pin, S
  * the policy, host and port (pinset must have state for the SSL:
  * pinset_ossl_set_session or pinset_ossl_set_port).
  *
+ * Every call decides the verdict again over the pins of the validated chain
+ * it was decided over, at the time of the call: a pin past its not_after, a
+ * rule past its expires, or (for a PASS) a validated chain outside its
+ * validity period at OpenSSL's check time refuses a resumed session or a
+ * connection kept open and reused. A REPORT_ONLY_FAIL is let through only by
+ * the handshake that reported it, never by a resumed session.
+ * docs/verdict.md, "The gate", lists what is re-checked.
+ *
  * @return PINSET_OK (let it through); PINSET_E_NO_MATCH (a failing or missing
  *         verdict); PINSET_E_TLS (handshake not complete); PINSET_E_INVALID_ARG
  * Thread-safety: as the SSL.
@@ -230,7 +240,9 @@ PINSET_API const pinset_result *pinset_ossl_result(const pinset_ossl *pin, const
 /**
  * The connection's session, for resumption, only when the connection passed
  * the gate with PASS or NOT_PINNED and verifies exactly one name or IP; it is
- * tagged with the policy digest, host and port (once: a tag is never replaced).
+ * tagged with the policy digest, host and port and the validated chain's pins
+ * and validity period, so that the gate can decide it again on resumption
+ * (once: a tag is never replaced).
  * With TLS 1.3, call it after reading application data (tickets arrive late).
  *
  * @return a new reference (SSL_SESSION_free it), or NULL
@@ -244,7 +256,8 @@ PINSET_API SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ss
  * `ssl` and the port given by pinset_ossl_set_port (call both first).
  *
  * @return PINSET_OK (offered); PINSET_E_NO_MATCH (refused: untagged, another
- *         host or port, or the policy changed; nothing is offered);
+ *         host or port, the policy changed, or the gate would refuse it now:
+ *         a pin or rule expired, the chain's validity ended; nothing is offered);
  *         PINSET_E_INVALID_ARG; PINSET_E_NOMEM; PINSET_E_TLS
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl,

@@ -72,8 +72,9 @@ PINSET_API int pinset_report_wanted(const pinset_result *result);
  * @param write   the sink; it receives the whole document in one call
  * @param payload passed to the sink
  * @param diag    optional detail
- * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_NOMEM, PINSET_E_LIMIT (a
- *         chain longer than PINSET_CHAIN_MAX), PINSET_E_IO (the sink refused)
+ * Every certificate of both chains is written, however many (a chain longer
+ * than PINSET_CHAIN_MAX is reported whole).
+ * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_NOMEM, PINSET_E_IO (the sink refused)
  * Ownership: nothing retained.
  * Thread-safety: safe with distinct results.
  */

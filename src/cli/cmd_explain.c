@@ -213,11 +213,6 @@ static int read_chain(STACK_OF(X509) * sent, const char *path)
             rc = EXIT_INPUT;
             break;
         }
-        if (sk_X509_num(sent) >= PINSET_CHAIN_MAX) {
-            cli_err("explain", "--chain %s: more than %d certificates", name, PINSET_CHAIN_MAX);
-            rc = EXIT_INPUT;
-            break;
-        }
         /* pinset_object_x509 returns a const borrowed pointer; take our own reference */
         if (X509_up_ref((X509 *)(uintptr_t)x) != 1 ||
             sk_X509_push(sent, (X509 *)(uintptr_t)x) <= 0) {
@@ -234,22 +229,32 @@ static int read_chain(STACK_OF(X509) * sent, const char *path)
     return rc;
 }
 
-/* DER copies of a stack, for pinset_check. */
-static size_t chain_der(pinset_cert *out, STACK_OF(X509) * sk)
+/*
+ * DER copies of every certificate of a stack, for pinset_check: the whole
+ * validated chain, however long (the verdict, like the hook's, says
+ * chain-too-long; it is never judged on a part). 0 on failure.
+ */
+static int chain_der(pinset_cert **out, size_t *n, STACK_OF(X509) * sk)
 {
-    size_t n = 0;
+    size_t count = (size_t)sk_X509_num(sk);
+    pinset_cert *c = count == 0 ? NULL : calloc(count, sizeof(*c));
 
-    for (int i = 0; i < sk_X509_num(sk) && n < PINSET_CHAIN_MAX; i++) {
-        unsigned char *der = NULL;
-        int len = i2d_X509(sk_X509_value(sk, i), &der);
-        if (len <= 0) {
-            break;
-        }
-        out[n].der = der;
-        out[n].len = (size_t)len;
-        n++;
+    *out = c;
+    *n = 0;
+    if (c == NULL) {
+        return count == 0;
     }
-    return n;
+    for (size_t i = 0; i < count; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(sk_X509_value(sk, (int)i), &der);
+        if (len <= 0) {
+            return 0;
+        }
+        c[i].der = der;
+        c[i].len = (size_t)len;
+        *n = i + 1;
+    }
+    return 1;
 }
 
 /* --chain: validate the given chain, then pinset_check over what OpenSSL validated. */
@@ -259,7 +264,7 @@ static int chain_offline(explain_chain *ec, pinset_result *res, const explain_ar
     STACK_OF(X509) *sent = sk_X509_new_null();
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *vctx = X509_STORE_CTX_new();
-    pinset_cert ders[PINSET_CHAIN_MAX];
+    pinset_cert *ders = NULL;
     size_t n = 0;
     int rc;
 
@@ -296,7 +301,11 @@ static int chain_offline(explain_chain *ec, pinset_result *res, const explain_ar
     ERR_clear_error();
     if (ec->verify_ok) {
         ec->validated = X509_STORE_CTX_get1_chain(vctx);
-        n = chain_der(ders, ec->validated);
+        if (!chain_der(&ders, &n, ec->validated)) {
+            cli_err("explain", "cannot encode the validated chain");
+            rc = EXIT_INTERNAL;
+            goto out;
+        }
         /* the library's verdict over the validated chain, at the same instant */
         if (pinset_check(res, policy, canon, strlen(canon), ders, n, a->now, NULL) != PINSET_OK) {
             cli_err("explain", "the pin check failed");
@@ -308,6 +317,7 @@ out:
     for (size_t i = 0; i < n; i++) {
         OPENSSL_free((void *)(uintptr_t)ders[i].der);
     }
+    free(ders);
     sk_X509_pop_free(sent, X509_free);
     X509_STORE_CTX_free(vctx);
     X509_STORE_free(store);

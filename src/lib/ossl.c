@@ -59,13 +59,31 @@ struct pinset_ossl {
     unsigned int cache_next;
 };
 
-/* A session's tag: under which policy, for which host and port it passed. */
+/*
+ * What a verdict was decided over, kept so that the gate can decide it again
+ * later (a resumed session, a connection reused for another request): the
+ * pins of the validated chain and that chain's validity period. Pin and rule
+ * times then count at the moment of the gate, not of the handshake.
+ */
+struct basis {
+    int path_ok;        /* the chain validated */
+    int cert_known;     /* cert pins were computed (a rule needed them) */
+    int windowed;       /* not_before/not_after hold the chain's validity */
+    int64_t not_before; /* latest notBefore in the validated chain */
+    int64_t not_after;  /* earliest notAfter in the validated chain */
+    size_t n;           /* pins below; 0 when no rule pins the names (nothing hashed) */
+    size_t given;       /* certificates in the validated chain (> PINSET_CHAIN_MAX: too long) */
+    pinset_cert_pins pins[PINSET_CHAIN_MAX];
+};
+
+/* A session's tag: under which policy, for which host and port, over what it passed. */
 struct sess_tag {
     pinset_ossl *pin; /* reference */
     uint8_t digest[32];
     char host[PINSET_HOST_MAX];
     unsigned int port;
     pinset_verdict verdict;
+    struct basis basis;
 };
 
 /* Per-SSL state. */
@@ -74,8 +92,10 @@ struct ssl_state {
     pinset_policy *override; /* reference or NULL */
     pinset_policy *used;     /* the snapshot of the last check (reference) */
     unsigned int port;
-    int checked; /* the cert-verify callback recorded a verdict */
-    X509 *leaf;  /* the leaf that verdict is about (reference) */
+    int checked;               /* the cert-verify callback recorded a verdict */
+    pinset_verdict cb_verdict; /* the verdict the callback recorded */
+    X509 *leaf;                /* the leaf that verdict is about (reference) */
+    struct basis basis;        /* what the callback decided over */
     pinset_result *result;
 };
 
@@ -528,23 +548,36 @@ static int names_pinned(const pinset_policy *policy, X509_STORE_CTX *xctx, const
     return pinned;
 }
 
-/* DER copies of a stack of certificates (reports only). */
-static size_t ders_of(pinset_cert *out, STACK_OF(X509) * sk)
+/*
+ * DER copies of every certificate of a stack (reports only), however many:
+ * a report shows the whole chain. Returns 0 (and *out NULL) when the stack
+ * is empty or a copy fails; the report then goes without that chain.
+ */
+static size_t ders_of(pinset_cert **out, STACK_OF(X509) * sk)
 {
-    size_t n = 0;
+    int count = sk == NULL ? 0 : sk_X509_num(sk);
+    pinset_cert *c;
 
-    for (int i = 0; sk != NULL && i < sk_X509_num(sk) && n < PINSET_CHAIN_MAX; i++) {
+    *out = NULL;
+    if (count <= 0 || (c = pinset__alloc_array((size_t)count, sizeof(*c))) == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < count; i++) {
         unsigned char *der = NULL;
         int len = i2d_X509(sk_X509_value(sk, i), &der);
 
         if (len <= 0) {
-            continue;
+            for (int j = 0; j < i; j++) {
+                OPENSSL_free((void *)(uintptr_t)c[j].der);
+            }
+            pinset__free(c);
+            return 0;
         }
-        out[n].der = der;
-        out[n].len = (size_t)len;
-        n++;
+        c[i].der = der;
+        c[i].len = (size_t)len;
     }
-    return n;
+    *out = c;
+    return (size_t)count;
 }
 
 static void ders_free(pinset_cert *c, size_t n)
@@ -552,6 +585,7 @@ static void ders_free(pinset_cert *c, size_t n)
     for (size_t i = 0; i < n; i++) {
         OPENSSL_free((void *)(uintptr_t)c[i].der);
     }
+    pinset__free(c);
 }
 
 struct dynbuf {
@@ -586,7 +620,7 @@ static int dyn_write(const char *buf, size_t len, void *payload)
 static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STORE_CTX *xctx,
                    X509_STORE_CTX *strict)
 {
-    pinset_cert served[PINSET_CHAIN_MAX], validated[PINSET_CHAIN_MAX];
+    pinset_cert *served = NULL, *validated = NULL;
     pinset_report_input in = PINSET_REPORT_INPUT_INIT;
     struct dynbuf d = {NULL, 0, 0};
 
@@ -594,13 +628,13 @@ static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STOR
         return;
     }
     in.port = st->port;
+    in.served_count = ders_of(&served, X509_STORE_CTX_get0_untrusted(xctx));
     in.served = served;
-    in.served_count = ders_of(served, X509_STORE_CTX_get0_untrusted(xctx));
-    in.validated = validated;
     if (pinset_result_reason(st->result) != PINSET_REASON_PATH_INVALID) {
         in.validated_count =
-            ders_of(validated, X509_STORE_CTX_get0_chain(strict != NULL ? strict : xctx));
+            ders_of(&validated, X509_STORE_CTX_get0_chain(strict != NULL ? strict : xctx));
     }
+    in.validated = validated;
     if (pinset_report_write(st->result, &in, dyn_write, &d, NULL) == PINSET_OK && d.p != NULL) {
         pin->opts.report(d.p, d.len, pin->opts.report_payload);
     }
@@ -609,7 +643,11 @@ static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STOR
     ders_free(validated, in.validated_count);
 }
 
-/* Check one host name against the validated chain (chain == NULL: the path failed). */
+/*
+ * Check one host name against the validated chain (chain == NULL: the path
+ * failed). n may exceed PINSET_CHAIN_MAX: the pins are then not read, and a
+ * rule for the host fails with chain-too-long.
+ */
 static void check_host(struct ssl_state *st, const pinset_policy *policy, const char *host,
                        const pinset_cert_pins *pins, size_t n, int64_t now, int need_cert)
 {
@@ -636,11 +674,10 @@ static void check_host(struct ssl_state *st, const pinset_policy *policy, const 
  * the first one that a rule pins, else the first. Returns 0 when no host and
  * no IP was set.
  */
-static int check_names(struct ssl_state *st, const pinset_policy *policy, X509_STORE_CTX *xctx,
+static int check_names(struct ssl_state *st, const pinset_policy *policy, X509_VERIFY_PARAM *vp,
                        const char *ip, const pinset_cert_pins *pins, size_t n, int64_t now,
                        int need_cert)
 {
-    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xctx);
     pinset_result *keep = NULL;
     int hosts = 0, total, kept_rule = 0;
 
@@ -732,6 +769,41 @@ static X509_STORE_CTX *verify_strict(X509_STORE_CTX *xctx)
     return s;
 }
 
+/* An ASN1_TIME as seconds since the epoch; 0 when it cannot be read. */
+static int asn1_time_posix(int64_t *out, const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1,
+                                   (int64_t)tm.tm_mday) *
+               86400 +
+           (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + (int64_t)tm.tm_sec;
+    return 1;
+}
+
+/* The validated chain's validity period: the latest notBefore and the earliest notAfter. */
+static void chain_window(struct basis *b, STACK_OF(X509) * chain)
+{
+    b->windowed = chain != NULL && sk_X509_num(chain) > 0;
+    b->not_before = INT64_MIN;
+    b->not_after = INT64_MAX;
+    for (int i = 0; b->windowed && i < sk_X509_num(chain); i++) {
+        const X509 *x = sk_X509_value(chain, i);
+        int64_t nb, na;
+
+        if (!asn1_time_posix(&nb, X509_get0_notBefore(x)) ||
+            !asn1_time_posix(&na, X509_get0_notAfter(x))) {
+            b->windowed = 0; /* unreadable (OpenSSL validated it): decided by OpenSSL alone */
+            break;
+        }
+        b->not_before = nb > b->not_before ? nb : b->not_before;
+        b->not_after = na < b->not_after ? na : b->not_after;
+    }
+}
+
 static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_CTX *xctx,
                   int path_ok)
 {
@@ -751,20 +823,25 @@ static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_C
             chain = path_ok ? X509_STORE_CTX_get0_chain(strict) : NULL;
         }
         n = chain == NULL ? 0 : (size_t)sk_X509_num(chain);
-        if (n > PINSET_CHAIN_MAX) {
-            pinset_result_reset(st->result);
-            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_CHAIN_TOO_LONG);
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
+        /* a chain too long to hold is not hashed: check_names fails it under its rule */
+        for (size_t i = 0; n <= PINSET_CHAIN_MAX && i < n; i++) {
             if (!pins_of(pin, &pins[i], sk_X509_value(chain, (int)i), need_cert)) {
                 pinset_result_reset(st->result);
                 pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL);
                 goto out;
             }
         }
+        chain_window(&st->basis, chain);
     }
-    if (!check_names(st, st->used, xctx, ip, path_ok ? pins : NULL, n, now, need_cert)) {
+    st->basis.path_ok = path_ok;
+    st->basis.cert_known = need_cert;
+    st->basis.given = n;
+    st->basis.n = n <= PINSET_CHAIN_MAX ? n : 0;
+    if (st->basis.n > 0) {
+        memcpy(st->basis.pins, pins, st->basis.n * sizeof(pins[0]));
+    }
+    if (!check_names(st, st->used, X509_STORE_CTX_get0_param(xctx), ip, path_ok ? pins : NULL, n,
+                     now, need_cert)) {
         pinset_result_reset(st->result);
         pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_NO_HOST);
         goto out;
@@ -801,6 +878,8 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
         return 0;
     }
     st->checked = 0;
+    st->cb_verdict = PINSET_VERDICT_NONE;
+    memset(&st->basis, 0, sizeof(st->basis));
     X509_free(st->leaf);
     st->leaf = NULL;
     pinset_policy_free(st->used);
@@ -813,6 +892,7 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
         allow = decide(pin, st, ssl, xctx, path_ok);
     }
     st->checked = 1;
+    st->cb_verdict = pinset_result_verdict(st->result);
     if (X509_STORE_CTX_get0_cert(xctx) != NULL && X509_up_ref(X509_STORE_CTX_get0_cert(xctx))) {
         st->leaf = X509_STORE_CTX_get0_cert(xctx);
     }
@@ -876,18 +956,14 @@ static int ssl_host(char *buf, size_t cap, const SSL *ssl)
     return err == PINSET_OK;
 }
 
-static int tag_matches(const pinset_ossl *pin, const struct ssl_state *st, const SSL *ssl,
+/* 1 when the tag was made under policy p, for the host and port this connection names. */
+static int tag_matches(const pinset_policy *p, const struct ssl_state *st, const SSL *ssl,
                        const struct sess_tag *tag)
 {
     char host[PINSET_HOST_MAX];
     uint8_t digest[32];
-    pinset_policy *p = snapshot((pinset_ossl *)(uintptr_t)pin, st);
 
-    if (p == NULL) {
-        return 0;
-    }
     pinset_policy_digest(p, digest);
-    pinset_policy_free(p);
     if (CRYPTO_memcmp(digest, tag->digest, sizeof(digest)) != 0) {
         return 0; /* another policy generation */
     }
@@ -895,6 +971,89 @@ static int tag_matches(const pinset_ossl *pin, const struct ssl_state *st, const
         return 0;
     }
     return tag->port == (st == NULL ? 0 : st->port);
+}
+
+/* When OpenSSL checks certificate validity for this connection; 0 when it does not. */
+static int verify_time(int64_t *out, const SSL *ssl)
+{
+    X509_VERIFY_PARAM *vp = SSL_get0_param((SSL *)(uintptr_t)ssl);
+    unsigned long flags = X509_VERIFY_PARAM_get_flags(vp);
+
+    if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
+        return 0;
+    }
+    *out = (flags & X509_V_FLAG_USE_CHECK_TIME) != 0 ? (int64_t)X509_VERIFY_PARAM_get_time(vp)
+                                                     : (int64_t)time(NULL);
+    return 1;
+}
+
+/*
+ * Decide again, at the gate, over what a verdict was decided over (the pins
+ * of the validated chain), under `policy`, for `host` (a resumed session's
+ * one identity) or, with host NULL, every identity the connection verifies.
+ * Pin and rule times count at the hook's clock now; a PASS also needs the
+ * validated chain to be within its validity period at the time OpenSSL
+ * checks validity. A REPORT_ONLY_FAIL is let through only by the handshake
+ * that produced (and reported) it: report_sent. The result goes to
+ * st->result. Returns 1 when the connection may go on.
+ */
+static int redecide(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
+                    const pinset_policy *policy, const char *host, const struct basis *b,
+                    int report_sent)
+{
+    const pinset_cert_pins *pins = b->path_ok ? b->pins : NULL;
+    int64_t now = now_of(pin), t = 0;
+    pinset_verdict v;
+
+    if (host != NULL) {
+        check_host(st, policy, host, pins, b->given, now, b->cert_known);
+    } else {
+        X509_VERIFY_PARAM *vp = SSL_get0_param((SSL *)(uintptr_t)ssl);
+        char *ip;
+        int named;
+
+        ERR_set_mark();
+        ip = X509_VERIFY_PARAM_get1_ip_asc(vp); /* raises an error when there is no IP */
+        ERR_pop_to_mark();
+        named = check_names(st, policy, vp, ip, pins, b->given, now, b->cert_known);
+        OPENSSL_free(ip);
+        if (!named) {
+            pinset_result_reset(st->result);
+            pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_NO_HOST);
+            return 0;
+        }
+    }
+    v = pinset_result_verdict(st->result);
+    if (v == PINSET_VERDICT_PASS && b->windowed && verify_time(&t, ssl) &&
+        (t < b->not_before || t > b->not_after)) {
+        pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_PATH_INVALID);
+        return 0;
+    }
+    if (v == PINSET_VERDICT_REPORT_ONLY_FAIL && !report_sent) {
+        return 0;
+    }
+    return pinset_verdict_allows(v);
+}
+
+/*
+ * A resumed connection: the session that resumed must carry a tag made under
+ * the current policy for this host and port, and its verdict, decided again
+ * now, must allow the connection. The connection keeps the snapshot its
+ * result's rule belongs to.
+ */
+static int resumed_allows(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
+                          const struct sess_tag *tag)
+{
+    pinset_policy *p = snapshot(pin, st);
+
+    if (p == NULL || !tag_matches(p, st, ssl, tag)) {
+        pinset_policy_free(p);
+        pinset_result_reset(st->result);
+        return 0;
+    }
+    pinset_policy_free(st->used);
+    st->used = p;
+    return redecide(pin, st, ssl, p, tag->host, &tag->basis, 0);
 }
 
 pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
@@ -919,15 +1078,13 @@ pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
         const struct sess_tag *tag =
             sess == NULL ? NULL : SSL_SESSION_get_ex_data(sess, pin->sess_idx);
 
-        if (st == NULL || tag == NULL || !tag_matches(pin, st, ssl, tag)) {
+        if (st == NULL || tag == NULL) {
             if (st != NULL) {
                 pinset_result_reset(st->result);
             }
             return PINSET_E_NO_MATCH;
         }
-        pinset_result_reset(st->result);
-        pinset__result_set(st->result, tag->verdict, PINSET_REASON_NONE);
-        return pinset_verdict_allows(tag->verdict) ? PINSET_OK : PINSET_E_NO_MATCH;
+        return resumed_allows(pin, st, ssl, tag) ? PINSET_OK : PINSET_E_NO_MATCH;
     }
     if (st == NULL || !st->checked || st->leaf == NULL) {
         return PINSET_E_NO_MATCH; /* no verdict: no certificate, PSK, or not attached */
@@ -937,7 +1094,14 @@ pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
     if (peer == NULL || X509_cmp(peer, st->leaf) != 0) {
         return PINSET_E_NO_MATCH;
     }
-    return pinset_verdict_allows(pinset_result_verdict(st->result)) ? PINSET_OK : PINSET_E_NO_MATCH;
+    if (!pinset_verdict_allows(st->cb_verdict) || st->used == NULL) {
+        return PINSET_E_NO_MATCH; /* the handshake's refusal stands */
+    }
+    /* decided again: a connection kept open (or reused by libcurl) meets today's times */
+    return redecide(pin, st, ssl, st->used, NULL, &st->basis,
+                    st->cb_verdict == PINSET_VERDICT_REPORT_ONLY_FAIL)
+               ? PINSET_OK
+               : PINSET_E_NO_MATCH;
 }
 
 const pinset_result *pinset_ossl_result(const pinset_ossl *pin, const SSL *ssl)
@@ -977,7 +1141,8 @@ SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ssl)
      */
     tag = SSL_SESSION_get_ex_data(sess, pin->sess_idx);
     if (tag != NULL) {
-        if (tag_matches(pin, st, ssl, tag)) {
+        /* the gate just matched it (a resumed connection) against st->used */
+        if (st->used != NULL && tag_matches(st->used, st, ssl, tag)) {
             return sess;
         }
         SSL_SESSION_free(sess);
@@ -992,6 +1157,7 @@ SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ssl)
     pinset_policy_digest(st->used, tag->digest);
     tag->port = st->port;
     tag->verdict = v;
+    tag->basis = st->basis;
     tag->pin = ossl_ref(pin);
     ERR_set_mark();
     if (!SSL_SESSION_set_ex_data(sess, pin->sess_idx, tag)) {
@@ -1017,7 +1183,8 @@ pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess
     if (st == NULL) {
         return PINSET_E_NOMEM;
     }
-    if (tag == NULL || !tag_matches(pin, st, ssl, tag)) {
+    /* offered only when the gate would let it resume now */
+    if (tag == NULL || !resumed_allows(pin, st, ssl, tag)) {
         return PINSET_E_NO_MATCH;
     }
     ERR_set_mark();

@@ -36,6 +36,7 @@ struct pinset_result {
     pinset_host_type type;
     const pinset_rule *rule;
     size_t nchain;
+    size_t given; /* certificates in the chain as given (nchain, or more than PINSET_CHAIN_MAX) */
     pinset_cert_pins chain[PINSET_CHAIN_MAX];
     char host[PINSET_HOST_MAX];
 };
@@ -104,6 +105,7 @@ void pinset_result_reset(pinset_result *result)
     result->now = 0;
     result->rule = NULL;
     result->nchain = 0;
+    result->given = 0;
     result->host[0] = '\0';
 }
 
@@ -239,6 +241,15 @@ static void decide(pinset_result *r, const pinset_policy *policy)
             break;
         }
     }
+    /*
+     * A chain too long to hold fails the rule in every mode, like a missing
+     * one: its pins were never computed. The host and rule stay recorded so
+     * that the result explains itself and produces its report.
+     */
+    if (r->given > PINSET_CHAIN_MAX) {
+        pinset__result_set(r, PINSET_VERDICT_FAIL, PINSET_REASON_CHAIN_TOO_LONG);
+        return;
+    }
     if (!r->cert_known && pinset__rule_needs_cert(r->rule)) {
         pinset__result_set(r, PINSET_VERDICT_FAIL, PINSET_REASON_INTERNAL); /* caller's bug */
         return;
@@ -317,8 +328,10 @@ pinset_err pinset__check_pins_ex(pinset_result *result, const pinset_policy *pol
     if (begin(result, host, host_len, now) != 0) {
         return PINSET_OK;
     }
+    result->given = count;
+    result->cert_known = cert_known;
     if (count > PINSET_CHAIN_MAX) {
-        pinset__result_set(result, PINSET_VERDICT_FAIL, PINSET_REASON_CHAIN_TOO_LONG);
+        decide(result, policy); /* the chain is not read: chain-too-long under the host's rule */
         return PINSET_OK;
     }
     for (size_t i = 0; i < count; i++) {
@@ -329,7 +342,6 @@ pinset_err pinset__check_pins_ex(pinset_result *result, const pinset_policy *pol
         result->chain[i].cert.kind = cert_known ? PINSET_PIN_CERT : PINSET_PIN_SPKI;
     }
     result->nchain = count;
-    result->cert_known = cert_known;
     decide(result, policy);
     return PINSET_OK;
 }
@@ -422,8 +434,9 @@ pinset_err pinset_check(pinset_result *result, const pinset_policy *policy, cons
     if (begin(result, host, host_len, now) != 0) {
         return PINSET_OK;
     }
+    result->given = count;
     if (count > PINSET_CHAIN_MAX) {
-        pinset__result_set(result, PINSET_VERDICT_FAIL, PINSET_REASON_CHAIN_TOO_LONG);
+        decide(result, policy); /* nothing hashed: chain-too-long under the host's rule */
         return PINSET_OK;
     }
     ERR_set_mark();
@@ -578,6 +591,9 @@ pinset_err pinset_result_explain(char *buf, size_t cap, const pinset_result *r)
     } else if (r->reason == PINSET_REASON_BLOCKED && r->matched) {
         snprintf(what, sizeof(what), "blocked key %zu found at depth %zu", r->match_index,
                  r->match_depth);
+    } else if (r->reason == PINSET_REASON_CHAIN_TOO_LONG) {
+        snprintf(what, sizeof(what), "chain of %zu certificates, more than %d", r->given,
+                 PINSET_CHAIN_MAX);
     } else if (r->reason == PINSET_REASON_NO_MATCH || r->reason == PINSET_REASON_ROLE_MISMATCH) {
         snprintf(what, sizeof(what), "no pin matched %zu certificate%s", r->nchain,
                  r->nchain == 1 ? "" : "s");

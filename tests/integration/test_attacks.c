@@ -35,6 +35,7 @@
 
 #include <pinset/check.h>
 #include <pinset/curl.h>
+#include <pinset/host.h>
 #include <pinset/openssl.h>
 #include <pinset/policy.h>
 #include <pinset/report.h>
@@ -117,6 +118,10 @@ struct conn {
     const char *host2;       /* a second name (SSL_add1_host) */
     const char *ip;          /* X509_VERIFY_PARAM_set1_ip_asc */
     pinset_policy *override; /* pinset_ossl_override */
+    const char *trust;       /* the client's trust file; NULL = trust.pem */
+    time_t check_time;       /* X509_VERIFY_PARAM_set_time on the SSL; 0 = the clock */
+    int64_t *clock;          /* with later: move the hook's clock after the first gate... */
+    int64_t later;           /* ...to this, and call the gate again (a reused connection) */
 };
 
 struct outcome {
@@ -124,9 +129,12 @@ struct outcome {
     int gate;      /* pinset_ossl_check said PINSET_OK */
     int data;      /* application data was read */
     int resumed;
-    int offered; /* pinset_ossl_set_session accepted conn.offer */
+    int offered;    /* pinset_ossl_set_session accepted conn.offer */
+    int gate_later; /* the gate said PINSET_OK again after the clock moved (conn.later) */
     pinset_verdict verdict;
     pinset_reason reason;
+    char host[PINSET_HOST_MAX]; /* the result's host */
+    int has_rule;               /* the result names a rule */
     long verify_result;
     SSL_SESSION *session;
     STACK_OF(X509) * peer_chain; /* what the server sent (for the naive comparison) */
@@ -157,12 +165,13 @@ static int clear_all_cb(int ok, X509_STORE_CTX *xctx)
     return 1;
 }
 
-static SSL_CTX *client_ctx(pinset_ossl *pin, int verify_none, int accept_all)
+static SSL_CTX *client_ctx(pinset_ossl *pin, int verify_none, int accept_all, const char *trust)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
     assert_non_null(ctx);
-    assert_int_equal(SSL_CTX_load_verify_locations(ctx, path_of("trust.pem"), NULL), 1);
+    assert_int_equal(
+        SSL_CTX_load_verify_locations(ctx, path_of(trust != NULL ? trust : "trust.pem"), NULL), 1);
     SSL_CTX_set_verify(ctx, verify_none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
                        accept_all == 2 ? clear_all_cb
                        : accept_all    ? accept_all_cb
@@ -176,7 +185,7 @@ static SSL_CTX *client_ctx(pinset_ossl *pin, int verify_none, int accept_all)
 static void connect_to(struct outcome *o, pinset_ossl *pin, const tls_server *srv,
                        const struct conn *c)
 {
-    SSL_CTX *ctx = client_ctx(pin, c->verify_none, c->accept_all);
+    SSL_CTX *ctx = client_ctx(pin, c->verify_none, c->accept_all, c->trust);
     SSL *ssl = SSL_new(ctx);
     int fd = tls_connect_tcp(tls_server_port(srv));
     char buf[128];
@@ -199,6 +208,9 @@ static void connect_to(struct outcome *o, pinset_ossl *pin, const tls_server *sr
     if (c->ip != NULL) {
         assert_int_equal(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->ip), 1);
     }
+    if (c->check_time != 0) {
+        X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), c->check_time);
+    }
     if (c->override != NULL) {
         assert_int_equal(pinset_ossl_override(pin, ssl, c->override), PINSET_OK);
     }
@@ -220,6 +232,10 @@ static void connect_to(struct outcome *o, pinset_ossl *pin, const tls_server *sr
         err_before = ERR_peek_error();
         o->gate = pinset_ossl_check(pin, ssl) == PINSET_OK;
         assert_int_equal(ERR_peek_error(), err_before);
+        if (c->clock != NULL) {
+            *c->clock = c->later;
+            o->gate_later = pinset_ossl_check(pin, ssl) == PINSET_OK;
+        }
         o->data = SSL_read(ssl, buf, sizeof(buf)) > 0;
         o->resumed = SSL_session_reused(ssl);
         if (SSL_get_peer_cert_chain(ssl) != NULL) {
@@ -231,6 +247,10 @@ static void connect_to(struct outcome *o, pinset_ossl *pin, const tls_server *sr
     }
     o->verdict = pinset_result_verdict(pinset_ossl_result(pin, ssl));
     o->reason = pinset_result_reason(pinset_ossl_result(pin, ssl));
+    if (pinset_ossl_result(pin, ssl) != NULL) {
+        snprintf(o->host, sizeof(o->host), "%s", pinset_result_host(pinset_ossl_result(pin, ssl)));
+        o->has_rule = pinset_result_rule(pinset_ossl_result(pin, ssl)) != NULL;
+    }
     o->verify_result = SSL_get_verify_result(ssl);
     if (o->handshake) {
         (void)SSL_shutdown(ssl);
@@ -295,7 +315,7 @@ static pinset_policy *int_ca_policy(const char *host, const char *extra)
 
 struct reports {
     int count;
-    char last[16384];
+    char last[65536];
 };
 
 static void on_report(const char *json, size_t len, void *payload)
@@ -1497,7 +1517,7 @@ static void threads_share_one_hook(void **state)
     (void)state;
     memset(&m, 0, sizeof(m));
     m.pin = hook(int_ca_policy("example.com", ""), NULL);
-    m.cctx = client_ctx(m.pin, 0, 0);
+    m.cctx = client_ctx(m.pin, 0, 0, NULL);
     m.good = mem_server("leaf-ec.chain.pem", "leaf-ec.key.pem");
     m.rogue = mem_server("rogue.chain.pem", "rogue-leaf.key.pem");
     assert_int_equal(pthread_create(&t[4], NULL, mt_swapper, &m), 0);
@@ -1573,7 +1593,7 @@ static void renegotiation_rechecks(void **state)
     (void)state;
     for (int i = 0; i < 6; i++) {
         int rogue = i < 4 && (i & 1), verify_none = i < 4 && (i & 2), abbreviated = i >= 4;
-        SSL_CTX *cctx = client_ctx(pin, verify_none, 0);
+        SSL_CTX *cctx = client_ctx(pin, verify_none, 0, NULL);
         SSL_CTX *sctx = mem_server("leaf-ec.chain.pem", "leaf-ec.key.pem");
         SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
         BIO *cb = NULL, *sb = NULL;
@@ -1626,11 +1646,317 @@ static void renegotiation_rechecks(void **state)
 /* ---- the gate on its own ---- */
 
 /* Naive design caught: a gate that trusts any SSL, even one that was never checked. */
+/* ---- a verdict decided again when it is replayed (resumption, reuse) ---- */
+
+#define NOT_AFTER_2030 "\"not_after\": \"2030-01-01T00:00:00Z\""
+
+/*
+ * Naive design caught: a session tag that replays the verdict it was stored
+ * with, keyed by policy, host and port only. The intermediate is pinned
+ * until 2030; a session from a 2029 handshake must not resume in 2031, when
+ * a full handshake to the same server is refused: a pin retired because its
+ * key leaked would otherwise keep working for as long as the server lets the
+ * session live.
+ */
+static void session_outlives_pin_v(int version)
+{
+    int64_t now = T_2029;
+    pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
+    struct conn c = {.host = "example.com", .version = version, .want_session = 1};
+    struct outcome first, o;
+    char pins[256];
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_ossl *pin;
+
+    opts.clock = test_clock;
+    opts.clock_payload = &now;
+    snprintf(pins, sizeof(pins),
+             "{\"sha256\": \"%s\", \"role\": \"ca\", " NOT_AFTER_2030 "}, \"%s\"", p_int, BACKUP);
+    pin = hook(rule_policy("example.com", pins, ""), &opts);
+    connect_to(&first, pin, good, &c);
+    assert_true(through(&first));
+    assert_non_null(first.session);
+    c.want_session = 0;
+
+    /* control: before the pin's not_after the session resumes */
+    c.offer = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.offered && o.resumed && through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_PASS);
+    assert_string_equal(o.host, "example.com");
+    assert_true(o.has_rule);
+    outcome_free(&o);
+
+    now = T_2031;
+    /* a full handshake is refused now */
+    c.offer = NULL;
+    connect_to(&o, pin, good, &c);
+    assert_false(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+    assert_int_equal(o.reason, PINSET_REASON_NO_MATCH);
+    outcome_free(&o);
+    /* pinset does not offer the session any more... */
+    c.offer = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_false(o.offered);
+    assert_false(o.resumed);
+    assert_false(through(&o));
+    outcome_free(&o);
+    /* ...and forced in behind its back, it resumes but the gate refuses it */
+    c.offer = NULL;
+    c.raw = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.resumed);
+    assert_false(o.gate);
+    assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+    assert_int_equal(o.reason, PINSET_REASON_NO_MATCH);
+    assert_string_equal(o.host, "example.com");
+    outcome_free(&o);
+
+    outcome_free(&first);
+    pinset_ossl_free(pin);
+    tls_server_stop(good);
+}
+
+static void session_outlives_pin(void **state)
+{
+    (void)state;
+    session_outlives_pin_v(TLS1_3_VERSION);
+    session_outlives_pin_v(TLS1_2_VERSION);
+}
+
+/*
+ * Naive design caught: re-checking only pins on resumption. A rule's expiry
+ * changes the verdict as well (fail-open: EXPIRED_OPEN, decided again), and
+ * a report-only failure needs a full handshake, the one that sends its
+ * report: a resumed session never carries one through silently.
+ */
+static void session_rule_expiry_and_report_mode(void **state)
+{
+    int64_t now = T_2029;
+    pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
+    struct conn c = {.host = "example.com", .version = TLS1_3_VERSION, .want_session = 1};
+    struct outcome first, o;
+    struct reports rep = {0};
+    char pins[256];
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_ossl *pin;
+
+    (void)state;
+    opts.clock = test_clock;
+    opts.clock_payload = &now;
+    opts.report = on_report;
+    opts.report_payload = &rep;
+    pin = hook(int_ca_policy("example.com",
+                             "\"expires\": \"2030-01-01T00:00:00Z\", \"on_expiry\": \"fail-open\""),
+               &opts);
+    connect_to(&first, pin, good, &c);
+    assert_true(through(&first));
+    assert_int_equal(first.verdict, PINSET_VERDICT_PASS);
+    c.want_session = 0;
+    c.offer = first.session;
+    now = T_2031;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.resumed && through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_EXPIRED_OPEN); /* not the stored PASS */
+    outcome_free(&o);
+    outcome_free(&first);
+    pinset_ossl_free(pin);
+
+    /* report mode: the pin retires; the session is refused, the full handshake reports */
+    now = T_2029;
+    snprintf(pins, sizeof(pins),
+             "{\"sha256\": \"%s\", \"role\": \"ca\", " NOT_AFTER_2030 "}, \"%s\"", p_int, BACKUP);
+    pin = hook(rule_policy("example.com", pins, "\"mode\": \"report\""), &opts);
+    c.want_session = 1;
+    c.offer = NULL;
+    connect_to(&first, pin, good, &c);
+    assert_true(through(&first));
+    assert_non_null(first.session);
+    c.want_session = 0;
+    now = T_2031;
+    rep.count = 0;
+    c.offer = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_false(o.offered);
+    assert_false(o.resumed);
+    assert_true(through(&o)); /* a full handshake: report-only lets it through... */
+    assert_int_equal(o.verdict, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    assert_int_equal(rep.count, 1); /* ...and reports it */
+    outcome_free(&o);
+    c.offer = NULL;
+    c.raw = first.session;
+    rep.count = 0;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.resumed);
+    assert_false(o.gate);
+    assert_int_equal(o.verdict, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    assert_int_equal(rep.count, 0);
+    outcome_free(&o);
+    outcome_free(&first);
+    pinset_ossl_free(pin);
+    tls_server_stop(good);
+}
+
+/*
+ * Naive design caught: a resumed session outliving its certificates. The
+ * validated chain must still be within its validity period when OpenSSL
+ * would check it (here X509_VERIFY_PARAM_set_time on the resuming
+ * connection: after the leaf's notAfter, and before its notBefore).
+ */
+static void session_outlives_chain_v(int version)
+{
+    struct conn c = {.host = "example.com", .version = version, .want_session = 1};
+    struct outcome first, o;
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_ossl *pin = hook(int_ca_policy("example.com", ""), NULL);
+    static const time_t outside[] = {2208988800 /* 2040 */, 946684800 /* 2000 */};
+
+    connect_to(&first, pin, good, &c);
+    assert_true(through(&first));
+    assert_non_null(first.session);
+    c.want_session = 0;
+    for (size_t i = 0; i < 2; i++) {
+        c.check_time = outside[i];
+        c.raw = NULL;
+        c.offer = first.session;
+        connect_to(&o, pin, good, &c);
+        assert_false(o.offered);
+        assert_false(through(&o)); /* the full handshake: OpenSSL refuses the dates */
+        outcome_free(&o);
+        c.offer = NULL;
+        c.raw = first.session;
+        connect_to(&o, pin, good, &c);
+        assert_true(o.resumed);
+        assert_false(o.gate);
+        assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+        assert_int_equal(o.reason, PINSET_REASON_PATH_INVALID);
+        outcome_free(&o);
+    }
+    /* control: at a time within every certificate's validity, it resumes */
+    c.check_time = time(NULL) + 86400;
+    c.raw = NULL;
+    c.offer = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.offered && o.resumed && through(&o));
+    outcome_free(&o);
+
+    outcome_free(&first);
+    pinset_ossl_free(pin);
+    tls_server_stop(good);
+}
+
+static void session_outlives_chain(void **state)
+{
+    (void)state;
+    session_outlives_chain_v(TLS1_3_VERSION);
+    session_outlives_chain_v(TLS1_2_VERSION);
+}
+
+/*
+ * Naive design caught: a gate that replays the handshake's verdict on a
+ * connection kept open (libcurl reuses one for later requests and calls the
+ * gate before each). After the pin's not_after the same connection is
+ * refused at the next call.
+ */
+static void reused_connection_meets_the_clock(void **state)
+{
+    int64_t now = T_2029;
+    pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
+    struct conn c = {.host = "example.com", .clock = &now};
+    struct outcome o;
+    char pins[256];
+    tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
+    pinset_ossl *pin;
+
+    (void)state;
+    opts.clock = test_clock;
+    opts.clock_payload = &now;
+    snprintf(pins, sizeof(pins),
+             "{\"sha256\": \"%s\", \"role\": \"ca\", " NOT_AFTER_2030 "}, \"%s\"", p_int, BACKUP);
+    pin = hook(rule_policy("example.com", pins, ""), &opts);
+    c.later = T_2029 + 3600; /* control: still before not_after */
+    connect_to(&o, pin, good, &c);
+    assert_true(through(&o));
+    assert_true(o.gate_later);
+    outcome_free(&o);
+    now = T_2029;
+    c.later = T_2031;
+    connect_to(&o, pin, good, &c);
+    assert_true(through(&o));
+    assert_false(o.gate_later);
+    assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+    assert_int_equal(o.reason, PINSET_REASON_NO_MATCH);
+    outcome_free(&o);
+    pinset_ossl_free(pin);
+    tls_server_stop(good);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle)) {
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Naive design caught: a verdict that gives up on a long chain before it
+ * looks up the host. A validated chain of 19 (the leaf, 17 intermediates in
+ * the client's trust file, the root) is more than a verdict holds: the
+ * handshake fails (in report mode too), and the FAIL names the host and the
+ * rule and sends its report, with the whole chain in it.
+ */
+static void chain_too_long_names_rule_and_reports(void **state)
+{
+    struct conn c = {.host = "example.com", .trust = "../deep/trust.pem"};
+    struct outcome o;
+    struct reports rep = {0};
+    pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
+    char leaf[64], pins[256];
+    tls_server *deep = server("../deep/leaf.chain.pem", "../deep/leaf.key.pem", 0);
+    pinset_ossl *pin;
+    static const char *const modes[] = {"", "\"mode\": \"report\""};
+
+    (void)state;
+    pin_b64(leaf, sizeof(leaf), "../deep/leaf.crt.pem", PINSET_PIN_SPKI);
+    snprintf(pins, sizeof(pins), "\"%s\", \"%s\"", leaf, BACKUP);
+    opts.report = on_report;
+    opts.report_payload = &rep;
+    for (size_t i = 0; i < 2; i++) {
+        rep.count = 0;
+        pin = hook(rule_policy("example.com", pins, modes[i]), &opts);
+        connect_to(&o, pin, deep, &c);
+        assert_false(o.handshake);
+        assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+        assert_int_equal(o.reason, PINSET_REASON_CHAIN_TOO_LONG);
+        assert_string_equal(o.host, "example.com");
+        assert_true(o.has_rule);
+        assert_int_equal(rep.count, 1);
+        assert_non_null(strstr(rep.last, "\"hostname\":\"example.com\""));
+        assert_non_null(strstr(rep.last, "\"pinset-reason\":\"chain-too-long\""));
+        /* served: the leaf; validated: all 19 */
+        assert_int_equal(count_of(rep.last, "-----BEGIN CERTIFICATE-----"), 1 + 19);
+        outcome_free(&o);
+        pinset_ossl_free(pin);
+    }
+    /* control: the same chain for a host no rule pins is OpenSSL's to accept */
+    pin = hook(rule_policy("other.example", pins, ""), NULL);
+    connect_to(&o, pin, deep, &c);
+    assert_true(through(&o));
+    assert_int_equal(o.verdict, PINSET_VERDICT_NOT_PINNED);
+    outcome_free(&o);
+    pinset_ossl_free(pin);
+    tls_server_stop(deep);
+}
+
 static void gate_fails_closed_without_verdict(void **state)
 {
     pinset_ossl *pin = hook(int_ca_policy("example.com", ""), NULL);
     tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
-    SSL_CTX *ctx = client_ctx(NULL, 0, 0); /* NOT attached: no verify callback */
+    SSL_CTX *ctx = client_ctx(NULL, 0, 0, NULL); /* NOT attached: no verify callback */
     SSL *ssl = SSL_new(ctx);
     int fd = tls_connect_tcp(tls_server_port(good));
 
@@ -1765,6 +2091,11 @@ int main(void)
         cmocka_unit_test(threads_share_one_hook),
         cmocka_unit_test(renegotiation_rechecks),
         cmocka_unit_test(gate_fails_closed_without_verdict),
+        cmocka_unit_test(session_outlives_pin),
+        cmocka_unit_test(session_rule_expiry_and_report_mode),
+        cmocka_unit_test(session_outlives_chain),
+        cmocka_unit_test(reused_connection_meets_the_clock),
+        cmocka_unit_test(chain_too_long_names_rule_and_reports),
         cmocka_unit_test(examples),
     };
 
