@@ -27,7 +27,7 @@
 #include <pinset/pin.h>
 
 #include "bench.h"
-#include "der.h"
+#include "core/der.h"
 
 typedef void (*row_fn)(struct bench_set *s, EVP_MD *md);
 

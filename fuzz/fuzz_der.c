@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "der.h"
+#include "core/der.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

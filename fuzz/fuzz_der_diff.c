@@ -18,7 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "der.h"
+#include "core/der.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

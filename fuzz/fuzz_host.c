@@ -15,7 +15,7 @@
 
 #include <pinset/host.h>
 
-#include "host_int.h"
+#include "core/host_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

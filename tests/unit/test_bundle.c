@@ -29,8 +29,8 @@
 #include <pinset/bundle.h>
 #include <pinset/openssl.h>
 
+#include "core/pem.h"
 #include "internal.h"
-#include "pem.h"
 
 static const char *const types[] = {"rsa2048", "rsa3072", "rsa4096", "rsa8192", "rsapss",
                                     "ec256",   "ec384",   "ec521",   "ed25519", "ed448"};

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cursor.h"
+#include "core/cursor.h"
 #include "internal.h"
 
 static void reads_in_order_then_stops(void **state)

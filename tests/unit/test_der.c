@@ -21,7 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "der.h"
+#include "core/der.h"
 #include "internal.h"
 
 /* ---- helpers ---- */

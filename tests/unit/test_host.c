@@ -11,7 +11,7 @@
 
 #include <pinset/host.h>
 
-#include "host_int.h"
+#include "core/host_int.h"
 #include "internal.h"
 
 /* Canonicalises s (strlen) and checks the result and its type. */

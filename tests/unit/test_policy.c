@@ -23,7 +23,7 @@
 #include <pinset/policy.h>
 
 #include "internal.h"
-#include "policy_int.h"
+#include "policy/policy_int.h"
 
 #define PIN_T "TQEtdMbmwFgYUifM4LDF+xgEtd0z69mPGmkp014d6ZY="
 #define PIN_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="

@@ -14,7 +14,7 @@
 
 #include <pinset/host.h>
 
-#include "host_int.h"
+#include "core/host_int.h"
 #include "internal.h"
 
 /* Longest input accepted: U-labels take up to 4 octets per character. */

@@ -13,9 +13,9 @@
 
 #include <pinset/policy.h>
 
-#include "host_int.h"
+#include "core/host_int.h"
 #include "internal.h"
-#include "policy_int.h"
+#include "policy/policy_int.h"
 
 /* ---- growth helpers ---- */
 

@@ -19,7 +19,7 @@
 #include <pinset/policy.h>
 
 #include "internal.h"
-#include "policy_int.h"
+#include "policy/policy_int.h"
 
 #define POLICY_VERSION    1
 #define MAX_PATH_DEPTH    8

@@ -17,7 +17,7 @@
 #include <pinset/openssl.h>
 #include <pinset/pin.h>
 
-#include "cursor.h"
+#include "core/cursor.h"
 #include "internal.h"
 
 #define B64_LEN   44 /* 32 bytes: ceil(32 / 3) * 4 */

@@ -1,9 +1,9 @@
 /*
- * ossl_int.h - what the libcurl helper (curl.c) needs from the OpenSSL glue
- * (ossl.c) beyond the public API. Internal; not installed.
+ * openssl_int.h - what the libcurl helper (curl.c) needs from the OpenSSL hook
+ * (openssl.c) beyond the public API. Internal; not installed.
  */
-#ifndef PINSET_OSSL_INT_H
-#define PINSET_OSSL_INT_H
+#ifndef PINSET_OPENSSL_INT_H
+#define PINSET_OPENSSL_INT_H
 
 #include <pinset/openssl.h>
 
@@ -23,4 +23,4 @@ pinset_policy *pinset__ossl_policy(pinset_ossl *pin);
 /* The snapshot the connection's last check used (borrowed), or NULL. */
 pinset_policy *pinset__ossl_used(const pinset_ossl *pin, const SSL *ssl);
 
-#endif /* PINSET_OSSL_INT_H */
+#endif /* PINSET_OPENSSL_INT_H */

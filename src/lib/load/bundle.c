@@ -35,10 +35,10 @@
 #include <pinset/bundle.h>
 #include <pinset/openssl.h>
 
-#include "cursor.h"
-#include "der.h"
+#include "core/cursor.h"
+#include "core/der.h"
+#include "core/pem.h"
 #include "internal.h"
-#include "pem.h"
 
 #define READ_TIMEOUT_MS 30000L /* FIFOs and standard input */
 #define READ_CHUNK      ((size_t)64 * 1024)

@@ -1,7 +1,7 @@
 /*
  * policy_int.h - the policy model's layout and the builder shared by
  * policy.c (model, lookup) and policy_json.c (native format). Other modules
- * (verify.c, ossl.c, formats/) may use the read-only parts: the struct
+ * (verdict/, adapters/, formats/) may use the read-only parts: the struct
  * layouts and pinset__policy_lookup_canon.
  */
 #ifndef PINSET_POLICY_INT_H

@@ -2,7 +2,7 @@
  * cursor.c - bounds-checked reads over a borrowed byte span (see cursor.h).
  * Every check is written as "n > remaining" so that no addition can wrap.
  */
-#include "cursor.h"
+#include "core/cursor.h"
 
 #include <string.h>
 

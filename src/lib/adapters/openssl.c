@@ -1,5 +1,5 @@
 /*
- * ossl.c - the verdict inside OpenSSL's handshake: the cert-verify callback,
+ * openssl.c - the verdict inside OpenSSL's handshake: the cert-verify callback,
  * the post-handshake gate and session tagging (include/pinset/openssl.h).
  *
  * State without globals (STYLE.md section 6): every pinset_ossl allocates its
@@ -20,9 +20,9 @@
 #include <pinset/host.h>
 #include <pinset/openssl.h>
 
+#include "adapters/openssl_int.h"
 #include "internal.h"
-#include "ossl_int.h"
-#include "verify.h"
+#include "verdict/check_int.h"
 
 /*
  * A small cache of spki pins keyed by the exact contents of a
@@ -1196,7 +1196,7 @@ pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess
     return PINSET_OK;
 }
 
-/* ---- for the libcurl helper (ossl_int.h) ---- */
+/* ---- for the libcurl helper (openssl_int.h) ---- */
 
 void pinset__ossl_set_observer(pinset_ossl *pin, pinset__ossl_observer fn, void *payload)
 {

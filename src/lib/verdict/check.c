@@ -1,12 +1,10 @@
 /*
- * verify.c - the verdict: match a host's pins against a validated chain.
+ * check.c - the verdict: match a host's pins against a validated chain.
  *
  * Pure: no I/O, no clock, and no allocation once the result exists (the
  * result owns a digest context that every check reuses). docs/verdict.md
  * explains each rule and the bypass it closes.
  */
-#include "verify.h"
-
 #include <stdio.h>
 
 #include <openssl/crypto.h>
@@ -16,9 +14,10 @@
 
 #include <pinset/check.h>
 
-#include "der.h"
+#include "core/der.h"
 #include "internal.h"
-#include "policy_int.h"
+#include "policy/policy_int.h"
+#include "verdict/check_int.h"
 
 struct pinset_result {
     EVP_MD *md;

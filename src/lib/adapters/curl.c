@@ -8,9 +8,9 @@
 #include <pinset/curl.h>
 #include <pinset/host.h>
 
+#include "adapters/openssl_int.h"
 #include "internal.h"
-#include "ossl_int.h"
-#include "verify.h"
+#include "verdict/check_int.h"
 
 struct pinset_curl {
     pinset_ossl *pin;

@@ -2,7 +2,7 @@
  * pem.c - a strict, bounded PEM block scanner and base64 body decoder
  * (RFC 7468; RFC 1421 headers for legacy encrypted keys). See pem.h.
  */
-#include "pem.h"
+#include "core/pem.h"
 
 #include <limits.h>
 

@@ -75,11 +75,11 @@
  * there is no recursion; opaque values (parameters, extnValue) are skipped
  * as whole TLVs.
  */
-#include "der.h"
+#include "core/der.h"
 
 #include <stdbool.h>
 
-#include "cursor.h"
+#include "core/cursor.h"
 #include "internal.h"
 
 /* Longest OBJECT IDENTIFIER content we vouch for (real OIDs are < 32 bytes). */

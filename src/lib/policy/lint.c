@@ -16,7 +16,7 @@
 #include <pinset/lint.h>
 
 #include "internal.h"
-#include "policy_int.h"
+#include "policy/policy_int.h"
 
 #define SECONDS_PER_DAY  86400
 #define MAX_WARN_DAYS    36500u
@@ -148,7 +148,7 @@ static int64_t days_left(const struct lint_ctx *c, int64_t t)
     return (t - c->now) / SECONDS_PER_DAY;
 }
 
-/* As the verdict (verify.c): a pin counts up to and including its not_after second. */
+/* As the verdict (verdict/check.c): a pin counts up to and including its not_after second. */
 static int expired(const struct lint_ctx *c, int64_t not_after)
 {
     return not_after != 0 && c->now > not_after;
@@ -380,7 +380,7 @@ static void lint_pin_counts(struct lint_ctx *c, const struct pinset_rule *r, con
     int enforce = r->mode == PINSET_MODE_ENFORCE;
 
     if (k->live == 0) {
-        /* verify.c: a rule with no pin that counts matches no chain */
+        /* verdict/check.c: a rule with no pin that counts matches no chain */
         emit(c, enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "too-few-pins", r, path,
              "add the pins of the keys the host uses, plus a backup pin",
              "the rule has no unexpired pin: every chain fails it%s",

@@ -1,9 +1,9 @@
 /*
- * verify.h - the parts of the verdict that the OpenSSL glue (ossl.c) and the
- * report builder (report.c) share with verify.c. Internal; not installed.
+ * check_int.h - the parts of the verdict that the OpenSSL hook (adapters/openssl.c) and the
+ * report builder (report.c) share with check.c. Internal; not installed.
  */
-#ifndef PINSET_VERIFY_H
-#define PINSET_VERIFY_H
+#ifndef PINSET_CHECK_INT_H
+#define PINSET_CHECK_INT_H
 
 #include <openssl/evp.h>
 
@@ -43,4 +43,4 @@ pinset_err pinset__check_pins_ex(pinset_result *result, const pinset_policy *pol
 /* Copy everything (verdict and explanation) from src into dst; both must be live results. */
 void pinset__result_copy(pinset_result *dst, const pinset_result *src);
 
-#endif /* PINSET_VERIFY_H */
+#endif /* PINSET_CHECK_INT_H */
