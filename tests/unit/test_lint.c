@@ -517,6 +517,47 @@ static void report_uris(void **state)
     assert_int_equal(all.n, 5);
 }
 
+/* The report-URI grammar (docs/lint-rules.md, policy/uri.c) as lint reports it. */
+static void report_uri_grammar(void **state)
+{
+    struct findings all;
+    const struct found *f;
+
+    (void)state;
+    lint(
+        "{\"version\": 1, \"rules\": ["
+        "{\"host\": \"example.com\", \"pins\": ["
+        "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}],"
+        " \"report_uris\": [\"https://user:secret@collector.example.net/r\","
+        " \"https://collector.example.net/%zz\", \"https://collector.example.net/caf\u00e9?a=%2F\","
+        " \"https://[::1/r\", \"https://collector.example.net:0/\","
+        " \"https://example.com@collector.example.net/\", \"https://collector.example.net/\u202e\"]}"
+        "]}",
+        &all);
+    static const struct {
+        const char *path, *why;
+    } want[] = {
+        {"rules[0].report_uris[0]", "userinfo"},
+        {"rules[0].report_uris[1]", "bad percent-encoding at offset 30"},
+        {"rules[0].report_uris[3]", "ipv6"},
+        {"rules[0].report_uris[4]", "port out of range"},
+        /* userinfo that names a pinned host: refused, never looked up */
+        {"rules[0].report_uris[5]", "userinfo"},
+        {"rules[0].report_uris[6]", "bad character"},
+    };
+
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        expect(&all, "report-uri-invalid", want[i].path, PINSET_LINT_ERROR);
+        f = find(&all, "report-uri-invalid", want[i].path);
+        assert_non_null(strstr(f->message, want[i].why));
+    }
+    /* UTF-8 and percent-encoding in the path are fine */
+    assert_null(find(&all, "report-uri-invalid", "rules[0].report_uris[2]"));
+    assert_null(find(&all, "report-uri-pinned-host", "rules[0].report_uris[5]"));
+    assert_int_equal(count_id(&all, "report-uri-invalid"), 6);
+    assert_int_equal(all.n, 6);
+}
+
 /* Values at the parser's limits: messages stay bounded, one line, NUL-terminated. */
 static void hostile_long_values(void **state)
 {
@@ -702,6 +743,7 @@ int main(void)
         cmocka_unit_test(unused_pinset),
         cmocka_unit_test(unreachable_rules_are_parse_errors),
         cmocka_unit_test(report_uris),
+        cmocka_unit_test(report_uri_grammar),
         cmocka_unit_test(hostile_long_values),
         cmocka_unit_test(callback_can_stop_the_run),
         cmocka_unit_test(bad_arguments),

@@ -5,7 +5,6 @@
  * reports through one emit() path. docs/lint-rules.md documents each rule id;
  * the ids are listed once, in rule_ids[] below.
  */
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <libpsl.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 
 #include "internal.h"
 #include "policy/policy_int.h"
+#include "policy/uri.h"
 
 #define SECONDS_PER_DAY  86400
 #define MAX_WARN_DAYS    36500u
@@ -512,19 +512,10 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
 static void lint_uri_host(struct lint_ctx *c, const struct pinset_rule *r, const char *path,
                           const char *uri, const char *host)
 {
-    char hbuf[PINSET_HOST_MAX];
-    size_t len = strlen(host);
     const pinset_rule *hit;
     pinset_match how = PINSET_MATCH_NONE;
 
-    /* curl gives IPv6 literals in brackets; the policy holds them bare */
-    if (len >= 2 && host[0] == '[' && host[len - 1] == ']' && len - 2 < sizeof(hbuf)) {
-        memcpy(hbuf, host + 1, len - 2);
-        hbuf[len - 2] = '\0';
-        host = hbuf;
-        len -= 2;
-    }
-    hit = pinset_policy_lookup(c->p, host, len, &how);
+    hit = pinset_policy_lookup(c->p, host, strlen(host), &how);
     if (hit == NULL || (how != PINSET_MATCH_EXACT && how != PINSET_MATCH_SUBDOMAIN)) {
         return;
     }
@@ -550,54 +541,35 @@ static void lint_uri_host(struct lint_ctx *c, const struct pinset_rule *r, const
     }
 }
 
-static void lint_uri(struct lint_ctx *c, const struct pinset_rule *r, size_t i, CURLU *u)
+/* One report URI, checked against the grammar of docs/lint-rules.md (policy/uri.c). */
+static void lint_uri(struct lint_ctx *c, const struct pinset_rule *r, size_t i)
 {
     const char *uri = pinset__policy_str(c->p, c->p->uris[r->uris_first + i]);
     char path[LINT_PATH_MAX];
-    char *scheme = NULL, *host = NULL;
-    CURLUcode rc;
+    struct pinset__uri u;
+    pinset_diag why = PINSET_DIAG_INIT;
 
     snprintf(path, sizeof(path), "rules[%" PRIu32 "].report_uris[%zu]", r->index, i);
-    rc = curl_url_set(u, CURLUPART_URL, uri, 0);
-    if (rc == CURLUE_OK) {
-        rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    }
-    if (rc == CURLUE_OK) {
-        rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
-    }
-    if (rc != CURLUE_OK) {
+    if (pinset__uri_parse(&u, uri, strlen(uri), &why) != PINSET_OK) {
         emit(c, PINSET_LINT_ERROR, "report-uri-invalid", r, path,
              "write an absolute https url, e.g. https://reports.example.net/pinset",
-             "report uri '%.200s' is not a usable url: %s", uri, curl_url_strerror(rc));
-        goto out;
+             "report uri '%.200s' is not a usable url: %s", uri, why.message);
+        return;
     }
-    if (strcmp(scheme, "https") != 0) {
+    if (!u.https) {
         emit(
             c, PINSET_LINT_WARNING, "report-uri-not-https", r, path, "use an https url",
-            "report uri %.200s uses %s: reports travel in clear text, and whoever intercepts the connection can read or drop them",
-            uri, scheme);
+            "report uri %.200s uses http: reports travel in clear text, and whoever intercepts the connection can read or drop them",
+            uri);
     }
-    lint_uri_host(c, r, path, uri, host);
-out:
-    curl_free(scheme);
-    curl_free(host);
+    lint_uri_host(c, r, path, uri, u.host);
 }
 
 static pinset_err lint_uris(struct lint_ctx *c, const struct pinset_rule *r)
 {
-    CURLU *u;
-
-    if (r->uris_count == 0) {
-        return PINSET_OK;
-    }
-    u = curl_url();
-    if (u == NULL) {
-        return PINSET_E_NOMEM;
-    }
     for (size_t i = 0; i < r->uris_count && !c->stopped; i++) {
-        lint_uri(c, r, i, u);
+        lint_uri(c, r, i);
     }
-    curl_url_cleanup(u);
     return PINSET_OK;
 }
 
