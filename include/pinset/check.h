@@ -96,6 +96,24 @@ PINSET_API void pinset_result_free(pinset_result *result);
 PINSET_API void pinset_result_reset(pinset_result *result);
 
 /**
+ * Copy a verdict and its explanation from one result into another, e.g. to
+ * keep the result of a connection whose SSL is about to be freed (see
+ * pinset_ossl_set_observer). Allocates nothing.
+ *
+ * @param dst a result from pinset_result_new, overwritten (it keeps its own
+ *            digest context); dst == src is a no-op
+ * @param src the result to copy
+ * @return PINSET_OK, PINSET_E_INVALID_ARG (dst or src is NULL)
+ * Ownership: nothing is shared but the rule: the copy's pinset_result_rule is
+ *            borrowed from the same policy as src's.
+ * Lifetime: keep that policy alive (pinset_policy_ref) for as long as you read
+ *           the copy's rule.
+ * Thread-safety: src must not change during the call; dst is used by one thread at a time.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_result_copy(pinset_result *dst,
+                                                           const pinset_result *src);
+
+/**
  * Decide the verdict for a validated chain given as DER certificates.
  *
  * Rules (docs/verdict.md): the host is canonicalised (host.h) and looked up

@@ -111,7 +111,7 @@ extern "C" {
  * released with the last reference. docs/verdict.md explains the design.
  *
  * Caveats: the gate must be called by the application (or by the libcurl
- * helper): without it a resumed session is not checked. Only client
+ * helper, libpinset-curl): without it a resumed session is not checked. Only client
  * connections are pinned: on a server-side SSL of an attached context the
  * callback only runs X509_verify_cert(). pinset does not check
  * revocation or the host name itself (OpenSSL does, given SSL_set1_host).
@@ -262,6 +262,62 @@ PINSET_API SSL_SESSION *pinset_ossl_get1_session(pinset_ossl *pin, const SSL *ss
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl,
                                                                 SSL_SESSION *sess);
+
+/* ---- observing verdicts: for wrappers such as libpinset-curl (curl.h) ---- */
+
+/**
+ * An observer of verdicts, called at the end of every cert-verify callback
+ * of a client connection, after pinset recorded the verdict and before
+ * OpenSSL continues (or fails) the handshake. A wrapper that does not own the
+ * SSL, such as libcurl's, which frees it when the handshake fails, uses it to
+ * keep the result (pinset_result_copy) while the SSL still exists.
+ *
+ * @param ssl     the connection; do not change it
+ * @param result  its result (as pinset_ossl_result)
+ * @param policy  the policy snapshot the verdict was decided under: the one
+ *                pinset_result_rule(result) points into
+ * @param payload the payload given to pinset_ossl_set_observer
+ * Lifetime: ssl, result and policy are borrowed for the duration of the call;
+ *           take a reference (pinset_policy_ref) to keep the policy.
+ * Thread-safety: runs on the handshake's thread; several handshakes may call
+ *                it at once.
+ */
+typedef void (*pinset_ossl_observer_fn)(const SSL *ssl, const pinset_result *result,
+                                        pinset_policy *policy, void *payload);
+
+/**
+ * Install the observer of verdicts (one per pinset_ossl), replacing any
+ * other; fn NULL removes it. It sees every connection of every context the
+ * pinset_ossl is attached to. NULL pin is a no-op.
+ *
+ * Ownership: payload is borrowed: remove the observer before freeing it.
+ * Thread-safety: not safe while a handshake may run on an attached context:
+ *                install it before attaching and remove it when no handshake
+ *                can start (pinset_ossl has no lock on this path).
+ */
+PINSET_API void pinset_ossl_set_observer(pinset_ossl *pin, pinset_ossl_observer_fn fn,
+                                         void *payload);
+
+/**
+ * The policy now in force: the one given to pinset_ossl_new or the last
+ * pinset_ossl_set_policy (per-SSL overrides not included).
+ *
+ * @return a new reference, or NULL when pin is NULL or a lock failed
+ * Ownership: release it with pinset_policy_free.
+ * Thread-safety: safe, also while pinset_ossl_set_policy runs.
+ */
+PINSET_API pinset_policy *pinset_ossl_get1_policy(pinset_ossl *pin);
+
+/**
+ * The policy snapshot the connection's recorded result was decided under:
+ * the one pinset_result_rule(pinset_ossl_result(pin, ssl)) points into, to
+ * keep a copy of that result readable after the SSL is freed.
+ *
+ * @return a new reference, or NULL when no verdict was recorded for the SSL
+ * Ownership: release it with pinset_policy_free.
+ * Thread-safety: as the SSL.
+ */
+PINSET_API pinset_policy *pinset_ossl_get1_result_policy(const pinset_ossl *pin, const SSL *ssl);
 
 #ifdef __cplusplus
 }

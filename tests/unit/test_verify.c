@@ -596,6 +596,42 @@ static void explanation(void **state)
     pinset_policy_free(p);
 }
 
+/* pinset_result_copy: the whole explanation, into a result that outlives the original */
+static void result_copy(void **state)
+{
+    pinset_cert c[3];
+    size_t n = genuine(c), idx = 9, depth = 9;
+    pinset_policy *p = policy_of("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+                                 "\"include_subdomains\": true, \"pins\": [\"%s\", \"%s\"]}]}",
+                                 p_int, BACKUP);
+    pinset_result *r = check(p, "WWW.example.com", c, n, T_2029), *copy = NULL;
+    char a[512], b[512];
+
+    (void)state;
+    assert_int_equal(pinset_result_new(&copy, NULL), PINSET_OK);
+    assert_int_equal(pinset_result_copy(copy, r), PINSET_OK);
+    assert_int_equal(pinset_result_explain(a, sizeof(a), r), PINSET_OK);
+    pinset_result_free(r);
+    assert_int_equal(pinset_result_explain(b, sizeof(b), copy), PINSET_OK);
+    assert_string_equal(a, b);
+    assert_int_equal(pinset_result_verdict(copy), PINSET_VERDICT_PASS);
+    assert_string_equal(pinset_result_host(copy), "www.example.com");
+    assert_ptr_equal(pinset_result_rule(copy), pinset_policy_lookup(p, "example.com", 11, NULL));
+    assert_int_equal(pinset_result_chain_len(copy), n);
+    assert_int_equal(pinset_result_matched(copy, &idx, &depth), 1);
+    assert_int_equal(idx, 0);
+    assert_int_equal(depth, 1);
+    /* the copy keeps its own digest context: it still checks */
+    assert_int_equal(pinset_check(copy, p, "example.com", 11, c, 1, T_2029, NULL), PINSET_OK);
+    assert_int_equal(pinset_result_verdict(copy), PINSET_VERDICT_FAIL);
+    assert_int_equal(pinset_result_copy(copy, copy), PINSET_OK);
+    assert_int_equal(pinset_result_verdict(copy), PINSET_VERDICT_FAIL);
+    assert_int_equal(pinset_result_copy(NULL, copy), PINSET_E_INVALID_ARG);
+    assert_int_equal(pinset_result_copy(copy, NULL), PINSET_E_INVALID_ARG);
+    pinset_result_free(copy);
+    pinset_policy_free(p);
+}
+
 /* ---- no allocation on the success path ---- */
 
 static unsigned long ossl_allocs;
@@ -717,6 +753,7 @@ int main(void)
         cmocka_unit_test(chain_pins_are_recorded_and_match_precomputed),
         cmocka_unit_test(hostile_chains),
         cmocka_unit_test(explanation),
+        cmocka_unit_test(result_copy),
         cmocka_unit_test(no_allocation_on_the_success_path),
         cmocka_unit_test(allocation_failure),
     };

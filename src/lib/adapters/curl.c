@@ -2,15 +2,22 @@
  * curl.c - full pin policies for libcurl transfers (include/pinset/curl.h):
  * the SSL_CTX callback that attaches the OpenSSL hook and names the URL's
  * host, and the pre-request gate.
+ *
+ * This is libpinset-curl, a library of its own on top of libpinset.so: it
+ * uses only libpinset's public API (openssl.h, check.h, policy.h, host.h),
+ * never src/lib internals, which the shared libpinset does not export. The
+ * build compiles it without src/lib on the include path to keep it so. Its
+ * one allocation is therefore a plain calloc, outside the test build's
+ * allocation-failure counter.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <openssl/err.h>
 
 #include <pinset/curl.h>
 #include <pinset/host.h>
-
-#include "adapters/openssl_int.h"
-#include "internal.h"
-#include "verdict/check_int.h"
 
 struct pinset_curl {
     pinset_ossl *pin;
@@ -20,26 +27,45 @@ struct pinset_curl {
     pinset_err gate;
 };
 
+/* libpinset's diagnostics helper is internal: the same for this library's few messages. */
+static pinset_err fail(pinset_diag *diag, pinset_err code, const char *msg, const char *file,
+                       int line)
+{
+    if (diag != NULL) {
+        diag->code = code;
+        (void)snprintf(diag->message, sizeof(diag->message), "%s", msg);
+#ifndef NDEBUG
+        diag->src_file = file;
+        diag->src_line = line;
+#else
+        (void)file;
+        (void)line;
+#endif
+    }
+    return code;
+}
+#define FAIL(diag, code, msg) fail((diag), (code), (msg), __FILE__, __LINE__)
+
+/*
+ * Keep a copy of r (NULL: forget the last result) and take over `used`, a
+ * reference to the policy that the copy's rule points into.
+ */
 static void keep(pinset_curl *pc, const pinset_result *r, pinset_policy *used)
 {
-    if (r == NULL) {
+    if (r == NULL || pinset_result_copy(pc->last, r) != PINSET_OK) {
         pinset_result_reset(pc->last);
-    } else {
-        pinset__result_copy(pc->last, r);
-    }
-    if (used != NULL) {
-        pinset_policy_ref(used);
     }
     pinset_policy_free(pc->last_policy);
     pc->last_policy = used;
 }
 
+/* The observer (pinset_ossl_set_observer): curl frees the SSL of a failed handshake. */
 static void observe(const SSL *ssl, const pinset_result *result, pinset_policy *used, void *payload)
 {
     pinset_curl *pc = payload;
 
     (void)ssl;
-    keep(pc, result, used);
+    keep(pc, result, pinset_policy_ref(used));
     pc->gate = PINSET_E_NO_MATCH; /* until the gate has seen the finished handshake */
 }
 
@@ -50,12 +76,12 @@ pinset_err pinset_curl_new(pinset_curl **out, pinset_policy *policy, const pinse
     pinset_err err;
 
     if (out == NULL || policy == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "curl: out or policy is null");
+        return FAIL(diag, PINSET_E_INVALID_ARG, "curl: out or policy is null");
     }
     *out = NULL;
-    pc = pinset__alloc(sizeof(*pc));
+    pc = calloc(1, sizeof(*pc));
     if (pc == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_NOMEM, "curl: out of memory");
+        return FAIL(diag, PINSET_E_NOMEM, "curl: out of memory");
     }
     err = pinset_result_new(&pc->last, diag);
     if (err == PINSET_OK) {
@@ -65,7 +91,7 @@ pinset_err pinset_curl_new(pinset_curl **out, pinset_policy *policy, const pinse
         pinset_curl_free(pc);
         return err;
     }
-    pinset__ossl_set_observer(pc->pin, observe, pc);
+    pinset_ossl_set_observer(pc->pin, observe, pc);
     pc->gate = PINSET_E_NO_MATCH;
     *out = pc;
     return PINSET_OK;
@@ -78,12 +104,12 @@ void pinset_curl_free(pinset_curl *pc)
     }
     if (pc->pin != NULL) {
         /* contexts still cached elsewhere must not call back into freed memory */
-        pinset__ossl_set_observer(pc->pin, NULL, NULL);
+        pinset_ossl_set_observer(pc->pin, NULL, NULL);
     }
     pinset_ossl_free(pc->pin);
     pinset_result_free(pc->last);
     pinset_policy_free(pc->last_policy);
-    pinset__free(pc);
+    free(pc);
 }
 
 /* The URL's host, canonical, without IPv6 brackets; 0 on failure. */
@@ -150,7 +176,7 @@ static pinset_err plain_gate(pinset_curl *pc)
 {
     char host[PINSET_HOST_MAX];
     pinset_host_type type;
-    pinset_policy *p = pinset__ossl_policy(pc->pin);
+    pinset_policy *p = pinset_ossl_get1_policy(pc->pin);
     pinset_match how = PINSET_MATCH_NONE;
     pinset_err err = PINSET_E_NO_MATCH;
 
@@ -180,7 +206,7 @@ static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     } else {
         ssl = info->internals;
         pc->gate = pinset_ossl_check(pc->pin, ssl);
-        keep(pc, pinset_ossl_result(pc->pin, ssl), pinset__ossl_used(pc->pin, ssl));
+        keep(pc, pinset_ossl_result(pc->pin, ssl), pinset_ossl_get1_result_policy(pc->pin, ssl));
     }
     return pc->gate == PINSET_OK ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
@@ -190,7 +216,7 @@ pinset_err pinset_curl_setup(pinset_curl *pc, CURL *curl, pinset_diag *diag)
     int openssl = 0;
 
     if (pc == NULL || curl == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "curl: helper or handle is null");
+        return FAIL(diag, PINSET_E_INVALID_ARG, "curl: helper or handle is null");
     }
     /* the helper needs libcurl's OpenSSL backend */
     {
@@ -200,7 +226,7 @@ pinset_err pinset_curl_setup(pinset_curl *pc, CURL *curl, pinset_diag *diag)
             v != NULL && v->ssl_version != NULL && strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
     }
     if (!openssl) {
-        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "curl: libcurl does not use openssl");
+        return FAIL(diag, PINSET_E_UNSUPPORTED, "curl: libcurl does not use openssl");
     }
     pc->curl = curl;
     if (curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, ctx_cb) != CURLE_OK ||
@@ -208,7 +234,7 @@ pinset_err pinset_curl_setup(pinset_curl *pc, CURL *curl, pinset_diag *diag)
         curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, prereq_cb) != CURLE_OK ||
         curl_easy_setopt(curl, CURLOPT_PREREQDATA, pc) != CURLE_OK ||
         curl_easy_setopt(curl, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK) {
-        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "curl: libcurl refused a pinset option");
+        return FAIL(diag, PINSET_E_UNSUPPORTED, "curl: libcurl refused a pinset option");
     }
     return PINSET_OK;
 }

@@ -20,7 +20,6 @@
 #include <pinset/host.h>
 #include <pinset/openssl.h>
 
-#include "adapters/openssl_int.h"
 #include "internal.h"
 #include "verdict/check_int.h"
 
@@ -52,7 +51,7 @@ struct pinset_ossl {
     pinset_policy *policy;
     pinset_ossl_opts opts;
     int ctx_idx, ssl_idx, sess_idx;
-    pinset__ossl_observer observer;
+    pinset_ossl_observer_fn observer;
     void *observer_payload;
     EVP_MD *md; /* SHA-256, fetched once */
     struct spki_slot cache[SPKI_CACHE_SLOTS];
@@ -1196,22 +1195,29 @@ pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess
     return PINSET_OK;
 }
 
-/* ---- for the libcurl helper (openssl_int.h) ---- */
+/* ---- observing verdicts (for libpinset-curl and other wrappers) ---- */
 
-void pinset__ossl_set_observer(pinset_ossl *pin, pinset__ossl_observer fn, void *payload)
+void pinset_ossl_set_observer(pinset_ossl *pin, pinset_ossl_observer_fn fn, void *payload)
 {
+    if (pin == NULL) {
+        return;
+    }
     pin->observer = fn;
-    pin->observer_payload = payload;
+    pin->observer_payload = fn == NULL ? NULL : payload;
 }
 
-pinset_policy *pinset__ossl_policy(pinset_ossl *pin)
+pinset_policy *pinset_ossl_get1_policy(pinset_ossl *pin)
 {
-    return snapshot(pin, NULL);
+    return pin == NULL ? NULL : snapshot(pin, NULL);
 }
 
-pinset_policy *pinset__ossl_used(const pinset_ossl *pin, const SSL *ssl)
+pinset_policy *pinset_ossl_get1_result_policy(const pinset_ossl *pin, const SSL *ssl)
 {
-    const struct ssl_state *st = state_of(pin, ssl);
+    const struct ssl_state *st;
 
-    return st == NULL ? NULL : st->used;
+    if (pin == NULL || ssl == NULL) {
+        return NULL;
+    }
+    st = state_of(pin, ssl);
+    return st == NULL || st->used == NULL ? NULL : pinset_policy_ref(st->used);
 }

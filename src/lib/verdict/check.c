@@ -132,6 +132,17 @@ void pinset__result_copy(pinset_result *dst, const pinset_result *src)
     dst->mdctx = mdctx;
 }
 
+pinset_err pinset_result_copy(pinset_result *dst, const pinset_result *src)
+{
+    if (dst == NULL || src == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    if (dst != src) {
+        pinset__result_copy(dst, src);
+    }
+    return PINSET_OK;
+}
+
 /* ---- the decision ---- */
 
 static int pin_eq(const pinset_pin *want, const pinset_cert_pins *have)
