@@ -1,9 +1,14 @@
 /*
  * pinset/curl.h - full pin policies for libcurl transfers (OpenSSL backend).
  *
- * Like openssl.h, this is an optional adapter header: it includes
- * <curl/curl.h> and <pinset/openssl.h>, and the umbrella pinset.h does not
- * include it. It needs libcurl 7.80 or later built with OpenSSL.
+ * These functions live in their own library, libpinset-curl, which links
+ * libpinset and libcurl: link it with `pkg-config --libs pinset-curl` or
+ * CMake's find_package(pinset COMPONENTS curl) and pinset::curl (libpinset
+ * itself needs no libcurl). Like openssl.h, this is an optional adapter
+ * header: it includes <curl/curl.h> and <pinset/openssl.h>, and the umbrella
+ * pinset.h does not include it. It needs libcurl 7.80 or later built with
+ * OpenSSL. libpinset-curl uses only libpinset's public API (the observer of
+ * openssl.h keeps each connection's result).
  *
  *   pinset_curl *pc;
  *   pinset_curl_new(&pc, policy, NULL, NULL);

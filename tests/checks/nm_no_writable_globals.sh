@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nm_no_writable_globals.sh - libpinset has no mutable global or static state
+# nm_no_writable_globals.sh - libpinset (and libpinset-curl) has no mutable global or static state
 # (STYLE.md section 6): no object symbol of the static library lives in a
 # writable section (.data, .bss, thread-local, common).
 #
@@ -43,12 +43,18 @@ if cc -c -fPIC -O0 -o "$tmp/t.o" "$tmp/t.c" 2>/dev/null && ar rcs "$tmp/t.a" "$t
     fi
 fi
 
-[ -f "$lib" ] || { echo "FAIL: $lib not found"; exit 1; }
-bad=$(writable "$lib")
-if [ -n "$bad" ]; then
-    echo "FAIL: writable data in libpinset (object section symbol):"
-    echo "$bad"
-    echo "make these tables 'static const' (and their pointers const), or move state into an object"
-    exit 1
-fi
-echo "ok: no writable data or BSS symbols in $(basename "$lib")"
+# libpinset.a, and libpinset-curl.a when the build names it
+fail=0
+for a in "$lib" ${PINSET_CURL_LIB_STATIC:+"$PINSET_CURL_LIB_STATIC"}; do
+    [ -f "$a" ] || { echo "FAIL: $a not found"; fail=1; continue; }
+    bad=$(writable "$a")
+    if [ -n "$bad" ]; then
+        echo "FAIL: writable data in $(basename "$a") (object section symbol):"
+        echo "$bad"
+        echo "make these tables 'static const' (and their pointers const), or move state into an object"
+        fail=1
+        continue
+    fi
+    echo "ok: no writable data or BSS symbols in $(basename "$a")"
+done
+exit $fail
