@@ -20,7 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
-#include "../../src/cli/probe.c"
+#include "probe.h"
 #include "reliability/server.c"
 
 #define N_ENDPOINTS 1000

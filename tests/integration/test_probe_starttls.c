@@ -15,7 +15,7 @@
 
 #include <pinset/policy.h>
 
-#include "../../src/cli/probe.c"
+#include "probe.h"
 #include "reliability/server.c"
 
 static int failures;
