@@ -35,7 +35,7 @@
 #include "common.h"
 #include "netopt.h"
 #include "out.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 enum check_opt {

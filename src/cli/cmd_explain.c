@@ -32,7 +32,7 @@
 #include "common.h"
 #include "netopt.h"
 #include "out.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 #define EXPLAIN_CHAIN_FILE_MAX (1u << 20) /* a PEM bundle of a few certificates */

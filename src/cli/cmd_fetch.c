@@ -24,7 +24,7 @@
 #include "common.h"
 #include "netopt.h"
 #include "out.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 #define FETCH_NAME_MAX   512 /* a subject or issuer as shown */
@@ -591,27 +591,6 @@ static void on_result(probe_result *res, void *payload)
     }
 }
 
-static uint16_t default_port(probe_starttls st)
-{
-    switch (st) {
-    case PROBE_STARTTLS_SMTP:
-        return 25;
-    case PROBE_STARTTLS_IMAP:
-        return 143;
-    case PROBE_STARTTLS_POP3:
-        return 110;
-    case PROBE_STARTTLS_FTP:
-        return 21;
-    case PROBE_STARTTLS_XMPP:
-        return 5222;
-    case PROBE_STARTTLS_POSTGRES:
-        return 5432;
-    case PROBE_STARTTLS_NONE:
-    default:
-        return 443;
-    }
-}
-
 typedef struct fetch_args {
     netopt net; /* net.po: the probe options */
     const char *servername;
@@ -749,16 +728,16 @@ int cmd_fetch(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < a.nhosts; i++) {
-        if (targets_add(&tl, a.hosts[i], NULL, a.servername, default_port(a.net.po.starttls), err,
-                        sizeof(err)) != 0) {
+        if (targets_add(&tl, a.hosts[i], NULL, a.servername, probe_starttls_port(a.net.po.starttls),
+                        err, sizeof(err)) != 0) {
             cli_err("fetch", "%s", err);
             rc = EXIT_INPUT;
             goto out;
         }
     }
     if (a.targets_file != NULL &&
-        targets_load_file(&tl, a.targets_file, a.servername, default_port(a.net.po.starttls), err,
-                          sizeof(err)) != 0) {
+        targets_load_file(&tl, a.targets_file, a.servername, probe_starttls_port(a.net.po.starttls),
+                          err, sizeof(err)) != 0) {
         cli_err("fetch", "%s", err);
         rc = EXIT_INPUT;
         goto out;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "opt.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 /* The option table entries (opt_spec initialisers). */

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 
 #define TARGETS_MAX      1000000 /* targets in one run */
 #define TARGETS_MAX_LINE 1024    /* one line of a targets file */

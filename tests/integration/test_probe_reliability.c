@@ -10,7 +10,7 @@
  * its time bound; descriptors stay bounded during the run and none leaks;
  * and the engine respects a low RLIMIT_NOFILE.
  *
- * Links the engine directly (src/cli/probe.c), as `pinset check` does.
+ * Links the engine (src/cli/probe/, in the tool library pinset_cli), as `pinset check` does.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,7 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 #include "reliability/server.c"
 
 #define N_ENDPOINTS 1000

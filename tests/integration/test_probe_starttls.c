@@ -15,7 +15,7 @@
 
 #include <pinset/policy.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 #include "reliability/server.c"
 
 static int failures;
