@@ -105,6 +105,8 @@ int probe__is_ip_literal(const char *s);
 
 /* connect.c: dial c->addr[c->cur], then the next address; then STARTTLS or TLS. */
 void probe__connect_next(struct conn *c);
+/* The attempt in flight failed with err: close it and dial the next address. */
+void probe__connect_retry(struct conn *c, int err);
 probe_status probe__errno_status(int err);
 
 /* starttls.c: run the preamble of opts.starttls, then probe__tls_start. */

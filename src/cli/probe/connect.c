@@ -76,6 +76,17 @@ void probe__connect_next(struct conn *c)
                   probe__strerror(c->last_errno, ebuf, sizeof(ebuf)));
 }
 
+void probe__connect_retry(struct conn *c, int err)
+{
+    c->last_errno = err;
+    event_del(&c->ev);
+    c->ev_set = 0;
+    close(c->fd);
+    c->fd = -1;
+    c->cur++;
+    probe__connect_next(c);
+}
+
 static void on_connected(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -87,13 +98,7 @@ static void on_connected(evutil_socket_t fd, short what, void *arg)
         soerr = errno;
     }
     if (soerr != 0) {
-        c->last_errno = soerr;
-        event_del(&c->ev);
-        c->ev_set = 0;
-        close(c->fd);
-        c->fd = -1;
-        c->cur++;
-        probe__connect_next(c);
+        probe__connect_retry(c, soerr);
         return;
     }
     c->res.connect_ms = probe__ms_since(c->t_step);

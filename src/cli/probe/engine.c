@@ -317,13 +317,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         return;
     case STEP_CONNECT:
         if (!deadline && c->cur + 1 < c->naddr) {
-            c->last_errno = ETIMEDOUT;
-            event_del(&c->ev);
-            c->ev_set = 0;
-            close(c->fd);
-            c->fd = -1;
-            c->cur++;
-            probe__connect_next(c);
+            probe__connect_retry(c, ETIMEDOUT);
             return;
         }
         probe__finish(c, PROBE_E_TIMEOUT, "timeout: connect to %s after %u ms", c->res.address, ms);
