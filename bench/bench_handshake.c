@@ -36,6 +36,8 @@
 #include <pinset/openssl.h>
 #include <pinset/policy.h>
 
+#include "pki.h"
+
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -55,89 +57,9 @@ static void die(const char *what)
     exit(1);
 }
 
-/* ---- an in-memory PKI ---- */
+/* ---- an in-memory PKI (tests/testlib/pki.h) ---- */
 
-static EVP_PKEY *eckey(void)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-
-    if (k == NULL) {
-        die("cannot generate a key");
-    }
-    return k;
-}
-
-static void ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX v3;
-    X509_EXTENSION *e;
-
-    X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
-    e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-    if (e == NULL || !X509_add_ext(x, e, -1)) {
-        die("cannot add an extension");
-    }
-    X509_EXTENSION_free(e);
-}
-
-static X509 *cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int ca,
-                  long serial)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-
-    if (x == NULL || name == NULL) {
-        die("out of memory");
-    }
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_subject_name(x, name);
-    X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
-    X509_set_pubkey(x, key);
-    if (ca) {
-        ext(x, issuer != NULL ? issuer : x, NID_basic_constraints, "critical,CA:TRUE");
-        ext(x, issuer != NULL ? issuer : x, NID_key_usage, "critical,keyCertSign,cRLSign");
-    } else {
-        ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE");
-        ext(x, issuer, NID_subject_alt_name, "DNS:example.com");
-        ext(x, issuer, NID_ext_key_usage, "serverAuth");
-    }
-    if (!X509_sign(x, issuer_key != NULL ? issuer_key : key, EVP_sha256())) {
-        die("cannot sign");
-    }
-    X509_NAME_free(name);
-    return x;
-}
-
-struct pki {
-    EVP_PKEY *root_key, *int_key, *leaf_key;
-    X509 *root, *inter, *leaf;
-};
-
-static void make_pki(struct pki *p)
-{
-    p->root_key = eckey();
-    p->int_key = eckey();
-    p->leaf_key = eckey();
-    p->root = cert(p->root_key, "bench root", NULL, NULL, 1, 1);
-    p->inter = cert(p->int_key, "bench intermediate", p->root, p->root_key, 1, 2);
-    p->leaf = cert(p->leaf_key, "example.com", p->inter, p->int_key, 0, 3);
-}
-
-static void free_pki(struct pki *p)
-{
-    X509_free(p->root);
-    X509_free(p->inter);
-    X509_free(p->leaf);
-    EVP_PKEY_free(p->root_key);
-    EVP_PKEY_free(p->int_key);
-    EVP_PKEY_free(p->leaf_key);
-}
-
-static SSL_CTX *server_ctx(const struct pki *p)
+static SSL_CTX *server_ctx(const testlib_pki *p)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -152,7 +74,7 @@ static SSL_CTX *server_ctx(const struct pki *p)
     return ctx;
 }
 
-static SSL_CTX *client_ctx(const struct pki *p)
+static SSL_CTX *client_ctx(const testlib_pki *p)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -165,7 +87,7 @@ static SSL_CTX *client_ctx(const struct pki *p)
     return ctx;
 }
 
-static pinset_ossl *pinning(const struct pki *p, const char *host)
+static pinset_ossl *pinning(const testlib_pki *p, const char *host)
 {
     char json[512], b64[PINSET_PIN_STR_MAX];
     pinset_pin pin;
@@ -284,12 +206,14 @@ static double phase(SSL_CTX *cctx, SSL_CTX *sctx, pinset_ossl *pin, int n, int t
  */
 static int inner(int n, int timing)
 {
-    struct pki p;
+    testlib_pki p;
     SSL_CTX *sctx, *ctx[3];
     pinset_ossl *pin[3] = {NULL, NULL, NULL};
     double t[3];
 
-    make_pki(&p);
+    if (testlib_pki_make(&p, "example.com") != 0) {
+        die("cannot make the pki");
+    }
     sctx = server_ctx(&p);
     for (int k = 0; k < 3; k++) {
         ctx[k] = client_ctx(&p);
@@ -325,7 +249,7 @@ static int inner(int n, int timing)
         SSL_CTX_free(ctx[k]);
     }
     SSL_CTX_free(sctx);
-    free_pki(&p);
+    testlib_pki_free(&p);
     return 0;
 }
 

@@ -12,8 +12,10 @@
  * Prints "PORT ec|rsa" lines on stdout, then serves until its standard input
  * reaches end of file (or SRV_MAX_SECONDS pass).
  */
-#define _GNU_SOURCE
-#include "../tests/integration/reliability/server.c"
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "probe_servers.h"
 
 int main(int argc, char **argv)
 {

@@ -33,8 +33,9 @@
 #include "check_out.h"
 #include "cmd.h"
 #include "common.h"
+#include "netopt.h"
 #include "out.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 enum check_opt {
@@ -59,21 +60,19 @@ enum check_opt {
 static const opt_spec check_opts[] = {
     [O_POLICY] = {"policy", 'p', "FILE", "the pin policy (native JSON); required"},
     [O_TARGETS] = {"targets", 0, "FILE", "hosts to check, one 'HOST[:PORT] [ADDRESS]' a line"},
-    [O_RESOLVE] = {"resolve", 0, "HOST:PORT:ADDR",
-                   "dial ADDR for HOST:PORT (curl syntax; repeatable)"},
-    [O_CONNECT_TO] = {"connect-to", 0, "H1:P1:H2:P2",
-                      "dial H2:P2 for H1:P1 (curl syntax; repeatable)"},
-    [O_CAFILE] = {"cafile", 0, "FILE", "trust anchors (PEM) instead of the system store"},
-    [O_CAPATH] = {"capath", 0, "DIR", "hashed directory of trust anchors"},
-    [O_TIMEOUT] = {"timeout", 't', "SECONDS", "deadline for each host's whole probe (default 10)"},
-    [O_CONNECT_TIMEOUT] = {"connect-timeout", 0, "SECONDS", "per connect attempt (default 5)"},
-    [O_CONCURRENCY] = {"concurrency", 'j', "N", "hosts probed at once (default 64)"},
+    [O_RESOLVE] = NETOPT_RESOLVE,
+    [O_CONNECT_TO] = NETOPT_CONNECT_TO,
+    [O_CAFILE] = NETOPT_CAFILE,
+    [O_CAPATH] = NETOPT_CAPATH,
+    [O_TIMEOUT] = NETOPT_TIMEOUT,
+    [O_CONNECT_TIMEOUT] = NETOPT_CONNECT_TIMEOUT,
+    [O_CONCURRENCY] = NETOPT_CONCURRENCY,
     [O_SHARD] = {"shard", 0, "I/N", "check only the hosts whose index mod N is I (0 <= I < N)"},
-    [O_NOW] = {"now", 0, "TIME", "check pins and validate chains at this time (RFC 3339)"},
-    [O_FORMAT] = {"format", 'f', "FORMAT", "text (default), json, jsonl, prometheus or nagios"},
+    [O_NOW] = NETOPT_NOW,
+    [O_FORMAT] = NETOPT_FORMAT("text (default), json, jsonl, prometheus or nagios"),
     [O_STRICT] = {"strict", 0, NULL, "a report-only pin mismatch makes the exit status 1"},
-    [O_IPV4] = {"ipv4", '4', NULL, "use IPv4 addresses only"},
-    [O_IPV6] = {"ipv6", '6', NULL, "use IPv6 addresses only"},
+    [O_IPV4] = NETOPT_IPV4,
+    [O_IPV6] = NETOPT_IPV6,
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -82,7 +81,9 @@ const cmd_spec cmd_check_spec = {
     "Probe servers and check each against its pin policy rule, as a pinned client would.",
     check_opts};
 
+/* In the order of check_formats. */
 enum check_format { FMT_TEXT, FMT_JSON, FMT_JSONL, FMT_PROM, FMT_NAGIOS };
+static const char *const check_formats[] = {"text", "json", "jsonl", "prometheus", "nagios", NULL};
 
 /* The per-host results, in the order of the output. */
 enum outcome { R_PASS, R_FAIL, R_REPORT_ONLY_FAIL, R_NOT_PINNED, R_EXPIRED_OPEN, R_ERROR, R_N };
@@ -129,15 +130,13 @@ typedef struct check_run {
 } check_run;
 
 typedef struct check_args {
-    probe_opts po;
+    netopt net; /* net.po: the probe options; net.now: 0 for the current time */
     enum check_format fmt;
     const char *policy;
     const char *targets_file;
     const char **hosts;
     size_t nhosts;
-    target_map *map;
     unsigned long shard_i, shard_n;
-    int64_t now; /* 0: the current time */
     int strict;
 } check_args;
 
@@ -807,24 +806,8 @@ static int parse_shard(const char *s, unsigned long *i, unsigned long *n)
     return 0;
 }
 
-static int parse_format(const char *v, enum check_format *out)
-{
-    static const char *const names[] = {"text", "json", "jsonl", "prometheus", "nagios"};
-
-    for (int i = 0; i < 5; i++) {
-        if (strcmp(v, names[i]) == 0) {
-            *out = (enum check_format)i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 static int parse_opt(check_args *a, int r, const char *v)
 {
-    char err[256];
-    unsigned long n;
-
     switch (r) {
     case O_POLICY:
         a->policy = v;
@@ -832,66 +815,17 @@ static int parse_opt(check_args *a, int r, const char *v)
     case O_TARGETS:
         a->targets_file = v;
         return -1;
-    case O_RESOLVE:
-    case O_CONNECT_TO:
-        if ((r == O_RESOLVE ? target_map_add_resolve(a->map, v, err, sizeof(err))
-                            : target_map_add_connect_to(a->map, v, err, sizeof(err))) != 0) {
-            cli_err("check", "%s", err);
-            return EXIT_USAGE;
-        }
-        return -1;
-    case O_CAFILE:
-        a->po.cafile = v;
-        return -1;
-    case O_CAPATH:
-        a->po.capath = v;
-        return -1;
-    case O_TIMEOUT:
-        if (opt_parse_seconds(v, &a->po.timeout_ms) != 0) {
-            return opt_usage_error(&cmd_check_spec, "--timeout '%s': expected seconds", v);
-        }
-        return -1;
-    case O_CONNECT_TIMEOUT:
-        if (opt_parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
-            return opt_usage_error(&cmd_check_spec, "--connect-timeout '%s': expected seconds", v);
-        }
-        return -1;
-    case O_CONCURRENCY:
-        if (opt_parse_uint(v, 100000, &n) != 0 || n == 0) {
-            return opt_usage_error(&cmd_check_spec, "--concurrency '%s': expected 1..100000", v);
-        }
-        a->po.concurrency = (unsigned int)n;
-        return -1;
     case O_SHARD:
         if (parse_shard(v, &a->shard_i, &a->shard_n) != 0) {
             return opt_usage_error(&cmd_check_spec,
                                    "--shard '%s': expected I/N with 0 <= I < N <= 1000000", v);
         }
         return -1;
-    case O_NOW:
-        if (out_parse_time(v, &a->now) != 0) {
-            return opt_usage_error(&cmd_check_spec,
-                                   "--now '%s': expected a time such as 2027-01-01T00:00:00Z", v);
-        }
-        return -1;
-    case O_FORMAT:
-        if (parse_format(v, &a->fmt) != 0) {
-            return opt_usage_error(
-                &cmd_check_spec, "--format '%s': expected text, json, jsonl, prometheus or nagios",
-                v);
-        }
-        return -1;
     case O_STRICT:
         a->strict = 1;
         return -1;
-    case O_IPV4:
-        a->po.family = AF_INET;
-        return -1;
-    case O_IPV6:
-        a->po.family = AF_INET6;
-        return -1;
     default:
-        return EXIT_USAGE;
+        return netopt_exit(r);
     }
 }
 
@@ -903,7 +837,7 @@ static int parse_args(check_args *a, int argc, char **argv)
     int r, rc;
 
     opt_init(&st, argc, argv);
-    while ((r = opt_next(&st, &cmd_check_spec, &v)) != OPT_END) {
+    while ((r = netopt_next(&st, &cmd_check_spec, &a->net, &v)) != OPT_END) {
         if (r == OPT_HELP) {
             opt_print_help(&cmd_check_spec);
             return EXIT_OK;
@@ -911,9 +845,6 @@ static int parse_args(check_args *a, int argc, char **argv)
         if (r == OPT_POSITIONAL) {
             a->hosts[a->nhosts++] = v;
             continue;
-        }
-        if (r < 0) {
-            return EXIT_USAGE;
         }
         rc = parse_opt(a, r, v);
         if (rc >= 0) {
@@ -923,6 +854,7 @@ static int parse_args(check_args *a, int argc, char **argv)
     if (a->policy == NULL) {
         return opt_usage_error(&cmd_check_spec, "--policy FILE is required");
     }
+    a->fmt = (enum check_format)a->net.format;
     return -1;
 }
 
@@ -963,7 +895,7 @@ static int setup_run(check_run *run, check_args *a, SSL_CTX **ctx_out)
     char err[256];
     SSL_CTX *ctx;
 
-    ctx = chk_client_ctx(a->po.cafile, a->po.capath, a->now, err, sizeof(err));
+    ctx = chk_client_ctx(a->net.po.cafile, a->net.po.capath, a->net.now, err, sizeof(err));
     if (ctx == NULL) {
         cli_err("check", "%s", err);
         return EXIT_INPUT;
@@ -977,9 +909,9 @@ static int setup_run(check_run *run, check_args *a, SSL_CTX **ctx_out)
         cli_err("check", "cannot set up the verdict hook");
         return EXIT_INTERNAL;
     }
-    a->po.ctx = ctx;
-    a->po.on_ssl = on_ssl;
-    a->po.on_ssl_payload = run;
+    a->net.po.ctx = ctx;
+    a->net.po.on_ssl = on_ssl;
+    a->net.po.on_ssl_payload = run;
     return -1;
 }
 
@@ -1004,7 +936,7 @@ static int run_check(check_run *run, check_args *a, const target_list *tl)
     if (rc >= 0) {
         goto out;
     }
-    e = probe_engine_new(&a->po, err, sizeof(err));
+    e = probe_engine_new(&a->net.po, err, sizeof(err));
     if (e == NULL) {
         cli_err("check", "%s", err);
         rc = EXIT_INPUT;
@@ -1064,7 +996,7 @@ static int collect_targets(check_args *a, const pinset_policy *policy, target_li
         return EXIT_INPUT;
     }
     sort_and_shard(tl, a->shard_i, a->shard_n);
-    if (targets_apply_map(tl, a->map, err, sizeof(err)) != 0) {
+    if (targets_apply_map(tl, a->net.map, err, sizeof(err)) != 0) {
         cli_err("check", "%s", err);
         return EXIT_INTERNAL;
     }
@@ -1080,11 +1012,9 @@ int cmd_check(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     memset(&run, 0, sizeof(run));
-    a.po = (probe_opts)PROBE_OPTS_INIT;
     a.shard_n = 1;
     a.hosts = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*a.hosts));
-    a.map = target_map_new();
-    if (a.hosts == NULL || a.map == NULL) {
+    if (netopt_init(&a.net, check_formats) != 0 || a.hosts == NULL) {
         cli_err("check", "out of memory");
         rc = EXIT_INTERNAL;
         goto out;
@@ -1098,7 +1028,7 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
     run.policy_path = a.policy;
-    run.now = a.now != 0 ? a.now : (int64_t)time(NULL); /* one instant for every host */
+    run.now = a.net.now != 0 ? a.net.now : (int64_t)time(NULL); /* one instant for every host */
     rc = collect_targets(&a, run.policy, &tl);
     if (rc >= 0) {
         goto out;
@@ -1111,7 +1041,7 @@ int cmd_check(int argc, char **argv)
     rc = run_check(&run, &a, &tl);
 out:
     targets_free(&tl);
-    target_map_free(a.map);
+    netopt_free(&a.net);
     pinset_policy_free(run.policy);
     free(a.hosts);
     return rc;

@@ -30,8 +30,9 @@
 #include "check_out.h"
 #include "cmd.h"
 #include "common.h"
+#include "netopt.h"
 #include "out.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 #define EXPLAIN_CHAIN_FILE_MAX (1u << 20) /* a PEM bundle of a few certificates */
@@ -54,15 +55,13 @@ static const opt_spec explain_opts[] = {
     [O_POLICY] = {"policy", 'p', "FILE", "the pin policy (native JSON); required"},
     [O_CHAIN] = {"chain", 'c', "FILE",
                  "judge this PEM chain (leaf first) instead of probing the host"},
-    [O_CAFILE] = {"cafile", 0, "FILE", "trust anchors (PEM) instead of the system store"},
-    [O_CAPATH] = {"capath", 0, "DIR", "hashed directory of trust anchors"},
-    [O_RESOLVE] = {"resolve", 0, "HOST:PORT:ADDR",
-                   "dial ADDR for HOST:PORT (curl syntax; repeatable)"},
-    [O_CONNECT_TO] = {"connect-to", 0, "H1:P1:H2:P2",
-                      "dial H2:P2 for H1:P1 (curl syntax; repeatable)"},
-    [O_TIMEOUT] = {"timeout", 't', "SECONDS", "deadline for the whole probe (default 10)"},
-    [O_NOW] = {"now", 0, "TIME", "check pins and validate the chain at this time (RFC 3339)"},
-    [O_FORMAT] = {"format", 'f', "FORMAT", "text (default) or json"},
+    [O_CAFILE] = NETOPT_CAFILE,
+    [O_CAPATH] = NETOPT_CAPATH,
+    [O_RESOLVE] = NETOPT_RESOLVE,
+    [O_CONNECT_TO] = NETOPT_CONNECT_TO,
+    [O_TIMEOUT] = NETOPT_TIMEOUT,
+    [O_NOW] = NETOPT_NOW,
+    [O_FORMAT] = NETOPT_FORMAT("text (default) or json"),
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -70,15 +69,14 @@ const cmd_spec cmd_explain_spec = {
     "explain", "--policy FILE [options] HOST[:PORT]",
     "Explain which rule and pins apply to a host, and its verdict, step by step.", explain_opts};
 
+static const char *const explain_formats[] = {"text", "json", NULL};
+
 typedef struct explain_args {
+    netopt net; /* net.po: cafile, capath, timeout_ms; net.now: 0 for the current time */
     const char *policy;
     const char *chain_file;
-    const char *cafile, *capath;
     const char *host;
-    unsigned int timeout_ms;
-    int64_t now;
     int json;
-    target_map *map;
 } explain_args;
 
 /* What the chain step found. */
@@ -279,18 +277,19 @@ static int chain_offline(explain_chain *ec, pinset_result *res, const explain_ar
     }
     ec->sent = (size_t)sk_X509_num(sent);
     ERR_clear_error();
-    if ((a->cafile != NULL || a->capath != NULL
-             ? X509_STORE_load_locations(store, a->cafile, a->capath)
+    if ((a->net.po.cafile != NULL || a->net.po.capath != NULL
+             ? X509_STORE_load_locations(store, a->net.po.cafile, a->net.po.capath)
              : X509_STORE_set_default_paths(store)) != 1) {
         char name[256];
-        out_safe_copy(name, sizeof(name), a->cafile != NULL ? a->cafile : a->capath);
+        out_safe_copy(name, sizeof(name),
+                      a->net.po.cafile != NULL ? a->net.po.cafile : a->net.po.capath);
         cli_err("explain", "cannot load trust anchors from %s",
-                a->cafile != NULL || a->capath != NULL ? name : "the system store");
+                a->net.po.cafile != NULL || a->net.po.capath != NULL ? name : "the system store");
         rc = EXIT_INPUT;
         goto out;
     }
     if (X509_STORE_CTX_init(vctx, store, sk_X509_value(sent, 0), sent) != 1 ||
-        set_verify_name(vctx, canon, type, a->now) != 0) {
+        set_verify_name(vctx, canon, type, a->net.now) != 0) {
         cli_err("explain", "cannot set up chain validation");
         rc = EXIT_INTERNAL;
         goto out;
@@ -307,7 +306,8 @@ static int chain_offline(explain_chain *ec, pinset_result *res, const explain_ar
             goto out;
         }
         /* the library's verdict over the validated chain, at the same instant */
-        if (pinset_check(res, policy, canon, strlen(canon), ders, n, a->now, NULL) != PINSET_OK) {
+        if (pinset_check(res, policy, canon, strlen(canon), ders, n, a->net.now, NULL) !=
+            PINSET_OK) {
             cli_err("explain", "the pin check failed");
         }
         ec->result = res;
@@ -384,15 +384,15 @@ static int chain_live(explain_chain *ec, live_run *lr, const explain_args *a, pi
                       SSL_CTX **ctx_out, probe_engine **e_out)
 {
     pinset_ossl_opts oo = PINSET_OSSL_OPTS_INIT;
-    probe_opts po = PROBE_OPTS_INIT;
+    probe_opts po = a->net.po; /* explain takes --timeout only of the probe options */
     target_list tl = TARGET_LIST_INIT;
     char err[512];
     int rc = -1;
 
     ec->live = 1;
     lr->ec = ec;
-    lr->now = a->now != 0 ? a->now : (int64_t)time(NULL);
-    *ctx_out = chk_client_ctx(a->cafile, a->capath, a->now, err, sizeof(err));
+    lr->now = a->net.now != 0 ? a->net.now : (int64_t)time(NULL);
+    *ctx_out = chk_client_ctx(a->net.po.cafile, a->net.po.capath, a->net.now, err, sizeof(err));
     if (*ctx_out == NULL) {
         cli_err("explain", "%s", err);
         return EXIT_INPUT;
@@ -405,12 +405,11 @@ static int chain_live(explain_chain *ec, live_run *lr, const explain_args *a, pi
         return EXIT_INTERNAL;
     }
     po.ctx = *ctx_out;
-    po.timeout_ms = a->timeout_ms;
     po.concurrency = 1;
     po.on_ssl = live_on_ssl;
     po.on_ssl_payload = lr;
     if (targets_add(&tl, a->host, NULL, NULL, 443, err, sizeof(err)) != 0 ||
-        targets_apply_map(&tl, a->map, err, sizeof(err)) != 0) {
+        targets_apply_map(&tl, a->net.map, err, sizeof(err)) != 0) {
         cli_err("explain", "%s", err);
         rc = EXIT_INPUT;
         goto out;
@@ -742,11 +741,10 @@ static int parse_args(explain_args *a, int argc, char **argv)
 {
     opt_state st;
     const char *v;
-    char err[256];
     int r;
 
     opt_init(&st, argc, argv);
-    while ((r = opt_next(&st, &cmd_explain_spec, &v)) != OPT_END) {
+    while ((r = netopt_next(&st, &cmd_explain_spec, &a->net, &v)) != OPT_END) {
         switch (r) {
         case OPT_HELP:
             opt_print_help(&cmd_explain_spec);
@@ -763,43 +761,8 @@ static int parse_args(explain_args *a, int argc, char **argv)
         case O_CHAIN:
             a->chain_file = v;
             break;
-        case O_CAFILE:
-            a->cafile = v;
-            break;
-        case O_CAPATH:
-            a->capath = v;
-            break;
-        case O_RESOLVE:
-        case O_CONNECT_TO:
-            if ((r == O_RESOLVE ? target_map_add_resolve(a->map, v, err, sizeof(err))
-                                : target_map_add_connect_to(a->map, v, err, sizeof(err))) != 0) {
-                cli_err("explain", "%s", err);
-                return EXIT_USAGE;
-            }
-            break;
-        case O_TIMEOUT:
-            if (opt_parse_seconds(v, &a->timeout_ms) != 0) {
-                return opt_usage_error(
-                    &cmd_explain_spec,
-                    "--timeout '%s': expected seconds, more than 0 and at most 86400", v);
-            }
-            break;
-        case O_NOW:
-            if (out_parse_time(v, &a->now) != 0) {
-                return opt_usage_error(&cmd_explain_spec,
-                                       "--now '%s': expected a time such as 2027-01-01T00:00:00Z",
-                                       v);
-            }
-            break;
-        case O_FORMAT:
-            if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
-                return opt_usage_error(&cmd_explain_spec, "--format '%s': expected text or json",
-                                       v);
-            }
-            a->json = strcmp(v, "json") == 0;
-            break;
         default:
-            return EXIT_USAGE;
+            return netopt_exit(r);
         }
     }
     if (a->policy == NULL) {
@@ -808,6 +771,7 @@ static int parse_args(explain_args *a, int argc, char **argv)
     if (a->host == NULL) {
         return opt_usage_error(&cmd_explain_spec, "no host given");
     }
+    a->json = a->net.format == 1; /* explain_formats[1] */
     return -1;
 }
 
@@ -865,8 +829,8 @@ int cmd_explain(int argc, char **argv)
     memset(&ec, 0, sizeof(ec));
     memset(&lr, 0, sizeof(lr));
     ec.verify_depth = -1;
-    a.map = target_map_new();
-    if (a.map == NULL) {
+    if (netopt_init(&a.net, explain_formats) != 0) {
+        netopt_free(&a.net);
         cli_err("explain", "out of memory");
         return EXIT_INTERNAL;
     }
@@ -878,10 +842,10 @@ int cmd_explain(int argc, char **argv)
     if (rc != 0) {
         goto out;
     }
-    if (a.now == 0) {
-        a.now = (int64_t)time(NULL);
+    if (a.net.now == 0) {
+        a.net.now = (int64_t)time(NULL);
     }
-    d.now = a.now;
+    d.now = a.net.now;
     d.policy = policy;
     rc = resolve_host(&d, &a, policy);
     if (rc >= 0) {
@@ -911,6 +875,6 @@ out:
     SSL_CTX_free(ctx);
     pinset_result_free(res);
     pinset_policy_free(policy);
-    target_map_free(a.map);
+    netopt_free(&a.net);
     return rc;
 }

@@ -22,8 +22,9 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "netopt.h"
 #include "out.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 #define FETCH_NAME_MAX   512 /* a subject or issuer as shown */
@@ -49,19 +50,17 @@ enum fetch_opt {
 
 static const opt_spec fetch_opts[] = {
     [O_SERVERNAME] = {"servername", 0, "NAME", "SNI and the name verified, instead of the host"},
-    [O_RESOLVE] = {"resolve", 0, "HOST:PORT:ADDR",
-                   "dial ADDR for HOST:PORT (curl syntax; repeatable)"},
-    [O_CONNECT_TO] = {"connect-to", 0, "H1:P1:H2:P2",
-                      "dial H2:P2 for H1:P1 (curl syntax; repeatable)"},
-    [O_CAFILE] = {"cafile", 0, "FILE", "trust anchors (PEM) instead of the system store"},
-    [O_CAPATH] = {"capath", 0, "DIR", "hashed directory of trust anchors"},
+    [O_RESOLVE] = NETOPT_RESOLVE,
+    [O_CONNECT_TO] = NETOPT_CONNECT_TO,
+    [O_CAFILE] = NETOPT_CAFILE,
+    [O_CAPATH] = NETOPT_CAPATH,
     [O_STARTTLS] = {"starttls", 0, "PROTO", "smtp, imap, pop3, ftp, xmpp or postgres"},
-    [O_TIMEOUT] = {"timeout", 't', "SECONDS", "deadline for each host's whole probe (default 10)"},
-    [O_CONNECT_TIMEOUT] = {"connect-timeout", 0, "SECONDS", "per connect attempt (default 5)"},
-    [O_CONCURRENCY] = {"concurrency", 'j', "N", "hosts probed at once (default 64)"},
-    [O_IPV4] = {"ipv4", '4', NULL, "use IPv4 addresses only"},
-    [O_IPV6] = {"ipv6", '6', NULL, "use IPv6 addresses only"},
-    [O_FORMAT] = {"format", 'f', "FORMAT", "text (default), json or policy"},
+    [O_TIMEOUT] = NETOPT_TIMEOUT,
+    [O_CONNECT_TIMEOUT] = NETOPT_CONNECT_TIMEOUT,
+    [O_CONCURRENCY] = NETOPT_CONCURRENCY,
+    [O_IPV4] = NETOPT_IPV4,
+    [O_IPV6] = NETOPT_IPV6,
+    [O_FORMAT] = NETOPT_FORMAT("text (default), json or policy"),
     [O_TARGETS] = {"targets", 0, "FILE", "more hosts, one 'HOST[:PORT] [ADDRESS]' a line"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
@@ -70,7 +69,9 @@ const cmd_spec cmd_fetch_spec = {
     "fetch", "[options] HOST[:PORT]...",
     "Connect to servers and show the chains they serve and validate, with pins.", fetch_opts};
 
+/* In the order of fetch_formats. */
 enum fetch_format { FMT_TEXT, FMT_JSON, FMT_POLICY };
+static const char *const fetch_formats[] = {"text", "json", "policy", NULL};
 
 /*
  * Results are printed in input order as soon as every earlier host is done
@@ -590,35 +591,12 @@ static void on_result(probe_result *res, void *payload)
     }
 }
 
-static uint16_t default_port(probe_starttls st)
-{
-    switch (st) {
-    case PROBE_STARTTLS_SMTP:
-        return 25;
-    case PROBE_STARTTLS_IMAP:
-        return 143;
-    case PROBE_STARTTLS_POP3:
-        return 110;
-    case PROBE_STARTTLS_FTP:
-        return 21;
-    case PROBE_STARTTLS_XMPP:
-        return 5222;
-    case PROBE_STARTTLS_POSTGRES:
-        return 5432;
-    case PROBE_STARTTLS_NONE:
-    default:
-        return 443;
-    }
-}
-
 typedef struct fetch_args {
-    probe_opts po;
-    enum fetch_format fmt;
+    netopt net; /* net.po: the probe options */
     const char *servername;
     const char **hosts;
     size_t nhosts;
     const char *targets_file;
-    target_map *map;
 } fetch_args;
 
 /* Parse the command line; returns -1 to go on, or an exit status. */
@@ -626,12 +604,10 @@ static int parse_args(fetch_args *a, int argc, char **argv)
 {
     opt_state st;
     const char *v;
-    char err[256];
     int r;
-    unsigned long n;
 
     opt_init(&st, argc, argv);
-    while ((r = opt_next(&st, &cmd_fetch_spec, &v)) != OPT_END) {
+    while ((r = netopt_next(&st, &cmd_fetch_spec, &a->net, &v)) != OPT_END) {
         switch (r) {
         case OPT_HELP:
             opt_print_help(&cmd_fetch_spec);
@@ -642,74 +618,20 @@ static int parse_args(fetch_args *a, int argc, char **argv)
         case O_SERVERNAME:
             a->servername = v;
             break;
-        case O_RESOLVE:
-            if (target_map_add_resolve(a->map, v, err, sizeof(err)) != 0) {
-                cli_err("fetch", "%s", err);
-                return EXIT_INPUT;
-            }
-            break;
-        case O_CONNECT_TO:
-            if (target_map_add_connect_to(a->map, v, err, sizeof(err)) != 0) {
-                cli_err("fetch", "%s", err);
-                return EXIT_INPUT;
-            }
-            break;
-        case O_CAFILE:
-            a->po.cafile = v;
-            break;
-        case O_CAPATH:
-            a->po.capath = v;
-            break;
         case O_STARTTLS:
-            if (probe_starttls_parse(v, &a->po.starttls) != 0 ||
-                a->po.starttls == PROBE_STARTTLS_NONE) {
+            if (probe_starttls_parse(v, &a->net.po.starttls) != 0 ||
+                a->net.po.starttls == PROBE_STARTTLS_NONE) {
                 return opt_usage_error(&cmd_fetch_spec,
                                        "--starttls '%s': expected smtp, imap, pop3, ftp, xmpp "
                                        "or postgres",
                                        v);
             }
             break;
-        case O_TIMEOUT:
-            if (opt_parse_seconds(v, &a->po.timeout_ms) != 0) {
-                return opt_usage_error(&cmd_fetch_spec, "--timeout '%s': expected seconds", v);
-            }
-            break;
-        case O_CONNECT_TIMEOUT:
-            if (opt_parse_seconds(v, &a->po.connect_timeout_ms) != 0) {
-                return opt_usage_error(&cmd_fetch_spec, "--connect-timeout '%s': expected seconds",
-                                       v);
-            }
-            break;
-        case O_CONCURRENCY:
-            if (opt_parse_uint(v, 100000, &n) != 0 || n == 0) {
-                return opt_usage_error(&cmd_fetch_spec, "--concurrency '%s': expected 1..100000",
-                                       v);
-            }
-            a->po.concurrency = (unsigned int)n;
-            break;
-        case O_IPV4:
-            a->po.family = AF_INET;
-            break;
-        case O_IPV6:
-            a->po.family = AF_INET6;
-            break;
-        case O_FORMAT:
-            if (strcmp(v, "text") == 0) {
-                a->fmt = FMT_TEXT;
-            } else if (strcmp(v, "json") == 0) {
-                a->fmt = FMT_JSON;
-            } else if (strcmp(v, "policy") == 0) {
-                a->fmt = FMT_POLICY;
-            } else {
-                return opt_usage_error(&cmd_fetch_spec,
-                                       "--format '%s': expected text, json or policy", v);
-            }
-            break;
         case O_TARGETS:
             a->targets_file = v;
             break;
         default:
-            return EXIT_USAGE;
+            return netopt_exit(r);
         }
     }
     if (a->nhosts == 0 && a->targets_file == NULL) {
@@ -748,8 +670,8 @@ static int run_fetch(fetch_args *a, target_list *tl)
     fetch_run run;
 
     memset(&run, 0, sizeof(run));
-    run.fmt = a->fmt;
-    e = probe_engine_new(&a->po, err, sizeof(err));
+    run.fmt = a->net.format;
+    e = probe_engine_new(&a->net.po, err, sizeof(err));
     if (e == NULL) {
         cli_err("fetch", "%s", err);
         return EXIT_INPUT;
@@ -795,10 +717,8 @@ int cmd_fetch(int argc, char **argv)
     int rc;
 
     memset(&a, 0, sizeof(a));
-    a.po = (probe_opts)PROBE_OPTS_INIT;
     a.hosts = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*a.hosts));
-    a.map = target_map_new();
-    if (a.hosts == NULL || a.map == NULL) {
+    if (netopt_init(&a.net, fetch_formats) != 0 || a.hosts == NULL) {
         cli_err("fetch", "out of memory");
         rc = EXIT_INTERNAL;
         goto out;
@@ -808,21 +728,21 @@ int cmd_fetch(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < a.nhosts; i++) {
-        if (targets_add(&tl, a.hosts[i], NULL, a.servername, default_port(a.po.starttls), err,
-                        sizeof(err)) != 0) {
+        if (targets_add(&tl, a.hosts[i], NULL, a.servername, probe_starttls_port(a.net.po.starttls),
+                        err, sizeof(err)) != 0) {
             cli_err("fetch", "%s", err);
             rc = EXIT_INPUT;
             goto out;
         }
     }
     if (a.targets_file != NULL &&
-        targets_load_file(&tl, a.targets_file, a.servername, default_port(a.po.starttls), err,
-                          sizeof(err)) != 0) {
+        targets_load_file(&tl, a.targets_file, a.servername, probe_starttls_port(a.net.po.starttls),
+                          err, sizeof(err)) != 0) {
         cli_err("fetch", "%s", err);
         rc = EXIT_INPUT;
         goto out;
     }
-    if (targets_apply_map(&tl, a.map, err, sizeof(err)) != 0) {
+    if (targets_apply_map(&tl, a.net.map, err, sizeof(err)) != 0) {
         cli_err("fetch", "%s", err);
         rc = EXIT_INTERNAL;
         goto out;
@@ -830,7 +750,7 @@ int cmd_fetch(int argc, char **argv)
     rc = run_fetch(&a, &tl);
 out:
     targets_free(&tl);
-    target_map_free(a.map);
+    netopt_free(&a.net);
     free(a.hosts);
     return rc;
 }

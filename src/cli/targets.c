@@ -211,7 +211,7 @@ int target_map_add_resolve(target_map *m, const char *spec, char *err, size_t er
     n = grow(m->res, m->nres, sizeof(*m->res));
     if (n == NULL) {
         snprintf(err, errcap, "out of memory");
-        return -1;
+        return -2;
     }
     m->res = n;
     m->res[m->nres++] = r;
@@ -264,7 +264,7 @@ int target_map_add_connect_to(target_map *m, const char *spec, char *err, size_t
     n = grow(m->con, m->ncon, sizeof(*m->con));
     if (n == NULL) {
         snprintf(err, errcap, "out of memory");
-        return -1;
+        return -2;
     }
     m->con = n;
     m->con[m->ncon++] = c;

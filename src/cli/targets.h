@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 
 #define TARGETS_MAX      1000000 /* targets in one run */
 #define TARGETS_MAX_LINE 1024    /* one line of a targets file */
@@ -43,7 +43,10 @@ typedef struct target_list {
 /* A new, empty mapping set; NULL when out of memory. */
 target_map *target_map_new(void);
 void target_map_free(target_map *m);
-/* Add one --resolve / --connect-to value. 0, or -1 with a one-line message in err. */
+/*
+ * Add one --resolve / --connect-to value. 0, -1 for a malformed value or too
+ * many mappings, -2 when out of memory; either with a one-line message in err.
+ */
 int target_map_add_resolve(target_map *m, const char *spec, char *err, size_t errcap);
 int target_map_add_connect_to(target_map *m, const char *spec, char *err, size_t errcap);
 

@@ -10,18 +10,24 @@
  * its time bound; descriptors stay bounded during the run and none leaks;
  * and the engine respects a low RLIMIT_NOFILE.
  *
- * Links the engine directly (src/cli/probe.c), as `pinset check` does.
+ * Links the engine (src/cli/probe/, in the tool library pinset_cli), as `pinset check` does.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
-#include "../../src/cli/probe.c"
-#include "reliability/server.c"
+#include "pki.h"
+#include "probe/probe.h"
+#include "probe_servers.h"
 
 #define N_ENDPOINTS 1000
 #define TIMEOUT_MS  2000 /* handshake and overall per host (generous: CI runs under sanitizers) */
@@ -124,40 +130,6 @@ static srv_kind kind_of(plan p)
     }
 }
 
-/* SHA-256 of a certificate's SubjectPublicKeyInfo, computed here with OpenSSL alone. */
-static void spki_hash(X509 *x, unsigned char out[32])
-{
-    unsigned char *der = NULL;
-    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-
-    memset(out, 0, 32);
-    if (len > 0) {
-        SHA256(der, (size_t)len, out);
-    }
-    OPENSSL_free(der);
-}
-
-static int file_spki(const char *dir, const char *name, unsigned char out[32])
-{
-    char path[1024];
-    FILE *f;
-    X509 *x;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return -1;
-    }
-    x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    if (x == NULL) {
-        return -1;
-    }
-    spki_hash(x, out);
-    X509_free(x);
-    return 0;
-}
-
 typedef struct run_state {
     unsigned char ec[32], rsa[32];
     int seen[N_ENDPOINTS];
@@ -184,7 +156,7 @@ static void check_tls(const probe_result *r, plan p, const run_state *st)
               "host %zu: validated chain of %d", i, r->verified ? sk_X509_num(r->verified) : -1);
         CHECK(sk_X509_num(r->served) == 2, "host %zu: served chain of %d", i,
               sk_X509_num(r->served));
-        spki_hash(sk_X509_value(r->served, 0), got);
+        testlib_spki_sha256(sk_X509_value(r->served, 0), got);
         CHECK(memcmp(got, p == P_RSA ? st->rsa : st->ec, 32) == 0, "host %zu: wrong leaf key", i);
         CHECK(strncmp(r->protocol, "TLSv1.", 6) == 0, "host %zu: protocol %s", i, r->protocol);
     } else if (p == P_ROGUE) {
@@ -405,8 +377,8 @@ int main(void)
         rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    CHECK(file_spki(dir, "leaf-ec.crt.pem", st.ec) == 0, "cannot read leaf-ec");
-    CHECK(file_spki(dir, "leaf-rsa.crt.pem", st.rsa) == 0, "cannot read leaf-rsa");
+    CHECK(testlib_file_spki_sha256(dir, "leaf-ec.crt.pem", st.ec) == 0, "cannot read leaf-ec");
+    CHECK(testlib_file_spki_sha256(dir, "leaf-rsa.crt.pem", st.rsa) == 0, "cannot read leaf-rsa");
     for (size_t i = 0; i < N_ENDPOINTS; i++) {
         kinds[i] = kind_of(plan_of(i));
     }

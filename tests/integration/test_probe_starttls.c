@@ -15,8 +15,9 @@
 
 #include <pinset/policy.h>
 
-#include "../../src/cli/probe.c"
-#include "reliability/server.c"
+#include "pki.h"
+#include "probe/probe.h"
+#include "probe_servers.h"
 
 static int failures;
 
@@ -50,40 +51,6 @@ static const srv_kind kinds[K_N] = {SRV_SMTP,   SRV_SMTP_NOTLS, SRV_IMAP, SRV_PO
 
 static char ec_b64[64], int_b64[64];
 
-static void spki_b64(X509 *x, char *out)
-{
-    unsigned char *der = NULL, md[32];
-    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-
-    out[0] = '\0';
-    if (len > 0) {
-        SHA256(der, (size_t)len, md);
-        EVP_EncodeBlock((unsigned char *)out, md, 32);
-    }
-    OPENSSL_free(der);
-}
-
-static int load_b64(const char *dir, const char *name, char *out)
-{
-    char path[1100];
-    FILE *f;
-    X509 *x;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return -1;
-    }
-    x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    if (x == NULL) {
-        return -1;
-    }
-    spki_b64(x, out);
-    X509_free(x);
-    return 0;
-}
-
 typedef struct one {
     probe_status status;
     int validated;
@@ -101,7 +68,7 @@ static void keep_cb(probe_result *r, void *payload)
     o->verify_error = r->verify_error;
     snprintf(o->error, sizeof(o->error), "%s", r->error);
     if (r->served != NULL && sk_X509_num(r->served) > 0) {
-        spki_b64(sk_X509_value(r->served, 0), o->leaf);
+        testlib_spki_b64(sk_X509_value(r->served, 0), o->leaf);
     }
 }
 
@@ -427,8 +394,8 @@ int main(void)
         fprintf(stderr, "skip: no test PKI in %s (openssl missing?)\n", dir);
         return 77;
     }
-    CHECK(load_b64(dir, "leaf-ec.crt.pem", ec_b64) == 0, "leaf-ec");
-    CHECK(load_b64(dir, "int.crt.pem", int_b64) == 0, "int");
+    CHECK(testlib_file_spki_b64(dir, "leaf-ec.crt.pem", ec_b64) == 0, "leaf-ec");
+    CHECK(testlib_file_spki_b64(dir, "int.crt.pem", int_b64) == 0, "int");
     if (srv_start(&s, kinds, K_N, dir) != 0) {
         fprintf(stderr, "FAIL: cannot start the test server\n");
         srv_stop(&s);

@@ -2,8 +2,8 @@
  * test_cli_out.c - the tool's output helpers (src/cli/out.c): colour choice,
  * terminal-safe text, JSON strings and key order, time formatting.
  *
- * out.c belongs to the tool, not the library, so it is compiled into this
- * test directly.
+ * out.c belongs to the tool, not the library: this test links the tool's
+ * library (pinset_cli) and uses its header.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "../../src/cli/out.c"
+#include "out.h"
 
 static void color_parse_accepts_the_three_words_only(void **state)
 {

@@ -1,17 +1,9 @@
 /*
- * reliability/server.c - a test server for the probe engine: ONE child
- * process that listens on many loopback ports, each with its own behaviour
- * (TLS with an EC, RSA or rogue chain, tarpit, reset, plain HTTP, garbage,
- * refused, and the STARTTLS preambles), plus a tiny UDP DNS responder.
- *
- * Included (#include "reliability/server.c") by the probe integration tests;
- * not a test itself. Bounded: the child exits when the parent closes the
- * control pipe, and after SRV_MAX_SECONDS whatever happens.
- *
- * DNS: every A query for a name starting with "dns-ok." answers 127.0.0.1;
- * AAAA queries for it answer no data; names starting with "slow." get no
- * answer at all; every other name is NXDOMAIN.
+ * probe_servers.c - loopback servers for the probe engine (see probe_servers.h).
  */
+#define _GNU_SOURCE
+#include "probe_servers.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -29,37 +21,6 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-#define SRV_MAX_SECONDS 300
-
-typedef enum srv_kind {
-    SRV_TLS_EC,       /* leaf-ec + int */
-    SRV_TLS_RSA,      /* leaf-rsa + int */
-    SRV_TLS_ROGUE,    /* rogue-leaf alone */
-    SRV_TLS_LONG,     /* leaf-long (a subject of about 390 octets) + int */
-    SRV_TLS_NOCIPHER, /* TLS 1.2 with PSK suites only: no shared cipher, an alert */
-    SRV_EOF,          /* accepts, then closes its side (FIN) without a word */
-    SRV_TARPIT,       /* accepts, never answers */
-    SRV_RESET,        /* accepts, then resets */
-    SRV_HTTP,         /* answers in plain HTTP */
-    SRV_GARBAGE,      /* answers bytes that are not TLS */
-    SRV_CLOSED,       /* bound, not listening: refused */
-    SRV_SMTP,
-    SRV_SMTP_NOTLS, /* refuses STARTTLS with 454 */
-    SRV_IMAP,
-    SRV_POP3,
-    SRV_FTP,
-    SRV_POSTGRES,
-    SRV_XMPP
-} srv_kind;
-
-typedef struct srv {
-    pid_t pid;
-    int ctl; /* write end of the control pipe; closing it stops the child */
-    size_t n;
-    uint16_t *ports; /* ports[i] for kinds[i] */
-    uint16_t dns_port;
-} srv;
 
 struct sconn {
     struct event_base *base;
@@ -492,8 +453,7 @@ static void srv_child(const srv_kind *kinds, size_t n, const char *dir, int ctl,
     _exit(0);
 }
 
-/* Start the server child; 0 on success. PKI files come from dir (OUTDIR/probe). */
-static int srv_start(srv *s, const srv_kind *kinds, size_t n, const char *dir)
+int srv_start(srv *s, const srv_kind *kinds, size_t n, const char *dir)
 {
     int ctl[2], out[2];
     size_t got = 0;
@@ -535,7 +495,7 @@ static int srv_start(srv *s, const srv_kind *kinds, size_t n, const char *dir)
     return 0;
 }
 
-static void srv_stop(srv *s)
+void srv_stop(srv *s)
 {
     int status;
 

@@ -177,5 +177,7 @@ const char *probe_status_name(probe_status s);
 /* Parse a --starttls value; -1 when unknown. */
 int probe_starttls_parse(const char *s, probe_starttls *out);
 const char *probe_starttls_name(probe_starttls p);
+/* The protocol's usual port (443 for PROBE_STARTTLS_NONE). */
+uint16_t probe_starttls_port(probe_starttls p);
 
 #endif /* PINSET_CLI_PROBE_H */
