@@ -13,8 +13,7 @@ check_tree() {
     for f in "$root"/src/lib/*.h "$root"/src/lib/*/*.h; do
         [ -e "$f" ] && lib_headers[$(basename "$f")]=1
     done
-    for f in "$root"/src/cli/*.c "$root"/src/cli/*.h; do
-        [ -e "$f" ] || continue
+    while IFS= read -r f; do
         while IFS= read -r line; do
             inc=$(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*([<"][^>"]+[>"]).*/\1/p' <<<"${line#*:}")
             [ -n "$inc" ] || continue
@@ -32,24 +31,25 @@ check_tree() {
                 fi ;;
             esac
         done < <(grep -n '#[[:space:]]*include' "$f")
-    done
+    done < <(find "$root/src/cli" -type f \( -name '*.c' -o -name '*.h' \) | sort)
     return $bad
 }
 
-# Self-test: the check must catch two planted violations, and must not mistake
+# Self-test: the check must catch three planted violations (one in a subfolder), and must not mistake
 # <openssl/pem.h> for src/lib/pem.h.
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/src/cli" "$tmp/src/lib"
+mkdir -p "$tmp/src/cli/sub" "$tmp/src/lib"
 echo '#include "../lib/internal.h"' > "$tmp/src/cli/a.c"
+echo '#include "../../lib/internal.h"' > "$tmp/src/cli/sub/d.c" # subfolders are checked too
 echo '#include <internal.h>' > "$tmp/src/cli/b.c"
 printf '#include <openssl/pem.h>\n#include <pinset/pin.h>\n#include "c.h"\n' > "$tmp/src/cli/c.c"
 : > "$tmp/src/cli/c.h"
 : > "$tmp/src/lib/internal.h"
 : > "$tmp/src/lib/pem.h"
 n=$(check_tree "$tmp" | wc -l)
-if [ "$n" != 2 ]; then
-    echo "self-test: expected 2 violations in the planted tree, found $n"; exit 1
+if [ "$n" != 3 ]; then
+    echo "self-test: expected 3 violations in the planted tree, found $n"; exit 1
 fi
 
 check_tree "$src" || { echo "FAIL: src/cli must use include/pinset only (STYLE.md section 1)"; exit 1; }
