@@ -17,8 +17,8 @@
 #include <pinset/openssl.h>
 #include <pinset/pin.h>
 
-#include "core/cursor.h"
 #include "internal.h"
+#include "util/cursor.h"
 
 #define B64_LEN   44 /* 32 bytes: ceil(32 / 3) * 4 */
 #define HEX_LEN   (2 * PINSET_PIN_LEN)

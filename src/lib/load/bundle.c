@@ -35,10 +35,11 @@
 #include <pinset/bundle.h>
 #include <pinset/openssl.h>
 
-#include "core/cursor.h"
 #include "core/der.h"
 #include "core/pem.h"
 #include "internal.h"
+#include "util/cursor.h"
+#include "util/der_tlv.h"
 
 #define READ_TIMEOUT_MS 30000L /* FIFOs and standard input */
 #define READ_CHUNK      ((size_t)64 * 1024)
@@ -137,45 +138,32 @@ enum outer { OUTER_OK, OUTER_NOT_SEQ, OUTER_INDEFINITE, OUTER_BAD_LEN, OUTER_TRU
 static enum outer der_outer(const uint8_t *der, size_t len, size_t *total)
 {
     struct pinset_cursor cur;
-    uint8_t tag, b, nbytes;
+    uint8_t tag;
     size_t content = 0;
 
     pinset__cursor_init(&cur, der, len);
     if (!pinset__cursor_read_u8(&cur, &tag) || tag != 0x30) {
         return OUTER_NOT_SEQ;
     }
-    if (!pinset__cursor_read_u8(&cur, &b)) {
-        return OUTER_TRUNCATED;
-    }
-    if (b == 0x80) {
+    switch (pinset__der_read_len(&cur, &content)) {
+    case PINSET__DER_OK:
+        break;
+    case PINSET__DER_INDEFINITE:
         return OUTER_INDEFINITE;
-    }
-    if (b < 0x80) {
-        content = b;
-    } else {
-        nbytes = b & 0x7f;
-        if (nbytes > 4) {
-            return OUTER_BAD_LEN;
-        }
-        for (uint8_t i = 0; i < nbytes; i++) {
-            if (!pinset__cursor_read_u8(&cur, &b)) {
-                return OUTER_TRUNCATED;
-            }
-            if (i == 0 && b == 0) {
-                return OUTER_BAD_LEN; /* non-minimal */
-            }
-            content = (content << 8) | b;
-        }
-        if (content < 0x80) {
-            return OUTER_BAD_LEN; /* long form for a short length */
-        }
-    }
-    if (content > pinset__cursor_remaining(&cur)) {
-        *total = pinset__cursor_offset(&cur) + content;
+    case PINSET__DER_NO_LENGTH:
+    case PINSET__DER_LENGTH_TRUNCATED:
         return OUTER_TRUNCATED;
+    case PINSET__DER_NO_TAG:
+    case PINSET__DER_HIGH_TAG:
+    case PINSET__DER_LENGTH_TOO_LONG:
+    case PINSET__DER_LENGTH_LEADING_ZERO:
+    case PINSET__DER_LENGTH_SHORT_AS_LONG:
+    case PINSET__DER_OVERRUN:
+    default:
+        return OUTER_BAD_LEN;
     }
     *total = pinset__cursor_offset(&cur) + content;
-    return OUTER_OK;
+    return content > pinset__cursor_remaining(&cur) ? OUTER_TRUNCATED : OUTER_OK;
 }
 
 /* Check that der[0..len) is exactly one definite-length SEQUENCE. */
@@ -207,38 +195,26 @@ static pinset_err check_outer(const struct ctx *c, const uint8_t *der, size_t le
     }
 }
 
-/* Read one DER length (X.690 section 10.1: definite, minimal, here at most 4 bytes). */
-static int read_len(struct pinset_cursor *cur, size_t *out, const char **why)
+/* Why a DER length did not read, in the words of the framing check's messages. */
+static const char *len_problem(enum pinset__der_status st)
 {
-    uint8_t b, n;
-    size_t v = 0;
-
-    if (!pinset__cursor_read_u8(cur, &b)) {
-        *why = "truncated der header";
-        return 0;
+    switch (st) {
+    case PINSET__DER_NO_LENGTH:
+        return "truncated der header";
+    case PINSET__DER_INDEFINITE:
+        return "indefinite-length ber encoding is not der";
+    case PINSET__DER_LENGTH_TRUNCATED:
+    case PINSET__DER_LENGTH_LEADING_ZERO:
+        return "invalid or truncated der length";
+    case PINSET__DER_OK:
+    case PINSET__DER_NO_TAG:
+    case PINSET__DER_HIGH_TAG:
+    case PINSET__DER_LENGTH_TOO_LONG:
+    case PINSET__DER_LENGTH_SHORT_AS_LONG:
+    case PINSET__DER_OVERRUN:
+    default:
+        return "invalid der length encoding";
     }
-    if (b < 0x80) {
-        *out = b;
-        return 1;
-    }
-    if (b == 0x80) {
-        *why = "indefinite-length ber encoding is not der";
-        return 0;
-    }
-    n = b & 0x7f;
-    for (uint8_t i = 0; i < n; i++) {
-        if (n > 4 || !pinset__cursor_read_u8(cur, &b) || (i == 0 && b == 0)) {
-            *why = n > 4 ? "invalid der length encoding" : "invalid or truncated der length";
-            return 0;
-        }
-        v = (v << 8) | b;
-    }
-    if (v < 0x80) {
-        *why = "invalid der length encoding";
-        return 0;
-    }
-    *out = v;
-    return 1;
 }
 
 /*
@@ -253,8 +229,8 @@ static pinset_err check_framing(const struct ctx *c, const uint8_t *der, size_t 
 {
     size_t ends[PINSET_MAX_DER_DEPTH + 1];
     struct pinset_cursor cur;
-    const char *why = NULL;
-    size_t depth = 0, n, at;
+    enum pinset__der_status st;
+    size_t depth = 0, n = 0, at;
     uint8_t tag;
 
     ends[0] = len;
@@ -267,8 +243,9 @@ static pinset_err check_framing(const struct ctx *c, const uint8_t *der, size_t 
         if (!pinset__cursor_read_u8(&cur, &tag) || (tag & 0x1f) == 0x1f) {
             return fail(c, PINSET_E_PARSE, "unsupported der tag at offset %zu", at);
         }
-        if (!read_len(&cur, &n, &why)) {
-            return fail(c, PINSET_E_PARSE, "%s at offset %zu", why, at);
+        st = pinset__der_read_len(&cur, &n);
+        if (st != PINSET__DER_OK) {
+            return fail(c, PINSET_E_PARSE, "%s at offset %zu", len_problem(st), at);
         }
         if (n > ends[depth] - pinset__cursor_offset(&cur)) {
             return fail(c, PINSET_E_PARSE, "der element at offset %zu overruns its container", at);
