@@ -4,17 +4,28 @@
  * pipes, size and time limits, refused kinds), the RFC 3339 parser and
  * writer, the growable buffer and the SHA-256 helpers.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime */
+
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "internal.h"
+#include "util/buf.h"
 #include "util/cursor.h"
 #include "util/der_tlv.h"
+#include "util/read.h"
 
 /* ---- DER TLV reader ---- */
 
@@ -89,12 +100,296 @@ static void tlv_stays_inside_a_sub_cursor(void **state)
     assert_int_equal(len, 3);
 }
 
+/* ---- growable buffer ---- */
+
+static void buf_grows_and_stays_terminated(void **state)
+{
+    struct pinset__buf b;
+    char big[1000];
+
+    (void)state;
+    pinset__buf_init(&b, 100000, 0);
+    assert_null(b.p);
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(pinset__buf_append(&b, "ab", 2), PINSET_OK);
+    }
+    assert_int_equal(b.len, 2000);
+    assert_true(b.cap > b.len);
+    assert_int_equal(b.p[b.len], 0);
+    assert_memory_equal(b.p + 1998, "ab", 2);
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(pinset__buf_sink(big, sizeof(big), &b), 0);
+    assert_int_equal(b.len, 3000);
+    assert_int_equal(pinset__buf_append(&b, NULL, 0), PINSET_OK);
+    pinset__buf_free(&b);
+    assert_null(b.p);
+    assert_int_equal(b.len, 0);
+    pinset__buf_free(&b); /* twice is harmless */
+    pinset__buf_free(NULL);
+}
+
+static void buf_stops_at_its_maximum(void **state)
+{
+    struct pinset__buf b;
+
+    (void)state;
+    pinset__buf_init(&b, 10, 1);
+    assert_int_equal(pinset__buf_append(&b, "0123456789", 10), PINSET_OK);
+    assert_int_equal(b.cap, 11); /* never past max + 1 */
+    assert_int_equal(pinset__buf_append(&b, "x", 1), PINSET_E_LIMIT);
+    assert_int_equal(b.len, 10); /* unchanged */
+    assert_string_equal((const char *)b.p, "0123456789");
+    assert_int_equal(pinset__buf_sink("x", 1, &b), 1);
+    /* sizes that would wrap size_t */
+    assert_int_equal(pinset__buf_reserve(&b, SIZE_MAX), PINSET_E_LIMIT);
+    assert_int_equal(pinset__buf_reserve(&b, SIZE_MAX - 5), PINSET_E_LIMIT);
+    pinset__buf_free(&b);
+    pinset__buf_init(&b, SIZE_MAX, 0);
+    assert_int_equal(pinset__buf_append(&b, "a", 1), PINSET_OK);
+    assert_int_equal(pinset__buf_reserve(&b, SIZE_MAX), PINSET_E_LIMIT);
+    assert_int_equal(pinset__buf_reserve(&b, SIZE_MAX - 1), PINSET_E_LIMIT);
+    pinset__buf_free(&b);
+}
+
+static void buf_reports_allocation_failure(void **state)
+{
+    struct pinset__buf b;
+
+    (void)state;
+    for (int wipe = 0; wipe <= 1; wipe++) {
+        pinset__buf_init(&b, 1 << 20, wipe);
+        assert_int_equal(pinset__buf_append(&b, "abc", 3), PINSET_OK);
+        pinset__alloc_fail_at(1);
+        assert_int_equal(pinset__buf_reserve(&b, 4096), PINSET_E_NOMEM);
+        pinset__alloc_fail_at(0);
+        assert_int_equal(b.len, 3); /* the content survives */
+        assert_string_equal((const char *)b.p, "abc");
+        pinset__buf_free(&b);
+    }
+}
+
+/* ---- bounded reader ---- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A temporary file of n bytes of 'A'; the caller unlinks it. */
+static void temp_file(char *path, size_t cap, size_t n)
+{
+    char block[4096];
+    int fd;
+
+    snprintf(path, cap, "/tmp/pinset-util-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    memset(block, 'A', sizeof(block));
+    while (n > 0) {
+        size_t k = n < sizeof(block) ? n : sizeof(block);
+        assert_int_equal(write(fd, block, k), (ssize_t)k);
+        n -= k;
+    }
+    close(fd);
+}
+
+static void read_regular_file_and_its_bound(void **state)
+{
+    struct pinset__buf b;
+    pinset_diag d = PINSET_DIAG_INIT;
+    char path[64];
+
+    (void)state;
+    temp_file(path, sizeof(path), 100000);
+    assert_int_equal(pinset__read_path(&b, path, 100000, 1000, 0, &d), PINSET_OK);
+    assert_int_equal(b.len, 100000);
+    assert_int_equal(b.p[0], 'A');
+    assert_int_equal(b.p[b.len], 0);
+    pinset__buf_free(&b);
+    /* one byte over: refused by its size before reading */
+    assert_int_equal(pinset__read_path(&b, path, 99999, 1000, 0, &d), PINSET_E_LIMIT);
+    assert_non_null(strstr(d.message, "file of 100000 bytes exceeds the limit of 99999 bytes"));
+    assert_true(strncmp(d.message, path, strlen(path)) == 0);
+    pinset__buf_free(&b);
+    /* an empty file is an empty input, not an error */
+    unlink(path);
+    temp_file(path, sizeof(path), 0);
+    assert_int_equal(pinset__read_path(&b, path, 10, 1000, 0, &d), PINSET_OK);
+    assert_int_equal(b.len, 0);
+    pinset__buf_free(&b);
+    unlink(path);
+    /* missing */
+    assert_int_equal(pinset__read_path(&b, path, 10, 1000, 0, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, ": cannot open: "));
+    pinset__buf_free(&b);
+}
+
+static void read_refuses_directories_and_devices(void **state)
+{
+    struct pinset__buf b;
+    pinset_diag d = PINSET_DIAG_INIT;
+    int fd;
+
+    (void)state;
+    assert_int_equal(pinset__read_path(&b, "/tmp", 10, 1000, PINSET__READ_FIFO, &d), PINSET_E_IO);
+    assert_string_equal(d.message, "/tmp: not a regular file (a directory)");
+    pinset__buf_free(&b);
+    assert_int_equal(pinset__read_path(&b, "/dev/zero", 10, 1000, PINSET__READ_FIFO, &d),
+                     PINSET_E_IO);
+    assert_string_equal(d.message, "/dev/zero: not a regular file (a character device)");
+    pinset__buf_free(&b);
+    /* by descriptor too: a device is never read (standard input on a terminal, /dev/zero) */
+    fd = open("/dev/zero", O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pinset__read_fd(&b, fd, "standard input", 10, 1000, &d), PINSET_E_IO);
+    assert_string_equal(d.message,
+                        "standard input: not a regular file or pipe (a character device)");
+    pinset__buf_free(&b);
+    close(fd);
+}
+
+/* A child that writes n bytes of 'B' to fd (then waits `hold` seconds before closing). */
+static pid_t writer(int fd, size_t n, unsigned hold)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char block[4096];
+
+        memset(block, 'B', sizeof(block));
+        while (n > 0) {
+            size_t k = n < sizeof(block) ? n : sizeof(block);
+            if (write(fd, block, k) != (ssize_t)k) {
+                _exit(1);
+            }
+            n -= k;
+        }
+        sleep(hold);
+        _exit(0);
+    }
+    return pid;
+}
+
+static void read_pipes_under_both_bounds(void **state)
+{
+    struct pinset__buf b;
+    pinset_diag d = PINSET_DIAG_INIT;
+    int fds[2], status;
+    double t0;
+    pid_t pid;
+
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    /* a pipe read to its end */
+    assert_int_equal(pipe(fds), 0);
+    pid = writer(fds[1], 300000, 0);
+    close(fds[1]);
+    assert_int_equal(pinset__read_fd(&b, fds[0], "standard input", 1 << 20, 10000, &d), PINSET_OK);
+    assert_int_equal(b.len, 300000);
+    assert_int_equal(b.p[299999], 'B');
+    pinset__buf_free(&b);
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    /* more than the bound: refused without reading it all */
+    assert_int_equal(pipe(fds), 0);
+    pid = writer(fds[1], 10 << 20, 0);
+    close(fds[1]);
+    assert_int_equal(pinset__read_fd(&b, fds[0], "standard input", 100000, 10000, &d),
+                     PINSET_E_LIMIT);
+    assert_string_equal(d.message, "standard input: input exceeds the limit of 100000 bytes");
+    pinset__buf_free(&b);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    /* a writer that never finishes: the time bound */
+    assert_int_equal(pipe(fds), 0);
+    pid = writer(fds[1], 10, 30);
+    close(fds[1]);
+    t0 = now_s();
+    assert_int_equal(pinset__read_fd(&b, fds[0], "standard input", 1000, 300, &d), PINSET_E_IO);
+    assert_true(now_s() - t0 < 3.0);
+    assert_string_equal(d.message, "standard input: no end of input within 300 ms");
+    pinset__buf_free(&b);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+}
+
+static void read_fifos(void **state)
+{
+    char dir[] = "/tmp/pinset-util-fifo-XXXXXX";
+    char fifo[256];
+    struct pinset__buf b;
+    pinset_diag d = PINSET_DIAG_INIT;
+    int hold, status;
+    double t0;
+    pid_t pid;
+
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof(fifo), "%s/f", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    /* refused unless asked for */
+    assert_int_equal(pinset__read_path(&b, fifo, 1000, 1000, 0, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, ": not a regular file (a fifo)"));
+    pinset__buf_free(&b);
+    /* no writer: an empty input at once, never a hang in open() */
+    t0 = now_s();
+    assert_int_equal(pinset__read_path(&b, fifo, 1000, 5000, PINSET__READ_FIFO, &d), PINSET_OK);
+    assert_int_equal(b.len, 0);
+    assert_true(now_s() - t0 < 1.0);
+    pinset__buf_free(&b);
+    /* a writer that stays silent: the time bound */
+    hold = open(fifo, O_RDWR | O_NONBLOCK); /* Linux: a FIFO end that never closes */
+    assert_true(hold >= 0);
+    assert_int_equal(write(hold, "xyz", 3), 3);
+    t0 = now_s();
+    assert_int_equal(pinset__read_path(&b, fifo, 1000, 300, PINSET__READ_FIFO, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, ": no end of input within 300 ms"));
+    assert_true(now_s() - t0 < 3.0);
+    pinset__buf_free(&b);
+    close(hold);
+    /* a writer that finishes: read whole (the writer connects after our open, so retry) */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int w = open(fifo, O_WRONLY);
+        _exit(w >= 0 && write(w, "hello", 5) == 5 ? 0 : 1);
+    }
+    for (int i = 0; i < 300; i++) {
+        assert_int_equal(pinset__read_path(&b, fifo, 1000, 5000, PINSET__READ_FIFO, &d), PINSET_OK);
+        if (b.len > 0) {
+            break;
+        }
+        pinset__buf_free(&b);
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    assert_int_equal(b.len, 5);
+    assert_string_equal((const char *)b.p, "hello");
+    pinset__buf_free(&b);
+    waitpid(pid, &status, 0);
+    unlink(fifo);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tlv_reads_short_and_long_forms),
         cmocka_unit_test(tlv_refuses_what_der_forbids),
         cmocka_unit_test(tlv_stays_inside_a_sub_cursor),
+        cmocka_unit_test(buf_grows_and_stays_terminated),
+        cmocka_unit_test(buf_stops_at_its_maximum),
+        cmocka_unit_test(buf_reports_allocation_failure),
+        cmocka_unit_test(read_regular_file_and_its_bound),
+        cmocka_unit_test(read_refuses_directories_and_devices),
+        cmocka_unit_test(read_pipes_under_both_bounds),
+        cmocka_unit_test(read_fifos),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,9 +40,9 @@
 #include "internal.h"
 #include "util/cursor.h"
 #include "util/der_tlv.h"
+#include "util/read.h"
 
 #define READ_TIMEOUT_MS 30000L /* FIFOs and standard input */
-#define READ_CHUNK      ((size_t)64 * 1024)
 
 struct pinset_object {
     pinset_object_type type;
@@ -1419,196 +1419,12 @@ const X509 *pinset_object_x509(const pinset_object *obj)
     return obj != NULL ? obj->x509 : NULL;
 }
 
-/* ---- reading files ---- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-struct rbuf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
-
-static void rbuf_free(struct rbuf *r)
-{
-    pinset__wipe_free(r->p, r->cap);
-    memset(r, 0, sizeof(*r));
-}
-
-/*
- * Make room for at least one more byte, never past max + 1 bytes in total
- * (reading max + 1 bytes proves the input too large). hint: expected size.
- */
-static int rbuf_room(struct rbuf *r, size_t max, size_t hint)
-{
-    size_t cap;
-    uint8_t *p;
-
-    if (r->len < r->cap) {
-        return 1;
-    }
-    cap = r->cap == 0 ? (hint > READ_CHUNK ? hint : READ_CHUNK) : r->cap * 2;
-    if (cap > max + 1) {
-        cap = max + 1;
-    }
-    if (cap <= r->cap) {
-        return 0;
-    }
-    p = pinset__alloc(cap);
-    if (p == NULL) {
-        return 0;
-    }
-    if (r->len > 0) {
-        memcpy(p, r->p, r->len);
-    }
-    pinset__wipe_free(r->p, r->cap);
-    r->p = p;
-    r->cap = cap;
-    return 1;
-}
-
-/*
- * Read fd to its end, at most max bytes. poll_first: a blocking descriptor
- * (standard input) waits in poll() before every read; a non-blocking one
- * reads first (an unconnected FIFO reads 0 at once) and polls on EAGAIN.
- */
-static pinset_err read_all(struct rbuf *r, int fd, int stream, int poll_first, size_t max,
-                           size_t hint, const char *name, pinset_diag *diag)
-{
-    int64_t deadline = now_ms() + read_timeout_ms();
-
-    for (;;) {
-        ssize_t got;
-
-        if (!rbuf_room(r, max, hint)) {
-            return PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", name);
-        }
-        if (stream && poll_first) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            int64_t left = deadline - now_ms();
-            int rc = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-
-            if (rc < 0 && errno == EINTR) {
-                continue;
-            }
-            if (rc == 0) {
-                return PINSET_DIAG(diag, PINSET_E_IO, "%s: no end of input within %ld ms", name,
-                                   read_timeout_ms());
-            }
-        }
-        got = read(fd, r->p + r->len, r->cap - r->len);
-        if (got > 0) {
-            r->len += (size_t)got;
-            if (r->len > max) {
-                return PINSET_DIAG(diag, PINSET_E_LIMIT, "%s: input exceeds the limit of %zu bytes",
-                                   name, max);
-            }
-            continue;
-        }
-        if (got == 0) {
-            return PINSET_OK;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (stream && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            int64_t left = deadline - now_ms();
-
-            if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-                return PINSET_DIAG(diag, PINSET_E_IO, "%s: no end of input within %ld ms", name,
-                                   read_timeout_ms());
-            }
-            continue;
-        }
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: read failed: %s", name, strerror(errno));
-    }
-}
-
-static const char *file_kind(mode_t m)
-{
-    if (S_ISDIR(m)) {
-        return "a directory";
-    }
-    if (S_ISCHR(m)) {
-        return "a character device";
-    }
-    if (S_ISBLK(m)) {
-        return "a block device";
-    }
-    if (S_ISSOCK(m)) {
-        return "a socket";
-    }
-    return "not a regular file";
-}
-
-/* Open and read a path (not "-"). Devices and directories are refused before opening. */
-static pinset_err read_path(struct rbuf *r, const char *path, size_t max, pinset_diag *diag)
-{
-    struct stat st, fst;
-    pinset_err err;
-    int fd;
-
-    if (stat(path, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file (%s)", path,
-                           file_kind(st.st_mode));
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                           "%s: file of %lld bytes exceeds the limit of %zu bytes", path,
-                           (long long)st.st_size, max);
-    }
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    /* the path may have changed between stat() and open() */
-    if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
-        (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
-        (void)close(fd);
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: file changed while opening", path);
-    }
-    err = read_all(r, fd, S_ISFIFO(st.st_mode), 0, max,
-                   S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 0, path, diag);
-    (void)close(fd);
-    return err;
-}
-
-static pinset_err read_stdin(struct rbuf *r, size_t max, pinset_diag *diag)
-{
-    struct stat st;
-
-    if (fstat(STDIN_FILENO, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "standard input: %s", strerror(errno));
-    }
-    if (S_ISREG(st.st_mode)) {
-        if ((uint64_t)st.st_size > (uint64_t)max) {
-            return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                               "standard input: file of %lld bytes exceeds the limit of %zu bytes",
-                               (long long)st.st_size, max);
-        }
-        return read_all(r, STDIN_FILENO, 0, 0, max, (size_t)st.st_size + 1, "standard input", diag);
-    }
-    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-        return read_all(r, STDIN_FILENO, 1, 1, max, 0, "standard input", diag);
-    }
-    return PINSET_DIAG(diag, PINSET_E_IO, "standard input: not a regular file or pipe (%s)",
-                       file_kind(st.st_mode));
-}
+/* ---- reading files (src/util/read.c) ---- */
 
 pinset_err pinset_bundle_read_file(pinset_bundle **out, const char *path,
                                    const pinset_load_opts *opts, pinset_diag *diag)
 {
-    struct rbuf r;
+    struct pinset__buf r;
     size_t max;
     pinset_err err;
 
@@ -1620,20 +1436,14 @@ pinset_err pinset_bundle_read_file(pinset_bundle **out, const char *path,
     if (err != PINSET_OK) {
         return err;
     }
-    memset(&r, 0, sizeof(r));
-    if (strcmp(path, "-") == 0) {
-        err = read_stdin(&r, max, diag);
-    } else {
-        err = read_path(&r, path, max, diag);
-    }
+    err = pinset__read_path(&r, path, max, read_timeout_ms(), PINSET__READ_FIFO, diag);
     if (err == PINSET_OK && r.len == 0) {
-        err = PINSET_DIAG(diag, PINSET_E_PARSE, "%s: empty input",
-                          strcmp(path, "-") == 0 ? "standard input" : path);
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "%s: empty input", path);
     }
     if (err == PINSET_OK) {
         err = pinset_bundle_parse(out, r.p, r.len, opts, diag);
     }
-    /* the input may hold private keys */
-    rbuf_free(&r);
+    /* the input may hold private keys: the buffer is wiped */
+    pinset__buf_free(&r);
     return err;
 }

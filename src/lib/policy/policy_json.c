@@ -20,6 +20,7 @@
 
 #include "internal.h"
 #include "policy/policy_int.h"
+#include "util/read.h"
 
 #define POLICY_VERSION    1
 #define MAX_PATH_DEPTH    8
@@ -1243,11 +1244,8 @@ pinset_err pinset_policy_load(pinset_policy **out, const char *path, pinset_diag
 
 static pinset_err load_file(pinset_policy **out, const char *path, pinset_diag *diag)
 {
-    struct stat st;
-    uint8_t *buf = NULL;
-    size_t got = 0;
+    struct pinset__buf buf;
     pinset_err err;
-    int fd;
 
     if (out != NULL) {
         *out = NULL;
@@ -1255,61 +1253,19 @@ static pinset_err load_file(pinset_policy **out, const char *path, pinset_diag *
     if (out == NULL || path == NULL) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "policy: null argument");
     }
-    /* refuse devices, FIFOs and directories before opening them (opening a
-     * FIFO blocks, opening a device may have side effects); O_NONBLOCK and
-     * the second check close the window in between */
-    if (stat(path, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file", path);
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        err = PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file", path);
+    /* regular files only: a policy is a document, not a stream */
+    err = pinset__read_path(&buf, path, PINSET_MAX_POLICY_SIZE, 0, 0, diag);
+    if (err != PINSET_OK) {
         goto out;
     }
-    if ((uint64_t)st.st_size > PINSET_MAX_POLICY_SIZE) {
-        err = PINSET_DIAG(diag, PINSET_E_LIMIT, "%s: file of %lld octets exceeds %zu", path,
-                          (long long)st.st_size, PINSET_MAX_POLICY_SIZE);
-        goto out;
-    }
-    /* one byte more than the size: a file that grows under us is noticed */
-    buf = pinset__alloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while (got < (size_t)st.st_size + 1) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            err = PINSET_DIAG(diag, PINSET_E_IO, "%s: read failed: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0) {
-            break;
-        }
-        got += (size_t)r;
-    }
-    if (got != (size_t)st.st_size) {
-        err = PINSET_DIAG(diag, PINSET_E_IO, "%s: file changed while being read", path);
-        goto out;
-    }
-    err = pinset_policy_parse(out, buf, got, diag);
+    err = pinset_policy_parse(out, buf.p, buf.len, diag);
     if (err != PINSET_OK && diag != NULL) {
         char msg[PINSET_DIAG_MESSAGE_MAX];
         (void)snprintf(msg, sizeof(msg), "%s", diag->message);
         (void)snprintf(diag->message, sizeof(diag->message), "%.96s: %.150s", path, msg);
     }
 out:
-    pinset__free(buf);
-    (void)close(fd);
+    pinset__buf_free(&buf);
     return err;
 }
 
