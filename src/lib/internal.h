@@ -33,10 +33,6 @@
 #include "util/alloc.h"
 #include "util/diag.h"
 
-/* ---- time ---- */
-/* Days from 1970-01-01 to a proleptic Gregorian y-m-d (m 1-12, d 1-31). */
-int64_t pinset__days_from_civil(int64_t y, int64_t m, int64_t d);
-
 /* PINSET_ASSERT, PINSET_ARRAY_SIZE and the banned-function poison (after all system includes) */
 #include "util/base.h"
 

@@ -26,6 +26,7 @@
 #include "util/cursor.h"
 #include "util/der_tlv.h"
 #include "util/read.h"
+#include "util/rfc3339.h"
 
 /* ---- DER TLV reader ---- */
 
@@ -377,6 +378,131 @@ static void read_fifos(void **state)
     rmdir(dir);
 }
 
+/* ---- RFC 3339 ---- */
+
+static void time_round_trips(void **state)
+{
+    static const int64_t times[] = {0,
+                                    1,
+                                    59,
+                                    86399,
+                                    86400,
+                                    951782400,
+                                    1000000000,
+                                    4107542400LL,
+                                    253402300799LL,
+                                    -1,
+                                    -62167219200LL};
+    char buf[PINSET__TIME_TEXT_MAX];
+    int64_t t;
+
+    (void)state;
+    for (size_t i = 0; i < PINSET_ARRAY_SIZE(times); i++) {
+        assert_int_equal(pinset__time_write(buf, sizeof(buf), times[i]), 0);
+        assert_int_equal(strlen(buf), 20);
+        assert_int_equal(pinset__time_parse(&t, buf, 20, PINSET__TIME_LENIENT), 0);
+        assert_int_equal(t, times[i]);
+        if (times[i] >= 0) {
+            assert_int_equal(pinset__time_parse(&t, buf, 20, 0), 0);
+            assert_int_equal(t, times[i]);
+        }
+    }
+    assert_int_equal(pinset__time_write(buf, sizeof(buf), 951782400), 0);
+    assert_string_equal(buf, "2000-02-29T00:00:00Z");
+    assert_int_equal(pinset__time_write(buf, sizeof(buf), -1), 0);
+    assert_string_equal(buf, "1969-12-31T23:59:59Z");
+    /* the calendar both ways, over four centuries and across the epoch */
+    for (int64_t days = -200000; days < 200000; days += 97) {
+        int64_t y;
+        unsigned m, d;
+
+        pinset__civil_from_days(days, &y, &m, &d);
+        assert_int_equal(pinset__days_from_civil(y, m, d), days);
+    }
+}
+
+static void time_parse_forms(void **state)
+{
+    int64_t t = 0;
+
+    (void)state;
+    assert_int_equal(pinset__time_parse(&t, "2000-02-29", 10, 0), 0);
+    assert_int_equal(t, 951782400);
+    assert_int_equal(pinset__time_parse(&t, "1970-01-01t00:00:01z", 20, 0), 0);
+    assert_int_equal(t, 1);
+    /* lenient: fractions, offsets, a space, the leap second */
+    assert_int_equal(pinset__time_parse(&t, "2001-09-09T01:46:40.123Z", 24, PINSET__TIME_LENIENT),
+                     0);
+    assert_int_equal(t, 1000000000);
+    assert_int_equal(pinset__time_parse(&t, "2001-09-09T03:46:40+02:00", 25, PINSET__TIME_LENIENT),
+                     0);
+    assert_int_equal(t, 1000000000);
+    assert_int_equal(pinset__time_parse(&t, "2001-09-08 23:46:40-02:00", 25, PINSET__TIME_LENIENT),
+                     0);
+    assert_int_equal(t, 1000000000);
+    assert_int_equal(pinset__time_parse(&t, "2016-12-31T23:59:60Z", 20, PINSET__TIME_LENIENT), 0);
+    assert_int_equal(t, 1483228799);
+    /* ...which strict parsing refuses */
+    assert_int_equal(pinset__time_parse(&t, "2001-09-09T01:46:40.123Z", 24, 0), -1);
+    assert_int_equal(pinset__time_parse(&t, "2001-09-09T03:46:40+02:00", 25, 0), -1);
+    assert_int_equal(pinset__time_parse(&t, "2001-09-08 23:46:40Z", 20, 0), -1);
+    assert_int_equal(pinset__time_parse(&t, "2016-12-31T23:59:60Z", 20, 0), -1);
+    assert_int_equal(pinset__time_parse(&t, "1969-12-31T23:59:59Z", 20, 0), -1);
+}
+
+static void time_hostile_inputs(void **state)
+{
+    static const char *bad[] = {
+        "",
+        "2027",
+        "2027-01-0",
+        "2027-13-01",
+        "2027-00-01",
+        "2027-01-00",
+        "2027-01-32",
+        "2100-02-29",
+        "2027-02-29",
+        "2027-04-31",
+        "2027-01-01T",
+        "2027-01-01T24:00:00Z",
+        "2027-01-01T00:60:00Z",
+        "2027-01-01T00:00:61Z",
+        "2027-01-01T00:00:00",
+        "2027-01-01T00:00:00ZZ",
+        "2027-01-01T00:00:00+24:00",
+        "2027-01-01T00:00:00+01:60",
+        "2027-01-01T00:00:00+0100",
+        "2027-01-01T00:00:00.",
+        "2027-01-01T00:00:00.5",
+        "2027-01-01X00:00:00Z",
+        "+027-01-01",
+        "2027/01/01",
+        "２０２７-01-01",
+        "2027-01-01T0a:00:00Z",
+    };
+    char buf[PINSET__TIME_TEXT_MAX];
+    char tiny[8];
+    int64_t t = 42;
+
+    (void)state;
+    for (size_t i = 0; i < PINSET_ARRAY_SIZE(bad); i++) {
+        assert_int_equal(pinset__time_parse(&t, bad[i], strlen(bad[i]), PINSET__TIME_LENIENT), -1);
+        assert_int_equal(pinset__time_parse(&t, bad[i], strlen(bad[i]), 0), -1);
+    }
+    assert_int_equal(t, 42); /* untouched on failure */
+    /* the length bounds the read: no NUL needed, none read past */
+    assert_int_equal(pinset__time_parse(&t, "2027-01-01T00:00:00Zjunk", 20, 0), 0);
+    assert_int_equal(pinset__time_parse(&t, "2027-01-01", 9, 0), -1);
+    assert_int_equal(pinset__time_parse(&t, NULL, 0, 0), -1);
+    /* the writer: years 0000..9999 only, and a buffer that fits */
+    assert_int_equal(pinset__time_write(buf, sizeof(buf), 253402300800LL), -1);
+    assert_string_equal(buf, "");
+    assert_int_equal(pinset__time_write(buf, sizeof(buf), INT64_MAX), -1);
+    assert_int_equal(pinset__time_write(buf, sizeof(buf), INT64_MIN), -1);
+    assert_int_equal(pinset__time_write(tiny, sizeof(tiny), 0), -1);
+    assert_string_equal(tiny, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +516,9 @@ int main(void)
         cmocka_unit_test(read_refuses_directories_and_devices),
         cmocka_unit_test(read_pipes_under_both_bounds),
         cmocka_unit_test(read_fifos),
+        cmocka_unit_test(time_round_trips),
+        cmocka_unit_test(time_parse_forms),
+        cmocka_unit_test(time_hostile_inputs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,7 @@
 #include "util/cursor.h"
 #include "util/der_tlv.h"
 #include "util/read.h"
+#include "util/rfc3339.h"
 
 #define READ_TIMEOUT_MS 30000L /* FIFOs and standard input */
 
@@ -570,9 +571,7 @@ static int time_to_epoch(const ASN1_TIME *t, int64_t *out)
     if (!ok) {
         return 0;
     }
-    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday) *
-               86400 +
-           (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    *out = pinset__time_from_tm(&tm);
     return 1;
 }
 
