@@ -21,10 +21,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "internal.h"
 #include "util/buf.h"
 #include "util/cursor.h"
 #include "util/der_tlv.h"
+#include "util/digest.h"
 #include "util/read.h"
 #include "util/rfc3339.h"
 
@@ -503,6 +506,75 @@ static void time_hostile_inputs(void **state)
     assert_string_equal(tiny, "");
 }
 
+/* ---- SHA-256 ---- */
+
+/* FIPS 180-2 appendix B.1: SHA-256("abc"). */
+static const uint8_t sha_abc[32] = {
+    0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+    0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+
+static void sha256_every_way_agrees(void **state)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t out[PINSET__SHA256_LEN];
+
+    (void)state;
+    assert_non_null(md);
+    assert_non_null(ctx);
+    assert_int_equal(pinset__sha256(out, (const uint8_t *)"abc", 3, NULL, NULL), 1);
+    assert_memory_equal(out, sha_abc, 32);
+    memset(out, 0, sizeof(out));
+    assert_int_equal(pinset__sha256(out, (const uint8_t *)"abc", 3, md, NULL), 1);
+    assert_memory_equal(out, sha_abc, 32);
+    for (int i = 0; i < 3; i++) { /* the context is reused */
+        memset(out, 0, sizeof(out));
+        assert_int_equal(pinset__sha256(out, (const uint8_t *)"abc", 3, md, ctx), 1);
+        assert_memory_equal(out, sha_abc, 32);
+    }
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+}
+
+/* An "encoder" writing `len` bytes of "abc..." (len <= 0: failure), like an i2d. */
+static int abc_len;
+
+static int i2d_abc(const void *obj, unsigned char **pp)
+{
+    (void)obj;
+    if (abc_len > 0 && pp != NULL && *pp != NULL) {
+        memcpy(*pp, "abc", (size_t)abc_len);
+        *pp += abc_len;
+    }
+    return abc_len;
+}
+
+static void sha256_of_an_encoding(void **state)
+{
+    uint8_t out[PINSET__SHA256_LEN], scratch[8];
+
+    (void)state;
+    abc_len = 3;
+    /* in the scratch buffer (no allocation), and on the heap */
+    pinset__alloc_fail_at(1);
+    assert_int_equal(pinset__sha256_i2d(out, i2d_abc, NULL, NULL, scratch, sizeof(scratch), 1),
+                     PINSET__DIGEST_OK);
+    pinset__alloc_fail_at(0);
+    assert_memory_equal(out, sha_abc, 32);
+    assert_int_equal(scratch[0], 0); /* wiped */
+    memset(out, 0, sizeof(out));
+    assert_int_equal(pinset__sha256_i2d(out, i2d_abc, NULL, NULL, scratch, 2, 0),
+                     PINSET__DIGEST_OK);
+    assert_memory_equal(out, sha_abc, 32);
+    pinset__alloc_fail_at(1);
+    assert_int_equal(pinset__sha256_i2d(out, i2d_abc, NULL, NULL, NULL, 0, 1),
+                     PINSET__DIGEST_NOMEM);
+    pinset__alloc_fail_at(0);
+    abc_len = -1;
+    assert_int_equal(pinset__sha256_i2d(out, i2d_abc, NULL, NULL, scratch, sizeof(scratch), 0),
+                     PINSET__DIGEST_ENCODE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +591,8 @@ int main(void)
         cmocka_unit_test(time_round_trips),
         cmocka_unit_test(time_parse_forms),
         cmocka_unit_test(time_hostile_inputs),
+        cmocka_unit_test(sha256_every_way_agrees),
+        cmocka_unit_test(sha256_of_an_encoding),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

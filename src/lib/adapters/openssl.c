@@ -23,6 +23,7 @@
 #include "adapters/openssl_int.h"
 #include "internal.h"
 #include "util/buf.h"
+#include "util/digest.h"
 #include "util/rfc3339.h"
 #include "verdict/check_int.h"
 
@@ -384,35 +385,17 @@ static int64_t now_of(const pinset_ossl *pin)
 }
 
 /*
- * SHA-256 of an encoding, written into a stack buffer when it fits (no
- * allocation for ordinary certificates and keys), with the pre-fetched md:
- * X509_digest() would re-fetch SHA-256 and allocate on every call.
+ * SHA-256 of an encoding with the pre-fetched md, through a stack buffer
+ * (util/digest.c): X509_digest() would re-fetch SHA-256 and allocate on
+ * every call.
  */
-static int hash_i2d(uint8_t out[PINSET_PIN_LEN], int (*i2d)(const void *, unsigned char **),
-                    const void *obj, const EVP_MD *md)
+static int hash_i2d(uint8_t out[PINSET_PIN_LEN], pinset__i2d_fn i2d, const void *obj,
+                    const EVP_MD *md)
 {
-    unsigned char stackbuf[4096], *buf = stackbuf, *p;
-    unsigned int n = 0;
-    int len = i2d(obj, NULL), ok = 0;
+    uint8_t stackbuf[4096]; /* certificates and keys in the wild fit */
 
-    if (len <= 0) {
-        return 0;
-    }
-    if ((size_t)len > sizeof(stackbuf)) {
-        buf = OPENSSL_malloc((size_t)len);
-        if (buf == NULL) {
-            return 0;
-        }
-    }
-    p = buf;
-    if (i2d(obj, &p) == len && EVP_Digest(buf, (size_t)len, out, &n, md, NULL) == 1 &&
-        n == PINSET_PIN_LEN) {
-        ok = 1;
-    }
-    if (buf != stackbuf) {
-        OPENSSL_free(buf);
-    }
-    return ok;
+    return pinset__sha256_i2d(out, i2d, obj, md, stackbuf, sizeof(stackbuf), 0) ==
+           PINSET__DIGEST_OK;
 }
 
 static int i2d_cert(const void *x, unsigned char **pp)

@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "util/cursor.h"
+#include "util/digest.h"
 
 #define B64_LEN   44 /* 32 bytes: ceil(32 / 3) * 4 */
 #define HEX_LEN   (2 * PINSET_PIN_LEN)
@@ -594,68 +595,49 @@ int pinset_pin_equal(const pinset_pin *a, const pinset_pin *b)
 static pinset_err sha256(uint8_t out[PINSET_PIN_LEN], const uint8_t *data, size_t len,
                          pinset_diag *diag)
 {
-    unsigned int n = 0;
-
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != PINSET_PIN_LEN) {
+    if (!pinset__sha256(out, data, len, NULL, NULL)) {
         return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, "sha256");
     }
     return PINSET_OK;
 }
 
-/* What to DER-encode; each i2d has its own signature, so no function pointer casts. */
-enum encoding { ENC_X509, ENC_X509_PUBKEY, ENC_PUBKEY };
-
-static int encode(enum encoding which, const void *obj, unsigned char **pp)
+/* What to DER-encode; each i2d has its own signature, so each gets a wrapper. */
+static int i2d_x509_of(const void *obj, unsigned char **pp)
 {
-    switch (which) {
-    case ENC_X509:
-        return i2d_X509((const X509 *)obj, pp);
-    case ENC_X509_PUBKEY:
-        return i2d_X509_PUBKEY((const X509_PUBKEY *)obj, pp);
-    case ENC_PUBKEY:
-        return i2d_PUBKEY((const EVP_PKEY *)obj, pp);
-    default:
-        return -1;
-    }
+    return i2d_X509((const X509 *)obj, pp);
+}
+
+static int i2d_x509_pubkey_of(const void *obj, unsigned char **pp)
+{
+    return i2d_X509_PUBKEY((const X509_PUBKEY *)obj, pp);
+}
+
+static int i2d_pubkey_of(const void *obj, unsigned char **pp)
+{
+    return i2d_PUBKEY((const EVP_PKEY *)obj, pp);
 }
 
 /*
- * SHA-256 of an object's DER, encoded into a buffer of ours (two-pass i2d).
- * The buffer is wiped: for ENC_PUBKEY the object may be a private key.
+ * SHA-256 of an object's DER (two-pass i2d, util/digest.c). The buffer is
+ * wiped: for i2d_PUBKEY the object may be a private key.
  */
-static pinset_err hash_encoding(uint8_t out[PINSET_PIN_LEN], enum encoding which, const void *obj,
+static pinset_err hash_encoding(uint8_t out[PINSET_PIN_LEN], pinset__i2d_fn i2d, const void *obj,
                                 const char *what, pinset_diag *diag)
 {
-    uint8_t *der = NULL;
-    unsigned char *p;
-    size_t size = 0;
-    int n;
-    pinset_err err;
-
-    n = encode(which, obj, NULL);
-    if (n <= 0) {
-        err = PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, what);
-        goto out;
-    }
-    size = (size_t)n;
-    der = pinset__alloc(size);
-    if (der == NULL) {
+    /* no scratch: encodings go into a buffer of ours (pinset__alloc, so tests can fail it) */
+    switch (pinset__sha256_i2d(out, i2d, obj, NULL, NULL, 0, 1)) {
+    case PINSET__DIGEST_OK:
         ERR_pop_to_mark();
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", what);
-        goto out;
-    }
-    p = der;
-    if (encode(which, obj, &p) != n || p != der + size) {
-        err = PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, what);
-        goto out;
-    }
-    err = sha256(out, der, size, diag);
-    if (err == PINSET_OK) {
+        return PINSET_OK;
+    case PINSET__DIGEST_NOMEM:
         ERR_pop_to_mark();
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", what);
+    case PINSET__DIGEST_HASH:
+        return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, "sha256");
+    case PINSET__DIGEST_ENCODE:
+    default:
+        return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, what);
     }
-out:
-    pinset__wipe_free(der, size);
-    return err;
 }
 
 /* The spki or cert pin of a decoded certificate; pops the caller's mark. */
@@ -668,7 +650,7 @@ static pinset_err pin_of_x509(pinset_pin *out, const X509 *cert, pinset_pin_kind
     memset(&pin, 0, sizeof(pin));
     pin.kind = kind;
     if (kind == PINSET_PIN_CERT) {
-        err = hash_encoding(pin.sha256, ENC_X509, cert, "certificate", diag);
+        err = hash_encoding(pin.sha256, i2d_x509_of, cert, "certificate", diag);
     } else {
         const X509_PUBKEY *spki = X509_get_X509_PUBKEY(cert);
 
@@ -676,7 +658,7 @@ static pinset_err pin_of_x509(pinset_pin *out, const X509 *cert, pinset_pin_kind
             return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, "certificate: no subjectpublickeyinfo");
         }
         /* The certificate's own SPKI fields, never a re-encoding of the decoded key. */
-        err = hash_encoding(pin.sha256, ENC_X509_PUBKEY, spki, "certificate spki", diag);
+        err = hash_encoding(pin.sha256, i2d_x509_pubkey_of, spki, "certificate spki", diag);
     }
     if (err == PINSET_OK) {
         *out = pin;
@@ -801,7 +783,7 @@ pinset_err pinset_pin_from_pkey(pinset_pin *out, const EVP_PKEY *key, pinset_dia
     pin.kind = PINSET_PIN_SPKI;
     ERR_set_mark();
     /* i2d_PUBKEY writes only the public half, even for a private key. */
-    err = hash_encoding(pin.sha256, ENC_PUBKEY, key, "key", diag);
+    err = hash_encoding(pin.sha256, i2d_pubkey_of, key, "key", diag);
     if (err == PINSET_OK) {
         *out = pin;
     }
@@ -826,7 +808,7 @@ pinset_err pinset_pin_from_x509_req(pinset_pin *out, const X509_REQ *req, pinset
     }
     memset(&pin, 0, sizeof(pin));
     pin.kind = PINSET_PIN_SPKI;
-    err = hash_encoding(pin.sha256, ENC_X509_PUBKEY, spki, "certificate request spki", diag);
+    err = hash_encoding(pin.sha256, i2d_x509_pubkey_of, spki, "certificate request spki", diag);
     if (err == PINSET_OK) {
         *out = pin;
     }

@@ -40,6 +40,7 @@
 #include "internal.h"
 #include "util/cursor.h"
 #include "util/der_tlv.h"
+#include "util/digest.h"
 #include "util/read.h"
 #include "util/rfc3339.h"
 
@@ -1314,7 +1315,6 @@ pinset_object_type pinset_object_get_type(const pinset_object *obj)
 pinset_err pinset_object_pin(pinset_pin *out, const pinset_object *obj, pinset_pin_kind kind)
 {
     pinset_pin pin;
-    unsigned int n = 0;
     int ok;
 
     if (out == NULL || obj == NULL || (kind != PINSET_PIN_SPKI && kind != PINSET_PIN_CERT)) {
@@ -1337,12 +1337,10 @@ pinset_err pinset_object_pin(pinset_pin *out, const pinset_object *obj, pinset_p
     pin.kind = kind;
     ERR_set_mark();
     if (kind == PINSET_PIN_SPKI) {
-        ok = EVP_Digest(obj->der + obj->spki_off, obj->spki_len, pin.sha256, &n, EVP_sha256(),
-                        NULL) == 1;
+        ok = pinset__sha256(pin.sha256, obj->der + obj->spki_off, obj->spki_len, NULL, NULL);
     } else {
-        ok = EVP_Digest(obj->der, obj->der_len, pin.sha256, &n, EVP_sha256(), NULL) == 1;
+        ok = pinset__sha256(pin.sha256, obj->der, obj->der_len, NULL, NULL);
     }
-    ok = ok && n == PINSET_PIN_LEN;
     ERR_pop_to_mark();
     if (!ok) {
         return PINSET_E_CRYPTO;
