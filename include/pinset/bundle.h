@@ -83,9 +83,10 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_bundle_parse(pinset_bundle **out,
                                                             pinset_diag *diag);
 
 /**
- * Read a file (or standard input for "-") with a size bound and parse it.
- * Directories and devices are refused without being opened (standard input
- * must be a regular file, a pipe or a socket); a regular file larger than
+ * Read a file with a size bound and parse it. The path is always a path:
+ * "-" names a file called "-" (reading standard input is the caller's
+ * business; read it and call pinset_bundle_parse). Directories, devices and
+ * sockets are refused without being opened; a regular file larger than
  * the bound is refused before reading. A FIFO is read without blocking
  * on open, so a FIFO with no writer is an empty input; pipes are read with
  * poll() and fail with PINSET_E_IO when no end of input comes within 30 s.

@@ -30,6 +30,7 @@
 #include "check_out.h"
 #include "cmd.h"
 #include "common.h"
+#include "input.h"
 #include "netopt.h"
 #include "out.h"
 #include "probe/probe.h"
@@ -193,7 +194,7 @@ static int read_chain(STACK_OF(X509) * sent, const char *path)
     out_safe_copy(name, sizeof(name), path);
     lo.flags = 0;
     lo.max_input = EXPLAIN_CHAIN_FILE_MAX;
-    err = pinset_bundle_read_file(&b, path, &lo, &d);
+    err = cli_bundle_read(&b, path, &lo, &d);
     if (err != PINSET_OK) {
         const char *m = d.message[0] != '\0' ? d.message : pinset_strerror(err);
         size_t plen = strlen(path);

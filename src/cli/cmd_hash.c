@@ -21,6 +21,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "input.h"
 #include "out.h"
 
 enum { HASH_OPT_KIND, HASH_OPT_FORMAT, HASH_OPT_PASSFILE, HASH_OPT_COLOR };
@@ -461,7 +462,7 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
     int rc = EXIT_OK;
 
     input_name(name, sizeof(name), path);
-    err = pinset_bundle_read_file(&bundle, path, &run->opts, &diag);
+    err = cli_bundle_read(&bundle, path, &run->opts, &diag);
     if (err != PINSET_OK) {
         return report(path, diag.object, err, diag.message, run->opts.passphrase != NULL);
     }

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "input.h"
 #include "out.h"
 
 enum { LINT_OPT_FORMAT, LINT_OPT_NOW, LINT_OPT_WARN_DAYS, LINT_OPT_COLOR };
@@ -118,7 +119,7 @@ static const char *strip_file(const char *msg, const char *file)
 
 static void report_load_error(lint_run *run, const pinset_diag *d, json_t *entry)
 {
-    const char *msg = strip_file(d->message, run->file);
+    const char *msg = strip_file(d->message, cli_is_stdin(run->file) ? CLI_STDIN_NAME : run->file);
     char text[PINSET_DIAG_MESSAGE_MAX];
 
     out_safe_copy(text, sizeof(text), msg);
@@ -142,56 +143,6 @@ static void report_load_error(lint_run *run, const pinset_diag *d, json_t *entry
     }
 }
 
-/* Read all of standard input (bounded) and parse it as a policy. */
-static pinset_err load_stdin(pinset_policy **out, pinset_diag *d)
-{
-    size_t len = 0, cap = 0;
-    uint8_t *buf = NULL;
-    pinset_err err;
-
-    for (;;) {
-        size_t got;
-        if (len == cap) {
-            /* one octet over the bound tells a policy that is too large */
-            size_t ncap = cap == 0 ? 65536 : cap * 2;
-            uint8_t *nb;
-            if (ncap > LINT_MAX_STDIN) {
-                ncap = LINT_MAX_STDIN + 1;
-            }
-            if (len > LINT_MAX_STDIN) {
-                free(buf);
-                d->code = PINSET_E_LIMIT;
-                snprintf(d->message, sizeof(d->message), "policy exceeds %zu octets",
-                         LINT_MAX_STDIN);
-                return PINSET_E_LIMIT;
-            }
-            nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                free(buf);
-                d->code = PINSET_E_NOMEM;
-                snprintf(d->message, sizeof(d->message), "out of memory");
-                return PINSET_E_NOMEM;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        got = fread(buf + len, 1, cap - len, stdin);
-        len += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    if (ferror(stdin)) {
-        free(buf);
-        d->code = PINSET_E_IO;
-        snprintf(d->message, sizeof(d->message), "read failed");
-        return PINSET_E_IO;
-    }
-    err = pinset_policy_parse(out, buf, len, d);
-    free(buf);
-    return err;
-}
-
 /* Lint one file. Returns EXIT_OK, EXIT_INPUT (unreadable or unparsable) or EXIT_INTERNAL. */
 static int lint_file(lint_run *run, const char *file, json_t *files)
 {
@@ -213,11 +164,7 @@ static int lint_file(lint_run *run, const char *file, json_t *files)
             return EXIT_INTERNAL;
         }
     }
-    if (strcmp(file, "-") == 0) {
-        err = load_stdin(&policy, &d);
-    } else {
-        err = pinset_policy_load(&policy, file, &d);
-    }
+    err = cli_policy_read(&policy, file, LINT_MAX_STDIN, &d);
     if (err != PINSET_OK) {
         report_load_error(run, &d, entry);
         run->failed++;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <util/rfc3339.h>
 
 #include <openssl/bio.h>
 #include <openssl/x509.h>
@@ -210,14 +211,10 @@ void out_progress_done(void)
 
 int out_time_iso(char *buf, size_t cap, int64_t t)
 {
-    struct tm tm;
-    time_t tt = (time_t)t;
-
     if (cap == 0) {
         return -1;
     }
-    if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
-        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    if (pinset__time_write(buf, cap, t) != 0) {
         snprintf(buf, cap, "invalid time");
         return -1;
     }
@@ -251,95 +248,41 @@ void out_time_relative(char *buf, size_t cap, int64_t t, int64_t now)
 
 /* ---- parsing times (--now) ---- */
 
-static int num(const char *s, size_t n, long *out)
+/* "@SECONDS" since the epoch (a tool convention), 1 to 11 digits. */
+static int parse_epoch(const char *s, int64_t *out)
 {
-    long v = 0;
+    size_t n = strlen(s);
+    int64_t v = 0;
 
+    if (n < 1 || n > 11) {
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') {
             return -1;
         }
         v = v * 10 + (s[i] - '0');
     }
+    if (v < 1) {
+        return -1;
+    }
     *out = v;
-    return 0;
-}
-
-static int64_t days_from_civil(long y, long m, long d)
-{
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + doe - 719468;
-}
-
-/* The time part after the date: "THH:MM:SS[.frac](Z|+HH:MM|-HH:MM)"; seconds into *secs. */
-static int parse_clock(const char *s, int64_t *secs)
-{
-    long h, mi, se, oh = 0, om = 0;
-    int sign = 0;
-
-    if ((s[0] != 'T' && s[0] != 't' && s[0] != ' ') || strlen(s) < 10 || num(s + 1, 2, &h) ||
-        s[3] != ':' || num(s + 4, 2, &mi) || s[6] != ':' || num(s + 7, 2, &se)) {
-        return -1;
-    }
-    s += 9;
-    if (*s == '.') {
-        do {
-            s++;
-        } while (*s >= '0' && *s <= '9');
-    }
-    if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
-        sign = 0;
-    } else if ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 && !num(s + 1, 2, &oh) &&
-               s[3] == ':' && !num(s + 4, 2, &om) && oh <= 23 && om <= 59) {
-        sign = s[0] == '+' ? 1 : -1;
-    } else {
-        return -1;
-    }
-    /* RFC 3339 allows a leap second (60); it is the same instant as :59 here */
-    if (h > 23 || mi > 59 || se > 60) {
-        return -1;
-    }
-    *secs = h * 3600 + mi * 60 + (se == 60 ? 59 : se) - sign * (oh * 3600 + om * 60);
     return 0;
 }
 
 int out_parse_time(const char *s, int64_t *out)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    long y, m, d;
-    int64_t secs = 0;
-    int leap;
+    int64_t t;
 
     if (s[0] == '@') {
-        size_t n = strlen(s + 1);
-        long v;
-
-        if (n < 1 || n > 11 || num(s + 1, n, &v) != 0 || v < 1) {
-            return -1;
-        }
-        *out = v;
-        return 0;
+        return parse_epoch(s + 1, out);
     }
-    if (strlen(s) < 10 || num(s, 4, &y) || s[4] != '-' || num(s + 5, 2, &m) || s[7] != '-' ||
-        num(s + 8, 2, &d) || m < 1 || m > 12 || d < 1) {
-        return -1;
+    /* RFC 3339 with fractions and offsets (util/rfc3339.c) */
+    if (pinset__time_parse(&t, s, strlen(s), PINSET__TIME_LENIENT) != 0 || t < 1) {
+        return -1; /* 0 would mean "the current time" to the library */
     }
-    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap)) {
-        return -1;
-    }
-    if (s[10] != '\0' && parse_clock(s + 10, &secs) != 0) {
-        return -1;
-    }
-    *out = days_from_civil(y, m, d) * 86400 + secs;
-    /* 0 would mean "the current time" to the library */
-    return *out >= 1 ? 0 : -1;
+    *out = t;
+    return 0;
 }
 
 /* ---- certificate names ---- */

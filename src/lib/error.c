@@ -1,5 +1,6 @@
 /*
- * error.c - error strings and the diagnostic helpers.
+ * error.c - error strings (pinset_strerror, pinset_err_name) and pinset_diag_init;
+ * the helpers that fill a diag live in src/util/diag.c.
  */
 #include <stdio.h>
 
@@ -52,59 +53,4 @@ void pinset_diag_init(pinset_diag *diag)
     if (diag != NULL) {
         *diag = init;
     }
-}
-
-pinset_err pinset__diag_set(pinset_diag *diag, pinset_err code, const char *file, int line,
-                            const char *fmt, ...)
-{
-    va_list ap;
-
-    if (diag == NULL) {
-        return code;
-    }
-    diag->code = code;
-    va_start(ap, fmt);
-    (void)vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
-    va_end(ap);
-#ifndef NDEBUG
-    diag->src_file = file;
-    diag->src_line = line;
-#else
-    (void)file;
-    (void)line;
-#endif
-    return code;
-}
-
-void pinset__diag_pos(pinset_diag *diag, size_t object, size_t line, size_t column, size_t offset)
-{
-    if (diag == NULL) {
-        return;
-    }
-    diag->object = object;
-    diag->line = line;
-    diag->column = column;
-    diag->offset = offset;
-}
-
-void pinset__diag_path(pinset_diag *diag, const char *path)
-{
-    if (diag == NULL || path == NULL) {
-        return;
-    }
-    (void)snprintf(diag->path, sizeof(diag->path), "%s", path);
-}
-
-pinset_err pinset__diag_openssl(pinset_diag *diag, pinset_err code, const char *file, int line,
-                                const char *prefix)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-    if (reason == NULL) {
-        reason = "unknown openssl error";
-    }
-    (void)pinset__diag_set(diag, code, file, line, "%s: %s", prefix, reason);
-    ERR_pop_to_mark();
-    return code;
 }

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/cursor.h"
 #include "internal.h"
+#include "util/cursor.h"
 
 static void reads_in_order_then_stops(void **state)
 {

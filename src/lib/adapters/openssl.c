@@ -21,6 +21,9 @@
 #include <pinset/openssl.h>
 
 #include "internal.h"
+#include "util/buf.h"
+#include "util/digest.h"
+#include "util/rfc3339.h"
 #include "verdict/check_int.h"
 
 /*
@@ -381,35 +384,17 @@ static int64_t now_of(const pinset_ossl *pin)
 }
 
 /*
- * SHA-256 of an encoding, written into a stack buffer when it fits (no
- * allocation for ordinary certificates and keys), with the pre-fetched md:
- * X509_digest() would re-fetch SHA-256 and allocate on every call.
+ * SHA-256 of an encoding with the pre-fetched md, through a stack buffer
+ * (util/digest.c): X509_digest() would re-fetch SHA-256 and allocate on
+ * every call.
  */
-static int hash_i2d(uint8_t out[PINSET_PIN_LEN], int (*i2d)(const void *, unsigned char **),
-                    const void *obj, const EVP_MD *md)
+static int hash_i2d(uint8_t out[PINSET_PIN_LEN], pinset__i2d_fn i2d, const void *obj,
+                    const EVP_MD *md)
 {
-    unsigned char stackbuf[4096], *buf = stackbuf, *p;
-    unsigned int n = 0;
-    int len = i2d(obj, NULL), ok = 0;
+    uint8_t stackbuf[4096]; /* certificates and keys in the wild fit */
 
-    if (len <= 0) {
-        return 0;
-    }
-    if ((size_t)len > sizeof(stackbuf)) {
-        buf = OPENSSL_malloc((size_t)len);
-        if (buf == NULL) {
-            return 0;
-        }
-    }
-    p = buf;
-    if (i2d(obj, &p) == len && EVP_Digest(buf, (size_t)len, out, &n, md, NULL) == 1 &&
-        n == PINSET_PIN_LEN) {
-        ok = 1;
-    }
-    if (buf != stackbuf) {
-        OPENSSL_free(buf);
-    }
-    return ok;
+    return pinset__sha256_i2d(out, i2d, obj, md, stackbuf, sizeof(stackbuf), 0) ==
+           PINSET__DIGEST_OK;
 }
 
 static int i2d_cert(const void *x, unsigned char **pp)
@@ -587,33 +572,8 @@ static void ders_free(pinset_cert *c, size_t n)
     pinset__free(c);
 }
 
-struct dynbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static int dyn_write(const char *buf, size_t len, void *payload)
-{
-    struct dynbuf *d = payload;
-
-    if (len > ((size_t)16 << 20) - d->len - 1) {
-        return 1;
-    }
-    if (d->len + len + 1 > d->cap) {
-        size_t cap = (d->len + len + 1) * 2;
-        char *np = pinset__realloc_array(d->p, cap, 1);
-
-        if (np == NULL) {
-            return 1;
-        }
-        d->p = np;
-        d->cap = cap;
-    }
-    memcpy(d->p + d->len, buf, len);
-    d->len += len;
-    d->p[d->len] = '\0';
-    return 0;
-}
+/* The most a report document may take (util/buf.h bounds every growable buffer). */
+#define REPORT_MAX ((size_t)16 << 20)
 
 /* Build and hand over a report; never changes the verdict, never fails the handshake. */
 static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STORE_CTX *xctx,
@@ -621,7 +581,7 @@ static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STOR
 {
     pinset_cert *served = NULL, *validated = NULL;
     pinset_report_input in = PINSET_REPORT_INPUT_INIT;
-    struct dynbuf d = {NULL, 0, 0};
+    struct pinset__buf d;
 
     if (pin->opts.report == NULL || !pinset_report_wanted(st->result)) {
         return;
@@ -634,10 +594,12 @@ static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STOR
             ders_of(&validated, X509_STORE_CTX_get0_chain(strict != NULL ? strict : xctx));
     }
     in.validated = validated;
-    if (pinset_report_write(st->result, &in, dyn_write, &d, NULL) == PINSET_OK && d.p != NULL) {
-        pin->opts.report(d.p, d.len, pin->opts.report_payload);
+    pinset__buf_init(&d, REPORT_MAX, 0);
+    if (pinset_report_write(st->result, &in, pinset__buf_sink, &d, NULL) == PINSET_OK &&
+        d.p != NULL) {
+        pin->opts.report((const char *)d.p, d.len, pin->opts.report_payload);
     }
-    pinset__free(d.p);
+    pinset__buf_free(&d);
     ders_free(served, in.served_count);
     ders_free(validated, in.validated_count);
 }
@@ -776,10 +738,7 @@ static int asn1_time_posix(int64_t *out, const ASN1_TIME *t)
     if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
         return 0;
     }
-    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1,
-                                   (int64_t)tm.tm_mday) *
-               86400 +
-           (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + (int64_t)tm.tm_sec;
+    *out = pinset__time_from_tm(&tm);
     return 1;
 }
 

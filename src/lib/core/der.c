@@ -79,8 +79,9 @@
 
 #include <stdbool.h>
 
-#include "core/cursor.h"
 #include "internal.h"
+#include "util/cursor.h"
+#include "util/der_tlv.h"
 
 /* Longest OBJECT IDENTIFIER content we vouch for (real OIDs are < 32 bytes). */
 #define PINSET_DER_MAX_OID 128
@@ -113,74 +114,30 @@ enum {
     TAG_CTX3 = 0xa3  /* [3] EXPLICIT extensions */
 };
 
-/* One TLV: its tag, its content as a sub-cursor, and the whole encoding. */
-struct tlv {
-    uint8_t tag;
-    struct pinset_cursor body;
-    const uint8_t *start;
-    size_t total;
-};
+/* One TLV is a struct pinset__tlv (util/der_tlv.h): tag, content sub-cursor, whole encoding. */
 
-/* Definite length, X.690 §10.1: the shortest form; at most 4 length bytes. */
-static pinset_err read_len(struct pinset_cursor *c, size_t *out)
+/* X.690 §8.1 and §10.1 (definite, minimal lengths of at most 4 bytes), read by src/util. */
+static pinset_err read_tlv(struct pinset_cursor *c, struct pinset__tlv *out)
 {
-    uint8_t b;
-    size_t n;
-    size_t v = 0;
-
-    if (!pinset__cursor_read_u8(c, &b)) {
-        return PINSET_E_PARSE;
-    }
-    if (b < 0x80) {
-        *out = b;
+    switch (pinset__der_read_tlv(c, out)) {
+    case PINSET__DER_OK:
         return PINSET_OK;
-    }
-    n = b & 0x7f;
-    if (n == 0 || n > 4) {
-        return PINSET_E_PARSE; /* indefinite length, or longer than any input we accept */
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!pinset__cursor_read_u8(c, &b)) {
-            return PINSET_E_PARSE;
-        }
-        if (i == 0 && b == 0) {
-            return PINSET_E_PARSE; /* leading zero: not minimal */
-        }
-        v = (v << 8) | b;
-    }
-    if (v < 0x80) {
-        return PINSET_E_PARSE; /* long form for a short length: not minimal */
-    }
-    *out = v;
-    return PINSET_OK;
-}
-
-static pinset_err read_tlv(struct pinset_cursor *c, struct tlv *out)
-{
-    const uint8_t *start = pinset__cursor_ptr(c);
-    size_t before = pinset__cursor_remaining(c);
-    size_t len;
-    pinset_err err;
-
-    if (!pinset__cursor_read_u8(c, &out->tag)) {
+    case PINSET__DER_HIGH_TAG:
+        return PINSET_E_UNSUPPORTED; /* high-tag-number form: nothing in X.509 needs it */
+    case PINSET__DER_NO_TAG:
+    case PINSET__DER_NO_LENGTH:
+    case PINSET__DER_INDEFINITE:
+    case PINSET__DER_LENGTH_TOO_LONG:
+    case PINSET__DER_LENGTH_TRUNCATED:
+    case PINSET__DER_LENGTH_LEADING_ZERO:
+    case PINSET__DER_LENGTH_SHORT_AS_LONG:
+    case PINSET__DER_OVERRUN:
+    default:
         return PINSET_E_PARSE;
     }
-    if ((out->tag & 0x1f) == 0x1f) {
-        return PINSET_E_UNSUPPORTED; /* high-tag-number form: nothing in X.509 needs it */
-    }
-    err = read_len(c, &len);
-    if (err != PINSET_OK) {
-        return err;
-    }
-    if (!pinset__cursor_sub(c, len, &out->body)) {
-        return PINSET_E_PARSE; /* the length runs past its container */
-    }
-    out->start = start;
-    out->total = before - pinset__cursor_remaining(c);
-    return PINSET_OK;
 }
 
-static pinset_err expect_tlv(struct pinset_cursor *c, uint8_t tag, struct tlv *out)
+static pinset_err expect_tlv(struct pinset_cursor *c, uint8_t tag, struct pinset__tlv *out)
 {
     pinset_err err = read_tlv(c, out);
 
@@ -235,7 +192,7 @@ static pinset_err check_oid(const struct pinset_cursor *body)
 
 static pinset_err read_oid(struct pinset_cursor *c)
 {
-    struct tlv t;
+    struct pinset__tlv t;
     pinset_err err = expect_tlv(c, TAG_OID, &t);
 
     return err != PINSET_OK ? err : check_oid(&t.body);
@@ -249,8 +206,8 @@ static pinset_err read_oid(struct pinset_cursor *c)
  */
 static pinset_err read_algorithm(struct pinset_cursor *c)
 {
-    struct tlv seq;
-    struct tlv param;
+    struct pinset__tlv seq;
+    struct pinset__tlv param;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &seq);
 
     if (err == PINSET_OK) {
@@ -345,7 +302,7 @@ static bool bmp_valid(const uint8_t *p, size_t n)
 }
 
 /* AttributeValue of a Name: the DirectoryString types OpenSSL canonicalises without failing. */
-static pinset_err check_attr_value(const struct tlv *v)
+static pinset_err check_attr_value(const struct pinset__tlv *v)
 {
     const uint8_t *p = pinset__cursor_ptr(&v->body);
     size_t n = pinset__cursor_remaining(&v->body);
@@ -368,8 +325,8 @@ static pinset_err check_attr_value(const struct tlv *v)
 /* AttributeTypeAndValue ::= SEQUENCE { type OID, value ANY } (RFC 5280 §4.1.2.4). */
 static pinset_err read_atv(struct pinset_cursor *c)
 {
-    struct tlv atv;
-    struct tlv value;
+    struct pinset__tlv atv;
+    struct pinset__tlv value;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &atv);
 
     if (err == PINSET_OK) {
@@ -390,11 +347,11 @@ static pinset_err read_atv(struct pinset_cursor *c)
 /* Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET SIZE (1..MAX) OF ATV. */
 static pinset_err read_name(struct pinset_cursor *c)
 {
-    struct tlv name;
+    struct pinset__tlv name;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &name);
 
     while (err == PINSET_OK && !pinset__cursor_at_end(&name.body)) {
-        struct tlv rdn;
+        struct pinset__tlv rdn;
 
         err = expect_tlv(&name.body, TAG_SET, &rdn);
         if (err == PINSET_OK && pinset__cursor_at_end(&rdn.body)) {
@@ -410,11 +367,11 @@ static pinset_err read_name(struct pinset_cursor *c)
 /* Validity ::= SEQUENCE { notBefore Time, notAfter Time }; Time is UTCTime or GeneralizedTime. */
 static pinset_err read_validity(struct pinset_cursor *c)
 {
-    struct tlv seq;
+    struct pinset__tlv seq;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &seq);
 
     for (int i = 0; i < 2 && err == PINSET_OK; i++) {
-        struct tlv t;
+        struct pinset__tlv t;
 
         err = read_tlv(&seq.body, &t);
         if (err == PINSET_OK && t.tag != TAG_UTCTIME && t.tag != TAG_GENERALIZEDTIME) {
@@ -432,9 +389,9 @@ static pinset_err read_validity(struct pinset_cursor *c)
  * subjectPublicKey BIT STRING } (RFC 5280 §4.1.2.7). Unused bits must be 0
  * so that OpenSSL's re-encoding is byte-identical.
  */
-static pinset_err read_spki(struct pinset_cursor *c, struct tlv *spki)
+static pinset_err read_spki(struct pinset_cursor *c, struct pinset__tlv *spki)
 {
-    struct tlv bits;
+    struct pinset__tlv bits;
     uint8_t unused;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, spki);
 
@@ -464,8 +421,8 @@ static pinset_err read_spki(struct pinset_cursor *c, struct tlv *spki)
 static pinset_err read_extension(struct pinset_cursor *c)
 {
     static const uint8_t critical_true[] = {TAG_BOOLEAN, 0x01, 0xff};
-    struct tlv ext;
-    struct tlv value;
+    struct pinset__tlv ext;
+    struct pinset__tlv value;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &ext);
 
     if (err == PINSET_OK) {
@@ -487,8 +444,8 @@ static pinset_err read_extension(struct pinset_cursor *c)
 /* extensions [3] EXPLICIT SEQUENCE SIZE (1..MAX) OF Extension. */
 static pinset_err read_extensions(struct pinset_cursor *c)
 {
-    struct tlv ctx;
-    struct tlv seq;
+    struct pinset__tlv ctx;
+    struct pinset__tlv seq;
     pinset_err err = expect_tlv(c, TAG_CTX3, &ctx);
 
     if (err == PINSET_OK) {
@@ -515,7 +472,7 @@ static pinset_err read_version(struct pinset_cursor *c, bool *v3)
 {
     static const uint8_t v2[] = {TAG_INTEGER, 0x01, 0x01};
     static const uint8_t v3_enc[] = {TAG_INTEGER, 0x01, 0x02};
-    struct tlv ctx;
+    struct pinset__tlv ctx;
     pinset_err err;
 
     *v3 = false;
@@ -535,10 +492,10 @@ static pinset_err read_version(struct pinset_cursor *c, bool *v3)
 }
 
 /* TBSCertificate (RFC 5280 §4.1): returns the subjectPublicKeyInfo TLV. */
-static pinset_err read_tbs(struct pinset_cursor *c, struct tlv *spki)
+static pinset_err read_tbs(struct pinset_cursor *c, struct pinset__tlv *spki)
 {
-    struct tlv tbs;
-    struct tlv serial;
+    struct pinset__tlv tbs;
+    struct pinset__tlv serial;
     bool v3 = false;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &tbs);
 
@@ -583,11 +540,11 @@ static pinset_err read_tbs(struct pinset_cursor *c, struct tlv *spki)
 }
 
 /* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }. */
-static pinset_err read_certificate(struct pinset_cursor *c, struct tlv *spki)
+static pinset_err read_certificate(struct pinset_cursor *c, struct pinset__tlv *spki)
 {
     static const uint8_t no_unused_bits = 0x00;
-    struct tlv cert;
-    struct tlv sig;
+    struct pinset__tlv cert;
+    struct pinset__tlv sig;
     pinset_err err = expect_tlv(c, TAG_SEQUENCE, &cert);
 
     if (err == PINSET_OK) {
@@ -615,7 +572,7 @@ pinset_err pinset__der_cert_spki(const uint8_t *der, size_t len, const uint8_t *
                                  size_t *spki_len_out)
 {
     struct pinset_cursor c;
-    struct tlv spki;
+    struct pinset__tlv spki;
     pinset_err err;
 
     if (spki_out == NULL || spki_len_out == NULL) {

@@ -1,6 +1,7 @@
 /*
- * pin.c - pin values: parse every text form, format, compare, and compute
- * pins from DER and from OpenSSL objects.
+ * pin.c - pin values (pinset/pin.h): parse every text form, format, compare,
+ * and compute pins from SPKI and certificate DER. The pins of OpenSSL
+ * objects (pinset/openssl.h) are in pin_openssl.c.
  *
  * Parsing is strict on purpose: a pin that is accepted in one spelling must
  * mean exactly one 32-byte digest, so non-canonical base64, base64url, missing
@@ -14,11 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <pinset/openssl.h>
 #include <pinset/pin.h>
 
-#include "core/cursor.h"
+#include "core/pin_int.h"
 #include "internal.h"
+#include "util/cursor.h"
+#include "util/digest.h"
 
 #define B64_LEN   44 /* 32 bytes: ceil(32 / 3) * 4 */
 #define HEX_LEN   (2 * PINSET_PIN_LEN)
@@ -594,94 +596,10 @@ int pinset_pin_equal(const pinset_pin *a, const pinset_pin *b)
 static pinset_err sha256(uint8_t out[PINSET_PIN_LEN], const uint8_t *data, size_t len,
                          pinset_diag *diag)
 {
-    unsigned int n = 0;
-
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != PINSET_PIN_LEN) {
+    if (!pinset__sha256(out, data, len, NULL, NULL)) {
         return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, "sha256");
     }
     return PINSET_OK;
-}
-
-/* What to DER-encode; each i2d has its own signature, so no function pointer casts. */
-enum encoding { ENC_X509, ENC_X509_PUBKEY, ENC_PUBKEY };
-
-static int encode(enum encoding which, const void *obj, unsigned char **pp)
-{
-    switch (which) {
-    case ENC_X509:
-        return i2d_X509((const X509 *)obj, pp);
-    case ENC_X509_PUBKEY:
-        return i2d_X509_PUBKEY((const X509_PUBKEY *)obj, pp);
-    case ENC_PUBKEY:
-        return i2d_PUBKEY((const EVP_PKEY *)obj, pp);
-    default:
-        return -1;
-    }
-}
-
-/*
- * SHA-256 of an object's DER, encoded into a buffer of ours (two-pass i2d).
- * The buffer is wiped: for ENC_PUBKEY the object may be a private key.
- */
-static pinset_err hash_encoding(uint8_t out[PINSET_PIN_LEN], enum encoding which, const void *obj,
-                                const char *what, pinset_diag *diag)
-{
-    uint8_t *der = NULL;
-    unsigned char *p;
-    size_t size = 0;
-    int n;
-    pinset_err err;
-
-    n = encode(which, obj, NULL);
-    if (n <= 0) {
-        err = PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, what);
-        goto out;
-    }
-    size = (size_t)n;
-    der = pinset__alloc(size);
-    if (der == NULL) {
-        ERR_pop_to_mark();
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", what);
-        goto out;
-    }
-    p = der;
-    if (encode(which, obj, &p) != n || p != der + size) {
-        err = PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, what);
-        goto out;
-    }
-    err = sha256(out, der, size, diag);
-    if (err == PINSET_OK) {
-        ERR_pop_to_mark();
-    }
-out:
-    pinset__wipe_free(der, size);
-    return err;
-}
-
-/* The spki or cert pin of a decoded certificate; pops the caller's mark. */
-static pinset_err pin_of_x509(pinset_pin *out, const X509 *cert, pinset_pin_kind kind,
-                              pinset_diag *diag)
-{
-    pinset_pin pin;
-    pinset_err err;
-
-    memset(&pin, 0, sizeof(pin));
-    pin.kind = kind;
-    if (kind == PINSET_PIN_CERT) {
-        err = hash_encoding(pin.sha256, ENC_X509, cert, "certificate", diag);
-    } else {
-        const X509_PUBKEY *spki = X509_get_X509_PUBKEY(cert);
-
-        if (spki == NULL) {
-            return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO, "certificate: no subjectpublickeyinfo");
-        }
-        /* The certificate's own SPKI fields, never a re-encoding of the decoded key. */
-        err = hash_encoding(pin.sha256, ENC_X509_PUBKEY, spki, "certificate spki", diag);
-    }
-    if (err == PINSET_OK) {
-        *out = pin;
-    }
-    return err;
 }
 
 pinset_err pinset_pin_from_spki_der(pinset_pin *out, const uint8_t *der, size_t len,
@@ -772,63 +690,8 @@ pinset_err pinset_pin_from_cert_der(pinset_pin *out, const uint8_t *der, size_t 
         }
         goto out;
     }
-    err = pin_of_x509(out, cert, kind, diag);
+    err = pinset__pin_of_x509(out, cert, kind, diag);
 out:
     X509_free(cert);
-    return err;
-}
-
-pinset_err pinset_pin_from_x509(pinset_pin *out, const X509 *cert, pinset_pin_kind kind,
-                                pinset_diag *diag)
-{
-    if (out == NULL || cert == NULL || !kind_valid(kind)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
-                           "certificate: null argument or invalid kind");
-    }
-    ERR_set_mark();
-    return pin_of_x509(out, cert, kind, diag);
-}
-
-pinset_err pinset_pin_from_pkey(pinset_pin *out, const EVP_PKEY *key, pinset_diag *diag)
-{
-    pinset_pin pin;
-    pinset_err err;
-
-    if (out == NULL || key == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "key: null argument");
-    }
-    memset(&pin, 0, sizeof(pin));
-    pin.kind = PINSET_PIN_SPKI;
-    ERR_set_mark();
-    /* i2d_PUBKEY writes only the public half, even for a private key. */
-    err = hash_encoding(pin.sha256, ENC_PUBKEY, key, "key", diag);
-    if (err == PINSET_OK) {
-        *out = pin;
-    }
-    return err;
-}
-
-pinset_err pinset_pin_from_x509_req(pinset_pin *out, const X509_REQ *req, pinset_diag *diag)
-{
-    const X509_PUBKEY *spki;
-    pinset_pin pin;
-    pinset_err err;
-
-    if (out == NULL || req == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "certificate request: null argument");
-    }
-    ERR_set_mark();
-    /* OpenSSL 3.0 lacks a const getter; X509_REQ_get_X509_PUBKEY does not modify req. */
-    spki = X509_REQ_get_X509_PUBKEY((X509_REQ *)(uintptr_t)req);
-    if (spki == NULL) {
-        return PINSET_DIAG_OSSL(diag, PINSET_E_CRYPTO,
-                                "certificate request: no subjectpublickeyinfo");
-    }
-    memset(&pin, 0, sizeof(pin));
-    pin.kind = PINSET_PIN_SPKI;
-    err = hash_encoding(pin.sha256, ENC_X509_PUBKEY, spki, "certificate request spki", diag);
-    if (err == PINSET_OK) {
-        *out = pin;
-    }
     return err;
 }

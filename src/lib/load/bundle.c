@@ -35,13 +35,16 @@
 #include <pinset/bundle.h>
 #include <pinset/openssl.h>
 
-#include "core/cursor.h"
 #include "core/der.h"
 #include "core/pem.h"
 #include "internal.h"
+#include "util/cursor.h"
+#include "util/der_tlv.h"
+#include "util/digest.h"
+#include "util/read.h"
+#include "util/rfc3339.h"
 
 #define READ_TIMEOUT_MS 30000L /* FIFOs and standard input */
-#define READ_CHUNK      ((size_t)64 * 1024)
 
 struct pinset_object {
     pinset_object_type type;
@@ -137,45 +140,32 @@ enum outer { OUTER_OK, OUTER_NOT_SEQ, OUTER_INDEFINITE, OUTER_BAD_LEN, OUTER_TRU
 static enum outer der_outer(const uint8_t *der, size_t len, size_t *total)
 {
     struct pinset_cursor cur;
-    uint8_t tag, b, nbytes;
+    uint8_t tag;
     size_t content = 0;
 
     pinset__cursor_init(&cur, der, len);
     if (!pinset__cursor_read_u8(&cur, &tag) || tag != 0x30) {
         return OUTER_NOT_SEQ;
     }
-    if (!pinset__cursor_read_u8(&cur, &b)) {
-        return OUTER_TRUNCATED;
-    }
-    if (b == 0x80) {
+    switch (pinset__der_read_len(&cur, &content)) {
+    case PINSET__DER_OK:
+        break;
+    case PINSET__DER_INDEFINITE:
         return OUTER_INDEFINITE;
-    }
-    if (b < 0x80) {
-        content = b;
-    } else {
-        nbytes = b & 0x7f;
-        if (nbytes > 4) {
-            return OUTER_BAD_LEN;
-        }
-        for (uint8_t i = 0; i < nbytes; i++) {
-            if (!pinset__cursor_read_u8(&cur, &b)) {
-                return OUTER_TRUNCATED;
-            }
-            if (i == 0 && b == 0) {
-                return OUTER_BAD_LEN; /* non-minimal */
-            }
-            content = (content << 8) | b;
-        }
-        if (content < 0x80) {
-            return OUTER_BAD_LEN; /* long form for a short length */
-        }
-    }
-    if (content > pinset__cursor_remaining(&cur)) {
-        *total = pinset__cursor_offset(&cur) + content;
+    case PINSET__DER_NO_LENGTH:
+    case PINSET__DER_LENGTH_TRUNCATED:
         return OUTER_TRUNCATED;
+    case PINSET__DER_NO_TAG:
+    case PINSET__DER_HIGH_TAG:
+    case PINSET__DER_LENGTH_TOO_LONG:
+    case PINSET__DER_LENGTH_LEADING_ZERO:
+    case PINSET__DER_LENGTH_SHORT_AS_LONG:
+    case PINSET__DER_OVERRUN:
+    default:
+        return OUTER_BAD_LEN;
     }
     *total = pinset__cursor_offset(&cur) + content;
-    return OUTER_OK;
+    return content > pinset__cursor_remaining(&cur) ? OUTER_TRUNCATED : OUTER_OK;
 }
 
 /* Check that der[0..len) is exactly one definite-length SEQUENCE. */
@@ -207,38 +197,26 @@ static pinset_err check_outer(const struct ctx *c, const uint8_t *der, size_t le
     }
 }
 
-/* Read one DER length (X.690 section 10.1: definite, minimal, here at most 4 bytes). */
-static int read_len(struct pinset_cursor *cur, size_t *out, const char **why)
+/* Why a DER length did not read, in the words of the framing check's messages. */
+static const char *len_problem(enum pinset__der_status st)
 {
-    uint8_t b, n;
-    size_t v = 0;
-
-    if (!pinset__cursor_read_u8(cur, &b)) {
-        *why = "truncated der header";
-        return 0;
+    switch (st) {
+    case PINSET__DER_NO_LENGTH:
+        return "truncated der header";
+    case PINSET__DER_INDEFINITE:
+        return "indefinite-length ber encoding is not der";
+    case PINSET__DER_LENGTH_TRUNCATED:
+    case PINSET__DER_LENGTH_LEADING_ZERO:
+        return "invalid or truncated der length";
+    case PINSET__DER_OK:
+    case PINSET__DER_NO_TAG:
+    case PINSET__DER_HIGH_TAG:
+    case PINSET__DER_LENGTH_TOO_LONG:
+    case PINSET__DER_LENGTH_SHORT_AS_LONG:
+    case PINSET__DER_OVERRUN:
+    default:
+        return "invalid der length encoding";
     }
-    if (b < 0x80) {
-        *out = b;
-        return 1;
-    }
-    if (b == 0x80) {
-        *why = "indefinite-length ber encoding is not der";
-        return 0;
-    }
-    n = b & 0x7f;
-    for (uint8_t i = 0; i < n; i++) {
-        if (n > 4 || !pinset__cursor_read_u8(cur, &b) || (i == 0 && b == 0)) {
-            *why = n > 4 ? "invalid der length encoding" : "invalid or truncated der length";
-            return 0;
-        }
-        v = (v << 8) | b;
-    }
-    if (v < 0x80) {
-        *why = "invalid der length encoding";
-        return 0;
-    }
-    *out = v;
-    return 1;
 }
 
 /*
@@ -253,8 +231,8 @@ static pinset_err check_framing(const struct ctx *c, const uint8_t *der, size_t 
 {
     size_t ends[PINSET_MAX_DER_DEPTH + 1];
     struct pinset_cursor cur;
-    const char *why = NULL;
-    size_t depth = 0, n, at;
+    enum pinset__der_status st;
+    size_t depth = 0, n = 0, at;
     uint8_t tag;
 
     ends[0] = len;
@@ -267,8 +245,9 @@ static pinset_err check_framing(const struct ctx *c, const uint8_t *der, size_t 
         if (!pinset__cursor_read_u8(&cur, &tag) || (tag & 0x1f) == 0x1f) {
             return fail(c, PINSET_E_PARSE, "unsupported der tag at offset %zu", at);
         }
-        if (!read_len(&cur, &n, &why)) {
-            return fail(c, PINSET_E_PARSE, "%s at offset %zu", why, at);
+        st = pinset__der_read_len(&cur, &n);
+        if (st != PINSET__DER_OK) {
+            return fail(c, PINSET_E_PARSE, "%s at offset %zu", len_problem(st), at);
         }
         if (n > ends[depth] - pinset__cursor_offset(&cur)) {
             return fail(c, PINSET_E_PARSE, "der element at offset %zu overruns its container", at);
@@ -593,9 +572,7 @@ static int time_to_epoch(const ASN1_TIME *t, int64_t *out)
     if (!ok) {
         return 0;
     }
-    *out = pinset__days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday) *
-               86400 +
-           (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    *out = pinset__time_from_tm(&tm);
     return 1;
 }
 
@@ -1338,7 +1315,6 @@ pinset_object_type pinset_object_get_type(const pinset_object *obj)
 pinset_err pinset_object_pin(pinset_pin *out, const pinset_object *obj, pinset_pin_kind kind)
 {
     pinset_pin pin;
-    unsigned int n = 0;
     int ok;
 
     if (out == NULL || obj == NULL || (kind != PINSET_PIN_SPKI && kind != PINSET_PIN_CERT)) {
@@ -1361,12 +1337,10 @@ pinset_err pinset_object_pin(pinset_pin *out, const pinset_object *obj, pinset_p
     pin.kind = kind;
     ERR_set_mark();
     if (kind == PINSET_PIN_SPKI) {
-        ok = EVP_Digest(obj->der + obj->spki_off, obj->spki_len, pin.sha256, &n, EVP_sha256(),
-                        NULL) == 1;
+        ok = pinset__sha256(pin.sha256, obj->der + obj->spki_off, obj->spki_len, NULL, NULL);
     } else {
-        ok = EVP_Digest(obj->der, obj->der_len, pin.sha256, &n, EVP_sha256(), NULL) == 1;
+        ok = pinset__sha256(pin.sha256, obj->der, obj->der_len, NULL, NULL);
     }
-    ok = ok && n == PINSET_PIN_LEN;
     ERR_pop_to_mark();
     if (!ok) {
         return PINSET_E_CRYPTO;
@@ -1442,196 +1416,12 @@ const X509 *pinset_object_x509(const pinset_object *obj)
     return obj != NULL ? obj->x509 : NULL;
 }
 
-/* ---- reading files ---- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-struct rbuf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-};
-
-static void rbuf_free(struct rbuf *r)
-{
-    pinset__wipe_free(r->p, r->cap);
-    memset(r, 0, sizeof(*r));
-}
-
-/*
- * Make room for at least one more byte, never past max + 1 bytes in total
- * (reading max + 1 bytes proves the input too large). hint: expected size.
- */
-static int rbuf_room(struct rbuf *r, size_t max, size_t hint)
-{
-    size_t cap;
-    uint8_t *p;
-
-    if (r->len < r->cap) {
-        return 1;
-    }
-    cap = r->cap == 0 ? (hint > READ_CHUNK ? hint : READ_CHUNK) : r->cap * 2;
-    if (cap > max + 1) {
-        cap = max + 1;
-    }
-    if (cap <= r->cap) {
-        return 0;
-    }
-    p = pinset__alloc(cap);
-    if (p == NULL) {
-        return 0;
-    }
-    if (r->len > 0) {
-        memcpy(p, r->p, r->len);
-    }
-    pinset__wipe_free(r->p, r->cap);
-    r->p = p;
-    r->cap = cap;
-    return 1;
-}
-
-/*
- * Read fd to its end, at most max bytes. poll_first: a blocking descriptor
- * (standard input) waits in poll() before every read; a non-blocking one
- * reads first (an unconnected FIFO reads 0 at once) and polls on EAGAIN.
- */
-static pinset_err read_all(struct rbuf *r, int fd, int stream, int poll_first, size_t max,
-                           size_t hint, const char *name, pinset_diag *diag)
-{
-    int64_t deadline = now_ms() + read_timeout_ms();
-
-    for (;;) {
-        ssize_t got;
-
-        if (!rbuf_room(r, max, hint)) {
-            return PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", name);
-        }
-        if (stream && poll_first) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            int64_t left = deadline - now_ms();
-            int rc = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-
-            if (rc < 0 && errno == EINTR) {
-                continue;
-            }
-            if (rc == 0) {
-                return PINSET_DIAG(diag, PINSET_E_IO, "%s: no end of input within %ld ms", name,
-                                   read_timeout_ms());
-            }
-        }
-        got = read(fd, r->p + r->len, r->cap - r->len);
-        if (got > 0) {
-            r->len += (size_t)got;
-            if (r->len > max) {
-                return PINSET_DIAG(diag, PINSET_E_LIMIT, "%s: input exceeds the limit of %zu bytes",
-                                   name, max);
-            }
-            continue;
-        }
-        if (got == 0) {
-            return PINSET_OK;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (stream && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            int64_t left = deadline - now_ms();
-
-            if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-                return PINSET_DIAG(diag, PINSET_E_IO, "%s: no end of input within %ld ms", name,
-                                   read_timeout_ms());
-            }
-            continue;
-        }
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: read failed: %s", name, strerror(errno));
-    }
-}
-
-static const char *file_kind(mode_t m)
-{
-    if (S_ISDIR(m)) {
-        return "a directory";
-    }
-    if (S_ISCHR(m)) {
-        return "a character device";
-    }
-    if (S_ISBLK(m)) {
-        return "a block device";
-    }
-    if (S_ISSOCK(m)) {
-        return "a socket";
-    }
-    return "not a regular file";
-}
-
-/* Open and read a path (not "-"). Devices and directories are refused before opening. */
-static pinset_err read_path(struct rbuf *r, const char *path, size_t max, pinset_diag *diag)
-{
-    struct stat st, fst;
-    pinset_err err;
-    int fd;
-
-    if (stat(path, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file (%s)", path,
-                           file_kind(st.st_mode));
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                           "%s: file of %lld bytes exceeds the limit of %zu bytes", path,
-                           (long long)st.st_size, max);
-    }
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    /* the path may have changed between stat() and open() */
-    if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
-        (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
-        (void)close(fd);
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: file changed while opening", path);
-    }
-    err = read_all(r, fd, S_ISFIFO(st.st_mode), 0, max,
-                   S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 0, path, diag);
-    (void)close(fd);
-    return err;
-}
-
-static pinset_err read_stdin(struct rbuf *r, size_t max, pinset_diag *diag)
-{
-    struct stat st;
-
-    if (fstat(STDIN_FILENO, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "standard input: %s", strerror(errno));
-    }
-    if (S_ISREG(st.st_mode)) {
-        if ((uint64_t)st.st_size > (uint64_t)max) {
-            return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                               "standard input: file of %lld bytes exceeds the limit of %zu bytes",
-                               (long long)st.st_size, max);
-        }
-        return read_all(r, STDIN_FILENO, 0, 0, max, (size_t)st.st_size + 1, "standard input", diag);
-    }
-    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-        return read_all(r, STDIN_FILENO, 1, 1, max, 0, "standard input", diag);
-    }
-    return PINSET_DIAG(diag, PINSET_E_IO, "standard input: not a regular file or pipe (%s)",
-                       file_kind(st.st_mode));
-}
+/* ---- reading files (src/util/read.c) ---- */
 
 pinset_err pinset_bundle_read_file(pinset_bundle **out, const char *path,
                                    const pinset_load_opts *opts, pinset_diag *diag)
 {
-    struct rbuf r;
+    struct pinset__buf r;
     size_t max;
     pinset_err err;
 
@@ -1643,20 +1433,14 @@ pinset_err pinset_bundle_read_file(pinset_bundle **out, const char *path,
     if (err != PINSET_OK) {
         return err;
     }
-    memset(&r, 0, sizeof(r));
-    if (strcmp(path, "-") == 0) {
-        err = read_stdin(&r, max, diag);
-    } else {
-        err = read_path(&r, path, max, diag);
-    }
+    err = pinset__read_path(&r, path, max, read_timeout_ms(), PINSET__READ_FIFO, diag);
     if (err == PINSET_OK && r.len == 0) {
-        err = PINSET_DIAG(diag, PINSET_E_PARSE, "%s: empty input",
-                          strcmp(path, "-") == 0 ? "standard input" : path);
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "%s: empty input", path);
     }
     if (err == PINSET_OK) {
         err = pinset_bundle_parse(out, r.p, r.len, opts, diag);
     }
-    /* the input may hold private keys */
-    rbuf_free(&r);
+    /* the input may hold private keys: the buffer is wiped */
+    pinset__buf_free(&r);
     return err;
 }

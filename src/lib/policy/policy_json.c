@@ -20,6 +20,8 @@
 
 #include "internal.h"
 #include "policy/policy_int.h"
+#include "util/read.h"
+#include "util/rfc3339.h"
 
 #define POLICY_VERSION    1
 #define MAX_PATH_DEPTH    8
@@ -338,69 +340,12 @@ static pinset_err want_enum(struct pctx *c, const json_t *v, const char *const *
     return fail(c, PINSET_E_PARSE, "expected %s, got '%.64s'", what, json_string_value(v));
 }
 
-static int is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil). */
-int64_t pinset__days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int digits(const char *s, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/*
- * RFC 3339 section 5.6 date-time in UTC ("2027-01-01T00:00:00Z"; 'T' and 'Z'
- * in either case) or a bare full-date ("2027-01-01" = midnight UTC). No
- * fractions, offsets or leap seconds.
- */
+/* The policy format's times: strict RFC 3339 UTC (util/rfc3339.c), after the epoch. */
 int pinset__parse_time(const char *s, size_t len, int64_t *out)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int64_t y, mo, d, h = 0, mi = 0, se = 0;
-
-    if (len != 10 && len != 20) {
+    if (pinset__time_parse(out, s, len, 0) != 0) {
         return -1;
     }
-    if (digits(s, 4, &y) != 0 || s[4] != '-' || digits(s + 5, 2, &mo) != 0 || s[7] != '-' ||
-        digits(s + 8, 2, &d) != 0) {
-        return -1;
-    }
-    if (len == 20) {
-        if ((s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) != 0 || s[13] != ':' ||
-            digits(s + 14, 2, &mi) != 0 || s[16] != ':' || digits(s + 17, 2, &se) != 0 ||
-            (s[19] != 'Z' && s[19] != 'z')) {
-            return -1;
-        }
-    }
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) {
-        return -1;
-    }
-    if (d > mdays[mo - 1] + (mo == 2 && is_leap(y))) {
-        return -1;
-    }
-    *out = pinset__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     return *out < MIN_TIME ? -1 : 0;
 }
 
@@ -1243,11 +1188,8 @@ pinset_err pinset_policy_load(pinset_policy **out, const char *path, pinset_diag
 
 static pinset_err load_file(pinset_policy **out, const char *path, pinset_diag *diag)
 {
-    struct stat st;
-    uint8_t *buf = NULL;
-    size_t got = 0;
+    struct pinset__buf buf;
     pinset_err err;
-    int fd;
 
     if (out != NULL) {
         *out = NULL;
@@ -1255,61 +1197,19 @@ static pinset_err load_file(pinset_policy **out, const char *path, pinset_diag *
     if (out == NULL || path == NULL) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "policy: null argument");
     }
-    /* refuse devices, FIFOs and directories before opening them (opening a
-     * FIFO blocks, opening a device may have side effects); O_NONBLOCK and
-     * the second check close the window in between */
-    if (stat(path, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file", path);
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        err = PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file", path);
+    /* regular files only: a policy is a document, not a stream */
+    err = pinset__read_path(&buf, path, PINSET_MAX_POLICY_SIZE, 0, 0, diag);
+    if (err != PINSET_OK) {
         goto out;
     }
-    if ((uint64_t)st.st_size > PINSET_MAX_POLICY_SIZE) {
-        err = PINSET_DIAG(diag, PINSET_E_LIMIT, "%s: file of %lld octets exceeds %zu", path,
-                          (long long)st.st_size, PINSET_MAX_POLICY_SIZE);
-        goto out;
-    }
-    /* one byte more than the size: a file that grows under us is noticed */
-    buf = pinset__alloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while (got < (size_t)st.st_size + 1) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            err = PINSET_DIAG(diag, PINSET_E_IO, "%s: read failed: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0) {
-            break;
-        }
-        got += (size_t)r;
-    }
-    if (got != (size_t)st.st_size) {
-        err = PINSET_DIAG(diag, PINSET_E_IO, "%s: file changed while being read", path);
-        goto out;
-    }
-    err = pinset_policy_parse(out, buf, got, diag);
+    err = pinset_policy_parse(out, buf.p, buf.len, diag);
     if (err != PINSET_OK && diag != NULL) {
         char msg[PINSET_DIAG_MESSAGE_MAX];
         (void)snprintf(msg, sizeof(msg), "%s", diag->message);
         (void)snprintf(diag->message, sizeof(diag->message), "%.96s: %.150s", path, msg);
     }
 out:
-    pinset__free(buf);
-    (void)close(fd);
+    pinset__buf_free(&buf);
     return err;
 }
 
@@ -1422,30 +1322,21 @@ static void wjson_str(struct wbuf *w, const char *s)
 
 static void wtime(struct wbuf *w, int64_t t)
 {
-    /* civil_from_days (H. Hinnant), the inverse of days_from_civil; the
-     * parser keeps times within 1970..9999, and so does this clamp */
-    int64_t days, secs, z, era, doe, yoe, doy, mp, d, m, y;
-    char s[96];
+    char s[PINSET__TIME_TEXT_MAX];
 
+    /* the parser keeps times within 1970..9999, and so does this clamp */
     if (t < 0) {
         t = 0;
     } else if (t > 253402300799LL) {
         t = 253402300799LL;
     }
-    days = t / 86400;
-    secs = t % 86400;
-    z = days + 719468;
-    era = z / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y = yoe + era * 400 + (m <= 2);
-    (void)snprintf(s, sizeof(s), "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", (int)y, (int)m, (int)d,
-                   (int)(secs / 3600), (int)(secs % 3600 / 60), (int)(secs % 60));
+    if (pinset__time_write(s, sizeof(s), t) != 0) {
+        w->failed = 1;
+        return;
+    }
+    wput(w, "\"", 1);
     wstr(w, s);
+    wput(w, "\"", 1);
 }
 
 static void wpin_value(struct wbuf *w, const pinset_pin *pin)

@@ -17,6 +17,7 @@
 #include "core/der.h"
 #include "internal.h"
 #include "policy/policy_int.h"
+#include "util/digest.h"
 #include "verdict/check_int.h"
 
 struct pinset_result {
@@ -366,14 +367,8 @@ pinset_err pinset_check_pins(pinset_result *result, const pinset_policy *policy,
 static pinset_err digest(pinset_result *r, uint8_t out[PINSET_PIN_LEN], const uint8_t *buf,
                          size_t len)
 {
-    unsigned int n = 0;
-
-    if (EVP_DigestInit_ex(r->mdctx, r->md, NULL) != 1 ||
-        EVP_DigestUpdate(r->mdctx, buf, len) != 1 || EVP_DigestFinal_ex(r->mdctx, out, &n) != 1 ||
-        n != PINSET_PIN_LEN) {
-        return PINSET_E_CRYPTO;
-    }
-    return PINSET_OK;
+    /* the result's fetched md and reused context: no fetch, no allocation (util/digest.c) */
+    return pinset__sha256(out, buf, len, r->md, r->mdctx) ? PINSET_OK : PINSET_E_CRYPTO;
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <pinset/report.h>
 
 #include "internal.h"
+#include "util/rfc3339.h"
 
 int pinset_report_wanted(const pinset_result *result)
 {
@@ -26,12 +27,9 @@ int pinset_report_wanted(const pinset_result *result)
 /* RFC 3339 date-time in UTC, as RFC 7469 section 3 asks ("2014-04-06T13:00:50Z"). */
 static json_t *date_time(int64_t t)
 {
-    struct tm tm;
-    time_t tt = (time_t)t;
-    char buf[32];
+    char buf[PINSET__TIME_TEXT_MAX];
 
-    if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    if (pinset__time_write(buf, sizeof(buf), t) != 0) {
         return json_null();
     }
     return json_string(buf);

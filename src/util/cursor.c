@@ -2,11 +2,11 @@
  * cursor.c - bounds-checked reads over a borrowed byte span (see cursor.h).
  * Every check is written as "n > remaining" so that no addition can wrap.
  */
-#include "core/cursor.h"
+#include "util/cursor.h"
 
 #include <string.h>
 
-#include "internal.h"
+#include "util/base.h"
 
 void pinset__cursor_init(struct pinset_cursor *c, const uint8_t *buf, size_t len)
 {

@@ -2,11 +2,15 @@
  * alloc.c - the one place that allocates. Overflow-checked arrays, wiping,
  * and (test builds only) deterministic allocation failure.
  */
+#include "util/alloc.h"
+
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 
-#include "internal.h"
+#include "util/base.h"
 
 #ifdef PINSET_TESTING
 /*

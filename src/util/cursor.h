@@ -1,6 +1,6 @@
 /*
- * cursor.h - the one bounds-checked read cursor every parser in src/lib uses
- * (STYLE.md §7, after s2n's stuffer). A cursor borrows a byte span and
+ * cursor.h - the one bounds-checked read cursor every parser in src/lib and
+ * src/util uses (STYLE.md §7, after s2n's stuffer). A cursor borrows a byte span and
  * never reads outside it: every read either succeeds completely or fails
  * and leaves the cursor unchanged. Internal; not installed.
  */
