@@ -3,8 +3,11 @@
  *
  * Every fallible public function returns a pinset_err. Functions that consume
  * untrusted input also take an optional `pinset_diag *` as their last
- * parameter; when it is non-NULL it receives a one-line message and, where
- * known, the position of the failure. There is no global "last error".
+ * parameter; when it is non-NULL it receives the reason (a one-line message)
+ * and, in separate fields, where it happened: the input's name, line, column,
+ * byte offset, object index and label, document path. pinset_diag_format()
+ * renders all of it as one line; callers never parse the message. There is no
+ * global "last error".
  */
 #ifndef PINSET_ERROR_H
 #define PINSET_ERROR_H
@@ -38,19 +41,36 @@ typedef enum pinset_err {
 /** Size of pinset_diag.message, including the terminating NUL. */
 #define PINSET_DIAG_MESSAGE_MAX 256
 /** Size of pinset_diag.path, including the terminating NUL. */
-#define PINSET_DIAG_PATH_MAX 128
-/** Current version of struct pinset_diag. */
-#define PINSET_DIAG_VERSION 1
+#define PINSET_DIAG_PATH_MAX 512
+/** Size of pinset_diag.label, including the terminating NUL. */
+#define PINSET_DIAG_LABEL_MAX 48
+/**
+ * Current version of struct pinset_diag. Version 2 added `input` and
+ * `label`, took the input's name and the object out of `message` and made
+ * `path` longer.
+ */
+#define PINSET_DIAG_VERSION 2
 
 /**
  * Detail about a failure, filled in by functions that consume untrusted input.
  *
- * Initialise with PINSET_DIAG_INIT. Positions are 1-based; 0 means unknown.
- * `object` is the 0-based index of the object within a multi-object input
- * (a PEM bundle), or SIZE_MAX when not applicable. `path` is a document path
- * such as `rules[3].pins[1].sha256`, or empty.
+ * Initialise with PINSET_DIAG_INIT. `message` is the reason only ("invalid
+ * base64 in pem body"); where it happened lives in the other fields, each
+ * left at its initial value when unknown:
+ * - `input`: the name of the input (a file path). Functions that take a
+ *   path set it to that argument; functions that take bytes leave it as the
+ *   caller set it, so a caller may name a buffer ("<stdin>") before the call.
+ * - `line`, `column`: 1-based; 0 = unknown. `offset`: the byte offset from the
+ *   start of the input, meaningful when `has_offset` is 1.
+ * - `object`: the 0-based index of the object within a multi-object input (a
+ *   PEM bundle), SIZE_MAX when not applicable; `label` its kind as the input
+ *   names it (a PEM label such as "CERTIFICATE"), or empty.
+ * - `path`: a document path such as `rules[3].pins[1].sha256`, or empty. A
+ *   path longer than PINSET_DIAG_PATH_MAX - 1 keeps its end, after "...".
  *
- * Ownership: caller-allocated; holds no heap memory.
+ * Ownership: caller-allocated; holds no heap memory. `input` is borrowed: it
+ *            points at the caller's own argument (or what the caller set).
+ * Lifetime: read `input` only while the string it points to lives.
  * Thread-safety: one diag per call; do not share between threads.
  */
 typedef struct pinset_diag {
@@ -64,12 +84,16 @@ typedef struct pinset_diag {
     char message[PINSET_DIAG_MESSAGE_MAX];
     const char *src_file; /**< debug builds: the pinset source file that failed, else NULL */
     int src_line;         /**< debug builds: its line, else 0 */
+    /* version 2 */
+    const char *input;                 /**< the input's name (borrowed), or NULL */
+    char label[PINSET_DIAG_LABEL_MAX]; /**< the object's label, or empty */
+    int has_offset;                    /**< 1 when `offset` is known */
 } pinset_diag;
 
 /** Static initialiser for struct pinset_diag. */
-#define PINSET_DIAG_INIT                                                       \
-    {                                                                          \
-        PINSET_DIAG_VERSION, PINSET_OK, (size_t)-1, 0, 0, 0, {0}, {0}, NULL, 0 \
+#define PINSET_DIAG_INIT                                                                     \
+    {                                                                                        \
+        PINSET_DIAG_VERSION, PINSET_OK, (size_t)-1, 0, 0, 0, {0}, {0}, NULL, 0, NULL, {0}, 0 \
     }
 
 /**
@@ -96,6 +120,26 @@ PINSET_API const char *pinset_err_name(pinset_err err);
  * @param diag the diag; NULL is a no-op
  */
 PINSET_API void pinset_diag_init(pinset_diag *diag);
+
+/**
+ * Render a diag as one line, the way compilers do:
+ * `INPUT:LINE:COLUMN: object N (LABEL): PATH: REASON`, leaving out each part
+ * that is unknown (no input: the line starts with the position; no line: the
+ * byte offset, `INPUT: byte N:`, when known; object N counts from 1). The
+ * input's name is written whole, whatever its length. The reason is the
+ * message, or pinset_strerror(code) when the message is empty. Characters
+ * below 0x20 and 0x7f in any part are written as '?', so that input cannot
+ * forge lines or terminal escapes.
+ *
+ * @param buf  receives the line, NUL-terminated, cut to cap - 1 characters;
+ *             may be NULL when cap is 0 (to learn the length)
+ * @param cap  size of buf
+ * @param diag the diag; NULL renders "unknown error"
+ * @return the length of the whole line (without the NUL), as snprintf does:
+ *         a value >= cap means buf holds a cut line
+ * Ownership: nothing retained. Thread-safety: safe.
+ */
+PINSET_API size_t pinset_diag_format(char *buf, size_t cap, const pinset_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,10 @@
 /*
- * error.c - error strings (pinset_strerror, pinset_err_name) and pinset_diag_init;
- * the helpers that fill a diag live in src/util/diag.c.
+ * error.c - error strings (pinset_strerror, pinset_err_name), pinset_diag_init
+ * and pinset_diag_format, the one renderer of a diag; the helpers that fill a
+ * diag live in src/util/diag.c.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <openssl/err.h>
 
@@ -53,4 +55,102 @@ void pinset_diag_init(pinset_diag *diag)
     if (diag != NULL) {
         *diag = init;
     }
+}
+
+/* ---- one line for a diag ---- */
+
+struct line {
+    char *buf;
+    size_t cap, len; /* len counts every character, also those past cap */
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++, l->len++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (l->len + 1 < l->cap) {
+            l->buf[l->len] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+    }
+}
+
+/* The length of a NUL-terminated field, never past its size. */
+static size_t bounded_len(const char *s, size_t cap)
+{
+    const char *nul = memchr(s, '\0', cap);
+
+    return nul != NULL ? (size_t)(nul - s) : cap;
+}
+
+static void puts_(struct line *l, const char *s)
+{
+    put(l, s, strlen(s));
+}
+
+/* A number in decimal. */
+static void putn(struct line *l, size_t a)
+{
+    char tmp[24];
+    size_t n = 0;
+
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + a % 10);
+        a /= 10;
+    } while (a != 0 && n < sizeof(tmp));
+    put(l, tmp + sizeof(tmp) - n, n);
+}
+
+size_t pinset_diag_format(char *buf, size_t cap, const pinset_diag *diag)
+{
+    struct line l = {buf, buf == NULL ? 0 : cap, 0};
+    int where = 0; /* something was written before the reason */
+
+    if (diag == NULL) {
+        puts_(&l, "unknown error");
+    } else {
+        if (diag->input != NULL && diag->input[0] != '\0') {
+            puts_(&l, diag->input);
+            where = 1;
+        }
+        if (diag->line > 0) {
+            puts_(&l, where ? ":" : "");
+            putn(&l, diag->line);
+            if (diag->column > 0) {
+                puts_(&l, ":");
+                putn(&l, diag->column);
+            }
+            where = 1;
+        } else if (diag->has_offset) {
+            puts_(&l, where ? ": byte " : "byte ");
+            putn(&l, diag->offset);
+            where = 1;
+        }
+        if (where) {
+            puts_(&l, ": ");
+        }
+        if (diag->object != (size_t)-1) {
+            puts_(&l, "object ");
+            putn(&l, diag->object + 1);
+            if (diag->label[0] != '\0') {
+                puts_(&l, " (");
+                put(&l, diag->label, bounded_len(diag->label, sizeof(diag->label)));
+                puts_(&l, ")");
+            }
+            puts_(&l, ": ");
+        }
+        if (diag->path[0] != '\0') {
+            put(&l, diag->path, bounded_len(diag->path, sizeof(diag->path)));
+            puts_(&l, ": ");
+        }
+        if (diag->message[0] != '\0') {
+            put(&l, diag->message, bounded_len(diag->message, sizeof(diag->message)));
+        } else {
+            puts_(&l, pinset_strerror(diag->code));
+        }
+    }
+    if (l.cap > 0) {
+        l.buf[l.len < l.cap ? l.len : l.cap - 1] = '\0';
+    }
+    return l.len;
 }

@@ -54,7 +54,7 @@ static int wait_readable(int fd, int64_t deadline)
  * at once) and polls on EAGAIN.
  */
 static pinset_err read_all(struct pinset__buf *r, int fd, int stream, int blocking, size_t max,
-                           long timeout_ms, const char *name, pinset_diag *diag)
+                           long timeout_ms, pinset_diag *diag)
 {
     int64_t deadline = now_ms() + timeout_ms;
 
@@ -66,11 +66,10 @@ static pinset_err read_all(struct pinset__buf *r, int fd, int stream, int blocki
             err = pinset__buf_reserve(r, 1); /* the last bytes before the bound */
         }
         if (err == PINSET_E_NOMEM) {
-            return PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", name);
+            return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
         }
         if (err != PINSET_OK) {
-            return PINSET_DIAG(diag, PINSET_E_LIMIT, "%s: input exceeds the limit of %zu bytes",
-                               name, max);
+            return PINSET_DIAG(diag, PINSET_E_LIMIT, "input exceeds the limit of %zu bytes", max);
         }
         if (stream && blocking) {
             int rc = wait_readable(fd, deadline);
@@ -79,16 +78,15 @@ static pinset_err read_all(struct pinset__buf *r, int fd, int stream, int blocki
                 continue;
             }
             if (rc == 0) {
-                return PINSET_DIAG(diag, PINSET_E_IO, "%s: no end of input within %ld ms", name,
-                                   timeout_ms);
+                return PINSET_DIAG(diag, PINSET_E_IO, "no end of input within %ld ms", timeout_ms);
             }
         }
         got = read(fd, r->p + r->len, r->cap - r->len - 1);
         if (got > 0) {
             pinset__buf_commit(r, (size_t)got);
             if (r->len > max) {
-                return PINSET_DIAG(diag, PINSET_E_LIMIT, "%s: input exceeds the limit of %zu bytes",
-                                   name, max);
+                return PINSET_DIAG(diag, PINSET_E_LIMIT, "input exceeds the limit of %zu bytes",
+                                   max);
             }
             continue;
         }
@@ -100,12 +98,11 @@ static pinset_err read_all(struct pinset__buf *r, int fd, int stream, int blocki
         }
         if (stream && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (wait_readable(fd, deadline) == 0) {
-                return PINSET_DIAG(diag, PINSET_E_IO, "%s: no end of input within %ld ms", name,
-                                   timeout_ms);
+                return PINSET_DIAG(diag, PINSET_E_IO, "no end of input within %ld ms", timeout_ms);
             }
             continue;
         }
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: read failed: %s", name, strerror(errno));
+        return PINSET_DIAG(diag, PINSET_E_IO, "read failed: %s", strerror(errno));
     }
 }
 
@@ -129,10 +126,9 @@ static const char *file_kind(mode_t m)
     return "not a regular file";
 }
 
-static pinset_err too_large(const char *name, const struct stat *st, size_t max, pinset_diag *diag)
+static pinset_err too_large(const struct stat *st, size_t max, pinset_diag *diag)
 {
-    return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                       "%s: file of %lld bytes exceeds the limit of %zu bytes", name,
+    return PINSET_DIAG(diag, PINSET_E_LIMIT, "file of %lld bytes exceeds the limit of %zu bytes",
                        (long long)st->st_size, max);
 }
 
@@ -144,32 +140,32 @@ pinset_err pinset__read_path(struct pinset__buf *out, const char *path, size_t m
     int fd;
 
     pinset__buf_init(out, max < SIZE_MAX / 2 ? max + 1 : SIZE_MAX / 2, 1);
+    pinset__diag_input(diag, path);
     if (stat(path, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
+        return PINSET_DIAG(diag, PINSET_E_IO, "cannot open: %s", strerror(errno));
     }
     if (!S_ISREG(st.st_mode) && !(S_ISFIFO(st.st_mode) && (flags & PINSET__READ_FIFO) != 0)) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file (%s)", path,
-                           file_kind(st.st_mode));
+        return PINSET_DIAG(diag, PINSET_E_IO, "not a regular file (%s)", file_kind(st.st_mode));
     }
     if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max) {
-        return too_large(path, &st, max, diag);
+        return too_large(&st, max, diag);
     }
     fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: cannot open: %s", path, strerror(errno));
+        return PINSET_DIAG(diag, PINSET_E_IO, "cannot open: %s", strerror(errno));
     }
     /* the path may have changed between stat() and open() */
     if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
         (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
         (void)close(fd);
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: file changed while opening", path);
+        return PINSET_DIAG(diag, PINSET_E_IO, "file changed while opening");
     }
     /* one byte more than the size: a file that grows under us is read on to the bound */
     err = S_ISREG(st.st_mode) ? pinset__buf_reserve(out, (size_t)st.st_size + 1) : PINSET_OK;
     if (err == PINSET_OK) {
-        err = read_all(out, fd, S_ISFIFO(st.st_mode), 0, max, timeout_ms, path, diag);
+        err = read_all(out, fd, S_ISFIFO(st.st_mode), 0, max, timeout_ms, diag);
     } else {
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", path);
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
     }
     (void)close(fd);
     return err;
@@ -181,21 +177,21 @@ pinset_err pinset__read_fd(struct pinset__buf *out, int fd, const char *name, si
     struct stat st;
 
     pinset__buf_init(out, max < SIZE_MAX / 2 ? max + 1 : SIZE_MAX / 2, 1);
+    pinset__diag_input(diag, name);
     if (fstat(fd, &st) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "%s: %s", name, strerror(errno));
+        return PINSET_DIAG(diag, PINSET_E_IO, "%s", strerror(errno));
     }
     if (S_ISREG(st.st_mode)) {
         if ((uint64_t)st.st_size > (uint64_t)max) {
-            return too_large(name, &st, max, diag);
+            return too_large(&st, max, diag);
         }
         if (pinset__buf_reserve(out, (size_t)st.st_size + 1) != PINSET_OK) {
-            return PINSET_DIAG(diag, PINSET_E_NOMEM, "%s: out of memory", name);
+            return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
         }
-        return read_all(out, fd, 0, 0, max, timeout_ms, name, diag);
+        return read_all(out, fd, 0, 0, max, timeout_ms, diag);
     }
     if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-        return read_all(out, fd, 1, 1, max, timeout_ms, name, diag);
+        return read_all(out, fd, 1, 1, max, timeout_ms, diag);
     }
-    return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file or pipe (%s)", name,
-                       file_kind(st.st_mode));
+    return PINSET_DIAG(diag, PINSET_E_IO, "not a regular file or pipe (%s)", file_kind(st.st_mode));
 }

@@ -729,7 +729,8 @@ static void read_file_refuses_non_files(void **state)
     (void)state;
     assert_int_equal(pinset_bundle_read_file(&b, "/dev/zero", NULL, &d), PINSET_E_IO);
     assert_non_null(strstr(d.message, "not a regular file"));
-    assert_non_null(strstr(d.message, "/dev/zero"));
+    assert_string_equal(d.input, "/dev/zero");
+    assert_null(strstr(d.message, "/dev/zero"));
     assert_int_equal(pinset_bundle_read_file(&b, tdir(), NULL, &d), PINSET_E_IO);
     assert_non_null(strstr(d.message, "directory"));
     assert_int_equal(pinset_bundle_read_file(&b, "/nonexistent/x.pem", NULL, &d), PINSET_E_IO);
@@ -1242,7 +1243,8 @@ static void dash_is_a_path(void **state)
 
     (void)state;
     assert_int_equal(pinset_bundle_read_file(&b, "-", NULL, &d), PINSET_E_IO);
-    assert_non_null(strstr(d.message, "-: cannot open"));
+    assert_non_null(strstr(d.message, "cannot open"));
+    assert_string_equal(d.input, "-");
     assert_null(b);
 }
 

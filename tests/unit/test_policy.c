@@ -847,10 +847,11 @@ static void load_files(void **state)
     /* missing file, directory */
     pinset_diag_init(&d);
     assert_int_equal(pinset_policy_load(&p, path, &d), PINSET_E_IO);
-    assert_non_null(strstr(d.message, path));
+    assert_string_equal(d.input, path); /* the name is a field, not in the message */
+    assert_null(strstr(d.message, path));
     pinset_diag_init(&d);
     assert_int_equal(pinset_policy_load(&p, "/tmp", &d), PINSET_E_IO);
-    assert_non_null(strstr(d.message, "/tmp"));
+    assert_string_equal(d.input, "/tmp");
     assert_non_null(strstr(d.message, "not a regular file"));
     /* a FIFO is refused without blocking in open() */
     {
@@ -893,14 +894,15 @@ static void load_hostile_files(void **state)
     (void)close(fd);
     assert_int_equal(pinset_policy_load(&p, path, &d), PINSET_E_LIMIT);
     assert_null(p);
-    assert_true(strncmp(d.message, path, strlen(path)) == 0);
+    assert_string_equal(d.input, path);
+    assert_null(strstr(d.message, path));
     assert_non_null(strstr(d.message, "exceeds"));
     (void)unlink(path);
     /* a character device that never ends */
     pinset_diag_init(&d);
     assert_int_equal(pinset_policy_load(&p, "/dev/zero", &d), PINSET_E_IO);
     assert_null(p);
-    assert_non_null(strstr(d.message, "/dev/zero"));
+    assert_string_equal(d.input, "/dev/zero");
     assert_non_null(strstr(d.message, "not a regular file"));
 }
 
@@ -965,7 +967,7 @@ static void load_allocation_failures(void **state)
         } else {
             assert_int_equal(err, PINSET_E_NOMEM);
             assert_null(p);
-            assert_true(strncmp(d.message, path, strlen(path)) == 0);
+            assert_string_equal(d.input, path);
         }
     }
     (void)unlink(path);
