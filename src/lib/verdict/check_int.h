@@ -1,5 +1,5 @@
 /*
- * check_int.h - the parts of the verdict that the OpenSSL hook (adapters/openssl.c) and the
+ * check_int.h - the parts of the verdict that the OpenSSL hook (adapters/openssl*.c) and the
  * report builder (report.c) share with check.c. Internal; not installed.
  */
 #ifndef PINSET_CHECK_INT_H
