@@ -218,10 +218,12 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_ossl_set_port(pinset_ossl *pin, S
  *
  * Every call decides the verdict again over the pins of the validated chain
  * it was decided over, at the time of the call: a pin past its not_after, a
- * rule past its expires, or (for a PASS) a validated chain outside its
+ * rule past its expires, or (under a rule) a validated chain outside its
  * validity period at OpenSSL's check time refuses a resumed session or a
- * connection kept open and reused. A REPORT_ONLY_FAIL is let through only by
- * the handshake that reported it, never by a resumed session.
+ * connection kept open and reused (validity read with the parameters the
+ * handshake uses). A REPORT_ONLY_FAIL goes on, as report mode does; one that
+ * the handshake did not report (it appeared since, or the connection
+ * resumed) is reported by the gate, once per connection.
  * docs/verdict.md, "The gate", lists what is re-checked.
  *
  * @return PINSET_OK (let it through); PINSET_E_NO_MATCH (a failing or missing

@@ -120,6 +120,7 @@ struct conn {
     pinset_policy *override; /* pinset_ossl_override */
     const char *trust;       /* the client's trust file; NULL = trust.pem */
     time_t check_time;       /* X509_VERIFY_PARAM_set_time on the SSL; 0 = the clock */
+    time_t store_time;       /* the same on the context's certificate store */
     int64_t *clock;          /* with later: move the hook's clock after the first gate... */
     int64_t later;           /* ...to this, and call the gate again (a reused connection) */
 };
@@ -210,6 +211,10 @@ static void connect_to(struct outcome *o, pinset_ossl *pin, const tls_server *sr
     }
     if (c->check_time != 0) {
         X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), c->check_time);
+    }
+    if (c->store_time != 0) {
+        X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(SSL_CTX_get_cert_store(ctx)),
+                                   c->store_time);
     }
     if (c->override != NULL) {
         assert_int_equal(pinset_ossl_override(pin, ssl, c->override), PINSET_OK);
@@ -1728,8 +1733,9 @@ static void session_outlives_pin(void **state)
 /*
  * Naive design caught: re-checking only pins on resumption. A rule's expiry
  * changes the verdict as well (fail-open: EXPIRED_OPEN, decided again), and
- * a report-only failure needs a full handshake, the one that sends its
- * report: a resumed session never carries one through silently.
+ * a report-only failure that appears since the session was stored is
+ * reported by the gate of the resumed connection, which report mode lets
+ * through as a full handshake would: never carried through silently.
  */
 static void session_rule_expiry_and_report_mode(void **state)
 {
@@ -1776,22 +1782,18 @@ static void session_rule_expiry_and_report_mode(void **state)
     c.want_session = 0;
     now = T_2031;
     rep.count = 0;
-    c.offer = first.session;
-    connect_to(&o, pin, good, &c);
-    assert_false(o.offered);
-    assert_false(o.resumed);
-    assert_true(through(&o)); /* a full handshake: report-only lets it through... */
+    connect_to(&o, pin, good, &c); /* a full handshake: report-only lets it through... */
+    assert_true(through(&o));
     assert_int_equal(o.verdict, PINSET_VERDICT_REPORT_ONLY_FAIL);
     assert_int_equal(rep.count, 1); /* ...and reports it */
     outcome_free(&o);
-    c.offer = NULL;
-    c.raw = first.session;
     rep.count = 0;
-    connect_to(&o, pin, good, &c);
-    assert_true(o.resumed);
-    assert_false(o.gate);
+    c.offer = first.session;
+    connect_to(&o, pin, good, &c); /* resumed: the same verdict, reported by the gate */
+    assert_true(o.offered && o.resumed && through(&o));
     assert_int_equal(o.verdict, PINSET_VERDICT_REPORT_ONLY_FAIL);
-    assert_int_equal(rep.count, 0);
+    assert_int_equal(rep.count, 1);
+    assert_non_null(strstr(rep.last, "\"pinset-verdict\":\"REPORT_ONLY_FAIL\""));
     outcome_free(&o);
     outcome_free(&first);
     pinset_ossl_free(pin);
@@ -1833,6 +1835,22 @@ static void session_outlives_chain_v(int version)
         assert_int_equal(o.reason, PINSET_REASON_PATH_INVALID);
         outcome_free(&o);
     }
+    /* the certificate store's check time counts as OpenSSL counts it */
+    c.check_time = 0;
+    c.store_time = 2208988800; /* 2040 */
+    c.offer = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_false(o.offered);
+    assert_false(through(&o));
+    outcome_free(&o);
+    c.offer = NULL;
+    c.raw = first.session;
+    connect_to(&o, pin, good, &c);
+    assert_true(o.resumed);
+    assert_false(o.gate);
+    assert_int_equal(o.reason, PINSET_REASON_PATH_INVALID);
+    outcome_free(&o);
+    c.store_time = 0;
     /* control: at a time within every certificate's validity, it resumes */
     c.check_time = time(NULL) + 86400;
     c.raw = NULL;
@@ -1864,6 +1882,7 @@ static void reused_connection_meets_the_clock(void **state)
     int64_t now = T_2029;
     pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
     struct conn c = {.host = "example.com", .clock = &now};
+    struct reports rep = {0};
     struct outcome o;
     char pins[256];
     tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
@@ -1887,6 +1906,21 @@ static void reused_connection_meets_the_clock(void **state)
     assert_false(o.gate_later);
     assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
     assert_int_equal(o.reason, PINSET_REASON_NO_MATCH);
+    outcome_free(&o);
+    pinset_ossl_free(pin);
+
+    /* report mode: the reused connection goes on, and the gate reports it once */
+    opts.report = on_report;
+    opts.report_payload = &rep;
+    pin = hook(rule_policy("example.com", pins, "\"mode\": \"report\""), &opts);
+    now = T_2029;
+    connect_to(&o, pin, good, &c);
+    assert_true(through(&o));
+    assert_true(o.gate_later);
+    assert_int_equal(o.verdict, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    assert_int_equal(rep.count, 1);
+    assert_non_null(
+        strstr(rep.last, "\"served-certificate-chain\":[\"-----BEGIN CERTIFICATE-----"));
     outcome_free(&o);
     pinset_ossl_free(pin);
     tls_server_stop(good);

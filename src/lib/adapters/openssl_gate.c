@@ -52,36 +52,80 @@ static int tag_matches(const pinset_policy *p, const struct ssl_state *st, const
     return tag->port == (st == NULL ? 0 : st->port);
 }
 
-/* When OpenSSL checks certificate validity for this connection; 0 when it does not. */
+/*
+ * When OpenSSL checks certificate validity for this connection, with the
+ * parameters its handshake uses: the store's, then the SSL's over them (as
+ * ssl_verify_cert_chain() combines them), a set check time before
+ * X509_V_FLAG_NO_CHECK_TIME (as check_cert_time() reads them). Returns 1 and
+ * the time; 0 when OpenSSL checks no time; -1 when out of memory.
+ */
 static int verify_time(int64_t *out, const SSL *ssl)
 {
-    X509_VERIFY_PARAM *vp = SSL_get0_param((SSL *)(uintptr_t)ssl);
-    unsigned long flags = X509_VERIFY_PARAM_get_flags(vp);
+    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+    X509_STORE *store = ctx == NULL ? NULL : SSL_CTX_get_cert_store(ctx);
+    X509_VERIFY_PARAM *vp;
+    unsigned long flags;
+    int ret = -1;
 
-    if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
-        return 0;
+    ERR_set_mark();
+    vp = X509_VERIFY_PARAM_new();
+    if (vp != NULL &&
+        (store == NULL || X509_VERIFY_PARAM_inherit(vp, X509_STORE_get0_param(store))) &&
+        X509_VERIFY_PARAM_set1(vp, SSL_get0_param((SSL *)(uintptr_t)ssl))) {
+        flags = X509_VERIFY_PARAM_get_flags(vp);
+        if ((flags & X509_V_FLAG_USE_CHECK_TIME) != 0) {
+            *out = (int64_t)X509_VERIFY_PARAM_get_time(vp);
+            ret = 1;
+        } else if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
+            ret = 0;
+        } else {
+            *out = (int64_t)time(NULL);
+            ret = 1;
+        }
     }
-    *out = (flags & X509_V_FLAG_USE_CHECK_TIME) != 0 ? (int64_t)X509_VERIFY_PARAM_get_time(vp)
-                                                     : (int64_t)time(NULL);
-    return 1;
+    X509_VERIFY_PARAM_free(vp);
+    ERR_pop_to_mark();
+    return ret;
+}
+
+/*
+ * The validated chain is within its validity period at OpenSSL's check time
+ * (valid from notBefore, expired at notAfter, as OpenSSL counts): 1, else 0.
+ */
+static int in_period(const struct basis *b, const SSL *ssl)
+{
+    int64_t t = 0;
+    int known;
+
+    if (!b->windowed) {
+        return 1; /* nothing was validated (no rule pins the names) */
+    }
+    known = verify_time(&t, ssl);
+    if (known < 0) {
+        return 0; /* out of memory: fail closed */
+    }
+    return known == 0 || (t >= b->not_before && t < b->not_after);
 }
 
 /*
  * Decide again, at the gate, over what a verdict was decided over (the pins
  * of the validated chain), under `policy`, for `host` (a resumed session's
  * one identity) or, with host NULL, every identity the connection verifies.
- * Pin and rule times count at the hook's clock now; a PASS also needs the
- * validated chain to be within its validity period at the time OpenSSL
- * checks validity. A REPORT_ONLY_FAIL is let through only by the handshake
- * that produced (and reported) it: report_sent. The result goes to
- * st->result. Returns 1 when the connection may go on.
+ * Pin and rule times count at the hook's clock now; under a rule (PASS,
+ * REPORT_ONLY_FAIL) the validated chain must also be within its validity
+ * period at the time OpenSSL checks validity (else FAIL, path-invalid, in
+ * every mode, as in a handshake). A REPORT_ONLY_FAIL lets the connection go
+ * on, as report mode always does; when this connection has not reported it
+ * yet (`reported` 0: it became one since the handshake, or it resumed), the
+ * gate sends its report. The result goes to st->result. Returns 1 when the
+ * connection may go on.
  */
 static int redecide(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
                     const pinset_policy *policy, const char *host, const struct basis *b,
-                    int report_sent)
+                    int reported)
 {
     const pinset_cert_pins *pins = b->path_ok ? b->pins : NULL;
-    int64_t now = pinset__ossl_read_clock(pin), t = 0;
+    int64_t now = pinset__ossl_read_clock(pin);
     pinset_verdict v;
 
     if (host != NULL) {
@@ -103,13 +147,13 @@ static int redecide(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
         }
     }
     v = pinset_result_verdict(st->result);
-    if (v == PINSET_VERDICT_PASS && b->windowed && verify_time(&t, ssl) &&
-        (t < b->not_before || t > b->not_after)) {
+    if ((v == PINSET_VERDICT_PASS || v == PINSET_VERDICT_REPORT_ONLY_FAIL) && !in_period(b, ssl)) {
         pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_PATH_INVALID);
         return 0;
     }
-    if (v == PINSET_VERDICT_REPORT_ONLY_FAIL && !report_sent) {
-        return 0;
+    if (v == PINSET_VERDICT_REPORT_ONLY_FAIL && !reported && !st->gate_reported) {
+        st->gate_reported = 1;
+        pinset__ossl_report(pin, st, SSL_get_peer_cert_chain(ssl), SSL_get0_verified_chain(ssl));
     }
     return pinset_verdict_allows(v);
 }
@@ -118,10 +162,11 @@ static int redecide(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
  * A resumed connection: the session that resumed must carry a tag made under
  * the current policy for this host and port, and its verdict, decided again
  * now, must allow the connection. The connection keeps the snapshot its
- * result's rule belongs to.
+ * result's rule belongs to. offer: only asked whether to offer the session
+ * (pinset_ossl_set_session): nothing is reported then.
  */
 static int resumed_allows(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
-                          const struct sess_tag *tag)
+                          const struct sess_tag *tag, int offer)
 {
     pinset_policy *p = pinset__ossl_snapshot(pin, st);
 
@@ -132,7 +177,7 @@ static int resumed_allows(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl
     }
     pinset_policy_free(st->used);
     st->used = p;
-    return redecide(pin, st, ssl, p, tag->host, &tag->basis, 0);
+    return redecide(pin, st, ssl, p, tag->host, &tag->basis, offer);
 }
 
 pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
@@ -163,7 +208,7 @@ pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
             }
             return PINSET_E_NO_MATCH;
         }
-        return resumed_allows(pin, st, ssl, tag) ? PINSET_OK : PINSET_E_NO_MATCH;
+        return resumed_allows(pin, st, ssl, tag, 0) ? PINSET_OK : PINSET_E_NO_MATCH;
     }
     if (st == NULL || !st->checked || st->leaf == NULL) {
         return PINSET_E_NO_MATCH; /* no verdict: no certificate, PSK, or not attached */
@@ -263,9 +308,10 @@ pinset_err pinset_ossl_set_session(pinset_ossl *pin, SSL *ssl, SSL_SESSION *sess
         return PINSET_E_NOMEM;
     }
     /* offered only when the gate would let it resume now */
-    if (tag == NULL || !resumed_allows(pin, st, ssl, tag)) {
+    if (tag == NULL || !resumed_allows(pin, st, ssl, tag, 1)) {
         return PINSET_E_NO_MATCH;
     }
+    st->gate_reported = 0; /* a new connection: its gate reports what it must */
     ERR_set_mark();
     if (SSL_set_session(ssl, sess) != 1) {
         ERR_pop_to_mark();

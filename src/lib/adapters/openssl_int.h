@@ -90,6 +90,7 @@ struct ssl_state {
     unsigned int port;
     int checked;               /* the cert-verify callback recorded a verdict */
     pinset_verdict cb_verdict; /* the verdict the callback recorded */
+    int gate_reported;         /* the gate sent a report for this connection */
     X509 *leaf;                /* the leaf that verdict is about (reference) */
     struct basis basis;        /* what the callback decided over */
     pinset_result *result;
@@ -128,5 +129,13 @@ void pinset__ossl_check_host(struct ssl_state *st, const pinset_policy *policy, 
 int pinset__ossl_check_names(struct ssl_state *st, const pinset_policy *policy,
                              X509_VERIFY_PARAM *vp, const char *ip, const pinset_cert_pins *pins,
                              size_t n, int64_t now, int need_cert);
+
+/*
+ * Hand the report of st->result (when it calls for one) to the report
+ * callback, with the chains given (either may be NULL). Never changes the
+ * verdict, never fails.
+ */
+void pinset__ossl_report(const pinset_ossl *pin, const struct ssl_state *st,
+                         STACK_OF(X509) * served, STACK_OF(X509) * validated);
 
 #endif /* PINSET_OPENSSL_INT_H */

@@ -97,8 +97,8 @@ static void ders_free(pinset_cert *c, size_t n)
 #define REPORT_MAX ((size_t)16 << 20)
 
 /* Build and hand over a report; never changes the verdict, never fails the handshake. */
-static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STORE_CTX *xctx,
-                   X509_STORE_CTX *strict)
+void pinset__ossl_report(const pinset_ossl *pin, const struct ssl_state *st,
+                         STACK_OF(X509) * served_sk, STACK_OF(X509) * validated_sk)
 {
     pinset_cert *served = NULL, *validated = NULL;
     pinset_report_input in = PINSET_REPORT_INPUT_INIT;
@@ -108,12 +108,9 @@ static void report(const pinset_ossl *pin, const struct ssl_state *st, X509_STOR
         return;
     }
     in.port = st->port;
-    in.served_count = ders_of(&served, X509_STORE_CTX_get0_untrusted(xctx));
+    in.served_count = ders_of(&served, served_sk);
     in.served = served;
-    if (pinset_result_reason(st->result) != PINSET_REASON_PATH_INVALID) {
-        in.validated_count =
-            ders_of(&validated, X509_STORE_CTX_get0_chain(strict != NULL ? strict : xctx));
-    }
+    in.validated_count = ders_of(&validated, validated_sk);
     in.validated = validated;
     pinset__buf_init(&d, REPORT_MAX, 0);
     if (pinset_report_write(st->result, &in, pinset__buf_sink, &d, NULL) == PINSET_OK &&
@@ -275,7 +272,12 @@ static void chain_window(struct basis *b, STACK_OF(X509) * chain)
 
         if (!asn1_time_posix(&nb, X509_get0_notBefore(x)) ||
             !asn1_time_posix(&na, X509_get0_notAfter(x))) {
-            b->windowed = 0; /* unreadable (OpenSSL validated it): decided by OpenSSL alone */
+            /*
+             * Unreadable (possible only where OpenSSL checked no time): an
+             * empty period, so that a connection that checks time refuses it.
+             */
+            b->not_before = INT64_MAX;
+            b->not_after = INT64_MIN;
             break;
         }
         b->not_before = nb > b->not_before ? nb : b->not_before;
@@ -325,7 +327,11 @@ static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_C
         pinset__result_set(st->result, PINSET_VERDICT_FAIL, PINSET_REASON_NO_HOST);
         goto out;
     }
-    report(pin, st, xctx, strict);
+    /* a report never changes the verdict, never fails the handshake */
+    pinset__ossl_report(pin, st, X509_STORE_CTX_get0_untrusted(xctx),
+                        pinset_result_reason(st->result) == PINSET_REASON_PATH_INVALID
+                            ? NULL
+                            : X509_STORE_CTX_get0_chain(strict != NULL ? strict : xctx));
     allow = pinset_verdict_allows(pinset_result_verdict(st->result));
 out:
     X509_STORE_CTX_free(strict);
@@ -358,6 +364,7 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
     }
     st->checked = 0;
     st->cb_verdict = PINSET_VERDICT_NONE;
+    st->gate_reported = 0;
     memset(&st->basis, 0, sizeof(st->basis));
     X509_free(st->leaf);
     st->leaf = NULL;
