@@ -1,6 +1,6 @@
 /*
  * policy_int.h - the policy model's layout and the builder shared by
- * policy.c (model, lookup) and policy_json.c (native format). Other modules
+ * policy.c (model, lookup) and parse.c/parse_rule.c (native format). Other modules
  * (verdict/, adapters/, formats/) may use the read-only parts: the struct
  * layouts and pinset__policy_lookup_canon.
  */
@@ -103,9 +103,9 @@ static inline const char *pinset__policy_str(const pinset_policy *p, uint32_t of
 }
 
 /*
- * ---- build side (policy_json.c and converters) ----
+ * ---- build side (parse.c and converters) ----
  *
- * A converter builds a model the way policy_json.c does:
+ * A converter builds a model the way parse.c does:
  *   pinset__policy_new(&p);
  *   pin-sets first, in strictly increasing name order: pins with
  *     pinset__policy_add_pin, then pinset__policy_add_pinset {name, first, count};
