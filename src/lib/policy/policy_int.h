@@ -135,11 +135,13 @@ struct pinset__pinset *pinset__policy_add_pinset(pinset_policy *p);
  */
 int32_t pinset__policy_find_pinset(const pinset_policy *p, const char *name, size_t len);
 /*
- * Finish: build the hash table (duplicate hosts fail with the index of the
+ * Finish (build.c): build the hash table (duplicate hosts fail with the index of the
  * second in *dup_out), check exclusions, set back pointers and compute the
  * digest. On failure the policy is left for the caller to free.
  */
 pinset_err pinset__policy_finish(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag);
+/* The model part of pinset__policy_finish (policy.c): everything but the digest. */
+pinset_err pinset__policy_index(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag);
 /*
  * RFC 3339 UTC date-time ("2027-01-01T00:00:00Z") or full-date ("2027-01-01",
  * midnight UTC) to seconds since the epoch; 0 on success, -1 when malformed
