@@ -33,7 +33,7 @@ pinset_err pinset__pj_fail(struct pctx *c, pinset_err code, const char *fmt, ...
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    (void)PINSET_DIAG(c->diag, code, "%s%s%s", path, path[0] != '\0' ? ": " : "", msg);
+    (void)PINSET_DIAG(c->diag, code, "%s", msg);
     pinset__diag_path(c->diag, path);
     off = c->depth <= MAX_PATH_DEPTH
               ? pinset__json_locate(c->buf, c->len, c->path, c->depth, c->at_key)
@@ -298,7 +298,7 @@ static pinset_err parse_doc(pinset_policy **out, const uint8_t *buf, size_t len,
         *out = NULL;
     }
     if (out == NULL || (buf == NULL && len != 0)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "policy: null argument");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
     }
     if (len > PINSET_MAX_POLICY_SIZE) {
         return PINSET_DIAG(diag, PINSET_E_LIMIT, "policy of %zu octets exceeds %zu", len,
@@ -313,7 +313,7 @@ static pinset_err parse_doc(pinset_policy **out, const uint8_t *buf, size_t len,
         err = json_error_code(&jerr) == json_error_out_of_memory ? PINSET_E_NOMEM : PINSET_E_PARSE;
         pinset__diag_pos(diag, SIZE_MAX, jerr.line > 0 ? (size_t)jerr.line : 0,
                          jerr.column > 0 ? (size_t)jerr.column : 0, jerr.position);
-        return PINSET_DIAG(diag, err, "policy: invalid json: %s", jerr.text);
+        return PINSET_DIAG(diag, err, "invalid json: %s", jerr.text);
     }
     err = pinset__policy_new(&p);
     if (err != PINSET_OK) {
@@ -344,7 +344,7 @@ static pinset_err parse_doc(pinset_policy **out, const uint8_t *buf, size_t len,
             (void)pinset__pj_fail(&c, err, "duplicate rule for host '%s'",
                                   pinset__policy_str(p, p->rules[bad].host));
         } else {
-            (void)PINSET_DIAG(diag, err, "policy: %s", pinset_strerror(err));
+            (void)PINSET_DIAG(diag, err, "%s", pinset_strerror(err));
         }
         goto out;
     }
