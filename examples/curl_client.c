@@ -25,7 +25,7 @@ int main(int argc, char **argv)
     pinset_curl *pc = NULL;
     pinset_diag diag = PINSET_DIAG_INIT;
     struct curl_slist *resolve = NULL;
-    char url[512], entry[512], why[512];
+    char url[512], entry[512], why[512], where[1024];
     CURL *curl = NULL;
     CURLcode res;
     int rc = 4;
@@ -37,7 +37,9 @@ int main(int argc, char **argv)
     /* pinset: load the policy and make the libcurl helper */
     if (pinset_policy_load(&policy, argv[1], &diag) != PINSET_OK ||
         pinset_curl_new(&pc, policy, NULL, &diag) != PINSET_OK) {
-        fprintf(stderr, "curl_client: %s: %s\n", argv[1], diag.message);
+        /* one line: file, position, JSON path and reason; the file named once */
+        (void)pinset_diag_format(where, sizeof(where), &diag);
+        fprintf(stderr, "curl_client: %s\n", where);
         pinset_policy_free(policy);
         return 3;
     }

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     pinset_diag diag = PINSET_DIAG_INIT;
     SSL_CTX *ctx = NULL;
     SSL *ssl = NULL;
-    char line[256], why[512];
+    char line[256], why[512], where[1024];
     int fd = -1, rc = 1, n;
 
     if (argc < 4 || argc > 6) {
@@ -65,7 +65,9 @@ int main(int argc, char **argv)
     /* pinset: load the policy and make the OpenSSL hook state */
     if (pinset_policy_load(&policy, argv[1], &diag) != PINSET_OK ||
         pinset_ossl_new(&pin, policy, NULL, &diag) != PINSET_OK) {
-        fprintf(stderr, "openssl_client: %s: %s\n", argv[1], diag.message);
+        /* one line: file, position, JSON path and reason; the file named once */
+        (void)pinset_diag_format(where, sizeof(where), &diag);
+        fprintf(stderr, "openssl_client: %s\n", where);
         pinset_policy_free(policy);
         return 3;
     }

@@ -16,21 +16,9 @@
 
 /* ---- the policy ---- */
 
-/* The parser's message without the "FILE: " prefix that pinset_policy_load may add. */
-static const char *strip_file(const char *msg, const char *file)
-{
-    size_t n = strlen(file);
-
-    if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') {
-        return msg + n + 2;
-    }
-    return msg;
-}
-
 int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
 {
     pinset_diag d = PINSET_DIAG_INIT;
-    char name[512], text[PINSET_DIAG_MESSAGE_MAX];
     pinset_err err;
 
     *out = NULL;
@@ -38,13 +26,7 @@ int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
     if (err == PINSET_OK) {
         return 0;
     }
-    out_safe_copy(name, sizeof(name), path);
-    out_safe_copy(text, sizeof(text), strip_file(d.message, path));
-    if (d.line > 0) {
-        cli_err(cmd, "%s:%zu:%zu: %s", name, d.line, d.column, text);
-    } else {
-        cli_err(cmd, "%s: %s", name, text[0] != '\0' ? text : pinset_strerror(err));
-    }
+    cli_err_diag(cmd, &d); /* the library set d.input to path */
     return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
 }
 

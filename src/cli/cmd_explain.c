@@ -187,22 +187,17 @@ static int read_chain(STACK_OF(X509) * sent, const char *path)
     pinset_load_opts lo = PINSET_LOAD_OPTS_INIT;
     pinset_bundle *b = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
-    char name[256], msg[PINSET_DIAG_MESSAGE_MAX];
+    char name[256];
     pinset_err err;
     int rc = -1;
 
     out_safe_copy(name, sizeof(name), path);
     lo.flags = 0;
     lo.max_input = EXPLAIN_CHAIN_FILE_MAX;
+    d.input = cli_is_stdin(path) ? CLI_STDIN_NAME : path; /* names a buffer read from stdin */
     err = cli_bundle_read(&b, path, &lo, &d);
     if (err != PINSET_OK) {
-        const char *m = d.message[0] != '\0' ? d.message : pinset_strerror(err);
-        size_t plen = strlen(path);
-        if (strncmp(m, path, plen) == 0 && m[plen] == ':' && m[plen + 1] == ' ') {
-            m += plen + 2; /* the library names the file already; we say it once */
-        }
-        out_safe_copy(msg, sizeof(msg), m);
-        cli_err("explain", "--chain %s: %s", name, msg);
+        cli_err_diag("explain", &d);
         return cli_exit_for(err) == EXIT_USAGE ? EXIT_INPUT : cli_exit_for(err);
     }
     for (size_t i = 0; i < pinset_bundle_count(b); i++) {

@@ -106,28 +106,11 @@ static int on_finding(const pinset_lint_finding *f, void *payload)
 
 /* ---- one file ---- */
 
-/* The parser's message without the "FILE: " prefix that pinset_policy_load adds. */
-static const char *strip_file(const char *msg, const char *file)
-{
-    size_t n = strlen(file);
-
-    if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') {
-        return msg + n + 2;
-    }
-    return msg;
-}
-
 static void report_load_error(lint_run *run, const pinset_diag *d, json_t *entry)
 {
-    const char *msg = strip_file(d->message, cli_is_stdin(run->file) ? CLI_STDIN_NAME : run->file);
-    char text[PINSET_DIAG_MESSAGE_MAX];
+    const char *msg = d->message[0] != '\0' ? d->message : pinset_strerror(d->code);
 
-    out_safe_copy(text, sizeof(text), msg);
-    if (d->line > 0) {
-        cli_err("lint", "%s:%zu:%zu: %s", run->name, d->line, d->column, text);
-    } else {
-        cli_err("lint", "%s: %s", run->name, text);
-    }
+    cli_err_diag("lint", d);
     if (entry == NULL) {
         return;
     }
@@ -164,6 +147,7 @@ static int lint_file(lint_run *run, const char *file, json_t *files)
             return EXIT_INTERNAL;
         }
     }
+    d.input = cli_is_stdin(file) ? CLI_STDIN_NAME : file; /* names a buffer read from stdin */
     err = cli_policy_read(&policy, file, LINT_MAX_STDIN, &d);
     if (err != PINSET_OK) {
         report_load_error(run, &d, entry);

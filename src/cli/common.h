@@ -30,6 +30,11 @@ void cli_err(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/*
+ * Print "pinset: <cmd>: <pinset_diag_format(d)>" to stderr: one line, the
+ * input's name whole, never a message taken apart.
+ */
+void cli_err_diag(const char *cmd, const pinset_diag *d);
 /* Map a library error to an exit code. */
 int cli_exit_for(pinset_err err);
 

@@ -37,6 +37,26 @@ void cli_err(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_err_diag(const char *cmd, const pinset_diag *d)
+{
+    char small[512];
+    size_t n = pinset_diag_format(small, sizeof(small), d);
+    char *line = small;
+
+    if (n >= sizeof(small)) {
+        line = malloc(n + 1); /* a long input name: print it whole */
+        if (line != NULL) {
+            (void)pinset_diag_format(line, n + 1, d);
+        } else {
+            line = small;
+        }
+    }
+    cli_err(cmd, "%s", line);
+    if (line != small) {
+        free(line);
+    }
+}
+
 int cli_exit_for(pinset_err err)
 {
     switch (err) {

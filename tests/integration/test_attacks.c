@@ -2029,6 +2029,59 @@ static int run(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* Run argv with stderr into err (cap bytes, NUL-terminated); the exit status. */
+static int run_stderr(char *const argv[], char *err, size_t cap)
+{
+    int fds[2];
+    pid_t pid;
+    int status = 0;
+    size_t n = 0;
+    ssize_t k;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+        }
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    assert_true(pid > 0);
+    close(fds[1]);
+    while (n + 1 < cap && (k = read(fds[0], err + n, cap - 1 - n)) > 0) {
+        n += (size_t)k;
+    }
+    err[n] = '\0';
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* A malformed policy: one line that names the file once, with position, path and reason. */
+static void example_policy_error(const char *bin, const char *policy_file)
+{
+    char err[2048];
+    char *argv[] = {(char *)bin, (char *)policy_file, (char *)"example.com", (char *)"443", NULL};
+    const char *at;
+    FILE *f = fopen(policy_file, "w");
+
+    assert_non_null(f);
+    fputs("{\"version\": 1,\n \"rules\": [{\"host\": 5}]}\n", f);
+    fclose(f);
+    assert_int_equal(run_stderr(argv, err, sizeof(err)), 3);
+    at = strstr(err, policy_file);
+    if (at == NULL || strstr(at + strlen(policy_file), policy_file) != NULL ||
+        strstr(at, ":2:21: rules[0].host: expected a host name") == NULL ||
+        strchr(err, '\n') != err + strlen(err) - 1) {
+        fail_msg("%s: want the file once, then :2:21: rules[0].host: ..., got '%s'", bin, err);
+    }
+}
+
 static void examples(void **state)
 {
     const char *build = getenv("PINSET_BUILD_DIR");
@@ -2074,6 +2127,8 @@ static void examples(void **state)
         snprintf(port, sizeof(port), "%u", tls_server_port(rogue));
         assert_int_not_equal(run(argv), 0);
     }
+    example_policy_error(ossl_bin, policy_file);
+    example_policy_error(curl_bin, policy_file);
     unlink(policy_file);
     tls_server_stop(rogue);
     tls_server_stop(good);

@@ -553,7 +553,8 @@ static void lint_uri(struct lint_ctx *c, const struct pinset_rule *r, size_t i)
     if (pinset__uri_parse(&u, uri, strlen(uri), &why) != PINSET_OK) {
         emit(c, PINSET_LINT_ERROR, "report-uri-invalid", r, path,
              "write an absolute https url, e.g. https://reports.example.net/pinset",
-             "report uri '%.200s' is not a usable url: %s", uri, why.message);
+             "report uri '%.200s' is not a usable url: %s%s%zu", uri, why.message,
+             why.has_offset ? " at offset " : "", why.has_offset ? why.offset : (size_t)0);
         return;
     }
     if (!u.https) {

@@ -1,6 +1,7 @@
 /*
  * policy.c - the policy model: building, the host hash table, lookup,
- * getters, reference counting and the digest.
+ * getters and reference counting. It calls nothing of the native format:
+ * the digest is computed over the canonical form by build.c (write.c).
  *
  * Memory: strings live in one arena, pins in one array, and each rule holds
  * offsets into them, so a simple rule costs a rule record (64 bytes), its
@@ -8,7 +9,6 @@
  * the host's arena offset, length and flags, so that a lookup touches the
  * slot and the host's octets and nothing else.
  */
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <pinset/policy.h>
@@ -337,39 +337,6 @@ static const struct pinset_rule *covering_parent(const pinset_policy *p, const c
     return slot == NULL ? NULL : &p->rules[slot->rule1 - 1];
 }
 
-static int digest_sink(const char *buf, size_t len, void *payload)
-{
-    return EVP_DigestUpdate((EVP_MD_CTX *)payload, buf, len) == 1 ? 0 : 1;
-}
-
-static pinset_err compute_digest(pinset_policy *p)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    unsigned int n = 0;
-    pinset_err err = PINSET_E_CRYPTO;
-
-    if (ctx == NULL || md == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1) {
-        goto out;
-    }
-    err = pinset__policy_serialize(p, digest_sink, ctx);
-    if (err == PINSET_E_IO) {
-        err = PINSET_E_CRYPTO;
-    }
-    if (err != PINSET_OK) {
-        goto out;
-    }
-    if (EVP_DigestFinal_ex(ctx, p->digest, &n) != 1 || n != sizeof(p->digest)) {
-        err = PINSET_E_CRYPTO;
-        goto out;
-    }
-    err = PINSET_OK;
-out:
-    EVP_MD_free(md);
-    EVP_MD_CTX_free(ctx);
-    return err;
-}
-
 /* Gives back the slack of the doubling growth; a failed shrink keeps the block. */
 static void *fit(void *arr, size_t *cap, size_t n, size_t size)
 {
@@ -396,7 +363,7 @@ static void shrink(pinset_policy *p)
     p->arena = fit(p->arena, &p->arena_cap, p->arena_len, 1);
 }
 
-pinset_err pinset__policy_finish(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag)
+pinset_err pinset__policy_index(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag)
 {
     pinset_err err;
     size_t dup = 0;
@@ -434,10 +401,6 @@ pinset_err pinset__policy_finish(pinset_policy *p, size_t *bad_rule_out, pinset_
                                "exclusion for '%s' has no parent rule with include_subdomains",
                                pinset__policy_str(p, rule->host));
         }
-    }
-    err = compute_digest(p);
-    if (err != PINSET_OK) {
-        return PINSET_DIAG(diag, err, "cannot compute the policy digest");
     }
     return PINSET_OK;
 }

@@ -1,6 +1,6 @@
 /*
  * policy_int.h - the policy model's layout and the builder shared by
- * policy.c (model, lookup) and policy_json.c (native format). Other modules
+ * policy.c (model, lookup) and parse.c/parse_rule.c (native format). Other modules
  * (verdict/, adapters/, formats/) may use the read-only parts: the struct
  * layouts and pinset__policy_lookup_canon.
  */
@@ -103,9 +103,9 @@ static inline const char *pinset__policy_str(const pinset_policy *p, uint32_t of
 }
 
 /*
- * ---- build side (policy_json.c and converters) ----
+ * ---- build side (parse.c and converters) ----
  *
- * A converter builds a model the way policy_json.c does:
+ * A converter builds a model the way parse.c does:
  *   pinset__policy_new(&p);
  *   pin-sets first, in strictly increasing name order: pins with
  *     pinset__policy_add_pin, then pinset__policy_add_pinset {name, first, count};
@@ -135,11 +135,13 @@ struct pinset__pinset *pinset__policy_add_pinset(pinset_policy *p);
  */
 int32_t pinset__policy_find_pinset(const pinset_policy *p, const char *name, size_t len);
 /*
- * Finish: build the hash table (duplicate hosts fail with the index of the
+ * Finish (build.c): build the hash table (duplicate hosts fail with the index of the
  * second in *dup_out), check exclusions, set back pointers and compute the
  * digest. On failure the policy is left for the caller to free.
  */
 pinset_err pinset__policy_finish(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag);
+/* The model part of pinset__policy_finish (policy.c): everything but the digest. */
+pinset_err pinset__policy_index(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag);
 /*
  * RFC 3339 UTC date-time ("2027-01-01T00:00:00Z") or full-date ("2027-01-01",
  * midnight UTC) to seconds since the epoch; 0 on success, -1 when malformed

@@ -119,8 +119,8 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 
 static pinset_err bad_at(pinset_diag *diag, const char *what, size_t at)
 {
-    pinset__diag_pos(diag, SIZE_MAX, 0, 0, at);
-    return PINSET_DIAG(diag, PINSET_E_PARSE, "%s at offset %zu", what, at);
+    pinset__diag_offset(diag, at);
+    return PINSET_DIAG(diag, PINSET_E_PARSE, "%s", what);
 }
 
 /* "http" or "https", any case, then "://": the offset of the authority, or 0. */
@@ -194,7 +194,7 @@ static pinset_err host(struct pinset__uri *out, const uint8_t *s, size_t len, si
     if (pinset_host_canon(out->host, sizeof(out->host), &out->type, (const char *)s + i, end - i,
                           &hd) != PINSET_OK ||
         (bracket != (out->type == PINSET_HOST_IPV6))) {
-        pinset__diag_pos(diag, SIZE_MAX, 0, 0, at);
+        pinset__diag_offset(diag, at);
         return PINSET_DIAG(diag, PINSET_E_PARSE, "bad host: %s",
                            hd.message[0] != '\0' ? hd.message : "not a host name or ip literal");
     }
@@ -284,7 +284,7 @@ pinset_err pinset__uri_parse(struct pinset__uri *out, const char *s, size_t len,
     pinset_err err;
 
     if (out == NULL || s == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "uri: out or input is null");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
     }
     memset(out, 0, sizeof(*out));
     if (len > PINSET_URI_MAX) {
