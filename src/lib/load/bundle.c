@@ -58,9 +58,9 @@ pinset_err pinset__load_fail(const struct load_ctx *c, pinset_err code, const ch
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    (void)PINSET_DIAG(c->diag, code, "object %zu (%.*s): %s", c->index, (int)c->what_len, c->what,
-                      msg);
+    (void)PINSET_DIAG(c->diag, code, "%s", msg);
     pinset__diag_pos(c->diag, c->index, c->line, 0, c->offset);
+    pinset__diag_object(c->diag, c->index, c->what, c->what_len);
     return code;
 }
 
@@ -218,15 +218,13 @@ static pinset_err add_block(struct load_ctx *c, const struct pinset_pem_block *b
         }
     }
     if (i == PINSET_ARRAY_SIZE(labels)) {
-        return pinset__load_fail(c, PINSET_E_UNSUPPORTED, "unsupported pem label at line %zu",
-                                 blk->line);
+        return pinset__load_fail(c, PINSET_E_UNSUPPORTED, "unsupported pem label");
     }
     if (blk->has_headers) {
         if (blk->encrypted && (labels[i].kind == K_TRAD_RSA || labels[i].kind == K_TRAD_EC)) {
             return add_legacy_encrypted(c, blk);
         }
-        return pinset__load_fail(c, PINSET_E_PARSE, "unexpected pem headers at line %zu",
-                                 blk->line);
+        return pinset__load_fail(c, PINSET_E_PARSE, "unexpected pem headers");
     }
     err = pinset__pem_decode(&der, &len, blk, c->index, PINSET_MAX_DER_SIZE, c->diag);
     if (err != PINSET_OK) {
@@ -404,7 +402,7 @@ pinset_err pinset_bundle_read_file(pinset_bundle **out, const char *path,
     }
     err = pinset__read_path(&r, path, max, read_timeout_ms(), PINSET__READ_FIFO, diag);
     if (err == PINSET_OK && r.len == 0) {
-        err = PINSET_DIAG(diag, PINSET_E_PARSE, "%s: empty input", path);
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "empty input");
     }
     if (err == PINSET_OK) {
         err = pinset_bundle_parse(out, r.p, r.len, opts, diag);

@@ -73,7 +73,10 @@ enum load_outer { OUTER_OK, OUTER_NOT_SEQ, OUTER_INDEFINITE, OUTER_BAD_LEN, OUTE
 
 /* ---- bundle.c: diagnostics and the bundle's objects ---- */
 
-/* Record a failure of the current object in c->diag; returns code. */
+/*
+ * Record a failure of the current object in c->diag: the reason in the
+ * message, the object (index, label) and its line in the fields. Returns code.
+ */
 pinset_err pinset__load_fail(const struct load_ctx *c, pinset_err code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 3, 4)))
