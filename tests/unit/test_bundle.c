@@ -718,7 +718,31 @@ static void empty_and_garbage(void **state)
 
         pinset_diag_init(&d);
         assert_int_equal(pinset_bundle_read_file(&b, path, NULL, &d), PINSET_E_PARSE);
-        assert_non_null(strstr(d.message, "empty input"));
+        assert_string_equal(d.message, "empty input");
+        assert_ptr_equal(d.input, path);
+        assert_null(b);
+    }
+    /* a parse error after reading, and a refused option, keep the file's name */
+    {
+        static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n";
+        pinset_load_opts o = PINSET_LOAD_OPTS_INIT;
+        pinset_bundle *b = NULL;
+
+        fd = open(path, O_WRONLY | O_TRUNC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, pem, sizeof(pem) - 1), (ssize_t)(sizeof(pem) - 1));
+        close(fd);
+        pinset_diag_init(&d);
+        assert_int_equal(pinset_bundle_read_file(&b, path, NULL, &d), PINSET_E_PARSE);
+        assert_ptr_equal(d.input, path);
+        assert_string_equal(d.message, "missing end line");
+        assert_int_equal(d.object, 0);
+        assert_string_equal(d.label, "CERTIFICATE");
+        assert_int_equal(d.line, 1);
+        o.version = 99;
+        pinset_diag_init(&d);
+        assert_int_equal(pinset_bundle_read_file(&b, path, &o, &d), PINSET_E_INVALID_ARG);
+        assert_ptr_equal(d.input, path);
         assert_null(b);
     }
     unlink(path);

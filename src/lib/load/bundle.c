@@ -396,6 +396,7 @@ pinset_err pinset_bundle_read_file(pinset_bundle **out, const char *path,
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "bundle: out or path is null");
     }
     *out = NULL;
+    pinset__diag_input(diag, path); /* every failure below names the file */
     err = check_opts(opts, &max, diag);
     if (err != PINSET_OK) {
         return err;
