@@ -71,7 +71,10 @@ typedef struct pinset_load_opts {
  * @param out  receives the bundle
  * @param buf,len the input
  * @param opts optional (NULL for defaults)
- * @param diag optional detail; diag->object is the failing object's 0-based index
+ * @param diag optional detail: the reason in diag->message; the failing
+ *             object's 0-based index in diag->object, its PEM label in
+ *             diag->label, its line in diag->line; diag->input is left as the
+ *             caller set it (name the buffer before the call)
  * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_NOMEM, PINSET_E_PARSE,
  *         PINSET_E_UNSUPPORTED, PINSET_E_LIMIT, PINSET_E_PASSPHRASE, PINSET_E_CRYPTO
  * Ownership: the caller frees *out with pinset_bundle_free.
@@ -91,6 +94,8 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_bundle_parse(pinset_bundle **out,
  * on open, so a FIFO with no writer is an empty input; pipes are read with
  * poll() and fail with PINSET_E_IO when no end of input comes within 30 s.
  *
+ * @param diag optional detail, as pinset_bundle_parse; diag->input is set to
+ *             path (borrowed) for every failure after the argument checks
  * @return as pinset_bundle_parse, plus PINSET_E_IO
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_bundle_read_file(pinset_bundle **out,

@@ -197,77 +197,43 @@ static int read_passphrase(char *buf, size_t cap, size_t *len_out, const char *p
 
 /* ---- errors ---- */
 
-/*
- * The library's messages may start with the input's name ("<path>: ") and the
- * object ("object <i> (<LABEL>): ", 0-based) that the diag also carries in its
- * fields. Drop those prefixes so that the one line names the input once and
- * numbers the object the tool's way (from 1), keeping the PEM label.
- */
-static const char *strip_prefixes(const char *msg, const char *path, size_t object, char *label,
-                                  size_t label_cap)
+/* The name of an input in messages: the path the user typed, or CLI_STDIN_NAME for "-". */
+static const char *diag_name(const char *path)
 {
-    const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
-    size_t n = strlen(name);
-    char num[32];
-    size_t k;
-
-    label[0] = '\0';
-    if (strncmp(msg, name, n) == 0 && strncmp(msg + n, ": ", 2) == 0) {
-        msg += n + 2;
-    }
-    if (object == (size_t)-1) {
-        return msg;
-    }
-    k = (size_t)snprintf(num, sizeof(num), "object %zu", object);
-    if (strncmp(msg, num, k) != 0) {
-        return msg;
-    }
-    if (strncmp(msg + k, ": ", 2) == 0) {
-        return msg + k + 2;
-    }
-    if (strncmp(msg + k, " (", 2) == 0) {
-        const char *end = strstr(msg + k + 2, "): ");
-        size_t len = end != NULL ? (size_t)(end - (msg + k + 2)) : 0;
-        if (end != NULL && len > 0 && len < label_cap) {
-            memcpy(label, msg + k + 2, len);
-            label[len] = '\0';
-            return end + 3;
-        }
-    }
-    return msg;
+    return cli_is_stdin(path) ? CLI_STDIN_NAME : path;
 }
 
 /*
- * One line: "pinset: hash: <input>: object <n> (<LABEL>): <message>", objects
- * numbered from 1; without the object part when the failure is not inside one.
+ * One line: "pinset: hash: " and the diag as pinset_diag_format() renders it
+ * ("<input>:<line>: object <n> (<LABEL>): <reason>", objects numbered from 1,
+ * each part only when known, control characters made visible), plus a hint.
  */
-static int report(const char *path, size_t object, pinset_err err, const char *message,
-                  int had_passphrase)
+static int report(const pinset_diag *diag, int had_passphrase)
 {
-    char name[1024], msg[PINSET_DIAG_MESSAGE_MAX], raw_label[64], label[80];
+    char line[2048];
     const char *hint = "";
-    const char *m;
 
-    input_name(name, sizeof(name), path);
-    m = message != NULL && message[0] != '\0' ? message : pinset_strerror(err);
-    m = strip_prefixes(m, path, object, raw_label, sizeof(raw_label));
-    out_safe_copy(msg, sizeof(msg), m);
-    label[0] = '\0';
-    if (raw_label[0] != '\0') {
-        char safe[64];
-        out_safe_copy(safe, sizeof(safe), raw_label);
-        snprintf(label, sizeof(label), " (%s)", safe);
-    }
-    if (err == PINSET_E_PASSPHRASE && !had_passphrase) {
+    (void)pinset_diag_format(line, sizeof(line), diag);
+    if (diag->code == PINSET_E_PASSPHRASE && !had_passphrase) {
         hint = " (see --passphrase-file)";
     }
     out_progress_done(); /* the error gets a line of its own, not the progress line's end */
-    if (object == (size_t)-1) {
-        cli_err("hash", "%s: %s%s", name, msg, hint);
-    } else {
-        cli_err("hash", "%s: object %zu%s: %s%s", name, object + 1, label, msg, hint);
+    cli_err("hash", "%s%s", line, hint);
+    return diag->code == PINSET_OK ? EXIT_INTERNAL : cli_exit_for(diag->code);
+}
+
+/* A failure the tool finds itself, located in input `path` and object `object` (or SIZE_MAX). */
+static int report_tool(const char *path, size_t object, pinset_err err, const char *message)
+{
+    pinset_diag diag = PINSET_DIAG_INIT;
+
+    diag.code = err;
+    diag.input = diag_name(path);
+    diag.object = object;
+    if (message != NULL) {
+        snprintf(diag.message, sizeof(diag.message), "%s", message);
     }
-    return err == PINSET_OK ? EXIT_INTERNAL : cli_exit_for(err);
+    return report(&diag, 1);
 }
 
 /* ---- one object ---- */
@@ -424,10 +390,10 @@ static int hash_object(hash_run *run, const char *path, const char *name, size_t
         char msg[128];
         snprintf(msg, sizeof(msg), "a %s has no cert pin (--kind cert needs a certificate)",
                  type_text(obj));
-        return report(path, i, err, msg, 1);
+        return report_tool(path, i, err, msg);
     }
     if (err != PINSET_OK) {
-        return report(path, i, err, NULL, 1);
+        return report_tool(path, i, err, NULL);
     }
     switch (run->format) {
     case HASH_FMT_TEXT:
@@ -462,14 +428,16 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
     int rc = EXIT_OK;
 
     input_name(name, sizeof(name), path);
+    diag.input = diag_name(path); /* the library keeps it, or sets it to the same path */
     err = cli_bundle_read(&bundle, path, &run->opts, &diag);
     if (err != PINSET_OK) {
-        return report(path, diag.object, err, diag.message, run->opts.passphrase != NULL);
+        diag.code = err;
+        return report(&diag, run->opts.passphrase != NULL);
     }
     count = pinset_bundle_count(bundle);
     if (count == 0) {
         /* The library refuses empty inputs itself; this keeps the promise if it ever does not. */
-        rc = report(path, (size_t)-1, PINSET_E_PARSE, "no certificate, key or CSR found", 1);
+        rc = report_tool(path, SIZE_MAX, PINSET_E_PARSE, "no certificate, key or CSR found");
         goto out;
     }
     if (run->format == HASH_FMT_TEXT && nth > 0) {

@@ -32,8 +32,8 @@ pinset_err cli_bundle_read(pinset_bundle **out, const char *path, const pinset_l
     if (err == PINSET_OK && buf.len == 0) {
         err = PINSET_E_PARSE;
         if (diag != NULL) {
-            diag->code = err;
-            snprintf(diag->message, sizeof(diag->message), "%s: empty input", CLI_STDIN_NAME);
+            diag->code = err; /* the reader named the input (diag->input) */
+            snprintf(diag->message, sizeof(diag->message), "empty input");
         }
     }
     if (err == PINSET_OK) {

@@ -155,7 +155,23 @@ static void expect_err(const uint8_t *buf, size_t len, pinset_err code, const ch
             fail_msg("mode %u: got %s \"%s\", want %s \"%s\"", modes[i], pinset_err_name(err),
                      d.message, pinset_err_name(code), want);
         }
+        /* the message is the reason only: where it happened is in the fields */
+        assert_true(strncmp(d.message, "object ", 7) != 0);
         assert_true(now_s() - t0 < 5.0);
+    }
+}
+
+/* As expect_err, and the failure is located in object `object` (0-based) labelled `label`. */
+static void expect_err_at(const uint8_t *buf, size_t len, pinset_err code, size_t object,
+                          const char *label, const char *want)
+{
+    pinset_diag d;
+
+    expect_err(buf, len, code, want);
+    assert_int_equal(parse_err(buf, len, 0, &d), code);
+    if (d.object != object || strcmp(d.label, label) != 0) {
+        fail_msg("at object %zu (%s), want object %zu (%s): %s", d.object, d.label, object, label,
+                 d.message);
     }
 }
 
@@ -702,7 +718,31 @@ static void empty_and_garbage(void **state)
 
         pinset_diag_init(&d);
         assert_int_equal(pinset_bundle_read_file(&b, path, NULL, &d), PINSET_E_PARSE);
-        assert_non_null(strstr(d.message, "empty input"));
+        assert_string_equal(d.message, "empty input");
+        assert_ptr_equal(d.input, path);
+        assert_null(b);
+    }
+    /* a parse error after reading, and a refused option, keep the file's name */
+    {
+        static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n";
+        pinset_load_opts o = PINSET_LOAD_OPTS_INIT;
+        pinset_bundle *b = NULL;
+
+        fd = open(path, O_WRONLY | O_TRUNC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, pem, sizeof(pem) - 1), (ssize_t)(sizeof(pem) - 1));
+        close(fd);
+        pinset_diag_init(&d);
+        assert_int_equal(pinset_bundle_read_file(&b, path, NULL, &d), PINSET_E_PARSE);
+        assert_ptr_equal(d.input, path);
+        assert_string_equal(d.message, "missing end line");
+        assert_int_equal(d.object, 0);
+        assert_string_equal(d.label, "CERTIFICATE");
+        assert_int_equal(d.line, 1);
+        o.version = 99;
+        pinset_diag_init(&d);
+        assert_int_equal(pinset_bundle_read_file(&b, path, &o, &d), PINSET_E_INVALID_ARG);
+        assert_ptr_equal(d.input, path);
         assert_null(b);
     }
     unlink(path);
@@ -951,6 +991,12 @@ static void expect_pem_err(const char *text, pinset_err code, const char *want)
     expect_err((const uint8_t *)text, strlen(text), code, want);
 }
 
+static void expect_pem_err_at(const char *text, pinset_err code, size_t object, const char *label,
+                              const char *want)
+{
+    expect_err_at((const uint8_t *)text, strlen(text), code, object, label, want);
+}
+
 static void malformed_pem(void **state)
 {
     char *t;
@@ -958,7 +1004,7 @@ static void malformed_pem(void **state)
 
     (void)state;
     t = after_good("-----BEGIN CERTIFICATE-----\nMIIB\n");
-    expect_pem_err(t, PINSET_E_PARSE, "object 1 (CERTIFICATE): missing end line");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE", "missing end line");
     free(t);
     t = after_good("-----BEGIN CERTIFICATE-----\nMIIB\n-----END PUBLIC KEY-----\n");
     expect_pem_err(t, PINSET_E_PARSE, "does not match the begin label");
@@ -982,11 +1028,11 @@ static void malformed_pem(void **state)
     expect_pem_err(t, PINSET_E_PARSE, "empty pem body");
     free(t);
     t = after_good("-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n");
-    expect_pem_err(t, PINSET_E_UNSUPPORTED, "object 1 (X509 CRL): unsupported pem label");
+    expect_pem_err_at(t, PINSET_E_UNSUPPORTED, 1, "X509 CRL", "unsupported pem label");
     free(t);
     t = after_good(
         "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n");
-    expect_pem_err(t, PINSET_E_UNSUPPORTED, "object 1 (EC PARAMETERS)");
+    expect_pem_err_at(t, PINSET_E_UNSUPPORTED, 1, "EC PARAMETERS", "unsupported pem label");
     free(t);
     /* NUL bytes: in a body, and in text before BEGIN */
     {
@@ -994,7 +1040,10 @@ static void malformed_pem(void **state)
         uint8_t *pem = slurp(tpath("leaf-ec256.crt.pem"), &len);
 
         pem[40] = '\0';
-        expect_err(pem, len, PINSET_E_PARSE, "object 0 (CERTIFICATE): nul byte at line 2");
+        expect_err_at(pem, len, PINSET_E_PARSE, 0, "CERTIFICATE", "nul byte");
+        assert_int_equal(parse_err(pem, len, 0, &d), PINSET_E_PARSE);
+        assert_int_equal(d.line, 2);
+        assert_int_equal(d.column, 41 - 28);
         free(pem);
         expect_err((const uint8_t *)"hi\0there\n-----BEGIN CERTIFICATE-----\n", 37, PINSET_E_PARSE,
                    "nul byte");
@@ -1012,7 +1061,7 @@ static void malformed_pem(void **state)
             n += 65;
         }
         memcpy(big + n, cert_end, strlen(cert_end) + 1);
-        expect_pem_err(big, PINSET_E_LIMIT, "object 0 (CERTIFICATE): decoded object larger than");
+        expect_pem_err_at(big, PINSET_E_LIMIT, 0, "CERTIFICATE", "decoded object larger than");
         free(big);
     }
     /* an over-long line */
@@ -1023,9 +1072,49 @@ static void malformed_pem(void **state)
         memcpy(big, cert_begin, strlen(cert_begin));
         memset(big + strlen(cert_begin), 'A', n);
         memcpy(big + strlen(cert_begin) + n, "\n", 2);
-        expect_pem_err(big, PINSET_E_LIMIT, "object 0 (CERTIFICATE): pem line 2 is longer than");
+        expect_pem_err_at(big, PINSET_E_LIMIT, 0, "CERTIFICATE", "pem line is longer than");
+        assert_int_equal(parse_err((const uint8_t *)big, strlen(big), 0, &d), PINSET_E_LIMIT);
+        assert_int_equal(d.line, 2);
         free(big);
     }
+}
+
+/* Occurrences of word in s. */
+static size_t count_of(const char *s, const char *word)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(s, word); p != NULL; p = strstr(p + 1, word)) {
+        n++;
+    }
+    return n;
+}
+
+/* pinset_diag_format of a bundle error names the input, the object (from 1) and its label once. */
+static void diag_format_bundle(void **state)
+{
+    char *t = after_good("-----BEGIN CERTIFICATE-----\nMIIB\n");
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_bundle *b = NULL;
+    char line[512], want[512];
+
+    (void)state;
+    d.input = "chain.pem";
+    assert_int_equal(pinset_bundle_parse(&b, (const uint8_t *)t, strlen(t), NULL, &d),
+                     PINSET_E_PARSE);
+    assert_null(b);
+    assert_string_equal(d.input, "chain.pem");
+    assert_int_equal(d.object, 1);
+    assert_string_equal(d.label, "CERTIFICATE");
+    assert_string_equal(d.message, "missing end line");
+    assert_true(d.line > 1);
+    (void)pinset_diag_format(line, sizeof(line), &d);
+    snprintf(want, sizeof(want), "chain.pem:%zu: object 2 (CERTIFICATE): missing end line", d.line);
+    assert_string_equal(line, want);
+    assert_int_equal(count_of(line, "chain.pem"), 1);
+    assert_int_equal(count_of(line, "object"), 1);
+    assert_int_equal(count_of(line, "CERTIFICATE"), 1);
+    free(t);
 }
 
 static void malformed_der(void **state)
@@ -1041,12 +1130,12 @@ static void malformed_der(void **state)
     memcpy(buf + len, "\x05\x00", 2);
     expect_err(buf, len + 2, PINSET_E_PARSE, "2 trailing bytes");
     t = block("CERTIFICATE", buf, len + 2);
-    expect_pem_err(t, PINSET_E_PARSE, "object 1 (CERTIFICATE): 2 trailing bytes");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE", "2 trailing bytes");
     free(t);
     /* truncated */
     expect_err(der, len - 10, PINSET_E_PARSE, "truncated der");
     t = block("CERTIFICATE", der, len - 10);
-    expect_pem_err(t, PINSET_E_PARSE, "object 1 (CERTIFICATE): truncated der");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE", "truncated der");
     free(t);
     expect_err(der, 1, PINSET_E_PARSE, "truncated der header");
     /* indefinite-length BER at the top */
@@ -1065,7 +1154,7 @@ static void malformed_der(void **state)
         ind[n++] = 0;
         expect_err(ind, n, PINSET_E_PARSE, "indefinite-length");
         t = block("CERTIFICATE", ind, n);
-        expect_pem_err(t, PINSET_E_PARSE, "object 1 (CERTIFICATE): indefinite-length");
+        expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE", "indefinite-length");
         free(t);
         free(ind);
     }
@@ -1106,9 +1195,8 @@ static void malformed_der(void **state)
         assert_int_equal(n, inner + 4);
         expect_err(ind, n, PINSET_E_PARSE, "indefinite-length ber encoding is not der at offset 4");
         t = block("CERTIFICATE", ind, n);
-        expect_pem_err(
-            t, PINSET_E_PARSE,
-            "object 1 (CERTIFICATE): indefinite-length ber encoding is not der at offset 4");
+        expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE",
+                          "indefinite-length ber encoding is not der at offset 4");
         free(t);
         free(ind);
     }
@@ -1155,19 +1243,19 @@ static void nesting_bomb(void **state)
     char *t;
 
     (void)state;
-    expect_err(buf, len, PINSET_E_PARSE, "object 0 (der): der nested deeper than 32 levels");
+    expect_err_at(buf, len, PINSET_E_PARSE, 0, "der", "der nested deeper than 32 levels");
     t = block("CERTIFICATE", buf, len);
-    expect_pem_err(t, PINSET_E_PARSE, "object 1 (CERTIFICATE): der nested deeper than 32 levels");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE", "der nested deeper than 32 levels");
     free(t);
     t = block("PUBLIC KEY", buf, len);
-    expect_pem_err(t, PINSET_E_PARSE, "object 1 (PUBLIC KEY): der nested deeper than 32 levels");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "PUBLIC KEY", "der nested deeper than 32 levels");
     free(t);
     free(buf);
     /* within the framing limit: OpenSSL's decoders refuse it */
     buf = nested(30, &len);
     expect_err(buf, len, PINSET_E_PARSE, "not a certificate, public key");
     t = block("CERTIFICATE", buf, len);
-    expect_pem_err(t, PINSET_E_PARSE, "object 1 (CERTIFICATE): not a certificate: ");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE", "not a certificate: ");
     free(t);
     free(buf);
 }
@@ -1179,9 +1267,8 @@ static void mislabelled_objects(void **state)
     char *t = block("CERTIFICATE", der, len);
 
     (void)state;
-    expect_pem_err(
-        t, PINSET_E_PARSE,
-        "object 1 (CERTIFICATE): contains a public key (subjectpublickeyinfo), not a certificate");
+    expect_pem_err_at(t, PINSET_E_PARSE, 1, "CERTIFICATE",
+                      "contains a public key (subjectpublickeyinfo), not a certificate");
     free(t);
     free(der);
     der = slurp(tpath("leaf-ec256.crt.der"), &len);
@@ -1207,7 +1294,8 @@ static void passphrases(void **state)
         assert_int_equal(pinset_bundle_read_file(&b, tpath("%s", enc[i]), &none, &d),
                          PINSET_E_PASSPHRASE);
         assert_non_null(strstr(d.message, "needs a passphrase"));
-        assert_non_null(strstr(d.message, "object 0"));
+        assert_int_equal(d.object, 0);
+        assert_string_equal(d.input, tpath("%s", enc[i]));
         assert_int_equal(pinset_bundle_read_file(&b, tpath("%s", enc[i]), &wrong, &d),
                          PINSET_E_PASSPHRASE);
         if (strstr(d.message, "wrong passphrase") == NULL) {
@@ -1232,7 +1320,9 @@ static void pkcs12_empty_password(void **state)
     b = NULL;
     assert_int_equal(pinset_bundle_read_file(&b, tpath("leaf-ec256.nopass.p12"), &wrong, &d),
                      PINSET_E_PASSPHRASE);
-    assert_non_null(strstr(d.message, "object 0 (pkcs#12): wrong passphrase"));
+    assert_string_equal(d.message, "wrong passphrase");
+    assert_int_equal(d.object, 0);
+    assert_string_equal(d.label, "pkcs#12");
 }
 
 /* "-" is an ordinary path to the library: standard input is the tool's convention (test_util). */
@@ -1350,6 +1440,7 @@ int main(void)
         cmocka_unit_test(sparse_and_huge_files),
         cmocka_unit_test(fifos),
         cmocka_unit_test(malformed_pem),
+        cmocka_unit_test(diag_format_bundle),
         cmocka_unit_test(malformed_der),
         cmocka_unit_test(nesting_bomb),
         cmocka_unit_test(mislabelled_objects),

@@ -72,6 +72,24 @@ void pinset__pem_scan_init(struct pinset_pem_scan *s, const uint8_t *buf, size_t
 }
 
 /* Read the next line; 0 at the end of input. Checks length and NUL bytes. */
+/*
+ * Where a scan failure happened: line, column and offset, and the block being
+ * scanned (index and label) when inside one, else no object.
+ */
+static void where(pinset_diag *diag, const struct pinset_pem_scan *s, size_t line, size_t col,
+                  size_t off)
+{
+    pinset__diag_pos(diag, s->blocks, line, col, off);
+    pinset__diag_object(diag, s->label != NULL ? s->blocks : SIZE_MAX, s->label, s->label_len);
+}
+
+/* A decoding failure of a whole block: its index, label and BEGIN line. */
+static void block_at(pinset_diag *diag, const struct pinset_pem_block *blk, size_t index)
+{
+    pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
+    pinset__diag_object(diag, index, blk->label, blk->label_len);
+}
+
 static pinset_err next_line(struct pinset_pem_scan *s, struct line *l, int *got, pinset_diag *diag)
 {
     const uint8_t *start = s->buf + s->pos;
@@ -85,26 +103,15 @@ static pinset_err next_line(struct pinset_pem_scan *s, struct line *l, int *got,
     nl = memchr(start, '\n', s->len - s->pos);
     raw = nl != NULL ? (size_t)(nl - start) : s->len - s->pos;
     if (raw > PINSET_MAX_PEM_LINE) {
-        pinset__diag_pos(diag, s->blocks, s->line, 0, s->pos);
-        if (s->label != NULL) {
-            return PINSET_DIAG(
-                diag, PINSET_E_LIMIT, "object %zu (%.*s): pem line %zu is longer than %zu bytes",
-                s->blocks, (int)s->label_len, s->label, s->line, PINSET_MAX_PEM_LINE);
-        }
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pem line %zu is longer than %zu bytes", s->line,
+        where(diag, s, s->line, 0, s->pos);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pem line is longer than %zu bytes",
                            PINSET_MAX_PEM_LINE);
     }
     if (memchr(start, '\0', raw) != NULL) {
         size_t col = (size_t)((const uint8_t *)memchr(start, '\0', raw) - start) + 1;
 
-        pinset__diag_pos(diag, s->blocks, s->line, col, s->pos + col - 1);
-        if (s->label != NULL) {
-            return PINSET_DIAG(diag, PINSET_E_PARSE,
-                               "object %zu (%.*s): nul byte at line %zu column %zu", s->blocks,
-                               (int)s->label_len, s->label, s->line, col);
-        }
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "nul byte in pem input at line %zu column %zu",
-                           s->line, col);
+        where(diag, s, s->line, col, s->pos + col - 1);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "nul byte in pem input");
     }
     len = raw;
     if (len > 0 && start[len - 1] == '\r') {
@@ -129,24 +136,22 @@ static pinset_err parse_begin(struct pinset_pem_scan *s, const struct line *l,
     size_t n;
 
     pinset__diag_pos(diag, s->blocks, l->number, 1, l->offset);
+    pinset__diag_object(diag, s->blocks, NULL, 0);
     if (l->len < BEGIN_LEN + 1 + DASH_LEN ||
         memcmp(l->p + l->len - DASH_LEN, DASHES, DASH_LEN) != 0) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "object %zu: malformed pem begin line at line %zu",
-                           s->blocks, l->number);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "malformed pem begin line");
     }
     n = l->len - BEGIN_LEN - DASH_LEN;
     if (n > PINSET_PEM_MAX_LABEL) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                           "object %zu: pem label longer than %d bytes at line %zu", s->blocks,
-                           PINSET_PEM_MAX_LABEL, l->number);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pem label longer than %d bytes",
+                           PINSET_PEM_MAX_LABEL);
     }
     for (size_t i = 0; i < n; i++) {
         char c = l->p[BEGIN_LEN + i];
 
         if (c < 0x20 || c > 0x7e || c == '-') {
-            return PINSET_DIAG(diag, PINSET_E_PARSE,
-                               "object %zu: invalid character 0x%02x in pem label at line %zu",
-                               s->blocks, (unsigned int)(unsigned char)c, l->number);
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "invalid character 0x%02x in pem label",
+                               (unsigned int)(unsigned char)c);
         }
     }
     memset(blk, 0, sizeof(*blk));
@@ -169,14 +174,12 @@ static pinset_err check_end(const struct pinset_pem_scan *s, const struct line *
         memcmp(l->p + END_LEN + n, DASHES, DASH_LEN) == 0) {
         return PINSET_OK;
     }
-    pinset__diag_pos(diag, s->blocks, l->number, 1, l->offset);
-    return PINSET_DIAG(diag, PINSET_E_PARSE,
-                       "object %zu (%.*s): end line at line %zu does not match the begin label",
-                       s->blocks, (int)n, blk->label, l->number);
+    where(diag, s, l->number, 1, l->offset);
+    return PINSET_DIAG(diag, PINSET_E_PARSE, "end line does not match the begin label");
 }
 
 static pinset_err check_body_line(const struct pinset_pem_scan *s, const struct line *l,
-                                  const struct pinset_pem_block *blk, pinset_diag *diag)
+                                  pinset_diag *diag)
 {
     for (size_t i = 0; i < l->len; i++) {
         char c = l->p[i];
@@ -184,12 +187,9 @@ static pinset_err check_body_line(const struct pinset_pem_scan *s, const struct 
         if (is_b64(c) || c == '=' || is_blank(c)) {
             continue;
         }
-        pinset__diag_pos(diag, s->blocks, l->number, i + 1, l->offset + i);
-        return PINSET_DIAG(
-            diag, PINSET_E_PARSE,
-            "object %zu (%.*s): invalid character 0x%02x in pem body at line %zu column %zu",
-            s->blocks, (int)blk->label_len, blk->label, (unsigned int)(unsigned char)c, l->number,
-            i + 1);
+        where(diag, s, l->number, i + 1, l->offset + i);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "invalid character 0x%02x in pem body",
+                           (unsigned int)(unsigned char)c);
     }
     return PINSET_OK;
 }
@@ -225,11 +225,8 @@ static pinset_err scan_block(struct pinset_pem_scan *s, struct pinset_pem_block 
             return err;
         }
         if (!got) {
-            pinset__diag_pos(diag, s->blocks, blk->line, 0, blk->offset);
-            return PINSET_DIAG(
-                diag, PINSET_E_PARSE,
-                "object %zu (%.*s): missing end line for the block begun at line %zu", s->blocks,
-                (int)blk->label_len, blk->label, blk->line);
+            where(diag, s, blk->line, 0, blk->offset);
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "missing end line");
         }
         if (starts_with(&l, END, END_LEN)) {
             err = check_end(s, &l, blk, diag);
@@ -237,20 +234,16 @@ static pinset_err scan_block(struct pinset_pem_scan *s, struct pinset_pem_block 
                 return err;
             }
             if (in_headers) {
-                return PINSET_DIAG(diag, PINSET_E_PARSE,
-                                   "object %zu (%.*s): pem headers without a body", s->blocks,
-                                   (int)blk->label_len, blk->label);
+                where(diag, s, l.number, 1, l.offset);
+                return PINSET_DIAG(diag, PINSET_E_PARSE, "pem headers without a body");
             }
             blk->body_len = (size_t)((const uint8_t *)l.p - blk->body);
             blk->total_len = (size_t)((const uint8_t *)l.p + l.len - blk->start);
             return PINSET_OK;
         }
         if (starts_with(&l, BEGIN, BEGIN_LEN)) {
-            pinset__diag_pos(diag, s->blocks, l.number, 1, l.offset);
-            return PINSET_DIAG(
-                diag, PINSET_E_PARSE,
-                "object %zu (%.*s): missing end line before the begin line at line %zu", s->blocks,
-                (int)blk->label_len, blk->label, l.number);
+            where(diag, s, l.number, 1, l.offset);
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "missing end line before this begin line");
         }
         if (!seen_body && !in_headers && !blk->has_headers && is_header(&l)) {
             /* RFC 1421 section 4.6: headers, then one blank line, then the body. */
@@ -268,15 +261,13 @@ static pinset_err scan_block(struct pinset_pem_scan *s, struct pinset_pem_block 
                     blk->encrypted = 1;
                 }
             } else {
-                pinset__diag_pos(diag, s->blocks, l.number, 1, l.offset);
-                return PINSET_DIAG(
-                    diag, PINSET_E_PARSE,
-                    "object %zu (%.*s): pem headers not followed by a blank line at line %zu",
-                    s->blocks, (int)blk->label_len, blk->label, l.number);
+                where(diag, s, l.number, 1, l.offset);
+                return PINSET_DIAG(diag, PINSET_E_PARSE,
+                                   "pem headers not followed by a blank line");
             }
             continue;
         }
-        err = check_body_line(s, &l, blk, diag);
+        err = check_body_line(s, &l, diag);
         if (err != PINSET_OK) {
             return err;
         }
@@ -299,9 +290,8 @@ pinset_err pinset__pem_next(struct pinset_pem_scan *s, struct pinset_pem_block *
         }
         if (starts_with(&l, END, END_LEN)) {
             pinset__diag_pos(diag, s->blocks, l.number, 1, l.offset);
-            return PINSET_DIAG(diag, PINSET_E_PARSE,
-                               "object %zu: pem end line without a begin line at line %zu",
-                               s->blocks, l.number);
+            pinset__diag_object(diag, s->blocks, NULL, 0);
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "pem end line without a begin line");
         }
         if (starts_with(&l, BEGIN, BEGIN_LEN)) {
             break;
@@ -335,7 +325,8 @@ pinset_err pinset__pem_decode(uint8_t **out, size_t *len_out, const struct pinse
     *len_out = 0;
     text = pinset__alloc(blk->body_len + 1);
     if (text == NULL) {
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "object %zu: out of memory", index);
+        pinset__diag_object(diag, index, blk->label, blk->label_len);
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < blk->body_len; i++) {
@@ -349,31 +340,29 @@ pinset_err pinset__pem_decode(uint8_t **out, size_t *len_out, const struct pinse
         pad++;
     }
     if (n == 0 || n % 4 != 0 || memchr(text, '=', n - pad) != NULL || n > INT_MAX) {
-        pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
-        err = PINSET_DIAG(
-            diag, PINSET_E_PARSE, "object %zu (%.*s): %s", index, (int)blk->label_len, blk->label,
-            n == 0 ? "empty pem body" : "invalid base64 length or padding in pem body");
+        block_at(diag, blk, index);
+        err =
+            PINSET_DIAG(diag, PINSET_E_PARSE, "%s",
+                        n == 0 ? "empty pem body" : "invalid base64 length or padding in pem body");
         goto out;
     }
     size = n / 4 * 3;
     if (size - pad > max_out) {
-        pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
-        err = PINSET_DIAG(diag, PINSET_E_LIMIT,
-                          "object %zu (%.*s): decoded object larger than %zu bytes", index,
-                          (int)blk->label_len, blk->label, max_out);
+        block_at(diag, blk, index);
+        err = PINSET_DIAG(diag, PINSET_E_LIMIT, "decoded object larger than %zu bytes", max_out);
         goto out;
     }
     cap = size;
     der = pinset__alloc(cap);
     if (der == NULL) {
-        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "object %zu: out of memory", index);
+        pinset__diag_object(diag, index, blk->label, blk->label_len);
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
         goto out;
     }
     got = EVP_DecodeBlock(der, text, (int)n);
     if (got < 0 || (size_t)got != size) {
-        pinset__diag_pos(diag, index, blk->line, 0, blk->offset);
-        err = PINSET_DIAG(diag, PINSET_E_PARSE, "object %zu (%.*s): invalid base64 in pem body",
-                          index, (int)blk->label_len, blk->label);
+        block_at(diag, blk, index);
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "invalid base64 in pem body");
         goto out;
     }
     *out = der;

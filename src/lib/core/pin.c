@@ -101,25 +101,23 @@ static int starts_with(const char *s, size_t n, const char *word)
  */
 static pinset_err bad_char(pinset_diag *diag, const char *what, char c, size_t at)
 {
+    /* the offset is the column (line 1) of the caller's text, not part of the message */
     pinset__diag_pos(diag, diag != NULL ? diag->object : SIZE_MAX, 1, at + 1, at);
     if (c == '\0') {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "%s: embedded nul byte at offset %zu", what, at);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "%s has an embedded nul byte", what);
     }
     if (is_space(c)) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "%s: whitespace inside the pin at offset %zu",
-                           what, at);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "%s has whitespace inside", what);
     }
     if (c == '-' || c == '_') {
         return PINSET_DIAG(diag, PINSET_E_PARSE,
-                           "%s: base64url character '%c' at offset %zu (pins use standard base64)",
-                           what, c, at);
+                           "%s has base64url character '%c' (pins use standard base64)", what, c);
     }
     if (c > ' ' && c < 0x7f) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "%s: invalid character '%c' at offset %zu", what,
-                           c, at);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "%s has invalid character '%c'", what, c);
     }
-    return PINSET_DIAG(diag, PINSET_E_PARSE, "%s: invalid byte 0x%02x at offset %zu", what,
-                       (unsigned int)(unsigned char)c, at);
+    return PINSET_DIAG(diag, PINSET_E_PARSE, "%s has invalid byte 0x%02x", what,
+                       (unsigned int)(unsigned char)c);
 }
 
 /* ---- the three digest encodings ---- */
@@ -146,15 +144,15 @@ static pinset_err parse_b64(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
         }
     }
     if (data == B64_LEN - 1 && n == B64_LEN - 1) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "base64 pin: missing '=' padding");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "base64 pin is missing '=' padding");
     }
     if (data == B64_LEN - 1 && n > B64_LEN) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "base64 pin: extra '=' padding");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "base64 pin has extra '=' padding");
     }
     if (n != B64_LEN || data != B64_LEN - 1) {
         /* data * 6 / 8 is the digest length the text encodes */
         return PINSET_DIAG(diag, PINSET_E_PARSE,
-                           "base64 pin: encodes %zu bytes, a sha256 pin has 32 (44 characters)",
+                           "base64 pin encodes %zu bytes, a sha256 pin has 32 (44 characters)",
                            data * 6 / 8);
     }
     v = b64_value(s[B64_LEN - 2]);
@@ -163,11 +161,11 @@ static pinset_err parse_b64(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
                          at + B64_LEN - 2);
         return PINSET_DIAG(
             diag, PINSET_E_PARSE,
-            "base64 pin: non-canonical encoding (unused bits of the last character are not zero)");
+            "base64 pin has a non-canonical encoding (unused bits of the last character are not zero)");
     }
     /* Validated above; EVP_DecodeBlock gives 33 bytes for 44 characters (padding counts). */
     if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) != 33) {
-        return PINSET_DIAG(diag, PINSET_E_INTERNAL, "base64 pin: decoder disagrees with checks");
+        return PINSET_DIAG(diag, PINSET_E_INTERNAL, "base64 pin decoder disagrees with checks");
     }
     memcpy(out, tmp, PINSET_PIN_LEN);
     return PINSET_OK;
@@ -184,7 +182,8 @@ static pinset_err parse_hex(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
         }
     }
     if (n != HEX_LEN) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "hex pin: %zu hex digits, a sha256 pin has 64", n);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "hex pin has %zu hex digits, a sha256 pin has 64",
+                           n);
     }
     for (i = 0; i < PINSET_PIN_LEN; i++) {
         out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
@@ -202,7 +201,7 @@ static pinset_err parse_colon_hex(uint8_t out[PINSET_PIN_LEN], const char *s, si
         int want_colon = i % 3 == 2;
 
         if (want_colon && s[i] != ':') {
-            return bad_char(diag, "hex pin (expected ':')", s[i], at + i);
+            return bad_char(diag, "colon-separated hex pin (expected ':')", s[i], at + i);
         }
         if (!want_colon && hex_value(s[i]) < 0) {
             return bad_char(diag, "hex pin", s[i], at + i);
@@ -211,8 +210,7 @@ static pinset_err parse_colon_hex(uint8_t out[PINSET_PIN_LEN], const char *s, si
     if (n != COLON_LEN) {
         return PINSET_DIAG(
             diag, PINSET_E_PARSE,
-            "hex pin: expected 32 colon-separated hex pairs (95 characters), got %zu characters",
-            n);
+            "hex pin has %zu characters, expected 32 colon-separated hex pairs (95 characters)", n);
     }
     for (i = 0; i < PINSET_PIN_LEN; i++) {
         out[i] = (uint8_t)(hex_value(s[3 * i]) << 4 | hex_value(s[3 * i + 1]));
@@ -228,7 +226,7 @@ static pinset_err parse_bare(uint8_t out[PINSET_PIN_LEN], const char *s, size_t 
     int all_hex = 1;
 
     if (n == 0) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "pin: empty digest");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "pin has an empty digest");
     }
     /* The length says which encoding is meant, so errors name the right one. */
     if (n == B64_LEN) {
@@ -284,21 +282,22 @@ static pinset_err parse_hpkp(uint8_t out[PINSET_PIN_LEN], const char *s, size_t 
     (void)pinset__cursor_skip(&c, strlen("pin-sha256")); /* the caller matched it */
     skip_ows(&c);
     if (!pinset__cursor_expect(&c, &equals, 1)) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "hpkp pin: expected '=' after pin-sha256");
+        return PINSET_DIAG(diag, PINSET_E_PARSE,
+                           "hpkp pin lacks the expected '=' after pin-sha256");
     }
     skip_ows(&c);
     if (!pinset__cursor_expect(&c, &quote, 1)) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "hpkp pin: the value must be a quoted string");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "hpkp pin value must be a quoted string");
     }
     value_at = pinset__cursor_offset(&c);
     close = memchr(pinset__cursor_ptr(&c), '"', pinset__cursor_remaining(&c));
     if (close == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "hpkp pin: missing closing quote");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "hpkp pin lacks its closing quote");
     }
     value_len = (size_t)(close - pinset__cursor_ptr(&c));
     if (!pinset__cursor_skip(&c, value_len + 1) || !pinset__cursor_at_end(&c)) {
         return PINSET_DIAG(diag, PINSET_E_PARSE,
-                           "hpkp pin: unexpected text after the closing quote");
+                           "hpkp pin has unexpected text after the closing quote");
     }
     return parse_b64(out, s + value_at, value_len, at + value_at, diag);
 }
@@ -355,7 +354,7 @@ static pinset_err parse_one(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
     if (is_sha1(s, n)) {
         return PINSET_DIAG(
             diag, PINSET_E_UNSUPPORTED,
-            "pin: sha-1 pins are not supported (sha-1 is collision-prone; rfc 7469 requires sha256)");
+            "sha-1 pins are not supported (sha-1 is collision-prone; rfc 7469 requires sha256)");
     }
     if (starts_with_ci(s, n, "pin-sha256")) {
         return parse_hpkp(out, s, n, at, diag);
@@ -409,17 +408,17 @@ pinset_err pinset_pin_parse(pinset_pin *out, const char *text, size_t len, pinse
     pinset_err err;
 
     if (out == NULL || text == NULL || !kind_valid(kind)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "pin: null argument or invalid kind");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or invalid kind");
     }
     /* Checked before looking at the text, so a huge input costs nothing. */
     pinset__diag_pos(diag, SIZE_MAX, 0, 0, 0);
     if (len > PINSET_MAX_PIN_TEXT) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin: text is %zu bytes, the limit is %d", len,
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin text is %zu bytes, the limit is %d", len,
                            PINSET_MAX_PIN_TEXT);
     }
     trim(text, len, &b, &e);
     if (b == e) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "pin: empty");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty pin");
     }
     memset(&pin, 0, sizeof(pin));
     err = parse_one(pin.sha256, text + b, e - b, b, diag);
@@ -443,13 +442,12 @@ static pinset_err parse_element(pinset_pin *pin, const char *text, size_t b, siz
 
     pinset__diag_pos(diag, idx, 0, 0, 0);
     if (e - b > PINSET_MAX_PIN_TEXT) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                           "pin list: element %zu is %zu bytes, the limit is %d", idx, e - b,
-                           PINSET_MAX_PIN_TEXT);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin list element is %zu bytes, the limit is %d",
+                           e - b, PINSET_MAX_PIN_TEXT);
     }
     trim(text + b, e - b, &tb, &te);
     if (tb == te) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "pin list: element %zu is empty", idx);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty pin list element");
     }
     return parse_one(pin->sha256, text + b + tb, te - tb, b + tb, diag);
 }
@@ -467,11 +465,11 @@ pinset_err pinset_pin_parse_list(pinset_pin *out, size_t cap, size_t *count_out,
         *count_out = 0;
     }
     if (count_out == NULL || text == NULL || (out == NULL && cap != 0) || !kind_valid(kind)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "pin list: null argument or invalid kind");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or invalid kind");
     }
     if (len > max_len) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin list: text is %zu bytes, the limit is %zu",
-                           len, max_len);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin list is %zu bytes, the limit is %zu", len,
+                           max_len);
     }
     for (;;) {
         const char *semi = memchr(text + b, ';', len - b);
@@ -480,7 +478,7 @@ pinset_err pinset_pin_parse_list(pinset_pin *out, size_t cap, size_t *count_out,
 
         if (count >= PINSET_MAX_PIN_LIST) {
             pinset__diag_pos(diag, count, 0, 0, 0);
-            return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin list: more than %d pins",
+            return PINSET_DIAG(diag, PINSET_E_LIMIT, "pin list has more than %d pins",
                                PINSET_MAX_PIN_LIST);
         }
         memset(&pin, 0, sizeof(pin));
@@ -502,8 +500,8 @@ pinset_err pinset_pin_parse_list(pinset_pin *out, size_t cap, size_t *count_out,
         /* Tell the caller how many slots the whole list needs. */
         *count_out = count;
         pinset__diag_pos(diag, cap, 0, 0, 0);
-        return PINSET_DIAG(diag, PINSET_E_BUFFER_TOO_SMALL,
-                           "pin list: %zu pins do not fit in %zu slots", count, cap);
+        return PINSET_DIAG(diag, PINSET_E_BUFFER_TOO_SMALL, "%zu pins do not fit in %zu slots",
+                           count, cap);
     }
     pinset__diag_pos(diag, SIZE_MAX, 0, 0, 0);
     *count_out = count;
@@ -611,27 +609,28 @@ pinset_err pinset_pin_from_spki_der(pinset_pin *out, const uint8_t *der, size_t 
     pinset_err err;
 
     if (out == NULL || der == NULL) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "spki: null argument");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
     }
     if (len == 0) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "spki: empty input");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty input");
     }
     if (len > PINSET_MAX_DER_SIZE) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "spki: %zu bytes, the limit is %zu", len,
+        return PINSET_DIAG(diag, PINSET_E_LIMIT,
+                           "input of %zu bytes exceeds the limit of %zu bytes", len,
                            PINSET_MAX_DER_SIZE);
     }
     ERR_set_mark();
     key = d2i_PUBKEY(NULL, &p, (long)len);
     if (key == NULL) {
         return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE,
-                                "spki: not a subjectpublickeyinfo openssl can decode");
+                                "not a subjectpublickeyinfo openssl can decode");
     }
     EVP_PKEY_free(key);
     if (p != der + len) {
         ERR_pop_to_mark();
-        pinset__diag_pos(diag, SIZE_MAX, 0, 0, (size_t)(p - der));
+        pinset__diag_offset(diag, (size_t)(p - der));
         return PINSET_DIAG(diag, PINSET_E_PARSE,
-                           "spki: %zu trailing bytes after the subjectpublickeyinfo",
+                           "%zu trailing bytes after the subjectpublickeyinfo",
                            (size_t)(der + len - p));
     }
     memset(&pin, 0, sizeof(pin));
@@ -653,27 +652,25 @@ pinset_err pinset_pin_from_cert_der(pinset_pin *out, const uint8_t *der, size_t 
     pinset_err err;
 
     if (out == NULL || der == NULL || !kind_valid(kind)) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
-                           "certificate: null argument or invalid kind");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or invalid kind");
     }
     if (len == 0) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "certificate: empty input");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty input");
     }
     if (len > PINSET_MAX_DER_SIZE) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "certificate: %zu bytes, the limit is %zu", len,
+        return PINSET_DIAG(diag, PINSET_E_LIMIT,
+                           "input of %zu bytes exceeds the limit of %zu bytes", len,
                            PINSET_MAX_DER_SIZE);
     }
     ERR_set_mark();
     cert = d2i_X509(NULL, &p, (long)len);
     if (cert == NULL) {
-        return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE,
-                                "certificate: not a der certificate openssl can decode");
+        return PINSET_DIAG_OSSL(diag, PINSET_E_PARSE, "not a der certificate openssl can decode");
     }
     if (p != der + len) {
         ERR_pop_to_mark();
-        pinset__diag_pos(diag, SIZE_MAX, 0, 0, (size_t)(p - der));
-        err = PINSET_DIAG(diag, PINSET_E_PARSE,
-                          "certificate: %zu trailing bytes after the certificate",
+        pinset__diag_offset(diag, (size_t)(p - der));
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "%zu trailing bytes after the certificate",
                           (size_t)(der + len - p));
         goto out;
     }
