@@ -600,6 +600,20 @@ static pinset_err sha256(uint8_t out[PINSET_PIN_LEN], const uint8_t *data, size_
     return PINSET_OK;
 }
 
+/* A DER input's size: not empty, within PINSET_MAX_DER_SIZE. */
+static pinset_err der_size_ok(size_t len, pinset_diag *diag)
+{
+    if (len == 0) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty input");
+    }
+    if (len > PINSET_MAX_DER_SIZE) {
+        return PINSET_DIAG(diag, PINSET_E_LIMIT,
+                           "input of %zu bytes exceeds the limit of %zu bytes", len,
+                           PINSET_MAX_DER_SIZE);
+    }
+    return PINSET_OK;
+}
+
 pinset_err pinset_pin_from_spki_der(pinset_pin *out, const uint8_t *der, size_t len,
                                     pinset_diag *diag)
 {
@@ -611,13 +625,9 @@ pinset_err pinset_pin_from_spki_der(pinset_pin *out, const uint8_t *der, size_t 
     if (out == NULL || der == NULL) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
     }
-    if (len == 0) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty input");
-    }
-    if (len > PINSET_MAX_DER_SIZE) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                           "input of %zu bytes exceeds the limit of %zu bytes", len,
-                           PINSET_MAX_DER_SIZE);
+    err = der_size_ok(len, diag);
+    if (err != PINSET_OK) {
+        return err;
     }
     ERR_set_mark();
     key = d2i_PUBKEY(NULL, &p, (long)len);
@@ -654,13 +664,9 @@ pinset_err pinset_pin_from_cert_der(pinset_pin *out, const uint8_t *der, size_t 
     if (out == NULL || der == NULL || !kind_valid(kind)) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or invalid kind");
     }
-    if (len == 0) {
-        return PINSET_DIAG(diag, PINSET_E_PARSE, "empty input");
-    }
-    if (len > PINSET_MAX_DER_SIZE) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT,
-                           "input of %zu bytes exceeds the limit of %zu bytes", len,
-                           PINSET_MAX_DER_SIZE);
+    err = der_size_ok(len, diag);
+    if (err != PINSET_OK) {
+        return err;
     }
     ERR_set_mark();
     cert = d2i_X509(NULL, &p, (long)len);
