@@ -2,7 +2,7 @@
  * fuzz_bundle.c - libFuzzer target for loading objects.
  *
  * Targets: pinset_bundle_parse (format detection, the PEM block scanner and
- * base64 decoder in pem.c, every DER decoder path in bundle.c, PKCS#12, and
+ * base64 decoder in core/pem.c, every DER decoder path in load/ (detect.c, decode.c), PKCS#12, and
  * the PINSET_LOAD_PINS_ONLY fast path through pinset__der_cert_spki), then
  * every object getter and pinset_object_pin on what was loaded. Each input
  * is parsed twice: in full mode with a passphrase, and pins-only without.

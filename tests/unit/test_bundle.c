@@ -1,8 +1,8 @@
 /*
- * test_bundle.c - loading certificates, keys, CSRs and PKCS#12 (bundle.c,
- * pem.c): every format and label over the generated test PKI (pins checked
+ * test_bundle.c - loading certificates, keys, CSRs and PKCS#12 (src/lib/load/,
+ * core/pem.c): every format and label over the generated test PKI (pins checked
  * against the openssl command-line pipeline), unusual-but-valid inputs,
- * hostile inputs (each: error code, message naming the object, bounded
+ * hostile inputs (each: error code, the object in the diag's fields, bounded
  * time), the TrustKit corpus, and an allocation-failure walk.
  */
 #define _POSIX_C_SOURCE 200809L

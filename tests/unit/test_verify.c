@@ -1,5 +1,5 @@
 /*
- * test_verify.c - the pure verdict (verify.c): lookup, roles, blocked keys,
+ * test_verify.c - the pure verdict (src/lib/verdict/check.c): lookup, roles, blocked keys,
  * expiry and not_after with a test-controlled clock, host spellings, the
  * explanation, hostile inputs, and no allocation on the success path.
  * Chains come from the attack PKI (tests/data/pki.d/20-attack.sh).
