@@ -59,29 +59,40 @@ static int tag_matches(const pinset_policy *p, const struct ssl_state *st, const
  * X509_V_FLAG_NO_CHECK_TIME (as check_cert_time() reads them). Returns 1 and
  * the time; 0 when OpenSSL checks no time; -1 when out of memory.
  */
+/* The time a parameter set checks at: 1 and the time, or 0 when it checks none. */
+static int time_of(int64_t *out, const X509_VERIFY_PARAM *vp)
+{
+    unsigned long flags = X509_VERIFY_PARAM_get_flags((X509_VERIFY_PARAM *)(uintptr_t)vp);
+
+    if ((flags & X509_V_FLAG_USE_CHECK_TIME) != 0) {
+        *out = (int64_t)X509_VERIFY_PARAM_get_time(vp);
+        return 1;
+    }
+    if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
+        return 0;
+    }
+    *out = (int64_t)time(NULL);
+    return 1;
+}
+
 static int verify_time(int64_t *out, const SSL *ssl)
 {
     SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
     X509_STORE *store = ctx == NULL ? NULL : SSL_CTX_get_cert_store(ctx);
+    const X509_VERIFY_PARAM *sp = store == NULL ? NULL : X509_STORE_get0_param(store);
     X509_VERIFY_PARAM *vp;
-    unsigned long flags;
     int ret = -1;
 
+    /* the usual case, without allocating: the store sets no time, the SSL's parameters decide */
+    if (sp == NULL || (X509_VERIFY_PARAM_get_flags((X509_VERIFY_PARAM *)(uintptr_t)sp) &
+                       (X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_NO_CHECK_TIME)) == 0) {
+        return time_of(out, SSL_get0_param((SSL *)(uintptr_t)ssl));
+    }
     ERR_set_mark();
     vp = X509_VERIFY_PARAM_new();
-    if (vp != NULL &&
-        (store == NULL || X509_VERIFY_PARAM_inherit(vp, X509_STORE_get0_param(store))) &&
+    if (vp != NULL && X509_VERIFY_PARAM_inherit(vp, sp) &&
         X509_VERIFY_PARAM_set1(vp, SSL_get0_param((SSL *)(uintptr_t)ssl))) {
-        flags = X509_VERIFY_PARAM_get_flags(vp);
-        if ((flags & X509_V_FLAG_USE_CHECK_TIME) != 0) {
-            *out = (int64_t)X509_VERIFY_PARAM_get_time(vp);
-            ret = 1;
-        } else if ((flags & X509_V_FLAG_NO_CHECK_TIME) != 0) {
-            ret = 0;
-        } else {
-            *out = (int64_t)time(NULL);
-            ret = 1;
-        }
+        ret = time_of(out, vp);
     }
     X509_VERIFY_PARAM_free(vp);
     ERR_pop_to_mark();
