@@ -146,9 +146,12 @@ static int redecide(pinset_ossl *pin, struct ssl_state *st, const SSL *ssl,
         char *ip;
         int named;
 
-        ERR_set_mark();
-        ip = X509_VERIFY_PARAM_get1_ip_asc(vp); /* raises an error when there is no IP */
-        ERR_pop_to_mark();
+        ip = NULL;
+        if (b->has_ip) { /* asking when there is none raises an error: costly */
+            ERR_set_mark();
+            ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
+            ERR_pop_to_mark();
+        }
         named = pinset__ossl_check_names(st, policy, vp, ip, pins, b->given, now, b->cert_known);
         OPENSSL_free(ip);
         if (!named) {
@@ -231,6 +234,9 @@ pinset_err pinset_ossl_check(pinset_ossl *pin, const SSL *ssl)
     }
     if (!pinset_verdict_allows(st->cb_verdict) || st->used == NULL) {
         return PINSET_E_NO_MATCH; /* the handshake's refusal stands */
+    }
+    if (st->cb_verdict == PINSET_VERDICT_NOT_PINNED) {
+        return PINSET_OK; /* a lookup in an immutable snapshot: no time can change it */
     }
     /* decided again: a connection kept open (or reused by libcurl) meets today's times */
     return redecide(pin, st, ssl, st->used, NULL, &st->basis,

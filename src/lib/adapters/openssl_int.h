@@ -65,6 +65,7 @@ struct basis {
     int path_ok;        /* the chain validated */
     int cert_known;     /* cert pins were computed (a rule needed them) */
     int windowed;       /* not_before/not_after hold the chain's validity */
+    int has_ip;         /* the connection verified an IP (X509_VERIFY_PARAM_set1_ip) */
     int64_t not_before; /* latest notBefore in the validated chain */
     int64_t not_after;  /* earliest notAfter in the validated chain */
     size_t n;           /* pins below; 0 when no rule pins the names (nothing hashed) */

@@ -315,6 +315,7 @@ static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_C
         chain_window(&st->basis, chain);
     }
     st->basis.path_ok = path_ok;
+    st->basis.has_ip = ip != NULL;
     st->basis.cert_known = need_cert;
     st->basis.given = n;
     st->basis.n = n <= PINSET_CHAIN_MAX ? n : 0;
