@@ -1795,6 +1795,18 @@ static void session_rule_expiry_and_report_mode(void **state)
     assert_int_equal(rep.count, 1);
     assert_non_null(strstr(rep.last, "\"pinset-verdict\":\"REPORT_ONLY_FAIL\""));
     outcome_free(&o);
+    /* report mode never rescues an expired chain: FAIL (path-invalid), as in a handshake */
+    c.offer = NULL;
+    c.raw = first.session;
+    c.check_time = 2208988800; /* 2040 */
+    connect_to(&o, pin, good, &c);
+    assert_true(o.resumed);
+    assert_false(o.gate);
+    assert_int_equal(o.verdict, PINSET_VERDICT_FAIL);
+    assert_int_equal(o.reason, PINSET_REASON_PATH_INVALID);
+    outcome_free(&o);
+    c.raw = NULL;
+    c.check_time = 0;
     outcome_free(&first);
     pinset_ossl_free(pin);
     tls_server_stop(good);
