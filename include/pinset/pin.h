@@ -57,8 +57,10 @@ PINSET_API size_t pinset_pin_str_max(void);
 /**
  * Parse one pin in any text form: RFC 7469 base64, `sha256/...` (OkHttp),
  * `sha256//...` (curl), `pin-sha256="..."` (HPKP), 64 hex digits with or
- * without ':' separators. Surrounding ASCII whitespace is ignored. `sha1/`
- * pins are recognised and refused with PINSET_E_UNSUPPORTED.
+ * without ':' separators. Surrounding ASCII whitespace is ignored. Pins of
+ * other digests (sha1, md5, sha224, sha384, sha512, sha3-*, in the `ALG/`,
+ * `ALG//` and `pin-ALG="..."` forms) are recognised and refused with
+ * PINSET_E_UNSUPPORTED naming the algorithm.
  *
  * Base64 must be canonical RFC 4648 base64 of exactly 32 bytes (44 characters,
  * one '=', zero unused bits); base64url, missing or extra padding, inner

@@ -320,6 +320,36 @@ static int is_sha1(const char *s, size_t n)
     return pinset__cursor_expect(&c, &equals, 1);
 }
 
+/*
+ * The digest a pin names when it is not sha256 nor sha1 (md5/..., sha384//...,
+ * pin-sha512="..."), or NULL: such pins are refused as unsupported, with the
+ * algorithm named, rather than as base64 of the wrong length.
+ */
+static const char *other_digest(const char *s, size_t n)
+{
+    static const char *const algs[] = {"md5",      "sha224",   "sha384",  "sha512",
+                                       "sha3-256", "sha3-384", "sha3-512"};
+    static const uint8_t equals = '=';
+
+    for (size_t i = 0; i < PINSET_ARRAY_SIZE(algs); i++) {
+        size_t len = strlen(algs[i]);
+        struct pinset_cursor c;
+
+        if (starts_with_ci(s, n, algs[i]) && n > len && s[len] == '/') {
+            return algs[i];
+        }
+        if (starts_with_ci(s, n, "pin-") && starts_with_ci(s + 4, n - 4, algs[i])) {
+            pinset__cursor_init(&c, (const uint8_t *)s, n);
+            (void)pinset__cursor_skip(&c, 4 + len);
+            skip_ows(&c);
+            if (pinset__cursor_expect(&c, &equals, 1)) {
+                return algs[i];
+            }
+        }
+    }
+    return NULL;
+}
+
 /* Is every character of s[0..n) in the base64 alphabet or '='? */
 static int all_b64(const char *s, size_t n)
 {
@@ -355,6 +385,11 @@ static pinset_err parse_one(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
         return PINSET_DIAG(
             diag, PINSET_E_UNSUPPORTED,
             "sha-1 pins are not supported (sha-1 is collision-prone; rfc 7469 requires sha256)");
+    }
+    if (other_digest(s, n) != NULL) {
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                           "%s pins are not supported (pins are sha256 digests)",
+                           other_digest(s, n));
     }
     if (starts_with_ci(s, n, "pin-sha256")) {
         return parse_hpkp(out, s, n, at, diag);
