@@ -68,9 +68,9 @@ struct basis {
     int has_ip;         /* the connection verified an IP (X509_VERIFY_PARAM_set1_ip) */
     int64_t not_before; /* latest notBefore in the validated chain */
     int64_t not_after;  /* earliest notAfter in the validated chain */
-    size_t n;           /* pins below; 0 when no rule pins the names (nothing hashed) */
-    size_t given;       /* certificates in the validated chain (> PINSET_CHAIN_MAX: too long) */
-    pinset_cert_pins pins[PINSET_CHAIN_MAX];
+    size_t given;       /* certificates in the validated chain, 0 when nothing was hashed (no rule
+                           pins the names); > PINSET_CHAIN_MAX: too long, pins not hashed */
+    pinset_cert_pins pins[PINSET_CHAIN_MAX]; /* the first `given` of them, when <= the max */
 };
 
 /* A session's tag: under which policy, for which host and port, over what it passed. */

@@ -288,7 +288,7 @@ static void chain_window(struct basis *b, STACK_OF(X509) * chain)
 static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_CTX *xctx,
                   int path_ok)
 {
-    pinset_cert_pins pins[PINSET_CHAIN_MAX];
+    pinset_cert_pins *pins = st->basis.pins; /* hashed once, kept for the gate */
     STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xctx);
     X509_STORE_CTX *strict = NULL;
     /* NULL when no IP was set (with an error on the queue, under the caller's mark) */
@@ -318,10 +318,6 @@ static int decide(pinset_ossl *pin, struct ssl_state *st, SSL *ssl, X509_STORE_C
     st->basis.has_ip = ip != NULL;
     st->basis.cert_known = need_cert;
     st->basis.given = n;
-    st->basis.n = n <= PINSET_CHAIN_MAX ? n : 0;
-    if (st->basis.n > 0) {
-        memcpy(st->basis.pins, pins, st->basis.n * sizeof(pins[0]));
-    }
     if (!pinset__ossl_check_names(st, st->used, X509_STORE_CTX_get0_param(xctx), ip,
                                   path_ok ? pins : NULL, n, now, need_cert)) {
         pinset_result_reset(st->result);
