@@ -316,6 +316,16 @@ static pinset_policy *int_ca_policy(const char *host, const char *extra)
     return rule_policy(host, ca_int_pins, extra);
 }
 
+/* example.com: the intermediate pinned (role ca) until 2030-01-01, and a backup pin. */
+static pinset_policy *retiring_int_policy(const char *extra)
+{
+    snprintf(ca_int_pins, sizeof(ca_int_pins),
+             "{\"sha256\": \"%s\", \"role\": \"ca\", \"not_after\": \"2030-01-01T00:00:00Z\"}, "
+             "\"%s\"",
+             p_int, BACKUP);
+    return rule_policy("example.com", ca_int_pins, extra);
+}
+
 /* ---- 1. a rogue (mis-issued, trusted) leaf ---- */
 
 struct reports {
@@ -731,7 +741,6 @@ static void expiry(void **state)
     pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
     tls_server *rogue = server("rogue.chain.pem", "rogue-leaf.key.pem", 0);
     tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
-    char pins[256];
     pinset_ossl *pin;
     static const char *const modes[] = {"fail-open", "fail-closed", "report"};
 
@@ -779,11 +788,7 @@ static void expiry(void **state)
     }
 
     /* a pin's not_after: it counts before, not after */
-    snprintf(
-        pins, sizeof(pins),
-        "{\"sha256\": \"%s\", \"role\": \"ca\", \"not_after\": \"2030-01-01T00:00:00Z\"}, \"%s\"",
-        p_int, BACKUP);
-    pin = hook(rule_policy("example.com", pins, ""), &opts);
+    pin = hook(retiring_int_policy(""), &opts);
     now = T_2029;
     connect_to(&o, pin, good, &c);
     assert_true(through(&o));
@@ -1653,8 +1658,6 @@ static void renegotiation_rechecks(void **state)
 /* Naive design caught: a gate that trusts any SSL, even one that was never checked. */
 /* ---- a verdict decided again when it is replayed (resumption, reuse) ---- */
 
-#define NOT_AFTER_2030 "\"not_after\": \"2030-01-01T00:00:00Z\""
-
 /*
  * Naive design caught: a session tag that replays the verdict it was stored
  * with, keyed by policy, host and port only. The intermediate is pinned
@@ -1669,15 +1672,12 @@ static void session_outlives_pin_v(int version)
     pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
     struct conn c = {.host = "example.com", .version = version, .want_session = 1};
     struct outcome first, o;
-    char pins[256];
     tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
     pinset_ossl *pin;
 
     opts.clock = test_clock;
     opts.clock_payload = &now;
-    snprintf(pins, sizeof(pins),
-             "{\"sha256\": \"%s\", \"role\": \"ca\", " NOT_AFTER_2030 "}, \"%s\"", p_int, BACKUP);
-    pin = hook(rule_policy("example.com", pins, ""), &opts);
+    pin = hook(retiring_int_policy(""), &opts);
     connect_to(&first, pin, good, &c);
     assert_true(through(&first));
     assert_non_null(first.session);
@@ -1744,7 +1744,6 @@ static void session_rule_expiry_and_report_mode(void **state)
     struct conn c = {.host = "example.com", .version = TLS1_3_VERSION, .want_session = 1};
     struct outcome first, o;
     struct reports rep = {0};
-    char pins[256];
     tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
     pinset_ossl *pin;
 
@@ -1769,11 +1768,9 @@ static void session_rule_expiry_and_report_mode(void **state)
     outcome_free(&first);
     pinset_ossl_free(pin);
 
-    /* report mode: the pin retires; the session is refused, the full handshake reports */
+    /* report mode: the pin retires; a full handshake and a resumed one both report */
     now = T_2029;
-    snprintf(pins, sizeof(pins),
-             "{\"sha256\": \"%s\", \"role\": \"ca\", " NOT_AFTER_2030 "}, \"%s\"", p_int, BACKUP);
-    pin = hook(rule_policy("example.com", pins, "\"mode\": \"report\""), &opts);
+    pin = hook(retiring_int_policy("\"mode\": \"report\""), &opts);
     c.want_session = 1;
     c.offer = NULL;
     connect_to(&first, pin, good, &c);
@@ -1896,16 +1893,13 @@ static void reused_connection_meets_the_clock(void **state)
     struct conn c = {.host = "example.com", .clock = &now};
     struct reports rep = {0};
     struct outcome o;
-    char pins[256];
     tls_server *good = server("leaf-ec.chain.pem", "leaf-ec.key.pem", 0);
     pinset_ossl *pin;
 
     (void)state;
     opts.clock = test_clock;
     opts.clock_payload = &now;
-    snprintf(pins, sizeof(pins),
-             "{\"sha256\": \"%s\", \"role\": \"ca\", " NOT_AFTER_2030 "}, \"%s\"", p_int, BACKUP);
-    pin = hook(rule_policy("example.com", pins, ""), &opts);
+    pin = hook(retiring_int_policy(""), &opts);
     c.later = T_2029 + 3600; /* control: still before not_after */
     connect_to(&o, pin, good, &c);
     assert_true(through(&o));
@@ -1924,7 +1918,7 @@ static void reused_connection_meets_the_clock(void **state)
     /* report mode: the reused connection goes on, and the gate reports it once */
     opts.report = on_report;
     opts.report_payload = &rep;
-    pin = hook(rule_policy("example.com", pins, "\"mode\": \"report\""), &opts);
+    pin = hook(retiring_int_policy("\"mode\": \"report\""), &opts);
     now = T_2029;
     connect_to(&o, pin, good, &c);
     assert_true(through(&o));
