@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <util/rfc3339.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -108,10 +109,9 @@ typedef struct cert_info {
 
 static void time_text(char *buf, size_t cap, const ASN1_TIME *t)
 {
-    struct tm tm;
+    int64_t when;
 
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
-        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    if (pinset__time_from_asn1(&when, t) != 0 || pinset__time_write(buf, cap, when) != 0) {
         snprintf(buf, cap, "invalid");
     }
 }

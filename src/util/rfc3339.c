@@ -4,6 +4,10 @@
 #include "util/rfc3339.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
 
 #include "util/base.h"
 
@@ -129,6 +133,22 @@ int pinset__time_parse(int64_t *out, const char *s, size_t len, unsigned flags)
         return -1;
     }
     *out = pinset__days_from_civil(y, mo, d) * SECONDS_PER_DAY + secs;
+    return 0;
+}
+
+int pinset__time_from_asn1(int64_t *out, const struct asn1_string_st *t)
+{
+    struct tm tm;
+    int ok;
+
+    memset(&tm, 0, sizeof(tm));
+    ERR_set_mark();
+    ok = t != NULL && ASN1_TIME_to_tm(t, &tm) == 1;
+    ERR_pop_to_mark();
+    if (!ok) {
+        return -1;
+    }
+    *out = pinset__time_from_tm(&tm);
     return 0;
 }
 

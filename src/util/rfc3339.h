@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <time.h>
 
+/* OpenSSL's ASN1_TIME, declared here so that this header pulls in no OpenSSL header. */
+struct asn1_string_st;
+
 /* Buffer size for pinset__time_write: "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
 #define PINSET__TIME_TEXT_MAX 21
 
@@ -26,6 +29,13 @@ void pinset__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 
 /* A broken-down UTC time (from gmtime_r or ASN1_TIME_to_tm) as seconds since the epoch. */
 int64_t pinset__time_from_tm(const struct tm *tm);
+
+/*
+ * An ASN1_TIME (a certificate's notBefore/notAfter) as seconds since the
+ * epoch. Returns 0, or -1 when t is NULL or OpenSSL cannot read it; leaves
+ * OpenSSL's error queue as it was.
+ */
+int pinset__time_from_asn1(int64_t *out, const struct asn1_string_st *t);
 
 /*
  * Parse s[0..len) (not NUL-terminated) into seconds since the epoch: a

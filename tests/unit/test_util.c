@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "internal.h"
@@ -456,6 +458,28 @@ static void time_parse_forms(void **state)
     assert_int_equal(pinset__time_parse(&t, "1969-12-31T23:59:59Z", 20, 0), -1);
 }
 
+/* A certificate's ASN1_TIME, UTCTime or GeneralizedTime, as seconds; unreadable ones refused. */
+static void time_from_asn1(void **state)
+{
+    ASN1_TIME *t = ASN1_TIME_new();
+    int64_t v = 0;
+
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(ASN1_TIME_set_string(t, "491231235959Z"), 1); /* UTCTime */
+    assert_int_equal(pinset__time_from_asn1(&v, t), 0);
+    assert_int_equal(v, 2524607999LL);
+    assert_int_equal(ASN1_TIME_set_string(t, "20500101000000Z"), 1); /* GeneralizedTime */
+    assert_int_equal(pinset__time_from_asn1(&v, t), 0);
+    assert_int_equal(v, 2524608000LL);
+    ERR_clear_error();
+    assert_int_equal(pinset__time_from_asn1(&v, NULL), -1);
+    assert_int_equal(ASN1_STRING_set(t, "2050-01-01", 10), 1); /* not an ASN.1 time */
+    assert_int_equal(pinset__time_from_asn1(&v, t), -1);
+    assert_int_equal(ERR_peek_error(), 0); /* the error queue is left as it was */
+    ASN1_TIME_free(t);
+}
+
 static void time_hostile_inputs(void **state)
 {
     static const char *bad[] = {
@@ -594,6 +618,7 @@ int main(void)
         cmocka_unit_test(time_round_trips),
         cmocka_unit_test(time_parse_forms),
         cmocka_unit_test(time_hostile_inputs),
+        cmocka_unit_test(time_from_asn1),
         cmocka_unit_test(sha256_every_way_agrees),
         cmocka_unit_test(sha256_of_an_encoding),
     };

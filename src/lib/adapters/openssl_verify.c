@@ -248,18 +248,6 @@ static X509_STORE_CTX *verify_strict(X509_STORE_CTX *xctx)
     return s;
 }
 
-/* An ASN1_TIME as seconds since the epoch; 0 when it cannot be read. */
-static int asn1_time_posix(int64_t *out, const ASN1_TIME *t)
-{
-    struct tm tm;
-
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return 0;
-    }
-    *out = pinset__time_from_tm(&tm);
-    return 1;
-}
-
 /* The validated chain's validity period: the latest notBefore and the earliest notAfter. */
 static void chain_window(struct basis *b, STACK_OF(X509) * chain)
 {
@@ -270,8 +258,8 @@ static void chain_window(struct basis *b, STACK_OF(X509) * chain)
         const X509 *x = sk_X509_value(chain, i);
         int64_t nb, na;
 
-        if (!asn1_time_posix(&nb, X509_get0_notBefore(x)) ||
-            !asn1_time_posix(&na, X509_get0_notAfter(x))) {
+        if (pinset__time_from_asn1(&nb, X509_get0_notBefore(x)) != 0 ||
+            pinset__time_from_asn1(&na, X509_get0_notAfter(x)) != 0) {
             /*
              * Unreadable (possible only where OpenSSL checked no time): an
              * empty period, so that a connection that checks time refuses it.

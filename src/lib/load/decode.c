@@ -154,22 +154,6 @@ static pinset_err name_text(const struct load_ctx *c, char **out, const X509_NAM
     return err;
 }
 
-static int time_to_epoch(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    int ok;
-
-    memset(&tm, 0, sizeof(tm));
-    ERR_set_mark();
-    ok = t != NULL && ASN1_TIME_to_tm(t, &tm) == 1;
-    ERR_pop_to_mark();
-    if (!ok) {
-        return 0;
-    }
-    *out = pinset__time_from_tm(&tm);
-    return 1;
-}
-
 /* The descriptive fields of a fully decoded certificate. */
 static pinset_err cert_info(const struct load_ctx *c, struct pinset_object *o, X509 *x)
 {
@@ -187,8 +171,8 @@ static pinset_err cert_info(const struct load_ctx *c, struct pinset_object *o, X
     /* RFC 5280 section 4.2.1.9: basicConstraints cA; X509_check_ca() == 1 means exactly that. */
     o->is_ca = X509_check_ca(x) == 1;
     ERR_pop_to_mark();
-    o->has_validity = time_to_epoch(X509_get0_notBefore(x), &o->not_before) &&
-                      time_to_epoch(X509_get0_notAfter(x), &o->not_after);
+    o->has_validity = pinset__time_from_asn1(&o->not_before, X509_get0_notBefore(x)) == 0 &&
+                      pinset__time_from_asn1(&o->not_after, X509_get0_notAfter(x)) == 0;
     return PINSET_OK;
 }
 
