@@ -79,8 +79,11 @@ typedef struct netopt {
     const char *const *formats; /* the command's --format names, NULL-terminated */
 } netopt;
 
-/* Returned by netopt_next when out of memory (after printing a message). */
-enum { NETOPT_NOMEM = -10 };
+/*
+ * Returned by netopt_next after printing a message: out of memory, or trust
+ * anchors (--cafile, --capath) that cannot be opened (an input error, exit 3).
+ */
+enum { NETOPT_NOMEM = -10, NETOPT_INPUT = -11 };
 
 /* Defaults, and the command's --format names (NULL-terminated). 0, or -1 when out of memory. */
 int netopt_init(netopt *n, const char *const *formats);
@@ -90,7 +93,8 @@ void netopt_free(netopt *n);
  * Like opt_next, but takes every network option of cmd's table into *n and
  * goes on. Returns the index of one of the command's own options,
  * OPT_POSITIONAL, OPT_HELP or OPT_END as opt_next does; OPT_ERROR after
- * printing a usage message (exit EXIT_USAGE); NETOPT_NOMEM (exit EXIT_INTERNAL).
+ * printing a usage message (exit EXIT_USAGE); NETOPT_INPUT (exit EXIT_INPUT);
+ * NETOPT_NOMEM (exit EXIT_INTERNAL).
  */
 int netopt_next(opt_state *st, const cmd_spec *cmd, netopt *n, const char **value);
 
