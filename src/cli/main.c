@@ -9,12 +9,40 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "out.h"
+#include "suggest.h"
 
 const cmd_entry cli_commands[] = {
     {&cmd_hash_spec, cmd_hash},       {&cmd_fetch_spec, cmd_fetch}, {&cmd_check_spec, cmd_check},
     {&cmd_explain_spec, cmd_explain}, {&cmd_lint_spec, cmd_lint},   {&cmd_demo_spec, cmd_demo},
     {&cmd_version_spec, cmd_version}, {&cmd_help_spec, cmd_help},   {NULL, NULL},
 };
+
+/* The command nearest to a mistyped name, or NULL. */
+static const char *nearest_command(const char *name)
+{
+    suggest sg;
+
+    suggest_init(&sg, name, strlen(name), 0);
+    for (const cmd_entry *c = cli_commands; c->spec != NULL; c++) {
+        suggest_offer(&sg, c->spec->name);
+    }
+    return suggest_result(&sg);
+}
+
+/* "unknown command 'chek'; did you mean 'check'?" and the way to the list. */
+static void unknown_command(const char *where, const char *name)
+{
+    const char *near = nearest_command(name);
+    char safe[128];
+
+    out_safe_copy(safe, sizeof(safe), name);
+    fprintf(stderr, "pinset: %sunknown command '%s'", where, safe);
+    if (near != NULL) {
+        fprintf(stderr, "; did you mean '%s'?", near);
+    }
+    fprintf(stderr, " (see 'pinset help')\n");
+}
 
 const cmd_entry *cli_find_command(const char *name)
 {
@@ -144,7 +172,7 @@ int cmd_help(int argc, char **argv)
     }
     c = cli_find_command(argv[1]);
     if (c == NULL) {
-        cli_err("help", "unknown command '%s'", argv[1]);
+        unknown_command("help: ", argv[1]);
         return EXIT_USAGE;
     }
     opt_print_help(c->spec);
@@ -168,7 +196,7 @@ int main(int argc, char **argv)
     }
     c = cli_find_command(argv[1]);
     if (c == NULL) {
-        fprintf(stderr, "pinset: unknown command '%s' (see 'pinset help')\n", argv[1]);
+        unknown_command("", argv[1]);
         return EXIT_USAGE;
     }
     return c->run(argc - 1, argv + 1);

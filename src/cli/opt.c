@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "suggest.h"
 
 void opt_init(opt_state *st, int argc, char **argv)
 {
@@ -27,6 +28,19 @@ static int find_long(const cmd_spec *cmd, const char *name, size_t len)
         }
     }
     return -1;
+}
+
+/* The command's long option nearest to a mistyped one, or NULL. */
+static const char *opt_nearest(const cmd_spec *cmd, const char *name, size_t len)
+{
+    suggest sg;
+
+    suggest_init(&sg, name, len, 0);
+    for (int i = 0; cmd->opts != NULL && cmd->opts[i].name != NULL; i++) {
+        suggest_offer(&sg, cmd->opts[i].name);
+    }
+    suggest_offer(&sg, "help");
+    return suggest_result(&sg);
 }
 
 static int find_short(const cmd_spec *cmd, char c)
@@ -103,7 +117,13 @@ int opt_next(opt_state *st, const cmd_spec *cmd, const char **value)
         size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
         int idx = find_long(cmd, name, len);
         if (idx < 0) {
-            opt_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+            const char *near = opt_nearest(cmd, name, len);
+            if (near != NULL) {
+                opt_usage_error(cmd, "unknown option '--%.*s'; did you mean '--%s'?", (int)len,
+                                name, near);
+            } else {
+                opt_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+            }
             return OPT_ERROR;
         }
         return take_value(st, cmd, idx, eq != NULL ? eq + 1 : NULL, value);
