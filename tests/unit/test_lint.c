@@ -400,6 +400,26 @@ static void include_subdomains_on_a_public_suffix(void **state)
     assert_int_equal(count_id(&all, "public-suffix-subdomains"), 3);
 }
 
+/* TrustKit refuses a configuration with no pinned domains; lint calls it an error. */
+static void policy_without_rules(void **state)
+{
+    struct findings all;
+    const struct found *f;
+
+    (void)state;
+    lint("{\"version\": 1, \"rules\": []}", &all);
+    expect(&all, "no-rules", "rules", PINSET_LINT_ERROR);
+    f = find(&all, "no-rules", "rules");
+    assert_int_equal(f->rule, SIZE_MAX);
+    assert_string_equal(f->host, "");
+    assert_int_equal(all.n, 1);
+    /* pin-sets alone pin nothing either: still no rules, and the pin-set is unused */
+    lint("{\"version\": 1, \"pinsets\": {\"s\": {\"pins\": [" PIN_A "]}}, \"rules\": []}", &all);
+    expect(&all, "no-rules", "rules", PINSET_LINT_ERROR);
+    expect(&all, "unused-pinset", "pinsets.s", PINSET_LINT_INFO);
+    assert_int_equal(all.n, 2);
+}
+
 static void leaf_only_pinning(void **state)
 {
     struct findings all;
@@ -738,6 +758,7 @@ int main(void)
         cmocka_unit_test(warn_days_moves_the_window),
         cmocka_unit_test(rule_expiry),
         cmocka_unit_test(include_subdomains_on_a_public_suffix),
+        cmocka_unit_test(policy_without_rules),
         cmocka_unit_test(leaf_only_pinning),
         cmocka_unit_test(redundant_rule),
         cmocka_unit_test(unused_pinset),

@@ -53,6 +53,8 @@ static const char *const rule_ids[] = {
     "report-uri-pinned-host",
     "redundant-rule",
     "unused-pinset",
+    /* append only: pinset_lint_rule_id(i) is public */
+    "no-rules",
 };
 
 /* What a run carries from rule to rule. */
@@ -662,6 +664,20 @@ static void lint_redundant(struct lint_ctx *c, const struct pinset_rule *r, cons
          pinset__policy_str(c->p, r->host), q->index, pinset__policy_str(c->p, q->host));
 }
 
+/* ---- the policy as a whole ---- */
+
+static void lint_policy(struct lint_ctx *c)
+{
+    if (c->p->nrules > 0) {
+        return;
+    }
+    /* TrustKit refuses a configuration without pinned domains for the same reason */
+    emit(
+        c, PINSET_LINT_ERROR, "no-rules", NULL, "rules",
+        "add a rule for each host the policy is meant to pin",
+        "the policy has no rules: it pins no host, so a client that ships it checks no connection at all");
+}
+
 /* ---- the run ---- */
 
 static pinset_err lint_rule(struct lint_ctx *c, const struct pinset_rule *r,
@@ -724,6 +740,7 @@ pinset_err pinset_lint_run(const pinset_policy *policy, const pinset_lint_option
         }
     }
     lint_sets(&c, sums);
+    lint_policy(&c);
     for (size_t i = 0; i < policy->nrules && !c.stopped && err == PINSET_OK; i++) {
         err = lint_rule(&c, &policy->rules[i], sums);
     }
