@@ -396,8 +396,53 @@ static void include_subdomains_on_a_public_suffix(void **state)
     expect(&all, "public-suffix-subdomains", "rules[1].include_subdomains", PINSET_LINT_ERROR);
     /* the private section of the list counts too */
     expect(&all, "public-suffix-subdomains", "rules[2].include_subdomains", PINSET_LINT_ERROR);
-    /* a registrable domain, an unlisted internal name, and an exact rule on a suffix: fine */
+    /* a registrable domain and an unlisted internal name: fine */
     assert_int_equal(count_id(&all, "public-suffix-subdomains"), 3);
+    /* an exact rule on a suffix is public-suffix-host instead */
+    expect(&all, "public-suffix-host", "rules[5].host", PINSET_LINT_ERROR);
+    /* one finding per rule: a suffix with include_subdomains is not also public-suffix-host */
+    assert_int_equal(count_id(&all, "public-suffix-host"), 1);
+}
+
+/* TrustKit refuses a pinned domain that is a public suffix, with or without subdomains. */
+static void rule_for_a_public_suffix(void **state)
+{
+    struct findings all;
+
+    (void)state;
+    lint("{\"version\": 1, \"pinsets\": {\"s\": {\"pins\": ["
+         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}"
+         "]}}, \"rules\": ["
+         "{\"host\": \"com\", \"pinset\": \"s\"},"
+         "{\"host\": \"CO.UK.\", \"mode\": \"report\", \"pinset\": \"s\"},"
+         "{\"host\": \"github.io\", \"pinset\": \"s\"},"
+         "{\"host\": \"\u0440\u0444\", \"pinset\": \"s\"},"
+         "{\"host\": \"foo.ck\", \"pinset\": \"s\"},"
+         "{\"host\": \"www.ck\", \"pinset\": \"s\"},"
+         "{\"host\": \"example.co.uk\", \"pinset\": \"s\"},"
+         "{\"host\": \"corp\", \"pinset\": \"s\"},"
+         "{\"host\": \"uk\", \"include_subdomains\": true, \"pinset\": \"s\"},"
+         "{\"host\": \"ac.uk\", \"exclude\": true},"
+         "{\"host\": \"192.0.2.1\", \"pinset\": \"s\"}]}",
+         &all);
+    expect(&all, "public-suffix-host", "rules[0].host", PINSET_LINT_ERROR);
+    /* any spelling, and report mode too: the rule is a mistake whatever it enforces */
+    expect(&all, "public-suffix-host", "rules[1].host", PINSET_LINT_ERROR);
+    assert_string_equal(find(&all, "public-suffix-host", "rules[1].host")->host, "co.uk");
+    assert_non_null(strstr(find(&all, "public-suffix-host", "rules[1].host")->message, "'co.uk'"));
+    /* the private section of the list counts, as in public-suffix-subdomains */
+    expect(&all, "public-suffix-host", "rules[2].host", PINSET_LINT_ERROR);
+    /* an IDN suffix, looked up by its A-label (xn--p1ai) */
+    expect(&all, "public-suffix-host", "rules[3].host", PINSET_LINT_ERROR);
+    /* a wildcard entry of the list (*.ck), but not its exception (!www.ck) */
+    expect(&all, "public-suffix-host", "rules[4].host", PINSET_LINT_ERROR);
+    assert_null(find(&all, "public-suffix-host", "rules[5].host"));
+    /* include_subdomains on a suffix is public-suffix-subdomains; an exclusion is no finding */
+    expect(&all, "public-suffix-subdomains", "rules[8].include_subdomains", PINSET_LINT_ERROR);
+    assert_null(find(&all, "public-suffix-host", "rules[9].host"));
+    /* a registrable domain, an internal name and an IP address: fine */
+    assert_int_equal(count_id(&all, "public-suffix-host"), 5);
+    assert_int_equal(count_id(&all, "public-suffix-subdomains"), 1);
 }
 
 /* TrustKit refuses a configuration with no pinned domains; lint calls it an error. */
@@ -758,6 +803,7 @@ int main(void)
         cmocka_unit_test(warn_days_moves_the_window),
         cmocka_unit_test(rule_expiry),
         cmocka_unit_test(include_subdomains_on_a_public_suffix),
+        cmocka_unit_test(rule_for_a_public_suffix),
         cmocka_unit_test(policy_without_rules),
         cmocka_unit_test(leaf_only_pinning),
         cmocka_unit_test(redundant_rule),

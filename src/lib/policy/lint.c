@@ -55,6 +55,7 @@ static const char *const rule_ids[] = {
     "unused-pinset",
     /* append only: pinset_lint_rule_id(i) is public */
     "no-rules",
+    "public-suffix-host",
 };
 
 /* What a run carries from rule to rule. */
@@ -485,8 +486,7 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
     char path[LINT_PATH_MAX];
     const char *host = pinset__policy_str(c->p, r->host);
 
-    if ((r->flags & RULE_F_SUBDOMAINS) == 0 || (r->flags & RULE_F_EXCLUDE) != 0 ||
-        r->host_type != PINSET_HOST_DNS) {
+    if ((r->flags & RULE_F_EXCLUDE) != 0 || r->host_type != PINSET_HOST_DNS) {
         return;
     }
     psl = psl_builtin();
@@ -494,18 +494,28 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
         return;
     }
     /*
-     * Both sections of the list (ICANN and private: github.io), but not the
-     * implicit "*" rule, so that an internal single-label name (corp) is not
-     * taken for a public suffix.
+     * Both sections of the list (ICANN and private: github.io), as TrustKit
+     * refuses a domain that is a suffix of either, but not the implicit "*"
+     * rule, so that an internal single-label name (corp) is not taken for a
+     * public suffix.
      */
     if (!psl_is_public_suffix2(psl, host, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
         return;
     }
-    snprintf(path, sizeof(path), "rules[%" PRIu32 "].include_subdomains", r->index);
+    if ((r->flags & RULE_F_SUBDOMAINS) != 0) {
+        snprintf(path, sizeof(path), "rules[%" PRIu32 "].include_subdomains", r->index);
+        emit(
+            c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
+            "pin each registrable domain you control in its own rule",
+            "'%s' is a public suffix: include_subdomains pins every domain registered under it, including other owners' sites",
+            host);
+        return;
+    }
+    snprintf(path, sizeof(path), "rules[%" PRIu32 "].host", r->index);
     emit(
-        c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
-        "pin each registrable domain you control in its own rule",
-        "'%s' is a public suffix: include_subdomains pins every domain registered under it, including other owners' sites",
+        c, PINSET_LINT_ERROR, "public-suffix-host", r, path,
+        "pin each registrable domain you control (such as example.co.uk, not co.uk) in its own rule",
+        "'%s' is a public suffix, under which many owners register their domains: a rule for the suffix itself pins none of them, and is most likely meant for a domain registered under it",
         host);
 }
 
