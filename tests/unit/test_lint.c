@@ -471,16 +471,68 @@ static void leaf_only_pinning(void **state)
 
     (void)state;
     lint("{\"version\": 1, \"rules\": ["
+         /* leaf pins and a backup: the rotation goes to the backup key, so not leaf-only */
          "{\"host\": \"a.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
          " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}, {\"sha256\": " PIN_I
          ", \"role\": \"backup\"}]},"
          "{\"host\": \"b.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
          " {\"sha256\": " PIN_E ", \"role\": \"ca\"}, {\"sha256\": " PIN_I
-         ", \"role\": \"backup\"}]}]}",
+         ", \"role\": \"backup\"}]},"
+         "{\"host\": \"c.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}]},"
+         /* an expired backup is no backup */
+         "{\"host\": \"d.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}, {\"sha256\": " PIN_I
+         ", \"role\": \"backup\", \"not_after\": \"2026-01-01\"}]}]}",
          &all);
-    expect(&all, "leaf-only-pinning", "rules[0]", PINSET_LINT_WARNING);
+    assert_null(find(&all, "leaf-only-pinning", "rules[0]"));
     assert_null(find(&all, "leaf-only-pinning", "rules[1]"));
-    assert_non_null(strstr(find(&all, "leaf-only-pinning", "rules[0]")->message, "90-day"));
+    expect(&all, "leaf-only-pinning", "rules[2]", PINSET_LINT_WARNING);
+    assert_non_null(strstr(find(&all, "leaf-only-pinning", "rules[2]")->message, "90-day"));
+    expect(&all, "leaf-only-pinning", "rules[3]", PINSET_LINT_WARNING);
+    assert_int_equal(count_id(&all, "leaf-only-pinning"), 2);
+}
+
+/* A pin-set that makes its rules leaf-only is reported once, at the pin-set, not per rule. */
+static void leaf_only_pinning_of_a_shared_pinset(void **state)
+{
+    struct findings all;
+    const struct found *f;
+
+    (void)state;
+    lint("{\"version\": 1, \"pinsets\": {"
+         "\"leafs\": {\"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}]},"
+         "\"spared\": {\"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_Q ", \"role\": \"backup\"}]}}, \"rules\": ["
+         "{\"host\": \"own-backup.example\", \"pinset\": \"leafs\", \"pins\": [{\"sha256\": " PIN_I
+         ", \"role\": \"backup\"}]},"
+         "{\"host\": \"a.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"b.example\", \"pinset\": \"leafs\", \"mode\": \"report\"},"
+         "{\"host\": \"c.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"d.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"e.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"f.example\", \"pinset\": \"leafs\", \"pins\": [{\"sha256\": " PIN_M
+         ", \"role\": \"ca\", \"not_after\": \"2026-01-01\"}]},"
+         "{\"host\": \"own-leaf.example\", \"pinset\": \"leafs\", \"pins\": [{\"sha256\": " PIN_M
+         ", \"role\": \"leaf\"}]},"
+         "{\"host\": \"g.example\", \"pinset\": \"spared\"},"
+         "{\"host\": \"h.example\", \"pinset\": \"spared\"}]}",
+         &all);
+    /* six rules (f's own pin has expired) rely on 'leafs' alone: one finding, at the pin-set */
+    expect(&all, "leaf-only-pinning", "pinsets.leafs", PINSET_LINT_WARNING);
+    f = find(&all, "leaf-only-pinning", "pinsets.leafs");
+    assert_int_equal(f->rule, SIZE_MAX);
+    assert_string_equal(f->host, "");
+    assert_non_null(strstr(f->message, "pin-set 'leafs'"));
+    assert_non_null(strstr(f->message, "6 rules rely on it alone"));
+    assert_non_null(strstr(f->message, "rules[1], 'a.example'"));
+    /* a rule that adds its own leaf pin is judged on the union, at the rule */
+    expect(&all, "leaf-only-pinning", "rules[7]", PINSET_LINT_WARNING);
+    /* a rule with its own backup pin is not leaf-only; a pin-set with a backup neither */
+    assert_null(find(&all, "leaf-only-pinning", "rules[0]"));
+    assert_null(find(&all, "leaf-only-pinning", "pinsets.spared"));
+    assert_int_equal(count_id(&all, "leaf-only-pinning"), 2);
 }
 
 static void redundant_rule(void **state)
@@ -806,6 +858,7 @@ int main(void)
         cmocka_unit_test(rule_for_a_public_suffix),
         cmocka_unit_test(policy_without_rules),
         cmocka_unit_test(leaf_only_pinning),
+        cmocka_unit_test(leaf_only_pinning_of_a_shared_pinset),
         cmocka_unit_test(redundant_rule),
         cmocka_unit_test(unused_pinset),
         cmocka_unit_test(unreachable_rules_are_parse_errors),
