@@ -335,8 +335,11 @@ static void count_leaf_users(struct lint_ctx *c, struct set_summary *sums)
             continue;
         }
         s = &sums[rule->pinset];
-        if (leaf_only(s->live_current, s->live_leaf, s->live_backup)) {
-            s->first_leaf = s->leaf_users++ == 0 ? r : s->first_leaf;
+        if (!leaf_only(s->live_current, s->live_leaf, s->live_backup)) {
+            continue;
+        }
+        if (s->leaf_users++ == 0) {
+            s->first_leaf = r;
         }
     }
 }
