@@ -100,9 +100,9 @@ PINSET_API const char *pinset_lint_finding_path(const pinset_lint_finding *findi
 PINSET_API const char *pinset_lint_finding_message(const pinset_lint_finding *finding);
 /** How to fix it: one line, lower case, no trailing period. */
 PINSET_API const char *pinset_lint_finding_fix(const pinset_lint_finding *finding);
-/** The index of the rule concerned, or SIZE_MAX for a finding about a pin-set. */
+/** The index of the rule concerned, or SIZE_MAX for a pin-set or policy-wide finding. */
 PINSET_API size_t pinset_lint_finding_rule(const pinset_lint_finding *finding);
-/** The canonical host of the rule concerned, or NULL for a finding about a pin-set. */
+/** The canonical host of the rule concerned, or NULL for a pin-set or policy-wide finding. */
 PINSET_API const char *pinset_lint_finding_host(const pinset_lint_finding *finding);
 
 /**

@@ -396,8 +396,73 @@ static void include_subdomains_on_a_public_suffix(void **state)
     expect(&all, "public-suffix-subdomains", "rules[1].include_subdomains", PINSET_LINT_ERROR);
     /* the private section of the list counts too */
     expect(&all, "public-suffix-subdomains", "rules[2].include_subdomains", PINSET_LINT_ERROR);
-    /* a registrable domain, an unlisted internal name, and an exact rule on a suffix: fine */
+    /* a registrable domain and an unlisted internal name: fine */
     assert_int_equal(count_id(&all, "public-suffix-subdomains"), 3);
+    /* an exact rule on a suffix is public-suffix-host instead */
+    expect(&all, "public-suffix-host", "rules[5].host", PINSET_LINT_ERROR);
+    /* one finding per rule: a suffix with include_subdomains is not also public-suffix-host */
+    assert_int_equal(count_id(&all, "public-suffix-host"), 1);
+}
+
+/* TrustKit refuses a pinned domain that is a public suffix, with or without subdomains. */
+static void rule_for_a_public_suffix(void **state)
+{
+    struct findings all;
+
+    (void)state;
+    lint("{\"version\": 1, \"pinsets\": {\"s\": {\"pins\": ["
+         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}"
+         "]}}, \"rules\": ["
+         "{\"host\": \"com\", \"pinset\": \"s\"},"
+         "{\"host\": \"CO.UK.\", \"mode\": \"report\", \"pinset\": \"s\"},"
+         "{\"host\": \"github.io\", \"pinset\": \"s\"},"
+         "{\"host\": \"\u0440\u0444\", \"pinset\": \"s\"},"
+         "{\"host\": \"foo.ck\", \"pinset\": \"s\"},"
+         "{\"host\": \"www.ck\", \"pinset\": \"s\"},"
+         "{\"host\": \"example.co.uk\", \"pinset\": \"s\"},"
+         "{\"host\": \"corp\", \"pinset\": \"s\"},"
+         "{\"host\": \"uk\", \"include_subdomains\": true, \"pinset\": \"s\"},"
+         "{\"host\": \"ac.uk\", \"exclude\": true},"
+         "{\"host\": \"192.0.2.1\", \"pinset\": \"s\"}]}",
+         &all);
+    expect(&all, "public-suffix-host", "rules[0].host", PINSET_LINT_ERROR);
+    /* any spelling, and report mode too: the rule is a mistake whatever it enforces */
+    expect(&all, "public-suffix-host", "rules[1].host", PINSET_LINT_ERROR);
+    assert_string_equal(find(&all, "public-suffix-host", "rules[1].host")->host, "co.uk");
+    assert_non_null(strstr(find(&all, "public-suffix-host", "rules[1].host")->message, "'co.uk'"));
+    /* the private section of the list counts, as in public-suffix-subdomains */
+    expect(&all, "public-suffix-host", "rules[2].host", PINSET_LINT_ERROR);
+    /* an IDN suffix, looked up by its A-label (xn--p1ai) */
+    expect(&all, "public-suffix-host", "rules[3].host", PINSET_LINT_ERROR);
+    /* a wildcard entry of the list (*.ck), but not its exception (!www.ck) */
+    expect(&all, "public-suffix-host", "rules[4].host", PINSET_LINT_ERROR);
+    assert_null(find(&all, "public-suffix-host", "rules[5].host"));
+    /* include_subdomains on a suffix is public-suffix-subdomains; an exclusion is no finding */
+    expect(&all, "public-suffix-subdomains", "rules[8].include_subdomains", PINSET_LINT_ERROR);
+    assert_null(find(&all, "public-suffix-host", "rules[9].host"));
+    /* a registrable domain, an internal name and an IP address: fine */
+    assert_int_equal(count_id(&all, "public-suffix-host"), 5);
+    assert_int_equal(count_id(&all, "public-suffix-subdomains"), 1);
+}
+
+/* TrustKit refuses a configuration with no pinned domains; lint calls it an error. */
+static void policy_without_rules(void **state)
+{
+    struct findings all;
+    const struct found *f;
+
+    (void)state;
+    lint("{\"version\": 1, \"rules\": []}", &all);
+    expect(&all, "no-rules", "rules", PINSET_LINT_ERROR);
+    f = find(&all, "no-rules", "rules");
+    assert_int_equal(f->rule, SIZE_MAX);
+    assert_string_equal(f->host, "");
+    assert_int_equal(all.n, 1);
+    /* pin-sets alone pin nothing either: still no rules, and the pin-set is unused */
+    lint("{\"version\": 1, \"pinsets\": {\"s\": {\"pins\": [" PIN_A "]}}, \"rules\": []}", &all);
+    expect(&all, "no-rules", "rules", PINSET_LINT_ERROR);
+    expect(&all, "unused-pinset", "pinsets.s", PINSET_LINT_INFO);
+    assert_int_equal(all.n, 2);
 }
 
 static void leaf_only_pinning(void **state)
@@ -406,16 +471,68 @@ static void leaf_only_pinning(void **state)
 
     (void)state;
     lint("{\"version\": 1, \"rules\": ["
+         /* leaf pins and a backup: the rotation goes to the backup key, so not leaf-only */
          "{\"host\": \"a.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
          " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}, {\"sha256\": " PIN_I
          ", \"role\": \"backup\"}]},"
          "{\"host\": \"b.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
          " {\"sha256\": " PIN_E ", \"role\": \"ca\"}, {\"sha256\": " PIN_I
-         ", \"role\": \"backup\"}]}]}",
+         ", \"role\": \"backup\"}]},"
+         "{\"host\": \"c.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}]},"
+         /* an expired backup is no backup */
+         "{\"host\": \"d.example\", \"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}, {\"sha256\": " PIN_I
+         ", \"role\": \"backup\", \"not_after\": \"2026-01-01\"}]}]}",
          &all);
-    expect(&all, "leaf-only-pinning", "rules[0]", PINSET_LINT_WARNING);
+    assert_null(find(&all, "leaf-only-pinning", "rules[0]"));
     assert_null(find(&all, "leaf-only-pinning", "rules[1]"));
-    assert_non_null(strstr(find(&all, "leaf-only-pinning", "rules[0]")->message, "90-day"));
+    expect(&all, "leaf-only-pinning", "rules[2]", PINSET_LINT_WARNING);
+    assert_non_null(strstr(find(&all, "leaf-only-pinning", "rules[2]")->message, "90-day"));
+    expect(&all, "leaf-only-pinning", "rules[3]", PINSET_LINT_WARNING);
+    assert_int_equal(count_id(&all, "leaf-only-pinning"), 2);
+}
+
+/* A pin-set that makes its rules leaf-only is reported once, at the pin-set, not per rule. */
+static void leaf_only_pinning_of_a_shared_pinset(void **state)
+{
+    struct findings all;
+    const struct found *f;
+
+    (void)state;
+    lint("{\"version\": 1, \"pinsets\": {"
+         "\"leafs\": {\"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"leaf\"}]},"
+         "\"spared\": {\"pins\": [{\"sha256\": " PIN_A ", \"role\": \"leaf\"},"
+         " {\"sha256\": " PIN_Q ", \"role\": \"backup\"}]}}, \"rules\": ["
+         "{\"host\": \"own-backup.example\", \"pinset\": \"leafs\", \"pins\": [{\"sha256\": " PIN_I
+         ", \"role\": \"backup\"}]},"
+         "{\"host\": \"a.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"b.example\", \"pinset\": \"leafs\", \"mode\": \"report\"},"
+         "{\"host\": \"c.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"d.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"e.example\", \"pinset\": \"leafs\"},"
+         "{\"host\": \"f.example\", \"pinset\": \"leafs\", \"pins\": [{\"sha256\": " PIN_M
+         ", \"role\": \"ca\", \"not_after\": \"2026-01-01\"}]},"
+         "{\"host\": \"own-leaf.example\", \"pinset\": \"leafs\", \"pins\": [{\"sha256\": " PIN_M
+         ", \"role\": \"leaf\"}]},"
+         "{\"host\": \"g.example\", \"pinset\": \"spared\"},"
+         "{\"host\": \"h.example\", \"pinset\": \"spared\"}]}",
+         &all);
+    /* six rules (f's own pin has expired) rely on 'leafs' alone: one finding, at the pin-set */
+    expect(&all, "leaf-only-pinning", "pinsets.leafs", PINSET_LINT_WARNING);
+    f = find(&all, "leaf-only-pinning", "pinsets.leafs");
+    assert_int_equal(f->rule, SIZE_MAX);
+    assert_string_equal(f->host, "");
+    assert_non_null(strstr(f->message, "pin-set 'leafs'"));
+    assert_non_null(strstr(f->message, "6 rules rely on it alone"));
+    assert_non_null(strstr(f->message, "rules[1], 'a.example'"));
+    /* a rule that adds its own leaf pin is judged on the union, at the rule */
+    expect(&all, "leaf-only-pinning", "rules[7]", PINSET_LINT_WARNING);
+    /* a rule with its own backup pin is not leaf-only; a pin-set with a backup neither */
+    assert_null(find(&all, "leaf-only-pinning", "rules[0]"));
+    assert_null(find(&all, "leaf-only-pinning", "pinsets.spared"));
+    assert_int_equal(count_id(&all, "leaf-only-pinning"), 2);
 }
 
 static void redundant_rule(void **state)
@@ -738,7 +855,10 @@ int main(void)
         cmocka_unit_test(warn_days_moves_the_window),
         cmocka_unit_test(rule_expiry),
         cmocka_unit_test(include_subdomains_on_a_public_suffix),
+        cmocka_unit_test(rule_for_a_public_suffix),
+        cmocka_unit_test(policy_without_rules),
         cmocka_unit_test(leaf_only_pinning),
+        cmocka_unit_test(leaf_only_pinning_of_a_shared_pinset),
         cmocka_unit_test(redundant_rule),
         cmocka_unit_test(unused_pinset),
         cmocka_unit_test(unreachable_rules_are_parse_errors),

@@ -53,6 +53,9 @@ static const char *const rule_ids[] = {
     "report-uri-pinned-host",
     "redundant-rule",
     "unused-pinset",
+    /* append only: pinset_lint_rule_id(i) is public */
+    "no-rules",
+    "public-suffix-host",
 };
 
 /* What a run carries from rule to rule. */
@@ -72,6 +75,8 @@ struct set_summary {
     size_t live_current; /* live pins with a role other than backup */
     size_t live_leaf;    /* of which role leaf */
     size_t first_user;   /* index of the first rule that names it, or SIZE_MAX */
+    size_t leaf_users; /* rules leaf-only through this pin-set alone (no live pins of their own) */
+    size_t first_leaf; /* the first of them, or SIZE_MAX */
 };
 
 /* ---- emitting ---- */
@@ -270,6 +275,26 @@ static void lint_pin_pairs(struct lint_ctx *c, const struct pinset_rule *rule,
     }
 }
 
+/*
+ * Leaf-only in the sense that breaks at a rotation: some current pin, every
+ * current pin for a leaf, and no backup to rotate to (docs/lint-rules.md).
+ */
+static int leaf_only(size_t current, size_t leaf, size_t backup)
+{
+    return current > 0 && current == leaf && backup == 0;
+}
+
+/* How many of a rule's own pins (not its pin-set's) are unexpired. */
+static size_t own_live(const struct lint_ctx *c, const struct pinset_rule *r)
+{
+    size_t n = 0;
+
+    for (size_t j = set_len(r); j < set_len(r) + r->pins_count; j++) {
+        n += !expired(c, entry(r, j)->not_after);
+    }
+    return n;
+}
+
 /* ---- pin-sets ---- */
 
 static void summarise_set(struct lint_ctx *c, const struct pinset__pinset *s,
@@ -298,29 +323,69 @@ static void summarise_set(struct lint_ctx *c, const struct pinset__pinset *s,
     }
 }
 
+/* Which rules are leaf-only through their pin-set alone: reported once, at the pin-set. */
+static void count_leaf_users(struct lint_ctx *c, struct set_summary *sums)
+{
+    const pinset_policy *p = c->p;
+
+    for (size_t r = 0; r < p->nrules; r++) {
+        const struct pinset_rule *rule = &p->rules[r];
+        struct set_summary *s;
+        if (rule->pinset < 0 || (rule->flags & RULE_F_EXCLUDE) != 0 || own_live(c, rule) > 0) {
+            continue;
+        }
+        s = &sums[rule->pinset];
+        if (!leaf_only(s->live_current, s->live_leaf, s->live_backup)) {
+            continue;
+        }
+        if (s->leaf_users++ == 0) {
+            s->first_leaf = r;
+        }
+    }
+}
+
+static void lint_set_leaf_only(struct lint_ctx *c, const char *name, const struct set_summary *s)
+{
+    char path[LINT_PATH_MAX];
+
+    if (s->leaf_users == 0) {
+        return;
+    }
+    snprintf(path, sizeof(path), "pinsets.%s", name);
+    emit(
+        c, PINSET_LINT_WARNING, "leaf-only-pinning", NULL, path,
+        "pin the issuing ca key (role ca) as well, or add a backup pin (role backup) for the next leaf key",
+        "every current pin of pin-set '%s' has role leaf and none has role backup, and %zu rule%s rel%s on it alone (the first is rules[%zu], '%.253s'): leaf-only pinning breaks at every key rotation, and short-lived certificates such as 90-day acme certificates rotate often",
+        name, s->leaf_users, s->leaf_users == 1 ? "" : "s", s->leaf_users == 1 ? "ies" : "y",
+        s->first_leaf, pinset__policy_str(c->p, c->p->rules[s->first_leaf].host));
+}
+
 static void lint_sets(struct lint_ctx *c, struct set_summary *sums)
 {
     const pinset_policy *p = c->p;
     char path[LINT_PATH_MAX];
 
     for (size_t k = 0; k < p->npinsets; k++) {
-        sums[k].first_user = SIZE_MAX;
+        sums[k].first_user = sums[k].first_leaf = SIZE_MAX;
+        sums[k].leaf_users = 0;
+        summarise_set(c, &p->pinsets[k], &sums[k]);
     }
     for (size_t r = p->nrules; r-- > 0;) {
         if (p->rules[r].pinset >= 0) {
             sums[p->rules[r].pinset].first_user = r;
         }
     }
+    count_leaf_users(c, sums);
     for (size_t k = 0; k < p->npinsets && !c->stopped; k++) {
         const struct pinset__pinset *s = &p->pinsets[k];
         const char *name = pinset__policy_str(p, s->name);
-        summarise_set(c, s, &sums[k]);
         if (sums[k].first_user == SIZE_MAX) {
             snprintf(path, sizeof(path), "pinsets.%s", name);
             emit(c, PINSET_LINT_INFO, "unused-pinset", NULL, path,
                  "remove the pin-set, or name it in the rules it was meant for",
                  "pin-set '%s' is not named by any rule", name);
         }
+        lint_set_leaf_only(c, name, &sums[k]);
         for (size_t i = 0; i < s->count; i++) {
             snprintf(path, sizeof(path), "pinsets.%s[%zu]", name, i);
             lint_pin_entry(c, NULL, path, &p->pins[s->first + i]);
@@ -410,11 +475,12 @@ static void lint_pin_counts(struct lint_ctx *c, const struct pinset_rule *r, con
                 : "no pin has role backup; pinset cannot tell offline whether any of the %zu pin%s is a key outside the live chain (RFC 7469 section 4.3)",
             k->live, k->live == 1 ? "" : "s");
     }
-    if (k->current > 0 && k->current == k->leaf) {
+    /* a rule with no live pin of its own is leaf-only through its pin-set: reported there */
+    if (leaf_only(k->current, k->leaf, k->backup) && (r->pinset < 0 || own_live(c, r) > 0)) {
         emit(
             c, PINSET_LINT_WARNING, "leaf-only-pinning", r, path,
-            "pin the issuing ca key (role ca) as well, or keep the leaf key across renewals and hold a backup pin",
-            "every current pin has role leaf: leaf-only pinning breaks at every key rotation, and short-lived certificates such as 90-day acme certificates rotate often");
+            "pin the issuing ca key (role ca) as well, or add a backup pin (role backup) for the next leaf key",
+            "every current pin has role leaf and none has role backup: leaf-only pinning breaks at every key rotation, and short-lived certificates such as 90-day acme certificates rotate often");
     }
 }
 
@@ -483,8 +549,7 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
     char path[LINT_PATH_MAX];
     const char *host = pinset__policy_str(c->p, r->host);
 
-    if ((r->flags & RULE_F_SUBDOMAINS) == 0 || (r->flags & RULE_F_EXCLUDE) != 0 ||
-        r->host_type != PINSET_HOST_DNS) {
+    if ((r->flags & RULE_F_EXCLUDE) != 0 || r->host_type != PINSET_HOST_DNS) {
         return;
     }
     psl = psl_builtin();
@@ -492,18 +557,28 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
         return;
     }
     /*
-     * Both sections of the list (ICANN and private: github.io), but not the
-     * implicit "*" rule, so that an internal single-label name (corp) is not
-     * taken for a public suffix.
+     * Both sections of the list (ICANN and private: github.io), as TrustKit
+     * refuses a domain that is a suffix of either, but not the implicit "*"
+     * rule, so that an internal single-label name (corp) is not taken for a
+     * public suffix.
      */
     if (!psl_is_public_suffix2(psl, host, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
         return;
     }
-    snprintf(path, sizeof(path), "rules[%" PRIu32 "].include_subdomains", r->index);
+    if ((r->flags & RULE_F_SUBDOMAINS) != 0) {
+        snprintf(path, sizeof(path), "rules[%" PRIu32 "].include_subdomains", r->index);
+        emit(
+            c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
+            "pin each registrable domain you control in its own rule",
+            "'%s' is a public suffix: include_subdomains pins every domain registered under it, including other owners' sites",
+            host);
+        return;
+    }
+    snprintf(path, sizeof(path), "rules[%" PRIu32 "].host", r->index);
     emit(
-        c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
-        "pin each registrable domain you control in its own rule",
-        "'%s' is a public suffix: include_subdomains pins every domain registered under it, including other owners' sites",
+        c, PINSET_LINT_ERROR, "public-suffix-host", r, path,
+        "pin each registrable domain you control (such as example.co.uk, not co.uk) in its own rule",
+        "'%s' is a public suffix, under which many owners register their domains: a rule for the suffix itself pins none of them, and is most likely meant for a domain registered under it",
         host);
 }
 
@@ -662,6 +737,20 @@ static void lint_redundant(struct lint_ctx *c, const struct pinset_rule *r, cons
          pinset__policy_str(c->p, r->host), q->index, pinset__policy_str(c->p, q->host));
 }
 
+/* ---- the policy as a whole ---- */
+
+static void lint_policy(struct lint_ctx *c)
+{
+    if (c->p->nrules > 0) {
+        return;
+    }
+    /* TrustKit refuses a configuration without pinned domains for the same reason */
+    emit(
+        c, PINSET_LINT_ERROR, "no-rules", NULL, "rules",
+        "add a rule for each host the policy is meant to pin",
+        "the policy has no rules: it pins no host, so a client that ships it checks no connection at all");
+}
+
 /* ---- the run ---- */
 
 static pinset_err lint_rule(struct lint_ctx *c, const struct pinset_rule *r,
@@ -724,6 +813,7 @@ pinset_err pinset_lint_run(const pinset_policy *policy, const pinset_lint_option
         }
     }
     lint_sets(&c, sums);
+    lint_policy(&c);
     for (size_t i = 0; i < policy->nrules && !c.stopped && err == PINSET_OK; i++) {
         err = lint_rule(&c, &policy->rules[i], sums);
     }
