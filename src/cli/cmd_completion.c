@@ -232,13 +232,13 @@ static void bash_command(const cmd_spec *c)
     case POS_HOSTS:
         printf("        _pinset_words \"$(compgen -A hostname)\"\n");
         break;
-    case POS_COMMANDS:
-        printf("        _pinset_words \"");
+    case POS_COMMANDS: /* one argument: complete it only as the first */
+        printf("        ((cword == 2)) && _pinset_words \"");
         print_command_names();
         printf("\"\n");
         break;
     case POS_VALUES:
-        printf("        _pinset_words \"%s\"\n", values);
+        printf("        ((cword == 2)) && _pinset_words \"%s\"\n", values);
         break;
     case POS_NONE:
     default:

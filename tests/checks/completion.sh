@@ -69,6 +69,7 @@ bexpect "$tmp/chain.pem" pinset check --policy "$tmp/ch"
 bexpect "$tmp/keep.d" pinset demo --keep "$tmp/ke"
 bexpect "bash zsh fish" pinset completion ''
 bexpect "$cmds" pinset help ''
+[ -z "$(bcomp pinset completion bash '')" ] || bad "bash: 'pinset completion bash' offers a second shell"
 [ -z "$(bcomp pinset check --now '')" ] || bad "bash: 'pinset check --now' offers something for a TIME"
 [ "$(bcomp pinset hash --format '' | sort | tr '\n' ' ')" = "curl hex hpkp json okhttp text " ] ||
     bad "bash: 'pinset hash --format' offers $(bcomp pinset hash --format '' | tr '\n' ' ')"
@@ -91,6 +92,8 @@ else
     has "check" "$(fcomp 'pinset ch')" || bad "fish: 'pinset ch' offers $(fcomp 'pinset ch')"
     has "--policy" "$(fcomp 'pinset check --pol')" || bad "fish: 'pinset check --pol' lacks --policy"
     has "hpkp okhttp" "$(fcomp 'pinset hash --format ')" || bad "fish: 'pinset hash --format ' lacks hpkp"
+    has "$tmp/chain.pem" "$(fcomp "pinset hash $tmp/ch")" || bad "fish: 'pinset hash FILE' offers no file"
+    [ -z "$(fcomp "pinset fetch $tmp/ch")" ] || bad "fish: 'pinset fetch' offers files as hosts"
 fi
 
 # ---- zsh ----
