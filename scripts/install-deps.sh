@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev g++
 libssl-dev openssl libjansson-dev libexpat1-dev libcurl4-openssl-dev libevent-dev
 libidn2-dev libpsl-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev scdoc
-clang-format-16 hyperfine curl valgrind jq iproute2 prometheus python3"
+clang-format-16 hyperfine curl valgrind jq iproute2 prometheus python3 man-db groff-base
+zsh fish"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

@@ -26,6 +26,8 @@ extern const cmd_spec cmd_lint_spec;
 int cmd_lint(int argc, char **argv);
 extern const cmd_spec cmd_demo_spec;
 int cmd_demo(int argc, char **argv);
+extern const cmd_spec cmd_completion_spec;
+int cmd_completion(int argc, char **argv);
 extern const cmd_spec cmd_version_spec;
 int cmd_version(int argc, char **argv);
 extern const cmd_spec cmd_help_spec;

@@ -13,9 +13,16 @@
 #include "suggest.h"
 
 const cmd_entry cli_commands[] = {
-    {&cmd_hash_spec, cmd_hash},       {&cmd_fetch_spec, cmd_fetch}, {&cmd_check_spec, cmd_check},
-    {&cmd_explain_spec, cmd_explain}, {&cmd_lint_spec, cmd_lint},   {&cmd_demo_spec, cmd_demo},
-    {&cmd_version_spec, cmd_version}, {&cmd_help_spec, cmd_help},   {NULL, NULL},
+    {&cmd_hash_spec, cmd_hash},
+    {&cmd_fetch_spec, cmd_fetch},
+    {&cmd_check_spec, cmd_check},
+    {&cmd_explain_spec, cmd_explain},
+    {&cmd_lint_spec, cmd_lint},
+    {&cmd_demo_spec, cmd_demo},
+    {&cmd_completion_spec, cmd_completion},
+    {&cmd_version_spec, cmd_version},
+    {&cmd_help_spec, cmd_help},
+    {NULL, NULL},
 };
 
 /* The command nearest to a mistyped name, or NULL. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install.sh - `make install` gives a consumer what it needs: the libraries
 # libpinset and libpinset-curl (shared and static), every public header,
-# pinset.pc and pinset-curl.pc, the CMake package, the tool and the man pages;
+# pinset.pc and pinset-curl.pc, the CMake package, the tool, the man pages and
+# the bash, zsh and fish completion scripts;
 # a program builds against the installed copy through pkg-config and through
 # find_package(pinset), and one that uses only pinset does not need libcurl
 # (or libevent), while one that uses pinset-curl (pkg-config, or
@@ -36,6 +37,18 @@ if command -v scdoc > /dev/null; then
         [ -f "$root/share/man/man1/$page" ] || fail "man page $page not installed"
     done
 fi
+
+# shell completion, where each shell looks for it
+for f in share/bash-completion/completions/pinset share/zsh/site-functions/_pinset \
+         share/fish/vendor_completions.d/pinset.fish; do
+    [ -s "$root/$f" ] || fail "completion script $f not installed"
+done
+grep -q '^complete -F _pinset pinset$' "$root/share/bash-completion/completions/pinset" ||
+    fail "the installed bash completion does not register _pinset"
+head -n 1 "$root/share/zsh/site-functions/_pinset" | grep -qx '#compdef pinset' ||
+    fail "the installed zsh completion does not start with #compdef pinset"
+grep -q '^complete -c pinset ' "$root/share/fish/vendor_completions.d/pinset.fish" ||
+    fail "the installed fish completion has no 'complete -c pinset'"
 
 # pkg-config: the .pc names the install prefix (not DESTDIR), so point it at the staged tree.
 sed "s|^prefix=.*|prefix=$root|" "$libdir/pkgconfig/pinset.pc" > "$tmp/pinset.pc"
