@@ -417,7 +417,11 @@ static int run_captured(demo *d, argv_buf *a)
     if (c == NULL) {
         return -1;
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        /* The tour's own output has nowhere to go: stop here (quietly on a closed pipe). */
+        remove_at_exit(); /* a SIGPIPE ending runs no atexit handler */
+        exit(cli_output_failed("demo"));
+    }
     fflush(stderr);
     for (int i = 0; i < 2; i++) {
         if (ftruncate(d->cap_fd[i], 0) != 0 || lseek(d->cap_fd[i], 0, SEEK_SET) != 0) {
@@ -1125,8 +1129,8 @@ static int summary(demo *d)
         return EXIT_INTERNAL;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_err("demo", "cannot write the output");
-        return EXIT_INTERNAL;
+        remove_at_exit(); /* a SIGPIPE ending runs no atexit handler */
+        return cli_output_failed("demo");
     }
     printf("%sdemo: all %d steps behaved as expected%s", out_sgr(d->color, OUT_GREEN), DEMO_STEPS,
            out_sgr_reset(d->color));

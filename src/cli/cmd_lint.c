@@ -295,17 +295,18 @@ int cmd_lint(int argc, char **argv)
     }
     if (run.json && worst != EXIT_INTERNAL) {
         doc = summary_json(&run, files);
-        if (doc == NULL || out_json_dump(stdout, doc) != 0) {
-            cli_err("lint", "cannot write the json output");
+        if (doc == NULL) {
+            cli_err("lint", "out of memory");
             worst = EXIT_INTERNAL;
+        } else if (out_json_dump(stdout, doc) != 0) {
+            worst = cli_output_failed("lint");
         }
         json_decref(doc);
     }
     json_decref(files);
     free(inputs);
-    if (fflush(stdout) != 0 && worst == EXIT_OK) {
-        cli_err("lint", "cannot write to standard output");
-        worst = EXIT_INTERNAL;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && worst == EXIT_OK) {
+        worst = cli_output_failed("lint");
     }
     if (worst != EXIT_OK) {
         return worst;

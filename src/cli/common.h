@@ -35,6 +35,13 @@ void cli_err(const char *cmd, const char *fmt, ...)
  * input's name whole, never a message taken apart.
  */
 void cli_err_diag(const char *cmd, const pinset_diag *d);
+/*
+ * Standard output could not be written (call it right after the failing write
+ * or fflush). When its reader has gone (`pinset check ... | head -1`) the
+ * command ends quietly, by SIGPIPE, as cat and grep do (status 141 in a
+ * shell); otherwise it says why and returns EXIT_INTERNAL.
+ */
+int cli_output_failed(const char *cmd);
 /* Map a library error to an exit code. */
 int cli_exit_for(pinset_err err);
 

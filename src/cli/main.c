@@ -1,9 +1,15 @@
 /*
  * main.c - the pinset tool: dispatch to one handler per subcommand.
  */
+#define _POSIX_C_SOURCE 200809L /* sigprocmask */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -90,6 +96,39 @@ void cli_err_diag(const char *cmd, const pinset_diag *d)
     if (line != small) {
         free(line);
     }
+}
+
+/* Whether standard output is a pipe or socket whose reader has gone. */
+static int stdout_reader_gone(void)
+{
+    struct stat sb;
+    struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
+
+    if (fstat(STDOUT_FILENO, &sb) != 0 || !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))) {
+        return 0;
+    }
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+int cli_output_failed(const char *cmd)
+{
+    int err = errno;
+
+    if (fflush(stdout) != 0) {
+        err = errno;
+    }
+    if (err == EPIPE || stdout_reader_gone()) {
+        sigset_t set;
+
+        /* The probing commands ignore SIGPIPE for their sockets: end as cat would. */
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        raise(SIGPIPE);
+    }
+    cli_err(cmd, "cannot write the output: %s", strerror(err));
+    return EXIT_INTERNAL;
 }
 
 int cli_exit_for(pinset_err err)
