@@ -47,17 +47,24 @@ typedef enum hash_format {
     HASH_FMT_HEX
 } hash_format;
 
+/*
+ * key_only: the consumer of this form takes public-key pins only, so a
+ * certificate digest printed in it could never match: RFC 7469 §2.4 (HPKP)
+ * hashes the SubjectPublicKeyInfo, as do curl's CURLOPT_PINNEDPUBLICKEY and
+ * OkHttp's CertificatePinner.
+ */
 static const struct {
     const char *name;
     hash_format format;
     pinset_pin_fmt pin_fmt; /* for the pins-only forms */
+    int key_only;
 } hash_formats[] = {
-    {"text", HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64},
-    {"json", HASH_FMT_JSON, PINSET_PIN_FMT_BASE64},
-    {"hpkp", HASH_FMT_HPKP, PINSET_PIN_FMT_HPKP},
-    {"curl", HASH_FMT_CURL, PINSET_PIN_FMT_CURL},
-    {"okhttp", HASH_FMT_OKHTTP, PINSET_PIN_FMT_OKHTTP},
-    {"hex", HASH_FMT_HEX, PINSET_PIN_FMT_HEX},
+    {"text", HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64, 0},
+    {"json", HASH_FMT_JSON, PINSET_PIN_FMT_BASE64, 0},
+    {"hpkp", HASH_FMT_HPKP, PINSET_PIN_FMT_HPKP, 1},
+    {"curl", HASH_FMT_CURL, PINSET_PIN_FMT_CURL, 1},
+    {"okhttp", HASH_FMT_OKHTTP, PINSET_PIN_FMT_OKHTTP, 1},
+    {"hex", HASH_FMT_HEX, PINSET_PIN_FMT_HEX, 0},
 };
 
 /* How long --passphrase-file may wait for a pipe's writer. */
@@ -71,6 +78,7 @@ static const struct {
 
 typedef struct hash_run {
     pinset_pin_kind kind;
+    size_t format_index; /* in hash_formats */
     hash_format format;
     pinset_pin_fmt pin_fmt;
     int color;
@@ -85,6 +93,7 @@ static int parse_format(const char *s, hash_run *run)
 {
     for (size_t i = 0; i < sizeof(hash_formats) / sizeof(hash_formats[0]); i++) {
         if (strcmp(s, hash_formats[i].name) == 0) {
+            run->format_index = i;
             run->format = hash_formats[i].format;
             run->pin_fmt = hash_formats[i].pin_fmt;
             return 0;
@@ -521,6 +530,12 @@ static int parse_args(hash_run *run, int argc, char **argv, const char **passfil
     if (*ninputs == 0) {
         return opt_usage_error(&cmd_hash_spec, "no input (give FILE, or - for standard input)");
     }
+    if (run->kind == PINSET_PIN_CERT && hash_formats[run->format_index].key_only) {
+        return opt_usage_error(
+            &cmd_hash_spec,
+            "--format %s takes public-key pins only; certificate digests (--kind cert) can never match",
+            hash_formats[run->format_index].name);
+    }
     run->color = run->format == HASH_FMT_TEXT && out_color_enabled(stdout, color);
     return EXIT_OK;
 }
@@ -543,13 +558,8 @@ static int hash_all(hash_run *run, const char **inputs, size_t ninputs)
 
 int cmd_hash(int argc, char **argv)
 {
-    hash_run run = {PINSET_PIN_SPKI,
-                    HASH_FMT_TEXT,
-                    PINSET_PIN_FMT_BASE64,
-                    0,
-                    PINSET_LOAD_OPTS_INIT,
-                    NULL,
-                    NULL};
+    hash_run run = {PINSET_PIN_SPKI,       0,    HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64, 0,
+                    PINSET_LOAD_OPTS_INIT, NULL, NULL};
     char passphrase[HASH_PASSPHRASE_BUF];
     const char *passfile = NULL;
     const char **inputs = NULL;
