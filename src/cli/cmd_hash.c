@@ -6,6 +6,8 @@
  * first input or object that cannot be read stops the command with exit
  * status 3, and then nothing at all is written to standard output (results
  * are collected in memory and written only when every input succeeded).
+ *
+ * --format curl prints the leaf keys only (see "--format curl" below).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,6 +20,11 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <pinset/openssl.h>
 
 #include "cmd.h"
 #include "common.h"
@@ -75,6 +82,15 @@ static const struct {
 #define HASH_PASSPHRASE_BUF (HASH_PASSPHRASE_MAX + 2)
 /* Most inputs on one command line (each is loaded and hashed in turn). */
 #define HASH_MAX_INPUTS 100000
+/*
+ * --format curl: most comparisons, in one input, of a certificate with a
+ * possible issuer (only certificates whose subject is its issuer name are
+ * compared), so that a hostile bundle of look-alike names cannot make the
+ * search quadratic.
+ */
+#define HASH_ISSUER_CHECKS_MAX 10000
+/* --format curl: most object numbers listed in the note on what was left out. */
+#define HASH_NOTE_MAX_LISTED 8
 
 typedef struct hash_run {
     pinset_pin_kind kind;
@@ -386,6 +402,180 @@ static int emit_pin_line(hash_run *run, const pinset_pin *pin)
     return 0;
 }
 
+/* ---- --format curl: the leaf keys only ---- */
+
+/*
+ * curl's --pinnedpubkey (CURLOPT_PINNEDPUBLICKEY) is compared with the
+ * server's own (end-entity) key only, never with the rest of its chain, so
+ * the pin of an issuing CA printed for curl could never match. In an input
+ * holding several certificates, the certificates that issued another
+ * certificate of the same input (names, key identifiers and key usage as
+ * X509_check_issued() checks them, and the signature) are CAs of that chain
+ * and are left out; every other object is kept: the leaf of a chain, each
+ * of several unrelated certificates, and keys and CSRs (a key is its own
+ * leaf). The order of the certificates in the input does not matter.
+ */
+
+typedef struct by_subject {
+    const X509_NAME *name;
+    size_t index;
+} by_subject;
+
+static int cmp_subject(const void *a, const void *b)
+{
+    const by_subject *x = a, *y = b;
+    int c = X509_NAME_cmp(x->name, y->name);
+
+    if (c != 0) {
+        return c;
+    }
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The first entry of the sorted `subj` whose name is not below `name`. */
+static size_t first_named(const by_subject *subj, size_t n, const X509_NAME *name)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (X509_NAME_cmp(subj[mid].name, name) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Whether certificate `ca` issued (and signed) certificate `x`, another certificate. */
+static int issued(const X509 *ca, const X509 *x)
+{
+    X509 *i = (X509 *)(uintptr_t)ca, *s = (X509 *)(uintptr_t)x;
+    EVP_PKEY *key = X509_get0_pubkey(ca);
+
+    if (X509_cmp(ca, x) == 0) {
+        return 0; /* the same certificate twice: a copy, not an issuance */
+    }
+    return X509_check_issued(i, s) == X509_V_OK && key != NULL && X509_verify(s, key) == 1;
+}
+
+/*
+ * Mark in `issuer` (one byte per object) the certificates that issued another
+ * certificate of the bundle. Returns 0, 1 when out of memory, or 2 when more
+ * than HASH_ISSUER_CHECKS_MAX comparisons would be needed.
+ */
+static int mark_issuers(unsigned char *issuer, const pinset_bundle *bundle, size_t count)
+{
+    by_subject *subj = calloc(count, sizeof(*subj));
+    size_t n = 0, checks = 0;
+    int rc = 0;
+
+    if (subj == NULL) {
+        return 1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const X509 *x = pinset_object_x509(pinset_bundle_get(bundle, i));
+        if (x != NULL) {
+            subj[n].name = X509_get_subject_name(x);
+            subj[n++].index = i;
+        }
+    }
+    qsort(subj, n, sizeof(*subj), cmp_subject);
+    ERR_set_mark();
+    for (size_t j = 0; j < count && rc == 0; j++) {
+        const X509 *x = pinset_object_x509(pinset_bundle_get(bundle, j));
+        const X509_NAME *want = x != NULL ? X509_get_issuer_name(x) : NULL;
+
+        for (size_t k = want != NULL ? first_named(subj, n, want) : n;
+             k < n && X509_NAME_cmp(subj[k].name, want) == 0; k++) {
+            const pinset_object *ca = pinset_bundle_get(bundle, subj[k].index);
+            if (++checks > HASH_ISSUER_CHECKS_MAX) {
+                rc = 2;
+                break;
+            }
+            if (subj[k].index != j && !issuer[subj[k].index] && issued(pinset_object_x509(ca), x)) {
+                issuer[subj[k].index] = 1;
+            }
+        }
+    }
+    ERR_pop_to_mark(); /* a failed signature check is an answer, not an error */
+    free(subj);
+    return rc;
+}
+
+/* One line on standard error: which objects of the input were left out, and why. */
+static void note_left_out(const char *path, const unsigned char *issuer, size_t count)
+{
+    char list[256] = "", shown[1024];
+    size_t used = 0, listed = 0, total = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        if (!issuer[i]) {
+            continue;
+        }
+        if (total++ < HASH_NOTE_MAX_LISTED && used < sizeof(list)) {
+            int w =
+                snprintf(list + used, sizeof(list) - used, "%s%zu", listed++ ? ", " : "", i + 1);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (total == 0) {
+        return;
+    }
+    out_safe_copy(shown, sizeof(shown), diag_name(path));
+    out_progress_done();
+    cli_err(
+        "hash",
+        "%s: left out object%s %s%s for --format curl: %s another certificate in the input, and curl checks only the server's own (leaf) key",
+        shown, total == 1 ? "" : "s", list, total > listed ? ", ..." : "",
+        total == 1 ? "it is the issuer of" : "each is the issuer of");
+}
+
+/*
+ * --format curl: set *out to one byte per object, 1 for an object to leave
+ * out (NULL when every object is kept). Returns an exit status.
+ */
+static int curl_leaves(unsigned char **out, const pinset_bundle *bundle, const char *path)
+{
+    size_t count = pinset_bundle_count(bundle), certs = 0, kept = 0;
+    unsigned char *issuer;
+    int rc;
+
+    *out = NULL;
+    for (size_t i = 0; i < count; i++) {
+        certs += pinset_object_x509(pinset_bundle_get(bundle, i)) != NULL;
+    }
+    if (certs < 2) {
+        return EXIT_OK; /* no certificate can be the issuer of another one */
+    }
+    issuer = calloc(count, 1);
+    rc = issuer == NULL ? 1 : mark_issuers(issuer, bundle, count);
+    if (rc == 1) {
+        free(issuer);
+        cli_err("hash", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    if (rc == 2) {
+        free(issuer);
+        return report_tool(
+            path, SIZE_MAX, PINSET_E_LIMIT,
+            "too many certificates share an issuer name to tell the leaf for --format curl");
+    }
+    for (size_t i = 0; i < count; i++) {
+        kept += !issuer[i];
+    }
+    if (kept == 0) {
+        free(issuer);
+        return report_tool(
+            path, SIZE_MAX, PINSET_E_PARSE,
+            "no leaf for --format curl: every certificate is the issuer of another one in the input");
+    }
+    note_left_out(path, issuer, count);
+    *out = issuer;
+    return EXIT_OK;
+}
+
 /* ---- one input ---- */
 
 static int hash_object(hash_run *run, const char *path, const char *name, size_t i,
@@ -431,6 +621,7 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
 {
     pinset_diag diag = PINSET_DIAG_INIT;
     pinset_bundle *bundle = NULL;
+    unsigned char *left_out = NULL;
     char name[1024];
     pinset_err err;
     size_t count;
@@ -449,13 +640,19 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
         rc = report_tool(path, SIZE_MAX, PINSET_E_PARSE, "no certificate, key or CSR found");
         goto out;
     }
+    if (run->format == HASH_FMT_CURL) {
+        rc = curl_leaves(&left_out, bundle, path);
+    }
     if (run->format == HASH_FMT_TEXT && nth > 0) {
         fputc('\n', run->text);
     }
     for (size_t i = 0; i < count && rc == EXIT_OK; i++) {
-        rc = hash_object(run, path, name, i, pinset_bundle_get(bundle, i));
+        if (left_out == NULL || !left_out[i]) {
+            rc = hash_object(run, path, name, i, pinset_bundle_get(bundle, i));
+        }
     }
 out:
+    free(left_out);
     pinset_bundle_free(bundle);
     return rc;
 }
@@ -584,8 +781,9 @@ int cmd_hash(int argc, char **argv)
         }
         run.opts.passphrase = passphrase;
     }
-    if (pins_only(run.format)) {
-        run.opts.flags |= PINSET_LOAD_PINS_ONLY; /* the fast path: no full certificate parse */
+    if (pins_only(run.format) && run.format != HASH_FMT_CURL) {
+        /* the fast path: no full certificate parse (curl needs names to tell the leaf) */
+        run.opts.flags |= PINSET_LOAD_PINS_ONLY;
     }
     if (run.format == HASH_FMT_JSON) {
         run.array = json_array();
