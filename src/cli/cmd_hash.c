@@ -413,8 +413,12 @@ static int emit_pin_line(hash_run *run, const pinset_pin *pin)
  * X509_check_issued() checks them, and the signature) are CAs of that chain
  * and are left out; every other object is kept: the leaf of a chain, each
  * of several unrelated certificates, and keys and CSRs (a key is its own
- * leaf). The order of the certificates in the input does not matter.
+ * leaf), each key once (a certificate and its private key give one pin).
+ * The order of the certificates in the input does not matter.
  */
+
+/* Why --format curl leaves an object out (one byte per object). */
+enum { LEFT_KEPT = 0, LEFT_ISSUER = 1, LEFT_SAME_KEY = 2 };
 
 typedef struct by_subject {
     const X509_NAME *name;
@@ -461,11 +465,11 @@ static int issued(const X509 *ca, const X509 *x)
 }
 
 /*
- * Mark in `issuer` (one byte per object) the certificates that issued another
- * certificate of the bundle. Returns 0, 1 when out of memory, or 2 when more
- * than HASH_ISSUER_CHECKS_MAX comparisons would be needed.
+ * Mark LEFT_ISSUER in `left_out` (one byte per object) the certificates that
+ * issued another certificate of the bundle. Returns 0, 1 when out of memory,
+ * or 2 when more than HASH_ISSUER_CHECKS_MAX comparisons would be needed.
  */
-static int mark_issuers(unsigned char *issuer, const pinset_bundle *bundle, size_t count)
+static int mark_issuers(unsigned char *left_out, const pinset_bundle *bundle, size_t count)
 {
     by_subject *subj = calloc(count, sizeof(*subj));
     size_t n = 0, checks = 0;
@@ -494,8 +498,9 @@ static int mark_issuers(unsigned char *issuer, const pinset_bundle *bundle, size
                 rc = 2;
                 break;
             }
-            if (subj[k].index != j && !issuer[subj[k].index] && issued(pinset_object_x509(ca), x)) {
-                issuer[subj[k].index] = 1;
+            if (subj[k].index != j && left_out[subj[k].index] == LEFT_KEPT &&
+                issued(pinset_object_x509(ca), x)) {
+                left_out[subj[k].index] = LEFT_ISSUER;
             }
         }
     }
@@ -504,75 +509,148 @@ static int mark_issuers(unsigned char *issuer, const pinset_bundle *bundle, size
     return rc;
 }
 
-/* One line on standard error: which objects of the input were left out, and why. */
-static void note_left_out(const char *path, const unsigned char *issuer, size_t count)
-{
-    char list[256] = "", shown[1024];
-    size_t used = 0, listed = 0, total = 0;
+typedef struct by_pin {
+    uint8_t sha256[PINSET_PIN_LEN];
+    size_t index;
+} by_pin;
 
+static int cmp_pin(const void *a, const void *b)
+{
+    const by_pin *x = a, *y = b;
+    int c = memcmp(x->sha256, y->sha256, sizeof(x->sha256));
+
+    if (c != 0) {
+        return c;
+    }
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Mark LEFT_SAME_KEY every kept object whose key is that of an earlier kept
+ * object (a certificate and its private key, as in a PKCS#12): curl takes a
+ * list, and one key in it once. An object whose pin cannot be computed is
+ * kept, for hash_object to report. Returns 0, or -1 when out of memory.
+ */
+static int mark_same_keys(unsigned char *left_out, const pinset_bundle *bundle, size_t count)
+{
+    by_pin *pins = calloc(count, sizeof(*pins));
+    size_t n = 0;
+
+    if (pins == NULL) {
+        return -1;
+    }
     for (size_t i = 0; i < count; i++) {
-        if (!issuer[i]) {
-            continue;
-        }
-        if (total++ < HASH_NOTE_MAX_LISTED && used < sizeof(list)) {
-            int w =
-                snprintf(list + used, sizeof(list) - used, "%s%zu", listed++ ? ", " : "", i + 1);
-            used += w > 0 ? (size_t)w : 0;
+        pinset_pin pin;
+        if (left_out[i] == LEFT_KEPT &&
+            pinset_object_pin(&pin, pinset_bundle_get(bundle, i), PINSET_PIN_SPKI) == PINSET_OK) {
+            memcpy(pins[n].sha256, pin.sha256, sizeof(pins[n].sha256));
+            pins[n++].index = i;
         }
     }
-    if (total == 0) {
+    qsort(pins, n, sizeof(*pins), cmp_pin);
+    for (size_t k = 1; k < n; k++) {
+        if (memcmp(pins[k].sha256, pins[k - 1].sha256, sizeof(pins[k].sha256)) == 0) {
+            left_out[pins[k].index] = LEFT_SAME_KEY; /* the lowest index of a run is kept */
+        }
+    }
+    free(pins);
+    return 0;
+}
+
+/* "object 2" or "objects 2, 3, ..." for the objects left out for `why`; how many in *total. */
+static void list_left_out(char *buf, size_t cap, const unsigned char *left_out, size_t count,
+                          int why, size_t *total)
+{
+    size_t used, listed = 0;
+    int w;
+
+    *total = 0;
+    for (size_t i = 0; i < count; i++) {
+        *total += left_out[i] == why;
+    }
+    w = snprintf(buf, cap, "object%s ", *total == 1 ? "" : "s");
+    used = w > 0 ? (size_t)w : 0;
+    for (size_t i = 0; i < count && used < cap; i++) {
+        if (left_out[i] != why) {
+            continue;
+        }
+        if (listed == HASH_NOTE_MAX_LISTED) {
+            snprintf(buf + used, cap - used, ", ...");
+            break;
+        }
+        w = snprintf(buf + used, cap - used, "%s%zu", listed++ ? ", " : "", i + 1);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* One line on standard error: which objects of the input were left out, and why. */
+static void note_left_out(const char *path, const unsigned char *left_out, size_t count)
+{
+    char issuers[256], same[256], shown[1024];
+    size_t n_issuers, n_same;
+
+    list_left_out(issuers, sizeof(issuers), left_out, count, LEFT_ISSUER, &n_issuers);
+    list_left_out(same, sizeof(same), left_out, count, LEFT_SAME_KEY, &n_same);
+    if (n_issuers == 0 && n_same == 0) {
         return;
     }
     out_safe_copy(shown, sizeof(shown), diag_name(path));
     out_progress_done();
-    cli_err(
-        "hash",
-        "%s: left out object%s %s%s for --format curl: %s another certificate in the input, and curl checks only the server's own (leaf) key",
-        shown, total == 1 ? "" : "s", list, total > listed ? ", ..." : "",
-        total == 1 ? "it is the issuer of" : "each is the issuer of");
+    if (n_same == 0) {
+        cli_err(
+            "hash",
+            "%s: left out %s for --format curl: %s the issuer of another certificate in the input, and curl checks only the server's own (leaf) key",
+            shown, issuers, n_issuers == 1 ? "it is" : "each is");
+    } else if (n_issuers == 0) {
+        cli_err("hash", "%s: left out %s for --format curl: the same key as an earlier object",
+                shown, same);
+    } else {
+        cli_err(
+            "hash",
+            "%s: left out %s for --format curl: %s the issuer of another certificate in the input, and curl checks only the server's own (leaf) key; and %s: the same key as an earlier object",
+            shown, issuers, n_issuers == 1 ? "it is" : "each is", same);
+    }
 }
 
 /*
- * --format curl: set *out to one byte per object, 1 for an object to leave
- * out (NULL when every object is kept). Returns an exit status.
+ * --format curl: set *out to one byte per object, LEFT_KEPT for an object to
+ * print, else why it is left out. Returns an exit status.
  */
 static int curl_leaves(unsigned char **out, const pinset_bundle *bundle, const char *path)
 {
     size_t count = pinset_bundle_count(bundle), certs = 0, kept = 0;
-    unsigned char *issuer;
-    int rc;
+    unsigned char *left_out = calloc(count, 1);
+    int rc = 0;
 
     *out = NULL;
     for (size_t i = 0; i < count; i++) {
         certs += pinset_object_x509(pinset_bundle_get(bundle, i)) != NULL;
     }
-    if (certs < 2) {
-        return EXIT_OK; /* no certificate can be the issuer of another one */
-    }
-    issuer = calloc(count, 1);
-    rc = issuer == NULL ? 1 : mark_issuers(issuer, bundle, count);
-    if (rc == 1) {
-        free(issuer);
-        cli_err("hash", "out of memory");
-        return EXIT_INTERNAL;
+    if (left_out != NULL && certs >= 2) {
+        rc = mark_issuers(left_out, bundle, count);
     }
     if (rc == 2) {
-        free(issuer);
+        free(left_out);
         return report_tool(
             path, SIZE_MAX, PINSET_E_LIMIT,
             "too many certificates share an issuer name to tell the leaf for --format curl");
     }
+    if (left_out == NULL || rc == 1 || mark_same_keys(left_out, bundle, count) != 0) {
+        free(left_out);
+        cli_err("hash", "out of memory");
+        return EXIT_INTERNAL;
+    }
     for (size_t i = 0; i < count; i++) {
-        kept += !issuer[i];
+        kept += left_out[i] == LEFT_KEPT;
     }
     if (kept == 0) {
-        free(issuer);
+        free(left_out);
         return report_tool(
             path, SIZE_MAX, PINSET_E_PARSE,
             "no leaf for --format curl: every certificate is the issuer of another one in the input");
     }
-    note_left_out(path, issuer, count);
-    *out = issuer;
+    note_left_out(path, left_out, count);
+    *out = left_out;
     return EXIT_OK;
 }
 
@@ -647,7 +725,7 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
         fputc('\n', run->text);
     }
     for (size_t i = 0; i < count && rc == EXIT_OK; i++) {
-        if (left_out == NULL || !left_out[i]) {
+        if (left_out == NULL || left_out[i] == LEFT_KEPT) {
             rc = hash_object(run, path, name, i, pinset_bundle_get(bundle, i));
         }
     }

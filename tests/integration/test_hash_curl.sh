@@ -52,7 +52,14 @@ curl_pin "$pin"; rc=$?
 pin2=$("$PINSET_BIN" hash --format curl - <"$D/chain.pem" 2>/dev/null)
 [ "$pin2" = "$pin" ] || bad "hash of chain.pem on stdin: $pin2, want $pin"
 
-# 3. controls: curl refuses the intermediate's key (it checks the leaf only) and a wrong pin
+# 3. a server's file of its key and its chain: the key and the leaf are one pin, taken by curl
+cat "$D/leaf.key.pem" "$D/chain.pem" >"$TMP/server.pem"
+pin3=$("$PINSET_BIN" hash --format curl "$TMP/server.pem" 2>/dev/null)
+[ "$pin3" = "$pin" ] || bad "hash of key + chain: $pin3, want $pin"
+curl_pin "$pin3"; rc=$?
+[ $rc -eq 0 ] || bad "curl --pinnedpubkey with the key + chain output: exit $rc, want 0"
+
+# 4. controls: curl refuses the intermediate's key (it checks the leaf only) and a wrong pin
 int=$("$PINSET_BIN" hash --format curl "$D/int.crt.pem")
 curl_pin "$int"; rc=$?
 [ $rc -eq 90 ] || bad "curl --pinnedpubkey with the intermediate's pin: exit $rc, want 90"
