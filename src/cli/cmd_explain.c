@@ -501,6 +501,24 @@ static const char *result_word(const explain_chain *ec)
     return pinset_verdict_name(v);
 }
 
+/*
+ * The verdict's one-line explanation, for text and JSON alike: the library's
+ * (pinset_result_explain), or for a given chain that does not validate, which
+ * is never pin-checked and so has no result, a line in the same form with a
+ * pinned client's verdict, FAIL (path-invalid), the one the OpenSSL hook
+ * records live. 1 when there is one, 0 when there is no verdict.
+ */
+static int verdict_line(char *buf, size_t cap, const explain_chain *ec)
+{
+    if (ec->result == NULL && !ec->live) {
+        snprintf(buf, cap, "%s (%s): the chain does not validate",
+                 pinset_verdict_name(PINSET_VERDICT_FAIL),
+                 pinset_reason_name(PINSET_REASON_PATH_INVALID));
+        return 1;
+    }
+    return ec->result != NULL && pinset_result_explain(buf, cap, ec->result) == PINSET_OK;
+}
+
 typedef struct explain_doc {
     const char *input;
     char canon[PINSET_HOST_MAX];
@@ -620,8 +638,8 @@ static void print_text(const explain_doc *d, const explain_chain *ec, const char
     print_rule_text(d);
     print_chain_text(d, ec, file);
     printf("5 verdict     %s", result_word(ec));
-    if (ec->result != NULL && pinset_result_explain(line, sizeof(line), ec->result) == PINSET_OK) {
-        /* the library's line starts with its verdict; say it once when both agree */
+    if (verdict_line(line, sizeof(line), ec)) {
+        /* the line starts with its verdict; say it once when both agree */
         size_t n = strlen(result_word(ec));
         if (strncmp(line, result_word(ec), n) == 0 && line[n] == ' ') {
             out_safe(stdout, line + n);
@@ -629,8 +647,6 @@ static void print_text(const explain_doc *d, const explain_chain *ec, const char
             printf(": "); /* e.g. FAIL: NOT_PINNED (path-invalid) */
             out_safe(stdout, line);
         }
-    } else if (!ec->live) {
-        printf(" (path-invalid): the chain does not validate");
     } else {
         printf(": no verdict: ");
         out_safe(stdout, ec->error);
@@ -711,17 +727,15 @@ static int print_json(const explain_doc *d, const explain_chain *ec, const char 
     bad |= out_json_set(o, "verdict",
                         ec->result != NULL
                             ? json_string(pinset_verdict_name(pinset_result_verdict(ec->result)))
-                            : json_null());
+                        : !ec->live ? json_string(pinset_verdict_name(PINSET_VERDICT_FAIL))
+                                    : json_null());
     bad |= out_json_set(o, "reason",
                         ec->result != NULL
                             ? json_string(pinset_reason_name(pinset_result_reason(ec->result)))
                         : !ec->live ? json_string(pinset_reason_name(PINSET_REASON_PATH_INVALID))
                                     : json_null());
     bad |= out_json_set(o, "explain",
-                        ec->result != NULL &&
-                                pinset_result_explain(line, sizeof(line), ec->result) == PINSET_OK
-                            ? out_json_str(line)
-                            : json_null());
+                        verdict_line(line, sizeof(line), ec) ? out_json_str(line) : json_null());
     if (bad) {
         json_decref(o);
         return -1;

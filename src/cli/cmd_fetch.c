@@ -275,10 +275,9 @@ static void print_cert_text(X509 *x, int i)
     printf("        valid:    %s .. %s (%s%d days %s)\n", ci.not_before, ci.not_after,
            ci.days_left < 0 ? "expired " : "", ci.days_left < 0 ? -ci.days_left : ci.days_left,
            ci.days_left < 0 ? "ago" : "left");
-    printf("        spki:     %s%s\n", ci.spki[0] ? "sha256/" : "",
-           ci.spki[0] ? ci.spki : "unavailable");
-    printf("        cert:     %s%s\n", ci.cert[0] ? "sha256/" : "",
-           ci.cert[0] ? ci.cert : "unavailable");
+    /* bare RFC 7469 base64 after the kind, as hash and explain write pins */
+    printf("        spki:     %s\n", ci.spki[0] ? ci.spki : "unavailable");
+    printf("        cert:     %s\n", ci.cert[0] ? ci.cert : "unavailable");
     printf("        as a pin: %s: %s\n", ci.advice, ci.advice_text);
     json_decref(names);
 }

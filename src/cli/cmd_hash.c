@@ -6,6 +6,8 @@
  * first input or object that cannot be read stops the command with exit
  * status 3, and then nothing at all is written to standard output (results
  * are collected in memory and written only when every input succeeded).
+ *
+ * --format curl prints the leaf keys only (see "--format curl" below).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,6 +20,11 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <pinset/openssl.h>
 
 #include "cmd.h"
 #include "common.h"
@@ -47,17 +54,24 @@ typedef enum hash_format {
     HASH_FMT_HEX
 } hash_format;
 
+/*
+ * key_only: the consumer of this form takes public-key pins only, so a
+ * certificate digest printed in it could never match: RFC 7469 §2.4 (HPKP)
+ * hashes the SubjectPublicKeyInfo, as do curl's CURLOPT_PINNEDPUBLICKEY and
+ * OkHttp's CertificatePinner.
+ */
 static const struct {
     const char *name;
     hash_format format;
     pinset_pin_fmt pin_fmt; /* for the pins-only forms */
+    int key_only;
 } hash_formats[] = {
-    {"text", HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64},
-    {"json", HASH_FMT_JSON, PINSET_PIN_FMT_BASE64},
-    {"hpkp", HASH_FMT_HPKP, PINSET_PIN_FMT_HPKP},
-    {"curl", HASH_FMT_CURL, PINSET_PIN_FMT_CURL},
-    {"okhttp", HASH_FMT_OKHTTP, PINSET_PIN_FMT_OKHTTP},
-    {"hex", HASH_FMT_HEX, PINSET_PIN_FMT_HEX},
+    {"text", HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64, 0},
+    {"json", HASH_FMT_JSON, PINSET_PIN_FMT_BASE64, 0},
+    {"hpkp", HASH_FMT_HPKP, PINSET_PIN_FMT_HPKP, 1},
+    {"curl", HASH_FMT_CURL, PINSET_PIN_FMT_CURL, 1},
+    {"okhttp", HASH_FMT_OKHTTP, PINSET_PIN_FMT_OKHTTP, 1},
+    {"hex", HASH_FMT_HEX, PINSET_PIN_FMT_HEX, 0},
 };
 
 /* How long --passphrase-file may wait for a pipe's writer. */
@@ -68,9 +82,19 @@ static const struct {
 #define HASH_PASSPHRASE_BUF (HASH_PASSPHRASE_MAX + 2)
 /* Most inputs on one command line (each is loaded and hashed in turn). */
 #define HASH_MAX_INPUTS 100000
+/*
+ * --format curl: most comparisons, in one input, of a certificate with a
+ * possible issuer (only certificates whose subject is its issuer name are
+ * compared), so that a hostile bundle of look-alike names cannot make the
+ * search quadratic.
+ */
+#define HASH_ISSUER_CHECKS_MAX 10000
+/* --format curl: most object numbers listed in the note on what was left out. */
+#define HASH_NOTE_MAX_LISTED 8
 
 typedef struct hash_run {
     pinset_pin_kind kind;
+    size_t format_index; /* in hash_formats */
     hash_format format;
     pinset_pin_fmt pin_fmt;
     int color;
@@ -85,6 +109,7 @@ static int parse_format(const char *s, hash_run *run)
 {
     for (size_t i = 0; i < sizeof(hash_formats) / sizeof(hash_formats[0]); i++) {
         if (strcmp(s, hash_formats[i].name) == 0) {
+            run->format_index = i;
             run->format = hash_formats[i].format;
             run->pin_fmt = hash_formats[i].pin_fmt;
             return 0;
@@ -377,6 +402,258 @@ static int emit_pin_line(hash_run *run, const pinset_pin *pin)
     return 0;
 }
 
+/* ---- --format curl: the leaf keys only ---- */
+
+/*
+ * curl's --pinnedpubkey (CURLOPT_PINNEDPUBLICKEY) is compared with the
+ * server's own (end-entity) key only, never with the rest of its chain, so
+ * the pin of an issuing CA printed for curl could never match. In an input
+ * holding several certificates, the certificates that issued another
+ * certificate of the same input (names, key identifiers and key usage as
+ * X509_check_issued() checks them, and the signature) are CAs of that chain
+ * and are left out; every other object is kept: the leaf of a chain, each
+ * of several unrelated certificates, and keys and CSRs (a key is its own
+ * leaf), each key once (a certificate and its private key give one pin).
+ * The order of the certificates in the input does not matter.
+ */
+
+/* Why --format curl leaves an object out (one byte per object). */
+enum { LEFT_KEPT = 0, LEFT_ISSUER = 1, LEFT_SAME_KEY = 2 };
+
+typedef struct by_subject {
+    const X509_NAME *name;
+    size_t index;
+} by_subject;
+
+static int cmp_subject(const void *a, const void *b)
+{
+    const by_subject *x = a, *y = b;
+    int c = X509_NAME_cmp(x->name, y->name);
+
+    if (c != 0) {
+        return c;
+    }
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The first entry of the sorted `subj` whose name is not below `name`. */
+static size_t first_named(const by_subject *subj, size_t n, const X509_NAME *name)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (X509_NAME_cmp(subj[mid].name, name) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Whether certificate `ca` issued (and signed) certificate `x`, another certificate. */
+static int issued(const X509 *ca, const X509 *x)
+{
+    X509 *i = (X509 *)(uintptr_t)ca, *s = (X509 *)(uintptr_t)x;
+    EVP_PKEY *key = X509_get0_pubkey(ca);
+
+    if (X509_cmp(ca, x) == 0) {
+        return 0; /* the same certificate twice: a copy, not an issuance */
+    }
+    return X509_check_issued(i, s) == X509_V_OK && key != NULL && X509_verify(s, key) == 1;
+}
+
+/*
+ * Mark LEFT_ISSUER in `left_out` (one byte per object) the certificates that
+ * issued another certificate of the bundle. Returns 0, 1 when out of memory,
+ * or 2 when more than HASH_ISSUER_CHECKS_MAX comparisons would be needed.
+ */
+static int mark_issuers(unsigned char *left_out, const pinset_bundle *bundle, size_t count)
+{
+    by_subject *subj = calloc(count, sizeof(*subj));
+    size_t n = 0, checks = 0;
+    int rc = 0;
+
+    if (subj == NULL) {
+        return 1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const X509 *x = pinset_object_x509(pinset_bundle_get(bundle, i));
+        if (x != NULL) {
+            subj[n].name = X509_get_subject_name(x);
+            subj[n++].index = i;
+        }
+    }
+    qsort(subj, n, sizeof(*subj), cmp_subject);
+    ERR_set_mark();
+    for (size_t j = 0; j < count && rc == 0; j++) {
+        const X509 *x = pinset_object_x509(pinset_bundle_get(bundle, j));
+        const X509_NAME *want = x != NULL ? X509_get_issuer_name(x) : NULL;
+
+        for (size_t k = want != NULL ? first_named(subj, n, want) : n;
+             k < n && X509_NAME_cmp(subj[k].name, want) == 0; k++) {
+            const pinset_object *ca = pinset_bundle_get(bundle, subj[k].index);
+            if (++checks > HASH_ISSUER_CHECKS_MAX) {
+                rc = 2;
+                break;
+            }
+            if (subj[k].index != j && left_out[subj[k].index] == LEFT_KEPT &&
+                issued(pinset_object_x509(ca), x)) {
+                left_out[subj[k].index] = LEFT_ISSUER;
+            }
+        }
+    }
+    ERR_pop_to_mark(); /* a failed signature check is an answer, not an error */
+    free(subj);
+    return rc;
+}
+
+typedef struct by_pin {
+    uint8_t sha256[PINSET_PIN_LEN];
+    size_t index;
+} by_pin;
+
+static int cmp_pin(const void *a, const void *b)
+{
+    const by_pin *x = a, *y = b;
+    int c = memcmp(x->sha256, y->sha256, sizeof(x->sha256));
+
+    if (c != 0) {
+        return c;
+    }
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Mark LEFT_SAME_KEY every kept object whose key is that of an earlier kept
+ * object (a certificate and its private key, as in a PKCS#12): curl takes a
+ * list, and one key in it once. An object whose pin cannot be computed is
+ * kept, for hash_object to report. Returns 0, or -1 when out of memory.
+ */
+static int mark_same_keys(unsigned char *left_out, const pinset_bundle *bundle, size_t count)
+{
+    by_pin *pins = calloc(count, sizeof(*pins));
+    size_t n = 0;
+
+    if (pins == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        pinset_pin pin;
+        if (left_out[i] == LEFT_KEPT &&
+            pinset_object_pin(&pin, pinset_bundle_get(bundle, i), PINSET_PIN_SPKI) == PINSET_OK) {
+            memcpy(pins[n].sha256, pin.sha256, sizeof(pins[n].sha256));
+            pins[n++].index = i;
+        }
+    }
+    qsort(pins, n, sizeof(*pins), cmp_pin);
+    for (size_t k = 1; k < n; k++) {
+        if (memcmp(pins[k].sha256, pins[k - 1].sha256, sizeof(pins[k].sha256)) == 0) {
+            left_out[pins[k].index] = LEFT_SAME_KEY; /* the lowest index of a run is kept */
+        }
+    }
+    free(pins);
+    return 0;
+}
+
+/* "object 2" or "objects 2, 3, ..." for the objects left out for `why`; how many in *total. */
+static void list_left_out(char *buf, size_t cap, const unsigned char *left_out, size_t count,
+                          int why, size_t *total)
+{
+    size_t used, listed = 0;
+    int w;
+
+    *total = 0;
+    for (size_t i = 0; i < count; i++) {
+        *total += left_out[i] == why;
+    }
+    w = snprintf(buf, cap, "object%s ", *total == 1 ? "" : "s");
+    used = w > 0 ? (size_t)w : 0;
+    for (size_t i = 0; i < count && used < cap; i++) {
+        if (left_out[i] != why) {
+            continue;
+        }
+        if (listed == HASH_NOTE_MAX_LISTED) {
+            snprintf(buf + used, cap - used, ", ...");
+            break;
+        }
+        w = snprintf(buf + used, cap - used, "%s%zu", listed++ ? ", " : "", i + 1);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* One line on standard error: which objects of the input were left out, and why. */
+static void note_left_out(const char *path, const unsigned char *left_out, size_t count)
+{
+    char issuers[256], same[256], shown[1024];
+    size_t n_issuers, n_same;
+
+    list_left_out(issuers, sizeof(issuers), left_out, count, LEFT_ISSUER, &n_issuers);
+    list_left_out(same, sizeof(same), left_out, count, LEFT_SAME_KEY, &n_same);
+    if (n_issuers == 0 && n_same == 0) {
+        return;
+    }
+    out_safe_copy(shown, sizeof(shown), diag_name(path));
+    out_progress_done();
+    if (n_same == 0) {
+        cli_err(
+            "hash",
+            "%s: left out %s for --format curl: %s the issuer of another certificate in the input, and curl checks only the server's own (leaf) key",
+            shown, issuers, n_issuers == 1 ? "it is" : "each is");
+    } else if (n_issuers == 0) {
+        cli_err("hash", "%s: left out %s for --format curl: the same key as an earlier object",
+                shown, same);
+    } else {
+        cli_err(
+            "hash",
+            "%s: left out %s for --format curl: %s the issuer of another certificate in the input, and curl checks only the server's own (leaf) key; and %s: the same key as an earlier object",
+            shown, issuers, n_issuers == 1 ? "it is" : "each is", same);
+    }
+}
+
+/*
+ * --format curl: set *out to one byte per object, LEFT_KEPT for an object to
+ * print, else why it is left out. Returns an exit status.
+ */
+static int curl_leaves(unsigned char **out, const pinset_bundle *bundle, const char *path)
+{
+    size_t count = pinset_bundle_count(bundle), certs = 0, kept = 0;
+    unsigned char *left_out = calloc(count, 1);
+    int rc = 0;
+
+    *out = NULL;
+    for (size_t i = 0; i < count; i++) {
+        certs += pinset_object_x509(pinset_bundle_get(bundle, i)) != NULL;
+    }
+    if (left_out != NULL && certs >= 2) {
+        rc = mark_issuers(left_out, bundle, count);
+    }
+    if (rc == 2) {
+        free(left_out);
+        return report_tool(
+            path, SIZE_MAX, PINSET_E_LIMIT,
+            "too many certificates share an issuer name to tell the leaf for --format curl");
+    }
+    if (left_out == NULL || rc == 1 || mark_same_keys(left_out, bundle, count) != 0) {
+        free(left_out);
+        cli_err("hash", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        kept += left_out[i] == LEFT_KEPT;
+    }
+    if (kept == 0) {
+        free(left_out);
+        return report_tool(
+            path, SIZE_MAX, PINSET_E_PARSE,
+            "no leaf for --format curl: every certificate is the issuer of another one in the input");
+    }
+    note_left_out(path, left_out, count);
+    *out = left_out;
+    return EXIT_OK;
+}
+
 /* ---- one input ---- */
 
 static int hash_object(hash_run *run, const char *path, const char *name, size_t i,
@@ -422,6 +699,7 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
 {
     pinset_diag diag = PINSET_DIAG_INIT;
     pinset_bundle *bundle = NULL;
+    unsigned char *left_out = NULL;
     char name[1024];
     pinset_err err;
     size_t count;
@@ -440,13 +718,19 @@ static int hash_input(hash_run *run, const char *path, size_t nth)
         rc = report_tool(path, SIZE_MAX, PINSET_E_PARSE, "no certificate, key or CSR found");
         goto out;
     }
+    if (run->format == HASH_FMT_CURL) {
+        rc = curl_leaves(&left_out, bundle, path);
+    }
     if (run->format == HASH_FMT_TEXT && nth > 0) {
         fputc('\n', run->text);
     }
     for (size_t i = 0; i < count && rc == EXIT_OK; i++) {
-        rc = hash_object(run, path, name, i, pinset_bundle_get(bundle, i));
+        if (left_out == NULL || left_out[i] == LEFT_KEPT) {
+            rc = hash_object(run, path, name, i, pinset_bundle_get(bundle, i));
+        }
     }
 out:
+    free(left_out);
     pinset_bundle_free(bundle);
     return rc;
 }
@@ -521,6 +805,12 @@ static int parse_args(hash_run *run, int argc, char **argv, const char **passfil
     if (*ninputs == 0) {
         return opt_usage_error(&cmd_hash_spec, "no input (give FILE, or - for standard input)");
     }
+    if (run->kind == PINSET_PIN_CERT && hash_formats[run->format_index].key_only) {
+        return opt_usage_error(
+            &cmd_hash_spec,
+            "--format %s takes public-key pins only; certificate digests (--kind cert) can never match",
+            hash_formats[run->format_index].name);
+    }
     run->color = run->format == HASH_FMT_TEXT && out_color_enabled(stdout, color);
     return EXIT_OK;
 }
@@ -543,13 +833,8 @@ static int hash_all(hash_run *run, const char **inputs, size_t ninputs)
 
 int cmd_hash(int argc, char **argv)
 {
-    hash_run run = {PINSET_PIN_SPKI,
-                    HASH_FMT_TEXT,
-                    PINSET_PIN_FMT_BASE64,
-                    0,
-                    PINSET_LOAD_OPTS_INIT,
-                    NULL,
-                    NULL};
+    hash_run run = {PINSET_PIN_SPKI,       0,    HASH_FMT_TEXT, PINSET_PIN_FMT_BASE64, 0,
+                    PINSET_LOAD_OPTS_INIT, NULL, NULL};
     char passphrase[HASH_PASSPHRASE_BUF];
     const char *passfile = NULL;
     const char **inputs = NULL;
@@ -574,8 +859,9 @@ int cmd_hash(int argc, char **argv)
         }
         run.opts.passphrase = passphrase;
     }
-    if (pins_only(run.format)) {
-        run.opts.flags |= PINSET_LOAD_PINS_ONLY; /* the fast path: no full certificate parse */
+    if (pins_only(run.format) && run.format != HASH_FMT_CURL) {
+        /* the fast path: no full certificate parse (curl needs names to tell the leaf) */
+        run.opts.flags |= PINSET_LOAD_PINS_ONLY;
     }
     if (run.format == HASH_FMT_JSON) {
         run.array = json_array();

@@ -38,13 +38,15 @@ for t in rsa2048 rsa3072 rsa4096 rsa8192 rsapss ec256 ec384 ec521 ed25519 ed448;
 done
 
 s1=$(pins renew-1.crt.pem) s2=$(pins renew-2.crt.pem)
-c1=$("$PINSET_BIN" hash --kind cert --format hpkp renew-1.crt.pem)
-c2=$("$PINSET_BIN" hash --kind cert --format hpkp renew-2.crt.pem)
+# cert pins in the text form: hpkp takes key pins only (hash refuses --kind cert with it)
+cert_pin() { "$PINSET_BIN" hash --kind cert "$1" | sed -n 's/^  pin: *\([^ ]*\) (cert)$/\1/p'; }
+c1=$(cert_pin renew-1.crt.pem)
+c2=$(cert_pin renew-2.crt.pem)
 check "renewal spki" "$s1" "$s2"
 if [ -n "$c1" ] && [ "$c1" != "$c2" ]; then passes=$((passes + 1)); else
     echo "FAIL: renewal: cert pins should differ ('$c1' '$c2')" >&2; fails=$((fails + 1)); fi
 want=$(openssl x509 -in renew-1.crt.pem -outform DER | openssl dgst -sha256 -binary | base64)
-check "renewal cert pin" "pin-sha256=\"$want\"" "$c1"
+check "renewal cert pin" "$want" "$c1"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -59,8 +59,8 @@ out=$("$PINSET_BIN" fetch --cafile "$P/ca.crt.pem" --resolve "probe.test:$RSA:12
       "probe.test:$RSA" 2>"$TMP/err"); rc=$?
 [ $rc -eq 0 ] || bad "--resolve: exit $rc: $(cat "$TMP/err")"
 grep -q "validation: ok for probe.test" <<<"$out" || bad "--resolve: not validated"
-grep -q "spki:     sha256/$LIVE" <<<"$out" || bad "--resolve: leaf pin is not the pipeline's $LIVE"
-grep -q "spki:     sha256/$INT" <<<"$out" || bad "--resolve: intermediate pin $INT missing"
+grep -q "spki:     $LIVE" <<<"$out" || bad "--resolve: leaf pin is not the pipeline's $LIVE"
+grep -q "spki:     $INT" <<<"$out" || bad "--resolve: intermediate pin $INT missing"
 grep -q "key:      RSA 2048 bits" <<<"$out" || bad "--resolve: key type"
 grep -q "via 127.0.0.1:$RSA" <<<"$out" || bad "--resolve: dialed address not shown"
 [ -s "$TMP/err" ] && bad "--resolve: unexpected stderr: $(cat "$TMP/err")"
@@ -83,7 +83,7 @@ out=$("$PINSET_BIN" fetch --cafile "$P/ca.crt.pem" --connect-to "other.example:4
       other.example 2>"$TMP/err"); rc=$?
 [ $rc -eq 4 ] || bad "--connect-to other name: exit $rc, want 4"
 grep -q "hostname mismatch" "$TMP/err" || bad "--connect-to other name: stderr: $(cat "$TMP/err")"
-grep -q "spki:     sha256/$LIVE" <<<"$out" || bad "--connect-to other name: served chain not shown"
+grep -q "spki:     $LIVE" <<<"$out" || bad "--connect-to other name: served chain not shown"
 
 # 3. --servername overrides SNI and the verified name of an IP target
 "$PINSET_BIN" fetch --cafile "$P/ca.crt.pem" --servername probe.test "127.0.0.1:$RSA" \
@@ -96,7 +96,7 @@ out=$("$PINSET_BIN" fetch --cafile "$P/ca.crt.pem" --resolve "probe.test:$ROGUE:
 [ $rc -eq 4 ] || bad "rogue: exit $rc, want 4"
 grep -q "validation: FAILED at depth 0: unable to get local issuer certificate" <<<"$out" ||
     bad "rogue: validation line: $(grep validation <<<"$out")"
-grep -q "spki:     sha256/$(pipeline_file "$P/rogue-leaf.crt.pem")" <<<"$out" ||
+grep -q "spki:     $(pipeline_file "$P/rogue-leaf.crt.pem")" <<<"$out" ||
     bad "rogue: served leaf pin missing"
 grep -q "validated chain: none" <<<"$out" || bad "rogue: a validated chain was shown"
 grep -q "^pinset: fetch: probe.test:$ROGUE: chain does not validate" "$TMP/err" ||
