@@ -12,12 +12,13 @@ bin=${PINSET_BIN:?PINSET_BIN: the pinset tool}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# feature (a command name) and the words that claim it
+# feature (a command name) and the words that claim it: verbs and the tool's own nouns, not words
+# that certificates and monitoring systems use for themselves (signature, signed, monitoring)
 features='convert:convert|converts|converted|converting|converter|converters
-sign:sign|signs|signed|signing|signature|signatures
+sign:sign|signs|signing
 collect:collect|collects|collecting|collector|collectors
-monitor:monitor|monitors|monitoring
-plan:plan|plans|planning'
+monitor:monitor|monitors
+plan:plan|plans'
 future='planned|still to come|not yet|roadmap'
 allowed='converted to A-labels|self-signed|textfile collector'
 
