@@ -872,11 +872,10 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     if (a.json ? print_json(&d, &ec, a.chain_file) != 0 : (print_text(&d, &ec, a.chain_file), 0)) {
-        cli_err("explain", "cannot write the output");
-        rc = EXIT_INTERNAL;
+        rc = cli_output_failed("explain");
         goto out;
     }
-    rc = fflush(stdout) == 0 ? exit_for(&ec) : EXIT_INTERNAL;
+    rc = fflush(stdout) == 0 && !ferror(stdout) ? exit_for(&ec) : cli_output_failed("explain");
 out:
     sk_X509_pop_free(ec.validated, X509_free);
     probe_engine_free(e);

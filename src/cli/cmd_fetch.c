@@ -693,8 +693,7 @@ static int run_fetch(fetch_args *a, target_list *tl)
     }
     out_progress_done();
     if (finish_output(&run) != 0) {
-        cli_err("fetch", "cannot write the output");
-        run.rc = EXIT_INTERNAL;
+        run.rc = cli_output_failed("fetch");
     }
 out:
     for (size_t i = 0; run.results != NULL && i < run.n; i++) {

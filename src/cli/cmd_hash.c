@@ -747,8 +747,7 @@ static int write_results(hash_run *run, char *text, size_t text_len)
         bad = text_len > 0 && fwrite(text, 1, text_len, stdout) != text_len;
     }
     if (fflush(stdout) != 0 || bad) {
-        cli_err("hash", "cannot write to standard output: %s", strerror(errno));
-        return EXIT_INTERNAL;
+        return cli_output_failed("hash");
     }
     return EXIT_OK;
 }
