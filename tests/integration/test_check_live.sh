@@ -16,15 +16,12 @@ D=$PINSET_TESTDATA/check
 [ -s "$D/policies/check.json" ] || { echo "FAIL: no check PKI in $D (40-check.sh)"; exit 1; }
 # shellcheck disable=SC1091
 . "$D/pins.env"
-POLICY=$D/policies/check.json
 TMP=$(mktemp -d) || exit 1
-PIDS=()
+TESTDATA=$PINSET_TESTDATA
+# shellcheck disable=SC1091
+. "${PINSET_SOURCE_DIR:?}/tests/testlib/tls_server.sh" # POLICY, tls_server, tls_server_stop
 cleanup() {
-    for p in "${PIDS[@]+"${PIDS[@]}"}"; do
-        kill -CONT "$p" 2>/dev/null
-        kill "$p" 2>/dev/null
-    done
-    wait 2>/dev/null
+    tls_server_stop
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -33,30 +30,12 @@ fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-# start_server NAME CERT KEY [CHAIN]: sets PORT_<NAME> and PID_<NAME>
-start_server() {
-    local name=$1 log=$TMP/server-$1.log port= pid
-    openssl s_server -accept 127.0.0.1:0 -www -cert "$2" -key "$3" ${4:+-cert_chain "$4"} \
-        > "$log" 2>&1 < /dev/null &
-    pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$log" 2>/dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "FAIL: server $name did not start"; cat "$log"; exit 1; }
-    printf -v "PORT_$name" '%s' "$port"
-    printf -v "PID_$name" '%s' "$pid"
-}
-
-start_server GOOD "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
-start_server ROGUE "$D/rogue-leaf.crt.pem" "$D/rogue-leaf.key.pem"
-start_server TARPIT "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
+start_server GOOD
+start_server ROGUE
+tls_server TARPIT "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
 kill -STOP "$PID_TARPIT"
 # a port that was free a moment ago: connections are refused
-start_server DOWN "$D/leaf.crt.pem" "$D/leaf.key.pem"
-kill "$PID_DOWN"; wait "$PID_DOWN" 2>/dev/null
+down_port
 
 MAP=(--connect-to "rogue.check.test:443:127.0.0.1:$PORT_ROGUE"
      --connect-to "report.check.test:443:127.0.0.1:$PORT_ROGUE"
