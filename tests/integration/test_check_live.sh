@@ -142,7 +142,7 @@ expect_rc 1 "whole policy"
     || bad "whole policy counts: $(jq -c '.counts' "$TMP/out")"
 jq -e '.hosts | map(.host) == (map(.host) | sort)' "$TMP/out" > /dev/null && ok "json: hosts sorted" || bad "json: hosts not sorted"
 keys=$(jq -r '.hosts[0] | keys_unsorted | join(",")' "$TMP/out")
-[ "$keys" = "target,host,port,address,status,error,result,verdict,reason,explain,validated,verify_error,client_accepts,protocol,rule,match,mode,rule_expired,matched_pin,rotation,leaf_not_after,leaf_expiry_days,rule_expiry_days,pins_expiry_days" ] \
+[ "$keys" = "target,host,port,address,status,error,result,verdict,reason,explain,validated,verify_error,client_accepts,protocol,rule,match,mode,rule_expired,matched_pin,rotation,leaf_not_after,leaf_expiry_days,rule_expiry_days,pins_expiry_days,expiry_alert" ] \
     && ok "json: stable host fields" || bad "json: host fields $keys"
 
 check -f jsonl
@@ -168,16 +168,16 @@ has "$OUT" '^pinset_leaf_expiry_days\{host="pass\.check\.test",port="443"\} [0-9
 has "$OUT" '^pinset_check_hosts\{result="FAIL"\} 1$' || bad "prometheus: host counts"
 
 check -f nagios pass.check.test rogue.check.test
-expect_rc 1 "nagios keeps pinset's exit status"
+expect_rc 2 "nagios: CRITICAL is exit 2 (Monitoring Plugins)"
 [ "$(wc -l < "$TMP/out")" = 1 ] && has "$OUT" '^PINSET CRITICAL - 2 hosts: 1 pass, 1 fail, .* \| hosts=2 pass=1 fail=1 .*min_leaf_expiry_days=-?[0-9]+$' \
     && ok "nagios: one status line with perfdata" || bad "nagios: $OUT"
 check -f nagios pass.check.test
 has "$OUT" '^PINSET OK - 1 host: 1 pass' && ok "nagios OK" || bad "nagios OK: $OUT"
 check -f nagios pass.check.test report.check.test
-has "$OUT" '^PINSET WARNING - 2 hosts: 1 pass, 0 fail, 1 report-only fail' && [ "$RC" = 0 ] && ok "nagios WARNING" \
+has "$OUT" '^PINSET WARNING - 2 hosts: 1 pass, 0 fail, 1 report-only fail' && [ "$RC" = 1 ] && ok "nagios WARNING" \
     || bad "nagios WARNING: $RC $OUT"
 check -f nagios pass.check.test down.check.test
-has "$OUT" '^PINSET UNKNOWN - ' && [ "$RC" = 4 ] && ok "nagios UNKNOWN" || bad "nagios UNKNOWN: $RC $OUT"
+has "$OUT" '^PINSET UNKNOWN - ' && [ "$RC" = 3 ] && ok "nagios UNKNOWN" || bad "nagios UNKNOWN: $RC $OUT"
 
 # --- --shard: the shards partition the hosts exactly ---
 for N in 1 3 5; do
