@@ -537,9 +537,17 @@ static enum alert alert_of(const host_report *h, const check_args *a, int64_t no
     return A_NONE;
 }
 
-/* ---- Prometheus text exposition format ---- */
+/* ---- Prometheus text exposition format (text/plain; version=0.0.4) ---- */
 
-/* A label value: backslash, double quote and newline escaped; other control bytes as '?'. */
+/* Values of the result label, in the order of enum outcome. */
+static const char *const prom_results[R_N] = {"pass",       "fail",         "report_only_fail",
+                                              "not_pinned", "expired_open", "error"};
+
+/*
+ * A label value as the exposition format escapes it: backslash, double quote
+ * and line feed as \\, \" and \n. Other control bytes cannot occur in a
+ * canonical host name; they are written as '?' all the same.
+ */
 static void prom_label(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
@@ -547,7 +555,7 @@ static void prom_label(FILE *f, const char *s)
         if (c == '\\' || c == '"') {
             fprintf(f, "\\%c", c);
         } else if (c == '\n') {
-            fprintf(f, "\\n");
+            fputs("\\n", f);
         } else if (c < 0x20 || c == 0x7f) {
             fputc('?', f);
         } else {
@@ -561,11 +569,21 @@ static void prom_head(FILE *f, const char *name, const char *help)
     fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-static void prom_sample(FILE *f, const char *name, const host_report *h, long long value)
+/* name{host="...",port="..." and, when result is not NULL, ,result="..." */
+static void prom_open(FILE *f, const char *name, const host_report *h, const char *result)
 {
     fprintf(f, "%s{host=\"", name);
     prom_label(f, h->t->host);
-    fprintf(f, "\",port=\"%u\"} %lld\n", (unsigned int)h->t->port, value);
+    fprintf(f, "\",port=\"%u\"", (unsigned int)h->t->port);
+    if (result != NULL) {
+        fprintf(f, ",result=\"%s\"", result);
+    }
+}
+
+static void prom_sample(FILE *f, const char *name, const host_report *h, long long value)
+{
+    prom_open(f, name, h, NULL);
+    fprintf(f, "} %lld\n", value);
 }
 
 typedef enum prom_metric {
@@ -574,27 +592,29 @@ typedef enum prom_metric {
     M_RESULT,
     M_READY,
     M_BACKUP,
-    M_LEAF_DAYS,
-    M_RULE_DAYS,
-    M_PIN_DAYS,
+    M_LEAF_EXPIRY,
+    M_RULE_EXPIRY,
+    M_PIN_EXPIRY,
     M_N
 } prom_metric;
 
 static const char *const prom_names[M_N][2] = {
     {"pinset_check_up", "1 when a verdict was reached for the host (it could be checked)"},
-    {"pinset_check_pass", "1 when the host passed its pin check (result PASS)"},
-    {"pinset_check_result", "1 for the host's result (label result)"},
+    {"pinset_check_pass", "1 when the host passed its pin check (result pass)"},
+    {"pinset_check_result", "1 for the host's result, 0 for every other result (label result)"},
     {"pinset_check_rotation_ready",
      "1 when a backup pin outside the live chain exists and a leaf key rotation would pass"},
     {"pinset_check_backup_pins",
      "pins of the host's rule that are not in the live validated chain"},
-    {"pinset_leaf_expiry_days",
-     "whole days until the leaf certificate expires (negative once expired)"},
-    {"pinset_rule_expiry_days", "whole days until the host's policy rule expires"},
-    {"pinset_pin_expiry_days", "whole days until the first pin of the host's rule stops counting"},
+    {"pinset_leaf_expiry_timestamp_seconds",
+     "notAfter of the leaf certificate the host sent, in seconds since the Unix epoch"},
+    {"pinset_rule_expiry_timestamp_seconds",
+     "expiry of the host's policy rule, in seconds since the Unix epoch"},
+    {"pinset_pin_expiry_timestamp_seconds",
+     "earliest not_after among the pins of the host's rule, in seconds since the Unix epoch"},
 };
 
-static void prom_host(FILE *f, prom_metric m, const host_report *h, int64_t now)
+static void prom_host(FILE *f, prom_metric m, const host_report *h)
 {
     const char *name = prom_names[m][0];
     int pinned = h->rule != NULL && !pinset_rule_is_exclusion(h->rule);
@@ -607,10 +627,11 @@ static void prom_host(FILE *f, prom_metric m, const host_report *h, int64_t now)
         prom_sample(f, name, h, h->outcome == R_PASS);
         break;
     case M_RESULT:
-        fprintf(f, "%s{host=\"", name);
-        prom_label(f, h->t->host);
-        fprintf(f, "\",port=\"%u\",result=\"%s\"} 1\n", (unsigned int)h->t->port,
-                outcome_names[h->outcome]);
+        /* every state, so that an alert can say `== 1` and a missing series means no host */
+        for (int r = 0; r < R_N; r++) {
+            prom_open(f, name, h, prom_results[r]);
+            fprintf(f, "} %d\n", h->outcome == (enum outcome)r);
+        }
         break;
     case M_READY:
         if (h->rot.analysed) {
@@ -622,19 +643,19 @@ static void prom_host(FILE *f, prom_metric m, const host_report *h, int64_t now)
             prom_sample(f, name, h, (long long)h->rot.backup_pins);
         }
         break;
-    case M_LEAF_DAYS:
+    case M_LEAF_EXPIRY:
         if (h->leaf_not_after != 0) {
-            prom_sample(f, name, h, (long long)chk_days(h->leaf_not_after, now));
+            prom_sample(f, name, h, (long long)h->leaf_not_after);
         }
         break;
-    case M_RULE_DAYS:
+    case M_RULE_EXPIRY:
         if (pinned && pinset_rule_expires(h->rule) != 0) {
-            prom_sample(f, name, h, (long long)chk_days(pinset_rule_expires(h->rule), now));
+            prom_sample(f, name, h, (long long)pinset_rule_expires(h->rule));
         }
         break;
-    case M_PIN_DAYS:
-        if (h->rot.analysed && h->rot.pins_not_after != 0) {
-            prom_sample(f, name, h, (long long)chk_days(h->rot.pins_not_after, now));
+    case M_PIN_EXPIRY:
+        if (pins_not_after(h) != 0) {
+            prom_sample(f, name, h, (long long)pins_not_after(h));
         }
         break;
     case M_N:
@@ -648,14 +669,15 @@ static void emit_prometheus(FILE *f, const check_run *run, const size_t counts[R
     for (int m = 0; m < M_N; m++) {
         prom_head(f, prom_names[m][0], prom_names[m][1]);
         for (size_t i = 0; i < run->n; i++) {
-            prom_host(f, (prom_metric)m, &run->hosts[i], run->now);
+            prom_host(f, (prom_metric)m, &run->hosts[i]);
         }
     }
     prom_head(f, "pinset_check_hosts", "hosts checked in this run, by result");
     for (int r = 0; r < R_N; r++) {
-        fprintf(f, "pinset_check_hosts{result=\"%s\"} %zu\n", outcome_names[r], counts[r]);
+        fprintf(f, "pinset_check_hosts{result=\"%s\"} %zu\n", prom_results[r], counts[r]);
     }
-    prom_head(f, "pinset_check_timestamp_seconds", "the time the pins were checked at");
+    prom_head(f, "pinset_check_timestamp_seconds",
+              "the time the pins were checked at, in seconds since the Unix epoch");
     fprintf(f, "pinset_check_timestamp_seconds %lld\n", (long long)run->now);
 }
 

@@ -164,8 +164,14 @@ done
 has "$OUT" '^pinset_check_pass\{host="pass\.check\.test",port="443"\} 1$' || bad "prometheus: pass sample"
 has "$OUT" '^pinset_check_pass\{host="rogue\.check\.test",port="443"\} 0$' || bad "prometheus: rogue sample"
 has "$OUT" '^pinset_check_up\{host="down\.check\.test",port="443"\} 0$' || bad "prometheus: down sample"
-has "$OUT" '^pinset_leaf_expiry_days\{host="pass\.check\.test",port="443"\} [0-9]+$' || bad "prometheus: leaf expiry"
-has "$OUT" '^pinset_check_hosts\{result="FAIL"\} 1$' || bad "prometheus: host counts"
+has "$OUT" "^pinset_leaf_expiry_timestamp_seconds\\{host=\"pass\\.check\\.test\",port=\"443\"\\} $LEAF_NOT_AFTER\$" || bad "prometheus: leaf expiry"
+has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",result="fail"\} 1$' || bad "prometheus: result series"
+has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",result="pass"\} 0$' || bad "prometheus: result 0 series"
+has "$OUT" '^pinset_check_hosts\{result="fail"\} 1$' || bad "prometheus: host counts"
+if command -v promtool > /dev/null; then
+    promtool check metrics < "$TMP/out" > "$TMP/lint" 2>&1 && ok "prometheus: promtool check metrics" \
+        || { bad "prometheus: promtool check metrics"; cat "$TMP/lint"; }
+fi
 
 check -f nagios pass.check.test rogue.check.test
 expect_rc 2 "nagios: CRITICAL is exit 2 (Monitoring Plugins)"
