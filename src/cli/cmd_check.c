@@ -156,6 +156,7 @@ typedef struct check_args {
     int strict;
     long warn_days, crit_days; /* --warning, --critical; -1 when not given */
     const char *output;        /* --output FILE, or NULL for standard output */
+    outfile of;                /* --output: its temporary, open from the start of the run */
     int nagios;                /* --format nagios was asked for (known before parsing ends) */
     char why[512];             /* the reason a run ended early, for the nagios status line */
 } check_args;
@@ -1231,33 +1232,32 @@ static int setup_run(check_run *run, check_args *a, SSL_CTX **ctx_out)
 }
 
 /*
- * Write the results to standard output, or atomically to --output FILE.
+ * Write the results to standard output, or to --output's temporary and rename it over FILE.
  * 0, or an exit status after a message (FILE is then left as it was).
  */
 static int write_results(const check_run *run, check_args *a, const size_t counts[R_N], int state)
 {
-    outfile of = OUTFILE_INIT;
     char err[512];
 
-    if (a->output == NULL) {
-        if (emit(stdout, run, a, counts, state) != 0) {
-            run_error(a, "cannot write the output");
-            return EXIT_INTERNAL;
-        }
-        return 0;
+    if (emit(a->output != NULL ? a->of.f : stdout, run, a, counts, state) != 0) {
+        run_error(a, "cannot write the output");
+        return EXIT_INTERNAL; /* cmd_check removes the temporary */
     }
-    if (outfile_open(&of, a->output, err, sizeof(err)) != 0) {
+    if (a->output != NULL && outfile_commit(&a->of, err, sizeof(err)) != 0) {
+        run_error(a, "%s", err);
+        return EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* --output: create the temporary before anything is probed, so that a bad path costs nothing. */
+static int open_output(check_args *a)
+{
+    char err[512];
+
+    if (a->output != NULL && outfile_open(&a->of, a->output, err, sizeof(err)) != 0) {
         run_error(a, "%s", err);
         return EXIT_INPUT;
-    }
-    if (emit(of.f, run, a, counts, state) != 0) {
-        outfile_abort(&of);
-        run_error(a, "cannot write the output");
-        return EXIT_INTERNAL;
-    }
-    if (outfile_commit(&of, err, sizeof(err)) != 0) {
-        run_error(a, "%s", err);
-        return EXIT_INTERNAL;
     }
     return 0;
 }
@@ -1390,6 +1390,10 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
     a.nagios = a.fmt == FMT_NAGIOS;
+    rc = open_output(&a);
+    if (rc != 0) {
+        goto out;
+    }
     rc = load_policy(&a, &run);
     if (rc != 0) {
         goto out;
@@ -1412,6 +1416,7 @@ out:
         emit_nagios_error(a.why);
         rc = NG_UNKNOWN;
     }
+    outfile_abort(&a.of); /* a run that failed leaves FILE as it was; no-op once committed */
     targets_free(&tl);
     netopt_free(&a.net);
     pinset_policy_free(run.policy);
