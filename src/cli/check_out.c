@@ -18,6 +18,12 @@
 
 int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
 {
+    return chk_load_policy_msg(cmd, path, out, NULL, 0);
+}
+
+int chk_load_policy_msg(const char *cmd, const char *path, pinset_policy **out, char *msg,
+                        size_t cap)
+{
     pinset_diag d = PINSET_DIAG_INIT;
     pinset_err err;
 
@@ -27,6 +33,9 @@ int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
         return 0;
     }
     cli_err_diag(cmd, &d); /* the library set d.input to path */
+    if (cap > 0) {
+        (void)pinset_diag_format(msg, cap, &d); /* cut to fit: this copy is for a status line */
+    }
     return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
 }
 

@@ -19,6 +19,7 @@
  * if either changes.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "common.h"
 #include "netopt.h"
 #include "out.h"
+#include "outfile.h"
 #include "probe/probe.h"
 #include "targets.h"
 
@@ -52,6 +54,9 @@ enum check_opt {
     O_NOW,
     O_FORMAT,
     O_STRICT,
+    O_WARNING,
+    O_CRITICAL,
+    O_OUTPUT,
     O_IPV4,
     O_IPV6,
     O_END
@@ -71,6 +76,9 @@ static const opt_spec check_opts[] = {
     [O_NOW] = NETOPT_NOW,
     [O_FORMAT] = NETOPT_FORMAT("text (default), json, jsonl, prometheus or nagios"),
     [O_STRICT] = {"strict", 0, NULL, "a report-only pin mismatch makes the exit status 1"},
+    [O_WARNING] = {"warning", 'w', "DAYS", "a leaf or pin expiring in under DAYS days: WARNING"},
+    [O_CRITICAL] = {"critical", 'c', "DAYS", "a leaf or pin expiring in under DAYS days: CRITICAL"},
+    [O_OUTPUT] = {"output", 'o', "FILE", "write the output to FILE atomically (temporary, rename)"},
     [O_IPV4] = NETOPT_IPV4,
     [O_IPV6] = NETOPT_IPV6,
     [O_END] = {NULL, 0, NULL, NULL},
@@ -89,6 +97,13 @@ static const char *const check_formats[] = {"text", "json", "jsonl", "prometheus
 enum outcome { R_PASS, R_FAIL, R_REPORT_ONLY_FAIL, R_NOT_PINNED, R_EXPIRED_OPEN, R_ERROR, R_N };
 static const char *const outcome_names[R_N] = {"PASS",       "FAIL",         "REPORT_ONLY_FAIL",
                                                "NOT_PINNED", "EXPIRED_OPEN", "ERROR"};
+
+/* An expiry under --warning or --critical. */
+enum alert { A_NONE, A_WARNING, A_CRITICAL };
+static const char *const alert_names[] = {NULL, "warning", "critical"};
+
+/* Monitoring Plugins states, which are also the exit status with --format nagios. */
+enum { NG_OK = 0, NG_WARNING = 1, NG_CRITICAL = 2, NG_UNKNOWN = 3 };
 
 /* What one host gave; kept small (no OpenSSL objects) so that large inventories fit. */
 typedef struct host_report {
@@ -113,7 +128,8 @@ typedef struct host_report {
     chk_rotation rot;
     int64_t leaf_not_after; /* 0 = no leaf seen */
     enum outcome outcome;
-    int aborted; /* the hook failed the handshake (a FAIL verdict or an invalid chain) */
+    enum alert alert; /* the leaf or the rule's pins expire under a threshold */
+    int aborted;      /* the hook failed the handshake (a FAIL verdict or an invalid chain) */
 } host_report;
 
 typedef struct check_run {
@@ -138,6 +154,11 @@ typedef struct check_args {
     size_t nhosts;
     unsigned long shard_i, shard_n;
     int strict;
+    long warn_days, crit_days; /* --warning, --critical; -1 when not given */
+    const char *output;        /* --output FILE, or NULL for standard output */
+    outfile of;                /* --output: its temporary, open from the start of the run */
+    int nagios;                /* --format nagios was asked for (known before parsing ends) */
+    char why[512];             /* the reason a run ended early, for the nagios status line */
 } check_args;
 
 /* ---- probing with the verdict hook ---- */
@@ -282,123 +303,130 @@ static void on_result(probe_result *res, void *payload)
 
 /* ---- text ---- */
 
-static void print_pin_ref(const pinset_rule *rule, size_t i)
+static void print_pin_ref(FILE *f, const pinset_rule *rule, size_t i)
 {
     const pinset_pin *p = pinset_rule_pin(rule, i);
     const char *label = pinset_rule_pin_label(rule, i);
 
-    printf("[%zu] ", i);
+    fprintf(f, "[%zu] ", i);
     if (label != NULL) {
-        printf("\"");
-        out_safe(stdout, label);
-        printf("\" ");
+        fprintf(f, "\"");
+        out_safe(f, label);
+        fprintf(f, "\" ");
     }
-    printf("(%s, role %s)", chk_kind_name(p->kind),
-           pinset_role_name(pinset_rule_pin_role(rule, i)));
+    fprintf(f, "(%s, role %s)", chk_kind_name(p->kind),
+            pinset_role_name(pinset_rule_pin_role(rule, i)));
 }
 
-static void print_days(const char *what, int64_t t, int64_t now)
+static void print_days(FILE *f, const char *what, int64_t t, int64_t now)
 {
     char iso[OUT_TIME_MAX];
     int64_t d;
 
     if (t == 0) {
-        printf("%s never", what);
+        fprintf(f, "%s never", what);
         return;
     }
     d = chk_days(t, now);
     chk_time_text(iso, sizeof(iso), t);
     if (d < 0) {
-        printf("%s expired %lld days ago (%s)", what, (long long)-d, iso);
+        fprintf(f, "%s expired %lld days ago (%s)", what, (long long)-d, iso);
     } else {
-        printf("%s in %lld days (%s)", what, (long long)d, iso);
+        fprintf(f, "%s in %lld days (%s)", what, (long long)d, iso);
     }
 }
 
-static void print_rotation(const host_report *h)
+static void print_rotation(FILE *f, const host_report *h)
 {
     const chk_rotation *r = &h->rot;
 
-    printf("  rotation:   %s: ", r->ready ? "ready" : "NOT READY");
+    fprintf(f, "  rotation:   %s: ", r->ready ? "ready" : "NOT READY");
     if (r->backup_pins > 0) {
-        printf("%zu backup pin%s not in the live chain, first ", r->backup_pins,
-               r->backup_pins == 1 ? "" : "s");
-        print_pin_ref(h->rule, r->first_backup);
+        fprintf(f, "%zu backup pin%s not in the live chain, first ", r->backup_pins,
+                r->backup_pins == 1 ? "" : "s");
+        print_pin_ref(f, h->rule, r->first_backup);
     } else {
-        printf("no backup pin: every pin is in the live chain or expired (RFC 7469 section 4.3)");
+        fprintf(f,
+                "no backup pin: every pin is in the live chain or expired (RFC 7469 section 4.3)");
     }
-    printf("\n              a new leaf key %s", r->new_leaf_passes
-                                                    ? "passes (a pin matches a CA of the chain)"
-                                                    : "would FAIL (no pin above the leaf matches)");
+    fprintf(f, "\n              a new leaf key %s",
+            r->new_leaf_passes ? "passes (a pin matches a CA of the chain)"
+                               : "would FAIL (no pin above the leaf matches)");
     if (!r->new_leaf_passes) {
-        printf("; %s", r->backup_leaf_passes ? "a new leaf on the backup key passes"
-                                             : "no backup key would pass as the leaf");
+        fprintf(f, "; %s",
+                r->backup_leaf_passes ? "a new leaf on the backup key passes"
+                                      : "no backup key would pass as the leaf");
     }
-    printf("\n");
+    fprintf(f, "\n");
 }
 
-static void print_host_text(const host_report *h, int64_t now)
+static void print_host_text(FILE *f, const host_report *h, int64_t now, const check_args *a)
 {
     const probe_target *t = h->t;
 
-    out_safe(stdout, t->host);
-    printf(":%u", (unsigned int)t->port);
+    out_safe(f, t->host);
+    fprintf(f, ":%u", (unsigned int)t->port);
     if (h->address[0] != '\0') {
-        printf(" (%s)", h->address);
+        fprintf(f, " (%s)", h->address);
     }
-    printf(": %s\n", outcome_names[h->outcome]);
+    fprintf(f, ": %s\n", outcome_names[h->outcome]);
     if (h->status != PROBE_OK && !h->aborted) {
-        printf("  error:      ");
-        out_safe(stdout, h->error);
-        printf("\n");
+        fprintf(f, "  error:      ");
+        out_safe(f, h->error);
+        fprintf(f, "\n");
     }
     if (!h->has_verdict) {
         if (h->rule != NULL) {
-            printf("  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
-            out_safe(stdout, pinset_rule_host(h->rule));
-            printf("\" (%s, %s); not checked\n", pinset_match_name(h->match),
-                   pinset_mode_name(h->mode));
+            fprintf(f, "  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
+            out_safe(f, pinset_rule_host(h->rule));
+            fprintf(f, "\" (%s, %s); not checked\n", pinset_match_name(h->match),
+                    pinset_mode_name(h->mode));
         }
-        printf("\n");
+        fprintf(f, "\n");
         return;
     }
     if (!h->validated) {
-        printf("  validation: FAILED: %s (pins are matched only against a validated chain)\n",
-               X509_verify_cert_error_string(h->verify_error));
+        fprintf(f, "  validation: FAILED: %s (pins are matched only against a validated chain)\n",
+                X509_verify_cert_error_string(h->verify_error));
     }
-    printf("  verdict:    ");
-    out_safe(stdout, h->explain);
-    printf("\n");
+    fprintf(f, "  verdict:    ");
+    out_safe(f, h->explain);
+    fprintf(f, "\n");
     if (h->rule != NULL) {
-        printf("  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
-        out_safe(stdout, pinset_rule_host(h->rule));
-        printf("\" (%s, %s%s)", pinset_match_name(h->match), pinset_mode_name(h->mode),
-               h->rule_expired ? ", expired" : "");
+        fprintf(f, "  rule:       rules[%zu] \"", pinset_rule_index(h->rule));
+        out_safe(f, pinset_rule_host(h->rule));
+        fprintf(f, "\" (%s, %s%s)", pinset_match_name(h->match), pinset_mode_name(h->mode),
+                h->rule_expired ? ", expired" : "");
         if (pinset_rule_pinset_name(h->rule) != NULL) {
-            printf(", pin-set ");
-            out_safe(stdout, pinset_rule_pinset_name(h->rule));
+            fprintf(f, ", pin-set ");
+            out_safe(f, pinset_rule_pinset_name(h->rule));
         }
-        printf("\n");
+        fprintf(f, "\n");
     }
     if (h->matched && h->rule != NULL && h->verdict == PINSET_VERDICT_PASS) {
-        printf("  matched:    pin ");
-        print_pin_ref(h->rule, h->pin_index);
-        printf(" at depth %zu\n", h->depth);
+        fprintf(f, "  matched:    pin ");
+        print_pin_ref(f, h->rule, h->pin_index);
+        fprintf(f, " at depth %zu\n", h->depth);
     }
     if (h->rot.analysed) {
-        print_rotation(h);
+        print_rotation(f, h);
     }
-    printf("  expiry:     ");
-    print_days("leaf", h->leaf_not_after, now);
+    fprintf(f, "  expiry:     ");
+    print_days(f, "leaf", h->leaf_not_after, now);
     if (h->rule != NULL && !pinset_rule_is_exclusion(h->rule)) {
-        printf("; ");
-        print_days("rule", pinset_rule_expires(h->rule), now);
+        fprintf(f, "; ");
+        print_days(f, "rule", pinset_rule_expires(h->rule), now);
         if (h->rot.analysed) {
-            printf("; ");
-            print_days("pins", h->rot.pins_not_after, now);
+            fprintf(f, "; ");
+            print_days(f, "pins", h->rot.pins_not_after, now);
         }
     }
-    printf("\n\n");
+    if (h->alert != A_NONE) {
+        fprintf(f, "\n  alert:      %s: the leaf or a pin expires in fewer than %ld days",
+                h->alert == A_CRITICAL ? "CRITICAL" : "WARNING",
+                h->alert == A_CRITICAL ? a->crit_days : a->warn_days);
+    }
+    fprintf(f, "\n\n");
 }
 
 /* ---- JSON ---- */
@@ -474,6 +502,8 @@ static json_t *host_json(const host_report *h, int64_t now)
                         pinned ? days_json(pinset_rule_expires(h->rule), now) : json_null());
     bad |= out_json_set(o, "pins_expiry_days",
                         h->rot.analysed ? days_json(h->rot.pins_not_after, now) : json_null());
+    bad |= out_json_set(o, "expiry_alert",
+                        h->alert != A_NONE ? json_string(alert_names[h->alert]) : json_null());
     if (bad) {
         json_decref(o);
         return NULL;
@@ -481,35 +511,80 @@ static json_t *host_json(const host_report *h, int64_t now)
     return o;
 }
 
-/* ---- Prometheus text exposition format ---- */
+/* ---- expiry thresholds (--warning, --critical) ---- */
 
-/* A label value: backslash, double quote and newline escaped; other control bytes as '?'. */
-static void prom_label(const char *s)
+/* The rule's earliest pin not_after, known for hosts whose rotation was analysed; 0 otherwise. */
+static int64_t pins_not_after(const host_report *h)
+{
+    return h->rot.analysed ? h->rot.pins_not_after : 0;
+}
+
+/* Fewer than `days` whole days left before t (never for an unset threshold or no date). */
+static int under(int64_t t, int64_t now, long days)
+{
+    return t != 0 && days >= 0 && chk_days(t, now) < days;
+}
+
+static enum alert alert_of(const host_report *h, const check_args *a, int64_t now)
+{
+    int64_t pins = pins_not_after(h);
+
+    if (under(h->leaf_not_after, now, a->crit_days) || under(pins, now, a->crit_days)) {
+        return A_CRITICAL;
+    }
+    if (under(h->leaf_not_after, now, a->warn_days) || under(pins, now, a->warn_days)) {
+        return A_WARNING;
+    }
+    return A_NONE;
+}
+
+/* ---- Prometheus text exposition format (text/plain; version=0.0.4) ---- */
+
+/* Values of the result label, in the order of enum outcome. */
+static const char *const prom_results[R_N] = {"pass",       "fail",         "report_only_fail",
+                                              "not_pinned", "expired_open", "error"};
+
+/*
+ * A label value as the exposition format escapes it: backslash, double quote
+ * and line feed as \\, \" and \n. Other control bytes cannot occur in a
+ * canonical host name; they are written as '?' all the same.
+ */
+static void prom_label(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\\' || c == '"') {
-            printf("\\%c", c);
+            fprintf(f, "\\%c", c);
         } else if (c == '\n') {
-            printf("\\n");
+            fputs("\\n", f);
         } else if (c < 0x20 || c == 0x7f) {
-            putchar('?');
+            fputc('?', f);
         } else {
-            putchar(c);
+            fputc(c, f);
         }
     }
 }
 
-static void prom_head(const char *name, const char *help)
+static void prom_head(FILE *f, const char *name, const char *help)
 {
-    printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-static void prom_sample(const char *name, const host_report *h, long long value)
+/* name{host="...",port="..." and, when result is not NULL, ,result="..." */
+static void prom_open(FILE *f, const char *name, const host_report *h, const char *result)
 {
-    printf("%s{host=\"", name);
-    prom_label(h->t->host);
-    printf("\",port=\"%u\"} %lld\n", (unsigned int)h->t->port, value);
+    fprintf(f, "%s{host=\"", name);
+    prom_label(f, h->t->host);
+    fprintf(f, "\",port=\"%u\"", (unsigned int)h->t->port);
+    if (result != NULL) {
+        fprintf(f, ",result=\"%s\"", result);
+    }
+}
+
+static void prom_sample(FILE *f, const char *name, const host_report *h, long long value)
+{
+    prom_open(f, name, h, NULL);
+    fprintf(f, "} %lld\n", value);
 }
 
 typedef enum prom_metric {
@@ -518,67 +593,70 @@ typedef enum prom_metric {
     M_RESULT,
     M_READY,
     M_BACKUP,
-    M_LEAF_DAYS,
-    M_RULE_DAYS,
-    M_PIN_DAYS,
+    M_LEAF_EXPIRY,
+    M_RULE_EXPIRY,
+    M_PIN_EXPIRY,
     M_N
 } prom_metric;
 
 static const char *const prom_names[M_N][2] = {
     {"pinset_check_up", "1 when a verdict was reached for the host (it could be checked)"},
-    {"pinset_check_pass", "1 when the host passed its pin check (result PASS)"},
-    {"pinset_check_result", "1 for the host's result (label result)"},
+    {"pinset_check_pass", "1 when the host passed its pin check (result pass)"},
+    {"pinset_check_result", "1 for the host's result, 0 for every other result (label result)"},
     {"pinset_check_rotation_ready",
      "1 when a backup pin outside the live chain exists and a leaf key rotation would pass"},
     {"pinset_check_backup_pins",
      "pins of the host's rule that are not in the live validated chain"},
-    {"pinset_leaf_expiry_days",
-     "whole days until the leaf certificate expires (negative once expired)"},
-    {"pinset_rule_expiry_days", "whole days until the host's policy rule expires"},
-    {"pinset_pin_expiry_days", "whole days until the first pin of the host's rule stops counting"},
+    {"pinset_leaf_expiry_timestamp_seconds",
+     "notAfter of the leaf certificate the host sent, in seconds since the Unix epoch"},
+    {"pinset_rule_expiry_timestamp_seconds",
+     "expiry of the host's policy rule, in seconds since the Unix epoch"},
+    {"pinset_pin_expiry_timestamp_seconds",
+     "earliest not_after among the pins of the host's rule, in seconds since the Unix epoch"},
 };
 
-static void prom_host(prom_metric m, const host_report *h, int64_t now)
+static void prom_host(FILE *f, prom_metric m, const host_report *h)
 {
     const char *name = prom_names[m][0];
     int pinned = h->rule != NULL && !pinset_rule_is_exclusion(h->rule);
 
     switch (m) {
     case M_UP:
-        prom_sample(name, h, h->has_verdict);
+        prom_sample(f, name, h, h->has_verdict);
         break;
     case M_PASS:
-        prom_sample(name, h, h->outcome == R_PASS);
+        prom_sample(f, name, h, h->outcome == R_PASS);
         break;
     case M_RESULT:
-        printf("%s{host=\"", name);
-        prom_label(h->t->host);
-        printf("\",port=\"%u\",result=\"%s\"} 1\n", (unsigned int)h->t->port,
-               outcome_names[h->outcome]);
+        /* every state, so that an alert can say `== 1` and a missing series means no host */
+        for (int r = 0; r < R_N; r++) {
+            prom_open(f, name, h, prom_results[r]);
+            fprintf(f, "} %d\n", h->outcome == (enum outcome)r);
+        }
         break;
     case M_READY:
         if (h->rot.analysed) {
-            prom_sample(name, h, h->rot.ready);
+            prom_sample(f, name, h, h->rot.ready);
         }
         break;
     case M_BACKUP:
         if (h->rot.analysed) {
-            prom_sample(name, h, (long long)h->rot.backup_pins);
+            prom_sample(f, name, h, (long long)h->rot.backup_pins);
         }
         break;
-    case M_LEAF_DAYS:
+    case M_LEAF_EXPIRY:
         if (h->leaf_not_after != 0) {
-            prom_sample(name, h, (long long)chk_days(h->leaf_not_after, now));
+            prom_sample(f, name, h, (long long)h->leaf_not_after);
         }
         break;
-    case M_RULE_DAYS:
+    case M_RULE_EXPIRY:
         if (pinned && pinset_rule_expires(h->rule) != 0) {
-            prom_sample(name, h, (long long)chk_days(pinset_rule_expires(h->rule), now));
+            prom_sample(f, name, h, (long long)pinset_rule_expires(h->rule));
         }
         break;
-    case M_PIN_DAYS:
-        if (h->rot.analysed && h->rot.pins_not_after != 0) {
-            prom_sample(name, h, (long long)chk_days(h->rot.pins_not_after, now));
+    case M_PIN_EXPIRY:
+        if (pins_not_after(h) != 0) {
+            prom_sample(f, name, h, (long long)pins_not_after(h));
         }
         break;
     case M_N:
@@ -587,80 +665,199 @@ static void prom_host(prom_metric m, const host_report *h, int64_t now)
     }
 }
 
-static void emit_prometheus(const check_run *run, const size_t counts[R_N])
+static void emit_prometheus(FILE *f, const check_run *run, const size_t counts[R_N])
 {
     for (int m = 0; m < M_N; m++) {
-        prom_head(prom_names[m][0], prom_names[m][1]);
+        prom_head(f, prom_names[m][0], prom_names[m][1]);
         for (size_t i = 0; i < run->n; i++) {
-            prom_host((prom_metric)m, &run->hosts[i], run->now);
+            prom_host(f, (prom_metric)m, &run->hosts[i]);
         }
     }
-    prom_head("pinset_check_hosts", "hosts checked in this run, by result");
+    prom_head(f, "pinset_check_hosts", "hosts checked in this run, by result");
     for (int r = 0; r < R_N; r++) {
-        printf("pinset_check_hosts{result=\"%s\"} %zu\n", outcome_names[r], counts[r]);
+        fprintf(f, "pinset_check_hosts{result=\"%s\"} %zu\n", prom_results[r], counts[r]);
     }
-    prom_head("pinset_check_timestamp_seconds", "the time the pins were checked at");
-    printf("pinset_check_timestamp_seconds %lld\n", (long long)run->now);
+    prom_head(f, "pinset_check_timestamp_seconds",
+              "the time the pins were checked at, in seconds since the Unix epoch");
+    fprintf(f, "pinset_check_timestamp_seconds %lld\n", (long long)run->now);
 }
 
-/* ---- Nagios: one status line with performance data ---- */
+/*
+ * ---- Nagios: the Monitoring Plugins guidelines ----
+ *
+ * One status line, "PINSET STATE - text | perfdata", and the exit status of
+ * the state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Perfdata is
+ * 'label'=value[UOM];[warn];[crit];[min];[max], thresholds as ranges ("20:"
+ * alerts below 20).
+ */
 
-static void emit_nagios(const check_run *run, const size_t counts[R_N], int rc)
+static const char *const ng_words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+/* A host that could not be checked (not one whose handshake the pin hook failed). */
+static int host_unchecked(const host_report *h)
 {
-    const char *word = rc == EXIT_NEGATIVE              ? "CRITICAL"
-                       : rc != EXIT_OK                  ? "UNKNOWN"
-                       : counts[R_REPORT_ONLY_FAIL] > 0 ? "WARNING"
-                                                        : "OK";
-    const host_report *worst = NULL;
-    long long min_days = 0;
-    int have_days = 0;
+    return h->status != PROBE_OK && !h->aborted;
+}
+
+/* The state a host's result (not its expiry) calls for. */
+static int ng_result_state(const host_report *h, int strict)
+{
+    if (h->outcome == R_FAIL || (strict && h->outcome == R_REPORT_ONLY_FAIL)) {
+        return NG_CRITICAL;
+    }
+    if (host_unchecked(h)) {
+        return NG_UNKNOWN;
+    }
+    return h->outcome == R_REPORT_ONLY_FAIL ? NG_WARNING : NG_OK;
+}
+
+/*
+ * The run's state: CRITICAL (a pin failure, an invalid chain, an expiry under
+ * --critical) outranks UNKNOWN (a host that could not be checked may be
+ * failing), which outranks WARNING (a report-only mismatch, an expiry under
+ * --warning).
+ */
+static int ng_state(const check_run *run, const check_args *a)
+{
+    int crit = 0, unknown = 0, warn = 0;
 
     for (size_t i = 0; i < run->n; i++) {
         const host_report *h = &run->hosts[i];
-        if (worst == NULL &&
-            (h->outcome == R_FAIL || (rc != EXIT_NEGATIVE && h->outcome == R_ERROR) ||
-             (rc == EXIT_OK && h->outcome == R_REPORT_ONLY_FAIL))) {
-            worst = h;
+        int s = ng_result_state(h, a->strict);
+        crit |= s == NG_CRITICAL || h->alert == A_CRITICAL;
+        unknown |= s == NG_UNKNOWN;
+        warn |= s == NG_WARNING || h->alert == A_WARNING;
+    }
+    return crit ? NG_CRITICAL : unknown ? NG_UNKNOWN : warn ? NG_WARNING : NG_OK;
+}
+
+/* Status text: no control byte (one line) and no '|' (it starts the perfdata). */
+static void ng_text(FILE *f, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c == 0x7f || c == '|' ? '?' : c, f);
+    }
+}
+
+/* The host with the earliest date (leaf or pins) and its whole days left; NULL if none. */
+static const host_report *ng_earliest(const check_run *run, int pins, long long *days)
+{
+    const host_report *best = NULL;
+    int64_t best_t = 0;
+
+    for (size_t i = 0; i < run->n; i++) {
+        const host_report *h = &run->hosts[i];
+        int64_t t = pins ? pins_not_after(h) : h->leaf_not_after;
+        if (t != 0 && (best == NULL || t < best_t)) {
+            best = h;
+            best_t = t;
         }
-        if (h->leaf_not_after != 0 &&
-            (!have_days || chk_days(h->leaf_not_after, run->now) < min_days)) {
-            min_days = (long long)chk_days(h->leaf_not_after, run->now);
-            have_days = 1;
+    }
+    if (best != NULL) {
+        *days = (long long)chk_days(best_t, run->now);
+    }
+    return best;
+}
+
+static void ng_expiry_text(FILE *f, const check_run *run, const check_args *a, int pins)
+{
+    long long d = 0;
+    const host_report *h = ng_earliest(run, pins, &d);
+
+    if (h == NULL ||
+        !((a->warn_days >= 0 && d < a->warn_days) || (a->crit_days >= 0 && d < a->crit_days))) {
+        return;
+    }
+    fprintf(f, "; %s expiry: %lld days (", pins ? "pin" : "leaf", d);
+    ng_text(f, h->t->host);
+    fprintf(f, ":%u)", (unsigned int)h->t->port);
+}
+
+static void ng_perf_days(FILE *f, const check_run *run, const check_args *a, int pins)
+{
+    long long d = 0;
+
+    if (ng_earliest(run, pins, &d) == NULL) {
+        return;
+    }
+    fprintf(f, " min_%s_expiry_days=%lld", pins ? "pin" : "leaf", d);
+    if (a->warn_days < 0 && a->crit_days < 0) {
+        return;
+    }
+    fputc(';', f);
+    if (a->warn_days >= 0) {
+        fprintf(f, "%ld:", a->warn_days);
+    }
+    fputc(';', f);
+    if (a->crit_days >= 0) {
+        fprintf(f, "%ld:", a->crit_days);
+    }
+}
+
+static void emit_nagios(FILE *f, const check_run *run, const check_args *a,
+                        const size_t counts[R_N], int state)
+{
+    const host_report *first = NULL;
+
+    for (size_t i = 0; i < run->n && first == NULL && state != NG_OK; i++) {
+        if (ng_result_state(&run->hosts[i], a->strict) == state) {
+            first = &run->hosts[i];
         }
     }
-    printf("PINSET %s - %zu host%s: %zu pass, %zu fail, %zu report-only fail, %zu not pinned, "
-           "%zu expired-open, %zu error",
-           word, run->n, run->n == 1 ? "" : "s", counts[R_PASS], counts[R_FAIL],
-           counts[R_REPORT_ONLY_FAIL], counts[R_NOT_PINNED], counts[R_EXPIRED_OPEN],
-           counts[R_ERROR]);
-    if (worst != NULL) {
-        printf("; first: ");
-        prom_label(worst->t->host); /* escapes '|' nowhere, but no host name holds one */
-        printf(":%u %s", (unsigned int)worst->t->port, outcome_names[worst->outcome]);
+    fprintf(f,
+            "PINSET %s - %zu host%s: %zu pass, %zu fail, %zu report-only fail, %zu not pinned, "
+            "%zu expired-open, %zu error",
+            ng_words[state], run->n, run->n == 1 ? "" : "s", counts[R_PASS], counts[R_FAIL],
+            counts[R_REPORT_ONLY_FAIL], counts[R_NOT_PINNED], counts[R_EXPIRED_OPEN],
+            counts[R_ERROR]);
+    if (first != NULL) {
+        fputs("; first: ", f);
+        ng_text(f, first->t->host);
+        fprintf(f, ":%u %s", (unsigned int)first->t->port, outcome_names[first->outcome]);
     }
-    printf(" | hosts=%zu pass=%zu fail=%zu report_only_fail=%zu not_pinned=%zu expired_open=%zu "
-           "error=%zu",
-           run->n, counts[R_PASS], counts[R_FAIL], counts[R_REPORT_ONLY_FAIL], counts[R_NOT_PINNED],
-           counts[R_EXPIRED_OPEN], counts[R_ERROR]);
-    if (have_days) {
-        printf(" min_leaf_expiry_days=%lld", min_days);
-    }
+    ng_expiry_text(f, run, a, 0);
+    ng_expiry_text(f, run, a, 1);
+    fprintf(f,
+            " | hosts=%zu pass=%zu fail=%zu report_only_fail=%zu not_pinned=%zu expired_open=%zu "
+            "error=%zu",
+            run->n, counts[R_PASS], counts[R_FAIL], counts[R_REPORT_ONLY_FAIL],
+            counts[R_NOT_PINNED], counts[R_EXPIRED_OPEN], counts[R_ERROR]);
+    ng_perf_days(f, run, a, 0);
+    ng_perf_days(f, run, a, 1);
+    fputc('\n', f);
+}
+
+/* The one line of a run that ended before any result: UNKNOWN, with the reason. */
+static void emit_nagios_error(const char *why)
+{
+    printf("PINSET UNKNOWN - ");
+    ng_text(stdout, why[0] != '\0' ? why : "internal error");
     printf("\n");
+    fflush(stdout);
 }
 
 /* ---- output ---- */
 
+static json_t *days_or_null(long days)
+{
+    return days >= 0 ? json_integer((json_int_t)days) : json_null();
+}
+
 static json_t *summary_json(const check_run *run, const check_args *a, const size_t counts[R_N])
 {
-    json_t *o = json_object(), *c = json_object(), *sh = json_object();
+    json_t *o = json_object(), *c = json_object(), *sh = json_object(), *th = json_object();
     int bad = 0;
 
-    if (o == NULL || c == NULL || sh == NULL) {
+    if (o == NULL || c == NULL || sh == NULL || th == NULL) {
         json_decref(o);
         json_decref(c);
         json_decref(sh);
+        json_decref(th);
         return NULL;
     }
+    bad |= out_json_set(th, "warning_days", days_or_null(a->warn_days));
+    bad |= out_json_set(th, "critical_days", days_or_null(a->crit_days));
     for (int r = 0; r < R_N; r++) {
         bad |= out_json_set(c, outcome_names[r], json_integer((json_int_t)counts[r]));
     }
@@ -672,6 +869,7 @@ static json_t *summary_json(const check_run *run, const check_args *a, const siz
     bad |= out_json_set(o, "shard", sh);
     bad |= out_json_set(o, "total", json_integer((json_int_t)run->n));
     bad |= out_json_set(o, "counts", c);
+    bad |= out_json_set(o, "thresholds", th);
     if (bad) {
         json_decref(o);
         return NULL;
@@ -679,53 +877,67 @@ static json_t *summary_json(const check_run *run, const check_args *a, const siz
     return o;
 }
 
-static int emit(const check_run *run, const check_args *a, const size_t counts[R_N], int rc)
+static int emit_json(FILE *f, const check_run *run, const check_args *a, const size_t counts[R_N])
 {
-    json_t *doc, *list;
+    json_t *doc = summary_json(run, a, counts), *list = json_array();
+    int err = 0;
+
+    for (size_t i = 0; doc != NULL && list != NULL && i < run->n && err == 0; i++) {
+        err = json_array_append_new(list, host_json(&run->hosts[i], run->now)) != 0;
+    }
+    if (doc == NULL || list == NULL || err) {
+        json_decref(doc);
+        json_decref(list);
+        return -1;
+    }
+    if (out_json_set(doc, "hosts", list) != 0) { /* the reference to list is stolen */
+        json_decref(doc);
+        return -1;
+    }
+    err = out_json_dump(f, doc) != 0;
+    json_decref(doc);
+    return err ? -1 : 0;
+}
+
+/* The results in the format asked for, to f. 0, or -1 when out of memory or f failed. */
+static int emit(FILE *f, const check_run *run, const check_args *a, const size_t counts[R_N],
+                int state)
+{
     int err = 0;
 
     switch (a->fmt) {
     case FMT_TEXT:
         for (size_t i = 0; i < run->n; i++) {
-            print_host_text(&run->hosts[i], run->now);
+            print_host_text(f, &run->hosts[i], run->now, a);
         }
-        printf("%zu host%s: %zu PASS, %zu FAIL, %zu REPORT_ONLY_FAIL, %zu NOT_PINNED, "
-               "%zu EXPIRED_OPEN, %zu ERROR\n",
-               run->n, run->n == 1 ? "" : "s", counts[R_PASS], counts[R_FAIL],
-               counts[R_REPORT_ONLY_FAIL], counts[R_NOT_PINNED], counts[R_EXPIRED_OPEN],
-               counts[R_ERROR]);
+        fprintf(f,
+                "%zu host%s: %zu PASS, %zu FAIL, %zu REPORT_ONLY_FAIL, %zu NOT_PINNED, "
+                "%zu EXPIRED_OPEN, %zu ERROR\n",
+                run->n, run->n == 1 ? "" : "s", counts[R_PASS], counts[R_FAIL],
+                counts[R_REPORT_ONLY_FAIL], counts[R_NOT_PINNED], counts[R_EXPIRED_OPEN],
+                counts[R_ERROR]);
         break;
     case FMT_JSONL:
         for (size_t i = 0; i < run->n && err == 0; i++) {
             json_t *h = host_json(&run->hosts[i], run->now);
-            err = h == NULL || json_dumpf(h, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
-                  putchar('\n') == EOF;
+            err = h == NULL || json_dumpf(h, f, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
+                  fputc('\n', f) == EOF;
             json_decref(h);
         }
         break;
     case FMT_JSON:
-        doc = summary_json(run, a, counts);
-        list = json_array();
-        for (size_t i = 0; doc != NULL && list != NULL && i < run->n && err == 0; i++) {
-            err = json_array_append_new(list, host_json(&run->hosts[i], run->now)) != 0;
-        }
-        if (doc == NULL || list == NULL || err || out_json_set(doc, "hosts", list) != 0) {
-            json_decref(doc);
-            return -1;
-        }
-        err = out_json_dump(stdout, doc) != 0;
-        json_decref(doc);
+        err = emit_json(f, run, a, counts) != 0;
         break;
     case FMT_PROM:
-        emit_prometheus(run, counts);
+        emit_prometheus(f, run, counts);
         break;
     case FMT_NAGIOS:
-        emit_nagios(run, counts, rc);
+        emit_nagios(f, run, a, counts, state);
         break;
     default:
         return -1;
     }
-    return err || fflush(stdout) != 0 ? -1 : 0;
+    return err || ferror(f) || fflush(f) != 0 ? -1 : 0;
 }
 
 /* ---- targets: from the arguments, a file or the policy; sorted, deduplicated, sharded ---- */
@@ -806,6 +1018,52 @@ static int parse_shard(const char *s, unsigned long *i, unsigned long *n)
     return 0;
 }
 
+/* A usage error (exit 2): the message and usage on stderr, the message kept for nagios. */
+static int usage(check_args *a, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static int usage(check_args *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(a->why, sizeof(a->why), fmt, ap);
+    va_end(ap);
+    return opt_usage_error(&cmd_check_spec, "%s", a->why);
+}
+
+/* An error that ends the run: "pinset: check: msg" on stderr, the message kept for nagios. */
+static void run_error(check_args *a, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void run_error(check_args *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(a->why, sizeof(a->why), fmt, ap);
+    va_end(ap);
+    cli_err("check", "%s", a->why);
+}
+
+/* --warning / --critical: whole days, 0 to 36500. */
+static int parse_days(check_args *a, const char *name, const char *v, long *out)
+{
+    unsigned long u;
+
+    if (opt_parse_uint(v, 36500, &u) != 0) {
+        return usage(a, "--%s '%s': expected whole days, 0 to 36500", name, v);
+    }
+    *out = (long)u;
+    return -1;
+}
+
 static int parse_opt(check_args *a, int r, const char *v)
 {
     switch (r) {
@@ -817,16 +1075,65 @@ static int parse_opt(check_args *a, int r, const char *v)
         return -1;
     case O_SHARD:
         if (parse_shard(v, &a->shard_i, &a->shard_n) != 0) {
-            return opt_usage_error(&cmd_check_spec,
-                                   "--shard '%s': expected I/N with 0 <= I < N <= 1000000", v);
+            return usage(a, "--shard '%s': expected I/N with 0 <= I < N <= 1000000", v);
         }
         return -1;
     case O_STRICT:
         a->strict = 1;
         return -1;
+    case O_WARNING:
+        return parse_days(a, "warning", v, &a->warn_days);
+    case O_CRITICAL:
+        return parse_days(a, "critical", v, &a->crit_days);
+    case O_OUTPUT:
+        a->output = v;
+        return -1;
     default:
         return netopt_exit(r);
     }
+}
+
+/*
+ * Whether the command line asks for --format nagios (the last --format wins),
+ * read before parsing so that a usage error anywhere still gets its status
+ * line. Uses the option table to skip option values, and stops at "--".
+ */
+static int wants_nagios(int argc, char **argv)
+{
+    int nagios = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i], *v = NULL;
+        const opt_spec *o = NULL;
+
+        if (strcmp(s, "--") == 0) {
+            break;
+        }
+        for (const opt_spec *p = check_opts; p->name != NULL && s[0] == '-'; p++) {
+            size_t n = strlen(p->name);
+            if (s[1] == '-' && strncmp(s + 2, p->name, n) == 0 &&
+                (s[2 + n] == '\0' || s[2 + n] == '=')) {
+                o = p;
+                v = s[2 + n] == '=' ? s + 3 + n : NULL;
+            } else if (s[1] != '-' && s[1] != '\0' && s[1] == p->short_name) {
+                o = p;
+                v = s[2] != '\0' ? s + 2 : NULL;
+            }
+            if (o != NULL) {
+                break;
+            }
+        }
+        if (o == NULL || o->arg == NULL) {
+            continue;
+        }
+        if (v == NULL && i + 1 < argc) {
+            v = argv[++i];
+        }
+        if (o == &check_opts[O_FORMAT] && v != NULL) {
+            nagios = strcmp(v, "nagios") == 0;
+        }
+    }
+    return nagios;
 }
 
 /* Parse the command line; returns -1 to go on, or an exit status. */
@@ -848,11 +1155,18 @@ static int parse_args(check_args *a, int argc, char **argv)
         }
         rc = parse_opt(a, r, v);
         if (rc >= 0) {
+            if (a->why[0] == '\0') {
+                snprintf(a->why, sizeof(a->why), "usage error (see pinset check --help)");
+            }
             return rc;
         }
     }
     if (a->policy == NULL) {
-        return opt_usage_error(&cmd_check_spec, "--policy FILE is required");
+        return usage(a, "--policy FILE is required");
+    }
+    if (a->warn_days >= 0 && a->crit_days > a->warn_days) {
+        return usage(a, "--critical %ld is more than --warning %ld: expected critical <= warning",
+                     a->crit_days, a->warn_days);
     }
     a->fmt = (enum check_format)a->net.format;
     return -1;
@@ -866,22 +1180,24 @@ static int exit_status(const check_run *run, const size_t counts[R_N], int stric
         return EXIT_NEGATIVE; /* a security finding outranks an outage */
     }
     for (size_t i = 0; i < run->n; i++) {
-        if (run->hosts[i].status != PROBE_OK && !run->hosts[i].aborted) {
+        if (host_unchecked(&run->hosts[i])) {
             return EXIT_NETWORK;
         }
     }
     return EXIT_OK;
 }
 
-static void warn_hosts(const check_run *run, int strict)
+static void warn_hosts(const check_run *run, const check_args *a)
 {
+    const char *soft = a->fmt == FMT_NAGIOS ? " (WARNING; use --strict to make it CRITICAL)"
+                                            : " (exit status 0; use --strict to fail)";
+
     for (size_t i = 0; i < run->n; i++) {
         const host_report *h = &run->hosts[i];
         if (h->outcome == R_REPORT_ONLY_FAIL) {
             cli_err("check", "%s:%u: report-only pin mismatch: the rule is in report mode%s",
-                    h->t->host, (unsigned int)h->t->port,
-                    strict ? "" : " (exit status 0; use --strict to fail)");
-        } else if (h->status != PROBE_OK && !h->aborted) {
+                    h->t->host, (unsigned int)h->t->port, a->strict ? "" : soft);
+        } else if (host_unchecked(h)) {
             char msg[256];
             out_safe_copy(msg, sizeof(msg), h->error);
             cli_err("check", "%s:%u: not checked: %s", h->t->host, (unsigned int)h->t->port, msg);
@@ -897,7 +1213,7 @@ static int setup_run(check_run *run, check_args *a, SSL_CTX **ctx_out)
 
     ctx = chk_client_ctx(a->net.po.cafile, a->net.po.capath, a->net.now, err, sizeof(err));
     if (ctx == NULL) {
-        cli_err("check", "%s", err);
+        run_error(a, "%s", err);
         return EXIT_INPUT;
     }
     *ctx_out = ctx;
@@ -906,7 +1222,7 @@ static int setup_run(check_run *run, check_args *a, SSL_CTX **ctx_out)
     if (pinset_ossl_new(&run->pin, run->policy, &oo, NULL) != PINSET_OK ||
         pinset_ossl_attach(run->pin, ctx, NULL) != PINSET_OK ||
         pinset_result_new(&run->tmp, NULL) != PINSET_OK) {
-        cli_err("check", "cannot set up the verdict hook");
+        run_error(a, "cannot set up the verdict hook");
         return EXIT_INTERNAL;
     }
     a->net.po.ctx = ctx;
@@ -915,20 +1231,52 @@ static int setup_run(check_run *run, check_args *a, SSL_CTX **ctx_out)
     return -1;
 }
 
-static int run_check(check_run *run, check_args *a, const target_list *tl)
+/*
+ * Write the results to standard output, or to --output's temporary and rename it over FILE.
+ * 0, or an exit status after a message (FILE is then left as it was).
+ */
+static int write_results(const check_run *run, check_args *a, const size_t counts[R_N], int state)
+{
+    char err[512];
+
+    if (emit(a->output != NULL ? a->of.f : stdout, run, a, counts, state) != 0) {
+        run_error(a, "cannot write the output");
+        return EXIT_INTERNAL; /* cmd_check removes the temporary */
+    }
+    if (a->output != NULL && outfile_commit(&a->of, err, sizeof(err)) != 0) {
+        run_error(a, "%s", err);
+        return EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* --output: create the temporary before anything is probed, so that a bad path costs nothing. */
+static int open_output(check_args *a)
+{
+    char err[512];
+
+    if (a->output != NULL && outfile_open(&a->of, a->output, err, sizeof(err)) != 0) {
+        run_error(a, "%s", err);
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* Probe, judge and write. Returns the exit status; *done is 1 once the results are written. */
+static int run_check(check_run *run, check_args *a, const target_list *tl, int *done)
 {
     size_t counts[R_N] = {0};
     SSL_CTX *ctx = NULL;
     probe_engine *e = NULL;
     char err[256];
-    int rc;
+    int rc, state, wr;
 
     run->targets = tl->items;
     run->n = tl->count;
     run->ssl = calloc(tl->count ? tl->count : 1, sizeof(*run->ssl));
     run->hosts = calloc(tl->count ? tl->count : 1, sizeof(*run->hosts));
     if (run->ssl == NULL || run->hosts == NULL) {
-        cli_err("check", "out of memory");
+        run_error(a, "out of memory");
         rc = EXIT_INTERNAL;
         goto out;
     }
@@ -938,30 +1286,34 @@ static int run_check(check_run *run, check_args *a, const target_list *tl)
     }
     e = probe_engine_new(&a->net.po, err, sizeof(err));
     if (e == NULL) {
-        cli_err("check", "%s", err);
+        run_error(a, "%s", err);
         rc = EXIT_INPUT;
         goto out;
     }
     if (probe_engine_run(e, tl->items, tl->count, on_result, run, err, sizeof(err)) != 0) {
-        cli_err("check", "%s", err);
+        run_error(a, "%s", err);
         rc = EXIT_INTERNAL;
         goto out;
     }
     out_progress_done();
     if (run->oom) {
-        cli_err("check", "out of memory");
+        run_error(a, "out of memory");
         rc = EXIT_INTERNAL;
         goto out;
     }
     for (size_t i = 0; i < run->n; i++) {
         counts[run->hosts[i].outcome]++;
+        run->hosts[i].alert = alert_of(&run->hosts[i], a, run->now);
     }
-    rc = exit_status(run, counts, a->strict);
-    warn_hosts(run, a->strict);
-    if (emit(run, a, counts, rc) != 0) {
-        cli_err("check", "cannot write the output");
-        rc = EXIT_INTERNAL;
+    state = ng_state(run, a);
+    rc = a->fmt == FMT_NAGIOS ? state : exit_status(run, counts, a->strict);
+    warn_hosts(run, a);
+    wr = write_results(run, a, counts, state);
+    if (wr != 0) {
+        rc = wr; /* the output could not be written */
+        goto out;
     }
+    *done = 1;
 out:
     probe_engine_free(e);
     for (size_t i = 0; run->ssl != NULL && i < run->n; i++) {
@@ -981,26 +1333,37 @@ static int collect_targets(check_args *a, const pinset_policy *policy, target_li
 
     for (size_t i = 0; i < a->nhosts; i++) {
         if (targets_add(tl, a->hosts[i], NULL, NULL, 443, err, sizeof(err)) != 0) {
-            cli_err("check", "%s", err);
+            run_error(a, "%s", err);
             return EXIT_INPUT;
         }
     }
     if (a->targets_file != NULL &&
         targets_load_file(tl, a->targets_file, NULL, 443, err, sizeof(err)) != 0) {
-        cli_err("check", "%s", err);
+        run_error(a, "%s", err);
         return EXIT_INPUT;
     }
     if (a->nhosts == 0 && a->targets_file == NULL &&
         targets_from_policy(tl, policy, err, sizeof(err)) != 0) {
-        cli_err("check", "%s", err);
+        run_error(a, "%s", err);
         return EXIT_INPUT;
     }
     sort_and_shard(tl, a->shard_i, a->shard_n);
     if (targets_apply_map(tl, a->net.map, err, sizeof(err)) != 0) {
-        cli_err("check", "%s", err);
+        run_error(a, "%s", err);
         return EXIT_INTERNAL;
     }
     return -1;
+}
+
+static int load_policy(check_args *a, check_run *run)
+{
+    char msg[sizeof(a->why) - 32];
+    int rc = chk_load_policy_msg("check", a->policy, &run->policy, msg, sizeof(msg));
+
+    if (rc != 0) {
+        snprintf(a->why, sizeof(a->why), "cannot read policy %s", msg);
+    }
+    return rc;
 }
 
 int cmd_check(int argc, char **argv)
@@ -1008,22 +1371,30 @@ int cmd_check(int argc, char **argv)
     check_args a;
     check_run run;
     target_list tl = TARGET_LIST_INIT;
-    int rc;
+    int rc, done = 0;
 
     memset(&a, 0, sizeof(a));
     memset(&run, 0, sizeof(run));
     a.shard_n = 1;
+    a.warn_days = a.crit_days = -1;
+    a.nagios = wants_nagios(argc, argv);
     a.hosts = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*a.hosts));
     if (netopt_init(&a.net, check_formats) != 0 || a.hosts == NULL) {
-        cli_err("check", "out of memory");
+        run_error(&a, "out of memory");
         rc = EXIT_INTERNAL;
         goto out;
     }
     rc = parse_args(&a, argc, argv);
     if (rc >= 0) {
+        done = rc == EXIT_OK; /* --help */
         goto out;
     }
-    rc = chk_load_policy("check", a.policy, &run.policy);
+    a.nagios = a.fmt == FMT_NAGIOS;
+    rc = open_output(&a);
+    if (rc != 0) {
+        goto out;
+    }
+    rc = load_policy(&a, &run);
     if (rc != 0) {
         goto out;
     }
@@ -1034,12 +1405,18 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
     if (tl.count == 0 && a.shard_n == 1) {
-        cli_err("check", "no host to check: the policy names none and none was given");
+        run_error(&a, "no host to check: the policy names none and none was given");
         rc = EXIT_USAGE;
         goto out;
     }
-    rc = run_check(&run, &a, &tl);
+    rc = run_check(&run, &a, &tl, &done);
 out:
+    if (a.nagios && !done) {
+        /* Monitoring Plugins: one status line even when the check could not run */
+        emit_nagios_error(a.why);
+        rc = NG_UNKNOWN;
+    }
+    outfile_abort(&a.of); /* a run that failed leaves FILE as it was; no-op once committed */
     targets_free(&tl);
     netopt_free(&a.net);
     pinset_policy_free(run.policy);

@@ -16,15 +16,12 @@ D=$PINSET_TESTDATA/check
 [ -s "$D/policies/check.json" ] || { echo "FAIL: no check PKI in $D (40-check.sh)"; exit 1; }
 # shellcheck disable=SC1091
 . "$D/pins.env"
-POLICY=$D/policies/check.json
 TMP=$(mktemp -d) || exit 1
-PIDS=()
+TESTDATA=$PINSET_TESTDATA
+# shellcheck disable=SC1091
+. "${PINSET_SOURCE_DIR:?}/tests/testlib/tls_server.sh" # POLICY, tls_server, tls_server_stop
 cleanup() {
-    for p in "${PIDS[@]+"${PIDS[@]}"}"; do
-        kill -CONT "$p" 2>/dev/null
-        kill "$p" 2>/dev/null
-    done
-    wait 2>/dev/null
+    tls_server_stop
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -33,30 +30,12 @@ fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-# start_server NAME CERT KEY [CHAIN]: sets PORT_<NAME> and PID_<NAME>
-start_server() {
-    local name=$1 log=$TMP/server-$1.log port= pid
-    openssl s_server -accept 127.0.0.1:0 -www -cert "$2" -key "$3" ${4:+-cert_chain "$4"} \
-        > "$log" 2>&1 < /dev/null &
-    pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$log" 2>/dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "FAIL: server $name did not start"; cat "$log"; exit 1; }
-    printf -v "PORT_$name" '%s' "$port"
-    printf -v "PID_$name" '%s' "$pid"
-}
-
-start_server GOOD "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
-start_server ROGUE "$D/rogue-leaf.crt.pem" "$D/rogue-leaf.key.pem"
-start_server TARPIT "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
+start_server GOOD
+start_server ROGUE
+tls_server TARPIT "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
 kill -STOP "$PID_TARPIT"
 # a port that was free a moment ago: connections are refused
-start_server DOWN "$D/leaf.crt.pem" "$D/leaf.key.pem"
-kill "$PID_DOWN"; wait "$PID_DOWN" 2>/dev/null
+down_port
 
 MAP=(--connect-to "rogue.check.test:443:127.0.0.1:$PORT_ROGUE"
      --connect-to "report.check.test:443:127.0.0.1:$PORT_ROGUE"
@@ -163,7 +142,7 @@ expect_rc 1 "whole policy"
     || bad "whole policy counts: $(jq -c '.counts' "$TMP/out")"
 jq -e '.hosts | map(.host) == (map(.host) | sort)' "$TMP/out" > /dev/null && ok "json: hosts sorted" || bad "json: hosts not sorted"
 keys=$(jq -r '.hosts[0] | keys_unsorted | join(",")' "$TMP/out")
-[ "$keys" = "target,host,port,address,status,error,result,verdict,reason,explain,validated,verify_error,client_accepts,protocol,rule,match,mode,rule_expired,matched_pin,rotation,leaf_not_after,leaf_expiry_days,rule_expiry_days,pins_expiry_days" ] \
+[ "$keys" = "target,host,port,address,status,error,result,verdict,reason,explain,validated,verify_error,client_accepts,protocol,rule,match,mode,rule_expired,matched_pin,rotation,leaf_not_after,leaf_expiry_days,rule_expiry_days,pins_expiry_days,expiry_alert" ] \
     && ok "json: stable host fields" || bad "json: host fields $keys"
 
 check -f jsonl
@@ -185,20 +164,26 @@ done
 has "$OUT" '^pinset_check_pass\{host="pass\.check\.test",port="443"\} 1$' || bad "prometheus: pass sample"
 has "$OUT" '^pinset_check_pass\{host="rogue\.check\.test",port="443"\} 0$' || bad "prometheus: rogue sample"
 has "$OUT" '^pinset_check_up\{host="down\.check\.test",port="443"\} 0$' || bad "prometheus: down sample"
-has "$OUT" '^pinset_leaf_expiry_days\{host="pass\.check\.test",port="443"\} [0-9]+$' || bad "prometheus: leaf expiry"
-has "$OUT" '^pinset_check_hosts\{result="FAIL"\} 1$' || bad "prometheus: host counts"
+has "$OUT" "^pinset_leaf_expiry_timestamp_seconds\\{host=\"pass\\.check\\.test\",port=\"443\"\\} $LEAF_NOT_AFTER\$" || bad "prometheus: leaf expiry"
+has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",result="fail"\} 1$' || bad "prometheus: result series"
+has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",result="pass"\} 0$' || bad "prometheus: result 0 series"
+has "$OUT" '^pinset_check_hosts\{result="fail"\} 1$' || bad "prometheus: host counts"
+if command -v promtool > /dev/null; then
+    promtool check metrics < "$TMP/out" > "$TMP/lint" 2>&1 && ok "prometheus: promtool check metrics" \
+        || { bad "prometheus: promtool check metrics"; cat "$TMP/lint"; }
+fi
 
 check -f nagios pass.check.test rogue.check.test
-expect_rc 1 "nagios keeps pinset's exit status"
+expect_rc 2 "nagios: CRITICAL is exit 2 (Monitoring Plugins)"
 [ "$(wc -l < "$TMP/out")" = 1 ] && has "$OUT" '^PINSET CRITICAL - 2 hosts: 1 pass, 1 fail, .* \| hosts=2 pass=1 fail=1 .*min_leaf_expiry_days=-?[0-9]+$' \
     && ok "nagios: one status line with perfdata" || bad "nagios: $OUT"
 check -f nagios pass.check.test
 has "$OUT" '^PINSET OK - 1 host: 1 pass' && ok "nagios OK" || bad "nagios OK: $OUT"
 check -f nagios pass.check.test report.check.test
-has "$OUT" '^PINSET WARNING - 2 hosts: 1 pass, 0 fail, 1 report-only fail' && [ "$RC" = 0 ] && ok "nagios WARNING" \
+has "$OUT" '^PINSET WARNING - 2 hosts: 1 pass, 0 fail, 1 report-only fail' && [ "$RC" = 1 ] && ok "nagios WARNING" \
     || bad "nagios WARNING: $RC $OUT"
 check -f nagios pass.check.test down.check.test
-has "$OUT" '^PINSET UNKNOWN - ' && [ "$RC" = 4 ] && ok "nagios UNKNOWN" || bad "nagios UNKNOWN: $RC $OUT"
+has "$OUT" '^PINSET UNKNOWN - ' && [ "$RC" = 3 ] && ok "nagios UNKNOWN" || bad "nagios UNKNOWN: $RC $OUT"
 
 # --- --shard: the shards partition the hosts exactly ---
 for N in 1 3 5; do

@@ -1,0 +1,60 @@
+# tls_server.sh - openssl s_server on 127.0.0.1 (ephemeral ports) for the shell tests, with the
+# check PKI of tests/data/pki.d/40-check.sh; sourced by tests/cli cases and
+# tests/integration/test_check_live.sh (the C tests have tls_server.c):
+#
+#   . "$SRC/tests/testlib/tls_server.sh"      # needs TESTDATA (the generated PKI)
+#   start_server GOOD    # leaf + intermediate of the check PKI: sets PORT_GOOD
+#   start_server ROGUE   # a leaf mis-issued by a second root that $TRUST also holds
+#   down_port            # sets PORT_DOWN: a port that was free a moment ago (refused)
+#   tls_server NAME CERT KEY [CHAIN]          # any other: sets PORT_NAME and PID_NAME
+#   $PINSET check --policy "$POLICY" --cafile "$TRUST" --connect-to "::127.0.0.1:$PORT_GOOD" ...
+#
+# tls_server_stop (run at exit: the sourcing shell's EXIT trap; call it from your own trap if
+# you set one) stops every server. Every wait is bounded.
+command -v openssl > /dev/null || { echo "tls_server.sh: no openssl" >&2; exit 1; }
+D=${TESTDATA:?tls_server.sh: TESTDATA}/check
+POLICY=$D/policies/check.json
+TRUST=$D/trust.pem
+_tls_pids=()
+tls_server_stop() {
+    local p
+    for p in "${_tls_pids[@]+"${_tls_pids[@]}"}"; do
+        kill -CONT "$p" 2> /dev/null
+        kill "$p" 2> /dev/null
+    done
+    wait 2> /dev/null
+}
+trap tls_server_stop EXIT
+
+tls_server() {
+    local name=$1 log port= pid
+    log=$(mktemp "${TMPDIR:-/tmp}/tls_server.XXXXXX") || exit 1
+    openssl s_server -accept 127.0.0.1:0 -www -cert "$2" -key "$3" ${4:+-cert_chain "$4"} \
+        > "$log" 2>&1 < /dev/null &
+    pid=$!
+    _tls_pids+=("$pid")
+    for _ in $(seq 200); do
+        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$log" 2> /dev/null)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { echo "tls_server.sh: server $name did not start" >&2; cat "$log" >&2; rm -f "$log"; exit 1; }
+    rm -f "$log"
+    printf -v "PORT_$name" '%s' "$port"
+    printf -v "PID_$name" '%s' "$pid"
+}
+
+start_server() {
+    case $1 in
+    GOOD) tls_server GOOD "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem" ;;
+    ROGUE) tls_server ROGUE "$D/rogue-leaf.crt.pem" "$D/rogue-leaf.key.pem" ;;
+    *) echo "tls_server.sh: unknown server $1" >&2; exit 1 ;;
+    esac
+}
+
+# A port where nothing listens: a server's port, freed again.
+down_port() {
+    tls_server DOWN "$D/leaf.crt.pem" "$D/leaf.key.pem"
+    kill "$PID_DOWN" 2> /dev/null
+    wait "$PID_DOWN" 2> /dev/null
+}
