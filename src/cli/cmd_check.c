@@ -18,6 +18,7 @@
  * cert-verify callback decide. tests/integration/test_check_live.sh breaks
  * if either changes.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1240,7 +1241,10 @@ static int write_results(const check_run *run, check_args *a, const size_t count
     char err[512];
 
     if (emit(a->output != NULL ? a->of.f : stdout, run, a, counts, state) != 0) {
-        run_error(a, "cannot write the output");
+        if (a->output == NULL) {
+            return cli_output_failed("check"); /* quietly by SIGPIPE when the reader has gone */
+        }
+        run_error(a, "cannot write %s: %s", a->output, strerror(errno));
         return EXIT_INTERNAL; /* cmd_check removes the temporary */
     }
     if (a->output != NULL && outfile_commit(&a->of, err, sizeof(err)) != 0) {
