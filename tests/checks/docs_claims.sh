@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # that certificates and monitoring systems use for themselves (signature, signed, monitoring)
 features='convert:convert|converts|converted|converting|converter|converters
 sign:sign|signs|signing
-collect:collect|collects|collecting|collector|collectors
+collect:collect|collects|collecting
 monitor:monitor|monitors
 plan:plan|plans'
 future='planned|still to come|not yet|roadmap'
