@@ -1,9 +1,11 @@
 /*
  * check_out.c - helpers shared by `pinset check` and `pinset explain` (check_out.h).
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "check_out.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +15,113 @@
 
 #include "common.h"
 #include "out.h"
+#include "suggest.h"
+
+/* ---- did you mean ---- */
+
+static size_t count_labels(const char *h, size_t len)
+{
+    size_t n = len > 0;
+
+    for (size_t i = 0; i < len; i++) {
+        n += h[i] == '.';
+    }
+    return n;
+}
+
+/* Whether `cand` is pinned by a rule of the policy (not an exclusion); the rule or NULL. */
+static const pinset_rule *pinned_by(const pinset_policy *policy, const char *cand)
+{
+    pinset_match how;
+    const pinset_rule *r = pinset_policy_lookup(policy, cand, strlen(cand), &how);
+
+    return r != NULL && !pinset_rule_is_exclusion(r) ? r : NULL;
+}
+
+const pinset_rule *chk_near_host(char *buf, size_t cap, const pinset_policy *policy,
+                                 const char *host)
+{
+    size_t hlen = strlen(host), hlabels = count_labels(host, hlen);
+
+    if (hlen == 0 || hlen > SUGGEST_MAX_LEN) {
+        return NULL;
+    }
+    for (size_t i = 0; i < pinset_policy_rule_count(policy); i++) {
+        const pinset_rule *r = pinset_policy_rule(policy, i);
+        const char *rh = pinset_rule_host(r);
+        size_t rlen = strlen(rh), rlabels = count_labels(rh, rlen);
+        const pinset_rule *hit;
+
+        if (pinset_rule_is_exclusion(r)) {
+            continue;
+        }
+        if (suggest_distance(host, hlen, rh, rlen, 1) == 1 && (hit = pinned_by(policy, rh))) {
+            snprintf(buf, cap, "%s", rh);
+            return hit;
+        }
+        if (pinset_rule_include_subdomains(r) && hlabels > rlabels) {
+            /* the host's last rlabels labels against the rule's domain */
+            const char *suffix = host + hlen;
+            size_t seen = 0;
+            while (suffix > host && seen < rlabels) {
+                suffix--;
+                seen += *suffix == '.';
+            }
+            suffix += *suffix == '.';
+            if (suggest_distance(suffix, strlen(suffix), rh, rlen, 1) == 1) {
+                int w = snprintf(buf, cap, "%.*s%s", (int)(suffix - host), host, rh);
+                if (w > 0 && (size_t)w < cap && (hit = pinned_by(policy, buf)) != NULL) {
+                    return hit;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+/* ---- what a host presented ---- */
+
+char *chk_served_text(const STACK_OF(X509) * verified, const pinset_result *pr, const char *indent)
+{
+    size_t n = pinset_result_chain_len(pr);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+    int bad = 0;
+
+    if (n == 0) {
+        return NULL;
+    }
+    f = open_memstream(&buf, &len);
+    if (f == NULL) {
+        return NULL;
+    }
+    for (size_t d = 0; d < n && !bad; d++) {
+        const pinset_pin *spki = pinset_result_chain_pin(pr, d, PINSET_PIN_SPKI);
+        X509 *x = verified != NULL && (size_t)sk_X509_num(verified) == n
+                      ? sk_X509_value(verified, (int)d)
+                      : NULL;
+        char name[512], b64[PINSET_PIN_STR_MAX];
+
+        if (x != NULL) {
+            out_x509_name(name, sizeof(name), X509_get_subject_name(x));
+        } else {
+            snprintf(name, sizeof(name), "?");
+        }
+        if (spki == NULL ||
+            pinset_pin_format(b64, sizeof(b64), spki, PINSET_PIN_FMT_BASE64) != PINSET_OK) {
+            snprintf(b64, sizeof(b64), "?");
+        }
+        fprintf(f, "%s[%zu] ", d == 0 ? "" : indent, d);
+        out_safe(f, name);
+        bad = fprintf(f, "\n%s    spki %s\n", indent, b64) < 0;
+    }
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
 
 /* ---- the policy ---- */
 

@@ -58,6 +58,24 @@ json_t *chk_pin_json(const pinset_rule *rule, size_t i, int64_t now);
 json_t *chk_rule_json(const pinset_rule *rule);
 
 /*
+ * "Did you mean": for a host that no rule covers, the host name one edit away
+ * that a pinning rule does cover (a misspelt exact host, or the misspelt
+ * domain of a subdomain rule: "api.exmaple.com" -> "api.example.com"), into
+ * buf. Returns that rule, or NULL when none is one edit away.
+ */
+const pinset_rule *chk_near_host(char *buf, size_t cap, const pinset_policy *policy,
+                                 const char *host);
+
+/*
+ * What a host presented, as check's text prints it under a failing host: per
+ * element of the validated chain, "[depth] subject" and "spki <base64>" on
+ * two lines, each line after the first starting with `indent` (subjects from
+ * OpenSSL's verified chain, pins from the verdict's own record of it).
+ * Returns a malloc'd string, or NULL when there is no chain or no memory.
+ */
+char *chk_served_text(const STACK_OF(X509) * verified, const pinset_result *pr, const char *indent);
+
+/*
  * Rotation readiness of a host whose live result has a rule and a validated chain.
  *
  * backup_pins: pins of the rule that count at `now` (not past their not_after) and are

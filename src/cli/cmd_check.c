@@ -131,6 +131,9 @@ typedef struct host_report {
     enum outcome outcome;
     enum alert alert; /* the leaf or the rule's pins expire under a threshold */
     int aborted;      /* the hook failed the handshake (a FAIL verdict or an invalid chain) */
+    char *served;     /* the validated chain's subjects and spki pins (chk_served_text), or NULL */
+    const pinset_rule *near_rule; /* no rule covers the host, but one covers near */
+    char near[256];               /* the host name one edit away */
 } host_report;
 
 typedef struct check_run {
@@ -262,6 +265,10 @@ static void read_verdict(host_report *h, check_run *run, SSL *ssl, const pinset_
         run->oom = 1;
     }
     h->leaf_not_after = leaf != NULL ? chk_cert_not_after(leaf) : 0;
+    if (h->validated) {
+        h->served = chk_served_text(SSL_get0_verified_chain(ssl), pr, "              ");
+        run->oom |= h->served == NULL && pinset_result_chain_len(pr) > 0;
+    }
     if (h->status == PROBE_OK) {
         h->accepted = pinset_ossl_check(run->pin, ssl) == PINSET_OK;
     }
@@ -289,6 +296,9 @@ static void on_result(probe_result *res, void *payload)
         /* not checked: still say which rule would have applied (the library's lookup) */
         h->rule = pinset_policy_lookup(run->policy, h->t->host, strlen(h->t->host), &h->match);
         h->mode = h->rule != NULL ? pinset_rule_mode(h->rule) : PINSET_MODE_ENFORCE;
+    }
+    if (h->rule == NULL) {
+        h->near_rule = chk_near_host(h->near, sizeof(h->near), run->policy, h->t->host);
     }
     h->outcome = outcome_of(h);
     /* the hook failed the handshake on purpose: the verdict says why, it is no outage */
@@ -371,6 +381,13 @@ static void print_host_text(FILE *f, const host_report *h, int64_t now, const ch
         fprintf(f, " (%s)", h->address);
     }
     fprintf(f, ": %s\n", outcome_names[h->outcome]);
+    if (h->near_rule != NULL) {
+        fprintf(f, "  hint:       no rule covers this host; did you mean '");
+        out_safe(f, h->near);
+        fprintf(f, "' (rules[%zu] \"", pinset_rule_index(h->near_rule));
+        out_safe(f, pinset_rule_host(h->near_rule));
+        fprintf(f, "\")?\n");
+    }
     if (h->status != PROBE_OK && !h->aborted) {
         fprintf(f, "  error:      ");
         out_safe(f, h->error);
@@ -403,6 +420,9 @@ static void print_host_text(FILE *f, const host_report *h, int64_t now, const ch
             out_safe(f, pinset_rule_pinset_name(h->rule));
         }
         fprintf(f, "\n");
+    }
+    if (h->served != NULL && (h->outcome == R_FAIL || h->outcome == R_REPORT_ONLY_FAIL)) {
+        fprintf(f, "  served:     %s", h->served); /* what no pin of the rule matched */
     }
     if (h->matched && h->rule != NULL && h->verdict == PINSET_VERDICT_PASS) {
         fprintf(f, "  matched:    pin ");
@@ -1324,6 +1344,9 @@ out:
         SSL_free(run->ssl[i]);
     }
     free(run->ssl);
+    for (size_t i = 0; run->hosts != NULL && i < run->n; i++) {
+        free(run->hosts[i].served);
+    }
     free(run->hosts);
     pinset_result_free(run->tmp);
     pinset_ossl_free(run->pin);
