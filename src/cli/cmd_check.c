@@ -58,6 +58,9 @@ enum check_opt {
     O_WARNING,
     O_CRITICAL,
     O_OUTPUT,
+    O_COLOR,
+    O_QUIET,
+    O_VERBOSE,
     O_IPV4,
     O_IPV6,
     O_END
@@ -80,6 +83,11 @@ static const opt_spec check_opts[] = {
     [O_WARNING] = {"warning", 'w', "DAYS", "a leaf or pin expiring in under DAYS days: WARNING"},
     [O_CRITICAL] = {"critical", 'c', "DAYS", "a leaf or pin expiring in under DAYS days: CRITICAL"},
     [O_OUTPUT] = {"output", 'o', "FILE", "write the output to FILE atomically (temporary, rename)"},
+    [O_COLOR] = OUT_OPT_COLOR,
+    [O_QUIET] = {"quiet", 'q', NULL,
+                 "text: list only the hosts that do not PASS, then the summary"},
+    [O_VERBOSE] = {"verbose", 'v', NULL,
+                   "text: show the served chain of every host, not only failing ones"},
     [O_IPV4] = NETOPT_IPV4,
     [O_IPV6] = NETOPT_IPV6,
     [O_END] = {NULL, 0, NULL, NULL},
@@ -158,6 +166,8 @@ typedef struct check_args {
     size_t nhosts;
     unsigned long shard_i, shard_n;
     int strict;
+    out_color_mode color;      /* --color */
+    int quiet, verbose;        /* -q, -v (text) */
     long warn_days, crit_days; /* --warning, --critical; -1 when not given */
     const char *output;        /* --output FILE, or NULL for standard output */
     outfile of;                /* --output: its temporary, open from the start of the run */
@@ -371,16 +381,19 @@ static void print_rotation(FILE *f, const host_report *h)
     fprintf(f, "\n");
 }
 
-static void print_host_text(FILE *f, const host_report *h, int64_t now, const check_args *a)
+static void print_host_text(FILE *f, const host_report *h, int64_t now, const check_args *a,
+                            int color)
 {
     const probe_target *t = h->t;
+    const char *result = outcome_names[h->outcome];
 
     out_safe(f, t->host);
     fprintf(f, ":%u", (unsigned int)t->port);
     if (h->address[0] != '\0') {
         fprintf(f, " (%s)", h->address);
     }
-    fprintf(f, ": %s\n", outcome_names[h->outcome]);
+    fprintf(f, ": %s%s%s\n", out_sgr(color, out_result_style(result)), result,
+            out_sgr_reset(color));
     if (h->near_rule != NULL) {
         fprintf(f, "  hint:       no rule covers this host; did you mean '");
         out_safe(f, h->near);
@@ -421,7 +434,8 @@ static void print_host_text(FILE *f, const host_report *h, int64_t now, const ch
         }
         fprintf(f, "\n");
     }
-    if (h->served != NULL && (h->outcome == R_FAIL || h->outcome == R_REPORT_ONLY_FAIL)) {
+    if (h->served != NULL &&
+        (a->verbose || h->outcome == R_FAIL || h->outcome == R_REPORT_ONLY_FAIL)) {
         fprintf(f, "  served:     %s", h->served); /* what no pin of the rule matched */
     }
     if (h->matched && h->rule != NULL && h->verdict == PINSET_VERDICT_PASS) {
@@ -927,9 +941,12 @@ static int emit(FILE *f, const check_run *run, const check_args *a, const size_t
     int err = 0;
 
     switch (a->fmt) {
-    case FMT_TEXT:
+    case FMT_TEXT: {
+        int color = out_color_enabled(f, a->color);
         for (size_t i = 0; i < run->n; i++) {
-            print_host_text(f, &run->hosts[i], run->now, a);
+            if (!(a->quiet && run->hosts[i].outcome == R_PASS)) {
+                print_host_text(f, &run->hosts[i], run->now, a, color);
+            }
         }
         fprintf(f,
                 "%zu host%s: %zu PASS, %zu FAIL, %zu REPORT_ONLY_FAIL, %zu NOT_PINNED, "
@@ -938,6 +955,7 @@ static int emit(FILE *f, const check_run *run, const check_args *a, const size_t
                 counts[R_REPORT_ONLY_FAIL], counts[R_NOT_PINNED], counts[R_EXPIRED_OPEN],
                 counts[R_ERROR]);
         break;
+    }
     case FMT_JSONL:
         for (size_t i = 0; i < run->n && err == 0; i++) {
             json_t *h = host_json(&run->hosts[i], run->now);
@@ -1101,6 +1119,17 @@ static int parse_opt(check_args *a, int r, const char *v)
         return -1;
     case O_STRICT:
         a->strict = 1;
+        return -1;
+    case O_COLOR:
+        if (out_color_parse(v, &a->color) != 0) {
+            return usage(a, "--color '%s': expected auto, never or always", v);
+        }
+        return -1;
+    case O_QUIET:
+        a->quiet = 1;
+        return -1;
+    case O_VERBOSE:
+        a->verbose = 1;
         return -1;
     case O_WARNING:
         return parse_days(a, "warning", v, &a->warn_days);

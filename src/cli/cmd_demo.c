@@ -57,7 +57,7 @@ static const opt_spec demo_opts[] = {
     [O_KEEP] = {"keep", 0, "DIR", "write the generated files to DIR and keep them"},
     [O_STEP] = {"step", 0, "N", "show only step N (1-8); the others still run, silently"},
     [O_FORMAT] = {"format", 'f', "FORMAT", "text (the only format)"},
-    [O_COLOR] = {"color", 0, "WHEN", "colour: auto (default), never or always"},
+    [O_COLOR] = OUT_OPT_COLOR,
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -1049,7 +1049,8 @@ static int parse_args(demo_args *a, int argc, char **argv)
             break;
         case O_COLOR:
             if (out_color_parse(v, &a->color) != 0) {
-                return opt_usage_error(&cmd_demo_spec, "--color wants never, auto or always");
+                return opt_usage_error(&cmd_demo_spec,
+                                       "--color '%s': expected auto, never or always", v);
             }
             break;
         default:

@@ -49,6 +49,7 @@ enum explain_opt {
     O_TIMEOUT,
     O_NOW,
     O_FORMAT,
+    O_COLOR,
     O_END
 };
 
@@ -63,6 +64,7 @@ static const opt_spec explain_opts[] = {
     [O_TIMEOUT] = NETOPT_TIMEOUT,
     [O_NOW] = NETOPT_NOW,
     [O_FORMAT] = NETOPT_FORMAT("text (default) or json"),
+    [O_COLOR] = OUT_OPT_COLOR,
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -78,6 +80,7 @@ typedef struct explain_args {
     const char *chain_file;
     const char *host;
     int json;
+    out_color_mode color; /* --color */
 } explain_args;
 
 /* What the chain step found. */
@@ -625,7 +628,7 @@ static void print_chain_text(const explain_doc *d, const explain_chain *ec, cons
     }
 }
 
-static void print_text(const explain_doc *d, const explain_chain *ec, const char *file)
+static void print_text(const explain_doc *d, const explain_chain *ec, const char *file, int color)
 {
     char line[512];
 
@@ -637,7 +640,8 @@ static void print_text(const explain_doc *d, const explain_chain *ec, const char
     printf("\n");
     print_rule_text(d);
     print_chain_text(d, ec, file);
-    printf("5 verdict     %s", result_word(ec));
+    printf("5 verdict     %s%s%s", out_sgr(color, out_result_style(result_word(ec))),
+           result_word(ec), out_sgr_reset(color));
     if (verdict_line(line, sizeof(line), ec)) {
         /* the line starts with its verdict; say it once when both agree */
         size_t n = strlen(result_word(ec));
@@ -771,6 +775,12 @@ static int parse_args(explain_args *a, int argc, char **argv)
         case O_CHAIN:
             a->chain_file = v;
             break;
+        case O_COLOR:
+            if (out_color_parse(v, &a->color) != 0) {
+                return opt_usage_error(&cmd_explain_spec,
+                                       "--color '%s': expected auto, never or always", v);
+            }
+            break;
         default:
             return netopt_exit(r);
         }
@@ -871,7 +881,8 @@ int cmd_explain(int argc, char **argv)
     if (rc >= 0) {
         goto out;
     }
-    if (a.json ? print_json(&d, &ec, a.chain_file) != 0 : (print_text(&d, &ec, a.chain_file), 0)) {
+    if (a.json ? print_json(&d, &ec, a.chain_file) != 0
+               : (print_text(&d, &ec, a.chain_file, out_color_enabled(stdout, a.color)), 0)) {
         rc = cli_output_failed("explain");
         goto out;
     }

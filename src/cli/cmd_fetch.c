@@ -46,6 +46,7 @@ enum fetch_opt {
     O_IPV6,
     O_FORMAT,
     O_TARGETS,
+    O_COLOR,
     O_END
 };
 
@@ -63,6 +64,7 @@ static const opt_spec fetch_opts[] = {
     [O_IPV6] = NETOPT_IPV6,
     [O_FORMAT] = NETOPT_FORMAT("text (default), json or policy"),
     [O_TARGETS] = {"targets", 0, "FILE", "more hosts, one 'HOST[:PORT] [ADDRESS]' a line"},
+    [O_COLOR] = OUT_OPT_COLOR,
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -84,6 +86,7 @@ typedef struct fetch_run {
     unsigned char *ready;  /* by target index: result waiting to be printed */
     size_t n, done, printed, emitted;
     int fmt;
+    int color;     /* text: colour validation and errors */
     int rc;        /* the exit status so far */
     json_t *rules; /* --format policy: collected, written at the end */
 } fetch_run;
@@ -292,7 +295,7 @@ static void print_chain_text(const char *title, STACK_OF(X509) * chain)
     }
 }
 
-static void print_host_text(const probe_result *r)
+static void print_host_text(const probe_result *r, int color)
 {
     const probe_target *t = r->target;
 
@@ -302,15 +305,18 @@ static void print_host_text(const probe_result *r)
         printf(" via %s", r->address);
     }
     if (r->status != PROBE_OK) {
-        printf("\n  error:      %s\n\n", r->error);
+        printf("\n  error:      %s%s%s\n\n", out_sgr(color, OUT_RED), r->error,
+               out_sgr_reset(color));
         return;
     }
     printf("\n  tls:        %s %s, handshake %.1f ms (total %.1f ms)\n", r->protocol, r->cipher,
            r->handshake_ms, r->total_ms);
     if (r->validated) {
-        printf("  validation: ok for %s\n", t->servername != NULL ? t->servername : t->host);
+        printf("  validation: %sok%s for %s\n", out_sgr(color, OUT_GREEN), out_sgr_reset(color),
+               t->servername != NULL ? t->servername : t->host);
     } else {
-        printf("  validation: FAILED at depth %d: %s\n", r->verify_depth, r->verify_error_str);
+        printf("  validation: %sFAILED%s at depth %d: %s\n", out_sgr(color, OUT_RED),
+               out_sgr_reset(color), r->verify_depth, r->verify_error_str);
     }
     print_chain_text("served chain", r->served);
     if (r->validated) {
@@ -538,7 +544,7 @@ static void print_one(fetch_run *run, probe_result *r)
     }
     switch (run->fmt) {
     case FMT_TEXT:
-        print_host_text(r);
+        print_host_text(r, run->color);
         break;
     case FMT_JSON:
         item = host_json(r);
@@ -596,6 +602,7 @@ typedef struct fetch_args {
     const char **hosts;
     size_t nhosts;
     const char *targets_file;
+    out_color_mode color; /* --color */
 } fetch_args;
 
 /* Parse the command line; returns -1 to go on, or an exit status. */
@@ -628,6 +635,12 @@ static int parse_args(fetch_args *a, int argc, char **argv)
             break;
         case O_TARGETS:
             a->targets_file = v;
+            break;
+        case O_COLOR:
+            if (out_color_parse(v, &a->color) != 0) {
+                return opt_usage_error(&cmd_fetch_spec,
+                                       "--color '%s': expected auto, never or always", v);
+            }
             break;
         default:
             return netopt_exit(r);
@@ -670,6 +683,7 @@ static int run_fetch(fetch_args *a, target_list *tl)
 
     memset(&run, 0, sizeof(run));
     run.fmt = a->net.format;
+    run.color = run.fmt == FMT_TEXT && out_color_enabled(stdout, a->color);
     e = probe_engine_new(&a->net.po, err, sizeof(err));
     if (e == NULL) {
         cli_err("fetch", "%s", err);

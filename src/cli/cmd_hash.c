@@ -37,7 +37,7 @@ static const opt_spec hash_opts[] = {
     {"kind", 'k', "KIND", "what the pin covers: spki (the key; default) or cert"},
     {"format", 'f', "FORMAT", "text (default), json, hpkp, curl, okhttp or hex"},
     {"passphrase-file", 0, "FILE", "passphrase for encrypted keys and PKCS#12: FILE's first line"},
-    {"color", 0, "WHEN", "colour in text output: auto (default), never or always"},
+    OUT_OPT_COLOR,
     {NULL, 0, NULL, NULL},
 };
 
@@ -794,7 +794,7 @@ static int parse_args(hash_run *run, int argc, char **argv, const char **passfil
         case HASH_OPT_COLOR:
             if (out_color_parse(v, &color) != 0) {
                 return opt_usage_error(&cmd_hash_spec,
-                                       "unknown --color '%s' (auto, never or always)", v);
+                                       "--color '%s': expected auto, never or always", v);
             }
             break;
         default:

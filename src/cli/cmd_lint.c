@@ -16,13 +16,14 @@
 #include "input.h"
 #include "out.h"
 
-enum { LINT_OPT_FORMAT, LINT_OPT_NOW, LINT_OPT_WARN_DAYS, LINT_OPT_COLOR };
+enum { LINT_OPT_FORMAT, LINT_OPT_NOW, LINT_OPT_WARN_DAYS, LINT_OPT_COLOR, LINT_OPT_QUIET };
 
 static const opt_spec lint_opts[] = {
     {"format", 'f', "FORMAT", "text (default) or json"},
     {"now", 0, "TIME", "judge expiry at this RFC 3339 time instead of the current time"},
     {"warn-days", 0, "N", "flag pins and rules expiring within N days (default 30)"},
-    {"color", 0, "WHEN", "colour in text output: auto (default), never or always"},
+    OUT_OPT_COLOR,
+    {"quiet", 'q', NULL, "text: print errors only, not warnings or notes"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -38,6 +39,7 @@ const cmd_spec cmd_lint_spec = {"lint", "[options] FILE... | -",
 typedef struct lint_run {
     int json;
     int color;
+    int quiet; /* -q: text shows errors only */
     pinset_lint_options opts;
     const char *file; /* the file being linted, as given */
     char name[512];   /* the same, safe to print */
@@ -95,7 +97,7 @@ static int on_finding(const pinset_lint_finding *f, void *payload)
     }
     run->counts[sev]++;
     if (!run->json) {
-        return print_text(f, sev, run);
+        return run->quiet && sev != PINSET_LINT_ERROR ? 0 : print_text(f, sev, run);
     }
     if (json_array_append_new(run->findings, finding_json(f)) != 0) {
         run->oom = 1;
@@ -225,8 +227,12 @@ static int parse_args(lint_run *run, int argc, char **argv, const char **inputs,
             break;
         case LINT_OPT_COLOR:
             if (out_color_parse(v, &color) != 0) {
-                return opt_usage_error(&cmd_lint_spec, "--color wants never, auto or always");
+                return opt_usage_error(&cmd_lint_spec,
+                                       "--color '%s': expected auto, never or always", v);
             }
+            break;
+        case LINT_OPT_QUIET:
+            run->quiet = 1;
             break;
         default:
             return EXIT_USAGE;

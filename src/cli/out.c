@@ -83,6 +83,17 @@ const char *out_sgr(int color, out_style style)
     }
 }
 
+out_style out_result_style(const char *result)
+{
+    if (strcmp(result, "PASS") == 0) {
+        return OUT_GREEN;
+    }
+    if (strcmp(result, "FAIL") == 0 || strcmp(result, "ERROR") == 0) {
+        return OUT_RED;
+    }
+    return OUT_YELLOW; /* REPORT_ONLY_FAIL, NOT_PINNED, EXPIRED_OPEN: let through, look at it */
+}
+
 const char *out_sgr_reset(int color)
 {
     return color ? "\033[0m" : "";

@@ -34,6 +34,13 @@ typedef enum out_style {
     OUT_CYAN
 } out_style;
 
+/* The --color, -q/--quiet and -v/--verbose entries of a command's option table: one wording. */
+#define OUT_OPT_COLOR                                                                \
+    {                                                                                \
+        "color", 0, "WHEN", "colour in text output: auto (default), never or always" \
+    }
+/* The verdict names' colours in text output: PASS green, FAIL and ERROR red, the rest yellow. */
+out_style out_result_style(const char *result);
 /* Parse "never", "auto" or "always" (the --color argument). 0 on success, -1 otherwise. */
 int out_color_parse(const char *s, out_color_mode *out);
 /* Whether output to `f` should be coloured under `mode` (looks at isatty and NO_COLOR). */
