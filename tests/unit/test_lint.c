@@ -535,6 +535,44 @@ static void leaf_only_pinning_of_a_shared_pinset(void **state)
     assert_int_equal(count_id(&all, "leaf-only-pinning"), 2);
 }
 
+static void no_backup_pin_of_a_shared_pinset(void **state)
+{
+    struct findings all;
+    const struct found *f;
+
+    (void)state;
+    lint("{\"version\": 1, \"pinsets\": {"
+         "\"double\": {\"pins\": [{\"sha256\": " PIN_A ", \"role\": \"ca\"},"
+         " {\"sha256\": " PIN_E ", \"role\": \"ca\"}]},"
+         "\"lone\": {\"pins\": [{\"sha256\": " PIN_Q ", \"role\": \"ca\"}]},"
+         "\"single\": {\"pins\": [{\"sha256\": " PIN_M ", \"role\": \"ca\"}]}}, \"rules\": ["
+         "{\"host\": \"a.example\", \"pinset\": \"single\"},"
+         "{\"host\": \"b.example\", \"pinset\": \"single\", \"mode\": \"report\"},"
+         "{\"host\": \"c.example\", \"pinset\": \"double\", \"min_pins\": 1},"
+         "{\"host\": \"d.example\", \"pinset\": \"double\", \"min_pins\": 1},"
+         "{\"host\": \"e.example\", \"pinset\": \"lone\", \"mode\": \"report\"},"
+         "{\"host\": \"f.example\", \"pinset\": \"single\", \"pins\": [{\"sha256\": " PIN_I
+         ", \"role\": \"backup\"}]}]}",
+         &all);
+    /* two rules rely on 'single' alone, one enforcing, one pin: one error, at the pin-set */
+    expect(&all, "no-backup-pin", "pinsets.single", PINSET_LINT_ERROR);
+    f = find(&all, "no-backup-pin", "pinsets.single");
+    assert_int_equal(f->rule, SIZE_MAX);
+    assert_non_null(
+        strstr(f->message, "2 rules rely on it alone (the first is rules[0], 'a.example')"));
+    /* two pins: perhaps one is a spare, so a warning, once for both rules */
+    expect(&all, "no-backup-pin", "pinsets.double", PINSET_LINT_WARNING);
+    /* one pin but no rule enforces: a warning */
+    expect(&all, "no-backup-pin", "pinsets.lone", PINSET_LINT_WARNING);
+    /* no rule is reported itself, and f's own backup pin covers it */
+    for (size_t i = 0; i < 6; i++) {
+        char path[16];
+        snprintf(path, sizeof(path), "rules[%zu]", i);
+        assert_null(find(&all, "no-backup-pin", path));
+    }
+    assert_int_equal(count_id(&all, "no-backup-pin"), 3);
+}
+
 static void redundant_rule(void **state)
 {
     struct findings all;
@@ -707,7 +745,9 @@ static void hostile_long_values(void **state)
     expect(&all, "too-few-pins", "rules[0]", PINSET_LINT_ERROR);
     for (size_t i = 0; i < all.n; i++) {
         assert_true(strlen(all.f[i].message) < 1023);
-        assert_non_null(strstr(all.f[i].host, "aaaa.aaaa"));
+        /* a pin-set finding has no host: its message names the first rule's */
+        assert_non_null(
+            strstr(all.f[i].host[0] != '\0' ? all.f[i].host : all.f[i].message, "aaaa.aaaa"));
     }
 }
 
@@ -859,6 +899,7 @@ int main(void)
         cmocka_unit_test(policy_without_rules),
         cmocka_unit_test(leaf_only_pinning),
         cmocka_unit_test(leaf_only_pinning_of_a_shared_pinset),
+        cmocka_unit_test(no_backup_pin_of_a_shared_pinset),
         cmocka_unit_test(redundant_rule),
         cmocka_unit_test(unused_pinset),
         cmocka_unit_test(unreachable_rules_are_parse_errors),

@@ -75,8 +75,11 @@ struct set_summary {
     size_t live_current; /* live pins with a role other than backup */
     size_t live_leaf;    /* of which role leaf */
     size_t first_user;   /* index of the first rule that names it, or SIZE_MAX */
-    size_t leaf_users; /* rules leaf-only through this pin-set alone (no live pins of their own) */
-    size_t first_leaf; /* the first of them, or SIZE_MAX */
+    size_t leaf_users;  /* rules leaf-only through this pin-set alone (no live pins of their own) */
+    size_t first_leaf;  /* the first of them, or SIZE_MAX */
+    size_t alone_users; /* rules with no live pins of their own: their pins are the set's */
+    size_t first_alone; /* the first of them, or SIZE_MAX */
+    int alone_enforce;  /* one of them enforces */
 };
 
 /* ---- emitting ---- */
@@ -323,7 +326,10 @@ static void summarise_set(struct lint_ctx *c, const struct pinset__pinset *s,
     }
 }
 
-/* Which rules are leaf-only through their pin-set alone: reported once, at the pin-set. */
+/*
+ * Which rules rely on their pin-set alone (no live pins of their own): what is
+ * wrong with the pin-set (no backup, leaf-only) is reported once, at the pin-set.
+ */
 static void count_leaf_users(struct lint_ctx *c, struct set_summary *sums)
 {
     const pinset_policy *p = c->p;
@@ -335,6 +341,10 @@ static void count_leaf_users(struct lint_ctx *c, struct set_summary *sums)
             continue;
         }
         s = &sums[rule->pinset];
+        if (s->alone_users++ == 0) {
+            s->first_alone = r;
+        }
+        s->alone_enforce |= rule->mode == PINSET_MODE_ENFORCE;
         if (!leaf_only(s->live_current, s->live_leaf, s->live_backup)) {
             continue;
         }
@@ -342,6 +352,29 @@ static void count_leaf_users(struct lint_ctx *c, struct set_summary *sums)
             s->first_leaf = r;
         }
     }
+}
+
+/* The rule-level no-backup-pin (lint_pin_counts), said once for the rules that rely on a pin-set.
+ */
+static void lint_set_no_backup(struct lint_ctx *c, const char *name, const struct set_summary *s)
+{
+    char path[LINT_PATH_MAX];
+    int certain = s->live < 2;
+
+    if (s->alone_users == 0 || s->live_backup > 0 || s->live == 0) {
+        return;
+    }
+    snprintf(path, sizeof(path), "pinsets.%s", name);
+    emit(
+        c, certain && s->alone_enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "no-backup-pin",
+        NULL, path,
+        "generate a spare key pair, keep it offline, and add its spki pin with role backup",
+        certain
+            ? "pin-set '%s' has no backup pin and only %zu distinct unexpired pin%s, and %zu rule%s rel%s on it alone (the first is rules[%zu], '%.253s'): the first key rotation locks clients out (RFC 7469 section 4.3)"
+            : "no pin of pin-set '%s' has role backup (%zu distinct unexpired pin%s; pinset cannot tell offline whether one is a key outside the live chain), and %zu rule%s rel%s on it alone (the first is rules[%zu], '%.253s') (RFC 7469 section 4.3)",
+        name, s->live, s->live == 1 ? "" : "s", s->alone_users, s->alone_users == 1 ? "" : "s",
+        s->alone_users == 1 ? "ies" : "y", s->first_alone,
+        pinset__policy_str(c->p, c->p->rules[s->first_alone].host));
 }
 
 static void lint_set_leaf_only(struct lint_ctx *c, const char *name, const struct set_summary *s)
@@ -366,8 +399,9 @@ static void lint_sets(struct lint_ctx *c, struct set_summary *sums)
     char path[LINT_PATH_MAX];
 
     for (size_t k = 0; k < p->npinsets; k++) {
-        sums[k].first_user = sums[k].first_leaf = SIZE_MAX;
-        sums[k].leaf_users = 0;
+        sums[k].first_user = sums[k].first_leaf = sums[k].first_alone = SIZE_MAX;
+        sums[k].leaf_users = sums[k].alone_users = 0;
+        sums[k].alone_enforce = 0;
         summarise_set(c, &p->pinsets[k], &sums[k]);
     }
     for (size_t r = p->nrules; r-- > 0;) {
@@ -385,6 +419,7 @@ static void lint_sets(struct lint_ctx *c, struct set_summary *sums)
                  "remove the pin-set, or name it in the rules it was meant for",
                  "pin-set '%s' is not named by any rule", name);
         }
+        lint_set_no_backup(c, name, &sums[k]);
         lint_set_leaf_only(c, name, &sums[k]);
         for (size_t i = 0; i < s->count; i++) {
             snprintf(path, sizeof(path), "pinsets.%s[%zu]", name, i);
@@ -464,7 +499,9 @@ static void lint_pin_counts(struct lint_ctx *c, const struct pinset_rule *r, con
      * enforcing. With two or more, one may be a spare not marked as such.
      * With none, too-few-pins has said it all.
      */
-    if (k->backup == 0 && k->live > 0) {
+    /* a rule with no live pin of its own takes its pin-set's: reported there (lint_set_no_backup)
+     */
+    if (k->backup == 0 && k->live > 0 && (r->pinset < 0 || own_live(c, r) > 0)) {
         int certain = k->live < 2;
         emit(
             c, certain && enforce ? PINSET_LINT_ERROR : PINSET_LINT_WARNING, "no-backup-pin", r,
