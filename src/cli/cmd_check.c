@@ -1206,7 +1206,10 @@ static int parse_args(check_args *a, int argc, char **argv)
         rc = parse_opt(a, r, v);
         if (rc >= 0) {
             if (a->why[0] == '\0') {
-                snprintf(a->why, sizeof(a->why), "usage error (see pinset check --help)");
+                /* the option parser's own message ("unknown option '--polcy'; did you mean...") */
+                const char *u = opt_last_usage();
+                snprintf(a->why, sizeof(a->why), "%s%s(see pinset check --help)", u,
+                         u[0] != '\0' ? " " : "usage error ");
             }
             return rc;
         }

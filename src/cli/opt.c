@@ -53,10 +53,21 @@ static int find_short(const cmd_spec *cmd, char c)
     return -1;
 }
 
+/* The last usage message, for a command that must also say it elsewhere (check's nagios line). */
+static char last_usage[256];
+
+const char *opt_last_usage(void)
+{
+    return last_usage;
+}
+
 int opt_usage_error(const cmd_spec *cmd, const char *fmt, ...)
 {
     va_list ap;
 
+    va_start(ap, fmt);
+    vsnprintf(last_usage, sizeof(last_usage), fmt, ap);
+    va_end(ap);
     fprintf(stderr, "pinset: %s: ", cmd->name);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

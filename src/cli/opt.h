@@ -40,6 +40,11 @@ void opt_init(opt_state *st, int argc, char **argv);
 int opt_next(opt_state *st, const cmd_spec *cmd, const char **value);
 /* Print the command's help (synopsis, summary, options) to stdout. */
 void opt_print_help(const cmd_spec *cmd);
+/*
+ * The message of the last opt_usage_error ("" before any), as printed but
+ * without the command name: for a command that must also say it elsewhere.
+ */
+const char *opt_last_usage(void);
 /* Print "usage: pinset <cmd> <synopsis>" and a hint to stderr; returns EXIT_USAGE. */
 int opt_usage_error(const cmd_spec *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
