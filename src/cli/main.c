@@ -15,6 +15,7 @@
 const cmd_entry cli_commands[] = {
     {&cmd_hash_spec, cmd_hash},       {&cmd_fetch_spec, cmd_fetch}, {&cmd_check_spec, cmd_check},
     {&cmd_explain_spec, cmd_explain}, {&cmd_lint_spec, cmd_lint},   {&cmd_demo_spec, cmd_demo},
+    {&cmd_convert_spec, cmd_convert}, /* pin formats (issue 10) */
     {&cmd_version_spec, cmd_version}, {&cmd_help_spec, cmd_help},   {NULL, NULL},
 };
 
