@@ -51,8 +51,9 @@ typedef struct pinset_convert_options {
     unsigned int version;
     /**
      * Import: the host the document is for (required by PINSET_FORMAT_HPKP
-     * and PINSET_FORMAT_CURL, which name none). Export: write only the rule
-     * that names this host (exact, canonical comparison).
+     * and PINSET_FORMAT_CURL, which name none). HPKP and CURL export: write
+     * only the rule that names this host (exact, canonical comparison); the
+     * native writer writes every rule.
      */
     const char *host;
     /**
@@ -98,8 +99,8 @@ PINSET_API pinset_format pinset_format_from_name(const char *name);
 /**
  * Guess a document's format from its content, with its file name as a hint.
  * Content decides: a JSON object is NATIVE, text that starts with
- * `sha256//` is CURL, a `Public-Key-Pins` header or text made of RFC 7469
- * directives (max-age, pin-sha256) is HPKP. The name (its extension, `.json`,
+ * `sha256//` is CURL, text that starts with `Public-Key-Pins` or holds an
+ * RFC 7469 directive (`max-age`, `pin-sha256=`) is HPKP. The name (its extension, `.json`,
  * `.hpkp`, `.curl`) only breaks a tie the content leaves open.
  *
  * @param buf,len the document (need not be NUL-terminated)

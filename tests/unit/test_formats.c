@@ -126,6 +126,7 @@ static void detection_by_content_then_name(void **state)
     assert_int_equal(detect("public-key-pins-report-only: x", NULL), PINSET_FORMAT_HPKP);
     assert_int_equal(detect("max-age=3; pin-sha256=\"" PIN_A "\"", NULL), PINSET_FORMAT_HPKP);
     assert_int_equal(detect("includeSubDomains; pin-sha256=\"x\"", NULL), PINSET_FORMAT_HPKP);
+    assert_int_equal(detect("includeSubDomains; MAX-AGE=0", NULL), PINSET_FORMAT_HPKP);
     /* content says nothing: the extension breaks the tie */
     assert_int_equal(detect("garbage", "a.curl"), PINSET_FORMAT_CURL);
     assert_int_equal(detect("garbage", "dir.json/a"), PINSET_FORMAT_UNKNOWN);

@@ -122,7 +122,7 @@ pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *n
         return PINSET_FORMAT_CURL;
     }
     if (starts_nocase(buf + i, len - i, "public-key-pins") ||
-        starts_nocase(buf + i, len - i, "max-age") ||
+        contains_nocase(buf + i, len - i, "max-age") ||
         contains_nocase(buf + i, len - i, "pin-sha256=")) {
         return PINSET_FORMAT_HPKP;
     }
