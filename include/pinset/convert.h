@@ -60,7 +60,8 @@ typedef struct pinset_convert_options {
      * HPKP import: map max-age to an expiry, `expires = now + max-age` with
      * on_expiry fail-open (what a browser does once max-age has passed).
      * HPKP export: write max-age = expires - now for a rule that expires.
-     * Seconds since the epoch; 0 = not given (max-age is then listed as lost).
+     * Seconds since the epoch, at most 253402300799 (the end of 9999); 0 =
+     * not given (max-age is then listed as lost).
      */
     int64_t now;
     /**

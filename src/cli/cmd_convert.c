@@ -118,10 +118,10 @@ static int parse_args(convert_args *a, int argc, char **argv)
             rc = check_host(v);
             break;
         case CONV_OPT_NOW:
-            if (out_parse_time(v, &a->now) != 0) {
+            if (out_parse_time(v, &a->now) != 0 || a->now > 253402300799LL) {
                 return opt_usage_error(
                     &cmd_convert_spec,
-                    "--now wants an RFC 3339 time after 1970, such as 2027-01-01T00:00:00Z, got '%s'",
+                    "--now wants an RFC 3339 time from 1970 to 9999, such as 2027-01-01T00:00:00Z, got '%s'",
                     v);
             }
             break;

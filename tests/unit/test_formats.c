@@ -499,6 +499,13 @@ static void hpkp_hostile_input(void **state)
         assert_int_equal(pinset_policy_import(&p, NULL, (const uint8_t *)"x", 1,
                                               PINSET_FORMAT_UNKNOWN, NULL, NULL),
                          PINSET_E_INVALID_ARG);
+        /* a time past 9999 could overflow now + max-age: refused */
+        o.host = HOST;
+        o.now = INT64_MAX;
+        assert_int_equal(pinset_policy_import(&p, NULL, (const uint8_t *)TWO_PINS "; max-age=1",
+                                              strlen(TWO_PINS "; max-age=1"), PINSET_FORMAT_HPKP,
+                                              &o, &d),
+                         PINSET_E_INVALID_ARG);
     }
 }
 

@@ -321,8 +321,10 @@ pinset_err pinset_policy_import(pinset_policy **out, pinset_fidelity **fidelity_
     if (opts == NULL) {
         opts = &default_opts;
     }
-    if (opts->version != PINSET_CONVERT_OPTIONS_VERSION) {
-        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown convert options version %u",
+    if (opts->version != PINSET_CONVERT_OPTIONS_VERSION || opts->now < 0 ||
+        opts->now > PINSET_FMT_TIME_MAX) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "invalid convert options (version %u, or now outside 1970 to 9999)",
                            opts->version);
     }
     err = pinset__fidelity_new(&f);
@@ -390,7 +392,8 @@ pinset_err pinset_policy_export(pinset_fidelity **fidelity_out, const pinset_pol
     if (opts == NULL) {
         opts = &default_opts;
     }
-    if (opts->version != PINSET_CONVERT_OPTIONS_VERSION || opts->max_age < 0) {
+    if (opts->version != PINSET_CONVERT_OPTIONS_VERSION || opts->max_age < 0 || opts->now < 0 ||
+        opts->now > PINSET_FMT_TIME_MAX) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "invalid convert options");
     }
     if (format != PINSET_FORMAT_NATIVE && format != PINSET_FORMAT_HPKP &&

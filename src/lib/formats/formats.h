@@ -19,6 +19,8 @@
 #define PINSET_MAX_HPKP_HEADER 8192
 /* Largest curl list read: PINSET_MAX_PIN_LIST pins of 53 octets, with room to spare. */
 #define PINSET_MAX_CURL_LIST 16384
+/* The last second of 9999: times the native format can write (and opts->now may be). */
+#define PINSET_FMT_TIME_MAX 253402300799LL
 /* The browsers' cap on max-age (Chromium kMaxHPKPAgeSecs, Firefox's default pref): 60 days. */
 #define PINSET_HPKP_MAX_AGE_CAP 5184000
 
