@@ -172,6 +172,8 @@ static void check_accept(const char *header, const struct hpkp_expect *e, const 
         assert_false(pinset_rule_is_exclusion(r));
         assert_int_equal(pinset_rule_expires(r) - NOW, e->max_age);
         assert_int_equal(pinset_rule_on_expiry(r), PINSET_ON_EXPIRY_FAIL_OPEN);
+        /* a capped max-age is said, an uncapped one is not */
+        assert_int_equal(find_loss(f, "max_age") >= 0, e->max_age == CAP);
     }
     if (e->subdomains >= 0) {
         assert_int_equal(pinset_rule_include_subdomains(r), e->subdomains);

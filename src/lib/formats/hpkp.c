@@ -478,20 +478,27 @@ static pinset_err build_rule(struct hctx *c, pinset_policy *p, const struct head
     if (err == PINSET_OK && h->has_uri) {
         uint32_t *u = pinset__policy_add_uri(p);
         err = u == NULL ? PINSET_E_NOMEM : pinset__policy_add_str(p, u, h->uri, strlen(h->uri));
-        r = &p->rules[p->nrules - 1];
-        r->uris_first = (uint32_t)(p->nuris - 1);
-        r->uris_count = 1;
+        if (err == PINSET_OK) {
+            r->uris_first = (uint32_t)(p->nuris - 1);
+            r->uris_count = 1;
+        }
     }
     if (err != PINSET_OK) {
         return PINSET_DIAG(c->diag, err, "out of memory");
     }
-    if (!h->report_only && h->has_max_age && opts->now > 0) {
-        uint64_t age = h->max_age > PINSET_HPKP_MAX_AGE_CAP ? PINSET_HPKP_MAX_AGE_CAP : h->max_age;
-        r->expires = opts->now + (int64_t)age;
-        r->on_expiry = PINSET_ON_EXPIRY_FAIL_OPEN;
-        return PINSET_OK;
+    if (h->report_only || !h->has_max_age || opts->now == 0) {
+        return lose_max_age(c, h);
     }
-    return lose_max_age(c, h);
+    r->expires =
+        opts->now +
+        (int64_t)(h->max_age > PINSET_HPKP_MAX_AGE_CAP ? PINSET_HPKP_MAX_AGE_CAP : h->max_age);
+    r->on_expiry = PINSET_ON_EXPIRY_FAIL_OPEN;
+    if (h->max_age > PINSET_HPKP_MAX_AGE_CAP) {
+        return pinset__fidelity_add(c->f, 0, c->host, "max_age",
+                                    "max-age=%llu capped at 5184000 (60 days), as browsers do",
+                                    (unsigned long long)h->max_age);
+    }
+    return PINSET_OK;
 }
 
 pinset_err pinset__hpkp_import(pinset_policy *p, pinset_fidelity *f, const uint8_t *buf, size_t len,
