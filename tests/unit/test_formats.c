@@ -849,6 +849,20 @@ static void round_trips(void **state)
                "\"2027-01-01T00:00:00Z\", \"on_expiry\": \"fail-open\", \"report_uris\": "
                "[\"https://r.example/x?a=b;c\"]}]}",
                PINSET_FORMAT_HPKP, NOW);
+    /* HPKP: a report uri the importer would refuse is not written, but listed */
+    {
+        pinset_policy *p = parse("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+                                 "\"pins\": [\"" PIN_A "\", \"" PIN_E "\"], \"report_uris\": "
+                                 "[\"https://r.example/\\\"x\", \"https://s.example/\"]}]}");
+        pinset_fidelity *f = NULL;
+        struct sbuf *out = calloc(1, sizeof(*out));
+        assert_int_equal(export(p, PINSET_FORMAT_HPKP, HOST, 0, &f, out, NULL), PINSET_OK);
+        assert_non_null(strstr(out->b, "; report-uri=\"https://s.example/\"\n"));
+        expect_loss(f, "report_uris[0]", "not an absolute http(s) uri");
+        pinset_fidelity_free(f);
+        pinset_policy_free(p);
+        free(out);
+    }
     /* HPKP report-only: one pin is enough, no lifetime */
     round_trip("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", \"mode\": \"report\", "
                "\"pins\": [\"" PIN_A "\"], \"report_uris\": [\"https://r.example/\"]}]}",

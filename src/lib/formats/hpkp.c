@@ -640,6 +640,37 @@ static pinset_err put_max_age(pinset_fidelity *f, const pinset_policy *p,
     return err == PINSET_OK ? put(b, num) : err;
 }
 
+/*
+ * The first report URI the HPKP importer (and lint's grammar) accepts, as
+ * report-uri: HPKP takes one; the others are listed.
+ */
+static pinset_err put_uris(pinset_fidelity *f, const pinset_policy *p, const struct pinset_rule *r,
+                           struct pinset__buf *b)
+{
+    const char *host = pinset__policy_str(p, r->host);
+    pinset_err err = PINSET_OK;
+    int written = 0;
+
+    for (size_t i = 0; i < r->uris_count && err == PINSET_OK; i++) {
+        const char *uri = pinset__policy_str(p, p->uris[r->uris_first + i]);
+        struct pinset__uri u;
+        char field[32];
+        (void)snprintf(field, sizeof(field), "report_uris[%zu]", i);
+        if (written) {
+            err = pinset__fidelity_add(f, r->index, host, field,
+                                       "HPKP takes one report-uri: this one is not written");
+        } else if (pinset__uri_parse(&u, uri, strlen(uri), NULL) != PINSET_OK) {
+            err = pinset__fidelity_add(f, r->index, host, field,
+                                       "not an absolute http(s) uri (RFC 3986): not written");
+        } else {
+            err = put(b, "; report-uri=");
+            err = err == PINSET_OK ? put_quoted(b, uri) : err;
+            written = 1;
+        }
+    }
+    return err;
+}
+
 static pinset_err put_rule(pinset_fidelity *f, const pinset_policy *p, const struct pinset_rule *r,
                            const pinset_convert_options *opts, struct pinset__buf *b,
                            pinset_diag *diag)
@@ -698,16 +729,7 @@ static pinset_err put_rule(pinset_fidelity *f, const pinset_policy *p, const str
         err = put(b, "; includeSubDomains");
     }
     if (err == PINSET_OK && r->uris_count > 0) {
-        err = put(b, "; report-uri=");
-        if (err == PINSET_OK) {
-            err = put_quoted(b, pinset__policy_str(p, p->uris[r->uris_first]));
-        }
-        for (size_t i = 1; i < r->uris_count && err == PINSET_OK; i++) {
-            char field[32];
-            (void)snprintf(field, sizeof(field), "report_uris[%zu]", i);
-            err = pinset__fidelity_add(f, r->index, host, field,
-                                       "HPKP takes one report-uri: this one is not written");
-        }
+        err = put_uris(f, p, r, b);
     }
     if (err == PINSET_OK) {
         err = pinset__fmt_lose_common(f, p, r, "HPKP");
