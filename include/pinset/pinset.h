@@ -9,6 +9,7 @@
 #include <pinset/bundle.h>
 #include <pinset/check.h>
 #include <pinset/common.h>
+#include <pinset/convert.h>
 #include <pinset/error.h>
 #include <pinset/host.h>
 #include <pinset/lint.h>

@@ -24,6 +24,8 @@ extern const cmd_spec cmd_explain_spec;
 int cmd_explain(int argc, char **argv);
 extern const cmd_spec cmd_lint_spec;
 int cmd_lint(int argc, char **argv);
+extern const cmd_spec cmd_convert_spec;
+int cmd_convert(int argc, char **argv);
 extern const cmd_spec cmd_demo_spec;
 int cmd_demo(int argc, char **argv);
 extern const cmd_spec cmd_completion_spec;

@@ -1,0 +1,417 @@
+/*
+ * formats.c - the conversion layer (pinset/convert.h): format names,
+ * detection by content, and pinset_policy_import / pinset_policy_export,
+ * which dispatch to the native parser and writer or to one file per foreign
+ * format, and the helpers those files share.
+ */
+#include "formats/formats.h"
+
+#include <pinset/convert.h>
+
+#include "util/buf.h"
+
+static const char *const format_names[] = {"unknown", "native", "hpkp", "curl"};
+
+const char *pinset_format_name(pinset_format format)
+{
+    if ((unsigned)format >= PINSET_ARRAY_SIZE(format_names)) {
+        return "unknown";
+    }
+    return format_names[format];
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int eq_nocase(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        if (lower((unsigned char)*a) != lower((unsigned char)*b)) {
+            return 0;
+        }
+    }
+    return *a == *b;
+}
+
+/* s[0..n) begins with word, ASCII case-insensitive. */
+static int starts_nocase(const uint8_t *s, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+
+    if (n < k) {
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (lower(s[i]) != lower((unsigned char)word[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+pinset_format pinset_format_from_name(const char *name)
+{
+    if (name == NULL) {
+        return PINSET_FORMAT_UNKNOWN;
+    }
+    if (eq_nocase(name, "json")) {
+        return PINSET_FORMAT_NATIVE;
+    }
+    for (size_t i = 1; i < PINSET_ARRAY_SIZE(format_names); i++) {
+        if (eq_nocase(name, format_names[i])) {
+            return (pinset_format)i;
+        }
+    }
+    return PINSET_FORMAT_UNKNOWN;
+}
+
+static pinset_format by_extension(const char *name)
+{
+    const char *dot = name != NULL ? strrchr(name, '.') : NULL;
+
+    if (dot == NULL || strchr(dot, '/') != NULL) {
+        return PINSET_FORMAT_UNKNOWN;
+    }
+    if (eq_nocase(dot, ".json")) {
+        return PINSET_FORMAT_NATIVE;
+    }
+    if (eq_nocase(dot, ".hpkp")) {
+        return PINSET_FORMAT_HPKP;
+    }
+    if (eq_nocase(dot, ".curl")) {
+        return PINSET_FORMAT_CURL;
+    }
+    return PINSET_FORMAT_UNKNOWN;
+}
+
+/* Whether the (lower-cased) word occurs in s[0..n). */
+static int contains_nocase(const uint8_t *s, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+
+    for (size_t i = 0; i + k <= n; i++) {
+        if (starts_nocase(s + i, n - i, word)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *name)
+{
+    size_t i = 0;
+
+    if (buf == NULL) {
+        return by_extension(name);
+    }
+    if (len > 4096) {
+        len = 4096;
+    }
+    if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) {
+        i = 3; /* a UTF-8 byte order mark */
+    }
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) {
+        i++;
+    }
+    if (i < len && buf[i] == '{') {
+        return PINSET_FORMAT_NATIVE;
+    }
+    if (starts_nocase(buf + i, len - i, "sha256//")) {
+        return PINSET_FORMAT_CURL;
+    }
+    if (starts_nocase(buf + i, len - i, "public-key-pins") ||
+        contains_nocase(buf + i, len - i, "max-age") ||
+        contains_nocase(buf + i, len - i, "pin-sha256=")) {
+        return PINSET_FORMAT_HPKP;
+    }
+    return by_extension(name);
+}
+
+/* ---- helpers shared by the converters ---- */
+
+pinset_err pinset__fmt_rule_host(pinset_policy *p, struct pinset_rule *r, const char *host,
+                                 pinset_diag *diag)
+{
+    char canon[PINSET_HOST_MAX];
+    pinset_host_type type = PINSET_HOST_DNS;
+    pinset_err err;
+
+    if (host == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "this format names no host: the host option is required");
+    }
+    err = pinset_host_canon(canon, sizeof(canon), &type, host, strlen(host), diag);
+    if (err != PINSET_OK) {
+        return err;
+    }
+    err = pinset__policy_add_str(p, &r->host, canon, strlen(canon));
+    if (err != PINSET_OK) {
+        return PINSET_DIAG(diag, err, "out of memory");
+    }
+    r->host_len = (uint16_t)strlen(canon);
+    r->host_type = (uint8_t)type;
+    return PINSET_OK;
+}
+
+pinset_err pinset__fmt_add_pin(pinset_policy *p, struct pinset_rule *r, const pinset_pin *pin,
+                               pinset_role role, int *added_out)
+{
+    struct pinset__pin_entry *e;
+
+    *added_out = 0;
+    if (r->pins_count == 0) {
+        r->pins_first = (uint32_t)p->npins;
+    }
+    for (size_t i = 0; i < r->pins_count; i++) {
+        if (pinset_pin_equal(&p->pins[r->pins_first + i].pin, pin)) {
+            return PINSET_OK; /* the same pin twice counts once */
+        }
+    }
+    if (r->pins_count >= PINSET_MAX_PINS_PER_RULE) {
+        return PINSET_E_LIMIT;
+    }
+    e = pinset__policy_add_pin(p);
+    if (e == NULL) {
+        return PINSET_E_NOMEM;
+    }
+    e->pin = *pin;
+    e->role = (uint8_t)role;
+    r->pins_count++;
+    *added_out = 1;
+    return PINSET_OK;
+}
+
+pinset_err pinset__fmt_select(const pinset_policy *p, const pinset_convert_options *opts,
+                              size_t *first_out, size_t *count_out, pinset_diag *diag)
+{
+    char canon[PINSET_HOST_MAX];
+    pinset_host_type type = PINSET_HOST_DNS;
+    const pinset_rule *r;
+    pinset_err err;
+
+    *first_out = 0;
+    *count_out = p->nrules;
+    if (opts->host == NULL) {
+        return PINSET_OK;
+    }
+    err = pinset_host_canon(canon, sizeof(canon), &type, opts->host, strlen(opts->host), diag);
+    if (err != PINSET_OK) {
+        return err;
+    }
+    r = pinset__policy_find(p, canon, strlen(canon));
+    if (r == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "no rule names host '%s'", canon);
+    }
+    *first_out = r->index;
+    *count_out = 1;
+    return PINSET_OK;
+}
+
+size_t pinset__fmt_pin_count(const pinset_policy *p, const struct pinset_rule *r)
+{
+    size_t n = r->pins_count;
+
+    if (r->pinset >= 0) {
+        n += p->pinsets[r->pinset].count;
+    }
+    return n;
+}
+
+const struct pinset__pin_entry *pinset__fmt_pin(const pinset_policy *p, const struct pinset_rule *r,
+                                                size_t i)
+{
+    if (r->pinset >= 0) {
+        const struct pinset__pinset *ps = &p->pinsets[r->pinset];
+        if (i < ps->count) {
+            return &p->pins[ps->first + i];
+        }
+        i -= ps->count;
+    }
+    return &p->pins[r->pins_first + i];
+}
+
+pinset_err pinset__fmt_lose_common(pinset_fidelity *f, const pinset_policy *p,
+                                   const struct pinset_rule *r, const char *fmt_name)
+{
+    const char *host = pinset__policy_str(p, r->host);
+    char field[64];
+    pinset_err err = PINSET_OK;
+
+    if (r->pinset >= 0) {
+        err = pinset__fidelity_add(f, r->index, host, "pinset",
+                                   "%s has no named pin-sets: the pins of '%s' are written inline",
+                                   fmt_name, pinset__policy_str(p, p->pinsets[r->pinset].name));
+    }
+    for (size_t i = 0; err == PINSET_OK && i < pinset__fmt_pin_count(p, r); i++) {
+        if (pinset__fmt_pin(p, r, i)->label != 0) {
+            (void)snprintf(field, sizeof(field), "pins[%zu].label", i);
+            err = pinset__fidelity_add(f, r->index, host, field, "%s has no pin labels", fmt_name);
+        }
+    }
+    if (err == PINSET_OK && r->blocked_count > 0) {
+        err = pinset__fidelity_add(f, r->index, host, "blocked",
+                                   "%s has no blocked keys: %u blocked pin(s) not written",
+                                   fmt_name, (unsigned)r->blocked_count);
+    }
+    return err;
+}
+
+pinset_err pinset__fmt_emit(pinset_write_fn write, void *payload, const char *s, size_t len)
+{
+    while (len > 0) {
+        size_t k = len > 4096 ? 4096 : len;
+        if (write(s, k, payload) != 0) {
+            return PINSET_E_IO;
+        }
+        s += k;
+        len -= k;
+    }
+    return PINSET_OK;
+}
+
+/* ---- import and export ---- */
+
+static const pinset_convert_options default_opts = PINSET_CONVERT_OPTIONS_INIT;
+
+static pinset_err import_foreign(pinset_policy **out, pinset_fidelity *f, const uint8_t *buf,
+                                 size_t len, pinset_format format,
+                                 const pinset_convert_options *opts, pinset_diag *diag)
+{
+    pinset_policy *p = NULL;
+    size_t bad = 0;
+    pinset_err err = pinset__policy_new(&p);
+
+    if (err != PINSET_OK) {
+        return PINSET_DIAG(diag, err, "out of memory");
+    }
+    if (format == PINSET_FORMAT_HPKP) {
+        err = pinset__hpkp_import(p, f, buf, len, opts, diag);
+    } else {
+        err = pinset__curl_import(p, f, buf, len, opts, diag);
+    }
+    if (err == PINSET_OK) {
+        err = pinset__policy_finish(p, &bad, diag);
+    }
+    if (err != PINSET_OK) {
+        pinset_policy_free(p);
+        return err;
+    }
+    *out = p;
+    return PINSET_OK;
+}
+
+pinset_err pinset_policy_import(pinset_policy **out, pinset_fidelity **fidelity_out,
+                                const uint8_t *buf, size_t len, pinset_format format,
+                                const pinset_convert_options *opts, pinset_diag *diag)
+{
+    pinset_fidelity *f = NULL;
+    pinset_err err;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (fidelity_out != NULL) {
+        *fidelity_out = NULL;
+    }
+    if (out == NULL || (buf == NULL && len > 0)) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "no output pointer or no input");
+    }
+    if (opts == NULL) {
+        opts = &default_opts;
+    }
+    if (opts->version != PINSET_CONVERT_OPTIONS_VERSION || opts->now < 0 ||
+        opts->now > PINSET_FMT_TIME_MAX) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "invalid convert options (version %u, or now outside 1970 to 9999)",
+                           opts->version);
+    }
+    err = pinset__fidelity_new(&f);
+    if (err != PINSET_OK) {
+        return PINSET_DIAG(diag, err, "out of memory");
+    }
+    switch (format) {
+    case PINSET_FORMAT_NATIVE:
+        err = pinset_policy_parse(out, buf, len, diag);
+        break;
+    case PINSET_FORMAT_HPKP:
+    case PINSET_FORMAT_CURL:
+        err = import_foreign(out, f, buf, len, format, opts, diag);
+        break;
+    case PINSET_FORMAT_UNKNOWN:
+    default:
+        err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown format %d", (int)format);
+        break;
+    }
+    if (err != PINSET_OK || fidelity_out == NULL) {
+        pinset_fidelity_free(f);
+        return err;
+    }
+    *fidelity_out = f;
+    return PINSET_OK;
+}
+
+static pinset_err export_to(pinset_fidelity *f, const pinset_policy *policy, pinset_format format,
+                            const pinset_convert_options *opts, pinset_write_fn write,
+                            void *payload, pinset_diag *diag)
+{
+    struct pinset__buf b;
+    pinset_err err;
+
+    if (format == PINSET_FORMAT_NATIVE) {
+        return pinset_policy_write(policy, write, payload);
+    }
+    /* foreign documents are small: built whole, so that a failure writes nothing */
+    pinset__buf_init(&b, PINSET_MAX_POLICY_SIZE, 0);
+    if (format == PINSET_FORMAT_HPKP) {
+        err = pinset__hpkp_export(f, policy, opts, &b, diag);
+    } else {
+        err = pinset__curl_export(f, policy, opts, &b, diag);
+    }
+    if (err == PINSET_OK) {
+        err = pinset__fmt_emit(write, payload, (const char *)b.p, b.len);
+    }
+    pinset__buf_free(&b);
+    return err;
+}
+
+pinset_err pinset_policy_export(pinset_fidelity **fidelity_out, const pinset_policy *policy,
+                                pinset_format format, const pinset_convert_options *opts,
+                                pinset_write_fn write, void *payload, pinset_diag *diag)
+{
+    pinset_fidelity *f = NULL;
+    pinset_err err;
+
+    if (fidelity_out != NULL) {
+        *fidelity_out = NULL;
+    }
+    if (policy == NULL || write == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "no policy or no sink");
+    }
+    if (opts == NULL) {
+        opts = &default_opts;
+    }
+    if (opts->version != PINSET_CONVERT_OPTIONS_VERSION || opts->max_age < 0 || opts->now < 0 ||
+        opts->now > PINSET_FMT_TIME_MAX) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "invalid convert options");
+    }
+    if (format != PINSET_FORMAT_NATIVE && format != PINSET_FORMAT_HPKP &&
+        format != PINSET_FORMAT_CURL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown format %d", (int)format);
+    }
+    err = pinset__fidelity_new(&f);
+    if (err != PINSET_OK) {
+        return PINSET_DIAG(diag, err, "out of memory");
+    }
+    err = export_to(f, policy, format, opts, write, payload, diag);
+    if (err == PINSET_E_NOMEM && diag != NULL && diag->code == PINSET_OK) {
+        (void)PINSET_DIAG(diag, err, "out of memory");
+    }
+    if (err != PINSET_OK || fidelity_out == NULL) {
+        pinset_fidelity_free(f);
+        return err;
+    }
+    *fidelity_out = f;
+    return PINSET_OK;
+}
