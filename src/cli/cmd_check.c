@@ -1208,8 +1208,11 @@ static int parse_args(check_args *a, int argc, char **argv)
             if (a->why[0] == '\0') {
                 /* the option parser's own message ("unknown option '--polcy'; did you mean...") */
                 const char *u = opt_last_usage();
-                snprintf(a->why, sizeof(a->why), "%s%s(see pinset check --help)", u,
-                         u[0] != '\0' ? " " : "usage error ");
+                snprintf(a->why, sizeof(a->why), "%s%s%s", u,
+                         u[0] == '\0'       ? "usage error "
+                         : rc == EXIT_USAGE ? " "
+                                            : "",
+                         rc == EXIT_USAGE || u[0] == '\0' ? "(see pinset check --help)" : "");
             }
             return rc;
         }

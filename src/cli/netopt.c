@@ -132,37 +132,48 @@ static int parse_seconds(const cmd_spec *cmd, const char *name, const char *v, u
     return 0;
 }
 
+/* Say why the trust anchors cannot be used, also for the nagios line (opt_last_usage). */
+static int anchor_error(const cmd_spec *cmd, const char *name, const char *why)
+{
+    opt_set_last_usage("%s: %s", name, why);
+    cli_err(cmd->name, "%s: %s", name, why);
+    return NETOPT_INPUT;
+}
+
 /*
  * The trust anchors must at least be there: OpenSSL's own message for a
- * missing file is "system lib". Says why as `hash` does for its inputs, and
- * opens without blocking, so that a FIFO with no writer does not hang.
+ * missing file is "system lib". Says why as `hash` does for its inputs. The
+ * open does not block (O_NONBLOCK), and --cafile must be a regular file:
+ * OpenSSL opens it again by name with a blocking read, which a FIFO with no
+ * writer would hold forever.
  */
 static int check_anchors(const cmd_spec *cmd, const char *path, int want_dir)
 {
     struct stat sb;
-    char name[256];
+    char name[256], why[300];
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     int err = errno;
 
     out_safe_copy(name, sizeof(name), path);
-    if (fd < 0) {
-        cli_err(cmd->name, "%s: cannot open: %s", name, strerror(err));
-        return NETOPT_INPUT;
-    }
-    if (fstat(fd, &sb) != 0) {
+    if (fd >= 0 && fstat(fd, &sb) != 0) {
         err = errno;
         close(fd);
-        cli_err(cmd->name, "%s: cannot open: %s", name, strerror(err));
-        return NETOPT_INPUT;
+        fd = -1;
+    }
+    if (fd < 0) {
+        snprintf(why, sizeof(why), "cannot open: %s", strerror(err));
+        return anchor_error(cmd, name, why);
     }
     close(fd);
     if (want_dir && !S_ISDIR(sb.st_mode)) {
-        cli_err(cmd->name, "%s: --capath wants a directory", name);
-        return NETOPT_INPUT;
+        return anchor_error(cmd, name, "--capath wants a directory");
     }
     if (!want_dir && S_ISDIR(sb.st_mode)) {
-        cli_err(cmd->name, "%s: is a directory (use --capath for a hashed directory)", name);
-        return NETOPT_INPUT;
+        return anchor_error(cmd, name, "is a directory (use --capath for a hashed directory)");
+    }
+    if (!want_dir && !S_ISREG(sb.st_mode)) {
+        return anchor_error(cmd, name,
+                            "not a regular file (trust anchors are read from a PEM file)");
     }
     return 0;
 }

@@ -61,6 +61,15 @@ const char *opt_last_usage(void)
     return last_usage;
 }
 
+void opt_set_last_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_usage, sizeof(last_usage), fmt, ap);
+    va_end(ap);
+}
+
 int opt_usage_error(const cmd_spec *cmd, const char *fmt, ...)
 {
     va_list ap;

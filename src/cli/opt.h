@@ -45,6 +45,12 @@ void opt_print_help(const cmd_spec *cmd);
  * without the command name: for a command that must also say it elsewhere.
  */
 const char *opt_last_usage(void);
+/* Set that message for a refusal that is not opt_usage_error's (an option's file unusable). */
+void opt_set_last_usage(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 /* Print "usage: pinset <cmd> <synopsis>" and a hint to stderr; returns EXIT_USAGE. */
 int opt_usage_error(const cmd_spec *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
