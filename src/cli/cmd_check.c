@@ -610,7 +610,15 @@ static void prom_open(FILE *f, const char *name, const host_report *h, const cha
 {
     fprintf(f, "%s{host=\"", name);
     prom_label(f, h->t->host);
-    fprintf(f, "\",port=\"%u\"", (unsigned int)h->t->port);
+    fprintf(f, "\",port=\"%u\",address=\"", (unsigned int)h->t->port);
+    /* the addresses a targets line named: one host checked at each of its backends */
+    for (size_t i = 0; i < h->t->naddrs; i++) {
+        if (i > 0) {
+            fputc(',', f);
+        }
+        prom_label(f, h->t->addrs[i]);
+    }
+    fputc('"', f);
     if (result != NULL) {
         fprintf(f, ",result=\"%s\"", result);
     }
@@ -700,8 +708,15 @@ static void prom_host(FILE *f, prom_metric m, const host_report *h)
     }
 }
 
-static void emit_prometheus(FILE *f, const check_run *run, const size_t counts[R_N])
+static void emit_prometheus(FILE *f, const check_run *run, const check_args *a,
+                            const size_t counts[R_N])
 {
+    char shard[48] = "";
+
+    /* one file per shard in one textfile directory: the run's own series must not collide */
+    if (a->shard_n > 1) {
+        snprintf(shard, sizeof(shard), "shard=\"%lu/%lu\"", a->shard_i, a->shard_n);
+    }
     for (int m = 0; m < M_N; m++) {
         prom_head(f, prom_names[m][0], prom_names[m][1]);
         for (size_t i = 0; i < run->n; i++) {
@@ -710,11 +725,13 @@ static void emit_prometheus(FILE *f, const check_run *run, const size_t counts[R
     }
     prom_head(f, "pinset_check_hosts", "hosts checked in this run, by result");
     for (int r = 0; r < R_N; r++) {
-        fprintf(f, "pinset_check_hosts{result=\"%s\"} %zu\n", prom_results[r], counts[r]);
+        fprintf(f, "pinset_check_hosts{result=\"%s\"%s%s} %zu\n", prom_results[r],
+                shard[0] != '\0' ? "," : "", shard, counts[r]);
     }
     prom_head(f, "pinset_check_timestamp_seconds",
               "the time the pins were checked at, in seconds since the Unix epoch");
-    fprintf(f, "pinset_check_timestamp_seconds %lld\n", (long long)run->now);
+    fprintf(f, "pinset_check_timestamp_seconds%s%s%s %lld\n", shard[0] != '\0' ? "{" : "", shard,
+            shard[0] != '\0' ? "}" : "", (long long)run->now);
 }
 
 /*
@@ -968,7 +985,7 @@ static int emit(FILE *f, const check_run *run, const check_args *a, const size_t
         err = emit_json(f, run, a, counts) != 0;
         break;
     case FMT_PROM:
-        emit_prometheus(f, run, counts);
+        emit_prometheus(f, run, a, counts);
         break;
     case FMT_NAGIOS:
         emit_nagios(f, run, a, counts, state);

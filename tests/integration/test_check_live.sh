@@ -161,12 +161,12 @@ badlines=$(grep -v '^#' "$TMP/out" | grep -Ev '^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_
 for m in $(grep -v '^#' "$TMP/out" | sed -E 's/[{ ].*//' | sort -u); do
     grep -q "^# TYPE $m gauge$" "$TMP/out" && grep -q "^# HELP $m " "$TMP/out" || bad "prometheus: $m lacks HELP/TYPE"
 done
-has "$OUT" '^pinset_check_pass\{host="pass\.check\.test",port="443"\} 1$' || bad "prometheus: pass sample"
-has "$OUT" '^pinset_check_pass\{host="rogue\.check\.test",port="443"\} 0$' || bad "prometheus: rogue sample"
-has "$OUT" '^pinset_check_up\{host="down\.check\.test",port="443"\} 0$' || bad "prometheus: down sample"
-has "$OUT" "^pinset_leaf_expiry_timestamp_seconds\\{host=\"pass\\.check\\.test\",port=\"443\"\\} $LEAF_NOT_AFTER\$" || bad "prometheus: leaf expiry"
-has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",result="fail"\} 1$' || bad "prometheus: result series"
-has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",result="pass"\} 0$' || bad "prometheus: result 0 series"
+has "$OUT" '^pinset_check_pass\{host="pass\.check\.test",port="443",address=""\} 1$' || bad "prometheus: pass sample"
+has "$OUT" '^pinset_check_pass\{host="rogue\.check\.test",port="443",address=""\} 0$' || bad "prometheus: rogue sample"
+has "$OUT" '^pinset_check_up\{host="down\.check\.test",port="443",address=""\} 0$' || bad "prometheus: down sample"
+has "$OUT" "^pinset_leaf_expiry_timestamp_seconds\\{host=\"pass\\.check\\.test\",port=\"443\",address=\"\"\\} $LEAF_NOT_AFTER\$" || bad "prometheus: leaf expiry"
+has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",address="",result="fail"\} 1$' || bad "prometheus: result series"
+has "$OUT" '^pinset_check_result\{host="rogue\.check\.test",port="443",address="",result="pass"\} 0$' || bad "prometheus: result 0 series"
 has "$OUT" '^pinset_check_hosts\{result="fail"\} 1$' || bad "prometheus: host counts"
 if command -v promtool > /dev/null; then
     promtool check metrics < "$TMP/out" > "$TMP/lint" 2>&1 && ok "prometheus: promtool check metrics" \
