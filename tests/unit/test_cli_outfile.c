@@ -142,11 +142,26 @@ static void a_failed_rename_removes_the_temporary(void **state)
     outfile o = OUTFILE_INIT;
     char err[256], buf[256];
 
-    /* FILE is a directory: rename(2) of a file over it fails */
-    assert_int_equal(mkdir(fx->path, 0700), 0);
+    /* FILE becomes a directory while the run writes: rename(2) of a file over it fails */
     write_file(&o, fx->path, "x\n");
+    assert_int_equal(mkdir(fx->path, 0700), 0);
     assert_int_equal(outfile_commit(&o, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "cannot write"));
+    names(fx->dir, buf, sizeof(buf));
+    assert_string_equal(buf, "m.prom");
+    assert_int_equal(rmdir(fx->path), 0);
+}
+
+static void a_directory_is_refused_at_open(void **state)
+{
+    fixture *fx = *state;
+    outfile o = OUTFILE_INIT;
+    char err[256], buf[256];
+
+    assert_int_equal(mkdir(fx->path, 0700), 0);
+    assert_int_equal(outfile_open(&o, fx->path, err, sizeof(err)), -1);
+    assert_string_equal(err, "--output needs a file name, not a directory");
+    assert_null(o.f);
     names(fx->dir, buf, sizeof(buf));
     assert_string_equal(buf, "m.prom");
     assert_int_equal(rmdir(fx->path), 0);
@@ -177,6 +192,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(abort_keeps_the_previous_file_and_removes_the_temporary,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_rename_removes_the_temporary, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_directory_is_refused_at_open, setup, teardown),
         cmocka_unit_test_setup_teardown(open_fails_cleanly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
