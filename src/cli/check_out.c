@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "check_out.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,44 @@ static size_t count_labels(const char *h, size_t len)
     return n;
 }
 
+/*
+ * Whether a and b (of a length apart by at most 1) may be one edit apart: an
+ * edit changes the first or the last character, not both, unless the words
+ * are two characters long. A cheap filter before the distance.
+ */
+static int may_be_near(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen == 0 || blen == 0 || (alen > blen ? alen - blen : blen - alen) > 1) {
+        return 0;
+    }
+    return alen <= 2 || blen <= 2 || tolower((unsigned char)a[0]) == tolower((unsigned char)b[0]) ||
+           tolower((unsigned char)a[alen - 1]) == tolower((unsigned char)b[blen - 1]);
+}
+
+/*
+ * One digit for another in the same place (web1 vs web2): numbered hosts of one
+ * fleet, not a typo. Not suggested.
+ */
+static int digit_changed(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen) {
+        return 0;
+    }
+    for (size_t i = 0; i < alen; i++) {
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i])) {
+            return isdigit((unsigned char)a[i]) && isdigit((unsigned char)b[i]);
+        }
+    }
+    return 0;
+}
+
+/* One edit apart, and not a fleet's numbering. */
+static int one_edit(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return may_be_near(a, alen, b, blen) && suggest_distance(a, alen, b, blen, 1) == 1 &&
+           !digit_changed(a, alen, b, blen);
+}
+
 /* Whether `cand` is pinned by a rule of the policy (not an exclusion); the rule or NULL. */
 static const pinset_rule *pinned_by(const pinset_policy *policy, const char *cand)
 {
@@ -49,17 +88,18 @@ const pinset_rule *chk_near_host(char *buf, size_t cap, const pinset_policy *pol
     for (size_t i = 0; i < pinset_policy_rule_count(policy); i++) {
         const pinset_rule *r = pinset_policy_rule(policy, i);
         const char *rh = pinset_rule_host(r);
-        size_t rlen = strlen(rh), rlabels = count_labels(rh, rlen);
+        size_t rlen = strlen(rh), rlabels;
         const pinset_rule *hit;
 
         if (pinset_rule_is_exclusion(r)) {
             continue;
         }
-        if (suggest_distance(host, hlen, rh, rlen, 1) == 1 && (hit = pinned_by(policy, rh))) {
+        if (one_edit(host, hlen, rh, rlen) && (hit = pinned_by(policy, rh)) != NULL) {
             snprintf(buf, cap, "%s", rh);
             return hit;
         }
-        if (pinset_rule_include_subdomains(r) && hlabels > rlabels) {
+        if (pinset_rule_include_subdomains(r) && rlen < hlen &&
+            hlabels > (rlabels = count_labels(rh, rlen))) {
             /* the host's last rlabels labels against the rule's domain */
             const char *suffix = host + hlen;
             size_t seen = 0;
@@ -68,7 +108,7 @@ const pinset_rule *chk_near_host(char *buf, size_t cap, const pinset_policy *pol
                 seen += *suffix == '.';
             }
             suffix += *suffix == '.';
-            if (suggest_distance(suffix, strlen(suffix), rh, rlen, 1) == 1) {
+            if (one_edit(suffix, strlen(suffix), rh, rlen)) {
                 int w = snprintf(buf, cap, "%.*s%s", (int)(suffix - host), host, rh);
                 if (w > 0 && (size_t)w < cap && (hit = pinned_by(policy, buf)) != NULL) {
                     return hit;

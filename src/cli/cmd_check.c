@@ -140,8 +140,6 @@ typedef struct host_report {
     enum alert alert; /* the leaf or the rule's pins expire under a threshold */
     int aborted;      /* the hook failed the handshake (a FAIL verdict or an invalid chain) */
     char *served;     /* the validated chain's subjects and spki pins (chk_served_text), or NULL */
-    const pinset_rule *near_rule; /* no rule covers the host, but one covers near */
-    char near[256];               /* the host name one edit away */
 } host_report;
 
 typedef struct check_run {
@@ -154,6 +152,8 @@ typedef struct check_run {
     host_report *hosts; /* by target index */
     size_t n, done;
     int64_t now;
+    int text;    /* text output: keep what only it prints (the served chains) */
+    int verbose; /* -v: every host's served chain */
     int oom;
 } check_run;
 
@@ -275,7 +275,10 @@ static void read_verdict(host_report *h, check_run *run, SSL *ssl, const pinset_
         run->oom = 1;
     }
     h->leaf_not_after = leaf != NULL ? chk_cert_not_after(leaf) : 0;
-    if (h->validated) {
+    if (h->validated && run->text &&
+        (run->verbose || (pinset_result_verdict(pr) != PINSET_VERDICT_PASS &&
+                          pinset_result_verdict(pr) != PINSET_VERDICT_NOT_PINNED &&
+                          pinset_result_verdict(pr) != PINSET_VERDICT_EXPIRED_OPEN))) {
         h->served = chk_served_text(SSL_get0_verified_chain(ssl), pr, "              ");
         run->oom |= h->served == NULL && pinset_result_chain_len(pr) > 0;
     }
@@ -306,9 +309,6 @@ static void on_result(probe_result *res, void *payload)
         /* not checked: still say which rule would have applied (the library's lookup) */
         h->rule = pinset_policy_lookup(run->policy, h->t->host, strlen(h->t->host), &h->match);
         h->mode = h->rule != NULL ? pinset_rule_mode(h->rule) : PINSET_MODE_ENFORCE;
-    }
-    if (h->rule == NULL) {
-        h->near_rule = chk_near_host(h->near, sizeof(h->near), run->policy, h->t->host);
     }
     h->outcome = outcome_of(h);
     /* the hook failed the handshake on purpose: the verdict says why, it is no outage */
@@ -381,11 +381,14 @@ static void print_rotation(FILE *f, const host_report *h)
     fprintf(f, "\n");
 }
 
-static void print_host_text(FILE *f, const host_report *h, int64_t now, const check_args *a,
-                            int color)
+static void print_host_text(FILE *f, const host_report *h, const check_run *run,
+                            const check_args *a, int color)
 {
     const probe_target *t = h->t;
     const char *result = outcome_names[h->outcome];
+    const pinset_rule *near_rule = NULL;
+    char near[256];
+    int64_t now = run->now;
 
     out_safe(f, t->host);
     fprintf(f, ":%u", (unsigned int)t->port);
@@ -394,11 +397,14 @@ static void print_host_text(FILE *f, const host_report *h, int64_t now, const ch
     }
     fprintf(f, ": %s%s%s\n", out_sgr(color, out_result_style(result)), result,
             out_sgr_reset(color));
-    if (h->near_rule != NULL) {
+    if (h->rule == NULL) { /* only here: text alone says it, after the probes are done */
+        near_rule = chk_near_host(near, sizeof(near), run->policy, t->host);
+    }
+    if (near_rule != NULL) {
         fprintf(f, "  hint:       no rule covers this host; did you mean '");
-        out_safe(f, h->near);
-        fprintf(f, "' (rules[%zu] \"", pinset_rule_index(h->near_rule));
-        out_safe(f, pinset_rule_host(h->near_rule));
+        out_safe(f, near);
+        fprintf(f, "' (rules[%zu] \"", pinset_rule_index(near_rule));
+        out_safe(f, pinset_rule_host(near_rule));
         fprintf(f, "\")?\n");
     }
     if (h->status != PROBE_OK && !h->aborted) {
@@ -962,7 +968,7 @@ static int emit(FILE *f, const check_run *run, const check_args *a, const size_t
         int color = out_color_enabled(f, a->color);
         for (size_t i = 0; i < run->n; i++) {
             if (!(a->quiet && run->hosts[i].outcome == R_PASS)) {
-                print_host_text(f, &run->hosts[i], run->now, a, color);
+                print_host_text(f, &run->hosts[i], run, a, color);
             }
         }
         fprintf(f,
@@ -1479,6 +1485,8 @@ int cmd_check(int argc, char **argv)
     }
     run.policy_path = a.policy;
     run.now = a.net.now != 0 ? a.net.now : (int64_t)time(NULL); /* one instant for every host */
+    run.text = a.fmt == FMT_TEXT;
+    run.verbose = a.verbose;
     rc = collect_targets(&a, run.policy, &tl);
     if (rc >= 0) {
         goto out;
