@@ -160,6 +160,12 @@ static int plain_name(const char *s)
            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(s);
 }
 
+/* A short option letter that goes into a script unquoted (a glob or comment character never). */
+static int short_ok(char c)
+{
+    return c != '\0' && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", c);
+}
+
 static void print_command_names(void)
 {
     const char *sep = "";
@@ -185,7 +191,7 @@ static void bash_option_values(const cmd_spec *c)
             continue;
         }
         printf("        ");
-        if (o->short_name != 0) {
+        if (short_ok(o->short_name)) {
             printf("-%c|", o->short_name);
         }
         printf("--%s) ", o->name);
@@ -220,7 +226,7 @@ static void bash_command(const cmd_spec *c)
         if (plain_name(o->name)) {
             printf("--%s ", o->name);
         }
-        if (o->short_name != 0) {
+        if (short_ok(o->short_name)) {
             printf("-%c ", o->short_name);
         }
     }
@@ -330,7 +336,7 @@ static void zsh_option(const opt_spec *o)
     const char *long_suffix = k == ARG_NONE ? "" : "=";
 
     printf("        ");
-    if (o->short_name != 0) {
+    if (short_ok(o->short_name)) {
         if (many) {
             printf("'*'");
         } else {
@@ -478,7 +484,7 @@ static void fish_command(const cmd_spec *c)
             continue;
         }
         printf("%s %s'", cond, c->name);
-        if (o->short_name != 0) {
+        if (short_ok(o->short_name)) {
             printf(" -s %c", o->short_name);
         }
         printf(" -l %s", o->name);
@@ -581,8 +587,7 @@ int cmd_completion(int argc, char **argv)
                                shell);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_err("completion", "cannot write to standard output");
-        return EXIT_INTERNAL;
+        return cli_output_failed("completion");
     }
     return EXIT_OK;
 }

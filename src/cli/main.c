@@ -128,7 +128,11 @@ int cli_output_failed(const char *cmd)
         sigprocmask(SIG_UNBLOCK, &set, NULL);
         raise(SIGPIPE);
     }
-    cli_err(cmd, "cannot write the output: %s", strerror(err));
+    if (err == 0) {
+        cli_err(cmd, "cannot write the output"); /* no reason known (a document not built) */
+    } else {
+        cli_err(cmd, "cannot write the output: %s", strerror(err));
+    }
     return EXIT_INTERNAL;
 }
 
@@ -226,6 +230,19 @@ int cmd_help(int argc, char **argv)
     return EXIT_OK;
 }
 
+/*
+ * Every command's last word on standard output: what it wrote must have gone
+ * out (help, version and --help too). A command that already said its output
+ * failed (EXIT_INTERNAL) is not told again.
+ */
+static int finish(const char *cmd, int rc)
+{
+    if (rc != EXIT_INTERNAL && (fflush(stdout) != 0 || ferror(stdout))) {
+        return cli_output_failed(cmd);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const cmd_entry *c;
@@ -236,15 +253,16 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_overview(stdout);
-        return EXIT_OK;
+        return finish("help", EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0) {
-        return cmd_version(argc - 1, argv + 1); /* "pinset --version x" is a usage error */
+        /* "pinset --version x" is a usage error */
+        return finish("version", cmd_version(argc - 1, argv + 1));
     }
     c = cli_find_command(argv[1]);
     if (c == NULL) {
         unknown_command("", argv[1]);
         return EXIT_USAGE;
     }
-    return c->run(argc - 1, argv + 1);
+    return finish(c->spec->name, c->run(argc - 1, argv + 1));
 }
