@@ -214,6 +214,9 @@ static enum outcome outcome_of(const host_report *h)
     if (h->status == PROBE_OK && !h->accepted) {
         return R_FAIL; /* the gate refused what the callback allowed: a pinned client stops */
     }
+    if (h->status != PROBE_OK) {
+        return R_ERROR; /* the pins passed, the handshake failed later: no client gets through */
+    }
     switch (h->verdict) {
     case PINSET_VERDICT_PASS:
         return R_PASS;

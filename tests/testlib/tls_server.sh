@@ -7,6 +7,7 @@
 #   start_server ROGUE   # a leaf mis-issued by a second root that $TRUST also holds
 #   down_port            # sets PORT_DOWN: a port that was free a moment ago (refused)
 #   tls_server NAME CERT KEY [CHAIN]          # any other: sets PORT_NAME and PID_NAME
+#                                             # (TLS_SERVER_OPTS: more s_server options)
 #   $PINSET check --policy "$POLICY" --cafile "$TRUST" --connect-to "::127.0.0.1:$PORT_GOOD" ...
 #
 # tls_server_stop (run at exit: the sourcing shell's EXIT trap; call it from your own trap if
@@ -29,8 +30,9 @@ trap tls_server_stop EXIT
 tls_server() {
     local name=$1 log port= pid
     log=$(mktemp "${TMPDIR:-/tmp}/tls_server.XXXXXX") || exit 1
+    # shellcheck disable=SC2086 # TLS_SERVER_OPTS: more s_server options, split on purpose
     openssl s_server -accept 127.0.0.1:0 -www -cert "$2" -key "$3" ${4:+-cert_chain "$4"} \
-        > "$log" 2>&1 < /dev/null &
+        ${TLS_SERVER_OPTS:-} > "$log" 2>&1 < /dev/null &
     pid=$!
     _tls_pids+=("$pid")
     for _ in $(seq 200); do
