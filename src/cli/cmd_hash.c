@@ -422,14 +422,20 @@ enum { LEFT_KEPT = 0, LEFT_ISSUER = 1, LEFT_SAME_KEY = 2 };
 
 typedef struct by_subject {
     const X509_NAME *name;
+    const X509 *cert;
     size_t index;
+    size_t copy_of; /* the object this one is a byte-for-byte copy of, or SIZE_MAX */
 } by_subject;
 
+/* By subject, then by content (copies of one certificate side by side), then by position. */
 static int cmp_subject(const void *a, const void *b)
 {
     const by_subject *x = a, *y = b;
     int c = X509_NAME_cmp(x->name, y->name);
 
+    if (c == 0) {
+        c = X509_cmp(x->cert, y->cert);
+    }
     if (c != 0) {
         return c;
     }
@@ -472,28 +478,48 @@ static int issued(const X509 *ca, const X509 *x)
 static int mark_issuers(unsigned char *left_out, const pinset_bundle *bundle, size_t count)
 {
     by_subject *subj = calloc(count, sizeof(*subj));
+    unsigned char *copy = calloc(count, 1);
     size_t n = 0, checks = 0;
     int rc = 0;
 
-    if (subj == NULL) {
+    if (subj == NULL || copy == NULL) {
+        free(subj);
+        free(copy);
         return 1;
     }
     for (size_t i = 0; i < count; i++) {
         const X509 *x = pinset_object_x509(pinset_bundle_get(bundle, i));
         if (x != NULL) {
             subj[n].name = X509_get_subject_name(x);
+            subj[n].cert = x;
+            subj[n].copy_of = SIZE_MAX;
             subj[n++].index = i;
         }
     }
     qsort(subj, n, sizeof(*subj), cmp_subject);
+    /*
+     * Copies of one certificate (a root repeated, a chain pasted twice) are one
+     * certificate: only the first of each is compared, so that they neither
+     * count toward the bound nor change the answer; the copies get its mark.
+     */
+    for (size_t k = 1; k < n; k++) {
+        if (X509_cmp(subj[k].cert, subj[k - 1].cert) == 0) {
+            subj[k].copy_of =
+                subj[k - 1].copy_of != SIZE_MAX ? subj[k - 1].copy_of : subj[k - 1].index;
+            copy[subj[k].index] = 1;
+        }
+    }
     ERR_set_mark();
     for (size_t j = 0; j < count && rc == 0; j++) {
-        const X509 *x = pinset_object_x509(pinset_bundle_get(bundle, j));
+        const X509 *x = copy[j] ? NULL : pinset_object_x509(pinset_bundle_get(bundle, j));
         const X509_NAME *want = x != NULL ? X509_get_issuer_name(x) : NULL;
 
         for (size_t k = want != NULL ? first_named(subj, n, want) : n;
              k < n && X509_NAME_cmp(subj[k].name, want) == 0; k++) {
             const pinset_object *ca = pinset_bundle_get(bundle, subj[k].index);
+            if (copy[subj[k].index]) {
+                continue;
+            }
             if (++checks > HASH_ISSUER_CHECKS_MAX) {
                 rc = 2;
                 break;
@@ -505,6 +531,12 @@ static int mark_issuers(unsigned char *left_out, const pinset_bundle *bundle, si
         }
     }
     ERR_pop_to_mark(); /* a failed signature check is an answer, not an error */
+    for (size_t k = 0; k < n; k++) {
+        if (subj[k].copy_of != SIZE_MAX) {
+            left_out[subj[k].index] = left_out[subj[k].copy_of];
+        }
+    }
+    free(copy);
     free(subj);
     return rc;
 }
