@@ -1325,7 +1325,14 @@ static int write_results(const check_run *run, check_args *a, const size_t count
         if (a->output == NULL) {
             return cli_output_failed("check"); /* quietly by SIGPIPE when the reader has gone */
         }
-        run_error(a, "cannot write %s: %s", a->output, strerror(errno));
+        int e = errno;
+        char name[256];
+        out_safe_copy(name, sizeof(name), a->output);
+        if (e != 0) {
+            run_error(a, "cannot write %s: %s", name, strerror(e));
+        } else {
+            run_error(a, "cannot write %s", name);
+        }
         return EXIT_INTERNAL; /* cmd_check removes the temporary */
     }
     if (a->output != NULL && outfile_commit(&a->of, err, sizeof(err)) != 0) {
