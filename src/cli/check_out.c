@@ -15,8 +15,12 @@
 #include <openssl/x509_vfy.h>
 
 #include "common.h"
+#include "input.h"
 #include "out.h"
 #include "suggest.h"
+
+/* The library's bound for one policy document (pinset_policy_load). */
+#define CHK_POLICY_MAX ((size_t)256 * 1024 * 1024)
 
 /* ---- did you mean ---- */
 
@@ -165,19 +169,19 @@ char *chk_served_text(const STACK_OF(X509) * verified, const pinset_result *pr, 
 
 /* ---- the policy ---- */
 
-int chk_load_policy(const char *cmd, const char *path, pinset_policy **out)
+int chk_load_policy(const char *cmd, const char *path, const char *host, pinset_policy **out)
 {
-    return chk_load_policy_msg(cmd, path, out, NULL, 0);
+    return chk_load_policy_msg(cmd, path, host, out, NULL, 0);
 }
 
-int chk_load_policy_msg(const char *cmd, const char *path, pinset_policy **out, char *msg,
-                        size_t cap)
+int chk_load_policy_msg(const char *cmd, const char *path, const char *host, pinset_policy **out,
+                        char *msg, size_t cap)
 {
     pinset_diag d = PINSET_DIAG_INIT;
     pinset_err err;
 
     *out = NULL;
-    err = pinset_policy_load(out, path, &d);
+    err = cli_policy_read(out, cmd, path, CHK_POLICY_MAX, host, &d);
     if (err == PINSET_OK) {
         return 0;
     }

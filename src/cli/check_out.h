@@ -16,13 +16,17 @@
 
 #include <pinset/openssl.h>
 
-/* Load a policy file; on failure print "pinset: CMD: FILE:LINE:COL: message" and return the
-   exit status (3 for unreadable or invalid input), else 0. */
-int chk_load_policy(const char *cmd, const char *path, pinset_policy **out);
+/*
+ * Load a policy file in any format pinset reads (cli_policy_read: `host` for
+ * the formats that name none, or NULL); on failure print "pinset: CMD:
+ * FILE:LINE:COL: message" and return the exit status (3 for unreadable or
+ * invalid input), else 0.
+ */
+int chk_load_policy(const char *cmd, const char *path, const char *host, pinset_policy **out);
 /* The same, and on failure the one-line diagnostic (without "pinset: CMD: ") also into msg,
    cut to cap bytes (cap 0: not copied). */
-int chk_load_policy_msg(const char *cmd, const char *path, pinset_policy **out, char *msg,
-                        size_t cap);
+int chk_load_policy_msg(const char *cmd, const char *path, const char *host, pinset_policy **out,
+                        char *msg, size_t cap);
 
 /* Parse --now: an RFC 3339 UTC time "2027-01-01T00:00:00Z", a date "2027-01-01" (midnight
    UTC), or "@SECONDS" since the epoch. 0 on success, -1 otherwise. */

@@ -67,7 +67,7 @@ enum check_opt {
 };
 
 static const opt_spec check_opts[] = {
-    [O_POLICY] = {"policy", 'p', "FILE", "the pin policy (native JSON); required"},
+    [O_POLICY] = {"policy", 'p', "FILE", "the pin policy, in any format pinset reads; required"},
     [O_TARGETS] = {"targets", 0, "FILE", "hosts to check, one 'HOST[:PORT] [ADDRESS]' a line"},
     [O_RESOLVE] = NETOPT_RESOLVE,
     [O_CONNECT_TO] = NETOPT_CONNECT_TO,
@@ -1453,7 +1453,7 @@ static int collect_targets(check_args *a, const pinset_policy *policy, target_li
 static int load_policy(check_args *a, check_run *run)
 {
     char msg[sizeof(a->why) - 32];
-    int rc = chk_load_policy_msg("check", a->policy, &run->policy, msg, sizeof(msg));
+    int rc = chk_load_policy_msg("check", a->policy, NULL, &run->policy, msg, sizeof(msg));
 
     if (rc != 0) {
         snprintf(a->why, sizeof(a->why), "cannot read policy %s", msg);

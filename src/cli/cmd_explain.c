@@ -54,7 +54,7 @@ enum explain_opt {
 };
 
 static const opt_spec explain_opts[] = {
-    [O_POLICY] = {"policy", 'p', "FILE", "the pin policy (native JSON); required"},
+    [O_POLICY] = {"policy", 'p', "FILE", "the pin policy, in any format pinset reads; required"},
     [O_CHAIN] = {"chain", 'c', "FILE",
                  "judge this PEM chain (leaf first) instead of probing the host"},
     [O_CAFILE] = NETOPT_CAFILE,
@@ -73,6 +73,27 @@ const cmd_spec cmd_explain_spec = {
     "Explain which rule and pins apply to a host, and its verdict, step by step.", explain_opts};
 
 static const char *const explain_formats[] = {"text", "json", NULL};
+
+/*
+ * The host of HOST[:PORT] ("[::1]:443" -> "::1"), for a policy format that
+ * names no host (an HPKP header): it is then the policy of the host explained.
+ */
+static const char *host_part(char *buf, size_t cap, const char *arg)
+{
+    const char *colon = arg != NULL ? strrchr(arg, ':') : NULL;
+
+    if (arg == NULL) {
+        return NULL;
+    }
+    if (arg[0] == '[' && strchr(arg, ']') != NULL) {
+        snprintf(buf, cap, "%.*s", (int)(strchr(arg, ']') - arg - 1), arg + 1);
+    } else if (colon != NULL && strchr(arg, ':') == colon) {
+        snprintf(buf, cap, "%.*s", (int)(colon - arg), arg);
+    } else {
+        snprintf(buf, cap, "%s", arg);
+    }
+    return buf;
+}
 
 typedef struct explain_args {
     netopt net; /* net.po: cafile, capath, timeout_ms; net.now: 0 for the current time */
@@ -842,6 +863,7 @@ int cmd_explain(int argc, char **argv)
     pinset_result *res = NULL;
     SSL_CTX *ctx = NULL;
     probe_engine *e = NULL;
+    char hostbuf[256];
     int rc;
 
     memset(&a, 0, sizeof(a));
@@ -858,7 +880,7 @@ int cmd_explain(int argc, char **argv)
     if (rc >= 0) {
         goto out;
     }
-    rc = chk_load_policy("explain", a.policy, &policy);
+    rc = chk_load_policy("explain", a.policy, host_part(hostbuf, sizeof(hostbuf), a.host), &policy);
     if (rc != 0) {
         goto out;
     }

@@ -150,7 +150,7 @@ static int lint_file(lint_run *run, const char *file, json_t *files)
         }
     }
     d.input = cli_is_stdin(file) ? CLI_STDIN_NAME : file; /* names a buffer read from stdin */
-    err = cli_policy_read(&policy, file, LINT_MAX_STDIN, &d);
+    err = cli_policy_read(&policy, "lint", file, LINT_MAX_STDIN, NULL, &d);
     if (err != PINSET_OK) {
         report_load_error(run, &d, entry);
         run->failed++;

@@ -4,8 +4,11 @@
  */
 #include "input.h"
 
+#include <stdint.h>
 #include <unistd.h>
 #include <util/read.h>
+
+#include "out.h"
 
 /* Standard input is a pipe more often than not: the time bound the library keeps for FIFOs. */
 #define CLI_STDIN_TIMEOUT_MS 30000L
@@ -43,18 +46,62 @@ pinset_err cli_bundle_read(pinset_bundle **out, const char *path, const pinset_l
     return err;
 }
 
-pinset_err cli_policy_read(pinset_policy **out, const char *path, size_t max, pinset_diag *diag)
+/* The lines of what an import did not carry over (a conversion says more: pinset convert). */
+static void say_lost(const char *cmd, const char *name, pinset_format fmt, const pinset_fidelity *f)
 {
+    for (size_t i = 0; f != NULL && i < pinset_fidelity_count(f); i++) {
+        size_t rule = pinset_fidelity_rule(f, i);
+        const char *host = pinset_fidelity_host(f, i);
+
+        if (rule == SIZE_MAX) {
+            cli_err(cmd, "%s: %s: not carried over: %s: %s", name, pinset_format_name(fmt),
+                    pinset_fidelity_field(f, i), pinset_fidelity_reason(f, i));
+        } else {
+            cli_err(cmd, "%s: %s: not carried over: rules[%zu] (%s): %s: %s", name,
+                    pinset_format_name(fmt), rule, host != NULL ? host : "",
+                    pinset_fidelity_field(f, i), pinset_fidelity_reason(f, i));
+        }
+    }
+}
+
+pinset_err cli_policy_read(pinset_policy **out, const char *cmd, const char *path, size_t max,
+                           const char *host, pinset_diag *diag)
+{
+    pinset_convert_options opts = PINSET_CONVERT_OPTIONS_INIT;
+    const char *name = cli_is_stdin(path) ? CLI_STDIN_NAME : path;
+    pinset_fidelity *fid = NULL;
     struct pinset__buf buf;
+    pinset_format fmt;
     pinset_err err;
 
-    if (!cli_is_stdin(path)) {
-        return pinset_policy_load(out, path, diag);
-    }
     *out = NULL;
-    err = pinset__read_fd(&buf, STDIN_FILENO, CLI_STDIN_NAME, max, CLI_STDIN_TIMEOUT_MS, diag);
-    if (err == PINSET_OK) {
-        err = pinset_policy_parse(out, buf.p, buf.len, diag);
+    if (diag != NULL) {
+        diag->input = name; /* every failure names the input, as pinset_policy_load does */
+    }
+    err = cli_is_stdin(path)
+              ? pinset__read_fd(&buf, STDIN_FILENO, CLI_STDIN_NAME, max, CLI_STDIN_TIMEOUT_MS, diag)
+              : pinset__read_path(&buf, path, max, 0, 0, diag); /* a regular file, as the library */
+    if (err != PINSET_OK) {
+        return err;
+    }
+    fmt = pinset_format_detect(buf.p, buf.len, cli_is_stdin(path) ? NULL : path);
+    if (fmt == PINSET_FORMAT_UNKNOWN || fmt == PINSET_FORMAT_NATIVE) {
+        err = pinset_policy_parse(out, buf.p, buf.len, diag); /* its messages, unknown or not */
+    } else {
+        opts.host = host;
+        err = pinset_policy_import(out, &fid, buf.p, buf.len, fmt, &opts, diag);
+        if (err == PINSET_E_INVALID_ARG && host == NULL && diag != NULL) {
+            snprintf(diag->message, sizeof(diag->message),
+                     "the %s format names no host: convert it with 'pinset convert --host HOST' first",
+                     pinset_format_name(fmt));
+            diag->code = err = PINSET_E_UNSUPPORTED;
+        }
+        if (err == PINSET_OK) {
+            char safe[512];
+            out_safe_copy(safe, sizeof(safe), name);
+            say_lost(cmd, safe, fmt, fid);
+        }
+        pinset_fidelity_free(fid);
     }
     pinset__buf_free(&buf);
     return err;
