@@ -91,9 +91,10 @@ pinset_err cli_policy_read(pinset_policy **out, const char *cmd, const char *pat
         opts.host = host;
         err = pinset_policy_import(out, &fid, buf.p, buf.len, fmt, &opts, diag);
         if (err == PINSET_E_INVALID_ARG && host == NULL && diag != NULL) {
-            snprintf(diag->message, sizeof(diag->message),
-                     "the %s format names no host: convert it with 'pinset convert --host HOST' first",
-                     pinset_format_name(fmt));
+            snprintf(
+                diag->message, sizeof(diag->message),
+                "the %s format names no host: convert it with 'pinset convert --host HOST' first",
+                pinset_format_name(fmt));
             diag->code = err = PINSET_E_UNSUPPORTED;
         }
         if (err == PINSET_OK) {
