@@ -447,7 +447,18 @@ int chk_rotation_analyse(chk_rotation *out, pinset_result *tmp, const pinset_pol
         if (na != 0 && (out->pins_not_after == 0 || na < out->pins_not_after)) {
             out->pins_not_after = na;
         }
-        if ((na != 0 && na <= now) || in_chain(pinset_rule_pin(rule, i), chain, n)) {
+        pinset_role role = pinset_rule_pin_role(rule, i);
+        if (na != 0 && na <= now) {
+            continue;
+        }
+        if (in_chain(pinset_rule_pin(rule, i), chain, n)) {
+            if (role == PINSET_ROLE_BACKUP && out->backup_live++ == 0) {
+                out->first_backup_live = i; /* rotated to: no longer a spare */
+            }
+            continue;
+        }
+        if (role == PINSET_ROLE_LEAF) {
+            out->retired_leaf_pins++; /* the key the leaf had: not one to rotate to */
             continue;
         }
         if (out->backup_pins++ == 0) {
@@ -467,7 +478,8 @@ int chk_rotation_analyse(chk_rotation *out, pinset_result *tmp, const pinset_pol
     for (size_t i = 0; i < pinset_rule_pin_count(rule) && !out->backup_leaf_passes; i++) {
         const pinset_pin *p = pinset_rule_pin(rule, i);
         int64_t na = pinset_rule_pin_not_after(rule, i);
-        if (p->kind != PINSET_PIN_SPKI || (na != 0 && na <= now) || in_chain(p, chain, n)) {
+        if (p->kind != PINSET_PIN_SPKI || (na != 0 && na <= now) || in_chain(p, chain, n) ||
+            pinset_rule_pin_role(rule, i) == PINSET_ROLE_LEAF) {
             continue;
         }
         alt[0].spki = *p;
@@ -502,6 +514,8 @@ json_t *chk_rotation_json(const chk_rotation *rot, const pinset_rule *rule, int6
     bad |= out_json_set(o, "backup_pin",
                         rot->backup_pins > 0 ? chk_pin_json(rule, rot->first_backup, now)
                                              : json_null());
+    bad |= out_json_set(o, "backup_live", json_integer((json_int_t)rot->backup_live));
+    bad |= out_json_set(o, "retired_leaf_pins", json_integer((json_int_t)rot->retired_leaf_pins));
     bad |= out_json_set(o, "new_leaf_key_passes", json_boolean(rot->new_leaf_passes));
     bad |= out_json_set(o, "backup_leaf_key_passes", json_boolean(rot->backup_leaf_passes));
     if (bad) {

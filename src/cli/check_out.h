@@ -82,9 +82,13 @@ char *chk_served_text(const STACK_OF(X509) * verified, const pinset_result *pr, 
 /*
  * Rotation readiness of a host whose live result has a rule and a validated chain.
  *
- * backup_pins: pins of the rule that count at `now` (not past their not_after) and are
+ * backup_pins: pins of the rule that count at `now` (not past their not_after), are
  *   in no element of the validated chain, compared by kind and digest (RFC 7469
- *   section 4.3: a backup pin is one the live chain does not hold).
+ *   section 4.3: a backup pin is one the live chain does not hold), and are keys
+ *   a rotation can still go to: not role leaf (a leaf pin outside the chain is a
+ *   retired key, counted in retired_leaf_pins).
+ * backup_live: pins of role backup that ARE in the live chain: the declared
+ *   backup has been rotated to, and is a backup no more (first_backup_live).
  * new_leaf_passes: the verdict, computed again by pinset_check_pins over the same
  *   validated chain with the leaf's spki and cert pins replaced by values that no
  *   pin of the rule holds, is PASS: the host survives a new leaf key that the policy
@@ -97,7 +101,10 @@ char *chk_served_text(const STACK_OF(X509) * verified, const pinset_result *pr, 
 typedef struct chk_rotation {
     int analysed; /* 0: no rule, an exclusion, or no validated chain */
     size_t backup_pins;
-    size_t first_backup; /* index of the first backup pin (valid when backup_pins > 0) */
+    size_t first_backup;      /* index of the first backup pin (valid when backup_pins > 0) */
+    size_t backup_live;       /* role backup pins in the live chain */
+    size_t first_backup_live; /* the first of them (valid when backup_live > 0) */
+    size_t retired_leaf_pins; /* role leaf pins outside the live chain */
     int new_leaf_passes;
     int backup_leaf_passes;
     size_t backup_leaf_pin;

@@ -370,8 +370,14 @@ static void print_rotation(FILE *f, const host_report *h)
                 r->backup_pins == 1 ? "" : "s");
         print_pin_ref(f, h->rule, r->first_backup);
     } else {
-        fprintf(f,
-                "no backup pin: every pin is in the live chain or expired (RFC 7469 section 4.3)");
+        fprintf(f, "no backup pin: every pin is in the live chain, expired or a retired leaf key "
+                   "(RFC 7469 section 4.3)");
+    }
+    if (r->backup_live > 0) {
+        fprintf(f, "\n              the declared backup ");
+        print_pin_ref(f, h->rule, r->first_backup_live);
+        fprintf(f, " is live now, so it is a backup no more: generate a new backup key, keep it "
+                   "offline, and pin it with role backup");
     }
     fprintf(f, "\n              a new leaf key %s",
             r->new_leaf_passes ? "passes (a pin matches a CA of the chain)"
