@@ -116,13 +116,17 @@ zpty -w z 'compadd () {
   print -r -- "<hit>"${^__hits}"</hit>"
   builtin compadd "$@"
 }'
-zpty -w z "bindkey '^I' complete-word"
+# TAB runs complete-word and then says so: nothing is typed ahead of a completion in progress
+zpty -w z "_zc_tab() { zle complete-word; print -r -- '<cdo''ne>' }; zle -N _zc_tab; bindkey '^I' _zc_tab"
 zpty -w z "print '<rea''dy>'"
 zpty -r z out '*<ready>*'
 zpty -w -n z "$2"$'\t'
+zpty -r z out '*<cdone>*'
+hits=$out
 zpty -w z $'\C-u'"print '<do''ne>'"
 zpty -r z out '*<done>*'
 zpty -d z
+out=$hits
 print -r -- "$out" | grep -ao '<hit>[^<]*</hit>' | sed 's/<hit>//; s/<\/hit>//' | sort -u
 ZSH
     zcomp() { timeout 30 zsh -f "$tmp/zcomp.zsh" "$tmp/fpath" "$1"; }

@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 # feature (a command name) and the words that claim it: verbs and the tool's own nouns, not words
 # that certificates and monitoring systems use for themselves (signature, signed, monitoring)
 features='convert:convert|converts|converted|converting|converter|converters
-sign:sign|signs|signing
+sign:sign|signs
 collect:collect|collects|collecting
 monitor:monitor|monitors
 plan:plan|plans'
