@@ -47,7 +47,7 @@
 #define DEMO_PORT        443       /* the port users would name; the servers listen elsewhere */
 #define DEMO_LIFETIME_MS 120000    /* each server stops by itself after this */
 #define DEMO_CAPTURE_MAX (1 << 20) /* most output read back from one command */
-#define DEMO_STEPS       8
+#define DEMO_STEPS       9
 #define DEMO_MAX_ARGS    24
 #define DEMO_MAX_BAD     16
 
@@ -67,11 +67,25 @@ const cmd_spec cmd_demo_spec = {
     demo_opts};
 
 /* The files the demo may create, by name inside its directory: all removed at exit. */
-static const char *const demo_files[] = {
-    "trust.pem",        "root-ca.pem",    "issuing-ca.pem", "leaf.pem",
-    "rotated-leaf.pem", "rogue-root.pem", "rogue-leaf.pem", "backup-key.pub.pem",
-    "starter.json",     "leaf-only.json", "report.json",    "fixed.json",
-    "report-doc.json",  ".capture-out",   ".capture-err",   NULL};
+static const char *const demo_files[] = {"trust.pem",
+                                         "root-ca.pem",
+                                         "issuing-ca.pem",
+                                         "leaf.pem",
+                                         "rotated-leaf.pem",
+                                         "rogue-root.pem",
+                                         "rogue-leaf.pem",
+                                         "backup-key.pub.pem",
+                                         "starter.json",
+                                         "leaf-only.json",
+                                         "report.json",
+                                         "fixed.json",
+                                         "report-doc.json",
+                                         "spare.key.pem",
+                                         "spare.pub.pem",
+                                         "spare.csr.pem",
+                                         ".capture-out",
+                                         ".capture-err",
+                                         NULL};
 
 /* For the signal handler: the directory to empty and remove (absolute), and its fd. */
 static char g_dir[PATH_MAX];
@@ -1001,8 +1015,61 @@ static void step_lint(demo *d)
     run_lint(d, "fixed.json", EXIT_OK, "clean", 0);
 }
 
+/* `pinset convert fixed.json --to FORMAT --host DEMO_HOST`, expecting `shows` in the output. */
+static int run_convert(demo *d, const char *to, const char *shows, const char *what)
+{
+    argv_buf a = {0};
+    int rc;
+
+    arg(&a, "convert");
+    arg(&a, "fixed.json");
+    arg(&a, "--to");
+    arg(&a, to);
+    arg(&a, "--host");
+    arg(&a, DEMO_HOST);
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, EXIT_OK, "converted");
+    expect_out(d, rc, shows, 1, what);
+    return rc;
+}
+
+static void step_ship(demo *d)
+{
+    argv_buf a = {0};
+    int rc;
+
+    heading(d, 9, "ship it: a spare key, and the pins in other clients' forms");
+    /* backup-key never overwrites: a kept directory of an earlier tour has these already */
+    for (const char *const *f = demo_files; *f != NULL; f++) {
+        if (strncmp(*f, "spare.", 6) == 0) {
+            (void)unlinkat(g_dirfd, *f, 0);
+        }
+    }
+    say("The next backup key is made now and kept offline: backup-key writes the key pair");
+    say("(the private key 0600, never overwriting) and a CSR, and prints the pin to add");
+    say("with role backup.");
+    arg(&a, "backup-key");
+    arg(&a, "new");
+    arg(&a, "--out");
+    arg(&a, ".");
+    arg(&a, "--name");
+    arg(&a, "spare");
+    arg(&a, "--subject");
+    arg(&a, "/CN=" DEMO_HOST);
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, EXIT_OK, "key pair and CSR written");
+    expect_out(d, rc, "\"role\": \"backup\"", 1, "a policy entry with role backup");
+    say("The same policy for clients that do not read pinset's JSON. convert names what");
+    say("a form cannot hold: curl checks only the leaf key, so the CA and backup pins stay");
+    say("behind; an HPKP header has no labels and no roles.");
+    (void)run_convert(d, "hpkp", d->pin_backup, "an HPKP header with the backup pin");
+    rc = run_convert(d, "curl", d->pin_leaf, "curl's leaf-key pin");
+    expect_out(d, rc, d->pin_ca, 0, "the CA pin, which curl would never match");
+}
+
 static void (*const demo_steps[DEMO_STEPS])(demo *d) = {
-    step_pki, step_fetch, step_policy, step_pass, step_rogue, step_report, step_rotate, step_lint,
+    step_pki,    step_fetch,  step_policy, step_pass, step_rogue,
+    step_report, step_rotate, step_lint,   step_ship,
 };
 
 /* ---- the command ---- */
