@@ -23,6 +23,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "input.h"
 #include "netopt.h"
 #include "out.h"
 #include "probe/probe.h"
@@ -47,6 +48,10 @@ enum fetch_opt {
     O_FORMAT,
     O_TARGETS,
     O_COLOR,
+    O_MODE,
+    O_BACKUP,
+    O_EXPIRES,
+    O_ON_EXPIRY,
     O_END
 };
 
@@ -65,6 +70,12 @@ static const opt_spec fetch_opts[] = {
     [O_FORMAT] = NETOPT_FORMAT("text (default), json or policy"),
     [O_TARGETS] = {"targets", 0, "FILE", "more hosts, one 'HOST[:PORT] [ADDRESS]' a line"},
     [O_COLOR] = OUT_OPT_COLOR,
+    [O_MODE] = {"mode", 0, "MODE", "--format policy: the rules' mode, enforce (default) or report"},
+    [O_BACKUP] = {"backup", 0, "FILE",
+                  "--format policy: add the key of FILE (CSR, key or cert) as a backup pin"},
+    [O_EXPIRES] = {"expires", 0, "TIME",
+                   "--format policy: the rules expire then (needs --on-expiry)"},
+    [O_ON_EXPIRY] = {"on-expiry", 0, "WHAT", "--format policy: fail-open, fail-closed or report"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -86,9 +97,10 @@ typedef struct fetch_run {
     unsigned char *ready;  /* by target index: result waiting to be printed */
     size_t n, done, printed, emitted;
     int fmt;
-    int color;     /* text: colour validation and errors */
-    int rc;        /* the exit status so far */
-    json_t *rules; /* --format policy: collected, written at the end */
+    int color;                     /* text: colour validation and errors */
+    const struct fetch_args *args; /* --format policy: mode, backups, expiry */
+    int rc;                        /* the exit status so far */
+    json_t *rules;                 /* --format policy: collected, written at the end */
 } fetch_run;
 
 /* ---- describing one certificate ---- */
@@ -602,15 +614,83 @@ typedef struct fetch_args {
     const char **hosts;
     size_t nhosts;
     const char *targets_file;
-    out_color_mode color; /* --color */
+    out_color_mode color;  /* --color */
+    const char *mode;      /* --mode, NULL: enforce */
+    const char *expires;   /* --expires, as given (checked) */
+    const char *on_expiry; /* --on-expiry */
+    json_t *backups;       /* --backup: pin objects with role backup */
 } fetch_args;
+
+/*
+ * --backup FILE: the key of every certificate, key and CSR in FILE, as a pin
+ * with role backup. -1 to go on, or an exit status after a message.
+ */
+static int add_backup(fetch_args *a, const char *path)
+{
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_bundle *b = NULL;
+    pinset_err err;
+    size_t added = 0;
+    int rc = -1;
+
+    d.input = cli_is_stdin(path) ? CLI_STDIN_NAME : path;
+    err = cli_bundle_read(&b, path, NULL, &d);
+    if (err != PINSET_OK) {
+        d.code = err;
+        cli_err_diag("fetch", &d);
+        return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+    }
+    if (a->backups == NULL && (a->backups = json_array()) == NULL) {
+        rc = EXIT_INTERNAL;
+    }
+    for (size_t i = 0; rc < 0 && i < pinset_bundle_count(b); i++) {
+        const pinset_object *o = pinset_bundle_get(b, i);
+        char b64[PINSET_PIN_STR_MAX], label[FETCH_NAME_MAX];
+        pinset_pin pin;
+        json_t *p;
+        int seen = 0;
+
+        if (pinset_object_pin(&pin, o, PINSET_PIN_SPKI) != PINSET_OK ||
+            pinset_pin_format(b64, sizeof(b64), &pin, PINSET_PIN_FMT_BASE64) != PINSET_OK) {
+            continue; /* an object without a key */
+        }
+        for (size_t j = 0; j < json_array_size(a->backups); j++) {
+            const char *have =
+                json_string_value(json_object_get(json_array_get(a->backups, j), "sha256"));
+            seen |= have != NULL && strcmp(have, b64) == 0;
+        }
+        if (seen) {
+            continue; /* a key and its certificate: one pin */
+        }
+        snprintf(label, sizeof(label), "backup key: %s", d.input);
+        p = json_object();
+        if (p == NULL || out_json_set(p, "sha256", json_string(b64)) != 0 ||
+            out_json_set(p, "role", json_string("backup")) != 0 ||
+            out_json_set(p, "label", out_json_str(label)) != 0 ||
+            json_array_append_new(a->backups, p) != 0) {
+            rc = EXIT_INTERNAL;
+        }
+        added++;
+    }
+    if (rc < 0 && added == 0) {
+        cli_err("fetch",
+                "%s: --backup: no key in it (a CSR, private or public key, or certificate)",
+                d.input);
+        rc = EXIT_INPUT;
+    } else if (rc == EXIT_INTERNAL) {
+        cli_err("fetch", "out of memory");
+    }
+    pinset_bundle_free(b);
+    return rc;
+}
 
 /* Parse the command line; returns -1 to go on, or an exit status. */
 static int parse_args(fetch_args *a, int argc, char **argv)
 {
     opt_state st;
     const char *v;
-    int r;
+    int64_t t;
+    int r, rc;
 
     opt_init(&st, argc, argv);
     while ((r = netopt_next(&st, &cmd_fetch_spec, &a->net, &v)) != OPT_END) {
@@ -642,6 +722,38 @@ static int parse_args(fetch_args *a, int argc, char **argv)
                                        "--color '%s': expected auto, never or always", v);
             }
             break;
+        case O_MODE:
+            if (strcmp(v, "enforce") != 0 && strcmp(v, "report") != 0) {
+                return opt_usage_error(&cmd_fetch_spec, "--mode '%s': expected enforce or report",
+                                       v);
+            }
+            a->mode = v;
+            break;
+        case O_EXPIRES:
+            if (out_parse_time(v, &t) != 0) {
+                return opt_usage_error(&cmd_fetch_spec,
+                                       "--expires '%s': expected a time such as 2027-01-01 or "
+                                       "2027-01-01T00:00:00Z",
+                                       v);
+            }
+            a->expires = v;
+            break;
+        case O_ON_EXPIRY:
+            if (strcmp(v, "fail-open") != 0 && strcmp(v, "fail-closed") != 0 &&
+                strcmp(v, "report") != 0) {
+                return opt_usage_error(&cmd_fetch_spec,
+                                       "--on-expiry '%s': expected fail-open, fail-closed or "
+                                       "report",
+                                       v);
+            }
+            a->on_expiry = v;
+            break;
+        case O_BACKUP:
+            rc = add_backup(a, v);
+            if (rc >= 0) {
+                return rc;
+            }
+            break;
         default:
             return netopt_exit(r);
         }
@@ -649,7 +761,141 @@ static int parse_args(fetch_args *a, int argc, char **argv)
     if (a->nhosts == 0 && a->targets_file == NULL) {
         return opt_usage_error(&cmd_fetch_spec, "no host given");
     }
+    if ((a->expires != NULL) != (a->on_expiry != NULL)) {
+        return opt_usage_error(&cmd_fetch_spec, "--expires and --on-expiry go together: a "
+                                                "policy says what an expired rule does");
+    }
+    if ((a->mode != NULL || a->expires != NULL || a->backups != NULL) &&
+        a->net.format != FMT_POLICY) {
+        return opt_usage_error(&cmd_fetch_spec,
+                               "--mode, --backup, --expires and --on-expiry shape --format policy");
+    }
     return -1;
+}
+
+/* How many rules hold a pin of this value. */
+static size_t pin_users(const json_t *rules, const char *sha)
+{
+    size_t n = 0, i, j;
+    json_t *rule, *pin;
+
+    json_array_foreach(rules, i, rule)
+    {
+        json_array_foreach(json_object_get(rule, "pins"), j, pin)
+        {
+            const char *v = json_string_value(json_object_get(pin, "sha256"));
+            if (v != NULL && strcmp(v, sha) == 0) {
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/*
+ * Pins that several hosts share (an issuing CA, a backup key) move into named
+ * pin-sets, "shared-1", "shared-2"...: one per group of rules that share the
+ * same pins; each rule names its pin-set and keeps its own pins (its leaf).
+ * 0, or -1 when out of memory.
+ */
+static int share_pins(json_t *rules, json_t *pinsets)
+{
+    json_t *rule, *pin, *many = json_object(); /* sha256 -> true: held by several rules */
+    size_t i, j;
+    int bad = many == NULL;
+
+    /* first which pins are shared, before any rule gives its shared pins away */
+    json_array_foreach(rules, i, rule)
+    {
+        json_array_foreach(json_object_get(rule, "pins"), j, pin)
+        {
+            const char *v = json_string_value(json_object_get(pin, "sha256"));
+            if (!bad && v != NULL && pin_users(rules, v) > 1) {
+                bad = json_object_set_new(many, v, json_true()) != 0;
+            }
+        }
+    }
+    json_array_foreach(rules, i, rule)
+    {
+        json_t *pins = json_object_get(rule, "pins"), *mine = json_array(), *shared = json_array();
+        json_t *set;
+        const char *name = NULL, *key;
+        char fresh[32];
+
+        bad |= mine == NULL || shared == NULL;
+        json_array_foreach(pins, j, pin)
+        {
+            const char *v = json_string_value(json_object_get(pin, "sha256"));
+            if (!bad) {
+                bad = json_array_append(
+                          v != NULL && json_object_get(many, v) != NULL ? shared : mine, pin) != 0;
+            }
+        }
+        if (!bad && json_array_size(shared) > 0) {
+            /* a pin-set with exactly these pins already? */
+            json_object_foreach(pinsets, key, set)
+            {
+                if (json_equal(json_object_get(set, "pins"), shared)) {
+                    name = key;
+                }
+            }
+            if (name == NULL) {
+                snprintf(fresh, sizeof(fresh), "shared-%zu", json_object_size(pinsets) + 1);
+                set = json_object();
+                bad |= set == NULL || out_json_set(set, "pins", json_incref(shared)) != 0 ||
+                       out_json_set(pinsets, fresh, set) != 0;
+                name = fresh;
+            }
+            bad |= out_json_set(rule, "pinset", json_string(name)) != 0;
+            if (json_array_size(mine) > 0) {
+                bad |= json_object_set(rule, "pins", mine) != 0;
+            } else {
+                bad |= json_object_del(rule, "pins") != 0;
+            }
+        }
+        json_decref(mine);
+        json_decref(shared);
+    }
+    json_decref(many);
+    return bad ? -1 : 0;
+}
+
+/* --mode, --backup, --expires/--on-expiry on every rule, then the shared pins into pin-sets. */
+static json_t *policy_doc(fetch_run *run)
+{
+    const fetch_args *a = run->args;
+    json_t *doc = json_object(), *pinsets = json_object(), *rule;
+    size_t i, j;
+    int bad = doc == NULL || pinsets == NULL;
+
+    json_array_foreach(run->rules, i, rule)
+    {
+        json_t *pins = json_object_get(rule, "pins"), *b;
+        json_array_foreach(a->backups, j, b)
+        {
+            bad |= json_array_append(pins, b) != 0;
+        }
+        if (a->mode != NULL && strcmp(a->mode, "report") == 0) {
+            bad |= out_json_set(rule, "mode", json_string("report")) != 0;
+        }
+        if (a->expires != NULL) {
+            bad |= out_json_set(rule, "expires", json_string(a->expires)) != 0;
+            bad |= out_json_set(rule, "on_expiry", json_string(a->on_expiry)) != 0;
+        }
+    }
+    bad = bad || share_pins(run->rules, pinsets) != 0;
+    bad = bad || out_json_set(doc, "version", json_integer(1)) != 0;
+    if (!bad && json_object_size(pinsets) > 0) {
+        bad = out_json_set(doc, "pinsets", json_incref(pinsets)) != 0;
+    }
+    bad = bad || out_json_set(doc, "rules", json_incref(run->rules)) != 0;
+    json_decref(pinsets);
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
 }
 
 static int finish_output(fetch_run *run)
@@ -660,10 +906,8 @@ static int finish_output(fetch_run *run)
     if (run->fmt == FMT_JSON) {
         fputs(run->emitted > 0 ? "\n  ]\n}\n" : "  ]\n}\n", stdout);
     } else if (run->fmt == FMT_POLICY) {
-        doc = json_object();
-        if (doc == NULL || out_json_set(doc, "version", json_integer(1)) != 0 ||
-            out_json_set(doc, "rules", json_incref(run->rules)) != 0) {
-            json_decref(doc);
+        doc = policy_doc(run);
+        if (doc == NULL) {
             return -1;
         }
         rc = out_json_dump(stdout, doc);
@@ -683,6 +927,7 @@ static int run_fetch(fetch_args *a, target_list *tl)
 
     memset(&run, 0, sizeof(run));
     run.fmt = a->net.format;
+    run.args = a;
     run.color = run.fmt == FMT_TEXT && out_color_enabled(stdout, a->color);
     e = probe_engine_new(&a->net.po, err, sizeof(err));
     if (e == NULL) {
@@ -763,6 +1008,7 @@ int cmd_fetch(int argc, char **argv)
 out:
     targets_free(&tl);
     netopt_free(&a.net);
+    json_decref(a.backups);
     free(a.hosts);
     return rc;
 }
