@@ -25,6 +25,7 @@ const cmd_entry cli_commands[] = {
     {&cmd_explain_spec, cmd_explain},
     {&cmd_lint_spec, cmd_lint},
     {&cmd_convert_spec, cmd_convert},
+    {&cmd_policy_spec, cmd_policy},
     {&cmd_backup_key_spec, cmd_backup_key},
     {&cmd_demo_spec, cmd_demo},
     {&cmd_completion_spec, cmd_completion},

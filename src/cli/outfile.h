@@ -18,19 +18,20 @@
 #include <stdio.h>
 
 typedef struct outfile {
-    FILE *f;    /* write here between outfile_open and outfile_commit */
-    char *tmp;  /* the temporary's path (heap) */
-    char *path; /* the final path (heap copy) */
+    FILE *f;           /* write here between outfile_open and outfile_commit */
+    char *tmp;         /* the temporary's path (heap) */
+    char *path;        /* the final path (heap copy) */
+    unsigned int mode; /* the file's mode at commit; 0: 0644. Set after outfile_open */
 } outfile;
-#define OUTFILE_INIT     \
-    {                    \
-        NULL, NULL, NULL \
+#define OUTFILE_INIT        \
+    {                       \
+        NULL, NULL, NULL, 0 \
     }
 
 /* Create the temporary for `path`. 0, or -1 with a one-line message in err (nothing left). */
 int outfile_open(outfile *o, const char *path, char *err, size_t errcap);
 /*
- * Flush, fsync, chmod 0644, close and rename over the final path. 0, or -1 with
+ * Flush, fsync, chmod 0644 (or o->mode), close and rename over the final path. 0, or -1 with
  * a message; on failure the temporary is removed and the final path untouched.
  * The outfile is released either way.
  */
