@@ -3,10 +3,10 @@
  * (src/lib/formats/okhttp.c): names and detection, every host-pattern and
  * pin-parsing case of tests/corpora/vectors/okhttp-certificatepinner.json
  * through the importer and lookup, OkHttp's union semantics (a host that
- * several patterns match takes the pins of all), errors with line and
- * column, Okio's base64, the exporters (list, Kotlin, Java) and their
- * fidelity lists, round trips native -> okhttp -> native, and allocation
- * failures.
+ * several patterns match takes the pins of all, in the model and in the
+ * verdict), errors with line and column, Okio's base64, the exporters (list,
+ * Kotlin, Java) and their fidelity lists, round trips native -> okhttp ->
+ * native, and allocation failures.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pinset/check.h>
 #include <pinset/convert.h>
 #include <pinset/policy.h>
 
@@ -353,6 +354,61 @@ static void union_of_matching_patterns(void **state)
     pinset_policy_free(p);
 }
 
+/*
+ * The corpus's pin_check_semantics, decided by the verdict on an imported list:
+ * '*.example.com' pin A and 'a.example.com' pin E; a chain with A passes, a
+ * chain with E passes, a third key fails; a host no pattern matches is not
+ * pinned; any one pin of several in the chain passes, at any depth.
+ */
+static void union_in_the_verdict(void **state)
+{
+    static const char *const keys[] = {PIN_A, PIN_E, PIN_I};
+    pinset_policy *p = import_ok("*.example.com sha256/" PIN_A "\na.example.com sha256/" PIN_E "\n"
+                                 "b.example.com sha256/" PIN_E " sha256/" PIN_M "\n",
+                                 NULL);
+    pinset_result *res = NULL;
+    pinset_cert_pins chain[2];
+    static const struct {
+        const char *host;
+        size_t key, depth;
+        pinset_verdict want;
+    } cases[] = {
+        {"a.example.com", 0, 0, PINSET_VERDICT_PASS},
+        {"a.example.com", 1, 0, PINSET_VERDICT_PASS},
+        {"a.example.com", 2, 0, PINSET_VERDICT_FAIL},
+        {"a.example.com", 0, 1, PINSET_VERDICT_PASS}, /* any depth: OkHttp has no role */
+        {"c.example.com", 0, 0, PINSET_VERDICT_PASS},
+        {"c.example.com", 1, 0, PINSET_VERDICT_FAIL},
+        {"b.example.com", 0, 0, PINSET_VERDICT_PASS},
+        {"example.com", 2, 0, PINSET_VERDICT_NOT_PINNED},
+        {"x.c.example.com", 2, 0, PINSET_VERDICT_NOT_PINNED},
+    };
+
+    (void)state;
+    assert_int_equal(pinset_result_new(&res, NULL), PINSET_OK);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(chain, 0, sizeof(chain));
+        for (size_t d = 0; d < 2; d++) {
+            /* the other element's key: one no rule names */
+            const char *k = d == cases[i].depth ? keys[cases[i].key] : PIN_I;
+            assert_int_equal(pinset_pin_parse(&chain[d].spki, k, strlen(k), PINSET_PIN_SPKI, NULL),
+                             PINSET_OK);
+            chain[d].cert = chain[d].spki;
+            chain[d].cert.kind = PINSET_PIN_CERT;
+        }
+        assert_int_equal(
+            pinset_check_pins(res, p, cases[i].host, strlen(cases[i].host), chain, 2, 1795737600),
+            PINSET_OK);
+        if (pinset_result_verdict(res) != cases[i].want) {
+            fail_msg("case %zu (%s): %s, want %s", i, cases[i].host,
+                     pinset_verdict_name(pinset_result_verdict(res)),
+                     pinset_verdict_name(cases[i].want));
+        }
+    }
+    pinset_result_free(res);
+    pinset_policy_free(p);
+}
+
 /* ---- errors ---- */
 
 static void errors_with_position(void **state)
@@ -668,10 +724,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_and_detection),  cmocka_unit_test(corpus_host_patterns),
         cmocka_unit_test(corpus_pin_parsing),   cmocka_unit_test(union_of_matching_patterns),
-        cmocka_unit_test(errors_with_position), cmocka_unit_test(list_syntax),
-        cmocka_unit_test(okio_base64),          cmocka_unit_test(export_list_and_code),
-        cmocka_unit_test(export_fidelity),      cmocka_unit_test(round_trips),
-        cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(union_in_the_verdict), cmocka_unit_test(errors_with_position),
+        cmocka_unit_test(list_syntax),          cmocka_unit_test(okio_base64),
+        cmocka_unit_test(export_list_and_code), cmocka_unit_test(export_fidelity),
+        cmocka_unit_test(round_trips),          cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
