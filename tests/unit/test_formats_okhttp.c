@@ -435,6 +435,28 @@ static void errors_with_position(void **state)
     import_fails("example.com sha256/" PIN_A "\x01", PINSET_E_PARSE, "control", 1, 64);
     import_fails("", PINSET_E_PARSE, "no pattern", 0, 0);
     import_fails("# only a comment\n\n", PINSET_E_PARSE, "no pattern", 0, 0);
+    /* more than 256 distinct pins for one pattern, alone or beside '**.' of the same host */
+    for (int with_sub = 0; with_sub < 2; with_sub++) {
+        static char many[257 * 64 + 128];
+        size_t n = 0;
+        pinset_policy *p = NULL;
+        if (with_sub) {
+            n += (size_t)snprintf(many + n, sizeof(many) - n, "**.a.com sha256/" PIN_A "\n");
+        }
+        for (int k = 0; k < 257; k++) {
+            pinset_pin pin;
+            char b64[PINSET_PIN_STR_MAX];
+            memset(&pin, 0, sizeof(pin));
+            pin.kind = PINSET_PIN_SPKI;
+            pin.sha256[0] = (uint8_t)k;
+            pin.sha256[1] = (uint8_t)(k >> 8);
+            assert_int_equal(pinset_pin_format(b64, sizeof(b64), &pin, PINSET_PIN_FMT_OKHTTP),
+                             PINSET_OK);
+            n += (size_t)snprintf(many + n, sizeof(many) - n, "a.com %s\n", b64);
+        }
+        assert_int_equal(import(&p, NULL, many, NULL), PINSET_E_LIMIT);
+        assert_null(p);
+    }
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     import_fails(big, PINSET_E_LIMIT, "longer", 1, 1);

@@ -384,10 +384,14 @@ static pinset_err drop_exact(struct reader *rd, struct sort_item *s)
         while (c < rd->n && cmp_key(&s[b].e, &s[c].e, s[b].names) == 0) {
             c++;
         }
+        if (b - a > PINSET_MAX_PINS_PER_RULE) {
+            return PINSET_DIAG(rd->diag, PINSET_E_LIMIT, "pattern '%s': more than %d pins",
+                               s[a].names + s[a].e.host, PINSET_MAX_PINS_PER_RULE);
+        }
         for (size_t k = a; k < b; k++) {
             s[k].e.drop = 1;
-            if (c - b <= PINSET_MAX_PINS_PER_RULE && k - a <= PINSET_MAX_PINS_PER_RULE &&
-                !run_has(s + b, c - b, &s[k].e.pin) && !run_has(s + a, k - a, &s[k].e.pin)) {
+            if (c - b <= PINSET_MAX_PINS_PER_RULE && !run_has(s + b, c - b, &s[k].e.pin) &&
+                !run_has(s + a, k - a, &s[k].e.pin)) {
                 char b64[PINSET_PIN_STR_MAX];
                 const char *host = s[a].names + s[a].e.host;
                 pinset_err err =
