@@ -1,6 +1,6 @@
 /*
  * fuzz_convert.h - the properties every converter's fuzz target checks
- * (fuzz_hpkp.c, fuzz_curl_list.c): import, export, import again.
+ * (fuzz_hpkp.c, fuzz_curl_list.c, fuzz_okhttp.c): import, export, import again.
  */
 #ifndef PINSET_FUZZ_CONVERT_H
 #define PINSET_FUZZ_CONVERT_H
@@ -49,7 +49,7 @@ static void fuzz_check_failure(pinset_err err, const pinset_diag *d, const pinse
 /* Other formats: no crash; a failure is one of the documented refusals. */
 static void fuzz_export_others(const pinset_policy *p, const pinset_convert_options *o)
 {
-    for (int fmt = PINSET_FORMAT_NATIVE; fmt <= PINSET_FORMAT_CURL; fmt++) {
+    for (int fmt = PINSET_FORMAT_NATIVE; fmt <= PINSET_FORMAT_OKHTTP_JAVA; fmt++) {
         struct fuzz_sbuf s = {0};
         pinset_fidelity *f = NULL;
         pinset_err err = pinset_policy_export(&f, p, (pinset_format)fmt, o, fuzz_sink, &s, NULL);

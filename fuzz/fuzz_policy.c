@@ -6,9 +6,11 @@
  * Properties checked (abort on violation): a failed parse sets the diag's
  * code and a non-empty one-line message and returns no policy; a policy that
  * parses writes successfully, the output re-parses, writes to the same bytes
- * and has the same digest; every rule is found again by looking up its host.
+ * and has the same digest; every rule is found again by looking up its host
+ * (a one-label rule: by a name one label below, and never by its host).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,21 @@ static void check_lookups(const pinset_policy *p)
         const pinset_rule *r = pinset_policy_rule(p, i);
         const char *host = pinset_rule_host(r);
         pinset_match how;
+        if (pinset_rule_scope(r) == PINSET_SCOPE_ONE_LABEL) {
+            /* not its own host; a name one label below, unless a rule names that name */
+            char child[300];
+            const pinset_rule *c;
+            if (pinset_policy_lookup(p, host, strlen(host), NULL) == r) {
+                abort();
+            }
+            (void)snprintf(child, sizeof(child), "fz0.%s", host);
+            c = pinset_policy_lookup(p, child, strlen(child), &how);
+            if (strlen(host) <= 249 && c != r &&
+                (c == NULL || strcmp(pinset_rule_host(c), child))) {
+                abort();
+            }
+            continue;
+        }
         if (pinset_policy_lookup(p, host, strlen(host), &how) != r) {
             abort();
         }

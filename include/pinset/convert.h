@@ -31,7 +31,13 @@ typedef enum pinset_format {
     PINSET_FORMAT_UNKNOWN = 0, /**< not a format: detection found none */
     PINSET_FORMAT_NATIVE = 1,  /**< pinset's own JSON (docs/policy-format.md) */
     PINSET_FORMAT_HPKP = 2,    /**< an RFC 7469 Public-Key-Pins(-Report-Only) header */
-    PINSET_FORMAT_CURL = 3     /**< a curl --pinnedpubkey list, `sha256//A;sha256//B` */
+    PINSET_FORMAT_CURL = 3,    /**< a curl --pinnedpubkey list, `sha256//A;sha256//B` */
+    /** OkHttp CertificatePinner patterns and pins, one `PATTERN sha256/B64...` per line */
+    PINSET_FORMAT_OKHTTP = 4,
+    /** OkHttp's `CertificatePinner.Builder()` chain in Kotlin (written only) */
+    PINSET_FORMAT_OKHTTP_KOTLIN = 5,
+    /** OkHttp's `CertificatePinner.Builder()` chain in Java (written only) */
+    PINSET_FORMAT_OKHTTP_JAVA = 6
 } pinset_format;
 
 /** The fidelity list of a conversion: what did not carry over. */
@@ -79,7 +85,7 @@ typedef struct pinset_convert_options {
 
 /**
  * The name of a format, as `pinset convert --to` spells it: "native", "hpkp",
- * "curl".
+ * "curl", "okhttp", "okhttp-kotlin", "okhttp-java".
  *
  * @param format any value
  * @return a static string, never NULL ("unknown" for other values)
@@ -101,8 +107,10 @@ PINSET_API pinset_format pinset_format_from_name(const char *name);
  * Guess a document's format from its content, with its file name as a hint.
  * Content decides: a JSON object is NATIVE, text that starts with
  * `sha256//` is CURL, text that starts with `Public-Key-Pins` or holds an
- * RFC 7469 directive (`max-age`, `pin-sha256=`) is HPKP. The name (its extension, `.json`,
- * `.hpkp`, `.curl`) only breaks a tie the content leaves open.
+ * RFC 7469 directive (`max-age`, `pin-sha256=`) is HPKP, text with a pin
+ * `sha256/` (or `sha1/`) after a blank or a comma is OKHTTP. The name (its
+ * extension, `.json`, `.hpkp`, `.curl`, `.okhttp`) only breaks a tie the
+ * content leaves open.
  *
  * @param buf,len the document (need not be NUL-terminated)
  * @param name    optional file name, or NULL
@@ -115,8 +123,10 @@ PINSET_API pinset_format pinset_format_detect(const uint8_t *buf, size_t len, co
  * Read a document in a format into a policy.
  *
  * NATIVE is pinset_policy_parse (its fidelity list is empty). HPKP and CURL
- * need opts->host and give one rule for it; docs/formats.md lists what each
- * format's fields become.
+ * need opts->host and give one rule for it; OKHTTP names its hosts (one rule
+ * per pattern, with the pins of the broader patterns that cover it);
+ * OKHTTP_KOTLIN and OKHTTP_JAVA are written only (PINSET_E_UNSUPPORTED).
+ * docs/formats.md lists what each format's fields become.
  *
  * @param out          receives the policy (reference count 1); NULL on failure
  * @param fidelity_out receives the fidelity list (possibly empty); NULL on
@@ -140,7 +150,10 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_import(
 /**
  * Write a policy in a format. NATIVE is pinset_policy_write. HPKP writes one
  * header line per rule (only opts->host's rule when given); CURL writes the
- * leaf-key pins of one rule (opts->host's, or the only rule) as one line.
+ * leaf-key pins of one rule (opts->host's, or the only rule) as one line;
+ * OKHTTP writes one `PATTERN sha256/B64...` line per rule, OKHTTP_KOTLIN and
+ * OKHTTP_JAVA a `CertificatePinner.Builder()` chain (every rule: opts->host
+ * is not used).
  *
  * @param fidelity_out receives the fidelity list (possibly empty); NULL on
  *                     failure. May be NULL.

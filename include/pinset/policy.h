@@ -57,6 +57,23 @@ typedef enum pinset_match {
 } pinset_match;
 
 /**
+ * Which names a rule covers besides its host (the native format's
+ * `include_subdomains`). Values are append-only. A lookup that finds a rule
+ * through its SUBDOMAINS or ONE_LABEL scope says PINSET_MATCH_SUBDOMAIN.
+ */
+typedef enum pinset_scope {
+    PINSET_SCOPE_EXACT = 0,      /**< the host only (`false`) */
+    PINSET_SCOPE_SUBDOMAINS = 1, /**< the host and every name below it, at any depth (`true`) */
+    /**
+     * Every name exactly one label below the host, and not the host itself
+     * (`"one-label"`; OkHttp's `*.example.com`: `a.example.com`, not
+     * `example.com`, not `a.b.example.com`). A rule of this scope may sit
+     * beside an exact or SUBDOMAINS rule for the same host.
+     */
+    PINSET_SCOPE_ONE_LABEL = 2
+} pinset_scope;
+
+/**
  * Parse a policy document (native JSON). Strict: unknown keys are errors.
  *
  * @param out  receives the policy (reference count 1)
@@ -126,8 +143,10 @@ PINSET_API const pinset_rule *pinset_policy_rule(const pinset_policy *policy, si
 
 /**
  * Find the rule for a host. The host is canonicalised first (see host.h);
- * exact beats subdomain, the longest matching parent wins, an exclusion wins
- * over its parent. Cost grows with the number of labels, not of rules.
+ * exact beats subdomain, the longest matching parent wins (at the host's
+ * immediate parent a PINSET_SCOPE_ONE_LABEL rule beats a
+ * PINSET_SCOPE_SUBDOMAINS one), an exclusion wins over its parent. Cost grows with the number of
+ * labels, not of rules.
  *
  * @param policy the policy
  * @param host,len the host in any accepted spelling
@@ -150,8 +169,13 @@ PINSET_API const pinset_rule *pinset_policy_lookup(const pinset_policy *policy, 
 
 /** The rule's host in canonical form (see host.h). */
 PINSET_API const char *pinset_rule_host(const pinset_rule *rule);
-/** 1 when the rule also covers every name below its host, else 0. */
+/**
+ * 1 when the rule also covers every name below its host (scope
+ * PINSET_SCOPE_SUBDOMAINS), else 0 (also for PINSET_SCOPE_ONE_LABEL).
+ */
 PINSET_API int pinset_rule_include_subdomains(const pinset_rule *rule);
+/** Which names the rule covers: PINSET_SCOPE_EXACT for NULL. */
+PINSET_API pinset_scope pinset_rule_scope(const pinset_rule *rule);
 /** 1 when the rule is an exclusion (it takes its host, or subtree, out of a parent's policy). */
 PINSET_API int pinset_rule_is_exclusion(const pinset_rule *rule);
 /** What a mismatch does: PINSET_MODE_ENFORCE (default) or PINSET_MODE_REPORT. */
@@ -192,7 +216,8 @@ PINSET_API size_t pinset_rule_index(const pinset_rule *rule);
 /**
  * The policy format's names of the model's enumerations: "enforce" / "report";
  * "any" / "leaf" / "ca" / "backup"; "none" / "fail-open" / "fail-closed" /
- * "report"; and for lookups "none" / "exact" / "subdomain" / "excluded".
+ * "report"; for lookups "none" / "exact" / "subdomain" / "excluded"; for
+ * scopes "exact" / "subdomains" / "one-label".
  *
  * @return a static string, never NULL ("unknown" for out-of-range values)
  * Thread-safety: safe.
@@ -201,6 +226,7 @@ PINSET_API const char *pinset_mode_name(pinset_mode mode);
 PINSET_API const char *pinset_role_name(pinset_role role);
 PINSET_API const char *pinset_on_expiry_name(pinset_on_expiry on_expiry);
 PINSET_API const char *pinset_match_name(pinset_match match);
+PINSET_API const char *pinset_scope_name(pinset_scope scope);
 
 #ifdef __cplusplus
 }

@@ -595,6 +595,36 @@ static void redundant_rule(void **state)
     assert_int_equal(count_id(&all, "redundant-rule"), 2);
 }
 
+/* The one-label scope (OkHttp's "*."): on a public suffix, and in redundant-rule's parent walk. */
+static void one_label_scope(void **state)
+{
+    struct findings all;
+
+    (void)state;
+    lint("{\"version\": 1, \"pinsets\": {\"s\": {\"pins\": ["
+         "{\"sha256\": " PIN_A ", \"role\": \"ca\"}, {\"sha256\": " PIN_E ", \"role\": \"backup\"}"
+         "]}}, \"rules\": ["
+         "{\"host\": \"co.uk\", \"include_subdomains\": \"one-label\", \"pinset\": \"s\"},"
+         "{\"host\": \"example.com\", \"include_subdomains\": \"one-label\", \"pinset\": \"s\"},"
+         "{\"host\": \"www.example.com\", \"pinset\": \"s\"},"
+         "{\"host\": \"a.www.example.com\", \"pinset\": \"s\"},"
+         "{\"host\": \"example.net\", \"include_subdomains\": true, \"pinset\": \"s\"},"
+         "{\"host\": \"example.net\", \"include_subdomains\": \"one-label\", \"pinset\": \"s\"}]}",
+         &all);
+    /* "*.co.uk" pins every domain registered directly under the suffix */
+    expect(&all, "public-suffix-subdomains", "rules[0].include_subdomains", PINSET_LINT_ERROR);
+    assert_int_equal(count_id(&all, "public-suffix-subdomains"), 1);
+    assert_int_equal(count_id(&all, "public-suffix-host"), 0);
+    /* www.example.com is what "*.example.com" gives it already */
+    expect(&all, "redundant-rule", "rules[2]", PINSET_LINT_INFO);
+    assert_non_null(strstr(find(&all, "redundant-rule", "rules[2]")->message, "*.example.com"));
+    /* two labels below: "*.example.com" does not cover it, so it is not redundant */
+    assert_null(find(&all, "redundant-rule", "rules[3]"));
+    /* "*.example.net" gives what example.net's include_subdomains gives */
+    expect(&all, "redundant-rule", "rules[5]", PINSET_LINT_INFO);
+    assert_int_equal(count_id(&all, "redundant-rule"), 2);
+}
+
 static void unused_pinset(void **state)
 {
     struct findings all;
@@ -907,6 +937,7 @@ int main(void)
         cmocka_unit_test(report_uri_grammar),
         cmocka_unit_test(hostile_long_values),
         cmocka_unit_test(callback_can_stop_the_run),
+        cmocka_unit_test(one_label_scope),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(every_rule_id_is_documented),
         cmocka_unit_test(allocation_failures),

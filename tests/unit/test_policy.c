@@ -998,14 +998,16 @@ static json_t *load_vectors(const char *name)
 }
 
 /* Appends one rule to a policy document being built. */
+/* sub: 0 exact, 1 include_subdomains, 2 one-label */
 static void add_rule(char *doc, size_t cap, const char *host, int sub, int first)
 {
+    static const char *const scope[] = {"false", "true", "\"one-label\""};
     size_t n = strlen(doc);
 
     (void)snprintf(doc + n, cap - n,
                    "%s{\"host\": \"%s\", \"include_subdomains\": %s, \"pins\": [\"" PIN_T
                    "\", \"" PIN_A "\"]}",
-                   first ? "" : ",", host, sub ? "true" : "false");
+                   first ? "" : ",", host, scope[sub]);
 }
 
 /*
@@ -1159,8 +1161,9 @@ static void trustkit_config_parse(void **state)
 
 /*
  * OkHttp's host cases that apply to our model: exact patterns, and "**."
- * patterns, which mean the host and all its subdomains (include_subdomains).
- * "*." (exactly one label) has no equivalent here: the converter's concern.
+ * patterns, which mean the host and all its subdomains (include_subdomains),
+ * and "*." patterns, exactly one label below the host and not the host
+ * (include_subdomains "one-label").
  * Where OkHttp documents a quirk or a bug (empty labels match; a trailing
  * dot skips pinning, issue #9724) we assert our deliberate difference.
  */
@@ -1168,7 +1171,7 @@ static void okhttp_hostname_matching(void **state)
 {
     json_t *v = load_vectors("okhttp-certificatepinner.json");
     json_t *cases = json_object_get(v, "hostname_matching");
-    size_t i, ran = 0;
+    size_t i, ran = 0, wild = 0;
     json_t *c;
 
     (void)state;
@@ -1184,9 +1187,9 @@ static void okhttp_hostname_matching(void **state)
         const pinset_rule *r;
 
         if (strncmp(pattern, "*.", 2) == 0) {
-            continue;
-        }
-        if (strncmp(pattern, "**.", 3) == 0) {
+            pattern += 2;
+            sub = 2; /* exactly one label: include_subdomains "one-label" */
+        } else if (strncmp(pattern, "**.", 3) == 0) {
             pattern += 3;
             sub = 1;
         }
@@ -1208,8 +1211,10 @@ static void okhttp_hostname_matching(void **state)
         }
         pinset_policy_free(p);
         ran++;
+        wild += sub == 2;
     }
-    assert_true(ran >= 20);
+    assert_int_equal(ran, 35); /* every case, the 13 with "*." included */
+    assert_int_equal(wild, 13);
     json_decref(v);
 }
 
@@ -1285,6 +1290,139 @@ static void enum_names_match_the_format(void **state)
     assert_string_equal(pinset_role_name((pinset_role)-1), "unknown");
     assert_string_equal(pinset_on_expiry_name((pinset_on_expiry)4), "unknown");
     assert_string_equal(pinset_match_name((pinset_match)4), "unknown");
+    assert_string_equal(pinset_scope_name(PINSET_SCOPE_EXACT), "exact");
+    assert_string_equal(pinset_scope_name(PINSET_SCOPE_SUBDOMAINS), "subdomains");
+    assert_string_equal(pinset_scope_name(PINSET_SCOPE_ONE_LABEL), "one-label");
+    assert_string_equal(pinset_scope_name((pinset_scope)3), "unknown");
+    assert_int_equal(pinset_rule_scope(NULL), PINSET_SCOPE_EXACT);
+}
+
+static const char *one_label_doc =
+    "{\"version\": 1, \"rules\": [\n"
+    "  {\"host\": \"example.com\", \"pins\": [\"" PIN_A "\"]},\n"
+    "  {\"host\": \"example.com\", \"include_subdomains\": \"one-label\", \"pins\": [\"" PIN_B
+    "\"]},\n"
+    "  {\"host\": \"api.example.com\", \"include_subdomains\": true, \"pins\": [\"" PIN_T "\"]},\n"
+    "  {\"host\": \"api.example.com\", \"include_subdomains\": \"one-label\", \"pins\": [\"" PIN_A
+    "\"]},\n"
+    "  {\"host\": \"v1.api.example.com\", \"pins\": [\"" PIN_B "\"]},\n"
+    "  {\"host\": \"org\", \"include_subdomains\": true, \"pins\": [\"" PIN_T "\"]},\n"
+    "  {\"host\": \"a.org\", \"include_subdomains\": \"one-label\", \"pins\": [\"" PIN_B "\"]},\n"
+    "  {\"host\": \"x.a.org\", \"exclude\": true}\n"
+    "]}";
+
+/*
+ * The one-label scope (OkHttp's "*."): the names exactly one label below the
+ * host, not the host, not deeper. Precedence: the host's own rule, then its
+ * immediate parent's one-label rule, then that parent's include_subdomains
+ * rule, then the longer covering ancestor first.
+ */
+static void one_label_scope(void **state)
+{
+    pinset_policy *p = parse_ok(one_label_doc), *q;
+    struct sbuf one = {0}, two = {0};
+    const pinset_rule *r;
+
+    (void)state;
+    /* getters */
+    assert_int_equal(pinset_rule_scope(pinset_policy_rule(p, 0)), PINSET_SCOPE_EXACT);
+    assert_int_equal(pinset_rule_scope(pinset_policy_rule(p, 1)), PINSET_SCOPE_ONE_LABEL);
+    assert_int_equal(pinset_rule_scope(pinset_policy_rule(p, 2)), PINSET_SCOPE_SUBDOMAINS);
+    assert_int_equal(pinset_rule_include_subdomains(pinset_policy_rule(p, 1)), 0);
+    assert_int_equal(pinset_rule_include_subdomains(pinset_policy_rule(p, 2)), 1);
+    assert_string_equal(pinset_rule_host(pinset_policy_rule(p, 1)), "example.com");
+    /* the host itself is the exact rule's; a one-label rule never covers its own host */
+    expect_lookup(p, "example.com", "example.com", PINSET_MATCH_EXACT);
+    r = pinset_policy_lookup(p, "example.com", 11, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 0));
+    /* one label below: the one-label rule */
+    r = pinset_policy_lookup(p, "www.example.com", 15, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 1));
+    /* two labels below: nothing (example.com has no include_subdomains) */
+    expect_lookup(p, "a.www.example.com", NULL, PINSET_MATCH_NONE);
+    /* exact beats the parent's one-label rule */
+    r = pinset_policy_lookup(p, "api.example.com", 15, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 2));
+    /* at the same parent, one-label beats include_subdomains; deeper, only the latter */
+    r = pinset_policy_lookup(p, "v2.api.example.com", 18, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 3));
+    expect_lookup(p, "v2.api.example.com", "api.example.com", PINSET_MATCH_SUBDOMAIN);
+    r = pinset_policy_lookup(p, "x.v2.api.example.com", 20, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 2));
+    r = pinset_policy_lookup(p, "v1.api.example.com", 18, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 4));
+    /* a one-label rule beats a shorter any-depth ancestor; an exclusion beats it */
+    r = pinset_policy_lookup(p, "b.a.org", 7, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 6));
+    r = pinset_policy_lookup(p, "a.org", 5, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 5));
+    r = pinset_policy_lookup(p, "c.b.a.org", 9, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 5));
+    expect_lookup(p, "x.a.org", "x.a.org", PINSET_MATCH_EXCLUDED);
+    /* spelling and empty labels */
+    r = pinset_policy_lookup(p, "WWW.Example.COM.", 16, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(p, 1));
+    expect_lookup(p, ".example.com", NULL, PINSET_MATCH_NONE);
+    /* the canonical form says "one-label", reads back the same, and is a fixed point */
+    assert_int_equal(pinset_policy_write(p, sink, &one), PINSET_OK);
+    assert_non_null(strstr(one.b, "\"include_subdomains\": \"one-label\""));
+    q = parse_ok(one.b);
+    assert_int_equal(pinset_policy_write(q, sink, &two), PINSET_OK);
+    assert_string_equal(one.b, two.b);
+    for (size_t i = 0; i < pinset_policy_rule_count(p); i++) {
+        assert_int_equal(pinset_rule_scope(pinset_policy_rule(p, i)),
+                         pinset_rule_scope(pinset_policy_rule(q, i)));
+    }
+    r = pinset_policy_lookup(q, "www.example.com", 15, NULL);
+    assert_ptr_equal(r, pinset_policy_rule(q, 1));
+    pinset_policy_free(p);
+    pinset_policy_free(q);
+    free(one.b);
+    free(two.b);
+    /* a policy without the new scope is written exactly as before */
+    p = parse_ok(full_doc);
+    memset(&one, 0, sizeof(one));
+    assert_int_equal(pinset_policy_write(p, sink, &one), PINSET_OK);
+    assert_null(strstr(one.b, "one-label"));
+    pinset_policy_free(p);
+    free(one.b);
+    /* every allocation of a parse with one-label keys fails cleanly once */
+    for (unsigned long n = 1; n < 10000; n++) {
+        pinset_err err;
+        p = NULL;
+        pinset__alloc_fail_at(n);
+        err = pinset_policy_parse(&p, (const uint8_t *)one_label_doc, strlen(one_label_doc), NULL);
+        pinset__alloc_fail_at(0);
+        if (err == PINSET_OK) {
+            pinset_policy_free(p);
+            return;
+        }
+        assert_int_equal(err, PINSET_E_NOMEM);
+        assert_null(p);
+    }
+    fail_msg("parse never succeeded");
+}
+
+static void one_label_errors(void **state)
+{
+    (void)state;
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"include_subdomains\": "
+                "\"one\", \"pins\": [\"" PIN_A "\"]}]}",
+                PINSET_E_PARSE, "rules[0].include_subdomains", 0, 0, "one-label");
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"include_subdomains\": 1, "
+                "\"pins\": [\"" PIN_A "\"]}]}",
+                PINSET_E_PARSE, "rules[0].include_subdomains", 0, 0, NULL);
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"192.0.2.1\", \"include_subdomains\": "
+                "\"one-label\", \"pins\": [\"" PIN_A "\"]}]}",
+                PINSET_E_PARSE, "rules[0].include_subdomains", 0, 0, "ip address");
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"include_subdomains\": true, "
+                "\"pins\": [\"" PIN_A "\"]}, {\"host\": \"b.a.com\", \"exclude\": true, "
+                "\"include_subdomains\": \"one-label\"}]}",
+                PINSET_E_PARSE, "rules[1].include_subdomains", 0, 0, "exclusion");
+    parse_fails("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"include_subdomains\": "
+                "\"one-label\", \"pins\": [\"" PIN_A "\"]}, {\"host\": \"A.com.\", "
+                "\"include_subdomains\": \"one-label\", \"pins\": [\"" PIN_B "\"]}]}",
+                PINSET_E_PARSE, "rules[1].host", 0, 0, "duplicate");
 }
 
 int main(void)
@@ -1319,6 +1457,8 @@ int main(void)
         cmocka_unit_test(okhttp_hostname_matching),
         cmocka_unit_test(documented_example),
         cmocka_unit_test(enum_names_match_the_format),
+        cmocka_unit_test(one_label_scope),
+        cmocka_unit_test(one_label_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

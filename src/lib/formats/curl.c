@@ -166,7 +166,7 @@ static pinset_err lose_rule(pinset_fidelity *f, const pinset_policy *p, const st
                                    "curl has no host: the list applies to the one host it is "
                                    "given for");
     }
-    if (err == PINSET_OK && (r->flags & RULE_F_SUBDOMAINS)) {
+    if (err == PINSET_OK && (r->flags & (RULE_F_SUBDOMAINS | RULE_F_ONE_LABEL))) {
         err = pinset__fidelity_add(f, r->index, host, "include_subdomains",
                                    "curl has no subdomains: the list applies to one host");
     }

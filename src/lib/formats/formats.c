@@ -10,7 +10,8 @@
 
 #include "util/buf.h"
 
-static const char *const format_names[] = {"unknown", "native", "hpkp", "curl"};
+static const char *const format_names[] = {"unknown", "native",        "hpkp",       "curl",
+                                           "okhttp",  "okhttp-kotlin", "okhttp-java"};
 
 const char *pinset_format_name(pinset_format format)
 {
@@ -83,6 +84,9 @@ static pinset_format by_extension(const char *name)
     if (eq_nocase(dot, ".curl")) {
         return PINSET_FORMAT_CURL;
     }
+    if (eq_nocase(dot, ".okhttp")) {
+        return PINSET_FORMAT_OKHTTP;
+    }
     return PINSET_FORMAT_UNKNOWN;
 }
 
@@ -93,6 +97,20 @@ static int contains_nocase(const uint8_t *s, size_t n, const char *word)
 
     for (size_t i = 0; i + k <= n; i++) {
         if (starts_nocase(s + i, n - i, word)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* OkHttp's list: a pin `sha256/` or `sha1/` after a blank or a comma (PATTERN sha256/B64). */
+static int is_okhttp_list(const uint8_t *s, size_t n)
+{
+    static const char *const marks[] = {" sha256/", "\tsha256/", ",sha256/",
+                                        " sha1/",   "\tsha1/",   ",sha1/"};
+
+    for (size_t k = 0; k < PINSET_ARRAY_SIZE(marks); k++) {
+        if (contains_nocase(s, n, marks[k])) {
             return 1;
         }
     }
@@ -125,6 +143,9 @@ pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *n
         contains_nocase(buf + i, len - i, "max-age") ||
         contains_nocase(buf + i, len - i, "pin-sha256=")) {
         return PINSET_FORMAT_HPKP;
+    }
+    if (is_okhttp_list(buf + i, len - i)) {
+        return PINSET_FORMAT_OKHTTP;
     }
     return by_extension(name);
 }
@@ -288,6 +309,8 @@ static pinset_err import_foreign(pinset_policy **out, pinset_fidelity *f, const 
     }
     if (format == PINSET_FORMAT_HPKP) {
         err = pinset__hpkp_import(p, f, buf, len, opts, diag);
+    } else if (format == PINSET_FORMAT_OKHTTP) {
+        err = pinset__okhttp_import(p, f, buf, len, opts, diag);
     } else {
         err = pinset__curl_import(p, f, buf, len, opts, diag);
     }
@@ -337,7 +360,14 @@ pinset_err pinset_policy_import(pinset_policy **out, pinset_fidelity **fidelity_
         break;
     case PINSET_FORMAT_HPKP:
     case PINSET_FORMAT_CURL:
+    case PINSET_FORMAT_OKHTTP:
         err = import_foreign(out, f, buf, len, format, opts, diag);
+        break;
+    case PINSET_FORMAT_OKHTTP_KOTLIN:
+    case PINSET_FORMAT_OKHTTP_JAVA:
+        err = PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                          "%s is written only: read the pattern/pin list (okhttp)",
+                          pinset_format_name(format));
         break;
     case PINSET_FORMAT_UNKNOWN:
     default:
@@ -366,6 +396,9 @@ static pinset_err export_to(pinset_fidelity *f, const pinset_policy *policy, pin
     pinset__buf_init(&b, PINSET_MAX_POLICY_SIZE, 0);
     if (format == PINSET_FORMAT_HPKP) {
         err = pinset__hpkp_export(f, policy, opts, &b, diag);
+    } else if (format == PINSET_FORMAT_OKHTTP || format == PINSET_FORMAT_OKHTTP_KOTLIN ||
+               format == PINSET_FORMAT_OKHTTP_JAVA) {
+        err = pinset__okhttp_export(f, policy, format, opts, &b, diag);
     } else {
         err = pinset__curl_export(f, policy, opts, &b, diag);
     }
@@ -396,8 +429,7 @@ pinset_err pinset_policy_export(pinset_fidelity **fidelity_out, const pinset_pol
         opts->now > PINSET_FMT_TIME_MAX) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "invalid convert options");
     }
-    if (format != PINSET_FORMAT_NATIVE && format != PINSET_FORMAT_HPKP &&
-        format != PINSET_FORMAT_CURL) {
+    if (format == PINSET_FORMAT_UNKNOWN || (unsigned)format > PINSET_FORMAT_OKHTTP_JAVA) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown format %d", (int)format);
     }
     err = pinset__fidelity_new(&f);

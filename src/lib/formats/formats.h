@@ -1,7 +1,7 @@
 /*
  * formats.h - the conversion layer shared by formats.c (dispatch, detection),
  * fidelity.c (the list of what did not carry over) and one file per foreign
- * format (hpkp.c, curl.c). A converter reads into and writes out of the one
+ * format (hpkp.c, curl.c, okhttp.c). A converter reads into and writes out of the one
  * model with the build side of policy/policy_int.h. Internal; not installed.
  */
 #ifndef PINSET_FORMATS_H
@@ -19,6 +19,8 @@
 #define PINSET_MAX_HPKP_HEADER 8192
 /* Largest curl list read: PINSET_MAX_PIN_LIST pins of 53 octets, with room to spare. */
 #define PINSET_MAX_CURL_LIST 16384
+/* Longest line of an OkHttp pattern/pin list: a pattern and 256 pins, with room to spare. */
+#define PINSET_MAX_OKHTTP_LINE 16384
 /* The last second of 9999: times the native format can write (and opts->now may be). */
 #define PINSET_FMT_TIME_MAX 253402300799LL
 /* The browsers' cap on max-age (Chromium kMaxHPKPAgeSecs, Firefox's default pref): 60 days. */
@@ -75,5 +77,26 @@ pinset_err pinset__curl_import(pinset_policy *p, pinset_fidelity *f, const uint8
 pinset_err pinset__curl_export(pinset_fidelity *f, const pinset_policy *p,
                                const pinset_convert_options *opts, struct pinset__buf *out,
                                pinset_diag *diag);
+
+pinset_err pinset__okhttp_import(pinset_policy *p, pinset_fidelity *f, const uint8_t *buf,
+                                 size_t len, const pinset_convert_options *opts, pinset_diag *diag);
+/* style: PINSET_FORMAT_OKHTTP (the list), _OKHTTP_KOTLIN or _OKHTTP_JAVA (builder code). */
+pinset_err pinset__okhttp_export(pinset_fidelity *f, const pinset_policy *p, pinset_format style,
+                                 const pinset_convert_options *opts, struct pinset__buf *out,
+                                 pinset_diag *diag);
+/* OkHttp's spelling of a rule's scope: "", "*." or "**.". */
+const char *pinset__okhttp_prefix(const struct pinset_rule *r);
+/*
+ * The other rules whose OkHttp patterns match names of r (into out[0..cap)):
+ * for an exact rule the parent's one-label rule and the include_subdomains
+ * rules of its proper parents; for a one-label rule its own host's and its
+ * parents' include_subdomains rules; for an include_subdomains rule its
+ * parents'. Needs an indexed policy. Returns how many.
+ */
+size_t pinset__okhttp_covering(const pinset_policy *p, const struct pinset_rule *r,
+                               const struct pinset_rule **out, size_t cap);
+/* For an include_subdomains rule: the parent's one-label rule, which also matches its host. */
+const struct pinset_rule *pinset__okhttp_self_wildcard(const pinset_policy *p,
+                                                       const struct pinset_rule *r);
 
 #endif /* PINSET_FORMATS_H */

@@ -679,6 +679,12 @@ static pinset_err put_rule(pinset_fidelity *f, const pinset_policy *p, const str
     size_t npins = 0;
     pinset_err err = PINSET_OK;
 
+    if (r->flags & RULE_F_ONE_LABEL) {
+        /* a header pins the host that sends it (and, with includeSubDomains, all below) */
+        return pinset__fidelity_add(f, r->index, host, "include_subdomains",
+                                    "HPKP cannot pin only the names one label below a host: "
+                                    "the one-label rule is not written");
+    }
     if (opts->host == NULL) {
         err = pinset__fidelity_add(f, r->index, host, "host",
                                    "HPKP has no host: the header applies to the host that sends "

@@ -602,7 +602,8 @@ static void lint_public_suffix(struct lint_ctx *c, const struct pinset_rule *r)
     if (!psl_is_public_suffix2(psl, host, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
         return;
     }
-    if ((r->flags & RULE_F_SUBDOMAINS) != 0) {
+    if ((r->flags & (RULE_F_SUBDOMAINS | RULE_F_ONE_LABEL)) != 0) {
+        /* a one-label rule on a suffix pins every domain registered directly under it */
         snprintf(path, sizeof(path), "rules[%" PRIu32 "].include_subdomains", r->index);
         emit(
             c, PINSET_LINT_ERROR, "public-suffix-subdomains", r, path,
@@ -688,20 +689,43 @@ static pinset_err lint_uris(struct lint_ctx *c, const struct pinset_rule *r)
 
 /* ---- redundant rules ---- */
 
-/* The nearest proper parent with include_subdomains, as lookup would find it. */
+/*
+ * The rule lookup would find for all of r's names without r: for an exact
+ * rule, the immediate parent's one-label rule, else the nearest proper
+ * parent with include_subdomains; for an include_subdomains rule, that
+ * parent only (a one-label rule covers none of its subtree); for a one-label
+ * rule (its names are its host's children), its own host's
+ * include_subdomains rule, else that parent.
+ */
 static const struct pinset_rule *parent_of(const pinset_policy *p, const struct pinset_rule *r)
 {
     const char *host = pinset__policy_str(p, r->host);
+    int exact = (r->flags & (RULE_F_SUBDOMAINS | RULE_F_ONE_LABEL)) == 0;
+    const struct pinset_rule *q;
 
     if (r->host_type != PINSET_HOST_DNS) {
         return NULL;
     }
+    if ((r->flags & RULE_F_ONE_LABEL) != 0) {
+        q = pinset__policy_find(p, host, r->host_len);
+        if (q != NULL && (q->flags & RULE_F_SUBDOMAINS) != 0) {
+            return q;
+        }
+    }
     for (size_t i = 0; i < r->host_len; i++) {
-        if (host[i] == '.') {
-            const struct pinset_rule *q = pinset__policy_find(p, host + i + 1, r->host_len - i - 1);
-            if (q != NULL && (q->flags & RULE_F_SUBDOMAINS) != 0) {
+        if (host[i] != '.') {
+            continue;
+        }
+        if (exact) {
+            exact = 0; /* only the immediate parent's one-label rule covers the host */
+            q = pinset__policy_find_one_label(p, host + i + 1, r->host_len - i - 1);
+            if (q != NULL) {
                 return q;
             }
+        }
+        q = pinset__policy_find(p, host + i + 1, r->host_len - i - 1);
+        if (q != NULL && (q->flags & RULE_F_SUBDOMAINS) != 0) {
+            return q;
         }
     }
     return NULL;
@@ -769,9 +793,11 @@ static void lint_redundant(struct lint_ctx *c, const struct pinset_rule *r, cons
     }
     emit(c, PINSET_LINT_INFO, "redundant-rule", r, path,
          "remove the rule; its parent already covers the host",
-         "the rule for '%s' gives exactly what rules[%" PRIu32
-         "] ('%s', include_subdomains) already gives it",
-         pinset__policy_str(c->p, r->host), q->index, pinset__policy_str(c->p, q->host));
+         "the rule for '%s%s' gives exactly what rules[%" PRIu32 "] ('%s%s'%s) already gives it",
+         (r->flags & RULE_F_ONE_LABEL) != 0 ? "*." : "", pinset__policy_str(c->p, r->host),
+         q->index, (q->flags & RULE_F_ONE_LABEL) != 0 ? "*." : "",
+         pinset__policy_str(c->p, q->host),
+         (q->flags & RULE_F_ONE_LABEL) != 0 ? "" : ", include_subdomains");
 }
 
 /* ---- the policy as a whole ---- */

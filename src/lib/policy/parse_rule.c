@@ -420,6 +420,34 @@ static pinset_err want_bool(struct pctx *c, const json_t *v, const char *key, in
     return err;
 }
 
+/*
+ * include_subdomains: true, false, or "one-label" (PINSET_SCOPE_ONE_LABEL,
+ * added within version 1: a reader that predates it refuses the file).
+ */
+static pinset_err want_scope(struct pctx *c, const json_t *v, pinset_scope *out)
+{
+    pinset_err err = PINSET_OK;
+
+    *out = PINSET_SCOPE_EXACT;
+    if (v == NULL) {
+        return PINSET_OK;
+    }
+    push_key(c, "include_subdomains");
+    if (json_is_string(v)) {
+        if (strcmp(json_string_value(v), "one-label") == 0 &&
+            json_string_length(v) == strlen("one-label")) {
+            *out = PINSET_SCOPE_ONE_LABEL;
+        } else {
+            err = pinset__pj_fail(c, PINSET_E_PARSE, "expected true or false, or \"one-label\"");
+        }
+    } else {
+        err = pinset__pj_want(c, v, JSON_TRUE, "true or false, or \"one-label\"");
+        *out = json_is_true(v) ? PINSET_SCOPE_SUBDOMAINS : PINSET_SCOPE_EXACT;
+    }
+    pop(c);
+    return err;
+}
+
 /* An exclusion names a host and, optionally, its subtree; nothing else. */
 static pinset_err check_exclusion(struct pctx *c, const struct rule_keys *k)
 {
@@ -546,7 +574,8 @@ static pinset_err parse_rule(struct pctx *c, json_t *v)
     struct rule_keys k;
     struct pinset_rule *r;
     pinset_err err;
-    int sub = 0, excl = 0;
+    pinset_scope scope = PINSET_SCOPE_EXACT;
+    int excl = 0;
 
     err = pinset__pj_want(c, v, JSON_OBJECT, "a rule object");
     if (err == PINSET_OK) {
@@ -566,17 +595,26 @@ static pinset_err parse_rule(struct pctx *c, json_t *v)
     }
     err = parse_host(c, k.host, r);
     if (err == PINSET_OK) {
-        err = want_bool(c, k.subdomains, "include_subdomains", &sub);
+        err = want_scope(c, k.subdomains, &scope);
     }
     if (err == PINSET_OK) {
         err = want_bool(c, k.exclude, "exclude", &excl);
     }
-    if (err == PINSET_OK && sub && r->host_type != PINSET_HOST_DNS) {
+    if (err == PINSET_OK && scope != PINSET_SCOPE_EXACT && r->host_type != PINSET_HOST_DNS) {
         push_key(c, "include_subdomains");
         err = pinset__pj_fail(c, PINSET_E_PARSE, "an ip address has no subdomains");
         pop(c);
     }
-    r->flags = (uint8_t)((sub ? RULE_F_SUBDOMAINS : 0) | (excl ? RULE_F_EXCLUDE : 0));
+    if (err == PINSET_OK && scope == PINSET_SCOPE_ONE_LABEL && excl) {
+        push_key(c, "include_subdomains");
+        err = pinset__pj_fail(c, PINSET_E_PARSE,
+                              "an exclusion takes out a host or its subtree: \"one-label\" is "
+                              "not allowed");
+        pop(c);
+    }
+    r->flags = (uint8_t)((scope == PINSET_SCOPE_SUBDOMAINS ? RULE_F_SUBDOMAINS : 0) |
+                         (scope == PINSET_SCOPE_ONE_LABEL ? RULE_F_ONE_LABEL : 0) |
+                         (excl ? RULE_F_EXCLUDE : 0));
     if (err != PINSET_OK) {
         return err;
     }

@@ -230,11 +230,25 @@ const pinset_rule *pinset__policy_find(const pinset_policy *p, const char *host,
 {
     const struct pinset__slot *slot;
 
-    if (p->nslots == 0 || len == 0 || len > PINSET_MAX_HOST_LEN) {
+    if (p->nslots == 0 || len == 0 || len > PINSET_MAX_HOST_LEN + 2) {
         return NULL;
     }
     slot = probe(p, hash_host(p->seed, host, len), host, len);
     return slot == NULL ? NULL : &p->rules[slot->rule1 - 1];
+}
+
+const pinset_rule *pinset__policy_find_one_label(const pinset_policy *p, const char *host,
+                                                 size_t len)
+{
+    char key[PINSET_MAX_HOST_LEN + 2];
+
+    if (p->n_one_label == 0 || len == 0 || len > PINSET_MAX_HOST_LEN) {
+        return NULL;
+    }
+    key[0] = '*';
+    key[1] = '.';
+    memcpy(key + 2, host, len);
+    return pinset__policy_find(p, key, len + 2);
 }
 
 static pinset_err build_table(pinset_policy *p, size_t *dup_out)
@@ -254,8 +268,12 @@ static pinset_err build_table(pinset_policy *p, size_t *dup_out)
     }
     for (size_t r = 0; r < p->nrules; r++) {
         const struct pinset_rule *rule = &p->rules[r];
-        const char *host = p->arena + rule->host;
-        uint64_t h = hash_host(p->seed, host, rule->host_len);
+        /* a one-label rule's key is "*.host", stored just before its host */
+        size_t pre = (rule->flags & RULE_F_ONE_LABEL) != 0 ? 2 : 0;
+        uint32_t key = rule->host - (uint32_t)pre;
+        size_t key_len = rule->host_len + pre;
+        const char *host = p->arena + key;
+        uint64_t h = hash_host(p->seed, host, key_len);
         size_t i = (size_t)h & (n - 1);
 
         for (;; i = (i + 1) & (n - 1)) {
@@ -263,13 +281,13 @@ static pinset_err build_table(pinset_policy *p, size_t *dup_out)
             if (s->rule1 == 0) {
                 s->rule1 = (uint32_t)r + 1;
                 s->tag = (uint32_t)(h >> 32);
-                s->host = rule->host;
-                s->host_len = (uint8_t)rule->host_len;
+                s->host = key;
+                s->host_len = (uint8_t)key_len;
                 s->flags = rule->flags;
                 break;
             }
-            if (s->tag == (uint32_t)(h >> 32) && s->host_len == rule->host_len &&
-                memcmp(p->arena + s->host, host, rule->host_len) == 0) {
+            if (s->tag == (uint32_t)(h >> 32) && s->host_len == key_len &&
+                memcmp(p->arena + s->host, host, key_len) == 0) {
                 *dup_out = r;
                 return PINSET_E_PARSE;
             }
@@ -290,6 +308,7 @@ static const struct pinset__slot *find_canon(const pinset_policy *p, const char 
 {
     size_t off[PINSET_MAX_HOST_LEN / 2 + 2];
     uint64_t hs[PINSET_MAX_HOST_LEN / 2 + 2];
+    uint64_t raw_parent = 0; /* the unfinished hash of the immediate parent */
     size_t n = 0;
     uint64_t h;
 
@@ -305,6 +324,9 @@ static const struct pinset__slot *find_canon(const pinset_policy *p, const char 
             }
             off[n] = i - 1;
             hs[n] = hash_finish(h);
+            if (i > 1) {
+                raw_parent = h; /* the last one kept is the whole name's parent */
+            }
 #if defined(__GNUC__) || defined(__clang__)
             __builtin_prefetch(&p->slots[(size_t)hs[n] & (p->nslots - 1)]);
 #endif
@@ -317,6 +339,20 @@ static const struct pinset__slot *find_canon(const pinset_policy *p, const char 
         int self = k == n;
         if (self && !exact) {
             continue;
+        }
+        if (k == n - 1 && p->n_one_label > 0) {
+            /* the parent's one-label rule ("*.parent") beats its include_subdomains one */
+            char key[PINSET_MAX_HOST_LEN + 2];
+            size_t plen = len - off[k - 1];
+            uint64_t hw = hash_finish((((raw_parent ^ '.') * FNV_PRIME) ^ '*') * FNV_PRIME);
+            key[0] = '*';
+            key[1] = '.';
+            memcpy(key + 2, host + off[k - 1], plen);
+            slot = probe(p, hw, key, plen + 2);
+            if (slot != NULL) {
+                *how = PINSET_MATCH_SUBDOMAIN;
+                return slot;
+            }
         }
         slot = probe(p, hs[k - 1], host + off[k - 1], len - off[k - 1]);
         if (slot != NULL && (self || (slot->flags & RULE_F_SUBDOMAINS) != 0)) {
@@ -363,6 +399,39 @@ static void shrink(pinset_policy *p)
     p->arena = fit(p->arena, &p->arena_cap, p->arena_len, 1);
 }
 
+/*
+ * Store each one-label rule's hash key "*.host" and point its host two
+ * octets into it (see RULE_F_ONE_LABEL); a rule already keyed is left alone.
+ */
+static pinset_err key_one_label(pinset_policy *p)
+{
+    char key[PINSET_MAX_HOST_LEN + 3];
+
+    p->n_one_label = 0;
+    for (size_t r = 0; r < p->nrules; r++) {
+        struct pinset_rule *rule = &p->rules[r];
+        uint32_t off;
+        if ((rule->flags & RULE_F_ONE_LABEL) == 0) {
+            continue;
+        }
+        p->n_one_label++;
+        if (rule->host >= 2 && p->arena[rule->host - 2] == '*' && p->arena[rule->host - 1] == '.') {
+            continue;
+        }
+        if (rule->host_len > PINSET_MAX_HOST_LEN) {
+            return PINSET_E_LIMIT;
+        }
+        key[0] = '*';
+        key[1] = '.';
+        memcpy(key + 2, p->arena + rule->host, rule->host_len);
+        if (pinset__policy_add_str(p, &off, key, rule->host_len + 2u) != PINSET_OK) {
+            return PINSET_E_NOMEM;
+        }
+        rule->host = off + 2;
+    }
+    return PINSET_OK;
+}
+
 pinset_err pinset__policy_index(pinset_policy *p, size_t *bad_rule_out, pinset_diag *diag)
 {
     pinset_err err;
@@ -375,6 +444,10 @@ pinset_err pinset__policy_index(pinset_policy *p, size_t *bad_rule_out, pinset_d
             return PINSET_DIAG(diag, PINSET_E_INTERNAL, "pin-sets are not in name order");
         }
     }
+    err = key_one_label(p);
+    if (err != PINSET_OK) {
+        return PINSET_DIAG(diag, err, "out of memory building the host table");
+    }
     shrink(p);
     for (size_t r = 0; r < p->nrules; r++) {
         p->rules[r].policy = p;
@@ -382,8 +455,9 @@ pinset_err pinset__policy_index(pinset_policy *p, size_t *bad_rule_out, pinset_d
     err = build_table(p, &dup);
     if (err == PINSET_E_PARSE) {
         *bad_rule_out = dup;
-        return PINSET_DIAG(diag, err, "duplicate rule for host '%s'",
-                           pinset__policy_str(p, p->rules[dup].host));
+        return PINSET_DIAG(diag, err, "duplicate rule for host '%s'%s",
+                           pinset__policy_str(p, p->rules[dup].host),
+                           (p->rules[dup].flags & RULE_F_ONE_LABEL) != 0 ? " (one-label)" : "");
     }
     if (err != PINSET_OK) {
         return PINSET_DIAG(diag, err, "out of memory building the host table");
@@ -524,6 +598,17 @@ const char *pinset_rule_host(const pinset_rule *rule)
 int pinset_rule_include_subdomains(const pinset_rule *rule)
 {
     return rule != NULL && (rule->flags & RULE_F_SUBDOMAINS) != 0;
+}
+
+pinset_scope pinset_rule_scope(const pinset_rule *rule)
+{
+    if (rule == NULL) {
+        return PINSET_SCOPE_EXACT;
+    }
+    if ((rule->flags & RULE_F_ONE_LABEL) != 0) {
+        return PINSET_SCOPE_ONE_LABEL;
+    }
+    return (rule->flags & RULE_F_SUBDOMAINS) != 0 ? PINSET_SCOPE_SUBDOMAINS : PINSET_SCOPE_EXACT;
 }
 
 int pinset_rule_is_exclusion(const pinset_rule *rule)
@@ -682,4 +767,11 @@ const char *pinset_match_name(pinset_match match)
     static const char *const names[] = {"none", "exact", "subdomain", "excluded"};
 
     return name_of(names, PINSET_ARRAY_SIZE(names), (unsigned int)match);
+}
+
+const char *pinset_scope_name(pinset_scope scope)
+{
+    static const char *const names[] = {"exact", "subdomains", "one-label"};
+
+    return name_of(names, PINSET_ARRAY_SIZE(names), (unsigned int)scope);
 }

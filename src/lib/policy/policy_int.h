@@ -16,6 +16,13 @@
 
 #define RULE_F_SUBDOMAINS 0x01u
 #define RULE_F_EXCLUDE    0x02u
+/*
+ * PINSET_SCOPE_ONE_LABEL: the names one label below the host, not the host.
+ * Such a rule is keyed in the hash table as "*.host" (pinset__policy_index
+ * stores that string and points r->host two octets into it), so it may sit
+ * beside an exact or include_subdomains rule for the same host.
+ */
+#define RULE_F_ONE_LABEL 0x04u
 
 /* One pin of a rule or pin-set. */
 struct pinset__pin_entry {
@@ -80,6 +87,7 @@ struct pinset_policy {
     struct pinset__slot *slots;
     size_t nslots; /* a power of two, or 0 */
     uint64_t seed;
+    size_t n_one_label; /* rules with RULE_F_ONE_LABEL: lookups skip the "*." probe when 0 */
     uint8_t digest[32];
     size_t cap_rules, cap_pins, cap_blocked, cap_uris, cap_pinsets;
 };
@@ -96,6 +104,9 @@ const pinset_rule *pinset__policy_lookup_canon(const pinset_policy *policy, cons
 
 /* Exact lookup of a canonical host; NULL when no rule names it. */
 const pinset_rule *pinset__policy_find(const pinset_policy *policy, const char *host, size_t len);
+/* The PINSET_SCOPE_ONE_LABEL rule of a canonical host ("*.host"), or NULL. */
+const pinset_rule *pinset__policy_find_one_label(const pinset_policy *policy, const char *host,
+                                                 size_t len);
 
 static inline const char *pinset__policy_str(const pinset_policy *p, uint32_t off)
 {
@@ -111,7 +122,8 @@ static inline const char *pinset__policy_str(const pinset_policy *p, uint32_t of
  *     pinset__policy_add_pin, then pinset__policy_add_pinset {name, first, count};
  *   per rule: r = pinset__policy_add_rule(p) (pinset = -1, index set), then
  *     r->host/host_len/host_type from pinset_host_canon + pinset__policy_add_str,
- *     r->flags, r->mode, r->min_pins (no default is applied here: 2 for enforce,
+ *     r->flags (RULE_F_ONE_LABEL with the plain host: index adds the "*." key),
+ *     r->mode, r->min_pins (no default is applied here: 2 for enforce,
  *     1 for report, 0 for an exclusion, as the parser does), the pin, blocked
  *     and uri ranges, r->expires with r->on_expiry;
  *   pinset__policy_finish(p, &bad, diag), then pinset_policy_free(p) on failure.

@@ -196,8 +196,12 @@ static void wrule(struct wbuf *w, const pinset_policy *p, const struct pinset_ru
     if (r->flags & RULE_F_EXCLUDE) {
         wstr(w, ",\n      \"exclude\": true");
     }
-    wstr(w, (r->flags & RULE_F_SUBDOMAINS) ? ",\n      \"include_subdomains\": true"
-                                           : ",\n      \"include_subdomains\": false");
+    if (r->flags & RULE_F_ONE_LABEL) {
+        wstr(w, ",\n      \"include_subdomains\": \"one-label\"");
+    } else {
+        wstr(w, (r->flags & RULE_F_SUBDOMAINS) ? ",\n      \"include_subdomains\": true"
+                                               : ",\n      \"include_subdomains\": false");
+    }
     if (r->flags & RULE_F_EXCLUDE) {
         wstr(w, "\n    }");
         return;
