@@ -349,6 +349,7 @@ json_t *chk_rule_json(const pinset_rule *rule)
     bad |= out_json_set(o, "host", json_string(pinset_rule_host(rule)));
     bad |=
         out_json_set(o, "include_subdomains", json_boolean(pinset_rule_include_subdomains(rule)));
+    bad |= out_json_set(o, "scope", json_string(pinset_scope_name(pinset_rule_scope(rule))));
     bad |= out_json_set(o, "exclusion", json_boolean(pinset_rule_is_exclusion(rule)));
     bad |= out_json_set(o, "mode", json_string(pinset_mode_name(pinset_rule_mode(rule))));
     bad |= out_json_set(o, "pinset", out_json_str(pinset_rule_pinset_name(rule)));

@@ -160,8 +160,11 @@ static void lookup_why(char *buf, size_t cap, const pinset_policy *p, const pins
     case PINSET_MATCH_SUBDOMAIN:
         snprintf(buf, cap,
                  "subdomain: no rule names this host; its closest parent with a rule, "
-                 "rules[%zu] \"%s\", has include_subdomains",
-                 pinset_rule_index(rule), pinset_rule_host(rule));
+                 "rules[%zu] \"%s\", has include_subdomains%s",
+                 pinset_rule_index(rule), pinset_rule_host(rule),
+                 pinset_rule_scope(rule) == PINSET_SCOPE_ONE_LABEL
+                     ? " \"one-label\" (exactly one label below it)"
+                     : "");
         break;
     case PINSET_MATCH_EXCLUDED:
         parent = excluded_from(p, rule);
