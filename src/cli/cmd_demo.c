@@ -67,25 +67,11 @@ const cmd_spec cmd_demo_spec = {
     demo_opts};
 
 /* The files the demo may create, by name inside its directory: all removed at exit. */
-static const char *const demo_files[] = {"trust.pem",
-                                         "root-ca.pem",
-                                         "issuing-ca.pem",
-                                         "leaf.pem",
-                                         "rotated-leaf.pem",
-                                         "rogue-root.pem",
-                                         "rogue-leaf.pem",
-                                         "backup-key.pub.pem",
-                                         "starter.json",
-                                         "leaf-only.json",
-                                         "report.json",
-                                         "fixed.json",
-                                         "report-doc.json",
-                                         "spare.key.pem",
-                                         "spare.pub.pem",
-                                         "spare.csr.pem",
-                                         ".capture-out",
-                                         ".capture-err",
-                                         NULL};
+static const char *const demo_files[] = {
+    "trust.pem",      "root-ca.pem",    "issuing-ca.pem",     "leaf.pem",      "rotated-leaf.pem",
+    "rogue-root.pem", "rogue-leaf.pem", "backup-key.pub.pem", "starter.json",  "leaf-only.json",
+    "report.json",    "fixed.json",     "report-doc.json",    "spare.key.pem", "spare.pub.pem",
+    "spare.csr.pem",  "app.okhttp",     ".capture-out",       ".capture-err",  NULL};
 
 /* For the signal handler: the directory to empty and remove (absolute), and its fd. */
 static char g_dir[PATH_MAX];
@@ -1065,6 +1051,19 @@ static void step_ship(demo *d)
     (void)run_convert(d, "hpkp", d->pin_backup, "an HPKP header with the backup pin");
     rc = run_convert(d, "curl", d->pin_leaf, "curl's leaf-key pin");
     expect_out(d, rc, d->pin_ca, 0, "the CA pin, which curl would never match");
+    say("An Android app on OkHttp ships the pins as a CertificatePinner list. Every command");
+    say("reads every format pinset knows: check judges the server against the app's list.");
+    memset(&a, 0, sizeof(a));
+    arg(&a, "convert");
+    arg(&a, "fixed.json");
+    arg(&a, "--to");
+    arg(&a, "okhttp");
+    arg(&a, "-o");
+    arg(&a, "app.okhttp");
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, EXIT_OK, "app.okhttp written");
+    run_check(d, "app.okhttp", SRV_GENUINE, PINSET_VERDICT_PASS, EXIT_OK,
+              "PASS from the OkHttp list");
 }
 
 static void (*const demo_steps[DEMO_STEPS])(demo *d) = {
