@@ -82,6 +82,7 @@ typedef struct policy_args {
     int check, subdomains, force, dry_run;
     const char *pinset, *mode, *role, *label, *not_after;
     pinset_pin_kind kind;
+    int kind_given;
 } policy_args;
 
 /* ---- reading and writing ---- */
@@ -116,30 +117,41 @@ static int parse_policy(pinset_policy **out, const char *file, const char *what,
     }
     if (what != NULL) {
         /* the edited document: its lines are not the file's */
-        d.line = d.column = 0;
-        cli_err("policy", "%s: %s would not be a valid policy: %s%s%s", file, what, d.path,
-                d.path[0] != '\0' ? ": " : "", d.message);
+        char name[512], msg[sizeof(d.path) + sizeof(d.message) + 2];
+        out_safe_copy(name, sizeof(name), file);
+        snprintf(msg, sizeof(msg), "%s%s%s", d.path, d.path[0] != '\0' ? ": " : "", d.message);
+        out_safe_copy(msg, sizeof(msg), msg);
+        cli_err("policy", "%s: %s would not be a valid policy: %s", name, what, msg);
         return EXIT_NEGATIVE;
     }
     cli_err_diag("policy", &d);
     return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
 }
 
-/* Write `text` over FILE atomically, keeping FILE's mode. 0 or an exit status. */
-static int replace_file(const char *file, const struct pinset__buf *text)
+/*
+ * Write `text` over FILE atomically, keeping the mode, owner and group of the
+ * file that was read (`sb`). 0 or an exit status after a message.
+ */
+static int replace_file(const char *file, const char *name, const struct stat *sb,
+                        const struct pinset__buf *text)
 {
     outfile of;
-    struct stat sb;
     char err[512];
 
     if (outfile_open(&of, file, err, sizeof(err)) != 0) {
         cli_err("policy", "%s", err);
-        return EXIT_INPUT;
+        return EXIT_INTERNAL;
     }
-    of.mode = stat(file, &sb) == 0 ? (unsigned int)(sb.st_mode & 07777) : 0644;
-    if (fwrite(text->p, 1, text->len, of.f) != text->len) {
+    of.mode = (unsigned int)(sb->st_mode & 07777);
+    if (fchown(fileno(of.f), sb->st_uid, sb->st_gid) != 0) {
+        cli_err("policy", "%s: cannot keep its owner and group: %s (nothing written)", name,
+                strerror(errno));
         outfile_abort(&of);
-        cli_err("policy", "cannot write %s: %s", file, strerror(errno));
+        return EXIT_INTERNAL;
+    }
+    if (fwrite(text->p, 1, text->len, of.f) != text->len) {
+        cli_err("policy", "cannot write %s: %s", name, strerror(errno));
+        outfile_abort(&of);
         return EXIT_INTERNAL;
     }
     if (outfile_commit(&of, err, sizeof(err)) != 0) {
@@ -211,6 +223,16 @@ static json_t *target_pins(json_t *doc, const policy_args *a, const char *host, 
     return pins;
 }
 
+/* The pin-set a rule names, when the edit is on a rule (NULL otherwise). */
+static json_t *rule_pinset(json_t *doc, const policy_args *a, const char *host, const char **name)
+{
+    json_t *rule = a->pinset == NULL ? find_rule(doc, host) : NULL;
+    const char *n = rule != NULL ? json_string_value(json_object_get(rule, "pinset")) : NULL;
+
+    *name = n;
+    return n != NULL ? json_object_get(json_object_get(doc, "pinsets"), n) : NULL;
+}
+
 /* Whether pin entry `e` (a string or an object) is `pin`. */
 static int entry_is(const json_t *e, const pinset_pin *pin)
 {
@@ -255,11 +277,20 @@ static int edit_add_pin(json_t *doc, const policy_args *a, const pinset_pin *pin
                         size_t cap)
 {
     char b64[PINSET_PIN_STR_MAX];
+    const char *setname;
+    json_t *set = rule_pinset(doc, a, a->arg[0], &setname);
     json_t *pins = target_pins(doc, a, a->arg[0], 1, why, cap), *e, *p;
     size_t i;
 
     if (pins == NULL) {
         return -1;
+    }
+    json_array_foreach(json_object_get(set, "pins"), i, e)
+    {
+        if (entry_is(e, pin)) {
+            snprintf(why, cap, "the rule has the pin already, through its pin-set '%s'", setname);
+            return -1;
+        }
     }
     json_array_foreach(pins, i, e)
     {
@@ -288,20 +319,39 @@ static int edit_add_pin(json_t *doc, const policy_args *a, const pinset_pin *pin
 static int edit_remove_pin(json_t *doc, const policy_args *a, const pinset_pin *pin, char *why,
                            size_t cap)
 {
-    json_t *pins = target_pins(doc, a, a->arg[0], 0, why, cap), *e;
-    size_t i;
+    const char *setname;
+    json_t *set = rule_pinset(doc, a, a->arg[0], &setname), *e;
+    json_t *pins = target_pins(doc, a, a->arg[0], 0, why, cap);
+    size_t i, removed = 0;
 
+    json_array_foreach(json_object_get(set, "pins"), i, e)
+    {
+        if (entry_is(e, pin)) {
+            /* removing it from the rule would change nothing: it would still be trusted */
+            snprintf(why, cap,
+                     "the pin comes from the rule's pin-set '%s': remove it there (--pinset %s), "
+                     "or stop naming the pin-set",
+                     setname, setname);
+            return -1;
+        }
+    }
     if (pins == NULL) {
         return -1;
     }
-    json_array_foreach(pins, i, e)
-    {
-        if (entry_is(e, pin)) {
-            return json_array_remove(pins, i) == 0 ? 0 : -1;
+    for (i = json_array_size(pins); i-- > 0;) { /* every copy: a pin listed twice goes too */
+        if (entry_is(json_array_get(pins, i), pin)) {
+            if (json_array_remove(pins, i) != 0) {
+                snprintf(why, cap, "out of memory");
+                return -1;
+            }
+            removed++;
         }
     }
-    snprintf(why, cap, "no such pin");
-    return -1;
+    if (removed == 0) {
+        snprintf(why, cap, "no such pin");
+        return -1;
+    }
+    return 0;
 }
 
 static int edit_set_mode(json_t *doc, const policy_args *a, char *why, size_t cap)
@@ -353,6 +403,37 @@ static int usage_of(const policy_args *a)
     return -1;
 }
 
+/* Options that the action does not take are a usage error, not silently ignored. */
+static int options_fit(const policy_args *a)
+{
+    const char *act = a->action;
+    int is_fmt = strcmp(act, "fmt") == 0, is_host = strcmp(act, "add-host") == 0;
+    int is_add = strcmp(act, "add-pin") == 0, is_rm = strcmp(act, "remove-pin") == 0;
+    const char *bad = NULL;
+
+    if (a->check && !is_fmt) {
+        bad = "--check";
+    } else if (a->check && a->dry_run) {
+        bad = "--dry-run (with --check)";
+    } else if (a->force && is_fmt) {
+        bad = "--force";
+    } else if (a->subdomains && !is_host) {
+        bad = "--include-subdomains";
+    } else if (a->mode != NULL && !is_host) {
+        bad = "--mode";
+    } else if (a->pinset != NULL && !is_host && !is_add && !is_rm) {
+        bad = "--pinset";
+    } else if (a->kind_given && !is_add && !is_rm) {
+        bad = "--kind";
+    } else if ((a->role != NULL || a->label != NULL || a->not_after != NULL) && !is_add) {
+        bad = a->role != NULL ? "--role" : a->label != NULL ? "--label" : "--not-after";
+    }
+    if (bad != NULL) {
+        return opt_usage_error(&cmd_policy_spec, "%s does not go with %s", bad, act);
+    }
+    return -1;
+}
+
 static int run_edit(const policy_args *a)
 {
     struct pinset__buf in = {0}, out = {0};
@@ -360,19 +441,34 @@ static int run_edit(const policy_args *a)
     pinset_policy *before = NULL, *after = NULL;
     json_t *doc = NULL;
     json_error_t jerr;
-    char why[512] = "";
+    struct stat sb;
+    char why[512] = "", name[512];
     char *text = NULL;
+    pinset_format fmt;
     int rc;
 
+    out_safe_copy(name, sizeof(name), a->file);
     pinset__buf_init(&out, POLICY_FILE_MAX, 0);
+    /*
+     * The file itself, not a link: rename(2) would replace a symbolic link by a
+     * file and leave its target as it was, and split a hard link in two.
+     */
+    if (lstat(a->file, &sb) == 0 && (S_ISLNK(sb.st_mode) || sb.st_nlink > 1)) {
+        cli_err("policy", "%s: %s: edit the file it names itself, so that every name sees the edit",
+                name, S_ISLNK(sb.st_mode) ? "a symbolic link" : "a file with several hard links");
+        return EXIT_INPUT;
+    }
     d.input = a->file;
     if (pinset__read_path(&in, a->file, POLICY_FILE_MAX, 0, 0, &d) != PINSET_OK) {
         cli_err_diag("policy", &d);
         return EXIT_INPUT;
     }
-    if (pinset_format_detect(in.p, in.len, a->file) != PINSET_FORMAT_NATIVE) {
-        cli_err("policy", "%s: not pinset's JSON: convert it first (pinset convert --to native)",
-                a->file);
+    fmt = pinset_format_detect(in.p, in.len, a->file);
+    if (fmt != PINSET_FORMAT_NATIVE && fmt != PINSET_FORMAT_UNKNOWN) {
+        cli_err("policy",
+                "%s: a %s policy, not pinset's JSON: convert it first (pinset convert "
+                "--to native)",
+                name, pinset_format_name(fmt));
         rc = EXIT_INPUT;
         goto out;
     }
@@ -387,14 +483,16 @@ static int run_edit(const policy_args *a)
 
         doc = json_loadb((const char *)in.p, in.len, JSON_REJECT_DUPLICATES, &jerr);
         if (doc == NULL) {
-            cli_err("policy", "%s: %s", a->file, jerr.text);
+            cli_err("policy", "%s: %s", name, jerr.text);
             rc = EXIT_INPUT;
             goto out;
         }
         if (strcmp(a->action, "add-pin") == 0 || strcmp(a->action, "remove-pin") == 0) {
             pinset_diag pd = PINSET_DIAG_INIT;
             if (pinset_pin_parse(&pin, pintext, strlen(pintext), a->kind, &pd) != PINSET_OK) {
-                cli_err("policy", "pin '%s': %s", pintext, pd.message);
+                char safe[128];
+                out_safe_copy(safe, sizeof(safe), pintext);
+                cli_err("policy", "pin '%s': %s", safe, pd.message);
                 rc = EXIT_USAGE;
                 goto out;
             }
@@ -407,7 +505,9 @@ static int run_edit(const policy_args *a)
         }
         text = e == 0 ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (e != 0 || text == NULL) {
-            cli_err("policy", "%s: %s: %s", a->file, a->action, why[0] ? why : "out of memory");
+            char safe[512];
+            out_safe_copy(safe, sizeof(safe), why[0] ? why : "out of memory");
+            cli_err("policy", "%s: %s: %s", name, a->action, safe);
             rc = e != 0 ? EXIT_NEGATIVE : EXIT_INTERNAL;
             goto out;
         }
@@ -426,19 +526,23 @@ static int run_edit(const policy_args *a)
     if (a->check) {
         int same = out.len == in.len && memcmp(out.p, in.p, in.len) == 0;
         if (!same) {
-            cli_err("policy", "%s: not in the canonical form (pinset policy fmt %s)", a->file,
-                    a->file);
+            cli_err("policy", "%s: not in the canonical form (pinset policy fmt %s)", name, name);
         }
         rc = same ? EXIT_OK : EXIT_NEGATIVE;
         goto out;
     }
     if (strcmp(a->action, "fmt") != 0 && !a->force) {
         long eb = lint_errors(before), ea = lint_errors(after);
-        if (eb == 0 && ea != 0) {
+        if (eb < 0 || ea < 0) {
+            cli_err("policy", "%s: %s: cannot lint the result (out of memory)", name, a->action);
+            rc = EXIT_INTERNAL;
+            goto out;
+        }
+        if (ea > eb) {
             cli_err("policy",
-                    "%s: %s: refused: the policy would have %ld lint error%s (pinset lint shows "
-                    "them; --force writes it anyway)",
-                    a->file, a->action, ea, ea == 1 ? "" : "s");
+                    "%s: %s: refused: the policy would have %ld lint error%s, %ld now (pinset "
+                    "lint shows them; --force writes it anyway)",
+                    name, a->action, ea, ea == 1 ? "" : "s", eb);
             rc = EXIT_NEGATIVE;
             goto out;
         }
@@ -449,8 +553,14 @@ static int run_edit(const policy_args *a)
                  : cli_output_failed("policy");
         goto out;
     }
-    rc = out.len == in.len && memcmp(out.p, in.p, in.len) == 0 ? EXIT_OK
-                                                               : replace_file(a->file, &out);
+    if (out.len == in.len && memcmp(out.p, in.p, in.len) == 0) {
+        rc = EXIT_OK; /* nothing to change: the file is left alone */
+    } else if (stat(a->file, &sb) != 0) {
+        cli_err("policy", "%s: %s", name, strerror(errno));
+        rc = EXIT_INPUT;
+    } else {
+        rc = replace_file(a->file, name, &sb, &out);
+    }
 out:
     free(text);
     json_decref(doc);
@@ -508,6 +618,7 @@ int cmd_policy(int argc, char **argv)
                 return opt_usage_error(&cmd_policy_spec, "--kind '%s': expected spki or cert", v);
             }
             a.kind = strcmp(v, "cert") == 0 ? PINSET_PIN_CERT : PINSET_PIN_SPKI;
+            a.kind_given = 1;
             break;
         case O_ROLE:
             if (strcmp(v, "any") != 0 && strcmp(v, "leaf") != 0 && strcmp(v, "ca") != 0 &&
@@ -540,8 +651,9 @@ int cmd_policy(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    if (a.check && strcmp(a.action, "fmt") != 0) {
-        return opt_usage_error(&cmd_policy_spec, "--check goes with fmt");
+    rc = options_fit(&a);
+    if (rc >= 0) {
+        return rc;
     }
     return run_edit(&a);
 }
