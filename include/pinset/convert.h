@@ -31,7 +31,10 @@ typedef enum pinset_format {
     PINSET_FORMAT_UNKNOWN = 0, /**< not a format: detection found none */
     PINSET_FORMAT_NATIVE = 1,  /**< pinset's own JSON (docs/policy-format.md) */
     PINSET_FORMAT_HPKP = 2,    /**< an RFC 7469 Public-Key-Pins(-Report-Only) header */
-    PINSET_FORMAT_CURL = 3     /**< a curl --pinnedpubkey list, `sha256//A;sha256//B` */
+    PINSET_FORMAT_CURL = 3,    /**< a curl --pinnedpubkey list, `sha256//A;sha256//B` */
+    /* 4-6: OkHttp */
+    PINSET_FORMAT_CHROMIUM = 7, /**< Chromium's static pins JSON (`pinsets`, `entries`) */
+    PINSET_FORMAT_TRUSTKIT = 8  /**< TrustKit's TSKConfiguration dictionary as JSON */
 } pinset_format;
 
 /** The fidelity list of a conversion: what did not carry over. */
@@ -79,7 +82,7 @@ typedef struct pinset_convert_options {
 
 /**
  * The name of a format, as `pinset convert --to` spells it: "native", "hpkp",
- * "curl".
+ * "curl", "chromium", "trustkit".
  *
  * @param format any value
  * @return a static string, never NULL ("unknown" for other values)
@@ -99,7 +102,9 @@ PINSET_API pinset_format pinset_format_from_name(const char *name);
 
 /**
  * Guess a document's format from its content, with its file name as a hint.
- * Content decides: a JSON object is NATIVE, text that starts with
+ * Content decides: a JSON object with top-level `pinsets` and `entries` is
+ * CHROMIUM, one with `TSKPinnedDomains` (or `TSKConfiguration`) is TRUSTKIT,
+ * any other JSON object is NATIVE, text that starts with
  * `sha256//` is CURL, text that starts with `Public-Key-Pins` or holds an
  * RFC 7469 directive (`max-age`, `pin-sha256=`) is HPKP. The name (its extension, `.json`,
  * `.hpkp`, `.curl`) only breaks a tie the content leaves open.
@@ -115,7 +120,8 @@ PINSET_API pinset_format pinset_format_detect(const uint8_t *buf, size_t len, co
  * Read a document in a format into a policy.
  *
  * NATIVE is pinset_policy_parse (its fidelity list is empty). HPKP and CURL
- * need opts->host and give one rule for it; docs/formats.md lists what each
+ * need opts->host and give one rule for it; CHROMIUM and TRUSTKIT name their
+ * hosts and ignore it; docs/formats.md lists what each
  * format's fields become.
  *
  * @param out          receives the policy (reference count 1); NULL on failure
@@ -140,7 +146,9 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_import(
 /**
  * Write a policy in a format. NATIVE is pinset_policy_write. HPKP writes one
  * header line per rule (only opts->host's rule when given); CURL writes the
- * leaf-key pins of one rule (opts->host's, or the only rule) as one line.
+ * leaf-key pins of one rule (opts->host's, or the only rule) as one line;
+ * CHROMIUM and TRUSTKIT write one JSON document (only opts->host's rule
+ * when given).
  *
  * @param fidelity_out receives the fidelity list (possibly empty); NULL on
  *                     failure. May be NULL.
