@@ -533,6 +533,33 @@ static void ignored_keys_are_listed(void **state)
     pinset_policy_free(p);
 }
 
+/* Found by fuzz_trustkit: the host of a list entry written after the report uris grew the arena. */
+static void host_survives_arena_growth(void **state)
+{
+    char *doc = malloc(40000);
+    size_t k = (size_t)snprintf(doc, 40000,
+                                "{\"TSKPinnedDomains\": {\"good.com\": {\"TSKPublicKeyHashes\": "
+                                "[" TWO "], \"TSKReportUris\": [");
+    pinset_policy *p = NULL;
+    pinset_fidelity *f = NULL;
+
+    (void)state;
+    for (int i = 0; i < 16; i++) {
+        k += (size_t)snprintf(doc + k, 40000 - k, "%s\"https://r.good.com/%02d/", i ? "," : "", i);
+        memset(doc + k, 'x', 2000);
+        k += 2000;
+        doc[k++] = '"';
+    }
+    (void)snprintf(doc + k, 40000 - k, "], \"TSKFuture\": 1}}}");
+    assert_int_equal(import(&p, &f, doc, NULL), PINSET_OK);
+    assert_int_equal(pinset_fidelity_count(f), 2);
+    assert_string_equal(pinset_fidelity_host(f, 0), "good.com");
+    assert_string_equal(pinset_fidelity_host(f, 1), "good.com");
+    pinset_fidelity_free(f);
+    pinset_policy_free(p);
+    free(doc);
+}
+
 static void hostile_input(void **state)
 {
     size_t n = 100000;
@@ -564,6 +591,9 @@ static void hostile_input(void **state)
     assert_int_equal(import(&p, NULL, "{\"TSKPinnedDomains\": {\"a\\u0000.com\": {}}}", &d),
                      PINSET_E_PARSE);
     assert_null(strchr(d.path, '\n'));
+    /* jansson quotes the input in its message: kept on one line */
+    assert_int_equal(import(&p, NULL, "{\"TSK\\\n\n/{{{}", &d), PINSET_E_PARSE);
+    assert_null(strchr(d.message, '\n'));
     assert_int_equal(import(&p, NULL, "\xff\xfe{", &d), PINSET_E_PARSE);
     assert_int_equal(import(&p, NULL, "", &d), PINSET_E_PARSE);
     assert_null(p);
@@ -766,6 +796,7 @@ int main(void)
         cmocka_unit_test(corpus_validator_cases),
         cmocka_unit_test(rejects_with_path),
         cmocka_unit_test(ignored_keys_are_listed),
+        cmocka_unit_test(host_survives_arena_growth),
         cmocka_unit_test(hostile_input),
         cmocka_unit_test(export_lists_what_trustkit_cannot_say),
         cmocka_unit_test(export_refuses_what_trustkit_refuses),

@@ -102,7 +102,9 @@ pinset_err pinset__fjson_load(struct json_t **root_out, uint8_t **text_out, cons
         pinset__diag_pos(diag, SIZE_MAX, jerr.line > 0 ? (size_t)jerr.line : 0,
                          jerr.column > 0 ? (size_t)jerr.column : 0, jerr.position);
         pinset__free(text);
-        return PINSET_DIAG(diag, err, "invalid json: %s", jerr.text);
+        (void)PINSET_DIAG(diag, err, "invalid json: %s", jerr.text);
+        pinset__fjson_clean(diag); /* jansson quotes the input */
+        return err;
     }
     *text_out = text;
     return PINSET_OK;

@@ -35,7 +35,8 @@ struct tctx {
     struct pctx c; /* first: the JSON path and the failure path of the native parser */
     pinset_fidelity *f;
     size_t rule;      /* the index of the rule being read */
-    const char *host; /* its canonical host, for fidelity entries */
+    const char *host; /* its canonical host, for fidelity entries (host_buf), or NULL */
+    char host_buf[PINSET_HOST_MAX]; /* a copy: the arena moves as strings are added */
 };
 
 /* ---- domains: what TrustKit's domain registry accepts ---- */
@@ -302,7 +303,8 @@ static pinset_err domain_rule(struct tctx *t, const char *name, json_t *v)
     if (err != PINSET_OK) {
         return err;
     }
-    t->host = pinset__policy_str(t->c.p, r->host);
+    (void)snprintf(t->host_buf, sizeof(t->host_buf), "%s", pinset__policy_str(t->c.p, r->host));
+    t->host = t->host_buf;
     why = domain_problem(t->host, (pinset_host_type)r->host_type, 0);
     if (why != NULL) {
         return domain_fail(t, why); /* TrustKit checks the domain before anything else */
@@ -673,7 +675,7 @@ pinset_err pinset__trustkit_export(pinset_fidelity *f, const pinset_policy *p,
 {
     struct tout o = {f, p, NULL, NULL, diag};
     json_t *root = json_object(), *domains = json_object(), *dom;
-    size_t first, count;
+    size_t first = 0, count = 0;
     pinset_err err = root == NULL || domains == NULL ? PINSET_E_NOMEM : PINSET_OK;
 
     if (err == PINSET_OK) {
