@@ -114,6 +114,19 @@ static void import_maps_pinsets_and_entries(void **state)
     r = pinset_policy_rule(p, 2);
     assert_null(pinset_rule_pinset_name(r));
     assert_int_equal(pinset_rule_pin_count(r), 1);
+    /* also when the entry spells the host otherwise (found by fuzz_chromium) */
+    {
+        pinset_policy *q = NULL;
+        assert_int_equal(
+            import(&q, NULL,
+                   "{\"pinsets\": [{\"name\": \"solo.example.com\", "
+                   "\"static_spki_hashes\": [\"sha256/" PIN_T "\"]}], \"entries\": "
+                   "[{\"name\": \"SOLO.example.com.\", \"pins\": \"solo.example.com\"}]}",
+                   NULL),
+            PINSET_OK);
+        assert_null(pinset_rule_pinset_name(pinset_policy_rule(q, 0)));
+        pinset_policy_free(q);
+    }
     assert_true(pinset_rule_include_subdomains(r));
     assert_non_null(pinset_policy_lookup(p, "a.solo.example.com", 18, NULL));
     /* what is not a pin rule, listed */
@@ -309,6 +322,14 @@ static void export_refusals(void **state)
               "\"pins\": [\"" PIN_T "\"]}]}");
     assert_int_equal(export(p, NULL, &f, out, &d), PINSET_E_UNSUPPORTED);
     assert_non_null(strstr(d.message, "clash"));
+    pinset_policy_free(p);
+    /* a pin-set named after the host of its only rule reads back as the rule's own pins */
+    p = parse("{\"version\": 1, \"pinsets\": {\"a.com\": {\"pins\": [\"" PIN_A "\"]}}, "
+              "\"rules\": [{\"host\": \"a.com\", \"pinset\": \"a.com\"}]}");
+    assert_int_equal(export(p, NULL, &f, out, &d), PINSET_OK);
+    assert_int_equal(pinset_fidelity_count(f), 1);
+    assert_string_equal(pinset_fidelity_field(f, 0), "pinset");
+    pinset_fidelity_free(f);
     pinset_policy_free(p);
     /* a pin-set shared by rules with other blocked keys: the second gets a pinset of its own */
     p = parse("{\"version\": 1, \"pinsets\": {\"g\": {\"pins\": [\"" PIN_A "\"]}}, \"rules\": "

@@ -32,7 +32,7 @@ struct cset {
     size_t at;        /* its index in "pinsets" */
     size_t refs;      /* entries that name it */
     const char *last; /* the last entry name that names it */
-    int last_canon;   /* whether that name is a canonical host name */
+    int last_canon;   /* whether that name's canonical host is the set's name */
     int32_t model;    /* its model pin-set, or -1 (inlined, or not kept) */
 };
 
@@ -248,7 +248,7 @@ static pinset_err read_sets(struct cctx *k, json_t *arr)
  */
 static int inlined(const struct cset *s)
 {
-    return s->refs == 1 && s->last_canon && strcmp(s->last, s->name) == 0;
+    return s->refs == 1 && s->last_canon;
 }
 
 static pinset_err add_model_sets(struct cctx *k)
@@ -380,7 +380,7 @@ static pinset_err check_entry(struct cctx *k, size_t i, json_t *v)
             s->last = json_string_value(json_object_get(v, "name"));
             s->last_canon = pinset_host_canon(canon, sizeof(canon), &type, s->last, strlen(s->last),
                                               NULL) == PINSET_OK &&
-                            strcmp(canon, s->last) == 0;
+                            strcmp(canon, s->name) == 0;
         }
         pop(&k->c);
     }
@@ -780,6 +780,17 @@ static pinset_err rule_set(struct cout *o, const char *name, json_t **out)
     return PINSET_OK;
 }
 
+/* Whether r is the only rule that names its pin-set. */
+static int sole_user(const pinset_policy *p, const struct pinset_rule *r)
+{
+    for (size_t i = 0; i < p->nrules; i++) {
+        if (p->rules[i].pinset == r->pinset && i != r->index) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /*
  * Name the rule's Chromium pinset: a rule that only names a pin-set shares
  * it (when the pin-set's other rules have the same blocked pins and report
@@ -795,6 +806,14 @@ static pinset_err place_rule(struct cout *o, const char **name_out)
 
     if (r->pins_count == 0 && r->pinset >= 0) {
         name = pinset__policy_str(o->p, o->p->pinsets[r->pinset].name);
+        if (strcmp(name, o->host) == 0 && sole_user(o->p, r)) {
+            err = out_lose(o, "pinset",
+                           "a pinset named after the host of its only entry reads back as the "
+                           "rule's own pins");
+            if (err != PINSET_OK) {
+                return err;
+            }
+        }
     } else if (r->pinset >= 0) {
         err = out_lose(o, "pinset",
                        "the pins of the pin-set and the rule's own are written as one Chromium "
@@ -938,7 +957,7 @@ pinset_err pinset__chromium_export(pinset_fidelity *f, const pinset_policy *p,
 {
     struct cout o = {f, p, NULL, NULL, json_object(), diag};
     json_t *entries = json_array();
-    size_t first, count;
+    size_t first = 0, count = 0;
     pinset_err err = o.sets == NULL || entries == NULL ? PINSET_E_NOMEM : PINSET_OK;
 
     if (err == PINSET_OK) {
