@@ -1,6 +1,7 @@
 /*
  * fuzz_convert.h - the properties every converter's fuzz target checks
- * (fuzz_hpkp.c, fuzz_curl_list.c, fuzz_okhttp.c): import, export, import again.
+ * (fuzz_hpkp.c, fuzz_curl_list.c, fuzz_okhttp.c, fuzz_chromium.c,
+ * fuzz_trustkit.c): import, export, import again.
  */
 #ifndef PINSET_FUZZ_CONVERT_H
 #define PINSET_FUZZ_CONVERT_H
@@ -49,10 +50,15 @@ static void fuzz_check_failure(pinset_err err, const pinset_diag *d, const pinse
 /* Other formats: no crash; a failure is one of the documented refusals. */
 static void fuzz_export_others(const pinset_policy *p, const pinset_convert_options *o)
 {
-    for (int fmt = PINSET_FORMAT_NATIVE; fmt <= PINSET_FORMAT_OKHTTP_JAVA; fmt++) {
+    static const pinset_format fmts[] = {PINSET_FORMAT_NATIVE,        PINSET_FORMAT_HPKP,
+                                         PINSET_FORMAT_CURL,          PINSET_FORMAT_OKHTTP,
+                                         PINSET_FORMAT_OKHTTP_KOTLIN, PINSET_FORMAT_OKHTTP_JAVA,
+                                         PINSET_FORMAT_CHROMIUM,      PINSET_FORMAT_TRUSTKIT};
+
+    for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
         struct fuzz_sbuf s = {0};
         pinset_fidelity *f = NULL;
-        pinset_err err = pinset_policy_export(&f, p, (pinset_format)fmt, o, fuzz_sink, &s, NULL);
+        pinset_err err = pinset_policy_export(&f, p, fmts[i], o, fuzz_sink, &s, NULL);
         if (err != PINSET_OK && err != PINSET_E_UNSUPPORTED) {
             abort();
         }
@@ -70,7 +76,8 @@ static void fuzz_convert_one(const uint8_t *data, size_t size, pinset_format fmt
     struct fuzz_sbuf mid = {0}, one = {0}, two = {0};
     pinset_err err;
 
-    o.host = "example.com";
+    /* the JSON formats name their hosts: export them whole */
+    o.host = fmt == PINSET_FORMAT_CHROMIUM || fmt == PINSET_FORMAT_TRUSTKIT ? NULL : "example.com";
     o.now = FUZZ_NOW;
     err = pinset_policy_import(&p, &f, data, size, fmt, &o, &d);
     if (err != PINSET_OK) {

@@ -37,7 +37,9 @@ typedef enum pinset_format {
     /** OkHttp's `CertificatePinner.Builder()` chain in Kotlin (written only) */
     PINSET_FORMAT_OKHTTP_KOTLIN = 5,
     /** OkHttp's `CertificatePinner.Builder()` chain in Java (written only) */
-    PINSET_FORMAT_OKHTTP_JAVA = 6
+    PINSET_FORMAT_OKHTTP_JAVA = 6,
+    PINSET_FORMAT_CHROMIUM = 7, /**< Chromium's static pins JSON (`pinsets`, `entries`) */
+    PINSET_FORMAT_TRUSTKIT = 8  /**< TrustKit's TSKConfiguration dictionary as JSON */
 } pinset_format;
 
 /** The fidelity list of a conversion: what did not carry over. */
@@ -85,7 +87,7 @@ typedef struct pinset_convert_options {
 
 /**
  * The name of a format, as `pinset convert --to` spells it: "native", "hpkp",
- * "curl", "okhttp", "okhttp-kotlin", "okhttp-java".
+ * "curl", "okhttp", "okhttp-kotlin", "okhttp-java", "chromium", "trustkit".
  *
  * @param format any value
  * @return a static string, never NULL ("unknown" for other values)
@@ -105,7 +107,9 @@ PINSET_API pinset_format pinset_format_from_name(const char *name);
 
 /**
  * Guess a document's format from its content, with its file name as a hint.
- * Content decides: a JSON object is NATIVE, text that starts with
+ * Content decides: a JSON object with top-level `pinsets` and `entries` is
+ * CHROMIUM, one with `TSKPinnedDomains` (or `TSKConfiguration`) is TRUSTKIT,
+ * any other JSON object is NATIVE, text that starts with
  * `sha256//` is CURL, text that starts with `Public-Key-Pins` or holds an
  * RFC 7469 directive (`max-age`, `pin-sha256=`) is HPKP, text with a pin
  * `sha256/` (or `sha1/`) after a blank or a comma is OKHTTP. The name (its
@@ -125,8 +129,9 @@ PINSET_API pinset_format pinset_format_detect(const uint8_t *buf, size_t len, co
  * NATIVE is pinset_policy_parse (its fidelity list is empty). HPKP and CURL
  * need opts->host and give one rule for it; OKHTTP names its hosts (one rule
  * per pattern, with the pins of the broader patterns that cover it);
- * OKHTTP_KOTLIN and OKHTTP_JAVA are written only (PINSET_E_UNSUPPORTED).
- * docs/formats.md lists what each format's fields become.
+ * OKHTTP_KOTLIN and OKHTTP_JAVA are written only (PINSET_E_UNSUPPORTED);
+ * CHROMIUM and TRUSTKIT name their hosts and ignore it. docs/formats.md lists
+ * what each format's fields become.
  *
  * @param out          receives the policy (reference count 1); NULL on failure
  * @param fidelity_out receives the fidelity list (possibly empty); NULL on
@@ -153,7 +158,8 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_policy_import(
  * leaf-key pins of one rule (opts->host's, or the only rule) as one line;
  * OKHTTP writes one `PATTERN sha256/B64...` line per rule, OKHTTP_KOTLIN and
  * OKHTTP_JAVA a `CertificatePinner.Builder()` chain (every rule: opts->host
- * is not used).
+ * is not used). CHROMIUM and TRUSTKIT write one JSON document (only
+ * opts->host's rule when given).
  *
  * @param fidelity_out receives the fidelity list (possibly empty); NULL on
  *                     failure. May be NULL.

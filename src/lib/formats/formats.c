@@ -10,12 +10,21 @@
 
 #include "util/buf.h"
 
-static const char *const format_names[] = {"unknown", "native",        "hpkp",       "curl",
-                                           "okhttp",  "okhttp-kotlin", "okhttp-java"};
+static const char *const format_names[] = {
+    [PINSET_FORMAT_UNKNOWN] = "unknown",
+    [PINSET_FORMAT_NATIVE] = "native",
+    [PINSET_FORMAT_HPKP] = "hpkp",
+    [PINSET_FORMAT_CURL] = "curl",
+    [PINSET_FORMAT_OKHTTP] = "okhttp",
+    [PINSET_FORMAT_OKHTTP_KOTLIN] = "okhttp-kotlin",
+    [PINSET_FORMAT_OKHTTP_JAVA] = "okhttp-java",
+    [PINSET_FORMAT_CHROMIUM] = "chromium",
+    [PINSET_FORMAT_TRUSTKIT] = "trustkit",
+};
 
 const char *pinset_format_name(pinset_format format)
 {
-    if ((unsigned)format >= PINSET_ARRAY_SIZE(format_names)) {
+    if ((unsigned)format >= PINSET_ARRAY_SIZE(format_names) || format_names[format] == NULL) {
         return "unknown";
     }
     return format_names[format];
@@ -61,7 +70,7 @@ pinset_format pinset_format_from_name(const char *name)
         return PINSET_FORMAT_NATIVE;
     }
     for (size_t i = 1; i < PINSET_ARRAY_SIZE(format_names); i++) {
-        if (eq_nocase(name, format_names[i])) {
+        if (format_names[i] != NULL && eq_nocase(name, format_names[i])) {
             return (pinset_format)i;
         }
     }
@@ -117,6 +126,58 @@ static int is_okhttp_list(const uint8_t *s, size_t n)
     return 0;
 }
 
+/* Whether "key" occurs in s[0..n) as an object key: quoted, then optional blanks and ':'. */
+static int has_key(const uint8_t *s, size_t n, const char *key)
+{
+    size_t k = strlen(key);
+
+    for (size_t i = 0; i + k + 2 <= n; i++) {
+        size_t j = i + k + 2;
+        if (s[i] != '"' || memcmp(s + i + 1, key, k) != 0 || s[i + k + 1] != '"') {
+            continue;
+        }
+        while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) {
+            j++;
+        }
+        if (j < n && s[j] == ':') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Which JSON format a document is, from the keys in its first 4096 octets:
+ * TrustKit's TSKPinnedDomains, Chromium's entries, native's version or
+ * rules; then the name
+ * (Chromium's transport_security_state_static*.json, a name with
+ * "trustkit"); then comments (only Chromium's JSON has them); else native.
+ */
+static pinset_format json_flavour(const uint8_t *s, size_t n, const char *name)
+{
+    const char *base = name != NULL ? strrchr(name, '/') : NULL;
+
+    base = base != NULL ? base + 1 : name;
+    if (has_key(s, n, "TSKPinnedDomains") || has_key(s, n, "TSKConfiguration")) {
+        return PINSET_FORMAT_TRUSTKIT;
+    }
+    if (has_key(s, n, "entries")) {
+        return PINSET_FORMAT_CHROMIUM;
+    }
+    if (has_key(s, n, "version") || has_key(s, n, "rules")) {
+        return PINSET_FORMAT_NATIVE;
+    }
+    if (base != NULL && contains_nocase((const uint8_t *)base, strlen(base), "trustkit")) {
+        return PINSET_FORMAT_TRUSTKIT;
+    }
+    if ((base != NULL &&
+         contains_nocase((const uint8_t *)base, strlen(base), "transport_security_state")) ||
+        s[0] == '/') {
+        return PINSET_FORMAT_CHROMIUM;
+    }
+    return PINSET_FORMAT_NATIVE;
+}
+
 pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *name)
 {
     size_t i = 0;
@@ -133,8 +194,8 @@ pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *n
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) {
         i++;
     }
-    if (i < len && buf[i] == '{') {
-        return PINSET_FORMAT_NATIVE;
+    if (i < len && (buf[i] == '{' || buf[i] == '/')) {
+        return json_flavour(buf + i, len - i, name);
     }
     if (starts_nocase(buf + i, len - i, "sha256//")) {
         return PINSET_FORMAT_CURL;
@@ -311,10 +372,15 @@ static pinset_err import_foreign(pinset_policy **out, pinset_fidelity *f, const 
         err = pinset__hpkp_import(p, f, buf, len, opts, diag);
     } else if (format == PINSET_FORMAT_OKHTTP) {
         err = pinset__okhttp_import(p, f, buf, len, opts, diag);
-    } else {
+    } else if (format == PINSET_FORMAT_CURL) {
         err = pinset__curl_import(p, f, buf, len, opts, diag);
+    } else if (format == PINSET_FORMAT_CHROMIUM) {
+        err = pinset__chromium_import(p, f, buf, len, opts, diag); /* finishes p */
+    } else {
+        err = pinset__trustkit_import(p, f, buf, len, opts, diag); /* finishes p */
     }
-    if (err == PINSET_OK) {
+    if (err == PINSET_OK && (format == PINSET_FORMAT_HPKP || format == PINSET_FORMAT_CURL ||
+                             format == PINSET_FORMAT_OKHTTP)) {
         err = pinset__policy_finish(p, &bad, diag);
     }
     if (err != PINSET_OK) {
@@ -361,6 +427,8 @@ pinset_err pinset_policy_import(pinset_policy **out, pinset_fidelity **fidelity_
     case PINSET_FORMAT_HPKP:
     case PINSET_FORMAT_CURL:
     case PINSET_FORMAT_OKHTTP:
+    case PINSET_FORMAT_CHROMIUM:
+    case PINSET_FORMAT_TRUSTKIT:
         err = import_foreign(out, f, buf, len, format, opts, diag);
         break;
     case PINSET_FORMAT_OKHTTP_KOTLIN:
@@ -399,8 +467,12 @@ static pinset_err export_to(pinset_fidelity *f, const pinset_policy *policy, pin
     } else if (format == PINSET_FORMAT_OKHTTP || format == PINSET_FORMAT_OKHTTP_KOTLIN ||
                format == PINSET_FORMAT_OKHTTP_JAVA) {
         err = pinset__okhttp_export(f, policy, format, opts, &b, diag);
-    } else {
+    } else if (format == PINSET_FORMAT_CURL) {
         err = pinset__curl_export(f, policy, opts, &b, diag);
+    } else if (format == PINSET_FORMAT_CHROMIUM) {
+        err = pinset__chromium_export(f, policy, opts, &b, diag);
+    } else {
+        err = pinset__trustkit_export(f, policy, opts, &b, diag);
     }
     if (err == PINSET_OK) {
         err = pinset__fmt_emit(write, payload, (const char *)b.p, b.len);
@@ -429,7 +501,7 @@ pinset_err pinset_policy_export(pinset_fidelity **fidelity_out, const pinset_pol
         opts->now > PINSET_FMT_TIME_MAX) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "invalid convert options");
     }
-    if (format == PINSET_FORMAT_UNKNOWN || (unsigned)format > PINSET_FORMAT_OKHTTP_JAVA) {
+    if (format == PINSET_FORMAT_UNKNOWN || (unsigned)format > PINSET_FORMAT_TRUSTKIT) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown format %d", (int)format);
     }
     err = pinset__fidelity_new(&f);

@@ -1,7 +1,8 @@
 /*
  * formats.h - the conversion layer shared by formats.c (dispatch, detection),
  * fidelity.c (the list of what did not carry over) and one file per foreign
- * format (hpkp.c, curl.c, okhttp.c). A converter reads into and writes out of the one
+ * format (hpkp.c, curl.c, okhttp.c, chromium.c, trustkit.c; fjson.c reads the
+ * JSON of the last two). A converter reads into and writes out of the one
  * model with the build side of policy/policy_int.h. Internal; not installed.
  */
 #ifndef PINSET_FORMATS_H
@@ -98,5 +99,34 @@ size_t pinset__okhttp_covering(const pinset_policy *p, const struct pinset_rule 
 /* For an include_subdomains rule: the parent's one-label rule, which also matches its host. */
 const struct pinset_rule *pinset__okhttp_self_wildcard(const pinset_policy *p,
                                                        const struct pinset_rule *r);
+/* ---- JSON formats (fjson.c): one bounded loader, the native parser's limits ---- */
+
+struct json_t;
+/*
+ * Parse buf[0..len) as one JSON document: at most PINSET_MAX_POLICY_SIZE
+ * octets and PINSET_MAX_POLICY_DEPTH levels, duplicate keys refused, errors
+ * with line and column. With `comments`, // and block comments outside
+ * strings are blanked first (Chromium's files carry them). *text_out
+ * receives the (blanked) copy that positions refer to; free it with
+ * pinset__free, and the document with json_decref.
+ */
+pinset_err pinset__fjson_load(struct json_t **root_out, uint8_t **text_out, const uint8_t *buf,
+                              size_t len, int comments, pinset_diag *diag);
+/* Messages quote the input: make diag's message and path one line of printable text. */
+void pinset__fjson_clean(pinset_diag *diag);
+
+/* Chromium and TrustKit import finish the policy themselves (to name the JSON path of a clash). */
+pinset_err pinset__chromium_import(pinset_policy *p, pinset_fidelity *f, const uint8_t *buf,
+                                   size_t len, const pinset_convert_options *opts,
+                                   pinset_diag *diag);
+pinset_err pinset__chromium_export(pinset_fidelity *f, const pinset_policy *p,
+                                   const pinset_convert_options *opts, struct pinset__buf *out,
+                                   pinset_diag *diag);
+pinset_err pinset__trustkit_import(pinset_policy *p, pinset_fidelity *f, const uint8_t *buf,
+                                   size_t len, const pinset_convert_options *opts,
+                                   pinset_diag *diag);
+pinset_err pinset__trustkit_export(pinset_fidelity *f, const pinset_policy *p,
+                                   const pinset_convert_options *opts, struct pinset__buf *out,
+                                   pinset_diag *diag);
 
 #endif /* PINSET_FORMATS_H */
