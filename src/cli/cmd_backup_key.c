@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -135,6 +136,26 @@ static EVP_PKEY *generate(const key_type *t)
     return EVP_PKEY_Q_keygen(NULL, NULL, "EC", t->curve);
 }
 
+/* The subject's shape, before any key is made: /NAME=VALUE, each part non-empty. 0 or -1. */
+static int subject_ok(const char *subject)
+{
+    const char *p = subject;
+
+    if (p[0] != '/' || strlen(p) >= 1024) {
+        return -1;
+    }
+    while (*p == '/') {
+        const char *end = strchr(p + 1, '/'), *eq;
+        size_t n = end != NULL ? (size_t)(end - p - 1) : strlen(p + 1);
+        eq = memchr(p + 1, '=', n);
+        if (n == 0 || eq == NULL || eq == p + 1 || eq == p + n) {
+            return -1; /* an empty part (//), no '=', no name or no value */
+        }
+        p += n + 1;
+    }
+    return *p == '\0' ? 0 : -1;
+}
+
 /* A CSR for `key` with the subject "/CN=x/O=y" (OpenSSL's -subj form). */
 static X509_REQ *make_csr(EVP_PKEY *key, const char *subject)
 {
@@ -197,17 +218,16 @@ static int print_result(const backup_args *a, const made_files *m, const char *p
     out_safe(stdout, m->path[F_CSR]);
     printf("\npin:         %s (spki, %s)\n\nadd to the rule or pin-set's \"pins\":\n", pin,
            a->type->name);
-    printf("  {\"sha256\": \"%s\", \"role\": \"backup\", \"label\": \"", pin);
-    for (const char *c = label; *c != '\0'; c++) { /* a JSON string, terminal-safe */
-        if (*c == '"' || *c == '\\') {
-            printf("\\%c", *c);
-        } else if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            putchar('?');
-        } else {
-            putchar(*c);
+    {
+        json_t *l = json_string(label); /* valid UTF-8: checked when the label was set */
+        char *quoted = l != NULL ? json_dumps(l, JSON_ENCODE_ANY) : NULL;
+        json_decref(l);
+        if (quoted == NULL) {
+            return -1;
         }
+        printf("  {\"sha256\": \"%s\", \"role\": \"backup\", \"label\": %s}\n", pin, quoted);
+        free(quoted);
     }
-    printf("\"}\n");
     return 0;
 }
 
@@ -217,7 +237,7 @@ static int make_backup(const backup_args *a)
     EVP_PKEY *key = NULL;
     X509_REQ *req = NULL;
     pinset_pin pin;
-    char b64[PINSET_PIN_STR_MAX], label[256];
+    char b64[PINSET_PIN_STR_MAX], label[257]; /* 256 octets and the NUL */
     FILE *f;
     int rc = EXIT_INTERNAL;
 
@@ -229,6 +249,13 @@ static int make_backup(const backup_args *a)
             return EXIT_USAGE;
         }
     }
+    if (subject_ok(a->subject) != 0) {
+        char safe[256];
+        out_safe_copy(safe, sizeof(safe), a->subject);
+        cli_err("backup-key",
+                "--subject '%s': expected /NAME=VALUE[/NAME=VALUE...], as /CN=example.com", safe);
+        return EXIT_USAGE;
+    }
     key = generate(a->type);
     if (key == NULL) {
         cli_err("backup-key", "cannot generate a %s key", a->type->name);
@@ -236,9 +263,9 @@ static int make_backup(const backup_args *a)
     }
     req = make_csr(key, a->subject);
     if (req == NULL) {
-        cli_err("backup-key",
-                "--subject '%s': expected /NAME=VALUE[/NAME=VALUE...], as /CN=example.com",
-                a->subject);
+        char safe[256];
+        out_safe_copy(safe, sizeof(safe), a->subject);
+        cli_err("backup-key", "cannot make a CSR with the subject '%s'", safe);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -268,11 +295,12 @@ static int make_backup(const backup_args *a)
         (void)out_time_iso(day, sizeof(day), (int64_t)time(NULL));
         snprintf(label, sizeof(label), "backup key made %.10s, kept offline", day);
     }
+    /* the key pair is made and written: kept whatever happens to the output below */
+    memset(&m.made, 0, sizeof(m.made));
     if (print_result(a, &m, b64, label) != 0 || fflush(stdout) != 0 || ferror(stdout)) {
         rc = cli_output_failed("backup-key");
         goto out;
     }
-    memset(&m.made, 0, sizeof(m.made)); /* done: keep them */
     rc = EXIT_OK;
 out:
     unmake(&m);
@@ -280,6 +308,25 @@ out:
     X509_REQ_free(req);
     EVP_PKEY_free(key);
     return rc;
+}
+
+/* A label the policy format takes (docs/policy-format.md): 1 to 256 octets of UTF-8, no C0/DEL. */
+static int label_ok(const char *s)
+{
+    size_t n = strlen(s);
+    json_t *j;
+
+    if (n == 0 || n > 256) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            return 0;
+        }
+    }
+    j = json_string(s); /* NULL when not valid UTF-8 */
+    json_decref(j);
+    return j != NULL;
 }
 
 int cmd_backup_key(int argc, char **argv)
@@ -348,8 +395,12 @@ int cmd_backup_key(int argc, char **argv)
     if (!have_verb) {
         return opt_usage_error(&cmd_backup_key_spec, "say what to do: 'pinset backup-key new'");
     }
-    if (a.dir == NULL) {
-        return opt_usage_error(&cmd_backup_key_spec, "--out DIR is required");
+    if (a.dir == NULL || a.dir[0] == '\0') {
+        return opt_usage_error(&cmd_backup_key_spec, "--out DIR is required (not empty)");
+    }
+    if (a.label != NULL && !label_ok(a.label)) {
+        return opt_usage_error(&cmd_backup_key_spec,
+                               "--label: 1 to 256 octets of UTF-8 without control characters");
     }
     return make_backup(&a);
 }
