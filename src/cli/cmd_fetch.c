@@ -460,6 +460,18 @@ static json_t *host_json(const probe_result *r)
 
 /* ---- policy: a starter policy from the validated chains ---- */
 
+/* policy-format.md: a label is 1 to 256 octets; cut on a UTF-8 character boundary. */
+static void cut_label(char *label)
+{
+    if (strlen(label) > POLICY_LABEL_MAX) {
+        size_t cut = POLICY_LABEL_MAX;
+        while (cut > 0 && ((unsigned char)label[cut] & 0xc0) == 0x80) {
+            cut--;
+        }
+        label[cut] = '\0';
+    }
+}
+
 static json_t *pin_json(X509 *x, const char *role, const char *label_prefix)
 {
     json_t *p = json_object();
@@ -472,14 +484,7 @@ static json_t *pin_json(X509 *x, const char *role, const char *label_prefix)
     pin_text(pin, sizeof(pin), x, PINSET_PIN_SPKI);
     out_x509_name(subj, sizeof(subj), X509_get_subject_name(x));
     snprintf(label, sizeof(label), "%s: %s", label_prefix, subj);
-    /* policy-format.md: a label is 1 to 256 octets; cut on a UTF-8 character boundary */
-    if (strlen(label) > POLICY_LABEL_MAX) {
-        size_t cut = POLICY_LABEL_MAX;
-        while (cut > 0 && ((unsigned char)label[cut] & 0xc0) == 0x80) {
-            cut--;
-        }
-        label[cut] = '\0';
-    }
+    cut_label(label);
     if (pin[0] == '\0') {
         json_decref(p);
         return NULL; /* no pin: the caller reports an internal error */
@@ -543,6 +548,22 @@ static int write_json_item(const json_t *item, int first)
     return rc;
 }
 
+/* Whether the policy being written has a rule for this (canonical) host already. */
+static int has_rule(const json_t *rules, const char *host)
+{
+    const json_t *rule;
+    size_t i;
+
+    json_array_foreach(rules, i, rule)
+    {
+        const char *h = json_string_value(json_object_get(rule, "host"));
+        if (h != NULL && strcmp(h, host) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void print_one(fetch_run *run, probe_result *r)
 {
     json_t *item = NULL;
@@ -570,6 +591,12 @@ static void print_one(fetch_run *run, probe_result *r)
         if (r->status != PROBE_OK || !r->validated) {
             cli_err("fetch", "%s: not added to the policy: %s", r->target->name,
                     r->status != PROBE_OK ? r->error : "the chain does not validate");
+            break;
+        }
+        if (has_rule(run->rules, r->target->host)) {
+            /* the same host on another port or address: one rule holds it */
+            cli_err("fetch", "%s: not added to the policy again: a rule for %s is there already",
+                    r->target->name, r->target->host);
             break;
         }
         item = rule_json(r);
@@ -617,6 +644,7 @@ typedef struct fetch_args {
     out_color_mode color;  /* --color */
     const char *mode;      /* --mode, NULL: enforce */
     const char *expires;   /* --expires, as given (checked) */
+    int64_t expires_at;    /* the same, parsed */
     const char *on_expiry; /* --on-expiry */
     json_t *backups;       /* --backup: pin objects with role backup */
 } fetch_args;
@@ -663,6 +691,7 @@ static int add_backup(fetch_args *a, const char *path)
             continue; /* a key and its certificate: one pin */
         }
         snprintf(label, sizeof(label), "backup key: %s", d.input);
+        cut_label(label);
         p = json_object();
         if (p == NULL || out_json_set(p, "sha256", json_string(b64)) != 0 ||
             out_json_set(p, "role", json_string("backup")) != 0 ||
@@ -736,6 +765,7 @@ static int parse_args(fetch_args *a, int argc, char **argv)
                                        "2027-01-01T00:00:00Z",
                                        v);
             }
+            a->expires_at = t; /* written back in UTC, as the policy format takes it */
             a->expires = v;
             break;
         case O_ON_EXPIRY:
@@ -880,7 +910,9 @@ static json_t *policy_doc(fetch_run *run)
             bad |= out_json_set(rule, "mode", json_string("report")) != 0;
         }
         if (a->expires != NULL) {
-            bad |= out_json_set(rule, "expires", json_string(a->expires)) != 0;
+            char iso[OUT_TIME_MAX];
+            (void)out_time_iso(iso, sizeof(iso), a->expires_at);
+            bad |= out_json_set(rule, "expires", json_string(iso)) != 0;
             bad |= out_json_set(rule, "on_expiry", json_string(a->on_expiry)) != 0;
         }
     }
@@ -898,6 +930,34 @@ static json_t *policy_doc(fetch_run *run)
     return doc;
 }
 
+/*
+ * The starter policy must be one the library reads (too many --backup keys,
+ * for instance, would give a rule more pins than a policy may hold). 0, or
+ * EXIT_INPUT after a message, or EXIT_INTERNAL.
+ */
+static int check_policy(const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_policy *p = NULL;
+    pinset_err err;
+
+    if (text == NULL) {
+        cli_err("fetch", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    err = pinset_policy_parse(&p, (const uint8_t *)text, strlen(text), &d);
+    free(text);
+    pinset_policy_free(p);
+    if (err == PINSET_OK) {
+        return 0;
+    }
+    cli_err("fetch", "the policy would not be valid, so it is not written: %s%s%s", d.path,
+            d.path[0] != '\0' ? ": " : "", d.message);
+    return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+}
+
+/* 0; -1 when standard output failed; or an exit status after a message. */
 static int finish_output(fetch_run *run)
 {
     json_t *doc;
@@ -909,6 +969,11 @@ static int finish_output(fetch_run *run)
         doc = policy_doc(run);
         if (doc == NULL) {
             return -1;
+        }
+        rc = check_policy(doc);
+        if (rc != 0) {
+            json_decref(doc);
+            return rc; /* said why; nothing printed */
         }
         rc = out_json_dump(stdout, doc);
         json_decref(doc);
@@ -924,6 +989,7 @@ static int run_fetch(fetch_args *a, target_list *tl)
     char err[256];
     probe_engine *e;
     fetch_run run;
+    int rc;
 
     memset(&run, 0, sizeof(run));
     run.fmt = a->net.format;
@@ -951,8 +1017,11 @@ static int run_fetch(fetch_args *a, target_list *tl)
         run.rc = EXIT_INTERNAL;
     }
     out_progress_done();
-    if (finish_output(&run) != 0) {
+    rc = finish_output(&run);
+    if (rc == -1) {
         run.rc = cli_output_failed("fetch");
+    } else if (rc != 0) {
+        run.rc = rc;
     }
 out:
     for (size_t i = 0; run.results != NULL && i < run.n; i++) {
