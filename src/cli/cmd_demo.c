@@ -67,11 +67,26 @@ const cmd_spec cmd_demo_spec = {
     demo_opts};
 
 /* The files the demo may create, by name inside its directory: all removed at exit. */
-static const char *const demo_files[] = {
-    "trust.pem",      "root-ca.pem",    "issuing-ca.pem",     "leaf.pem",      "rotated-leaf.pem",
-    "rogue-root.pem", "rogue-leaf.pem", "backup-key.pub.pem", "starter.json",  "leaf-only.json",
-    "report.json",    "fixed.json",     "report-doc.json",    "spare.key.pem", "spare.pub.pem",
-    "spare.csr.pem",  "app.okhttp",     ".capture-out",       ".capture-err",  NULL};
+static const char *const demo_files[] = {"trust.pem",
+                                         "root-ca.pem",
+                                         "issuing-ca.pem",
+                                         "leaf.pem",
+                                         "rotated-leaf.pem",
+                                         "rogue-root.pem",
+                                         "rogue-leaf.pem",
+                                         "backup-key.pub.pem",
+                                         "starter.json",
+                                         "leaf-only.json",
+                                         "report.json",
+                                         "fixed.json",
+                                         "report-doc.json",
+                                         "pinset-demo-spare.key.pem",
+                                         "pinset-demo-spare.pub.pem",
+                                         "pinset-demo-spare.csr.pem",
+                                         "app.okhttp",
+                                         ".capture-out",
+                                         ".capture-err",
+                                         NULL};
 
 /* For the signal handler: the directory to empty and remove (absolute), and its fd. */
 static char g_dir[PATH_MAX];
@@ -1027,7 +1042,7 @@ static void step_ship(demo *d)
     heading(d, 9, "ship it: a spare key, and the pins in other clients' forms");
     /* backup-key never overwrites: a kept directory of an earlier tour has these already */
     for (const char *const *f = demo_files; *f != NULL; f++) {
-        if (strncmp(*f, "spare.", 6) == 0) {
+        if (strncmp(*f, "pinset-demo-spare.", 18) == 0) {
             (void)unlinkat(g_dirfd, *f, 0);
         }
     }
@@ -1039,7 +1054,7 @@ static void step_ship(demo *d)
     arg(&a, "--out");
     arg(&a, ".");
     arg(&a, "--name");
-    arg(&a, "spare");
+    arg(&a, "pinset-demo-spare");
     arg(&a, "--subject");
     arg(&a, "/CN=" DEMO_HOST);
     rc = show_run(d, &a, NULL);

@@ -30,16 +30,16 @@ static struct sigaction g_saved[sizeof(g_signals) / sizeof(g_signals[0])];
 /* Async-signal-safe: unlink, sigaction and raise only. */
 static void on_signal(int sig)
 {
-    struct sigaction dfl;
-
     if (g_armed) {
         (void)unlink(g_tmp);
     }
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    (void)sigaction(sig, &dfl, NULL);
-    (void)raise(sig); /* end as the signal would have: the caller sees it */
+    /* then what was there before: a command's own clean-up handler, or the default action */
+    for (size_t i = 0; i < sizeof(g_signals) / sizeof(g_signals[0]); i++) {
+        if (g_signals[i] == sig) {
+            (void)sigaction(sig, &g_saved[i], NULL);
+        }
+    }
+    (void)raise(sig); /* delivered when this handler returns: the caller sees it */
 }
 
 static void arm(const char *tmp)
@@ -68,10 +68,11 @@ static void disarm(void)
     if (!g_armed) {
         return;
     }
-    g_armed = 0;
+    /* handlers back first: a signal in between still finds the temporary armed */
     for (size_t i = 0; i < sizeof(g_signals) / sizeof(g_signals[0]); i++) {
         (void)sigaction(g_signals[i], &g_saved[i], NULL);
     }
+    g_armed = 0;
 }
 
 /* After the rename: make the directory entry durable too (best effort). */
