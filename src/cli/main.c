@@ -26,6 +26,7 @@ const cmd_entry cli_commands[] = {
     {&cmd_lint_spec, cmd_lint},
     {&cmd_convert_spec, cmd_convert},
     {&cmd_backup_key_spec, cmd_backup_key},
+    {&cmd_plan_spec, cmd_plan},
     {&cmd_demo_spec, cmd_demo},
     {&cmd_completion_spec, cmd_completion},
     {&cmd_version_spec, cmd_version},
