@@ -13,6 +13,10 @@
  * The hosts: the one given with --host; otherwise every host that some
  * version's policy has a rule for and that the proposed leaf certificate is
  * valid for (X509_check_host / X509_check_ip_asc).
+ *
+ * With --host and no --chain, the chain is the one the host's server sends
+ * now (one probe through the probe engine, which keeps the served chain
+ * whether or not it validates), then judged exactly as a given chain is.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,26 +38,42 @@
 #include "out.h"
 #include "plan.h"
 #include "plan_fleet.h"
+#include "probe/probe.h"
 #include "targets.h"
 
 #define PLAN_CHAIN_FILE_MAX (1u << 20) /* a PEM bundle of a few certificates */
 
-enum plan_opt { O_FLEET, O_CHAIN, O_HOST, O_AT, O_CAFILE, O_CAPATH, O_FORMAT, O_END };
+enum plan_opt {
+    O_FLEET,
+    O_CHAIN,
+    O_HOST,
+    O_AT,
+    O_CAFILE,
+    O_CAPATH,
+    O_RESOLVE,
+    O_CONNECT_TO,
+    O_TIMEOUT,
+    O_FORMAT,
+    O_END
+};
 
 static const opt_spec plan_opts[] = {
     [O_FLEET] = {"fleet", 0, "FILE", "the client versions in the field (docs/fleet-format.md)"},
-    [O_CHAIN] = {"chain", 'c', "FILE", "the proposed chain (PEM, leaf first); required"},
-    [O_HOST] = {"host", 'H', "HOST",
-                "judge this host only (default: every pinned host the leaf is valid for)"},
+    [O_CHAIN] = {"chain", 'c', "FILE", "the proposed chain (PEM, leaf first)"},
+    [O_HOST] = {"host", 'H', "HOST[:PORT]",
+                "judge this host only; without --chain, the chain its server sends now"},
     [O_AT] = {"at", 0, "DATE", "judge at this date or RFC 3339 time (default: now)"},
     [O_CAFILE] = NETOPT_CAFILE,
     [O_CAPATH] = NETOPT_CAPATH,
+    [O_RESOLVE] = NETOPT_RESOLVE,
+    [O_CONNECT_TO] = NETOPT_CONNECT_TO,
+    [O_TIMEOUT] = NETOPT_TIMEOUT,
     [O_FORMAT] = NETOPT_FORMAT("text (default), json or markdown"),
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
 const cmd_spec cmd_plan_spec = {
-    "plan", "--fleet FILE --chain FILE [--host HOST] [--at DATE] [options]",
+    "plan", "--fleet FILE (--chain FILE [--host HOST] | --host HOST[:PORT]) [options]",
     "Plan a change: which client versions would refuse a proposed chain.", plan_opts};
 
 static const char *const plan_formats[] = {"text", "json", "markdown", NULL};
@@ -104,8 +124,8 @@ static int parse_args(plan_args *a, int argc, char **argv)
     if (a->fleet == NULL) {
         return opt_usage_error(&cmd_plan_spec, "--fleet FILE is required");
     }
-    if (a->chain == NULL) {
-        return opt_usage_error(&cmd_plan_spec, "--chain FILE is required");
+    if (a->chain == NULL && a->host == NULL) {
+        return opt_usage_error(&cmd_plan_spec, "--chain FILE or --host HOST is required");
     }
     return -1;
 }
@@ -171,6 +191,81 @@ static X509_STORE *load_trust(const plan_args *a)
     cli_err("plan", "cannot load trust anchors from %s",
             cafile != NULL || capath != NULL ? name : "the system store");
     return NULL;
+}
+
+/* ---- a live server's chain ---- */
+
+typedef struct live_run {
+    STACK_OF(X509) * sent;
+    probe_status status;
+    char error[256];
+    char address[64];
+    int got;
+} live_run;
+
+static void live_on_result(probe_result *res, void *payload)
+{
+    live_run *lr = payload;
+
+    lr->status = res->status;
+    snprintf(lr->error, sizeof(lr->error), "%s", res->error);
+    snprintf(lr->address, sizeof(lr->address), "%s", res->address);
+    for (int i = 0; res->served != NULL && i < sk_X509_num(res->served); i++) {
+        X509 *x = sk_X509_value(res->served, i);
+        if (X509_up_ref(x) != 1) {
+            return;
+        }
+        if (sk_X509_push(lr->sent, x) <= 0) {
+            X509_free(x);
+            return;
+        }
+    }
+    lr->got = res->served != NULL && sk_X509_num(res->served) > 0 &&
+              sk_X509_num(lr->sent) == sk_X509_num(res->served);
+}
+
+/*
+ * The chain the server of --host sends now, into `sent`: the probe engine
+ * takes it whether or not it validates; it is then validated and judged as a
+ * given chain is. An exit status, or -1 to go on; `label` names it.
+ */
+static int chain_live(STACK_OF(X509) * sent, const plan_args *a, char *label, size_t cap)
+{
+    probe_opts po = a->net.po;
+    target_list tl = TARGET_LIST_INIT;
+    probe_engine *e = NULL;
+    live_run lr;
+    char err[512], shown[PINSET_HOST_MAX + 16];
+    int rc = -1;
+
+    memset(&lr, 0, sizeof(lr));
+    lr.sent = sent;
+    po.concurrency = 1;
+    if (targets_add(&tl, a->host, NULL, NULL, 443, err, sizeof(err)) != 0 ||
+        targets_apply_map(&tl, a->net.map, err, sizeof(err)) != 0) {
+        cli_err("plan", "%s", err);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    e = probe_engine_new(&po, err, sizeof(err));
+    if (e == NULL ||
+        probe_engine_run(e, tl.items, tl.count, live_on_result, &lr, err, sizeof(err)) != 0) {
+        cli_err("plan", "%s", err);
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    out_safe_copy(shown, sizeof(shown), a->host);
+    if (!lr.got) {
+        cli_err("plan", "%s: no chain: %s", shown,
+                lr.error[0] ? lr.error : probe_status_name(lr.status));
+        rc = lr.status == PROBE_E_INTERNAL ? EXIT_INTERNAL : EXIT_NETWORK;
+        goto out;
+    }
+    snprintf(label, cap, "%s (live, %s)", shown, lr.address);
+out:
+    probe_engine_free(e);
+    targets_free(&tl);
+    return rc;
 }
 
 /* ---- the hosts ---- */
@@ -450,7 +545,7 @@ int cmd_plan(int argc, char **argv)
     plan_fleet fleet;
     plan_doc *d = NULL;
     STACK_OF(X509) *sent = NULL;
-    char hostbuf[PINSET_HOST_MAX + 8], err[256];
+    char hostbuf[PINSET_HOST_MAX + 8], err[256], label[PINSET_HOST_MAX + 96];
     uint16_t port;
     int rc;
 
@@ -484,13 +579,13 @@ int cmd_plan(int argc, char **argv)
         rc = EXIT_INTERNAL;
         goto out;
     }
-    rc = read_chain(sent, a.chain);
+    rc = a.chain != NULL ? read_chain(sent, a.chain) : chain_live(sent, &a, label, sizeof(label));
     if (rc >= 0) {
         goto out;
     }
     d->fleet = &fleet;
     d->fleet_file = a.fleet;
-    d->chain_file = a.chain;
+    d->chain_file = a.chain != NULL ? a.chain : label;
     d->at = a.at;
     rc = run_plan(d, &a, sent);
     if (rc >= 0) {

@@ -5,7 +5,8 @@
 # TLS server on 127.0.0.1 and check every version's policy against it with `pinset check`, a
 # pinned client on libpinset's OpenSSL hook. Every (version, host) verdict the plan gave must be
 # the one the client reaches, every version the plan says breaks must fail the check (exit 1),
-# and every one it says passes must pass (exit 0).
+# and every one it says passes must pass (exit 0). The plan of the live server (--host without
+# --chain) must agree with the plan of the chain file.
 set -u
 : "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}" "${PINSET_SOURCE_DIR:?}"
 command -v openssl > /dev/null || { echo "skip: no openssl"; exit 77; }
@@ -46,6 +47,15 @@ execute() {
     port=PORT_X$name
     port=${!port}
     mapfile -t hosts < <(jq -r '.hosts[]' "$TMP/$name.plan.json")
+    # planned live (--host, no --chain), from what the server sends: the same verdicts
+    for h in "${hosts[@]}"; do
+        "$PINSET_BIN" plan --fleet "$TMP/f/fleet.json" --host "$h" --cafile "$TRUST" \
+            --connect-to "::127.0.0.1:$port" --format json > "$TMP/$name.live.json"
+        [ "$(jq -c '[.results[] | [.version, .verdict, .reason]]' "$TMP/$name.live.json")" = \
+            "$(jq -c --arg h "$h" '[.results[] | select(.host == $h) | [.version, .verdict, .reason]]' \
+                "$TMP/$name.plan.json")" ] && ok "$name: live plan of $h agrees" ||
+            bad "$name: live plan of $h differs from the plan of the chain file"
+    done
     while IFS=$'\t' read -r v policy; do
         "$PINSET_BIN" check --policy "$policy" --cafile "$TRUST" --connect-to "::127.0.0.1:$port" \
             --format json "${hosts[@]}" > "$TMP/$name.$v.check.json"
