@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -53,6 +54,8 @@ enum plan_opt {
     O_RESOLVE,
     O_CONNECT_TO,
     O_TIMEOUT,
+    O_KEY,
+    O_CSR,
     O_FORMAT,
     O_END
 };
@@ -68,6 +71,9 @@ static const opt_spec plan_opts[] = {
     [O_RESOLVE] = NETOPT_RESOLVE,
     [O_CONNECT_TO] = NETOPT_CONNECT_TO,
     [O_TIMEOUT] = NETOPT_TIMEOUT,
+    [O_KEY] = {"key", 'k', "FILE",
+               "judge a new leaf on this key (public or private, PEM or DER) under the chain"},
+    [O_CSR] = {"csr", 0, "FILE", "judge a new leaf on the key of this CSR under the chain"},
     [O_FORMAT] = NETOPT_FORMAT("text (default), json or markdown"),
     [O_END] = {NULL, 0, NULL, NULL},
 };
@@ -83,6 +89,8 @@ typedef struct plan_args {
     const char *fleet;
     const char *chain;
     const char *host;
+    const char *key; /* --key or --csr */
+    int key_is_csr;
     int64_t at;
 } plan_args;
 
@@ -108,6 +116,14 @@ static int parse_args(plan_args *a, int argc, char **argv)
             break;
         case O_HOST:
             a->host = v;
+            break;
+        case O_KEY:
+        case O_CSR:
+            if (a->key != NULL) {
+                return opt_usage_error(&cmd_plan_spec, "one --key or --csr only");
+            }
+            a->key = v;
+            a->key_is_csr = r == O_CSR;
             break;
         case O_AT:
             if (out_parse_time(v, &a->at) != 0) {
@@ -191,6 +207,58 @@ static X509_STORE *load_trust(const plan_args *a)
     cli_err("plan", "cannot load trust anchors from %s",
             cafile != NULL || capath != NULL ? name : "the system store");
     return NULL;
+}
+
+/* ---- a proposed new leaf key (--key, --csr) ---- */
+
+/*
+ * The pins of a leaf not yet issued: the key's spki pin, and for its
+ * certificate pin a digest no policy can hold (the certificate does not
+ * exist yet): SHA-256 over a fixed label and the key's pin.
+ */
+static int read_new_key(pinset_cert_pins *out, const char *path, int csr)
+{
+    static const char tag[] = "pinset plan: a certificate not issued yet";
+    pinset_load_opts lo = PINSET_LOAD_OPTS_INIT;
+    pinset_bundle *b = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    const pinset_object *o;
+    uint8_t buf[sizeof(tag) + PINSET_PIN_LEN];
+    unsigned int mdlen = 0;
+    char name[256];
+    pinset_err err;
+    int rc = -1;
+
+    out_safe_copy(name, sizeof(name), path);
+    lo.max_input = PLAN_CHAIN_FILE_MAX;
+    d.input = cli_is_stdin(path) ? CLI_STDIN_NAME : path;
+    err = cli_bundle_read(&b, path, &lo, &d);
+    if (err != PINSET_OK) {
+        cli_err_diag("plan", &d);
+        return cli_exit_for(err) == EXIT_USAGE ? EXIT_INPUT : cli_exit_for(err);
+    }
+    o = pinset_bundle_count(b) == 1 ? pinset_bundle_get(b, 0) : NULL;
+    if (o == NULL || (csr ? pinset_object_get_type(o) != PINSET_OBJ_CSR
+                          : pinset_object_get_type(o) != PINSET_OBJ_PUBKEY &&
+                                pinset_object_get_type(o) != PINSET_OBJ_PRIVKEY)) {
+        cli_err("plan", "--%s %s: expected one %s", csr ? "csr" : "key", name,
+                csr ? "certificate signing request" : "public or private key");
+        rc = EXIT_INPUT;
+    } else if (pinset_object_pin(&out->spki, o, PINSET_PIN_SPKI) != PINSET_OK) {
+        cli_err("plan", "--%s %s: cannot compute the key's pin", csr ? "csr" : "key", name);
+        rc = EXIT_INPUT;
+    } else {
+        memcpy(buf, tag, sizeof(tag));
+        memcpy(buf + sizeof(tag), out->spki.sha256, PINSET_PIN_LEN);
+        out->cert.kind = PINSET_PIN_CERT;
+        if (EVP_Digest(buf, sizeof(buf), out->cert.sha256, &mdlen, EVP_sha256(), NULL) != 1 ||
+            mdlen != PINSET_PIN_LEN) {
+            cli_err("plan", "cannot compute a digest");
+            rc = EXIT_INTERNAL;
+        }
+    }
+    pinset_bundle_free(b);
+    return rc;
 }
 
 /* ---- a live server's chain ---- */
@@ -391,14 +459,19 @@ static int chain_der(pinset_cert *c, size_t *n, STACK_OF(X509) * sk)
     return 1;
 }
 
-/* The cells of every version on host h, over a validated chain (ders, n) or none (invalid). */
-static int judge_host(plan_doc *d, size_t h, const pinset_cert *ders, size_t n, const char *why,
-                      pinset_result *res)
+/*
+ * The cells of every version on host h, over a validated chain (its DER, or
+ * with --key its pins with the leaf's replaced), or none (why: it is invalid).
+ */
+static int judge_host(plan_doc *d, size_t h, const pinset_cert *ders, const pinset_cert_pins *pins,
+                      size_t n, const char *why, pinset_result *res)
 {
     const plan_fleet *f = d->fleet;
 
     for (size_t v = 0; v < f->count; v++) {
         plan_cell *c = &d->cells[v * d->host_count + h];
+        const char *host = d->hosts[h];
+        pinset_err err;
         if (why != NULL) {
             /* never pin-checked: a pinned client fails the handshake on path validation */
             c->verdict = PINSET_VERDICT_FAIL;
@@ -408,8 +481,10 @@ static int judge_host(plan_doc *d, size_t h, const pinset_cert *ders, size_t n, 
             continue;
         }
         pinset_result_reset(res);
-        if (pinset_check(res, f->v[v].policy, d->hosts[h], strlen(d->hosts[h]), ders, n, d->at,
-                         NULL) != PINSET_OK) {
+        err = pins != NULL
+                  ? pinset_check_pins(res, f->v[v].policy, host, strlen(host), pins, n, d->at)
+                  : pinset_check(res, f->v[v].policy, host, strlen(host), ders, n, d->at, NULL);
+        if (err != PINSET_OK) {
             cli_err("plan", "the pin check failed");
             return EXIT_INTERNAL;
         }
@@ -423,13 +498,60 @@ static int judge_host(plan_doc *d, size_t h, const pinset_cert *ders, size_t n, 
     return 0;
 }
 
-/* Validate the proposed chain for host h at d->at, then judge every version over it. */
+/*
+ * --key: the issuing chain must be valid at the date (the new leaf is issued
+ * for it, so the current leaf's own dates do not count). 0, or -1 with why.
+ */
+static int issuers_valid(STACK_OF(X509) * validated, int64_t at, char *why, size_t cap)
+{
+    time_t t = (time_t)at;
+
+    for (int i = 1; i < sk_X509_num(validated); i++) {
+        X509 *x = sk_X509_value(validated, i);
+        if (X509_cmp_time(X509_get0_notAfter(x), &t) < 0) {
+            snprintf(why, cap,
+                     "the issuing chain does not validate: certificate at depth %d has "
+                     "expired",
+                     i);
+            return -1;
+        }
+        if (X509_cmp_time(X509_get0_notBefore(x), &t) > 0) {
+            snprintf(why, cap,
+                     "the issuing chain does not validate: certificate at depth %d is "
+                     "not yet valid",
+                     i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The pins of a validated chain with the leaf's replaced by the new leaf's. 0 on success. */
+static int chain_pins(pinset_cert_pins *pins, size_t *n, STACK_OF(X509) * sk,
+                      const pinset_cert_pins *leaf)
+{
+    *n = 0;
+    for (int i = 0; i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+        if (i == 0) {
+            pins[0] = *leaf;
+        } else if (pinset_pin_from_x509(&pins[i].spki, x, PINSET_PIN_SPKI, NULL) != PINSET_OK ||
+                   pinset_pin_from_x509(&pins[i].cert, x, PINSET_PIN_CERT, NULL) != PINSET_OK) {
+            return -1;
+        }
+        *n = (size_t)i + 1;
+    }
+    return 0;
+}
+
+/* Validate the chain for host h at d->at, then judge every version over it. */
 static int validate_and_judge(plan_doc *d, size_t h, X509_STORE *store, STACK_OF(X509) * sent,
                               pinset_result *res)
 {
     X509_STORE_CTX *vctx = X509_STORE_CTX_new();
     STACK_OF(X509) *validated = NULL;
     pinset_cert ders[PINSET_CHAIN_MAX + 1];
+    pinset_cert_pins pins[PINSET_CHAIN_MAX + 1];
     size_t n = 0;
     char why[256];
     int ok, rc = 0;
@@ -440,21 +562,28 @@ static int validate_and_judge(plan_doc *d, size_t h, X509_STORE *store, STACK_OF
         X509_STORE_CTX_free(vctx);
         return EXIT_INTERNAL;
     }
+    if (d->new_leaf != NULL) {
+        /* the dates are checked below, for the issuers only (a time set would win over this) */
+        X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(vctx);
+        X509_VERIFY_PARAM_clear_flags(vp, X509_V_FLAG_USE_CHECK_TIME);
+        X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
+    }
     ok = X509_verify_cert(vctx) == 1 && X509_STORE_CTX_get_error(vctx) == X509_V_OK;
     snprintf(why, sizeof(why), "the chain does not validate: %s",
              X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
     ERR_clear_error();
     if (ok) {
         validated = X509_STORE_CTX_get1_chain(vctx);
+        /* more than a verdict holds: judge one element too many (chain-too-long) */
+        while (validated != NULL && sk_X509_num(validated) > PINSET_CHAIN_MAX + 1) {
+            X509_free(sk_X509_pop(validated));
+        }
         if (validated == NULL) {
             rc = EXIT_INTERNAL;
-        } else if (sk_X509_num(validated) > PINSET_CHAIN_MAX + 1) {
-            /* more than a verdict holds: judge one element too many (chain-too-long) */
-            while (sk_X509_num(validated) > PINSET_CHAIN_MAX + 1) {
-                X509_free(sk_X509_pop(validated));
-            }
-        }
-        if (rc == 0 && !chain_der(ders, &n, validated)) {
+        } else if (d->new_leaf != NULL) {
+            ok = issuers_valid(validated, d->at, why, sizeof(why)) == 0;
+            rc = chain_pins(pins, &n, validated, d->new_leaf) == 0 ? 0 : EXIT_INTERNAL;
+        } else if (!chain_der(ders, &n, validated)) {
             rc = EXIT_INTERNAL;
         }
         if (rc != 0) {
@@ -462,9 +591,10 @@ static int validate_and_judge(plan_doc *d, size_t h, X509_STORE *store, STACK_OF
         }
     }
     if (rc == 0) {
-        rc = judge_host(d, h, ders, n, ok ? NULL : why, res);
+        rc = judge_host(d, h, d->new_leaf != NULL ? NULL : ders, d->new_leaf != NULL ? pins : NULL,
+                        n, ok ? NULL : why, res);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; d->new_leaf == NULL && i < n; i++) {
         OPENSSL_free((void *)(uintptr_t)ders[i].der);
     }
     sk_X509_pop_free(validated, X509_free);
@@ -546,6 +676,8 @@ int cmd_plan(int argc, char **argv)
     plan_doc *d = NULL;
     STACK_OF(X509) *sent = NULL;
     char hostbuf[PINSET_HOST_MAX + 8], err[256], label[PINSET_HOST_MAX + 96];
+    char keylabel[PINSET_HOST_MAX + 400];
+    pinset_cert_pins new_leaf;
     uint16_t port;
     int rc;
 
@@ -586,6 +718,16 @@ int cmd_plan(int argc, char **argv)
     d->fleet = &fleet;
     d->fleet_file = a.fleet;
     d->chain_file = a.chain != NULL ? a.chain : label;
+    if (a.key != NULL) {
+        rc = read_new_key(&new_leaf, a.key, a.key_is_csr);
+        if (rc >= 0) {
+            goto out;
+        }
+        d->new_leaf = &new_leaf;
+        d->key_file = a.key;
+        snprintf(keylabel, sizeof(keylabel), "a new leaf on %.256s under %s", a.key, d->chain_file);
+        d->chain_file = keylabel;
+    }
     d->at = a.at;
     rc = run_plan(d, &a, sent);
     if (rc >= 0) {

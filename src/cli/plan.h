@@ -27,6 +27,8 @@ typedef struct plan_doc {
     const plan_fleet *fleet;
     const char *fleet_file;
     const char *chain_file;
+    const char *key_file;             /* --key or --csr, or NULL */
+    const pinset_cert_pins *new_leaf; /* its leaf's pins: judged in place of the chain's leaf */
     char hosts[PLAN_HOSTS_MAX][PINSET_HOST_MAX];
     size_t host_count;
     int64_t at;

@@ -244,6 +244,7 @@ int plan_print_json(const plan_doc *d)
     (void)out_time_iso(t, sizeof(t), d->at);
     bad |= out_json_set(o, "fleet", out_json_str(d->fleet_file));
     bad |= out_json_set(o, "chain", out_json_str(d->chain_file));
+    bad |= out_json_set(o, "key", d->key_file != NULL ? out_json_str(d->key_file) : json_null());
     bad |= out_json_set(o, "at", json_string(t));
     bad |= out_json_set(o, "hosts", hosts);
     bad |= out_json_set(o, "results", cells);

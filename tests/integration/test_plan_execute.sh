@@ -6,7 +6,8 @@
 # pinned client on libpinset's OpenSSL hook. Every (version, host) verdict the plan gave must be
 # the one the client reaches, every version the plan says breaks must fail the check (exit 1),
 # and every one it says passes must pass (exit 0). The plan of the live server (--host without
-# --chain) must agree with the plan of the chain file.
+# --chain) must agree with the plan of the chain file, and a plan of a new leaf key (--key,
+# --csr) with the plan of a leaf really issued on that key.
 set -u
 : "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}" "${PINSET_SOURCE_DIR:?}"
 command -v openssl > /dev/null || { echo "skip: no openssl"; exit 77; }
@@ -86,6 +87,19 @@ execute backup "$TMP/f/backup-chain.pem" "$D/backup.key.pem" 1 '["1.0"]'
 execute newkey "$TMP/f/newkey-chain.pem" "$TMP/f/newkey.key.pem" 1 '["1.0","3.0"]'
 execute rogue "$D/rogue-chain.pem" "$D/rogue-leaf.key.pem" 1 '["1.0","2.0","3.0"]'
 execute current "$D/chain.pem" "$D/leaf.key.pem" 0 '[]'
+
+# --key / --csr: a leaf on a key under the current issuing chain, planned without issuing it,
+# must agree with the plan of the leaf really issued on that key (executed above).
+results() { jq -c '[.results[] | [.version, .host, .verdict, .reason, .blocks]]' "$1"; }
+openssl req -new -key "$TMP/f/newkey.key.pem" -subj /CN=new -out "$TMP/new.csr" 2> /dev/null
+"$PINSET_BIN" plan --fleet "$TMP/f/fleet.json" --chain "$D/chain.pem" --cafile "$TRUST" \
+    --key "$D/backup.key.pem" --format json > "$TMP/key.plan.json"
+[ "$(results "$TMP/key.plan.json")" = "$(results "$TMP/backup.plan.json")" ] &&
+    ok "--key backup.key.pem: as the executed backup chain" || bad "--key backup.key.pem differs"
+"$PINSET_BIN" plan --fleet "$TMP/f/fleet.json" --chain "$D/chain.pem" --cafile "$TRUST" \
+    --csr "$TMP/new.csr" --format json > "$TMP/csr.plan.json"
+[ "$(results "$TMP/csr.plan.json")" = "$(results "$TMP/newkey.plan.json")" ] &&
+    ok "--csr new.csr: as the executed new-key chain" || bad "--csr new.csr differs"
 
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
