@@ -56,6 +56,7 @@ enum plan_opt {
     O_TIMEOUT,
     O_KEY,
     O_CSR,
+    O_ROTATE,
     O_FORMAT,
     O_END
 };
@@ -74,6 +75,8 @@ static const opt_spec plan_opts[] = {
     [O_KEY] = {"key", 'k', "FILE",
                "judge a new leaf on this key (public or private, PEM or DER) under the chain"},
     [O_CSR] = {"csr", 0, "FILE", "judge a new leaf on the key of this CSR under the chain"},
+    [O_ROTATE] = {"rotate", 0, "HOST[:PORT]",
+                  "propose a safe order to move HOST's leaf to another key (text or json)"},
     [O_FORMAT] = NETOPT_FORMAT("text (default), json or markdown"),
     [O_END] = {NULL, 0, NULL, NULL},
 };
@@ -91,6 +94,7 @@ typedef struct plan_args {
     const char *host;
     const char *key; /* --key or --csr */
     int key_is_csr;
+    int rotate;
     int64_t at;
 } plan_args;
 
@@ -115,6 +119,9 @@ static int parse_args(plan_args *a, int argc, char **argv)
             a->chain = v;
             break;
         case O_HOST:
+            if (a->host != NULL) {
+                return opt_usage_error(&cmd_plan_spec, "one --host or --rotate only");
+            }
             a->host = v;
             break;
         case O_KEY:
@@ -124,6 +131,13 @@ static int parse_args(plan_args *a, int argc, char **argv)
             }
             a->key = v;
             a->key_is_csr = r == O_CSR;
+            break;
+        case O_ROTATE:
+            if (a->host != NULL) {
+                return opt_usage_error(&cmd_plan_spec, "--rotate names the host: no --host too");
+            }
+            a->host = v;
+            a->rotate = 1;
             break;
         case O_AT:
             if (out_parse_time(v, &a->at) != 0) {
@@ -142,6 +156,12 @@ static int parse_args(plan_args *a, int argc, char **argv)
     }
     if (a->chain == NULL && a->host == NULL) {
         return opt_usage_error(&cmd_plan_spec, "--chain FILE or --host HOST is required");
+    }
+    if (a->rotate && a->key != NULL) {
+        return opt_usage_error(&cmd_plan_spec, "--rotate proposes the keys: no --key or --csr");
+    }
+    if (a->rotate && a->net.format == 2) {
+        return opt_usage_error(&cmd_plan_spec, "--rotate: --format text or json");
     }
     return -1;
 }
@@ -216,15 +236,28 @@ static X509_STORE *load_trust(const plan_args *a)
  * certificate pin a digest no policy can hold (the certificate does not
  * exist yet): SHA-256 over a fixed label and the key's pin.
  */
-static int read_new_key(pinset_cert_pins *out, const char *path, int csr)
+int plan_new_leaf_pins(pinset_cert_pins *out, const pinset_pin *spki)
 {
     static const char tag[] = "pinset plan: a certificate not issued yet";
+    uint8_t buf[sizeof(tag) + PINSET_PIN_LEN];
+    unsigned int mdlen = 0;
+
+    out->spki = *spki;
+    memcpy(buf, tag, sizeof(tag));
+    memcpy(buf + sizeof(tag), spki->sha256, PINSET_PIN_LEN);
+    out->cert.kind = PINSET_PIN_CERT;
+    return EVP_Digest(buf, sizeof(buf), out->cert.sha256, &mdlen, EVP_sha256(), NULL) == 1 &&
+                   mdlen == PINSET_PIN_LEN
+               ? 0
+               : -1;
+}
+
+static int read_new_key(pinset_cert_pins *out, const char *path, int csr)
+{
     pinset_load_opts lo = PINSET_LOAD_OPTS_INIT;
     pinset_bundle *b = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
     const pinset_object *o;
-    uint8_t buf[sizeof(tag) + PINSET_PIN_LEN];
-    unsigned int mdlen = 0;
     char name[256];
     pinset_err err;
     int rc = -1;
@@ -247,15 +280,9 @@ static int read_new_key(pinset_cert_pins *out, const char *path, int csr)
     } else if (pinset_object_pin(&out->spki, o, PINSET_PIN_SPKI) != PINSET_OK) {
         cli_err("plan", "--%s %s: cannot compute the key's pin", csr ? "csr" : "key", name);
         rc = EXIT_INPUT;
-    } else {
-        memcpy(buf, tag, sizeof(tag));
-        memcpy(buf + sizeof(tag), out->spki.sha256, PINSET_PIN_LEN);
-        out->cert.kind = PINSET_PIN_CERT;
-        if (EVP_Digest(buf, sizeof(buf), out->cert.sha256, &mdlen, EVP_sha256(), NULL) != 1 ||
-            mdlen != PINSET_PIN_LEN) {
-            cli_err("plan", "cannot compute a digest");
-            rc = EXIT_INTERNAL;
-        }
+    } else if (plan_new_leaf_pins(out, &out->spki) != 0) {
+        cli_err("plan", "cannot compute a digest");
+        rc = EXIT_INTERNAL;
     }
     pinset_bundle_free(b);
     return rc;
@@ -544,9 +571,8 @@ static int chain_pins(pinset_cert_pins *pins, size_t *n, STACK_OF(X509) * sk,
     return 0;
 }
 
-/* Validate the chain for host h at d->at, then judge every version over it. */
-static int validate_and_judge(plan_doc *d, size_t h, X509_STORE *store, STACK_OF(X509) * sent,
-                              pinset_result *res)
+int plan_judge_host(plan_doc *d, size_t h, X509_STORE *store, STACK_OF(X509) * sent,
+                    pinset_result *res)
 {
     X509_STORE_CTX *vctx = X509_STORE_CTX_new();
     STACK_OF(X509) *validated = NULL;
@@ -602,10 +628,14 @@ static int validate_and_judge(plan_doc *d, size_t h, X509_STORE *store, STACK_OF
     return rc;
 }
 
-static void summarise(plan_doc *d)
+void plan_summarise(plan_doc *d)
 {
     const plan_fleet *f = d->fleet;
 
+    d->in_support = 0;
+    d->breaking = 0;
+    d->share_unknown = 0;
+    d->share_at_risk = 0.0;
     for (size_t v = 0; v < f->count; v++) {
         if (!plan_version_in_support(&f->v[v], d->at)) {
             continue;
@@ -657,15 +687,21 @@ static int run_plan(plan_doc *d, const plan_args *a, STACK_OF(X509) * sent)
         cli_err("plan", "out of memory");
         rc = EXIT_INTERNAL;
     }
+    if (rc == 0 && a->rotate) {
+        rc = plan_rotate(d, store, sent, res, a->net.format == 1);
+        pinset_result_free(res);
+        X509_STORE_free(store);
+        return rc;
+    }
     for (size_t h = 0; rc == 0 && h < d->host_count; h++) {
-        rc = validate_and_judge(d, h, store, sent, res);
+        rc = plan_judge_host(d, h, store, sent, res);
     }
     pinset_result_free(res);
     X509_STORE_free(store);
     if (rc != 0) {
         return rc;
     }
-    summarise(d);
+    plan_summarise(d);
     return -1;
 }
 

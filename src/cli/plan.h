@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "common.h"
 #include "plan_fleet.h"
 
@@ -39,6 +41,25 @@ typedef struct plan_doc {
     size_t share_unknown; /* of those, how many give no share */
     double share_at_risk; /* the sum of the shares of the breaking ones */
 } plan_doc;
+
+/*
+ * Validate the chain `sent` for host h at d->at against store, then judge
+ * every version over it into the cells of h (with d->new_leaf: a leaf on
+ * that key in place of the chain's). 0, or an exit status after a message.
+ */
+int plan_judge_host(plan_doc *d, size_t h, X509_STORE *store, STACK_OF(X509) * sent,
+                    pinset_result *res);
+/* Count the summary fields of d from its cells. */
+void plan_summarise(plan_doc *d);
+/* The pins of a leaf not issued yet on the key `spki` (its cert pin one no policy holds). 0/-1. */
+int plan_new_leaf_pins(pinset_cert_pins *out, const pinset_pin *spki);
+/*
+ * --rotate (plan_rotate.c): d has one host and its cells allocated. Judge a
+ * leaf on each candidate key, print the candidates and a proposal (text or
+ * json) and return the exit status: 0 when a safe move exists now, else 1.
+ */
+int plan_rotate(plan_doc *d, X509_STORE *store, STACK_OF(X509) * sent, pinset_result *res,
+                int json);
 
 /* The cell of version v on host h. */
 const plan_cell *plan_cell_at(const plan_doc *d, size_t v, size_t h);

@@ -7,7 +7,7 @@
 # the one the client reaches, every version the plan says breaks must fail the check (exit 1),
 # and every one it says passes must pass (exit 0). The plan of the live server (--host without
 # --chain) must agree with the plan of the chain file, and a plan of a new leaf key (--key,
-# --csr) with the plan of a leaf really issued on that key.
+# --csr, and --rotate's candidates) with the plan of a leaf really issued on that key.
 set -u
 : "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}" "${PINSET_SOURCE_DIR:?}"
 command -v openssl > /dev/null || { echo "skip: no openssl"; exit 77; }
@@ -100,6 +100,18 @@ openssl req -new -key "$TMP/f/newkey.key.pem" -subj /CN=new -out "$TMP/new.csr" 
     --csr "$TMP/new.csr" --format json > "$TMP/csr.plan.json"
 [ "$(results "$TMP/csr.plan.json")" = "$(results "$TMP/newkey.plan.json")" ] &&
     ok "--csr new.csr: as the executed new-key chain" || bad "--csr new.csr differs"
+
+# --rotate: the backup key is candidate 1 and what it says breaks is what broke when a leaf on
+# that key was served (executed above); a new key breaks what the executed new-key chain broke.
+"$PINSET_BIN" plan --fleet "$TMP/f/fleet.json" --chain "$D/chain.pem" --cafile "$TRUST" \
+    --rotate check.test --format json > "$TMP/rotate.json"
+[ "$(jq -c '.candidates[0].breaking' "$TMP/rotate.json")" = "$(jq -c .summary.breaking "$TMP/backup.plan.json")" ] &&
+    ok "--rotate: the backup key breaks what the executed backup chain broke" ||
+    bad "--rotate: the backup key's breaking differs from the executed plan"
+[ "$(jq -c '.candidates[-1] | select(.new_key) | .breaking' "$TMP/rotate.json")" = \
+    "$(jq -c .summary.breaking "$TMP/newkey.plan.json")" ] &&
+    ok "--rotate: a new key breaks what the executed new-key chain broke" ||
+    bad "--rotate: the new key's breaking differs from the executed plan"
 
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
