@@ -115,7 +115,7 @@ int plan_print_text(const plan_doc *d)
         }
     }
     (void)out_time_iso(t, sizeof(t), d->at);
-    printf("plan: chain ");
+    printf("plan: %s", d->key_file != NULL ? "" : "chain "); /* else "a new leaf on KEY under" */
     out_safe(stdout, d->chain_file);
     printf(" at %s: %zu version%s, %zu host%s\n", t, f->count, f->count == 1 ? "" : "s",
            d->host_count, d->host_count == 1 ? "" : "s");
