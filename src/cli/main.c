@@ -27,6 +27,7 @@ const cmd_entry cli_commands[] = {
     {&cmd_convert_spec, cmd_convert},
     {&cmd_policy_spec, cmd_policy},
     {&cmd_backup_key_spec, cmd_backup_key},
+    {&cmd_plan_spec, cmd_plan},
     {&cmd_demo_spec, cmd_demo},
     {&cmd_completion_spec, cmd_completion},
     {&cmd_version_spec, cmd_version},
