@@ -54,9 +54,21 @@ start_server() {
     esac
 }
 
-# A port where nothing listens: a server's port, freed again.
+# A port where nothing listens: bound by a socket that never listens, held until the end, so
+# that no other test's server can take it meanwhile (a connection to it is refused).
 down_port() {
-    tls_server DOWN "$D/leaf.crt.pem" "$D/leaf.key.pem"
-    kill "$PID_DOWN" 2> /dev/null
-    wait "$PID_DOWN" 2> /dev/null
+    local fifo port= pid
+    fifo=$(mktemp -u "${TMPDIR:-/tmp}/down_port.XXXXXX") && mkfifo "$fifo" || exit 1
+    python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(600)' > "$fifo" &
+    pid=$!
+    _tls_pids+=("$pid")
+    read -r -t 20 port < "$fifo"
+    rm -f "$fifo"
+    [ -n "$port" ] || { echo "tls_server.sh: no port for down_port" >&2; exit 1; }
+    PORT_DOWN=$port
+    PID_DOWN=$pid
 }
