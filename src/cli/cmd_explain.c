@@ -27,6 +27,7 @@
 
 #include <pinset/openssl.h>
 
+#include "chain_file.h"
 #include "check_out.h"
 #include "cmd.h"
 #include "common.h"
@@ -36,8 +37,7 @@
 #include "probe/probe.h"
 #include "targets.h"
 
-#define EXPLAIN_CHAIN_FILE_MAX (1u << 20) /* a PEM bundle of a few certificates */
-#define EXPLAIN_NAME_MAX       512
+#define EXPLAIN_NAME_MAX 512
 
 enum explain_opt {
     O_POLICY,
@@ -204,46 +204,6 @@ static int set_verify_name(X509_STORE_CTX *vctx, const char *canon, pinset_host_
 }
 
 /* Read the PEM bundle (bounded, certificates only) into `sent`; an exit status or -1. */
-static int read_chain(STACK_OF(X509) * sent, const char *path)
-{
-    pinset_load_opts lo = PINSET_LOAD_OPTS_INIT;
-    pinset_bundle *b = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-    char name[256];
-    pinset_err err;
-    int rc = -1;
-
-    out_safe_copy(name, sizeof(name), path);
-    lo.flags = 0;
-    lo.max_input = EXPLAIN_CHAIN_FILE_MAX;
-    d.input = cli_is_stdin(path) ? CLI_STDIN_NAME : path; /* names a buffer read from stdin */
-    err = cli_bundle_read(&b, path, &lo, &d);
-    if (err != PINSET_OK) {
-        cli_err_diag("explain", &d);
-        return cli_exit_for(err) == EXIT_USAGE ? EXIT_INPUT : cli_exit_for(err);
-    }
-    for (size_t i = 0; i < pinset_bundle_count(b); i++) {
-        const X509 *x = pinset_object_x509(pinset_bundle_get(b, i));
-        if (x == NULL) {
-            cli_err("explain", "--chain %s: object %zu is not a certificate", name, i + 1);
-            rc = EXIT_INPUT;
-            break;
-        }
-        /* pinset_object_x509 returns a const borrowed pointer; take our own reference */
-        if (X509_up_ref((X509 *)(uintptr_t)x) != 1 ||
-            sk_X509_push(sent, (X509 *)(uintptr_t)x) <= 0) {
-            cli_err("explain", "out of memory");
-            rc = EXIT_INTERNAL;
-            break;
-        }
-    }
-    if (rc < 0 && sk_X509_num(sent) == 0) {
-        cli_err("explain", "--chain %s: no certificate", name);
-        rc = EXIT_INPUT;
-    }
-    pinset_bundle_free(b);
-    return rc;
-}
 
 /*
  * DER copies of every certificate of a stack, for pinset_check: the whole
@@ -260,17 +220,7 @@ static int chain_der(pinset_cert **out, size_t *n, STACK_OF(X509) * sk)
     if (c == NULL) {
         return count == 0;
     }
-    for (size_t i = 0; i < count; i++) {
-        unsigned char *der = NULL;
-        int len = i2d_X509(sk_X509_value(sk, (int)i), &der);
-        if (len <= 0) {
-            return 0;
-        }
-        c[i].der = der;
-        c[i].len = (size_t)len;
-        *n = i + 1;
-    }
-    return 1;
+    return cli_chain_der(c, n, sk);
 }
 
 /* --chain: validate the given chain, then pinset_check over what OpenSSL validated. */
@@ -289,7 +239,7 @@ static int chain_offline(explain_chain *ec, pinset_result *res, const explain_ar
         rc = EXIT_INTERNAL;
         goto out;
     }
-    rc = read_chain(sent, a->chain_file);
+    rc = cli_chain_read(sent, "explain", a->chain_file);
     if (rc >= 0) {
         goto out;
     }

@@ -31,6 +31,7 @@
 
 #include <pinset/openssl.h>
 
+#include "chain_file.h"
 #include "check_out.h"
 #include "cmd.h"
 #include "common.h"
@@ -41,8 +42,6 @@
 #include "plan_fleet.h"
 #include "probe/probe.h"
 #include "targets.h"
-
-#define PLAN_CHAIN_FILE_MAX (1u << 20) /* a PEM bundle of a few certificates */
 
 enum plan_opt {
     O_FLEET,
@@ -169,46 +168,6 @@ static int parse_args(plan_args *a, int argc, char **argv)
 /* ---- the proposed chain ---- */
 
 /* Read the PEM bundle (bounded, certificates only) into `sent`; an exit status or -1. */
-static int read_chain(STACK_OF(X509) * sent, const char *path)
-{
-    pinset_load_opts lo = PINSET_LOAD_OPTS_INIT;
-    pinset_bundle *b = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-    char name[256];
-    pinset_err err;
-    int rc = -1;
-
-    out_safe_copy(name, sizeof(name), path);
-    lo.flags = 0;
-    lo.max_input = PLAN_CHAIN_FILE_MAX;
-    d.input = cli_is_stdin(path) ? CLI_STDIN_NAME : path;
-    err = cli_bundle_read(&b, path, &lo, &d);
-    if (err != PINSET_OK) {
-        cli_err_diag("plan", &d);
-        return cli_exit_for(err) == EXIT_USAGE ? EXIT_INPUT : cli_exit_for(err);
-    }
-    for (size_t i = 0; i < pinset_bundle_count(b); i++) {
-        const X509 *x = pinset_object_x509(pinset_bundle_get(b, i));
-        if (x == NULL) {
-            cli_err("plan", "--chain %s: object %zu is not a certificate", name, i + 1);
-            rc = EXIT_INPUT;
-            break;
-        }
-        /* pinset_object_x509 returns a const borrowed pointer; take our own reference */
-        if (X509_up_ref((X509 *)(uintptr_t)x) != 1 ||
-            sk_X509_push(sent, (X509 *)(uintptr_t)x) <= 0) {
-            cli_err("plan", "out of memory");
-            rc = EXIT_INTERNAL;
-            break;
-        }
-    }
-    if (rc < 0 && sk_X509_num(sent) == 0) {
-        cli_err("plan", "--chain %s: no certificate", name);
-        rc = EXIT_INPUT;
-    }
-    pinset_bundle_free(b);
-    return rc;
-}
 
 static X509_STORE *load_trust(const plan_args *a)
 {
@@ -263,7 +222,7 @@ static int read_new_key(pinset_cert_pins *out, const char *path, int csr)
     int rc = -1;
 
     out_safe_copy(name, sizeof(name), path);
-    lo.max_input = PLAN_CHAIN_FILE_MAX;
+    lo.max_input = CLI_CHAIN_FILE_MAX;
     d.input = cli_is_stdin(path) ? CLI_STDIN_NAME : path;
     err = cli_bundle_read(&b, path, &lo, &d);
     if (err != PINSET_OK) {
@@ -468,23 +427,6 @@ static int set_verify(X509_STORE_CTX *vctx, const char *host, int64_t at)
 }
 
 /* DER copies of a validated chain, for pinset_check; 0 when out of memory. */
-static int chain_der(pinset_cert *c, size_t *n, STACK_OF(X509) * sk)
-{
-    size_t count = (size_t)sk_X509_num(sk);
-
-    *n = 0;
-    for (size_t i = 0; i < count; i++) {
-        unsigned char *der = NULL;
-        int len = i2d_X509(sk_X509_value(sk, (int)i), &der);
-        if (len <= 0) {
-            return 0;
-        }
-        c[i].der = der;
-        c[i].len = (size_t)len;
-        *n = i + 1;
-    }
-    return 1;
-}
 
 /*
  * The cells of every version on host h, over a validated chain (its DER, or
@@ -609,7 +551,7 @@ int plan_judge_host(plan_doc *d, size_t h, X509_STORE *store, STACK_OF(X509) * s
         } else if (d->new_leaf != NULL) {
             ok = issuers_valid(validated, d->at, why, sizeof(why)) == 0;
             rc = chain_pins(pins, &n, validated, d->new_leaf) == 0 ? 0 : EXIT_INTERNAL;
-        } else if (!chain_der(ders, &n, validated)) {
+        } else if (!cli_chain_der(ders, &n, validated)) {
             rc = EXIT_INTERNAL;
         }
         if (rc != 0) {
@@ -747,7 +689,8 @@ int cmd_plan(int argc, char **argv)
         rc = EXIT_INTERNAL;
         goto out;
     }
-    rc = a.chain != NULL ? read_chain(sent, a.chain) : chain_live(sent, &a, label, sizeof(label));
+    rc = a.chain != NULL ? cli_chain_read(sent, "plan", a.chain)
+                         : chain_live(sent, &a, label, sizeof(label));
     if (rc >= 0) {
         goto out;
     }
