@@ -19,30 +19,13 @@
 #include <pinset/convert.h>
 #include <pinset/policy.h>
 
+#include "formats_test.h"
 #include "internal.h"
 
 #define PIN_T "TQEtdMbmwFgYUifM4LDF+xgEtd0z69mPGmkp014d6ZY="
 #define PIN_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define PIN_E "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEA="
 #define TWO   "\"sha256/" PIN_T "\", \"sha256/" PIN_A "\""
-
-struct sbuf {
-    char b[65536];
-    size_t n;
-};
-
-static int sink(const char *buf, size_t len, void *payload)
-{
-    struct sbuf *s = payload;
-
-    if (s->n + len >= sizeof(s->b)) {
-        return 1;
-    }
-    memcpy(s->b + s->n, buf, len);
-    s->n += len;
-    s->b[s->n] = '\0';
-    return 0;
-}
 
 static pinset_err import(pinset_policy **p, pinset_fidelity **f, const char *text, pinset_diag *d)
 {

@@ -22,48 +22,13 @@
 #include <pinset/convert.h>
 #include <pinset/policy.h>
 
+#include "formats_test.h"
 #include "internal.h"
 
 #define PIN_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define PIN_E "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEA="
 #define PIN_I "IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIA="
 #define PIN_M "MMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMA="
-
-struct sbuf {
-    char b[65536];
-    size_t n;
-};
-
-static int sink(const char *buf, size_t len, void *payload)
-{
-    struct sbuf *s = payload;
-
-    if (s->n + len >= sizeof(s->b)) {
-        return 1;
-    }
-    memcpy(s->b + s->n, buf, len);
-    s->n += len;
-    s->b[s->n] = '\0';
-    return 0;
-}
-
-static json_t *load_vectors(const char *name)
-{
-    const char *src = getenv("PINSET_SOURCE_DIR");
-    char path[1024];
-    json_error_t jerr;
-    json_t *v;
-
-    if (src == NULL) {
-        fail_msg("PINSET_SOURCE_DIR is not set (run through ctest)");
-    }
-    (void)snprintf(path, sizeof(path), "%s/tests/corpora/vectors/%s", src, name);
-    v = json_load_file(path, 0, &jerr);
-    if (v == NULL) {
-        fail_msg("%s: %s", path, jerr.text);
-    }
-    return v;
-}
 
 static pinset_err import(pinset_policy **p, pinset_fidelity **f, const char *text, pinset_diag *d)
 {

@@ -23,48 +23,13 @@
 #include <pinset/convert.h>
 #include <pinset/policy.h>
 
+#include "formats_test.h"
 #include "internal.h"
 
 #define PIN_T "TQEtdMbmwFgYUifM4LDF+xgEtd0z69mPGmkp014d6ZY="
 #define PIN_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define TWO   "\"" PIN_T "\", \"" PIN_A "\""
 #define NOW   1795737600 /* 2026-11-27T00:00:00Z */
-
-struct sbuf {
-    char b[65536];
-    size_t n;
-};
-
-static int sink(const char *buf, size_t len, void *payload)
-{
-    struct sbuf *s = payload;
-
-    if (s->n + len >= sizeof(s->b)) {
-        return 1;
-    }
-    memcpy(s->b + s->n, buf, len);
-    s->n += len;
-    s->b[s->n] = '\0';
-    return 0;
-}
-
-static json_t *load_vectors(void)
-{
-    const char *src = getenv("PINSET_SOURCE_DIR");
-    char path[1024];
-    json_error_t jerr;
-    json_t *v;
-
-    if (src == NULL) {
-        fail_msg("PINSET_SOURCE_DIR is not set (run through ctest)");
-    }
-    (void)snprintf(path, sizeof(path), "%s/tests/corpora/vectors/trustkit.json", src);
-    v = json_load_file(path, 0, &jerr);
-    if (v == NULL) {
-        fail_msg("%s: %s", path, jerr.text);
-    }
-    return v;
-}
 
 static pinset_err import(pinset_policy **p, pinset_fidelity **f, const char *text, pinset_diag *d)
 {
@@ -184,7 +149,7 @@ static void rule_case(const char *name, const char *expect)
 
 static void corpus_config_cases(void **state)
 {
-    json_t *v = load_vectors(), *cases = json_object_get(v, "config_parse"), *c;
+    json_t *v = load_vectors("trustkit.json"), *cases = json_object_get(v, "config_parse"), *c;
     size_t i, ran = 0;
 
     (void)state;
@@ -228,7 +193,7 @@ static void corpus_config_cases(void **state)
 
 static void corpus_lookups(void **state)
 {
-    json_t *v = load_vectors(), *cases = json_object_get(v, "domain_lookup"), *c;
+    json_t *v = load_vectors("trustkit.json"), *cases = json_object_get(v, "domain_lookup"), *c;
     size_t i;
 
     (void)state;
@@ -355,7 +320,7 @@ static pinset_verdict run_case(const char *doc, const char *host, const pinset_c
 
 static void corpus_validator_cases(void **state)
 {
-    json_t *v = load_vectors(), *cases = NULL, *table = NULL, *c, *pin;
+    json_t *v = load_vectors("trustkit.json"), *cases = NULL, *table = NULL, *c, *pin;
     const char *key;
     json_t *val;
     size_t i, j, ran = 0, skipped = 0;
