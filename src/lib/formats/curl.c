@@ -170,23 +170,7 @@ static pinset_err lose_rule(pinset_fidelity *f, const pinset_policy *p, const st
         err = pinset__fidelity_add(f, r->index, host, "include_subdomains",
                                    "curl has no subdomains: the list applies to one host");
     }
-    if (err == PINSET_OK && r->mode == PINSET_MODE_REPORT) {
-        err = pinset__fidelity_add(f, r->index, host, "mode",
-                                   "curl has no report mode: the list is enforced");
-    }
-    if (err == PINSET_OK && r->expires != 0) {
-        err = pinset__fidelity_add(f, r->index, host, "expires",
-                                   "curl has no expiry: the list never expires");
-    }
-    if (err == PINSET_OK && r->uris_count > 0) {
-        err = pinset__fidelity_add(f, r->index, host, "report_uris",
-                                   "curl sends no reports: the report uris are not written");
-    }
-    if (err == PINSET_OK && r->min_pins != 2) {
-        err = pinset__fidelity_add(f, r->index, host, "min_pins",
-                                   "curl has no min_pins: %u is not kept", (unsigned)r->min_pins);
-    }
-    return err == PINSET_OK ? pinset__fmt_lose_common(f, p, r, "curl") : err;
+    return err == PINSET_OK ? pinset__fmt_lose_settings(f, p, r, "curl") : err;
 }
 
 /* Whether the i-th pin goes in the list; when not (or only in part), why, in the list. */

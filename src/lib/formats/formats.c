@@ -314,6 +314,33 @@ const struct pinset__pin_entry *pinset__fmt_pin(const pinset_policy *p, const st
     return &p->pins[r->pins_first + i];
 }
 
+pinset_err pinset__fmt_lose_settings(pinset_fidelity *f, const pinset_policy *p,
+                                     const struct pinset_rule *r, const char *fmt_name)
+{
+    const char *host = pinset__policy_str(p, r->host);
+    pinset_err err = PINSET_OK;
+
+    if (r->mode == PINSET_MODE_REPORT) {
+        err = pinset__fidelity_add(f, r->index, host, "mode",
+                                   "%s has no report mode: the pins are enforced", fmt_name);
+    }
+    if (err == PINSET_OK && r->expires != 0) {
+        err = pinset__fidelity_add(f, r->index, host, "expires",
+                                   "%s has no expiry: the pins never expire", fmt_name);
+    }
+    if (err == PINSET_OK && r->uris_count > 0) {
+        err =
+            pinset__fidelity_add(f, r->index, host, "report_uris",
+                                 "%s sends no reports: the report uris are not written", fmt_name);
+    }
+    if (err == PINSET_OK && r->min_pins != 2) {
+        err = pinset__fidelity_add(f, r->index, host, "min_pins",
+                                   "%s has no min_pins: %u is not kept", fmt_name,
+                                   (unsigned)r->min_pins);
+    }
+    return err == PINSET_OK ? pinset__fmt_lose_common(f, p, r, fmt_name) : err;
+}
+
 pinset_err pinset__fmt_lose_common(pinset_fidelity *f, const pinset_policy *p,
                                    const struct pinset_rule *r, const char *fmt_name)
 {

@@ -63,6 +63,12 @@ size_t pinset__fmt_pin_count(const pinset_policy *p, const struct pinset_rule *r
 /* Report a rule's fields no foreign format carries (labels, blocked pins, pin-set name). */
 pinset_err pinset__fmt_lose_common(pinset_fidelity *f, const pinset_policy *p,
                                    const struct pinset_rule *r, const char *fmt_name);
+/*
+ * The rule settings a pin list cannot hold (curl, OkHttp): report mode,
+ * expires, report URIs, min_pins other than 2; then pinset__fmt_lose_common.
+ */
+pinset_err pinset__fmt_lose_settings(pinset_fidelity *f, const pinset_policy *p,
+                                     const struct pinset_rule *r, const char *fmt_name);
 /* Send len octets to the sink in chunks of at most 4096; PINSET_E_IO when it refuses. */
 pinset_err pinset__fmt_emit(pinset_write_fn write, void *payload, const char *s, size_t len);
 

@@ -683,26 +683,7 @@ static pinset_err put(struct pinset__buf *b, const char *s)
 /* What a rule's settings lose in OkHttp (its pins are judged one by one). */
 static pinset_err lose_rule(pinset_fidelity *f, const pinset_policy *p, const struct pinset_rule *r)
 {
-    const char *host = pinset__policy_str(p, r->host);
-    pinset_err err = PINSET_OK;
-
-    if (r->mode == PINSET_MODE_REPORT) {
-        err = pinset__fidelity_add(f, r->index, host, "mode",
-                                   "OkHttp has no report mode: the pins are enforced");
-    }
-    if (err == PINSET_OK && r->expires != 0) {
-        err = pinset__fidelity_add(f, r->index, host, "expires",
-                                   "OkHttp has no expiry: the pins never expire");
-    }
-    if (err == PINSET_OK && r->uris_count > 0) {
-        err = pinset__fidelity_add(f, r->index, host, "report_uris",
-                                   "OkHttp sends no reports: the report uris are not written");
-    }
-    if (err == PINSET_OK && r->min_pins != 2) {
-        err = pinset__fidelity_add(f, r->index, host, "min_pins",
-                                   "OkHttp has no min_pins: %u is not kept", (unsigned)r->min_pins);
-    }
-    return err == PINSET_OK ? pinset__fmt_lose_common(f, p, r, "OkHttp") : err;
+    return pinset__fmt_lose_settings(f, p, r, "OkHttp");
 }
 
 /* Whether the i-th pin is written; what it loses, in the list. */
