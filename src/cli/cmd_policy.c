@@ -356,7 +356,8 @@ static int edit_remove_pin(json_t *doc, const policy_args *a, const pinset_pin *
 
 static int edit_set_mode(json_t *doc, const policy_args *a, char *why, size_t cap)
 {
-    json_t *rule = find_rule(doc, a->arg[0]);
+    json_t *rule = find_rule(doc, a->arg[0]), *min;
+    const char *was;
 
     if (rule == NULL) {
         snprintf(why, cap, "no rule for '%s'", a->arg[0]);
@@ -364,6 +365,16 @@ static int edit_set_mode(json_t *doc, const policy_args *a, char *why, size_t ca
     }
     if (strcmp(a->arg[1], "enforce") != 0 && strcmp(a->arg[1], "report") != 0) {
         snprintf(why, cap, "mode '%s': expected enforce or report", a->arg[1]);
+        return -1;
+    }
+    was = json_string_value(json_object_get(rule, "mode"));
+    min = json_object_get(rule, "min_pins");
+    /* min_pins at the old mode's default (2 enforce, 1 report) follows the mode */
+    if (json_is_integer(min) &&
+        json_integer_value(min) == (was != NULL && strcmp(was, "report") == 0 ? 1 : 2) &&
+        json_object_set_new(rule, "min_pins",
+                            json_integer(strcmp(a->arg[1], "report") == 0 ? 1 : 2)) != 0) {
+        snprintf(why, cap, "out of memory");
         return -1;
     }
     return out_json_set(rule, "mode", json_string(a->arg[1])) == 0 ? 0 : -1;
@@ -401,6 +412,127 @@ static int usage_of(const policy_args *a)
                                a->action, want, want == 1 ? "" : "s", a->nargs);
     }
     return -1;
+}
+
+/* ---- other formats: edited in pinset's JSON, written back in theirs ---- */
+
+/* The host a format that names none (HPKP, curl) is read for: the edit's HOST. */
+static const char *import_host(const policy_args *a, pinset_format fmt)
+{
+    if (fmt != PINSET_FORMAT_HPKP && fmt != PINSET_FORMAT_CURL) {
+        return NULL;
+    }
+    return a->pinset == NULL && a->nargs > 0 ? a->arg[0] : NULL;
+}
+
+/* Read FILE in its format into *out, and its pinset JSON into *native. 0 or an exit status. */
+static int import_foreign(pinset_policy **out, struct pinset__buf *native, const policy_args *a,
+                          pinset_format fmt, const char *name, const struct pinset__buf *in)
+{
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_err err;
+
+    o.host = import_host(a, fmt);
+    if ((fmt == PINSET_FORMAT_HPKP || fmt == PINSET_FORMAT_CURL) && o.host == NULL) {
+        cli_err("policy",
+                "%s: a %s policy names no host: only an edit that names one (add-pin, "
+                "remove-pin, set-mode with HOST) can read it",
+                name, pinset_format_name(fmt));
+        return EXIT_USAGE;
+    }
+    d.input = a->file;
+    err = pinset_policy_import(out, NULL, in->p, in->len, fmt, &o, &d);
+    if (err != PINSET_OK) {
+        cli_err_diag("policy", &d);
+        return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+    }
+    if (pinset_policy_write(*out, pinset__buf_sink, native) != PINSET_OK) {
+        cli_err("policy", "out of memory");
+        return EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* Whether two fidelity fields name the same kind of thing: "pins[3].role" ~ "pins[0].role". */
+static int same_field(const char *x, const char *y)
+{
+    while (*x != '\0' && *y != '\0') {
+        if (*x == '[' && *y == '[') {
+            x += strcspn(x, "]");
+            y += strcspn(y, "]");
+            continue;
+        }
+        if (*x++ != *y++) {
+            return 0;
+        }
+    }
+    return *x == *y;
+}
+
+/*
+ * Whether fidelity entry i of `f` is a loss `base` has already: the same
+ * host, reason and kind of field (a new pin of a kind the format already
+ * drops is not a new loss).
+ */
+static int lost_before(const pinset_fidelity *base, const pinset_fidelity *f, size_t i)
+{
+    const char *h = pinset_fidelity_host(f, i);
+
+    for (size_t j = 0; j < pinset_fidelity_count(base); j++) {
+        const char *bh = pinset_fidelity_host(base, j);
+        if (same_field(pinset_fidelity_field(base, j), pinset_fidelity_field(f, i)) &&
+            strcmp(pinset_fidelity_reason(base, j), pinset_fidelity_reason(f, i)) == 0 &&
+            (h == NULL ? bh == NULL : bh != NULL && strcmp(h, bh) == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * `after` written in FILE's format into *out, keeping the format where it can
+ * hold the change: the edit may lose nothing that writing the policy as it was
+ * does not lose already. 0 or an exit status after a message.
+ */
+static int export_foreign(struct pinset__buf *out, const pinset_policy *before,
+                          const pinset_policy *after, const policy_args *a, pinset_format fmt,
+                          const char *name)
+{
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
+    struct pinset__buf scratch;
+    pinset_fidelity *base = NULL, *f = NULL;
+    pinset_err err;
+    int rc = 0;
+
+    o.host = import_host(a, fmt);
+    pinset__buf_init(&scratch, POLICY_FILE_MAX, 0);
+    err = pinset_policy_export(&base, before, fmt, &o, pinset__buf_sink, &scratch, NULL);
+    if (err == PINSET_OK) {
+        err = pinset_policy_export(&f, after, fmt, &o, pinset__buf_sink, out, NULL);
+    }
+    if (err != PINSET_OK) {
+        cli_err("policy",
+                "%s: %s: the %s form cannot hold the edited policy: convert it to "
+                "pinset's JSON first (pinset convert --to native)",
+                name, a->action, pinset_format_name(fmt));
+        rc = err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_NEGATIVE;
+    }
+    for (size_t i = 0; rc == 0 && i < pinset_fidelity_count(f); i++) {
+        if (!lost_before(base, f, i)) {
+            char why[512];
+            out_safe_copy(why, sizeof(why), pinset_fidelity_reason(f, i));
+            cli_err("policy",
+                    "%s: %s: the %s form cannot hold this edit (%s: %s): convert it to "
+                    "pinset's JSON first (pinset convert --to native)",
+                    name, a->action, pinset_format_name(fmt), pinset_fidelity_field(f, i), why);
+            rc = EXIT_NEGATIVE;
+        }
+    }
+    pinset_fidelity_free(base);
+    pinset_fidelity_free(f);
+    pinset__buf_free(&scratch);
+    return rc;
 }
 
 /* Options that the action does not take are a usage error, not silently ignored. */
@@ -445,10 +577,12 @@ static int run_edit(const policy_args *a)
     char why[512] = "", name[512];
     char *text = NULL;
     pinset_format fmt;
+    struct pinset__buf native;
     int rc;
 
     out_safe_copy(name, sizeof(name), a->file);
     pinset__buf_init(&out, POLICY_FILE_MAX, 0);
+    pinset__buf_init(&native, POLICY_FILE_MAX, 0);
     /*
      * The file itself, not a link: rename(2) would replace a symbolic link by a
      * file and leave its target as it was, and split a hard link in two.
@@ -464,15 +598,11 @@ static int run_edit(const policy_args *a)
         return EXIT_INPUT;
     }
     fmt = pinset_format_detect(in.p, in.len, a->file);
-    if (fmt != PINSET_FORMAT_NATIVE && fmt != PINSET_FORMAT_UNKNOWN) {
-        cli_err("policy",
-                "%s: a %s policy, not pinset's JSON: convert it first (pinset convert "
-                "--to native)",
-                name, pinset_format_name(fmt));
-        rc = EXIT_INPUT;
-        goto out;
+    if (fmt == PINSET_FORMAT_UNKNOWN) {
+        fmt = PINSET_FORMAT_NATIVE; /* the parser says what is wrong with it */
     }
-    rc = parse_policy(&before, a->file, NULL, in.p, in.len);
+    rc = fmt == PINSET_FORMAT_NATIVE ? parse_policy(&before, a->file, NULL, in.p, in.len)
+                                     : import_foreign(&before, &native, a, fmt, name, &in);
     if (rc != 0) {
         goto out;
     }
@@ -481,7 +611,10 @@ static int run_edit(const policy_args *a)
         const char *pintext = a->pinset != NULL ? a->arg[0] : a->arg[1];
         int e = 0;
 
-        doc = json_loadb((const char *)in.p, in.len, JSON_REJECT_DUPLICATES, &jerr);
+        /* a foreign policy is edited in pinset's JSON, then written back in its format */
+        doc = fmt == PINSET_FORMAT_NATIVE
+                  ? json_loadb((const char *)in.p, in.len, JSON_REJECT_DUPLICATES, &jerr)
+                  : json_loadb((const char *)native.p, native.len, JSON_REJECT_DUPLICATES, &jerr);
         if (doc == NULL) {
             cli_err("policy", "%s: %s", name, jerr.text);
             rc = EXIT_INPUT;
@@ -518,10 +651,17 @@ static int run_edit(const policy_args *a)
     } else {
         after = pinset_policy_ref(before);
     }
-    if (pinset_policy_write(after, pinset__buf_sink, &out) != PINSET_OK) {
-        cli_err("policy", "out of memory");
-        rc = EXIT_INTERNAL;
-        goto out;
+    if (fmt == PINSET_FORMAT_NATIVE) {
+        if (pinset_policy_write(after, pinset__buf_sink, &out) != PINSET_OK) {
+            cli_err("policy", "out of memory");
+            rc = EXIT_INTERNAL;
+            goto out;
+        }
+    } else {
+        rc = export_foreign(&out, before, after, a, fmt, name);
+        if (rc != 0) {
+            goto out;
+        }
     }
     if (a->check) {
         int same = out.len == in.len && memcmp(out.p, in.p, in.len) == 0;
@@ -568,6 +708,7 @@ out:
     pinset_policy_free(after);
     pinset__buf_free(&in);
     pinset__buf_free(&out);
+    pinset__buf_free(&native);
     return rc;
 }
 
