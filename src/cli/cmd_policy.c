@@ -142,7 +142,7 @@ static int replace_file(const char *file, const char *name, const struct stat *s
         cli_err("policy", "%s", err);
         return EXIT_INTERNAL;
     }
-    of.mode = (unsigned int)(sb->st_mode & 07777);
+    of.mode = OUTFILE_MODE_SET | (unsigned int)(sb->st_mode & 07777);
     if (fchown(fileno(of.f), sb->st_uid, sb->st_gid) != 0) {
         cli_err("policy", "%s: cannot keep its owner and group: %s (nothing written)", name,
                 strerror(errno));

@@ -176,7 +176,8 @@ int outfile_commit(outfile *o, char *err, size_t errcap)
     errno = 0;
     if (fflush(o->f) != 0 || ferror(o->f)) {
         e = errno != 0 ? errno : EIO;
-    } else if (fsync(fd) != 0 || fchmod(fd, o->mode != 0 ? (mode_t)o->mode : 0644) != 0) {
+    } else if (fsync(fd) != 0 ||
+               fchmod(fd, (o->mode & OUTFILE_MODE_SET) ? (mode_t)(o->mode & 07777) : 0644) != 0) {
         e = errno;
     }
     if (fclose(o->f) != 0 && e == 0) {

@@ -21,8 +21,10 @@ typedef struct outfile {
     FILE *f;           /* write here between outfile_open and outfile_commit */
     char *tmp;         /* the temporary's path (heap) */
     char *path;        /* the final path (heap copy) */
-    unsigned int mode; /* the file's mode at commit; 0: 0644. Set after outfile_open */
+    unsigned int mode; /* the file's mode at commit, with OUTFILE_MODE_SET; else 0644 */
 } outfile;
+/* Or'ed into outfile.mode (after outfile_open) to keep a mode, 0000 included. */
+#define OUTFILE_MODE_SET 0x10000u
 #define OUTFILE_INIT        \
     {                       \
         NULL, NULL, NULL, 0 \
