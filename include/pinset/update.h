@@ -164,7 +164,7 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_sign(const pinset_policy *
  * @param trusted  the keys to trust (borrowed; public or private; only the
  *                 public half is used), ntrusted of them (at least 1)
  * @param ntrusted number of trusted keys
- * @param now      the time to judge validity at, seconds since the epoch
+ * @param now      the time to judge validity at, seconds since the epoch; 0 = the current time
  * @param diag     optional detail: the reason, and the path
  *                 (`signatures[1].sig`, `expires_at`, `policy.rules[0].host`)
  * @return PINSET_OK and the errors above, PINSET_E_INVALID_ARG, PINSET_E_NOMEM

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
@@ -373,6 +374,14 @@ static void validity_window_is_checked(void **state)
     u = NULL;
     assert_int_equal(verify(&u, &b, ed1, NOW, &d), PINSET_E_EXPIRED);
     assert_string_equal(d.message, "the document expired at 2026-11-27T00:00:00Z");
+    assert_int_equal(verify(&u, &b, ed1, 0, NULL), PINSET_E_EXPIRED); /* 0: the current time */
+    pinset__buf_free(&b);
+    assert_int_equal(
+        sign_doc(&b, ed1, 1, (int64_t)time(NULL) - 1, (int64_t)time(NULL) + DAY, NULL, 0),
+        PINSET_OK);
+    assert_int_equal(verify(&u, &b, ed1, 0, NULL), PINSET_OK);
+    pinset_update_free(u);
+    u = NULL;
     assert_string_equal(d.path, "expires_at");
     pinset__buf_free(&b);
 

@@ -451,6 +451,9 @@ pinset_err pinset_update_verify(pinset_update **out, const uint8_t *doc, size_t 
             return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null trusted key");
         }
     }
+    if (now == 0) {
+        now = (int64_t)time(NULL);
+    }
     err = pinset__dsse_parse(&env, doc, len, diag);
     if (err != PINSET_OK) {
         goto out;
