@@ -8,13 +8,10 @@
  * and a run that fails removes what it created. It prints the keyid, the
  * hex SHA-256 of the public key's SubjectPublicKeyInfo, as signatures name it.
  */
-#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fdopen */
+#define _POSIX_C_SOURCE 200809L /* unlink */
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -38,48 +35,13 @@ static const opt_spec keygen_opts[] = {
 const cmd_spec cmd_keygen_spec = {"keygen", "[--type ed25519|p256] KEYFILE",
                                   "Make a key pair for signing policy updates.", keygen_opts};
 
+#define EXISTS_HINT " (a key is never overwritten: choose another KEYFILE)"
+
 /* The two files of one run, removed again if the run fails. */
 typedef struct key_files {
     char path[2][4096];
     int made[2];
 } key_files;
-
-static FILE *create_excl(key_files *k, int which, mode_t mode)
-{
-    char name[512];
-    int fd = open(k->path[which], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    FILE *f;
-
-    out_safe_copy(name, sizeof(name), k->path[which]);
-    if (fd < 0) {
-        cli_err("keygen", "%s: %s%s", name, strerror(errno),
-                errno == EEXIST ? " (a key is never overwritten: choose another KEYFILE)" : "");
-        return NULL;
-    }
-    k->made[which] = 1;
-    if (fchmod(fd, mode) != 0 || (f = fdopen(fd, "w")) == NULL) {
-        cli_err("keygen", "%s: %s", name, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    return f;
-}
-
-static int finish_file(FILE *f, int ok, const char *path)
-{
-    char name[512];
-    int e;
-
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    e = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        out_safe_copy(name, sizeof(name), path);
-        cli_err("keygen", "cannot write %s: %s", name, e != 0 ? strerror(e) : "error");
-        return -1;
-    }
-    return 0;
-}
 
 static int make_keys(const char *file, int p256)
 {
@@ -103,13 +65,13 @@ static int make_keys(const char *file, int p256)
         goto out;
     }
     rc = EXIT_INPUT; /* from here on: the files */
-    if ((f = create_excl(&k, 0, 0600)) == NULL ||
-        finish_file(f, PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1, k.path[0]) !=
-            0) {
+    if ((f = keyfile_create("keygen", k.path[0], 0600, EXISTS_HINT, &k.made[0])) == NULL ||
+        keyfile_finish("keygen", f, PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1,
+                       k.path[0]) != 0) {
         goto out;
     }
-    if ((f = create_excl(&k, 1, 0644)) == NULL ||
-        finish_file(f, PEM_write_PUBKEY(f, key) == 1, k.path[1]) != 0) {
+    if ((f = keyfile_create("keygen", k.path[1], 0644, EXISTS_HINT, &k.made[1])) == NULL ||
+        keyfile_finish("keygen", f, PEM_write_PUBKEY(f, key) == 1, k.path[1]) != 0) {
         goto out;
     }
     printf("private key: ");

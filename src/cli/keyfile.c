@@ -1,8 +1,15 @@
 /*
- * keyfile.c - reading signing keys for keygen, sign and verify.
+ * keyfile.c - key files: reading signing keys for keygen, sign and verify;
+ * creating key files for keygen and backup-key.
  */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, O_NOFOLLOW, fdopen */
+
 #include "keyfile.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <util/buf.h>
 #include <util/read.h>
 
@@ -65,4 +72,41 @@ const char *keyfile_type(const EVP_PKEY *key)
     }
     ERR_clear_error();
     return t;
+}
+
+FILE *keyfile_create(const char *cmd, const char *path, unsigned int mode, const char *exists_hint,
+                     int *made)
+{
+    char name[512];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+    FILE *f;
+
+    out_safe_copy(name, sizeof(name), path);
+    if (fd < 0) {
+        cli_err(cmd, "%s: %s%s", name, strerror(errno), errno == EEXIST ? exists_hint : "");
+        return NULL;
+    }
+    *made = 1;
+    if (fchmod(fd, (mode_t)mode) != 0 || (f = fdopen(fd, "w")) == NULL) {
+        cli_err(cmd, "%s: %s", name, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    return f;
+}
+
+int keyfile_finish(const char *cmd, FILE *f, int ok, const char *path)
+{
+    char name[512];
+    int e;
+
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    e = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        out_safe_copy(name, sizeof(name), path);
+        cli_err(cmd, "cannot write %s: %s", name, e != 0 ? strerror(e) : "error");
+        return -1;
+    }
+    return 0;
 }
