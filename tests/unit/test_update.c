@@ -201,7 +201,12 @@ static void sign_then_verify(EVP_PKEY *key)
     assert_memory_equal(d1, d2, 32);
     assert_int_equal(pinset_update_keyid(keyid, sizeof(keyid), key, NULL), PINSET_OK);
     assert_string_equal(pinset_update_keyid_used(u), keyid);
+    /* the policy is reference counted: a reference outlives the update */
+    pinset_policy_free(p);
+    p = pinset_policy_ref(pinset_update_policy(u));
     pinset_update_free(u);
+    assert_int_equal(pinset_policy_rule_count(p), 2);
+    assert_string_equal(pinset_rule_host(pinset_policy_rule(p, 1)), "example.org");
     pinset_policy_free(p);
     pinset__buf_free(&b);
 }
