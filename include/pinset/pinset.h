@@ -16,6 +16,7 @@
 #include <pinset/pin.h>
 #include <pinset/policy.h>
 #include <pinset/report.h>
+#include <pinset/update.h>
 #include <pinset/version.h>
 
 #endif /* PINSET_PINSET_H */

@@ -9,14 +9,11 @@
  * key's spki pin and a policy entry with role backup, ready to paste into a
  * rule or pin-set (`pinset lint` then stops asking for a backup pin).
  */
-#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fdopen */
+#define _POSIX_C_SOURCE 200809L /* unlink, strtok_r */
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +26,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "keyfile.h"
 #include "out.h"
 
 enum { O_OUT, O_TYPE, O_NAME, O_SUBJECT, O_LABEL, O_FORMAT, O_END };
@@ -76,6 +74,7 @@ typedef struct made_files {
 } made_files;
 
 enum { F_KEY, F_PUB, F_CSR };
+#define EXISTS_HINT " (a key is never overwritten: choose another --name or --out)"
 static const char *const file_suffix[] = {".key.pem", ".pub.pem", ".csr.pem"};
 
 static void unmake(made_files *m)
@@ -86,46 +85,6 @@ static void unmake(made_files *m)
             m->made[i] = 0;
         }
     }
-}
-
-/* Create path exclusively with `mode`; a FILE to write, or NULL after a message. */
-static FILE *create_excl(made_files *m, int which, mode_t mode)
-{
-    char name[512];
-    int fd = open(m->path[which], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    FILE *f;
-
-    out_safe_copy(name, sizeof(name), m->path[which]);
-    if (fd < 0) {
-        cli_err("backup-key", "%s: %s%s", name, strerror(errno),
-                errno == EEXIST ? " (a key is never overwritten: choose another --name or --out)"
-                                : "");
-        return NULL;
-    }
-    m->made[which] = 1;
-    if (fchmod(fd, mode) != 0 || (f = fdopen(fd, "w")) == NULL) {
-        cli_err("backup-key", "%s: %s", name, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    return f;
-}
-
-/* Write with `fn`, close, and say which file could not be written. 0 or -1. */
-static int finish_file(FILE *f, int ok, const char *path)
-{
-    char name[512];
-    int e;
-
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    e = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        out_safe_copy(name, sizeof(name), path);
-        cli_err("backup-key", "cannot write %s: %s", name, e != 0 ? strerror(e) : "error");
-        return -1;
-    }
-    return 0;
 }
 
 static EVP_PKEY *generate(const key_type *t)
@@ -275,17 +234,21 @@ static int make_backup(const backup_args *a)
         goto out;
     }
     rc = EXIT_INPUT; /* from here on: the directory or a file in it */
-    if ((f = create_excl(&m, F_KEY, 0600)) == NULL ||
-        finish_file(f, PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1,
-                    m.path[F_KEY]) != 0) {
+    if ((f = keyfile_create("backup-key", m.path[F_KEY], 0600, EXISTS_HINT, &m.made[F_KEY])) ==
+            NULL ||
+        keyfile_finish("backup-key", f,
+                       PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1,
+                       m.path[F_KEY]) != 0) {
         goto out;
     }
-    if ((f = create_excl(&m, F_PUB, 0644)) == NULL ||
-        finish_file(f, PEM_write_PUBKEY(f, key) == 1, m.path[F_PUB]) != 0) {
+    if ((f = keyfile_create("backup-key", m.path[F_PUB], 0644, EXISTS_HINT, &m.made[F_PUB])) ==
+            NULL ||
+        keyfile_finish("backup-key", f, PEM_write_PUBKEY(f, key) == 1, m.path[F_PUB]) != 0) {
         goto out;
     }
-    if ((f = create_excl(&m, F_CSR, 0644)) == NULL ||
-        finish_file(f, PEM_write_X509_REQ(f, req) == 1, m.path[F_CSR]) != 0) {
+    if ((f = keyfile_create("backup-key", m.path[F_CSR], 0644, EXISTS_HINT, &m.made[F_CSR])) ==
+            NULL ||
+        keyfile_finish("backup-key", f, PEM_write_X509_REQ(f, req) == 1, m.path[F_CSR]) != 0) {
         goto out;
     }
     if (a->label != NULL) {

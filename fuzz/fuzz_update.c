@@ -1,0 +1,128 @@
+/*
+ * fuzz_update.c - fuzz target for signed policy updates.
+ *
+ * Target functions: pinset_update_verify (the DSSE envelope parser, strict
+ * base64, the signature check, the payload parser, the validity window, the
+ * embedded policy and the scope check), pinset__dsse_pae.
+ * The first input byte picks the mode: odd, the rest is an envelope checked
+ * against two fixed keys (Ed25519 and P-256); even, the rest is a payload
+ * that this target signs with the fixed Ed25519 key, so that the fuzzer
+ * reaches the payload parser behind a valid signature.
+ * Properties checked (abort on violation): a refusal returns no update and
+ * sets the diag's code to the returned one with a non-empty one-line
+ * message; an accepted update has a serial of at least 1, a window around
+ * the verification time, a policy, and a keyid of 64 hex digits.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include <pinset/update.h>
+
+#include "update/dsse.h"
+#include "util/alloc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* 2027-01-01T00:00:00Z */
+#define NOW 1798761600
+
+/* Fixed test keys: an Ed25519 seed and a P-256 scalar, both public knowledge. */
+static const uint8_t ed_seed[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static EVP_PKEY *ed_key(void)
+{
+    static EVP_PKEY *key;
+    if (key == NULL) {
+        key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, ed_seed, sizeof(ed_seed));
+    }
+    return key;
+}
+
+static EVP_PKEY *ec_key(void)
+{
+    static EVP_PKEY *key;
+    if (key == NULL) {
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    }
+    return key;
+}
+
+static void check(pinset_err err, const pinset_update *u, const pinset_diag *d)
+{
+    if (err != PINSET_OK) {
+        if (u != NULL || d->code != err || d->message[0] == '\0' ||
+            strchr(d->message, '\n') != NULL) {
+            abort();
+        }
+        return;
+    }
+    if (u == NULL || pinset_update_serial(u) < 1 || pinset_update_expires_at(u) <= NOW ||
+        pinset_update_issued_at(u) > NOW + PINSET_UPDATE_CLOCK_SKEW ||
+        pinset_update_policy(u) == NULL || strlen(pinset_update_keyid_used(u)) != 64) {
+        abort();
+    }
+}
+
+/* An envelope around payload, signed with the Ed25519 key; NULL when it cannot be made. */
+static struct pinset__buf *wrap(struct pinset__buf *out, const uint8_t *p, size_t n)
+{
+    static const char type[] = PINSET_UPDATE_PAYLOAD_TYPE;
+    struct pinset__buf pae;
+    char keyid[PINSET__KEYID_HEX + 1];
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    int ok;
+
+    pinset__buf_init(out, PINSET_UPDATE_MAX_SIZE, 0);
+    ok = pinset__dsse_pae(&pae, type, strlen(type), p, n) == PINSET_OK &&
+         pinset__dsse_sign(&sig, &sig_len, ed_key(), pae.p, pae.len, NULL) == PINSET_OK &&
+         pinset__dsse_keyid(keyid, ed_key(), NULL) == PINSET_OK &&
+         pinset__buf_append(out, "{\"payloadType\":\"", 16) == PINSET_OK &&
+         pinset__buf_append(out, type, strlen(type)) == PINSET_OK &&
+         pinset__buf_append(out, "\",\"payload\":\"", 13) == PINSET_OK &&
+         pinset__b64_encode(out, p, n) == PINSET_OK &&
+         pinset__buf_append(out, "\",\"signatures\":[{\"keyid\":\"", 26) == PINSET_OK &&
+         pinset__buf_append(out, keyid, strlen(keyid)) == PINSET_OK &&
+         pinset__buf_append(out, "\",\"sig\":\"", 9) == PINSET_OK &&
+         pinset__b64_encode(out, sig, sig_len) == PINSET_OK &&
+         pinset__buf_append(out, "\"}]}", 4) == PINSET_OK;
+    pinset__free(sig);
+    pinset__buf_free(&pae);
+    if (!ok) {
+        pinset__buf_free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const EVP_PKEY *trusted[2];
+    struct pinset__buf env;
+    pinset_update *u = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_err err;
+
+    trusted[0] = ed_key();
+    trusted[1] = ec_key();
+    if (size == 0 || trusted[0] == NULL || trusted[1] == NULL) {
+        return 0;
+    }
+    if (data[0] & 1) {
+        err = pinset_update_verify(&u, data + 1, size - 1, trusted, 2, NOW, &d);
+    } else {
+        if (wrap(&env, data + 1, size - 1) == NULL) {
+            return 0;
+        }
+        err = pinset_update_verify(&u, env.p, env.len, trusted, 2, NOW, &d);
+        pinset__buf_free(&env);
+    }
+    check(err, u, &d);
+    pinset_update_free(u);
+    return 0;
+}

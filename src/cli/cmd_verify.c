@@ -1,0 +1,168 @@
+/*
+ * cmd_verify.c - `pinset verify --root ROOT.pub [--now TIME] DOC`: check a
+ * signed update document (update.h, docs/update-protocol.md) the way a
+ * client does, and say what it holds or why it is refused.
+ *
+ * Exit 0: valid (a summary on stdout); 1: rejected (the reason on
+ * stderr); 2: usage; 3: DOC or a key could not be read. Verification does
+ * not know which serial a client last applied: a valid older document is
+ * still valid here.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <util/buf.h>
+#include <util/read.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <pinset/update.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "input.h"
+#include "keyfile.h"
+#include "out.h"
+
+enum { O_ROOT, O_NOW, O_END };
+
+static const opt_spec verify_opts[] = {
+    [O_ROOT] = {"root", 'r', "FILE", "a trusted public key (KEYFILE.pub); repeatable; required"},
+    [O_NOW] = {"now", 0, "TIME", "judge validity at this RFC 3339 time instead of now"},
+    [O_END] = {NULL, 0, NULL, NULL},
+};
+
+const cmd_spec cmd_verify_spec = {"verify", "--root ROOT.pub [--now TIME] DOC | -",
+                                  "Verify a signed policy update document.", verify_opts};
+
+/* Most --root options. */
+#define VERIFY_MAX_ROOTS 16
+
+static void print_time(const char *label, int64_t t, int64_t now)
+{
+    char iso[OUT_TIME_MAX], rel[OUT_TIME_MAX];
+
+    (void)out_time_iso(iso, sizeof(iso), t);
+    out_time_relative(rel, sizeof(rel), t, now);
+    printf("%-11s %s (%s)\n", label, iso, rel);
+}
+
+static int print_summary(const char *name, const pinset_update *u, int64_t now)
+{
+    const pinset_policy *p = pinset_update_policy(u);
+    size_t n = pinset_policy_rule_count(p);
+
+    printf("valid:      ");
+    out_safe(stdout, name);
+    printf("\nserial:     %llu\n", (unsigned long long)pinset_update_serial(u));
+    print_time("issued at:", pinset_update_issued_at(u), now);
+    print_time("expires at:", pinset_update_expires_at(u), now);
+    printf("signed by:  %s\nscope:      ", pinset_update_keyid_used(u));
+    if (pinset_update_scope_count(u) == 0) {
+        printf("any host");
+    }
+    for (size_t i = 0; i < pinset_update_scope_count(u); i++) {
+        printf("%s%s", i > 0 ? " " : "", pinset_update_scope(u, i));
+    }
+    printf("\nhosts:      %zu rule%s", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++) {
+        const pinset_rule *r = pinset_policy_rule(p, i);
+        printf("%s%s%s", i == 0 ? ": " : " ",
+               pinset_rule_scope(r) == PINSET_SCOPE_SUBDOMAINS  ? "**."
+               : pinset_rule_scope(r) == PINSET_SCOPE_ONE_LABEL ? "*."
+                                                                : "",
+               pinset_rule_host(r));
+    }
+    printf("\n");
+    return fflush(stdout) != 0 || ferror(stdout) ? cli_output_failed("verify") : EXIT_OK;
+}
+
+static int run_verify(const char *const *roots, size_t nroots, const char *doc, int64_t now)
+{
+    EVP_PKEY *keys[VERIFY_MAX_ROOTS] = {NULL};
+    struct pinset__buf in;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_update *u = NULL;
+    const char *name = cli_is_stdin(doc) ? CLI_STDIN_NAME : doc;
+    pinset_err e;
+    int rc = EXIT_INPUT;
+
+    pinset__buf_init(&in, 0, 0);
+    for (size_t i = 0; i < nroots; i++) {
+        keys[i] = keyfile_read("verify", roots[i], 0);
+        if (keys[i] == NULL) {
+            goto out;
+        }
+    }
+    e = cli_is_stdin(doc)
+            ? pinset__read_fd(&in, STDIN_FILENO, CLI_STDIN_NAME, PINSET_UPDATE_MAX_SIZE, 30000, &d)
+            : pinset__read_path(&in, doc, PINSET_UPDATE_MAX_SIZE, 0, 0, &d);
+    if (e != PINSET_OK) {
+        cli_err_diag("verify", &d);
+        rc = e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+        goto out;
+    }
+    d.input = name;
+    e = pinset_update_verify(&u, in.p, in.len, (const EVP_PKEY *const *)keys, nroots, now, &d);
+    if (e != PINSET_OK) {
+        cli_err_diag("verify", &d);
+        rc = e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_NEGATIVE;
+        goto out;
+    }
+    rc = print_summary(name, u, now);
+out:
+    pinset_update_free(u);
+    pinset__buf_free(&in);
+    for (size_t i = 0; i < nroots; i++) {
+        EVP_PKEY_free(keys[i]);
+    }
+    ERR_clear_error();
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    const char *roots[VERIFY_MAX_ROOTS];
+    const char *doc = NULL, *v;
+    size_t nroots = 0;
+    int64_t now = 0;
+    opt_state st;
+    int r;
+
+    opt_init(&st, argc, argv);
+    while ((r = opt_next(&st, &cmd_verify_spec, &v)) != OPT_END) {
+        switch (r) {
+        case OPT_HELP:
+            opt_print_help(&cmd_verify_spec);
+            return EXIT_OK;
+        case OPT_POSITIONAL:
+            if (doc != NULL) {
+                return opt_usage_error(&cmd_verify_spec, "unexpected argument '%s' (one DOC)", v);
+            }
+            doc = v;
+            break;
+        case O_ROOT:
+            if (nroots == VERIFY_MAX_ROOTS) {
+                return opt_usage_error(&cmd_verify_spec, "more than %d --root options",
+                                       VERIFY_MAX_ROOTS);
+            }
+            roots[nroots++] = v;
+            break;
+        case O_NOW:
+            if (out_parse_time(v, &now) != 0) {
+                return opt_usage_error(&cmd_verify_spec,
+                                       "--now '%s': expected an RFC 3339 time, a date or @SECONDS",
+                                       v);
+            }
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (nroots == 0 || doc == NULL) {
+        return opt_usage_error(&cmd_verify_spec, "--root FILE and DOC are required");
+    }
+    return run_verify(roots, nroots, doc, now != 0 ? now : (int64_t)time(NULL));
+}

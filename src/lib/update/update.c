@@ -1,0 +1,672 @@
+/*
+ * update.c - signed policy updates (update.h, docs/update-protocol.md): the
+ * payload (serial, validity window, scope, policy), its checks in the
+ * documented order, and signing. The envelope and the signatures are
+ * dsse.c's.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <openssl/err.h>
+
+#include <pinset/host.h>
+#include <pinset/update.h>
+
+#include "internal.h"
+#include "update/dsse.h"
+#include "util/rfc3339.h"
+
+/* The most trusted keys one call may pass. */
+#define MAX_TRUSTED 64
+
+struct pinset_update {
+    uint64_t serial;
+    int64_t issued_at;
+    int64_t expires_at;
+    pinset_policy *policy;
+    char **scope;
+    size_t nscope;
+    char keyid[PINSET__KEYID_HEX + 1];
+};
+
+void pinset_update_free(pinset_update *u)
+{
+    if (u == NULL) {
+        return;
+    }
+    pinset_policy_free(u->policy);
+    for (size_t i = 0; i < u->nscope; i++) {
+        pinset__free(u->scope[i]);
+    }
+    pinset__free(u->scope);
+    pinset__free(u);
+}
+
+uint64_t pinset_update_serial(const pinset_update *u)
+{
+    return u != NULL ? u->serial : 0;
+}
+
+int64_t pinset_update_issued_at(const pinset_update *u)
+{
+    return u != NULL ? u->issued_at : 0;
+}
+
+int64_t pinset_update_expires_at(const pinset_update *u)
+{
+    return u != NULL ? u->expires_at : 0;
+}
+
+pinset_policy *pinset_update_policy(const pinset_update *u)
+{
+    return u != NULL ? u->policy : NULL;
+}
+
+size_t pinset_update_scope_count(const pinset_update *u)
+{
+    return u != NULL ? u->nscope : 0;
+}
+
+const char *pinset_update_scope(const pinset_update *u, size_t i)
+{
+    return u != NULL && i < u->nscope ? u->scope[i] : NULL;
+}
+
+const char *pinset_update_keyid_used(const pinset_update *u)
+{
+    return u != NULL ? u->keyid : NULL;
+}
+
+pinset_err pinset_update_keyid(char *buf, size_t cap, const EVP_PKEY *key, pinset_diag *diag)
+{
+    char id[PINSET__KEYID_HEX + 1];
+    pinset_err err;
+
+    if (buf != NULL && cap > 0) {
+        buf[0] = '\0';
+    }
+    if (buf == NULL || key == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
+    }
+    if (cap < PINSET_UPDATE_KEYID_MAX) {
+        return PINSET_DIAG(diag, PINSET_E_BUFFER_TOO_SMALL, "keyid buffer too small");
+    }
+    err = pinset__dsse_keyid(id, key, diag);
+    if (err == PINSET_OK) {
+        memcpy(buf, id, sizeof(id));
+    }
+    return err;
+}
+
+/* ---- scope ---- */
+
+/* 1 when name is strictly below dom (ends with "." dom). */
+static int below(const char *name, const char *dom)
+{
+    size_t n = strlen(name), d = strlen(dom);
+
+    return n > d + 1 && name[n - d - 1] == '.' && memcmp(name + n - d, dom, d) == 0;
+}
+
+/* 1 when some entry covers the name itself. */
+static int covers_name(char *const *scope, size_t n, const char *host)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *e = scope[i];
+        if (e[0] == '*' ? below(host, e + 2) : strcmp(host, e) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when some entry covers every name strictly below host. */
+static int covers_below(char *const *scope, size_t n, const char *host)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *e = scope[i];
+        if (e[0] == '*' && (strcmp(host, e + 2) == 0 || below(host, e + 2))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* PINSET_OK when every rule speaks only for names the scope covers, else PINSET_E_NO_MATCH. */
+static pinset_err check_scope(const pinset_policy *p, char *const *scope, size_t n,
+                              pinset_diag *diag)
+{
+    char path[64];
+
+    for (size_t i = 0; i < pinset_policy_rule_count(p); i++) {
+        const pinset_rule *r = pinset_policy_rule(p, i);
+        const char *h = pinset_rule_host(r);
+        int ok;
+
+        switch (pinset_rule_scope(r)) {
+        case PINSET_SCOPE_SUBDOMAINS:
+            ok = covers_name(scope, n, h) && covers_below(scope, n, h);
+            break;
+        case PINSET_SCOPE_ONE_LABEL:
+            ok = covers_below(scope, n, h);
+            break;
+        case PINSET_SCOPE_EXACT:
+        default:
+            ok = covers_name(scope, n, h);
+            break;
+        }
+        if (!ok) {
+            snprintf(path, sizeof(path), "policy.rules[%zu].host", i);
+            pinset__diag_path(diag, path);
+            return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
+                               "the rule speaks for names outside the document's scope");
+        }
+    }
+    return PINSET_OK;
+}
+
+/*
+ * Canonicalise a scope entry ("host" or "*.domain") into out. strict: the
+ * entry must already be canonical (verification: what was signed is what
+ * is matched).
+ */
+static pinset_err scope_entry(char out[PINSET_HOST_MAX + 2], const char *s, size_t len, int strict,
+                              pinset_diag *diag)
+{
+    size_t skip = len > 2 && s[0] == '*' && s[1] == '.' ? 2 : 0;
+    pinset_host_type type;
+    pinset_err err;
+
+    memcpy(out, s, skip);
+    err = pinset_host_canon(out + skip, PINSET_HOST_MAX, &type, s + skip, len - skip, NULL);
+    if (err != PINSET_OK || (skip != 0 && type != PINSET_HOST_DNS)) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "scope entry is not a host name or *.domain");
+    }
+    if (strict && (strlen(out) != len || memcmp(out, s, len) != 0)) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "scope entry is not in canonical form");
+    }
+    return PINSET_OK;
+}
+
+static pinset_err add_scope(pinset_update *u, const char *s, size_t len, int strict,
+                            pinset_diag *diag)
+{
+    char canon[PINSET_HOST_MAX + 2];
+    pinset_err err = scope_entry(canon, s, len, strict, diag);
+
+    if (err != PINSET_OK) {
+        return err;
+    }
+    u->scope[u->nscope] = pinset__strndup(canon, strlen(canon));
+    if (u->scope[u->nscope] == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    u->nscope++;
+    return PINSET_OK;
+}
+
+/* ---- the payload ---- */
+
+static pinset_err want_time(int64_t *out, json_t *obj, const char *key, pinset_diag *diag)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!json_is_string(v) ||
+        pinset__time_parse(out, json_string_value(v), json_string_length(v), 0) != 0) {
+        pinset__diag_path(diag, key);
+        return PINSET_DIAG(diag, PINSET_E_PARSE,
+                           "not an rfc 3339 utc time such as \"2027-01-01T00:00:00Z\"");
+    }
+    return PINSET_OK;
+}
+
+static pinset_err payload_keys(json_t *root, pinset_diag *diag)
+{
+    static const char *const keys[] = {"serial", "issued_at", "expires_at", "scope", "policy"};
+    const char *k;
+    json_t *v;
+
+    if (!json_is_object(root)) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "payload is not a json object");
+    }
+    json_object_foreach(root, k, v)
+    {
+        size_t i = 0;
+        (void)v;
+        while (i < PINSET_ARRAY_SIZE(keys) && strcmp(k, keys[i]) != 0) {
+            i++;
+        }
+        if (i == PINSET_ARRAY_SIZE(keys)) {
+            pinset__diag_path(diag, k);
+            return PINSET_DIAG(diag, PINSET_E_PARSE,
+                               "unknown key (expected serial, issued_at, expires_at, scope, "
+                               "policy)");
+        }
+    }
+    for (size_t i = 0; i < PINSET_ARRAY_SIZE(keys); i++) {
+        if (i != 3 && json_object_get(root, keys[i]) == NULL) {
+            pinset__diag_path(diag, keys[i]);
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "missing key");
+        }
+    }
+    return PINSET_OK;
+}
+
+/* serial, issued_at, expires_at and the scope's entries (not yet checked against anything). */
+static pinset_err payload_fields(pinset_update *u, json_t *root, pinset_diag *diag)
+{
+    json_t *serial = json_object_get(root, "serial"), *scope = json_object_get(root, "scope");
+    pinset_err err;
+
+    if (!json_is_integer(serial) || json_integer_value(serial) < 1) {
+        pinset__diag_path(diag, "serial");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "serial is not an integer of at least 1");
+    }
+    u->serial = (uint64_t)json_integer_value(serial);
+    err = want_time(&u->issued_at, root, "issued_at", diag);
+    if (err == PINSET_OK) {
+        err = want_time(&u->expires_at, root, "expires_at", diag);
+    }
+    if (err == PINSET_OK && u->expires_at <= u->issued_at) {
+        pinset__diag_path(diag, "expires_at");
+        err = PINSET_DIAG(diag, PINSET_E_PARSE, "expires_at is not after issued_at");
+    }
+    if (err != PINSET_OK || scope == NULL) {
+        return err;
+    }
+    if (!json_is_array(scope) || json_array_size(scope) == 0 ||
+        json_array_size(scope) > PINSET_UPDATE_MAX_SCOPE) {
+        pinset__diag_path(diag, "scope");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "scope is not an array of 1 to %d hosts",
+                           PINSET_UPDATE_MAX_SCOPE);
+    }
+    u->scope = pinset__alloc_array(json_array_size(scope), sizeof(*u->scope));
+    if (u->scope == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < json_array_size(scope); i++) {
+        json_t *e = json_array_get(scope, i);
+        char path[32];
+        err = json_is_string(e) ? add_scope(u, json_string_value(e), json_string_length(e), 1, diag)
+                                : PINSET_DIAG(diag, PINSET_E_PARSE, "scope entry is not a string");
+        if (err != PINSET_OK) {
+            snprintf(path, sizeof(path), "scope[%zu]", i);
+            pinset__diag_path(diag, path);
+            return err;
+        }
+    }
+    return PINSET_OK;
+}
+
+/* The embedded policy, through the one policy parser; its path gets a "policy." prefix. */
+static pinset_err payload_policy(pinset_update *u, json_t *obj, pinset_diag *diag)
+{
+    char *text;
+    pinset_err err;
+
+    if (!json_is_object(obj)) {
+        pinset__diag_path(diag, "policy");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "policy is not a json object");
+    }
+    /* The signature was verified over the payload's bytes; this text only feeds the parser. */
+    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    err = pinset_policy_parse(&u->policy, (const uint8_t *)text, strlen(text), diag);
+    free(text);
+    if (err != PINSET_OK && diag != NULL) {
+        char path[PINSET_DIAG_PATH_MAX + 8];
+        int w = snprintf(path, sizeof(path), "policy%s%s", diag->path[0] != '\0' ? "." : "",
+                         diag->path);
+        (void)w;
+        pinset__diag_path(diag, path);
+        diag->line = 0;
+        diag->column = 0;
+        diag->has_offset = 0;
+    }
+    return err;
+}
+
+static pinset_err check_time(const pinset_update *u, int64_t now, pinset_diag *diag)
+{
+    char t[PINSET__TIME_TEXT_MAX];
+
+    if (u->expires_at <= now) {
+        (void)pinset__time_write(t, sizeof(t), u->expires_at);
+        pinset__diag_path(diag, "expires_at");
+        return PINSET_DIAG(diag, PINSET_E_EXPIRED, "the document expired at %s", t);
+    }
+    if (u->issued_at > now && u->issued_at - now > PINSET_UPDATE_CLOCK_SKEW) {
+        (void)pinset__time_write(t, sizeof(t), u->issued_at);
+        pinset__diag_path(diag, "issued_at");
+        return PINSET_DIAG(diag, PINSET_E_EXPIRED, "the document is not valid yet: issued at %s",
+                           t);
+    }
+    return PINSET_OK;
+}
+
+/* Steps 4 to 7 of pinset_update_verify on the verified payload bytes. */
+static pinset_err parse_payload(pinset_update *u, const uint8_t *body, size_t len, int64_t now,
+                                pinset_diag *diag)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+    pinset_err err;
+
+    if (root == NULL) {
+        pinset__diag_path(diag, "payload");
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "payload is not json: %s", jerr.text);
+    }
+    err = payload_keys(root, diag);
+    if (err == PINSET_OK) {
+        err = payload_fields(u, root, diag);
+    }
+    if (err == PINSET_OK) {
+        err = check_time(u, now, diag);
+    }
+    if (err == PINSET_OK) {
+        err = payload_policy(u, json_object_get(root, "policy"), diag);
+    }
+    if (err == PINSET_OK && u->scope != NULL) {
+        err = check_scope(u->policy, u->scope, u->nscope, diag);
+    }
+    json_decref(root);
+    return err;
+}
+
+/*
+ * Step 2: some signature whose keyid names a trusted key verifies with it.
+ * A keyid is a hint (DSSE), but here it must be the trusted key's: each
+ * signature is tried against one key at most, so an envelope cannot make
+ * the verifier try every key on every signature.
+ */
+static pinset_err check_signatures(pinset_update *u, const struct pinset__dsse *env,
+                                   const EVP_PKEY *const *trusted, size_t ntrusted,
+                                   pinset_diag *diag)
+{
+    char ids[MAX_TRUSTED][PINSET__KEYID_HEX + 1];
+    struct pinset__buf pae;
+    pinset_err err;
+    int known = 0;
+
+    for (size_t k = 0; k < ntrusted; k++) {
+        err = pinset__dsse_keyid(ids[k], trusted[k], diag);
+        if (err != PINSET_OK) {
+            return err;
+        }
+    }
+    err = pinset__dsse_pae(&pae, env->type, env->type_len, env->body, env->body_len);
+    if (err != PINSET_OK) {
+        pinset__buf_free(&pae);
+        return PINSET_DIAG(diag, err, "out of memory");
+    }
+    for (size_t i = 0; i < env->nsig; i++) {
+        for (size_t k = 0; k < ntrusted; k++) {
+            EVP_PKEY *pub;
+            int ok;
+            if (strcmp(env->sigs[i].keyid, ids[k]) != 0) {
+                continue;
+            }
+            known = 1;
+            pub = pinset__dsse_public(trusted[k]);
+            ok = pub != NULL &&
+                 pinset__dsse_verify(pub, env->sigs[i].sig, env->sigs[i].sig_len, pae.p, pae.len);
+            EVP_PKEY_free(pub);
+            if (ok) {
+                memcpy(u->keyid, ids[k], sizeof(u->keyid));
+                pinset__buf_free(&pae);
+                return PINSET_OK;
+            }
+            break;
+        }
+    }
+    pinset__buf_free(&pae);
+    pinset__diag_path(diag, "signatures");
+    if (known) {
+        return PINSET_DIAG(diag, PINSET_E_CRYPTO, "the signature by a trusted key does not verify");
+    }
+    return PINSET_DIAG(diag, PINSET_E_NO_MATCH, "no signature by a trusted key (unknown keyid)");
+}
+
+pinset_err pinset_update_verify(pinset_update **out, const uint8_t *doc, size_t len,
+                                const EVP_PKEY *const *trusted, size_t ntrusted, int64_t now,
+                                pinset_diag *diag)
+{
+    struct pinset__dsse env;
+    pinset_update *u = NULL;
+    pinset_err err;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (out == NULL || (doc == NULL && len > 0) || trusted == NULL || ntrusted == 0 ||
+        ntrusted > MAX_TRUSTED) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or 0 or over %d keys",
+                           MAX_TRUSTED);
+    }
+    for (size_t k = 0; k < ntrusted; k++) {
+        if (trusted[k] == NULL) {
+            return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null trusted key");
+        }
+    }
+    if (now == 0) {
+        now = (int64_t)time(NULL);
+    }
+    err = pinset__dsse_parse(&env, doc, len, diag);
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    u = pinset__alloc(sizeof(*u));
+    if (u == NULL) {
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+        goto out;
+    }
+    err = check_signatures(u, &env, trusted, ntrusted, diag);
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    if (env.type_len != strlen(PINSET_UPDATE_PAYLOAD_TYPE) ||
+        memcmp(env.type, PINSET_UPDATE_PAYLOAD_TYPE, env.type_len) != 0) {
+        pinset__diag_path(diag, "payloadType");
+        err = PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "payloadType is not %s",
+                          PINSET_UPDATE_PAYLOAD_TYPE);
+        goto out;
+    }
+    err = parse_payload(u, env.body, env.body_len, now, diag);
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    *out = u;
+    u = NULL;
+out:
+    pinset_update_free(u);
+    pinset__dsse_free(&env);
+    return err;
+}
+
+/* ---- signing ---- */
+
+static pinset_err put(struct pinset__buf *b, const char *s)
+{
+    return pinset__buf_append(b, s, strlen(s));
+}
+
+/* The payload's JSON: serial, times, scope (canonical entries), then the canonical policy. */
+static pinset_err write_payload(struct pinset__buf *pl, const pinset_policy *policy,
+                                const pinset_update *u)
+{
+    char head[160], t1[PINSET__TIME_TEXT_MAX], t2[PINSET__TIME_TEXT_MAX];
+    pinset_err err;
+
+    if (pinset__time_write(t1, sizeof(t1), u->issued_at) != 0 ||
+        pinset__time_write(t2, sizeof(t2), u->expires_at) != 0) {
+        return PINSET_E_INVALID_ARG;
+    }
+    snprintf(head, sizeof(head), "{\"serial\":%llu,\"issued_at\":\"%s\",\"expires_at\":\"%s\"",
+             (unsigned long long)u->serial, t1, t2);
+    err = put(pl, head);
+    for (size_t i = 0; err == PINSET_OK && i < u->nscope; i++) {
+        err = put(pl, i == 0 ? ",\"scope\":[\"" : ",\"");
+        if (err == PINSET_OK) {
+            err = put(pl, u->scope[i]); /* canonical hosts need no JSON escape */
+        }
+        if (err == PINSET_OK) {
+            err = put(pl, i + 1 == u->nscope ? "\"]" : "\"");
+        }
+    }
+    if (err == PINSET_OK) {
+        err = put(pl, ",\"policy\":");
+    }
+    if (err == PINSET_OK) {
+        err = pinset_policy_write(policy, pinset__buf_sink, pl);
+        if (err == PINSET_E_IO) {
+            err = pl->len + 4096 > pl->max ? PINSET_E_LIMIT : PINSET_E_NOMEM;
+        }
+    }
+    if (err == PINSET_OK) {
+        err = put(pl, "}");
+    }
+    return err;
+}
+
+static pinset_err write_envelope(struct pinset__buf *env, const struct pinset__buf *pl,
+                                 const char *keyid, const uint8_t *sig, size_t sig_len)
+{
+    pinset_err err = put(env, "{\"payloadType\":\"" PINSET_UPDATE_PAYLOAD_TYPE "\",\"payload\":\"");
+
+    if (err == PINSET_OK) {
+        err = pinset__b64_encode(env, pl->p, pl->len);
+    }
+    if (err == PINSET_OK) {
+        err = put(env, "\",\"signatures\":[{\"keyid\":\"");
+    }
+    if (err == PINSET_OK) {
+        err = put(env, keyid);
+    }
+    if (err == PINSET_OK) {
+        err = put(env, "\",\"sig\":\"");
+    }
+    if (err == PINSET_OK) {
+        err = pinset__b64_encode(env, sig, sig_len);
+    }
+    if (err == PINSET_OK) {
+        err = put(env, "\"}]}\n");
+    }
+    return err;
+}
+
+static pinset_err sign_opts_ok(pinset_update *u, const pinset_policy *policy,
+                               const pinset_update_sign_options *o, pinset_diag *diag)
+{
+    pinset_err err;
+
+    if (o->version != PINSET_UPDATE_SIGN_OPTIONS_VERSION || o->serial == 0 ||
+        o->serial > (uint64_t)INT64_MAX || (o->scope == NULL && o->scope_count > 0) ||
+        o->scope_count > PINSET_UPDATE_MAX_SCOPE) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "bad options: version, serial (1 to 2^63-1) or scope");
+    }
+    u->serial = o->serial;
+    u->issued_at = o->issued_at != 0 ? o->issued_at : (int64_t)time(NULL);
+    u->expires_at = o->expires_at;
+    if (u->expires_at <= u->issued_at) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "expires_at is not after issued_at");
+    }
+    if (o->scope_count == 0) {
+        return PINSET_OK;
+    }
+    u->scope = pinset__alloc_array(o->scope_count, sizeof(*u->scope));
+    if (u->scope == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < o->scope_count; i++) {
+        char path[32];
+        err = o->scope[i] == NULL ? PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null scope entry")
+                                  : add_scope(u, o->scope[i], strlen(o->scope[i]), 0, diag);
+        if (err != PINSET_OK) {
+            snprintf(path, sizeof(path), "scope[%zu]", i);
+            pinset__diag_path(diag, path);
+            return err;
+        }
+    }
+    return check_scope(policy, u->scope, u->nscope, diag);
+}
+
+static pinset_err emit(const struct pinset__buf *b, pinset_write_fn write, void *payload)
+{
+    for (size_t off = 0; off < b->len; off += 4096) {
+        size_t n = b->len - off < 4096 ? b->len - off : 4096;
+        if (write((const char *)b->p + off, n, payload) != 0) {
+            return PINSET_E_IO;
+        }
+    }
+    return PINSET_OK;
+}
+
+pinset_err pinset_update_sign(const pinset_policy *policy, const pinset_update_sign_options *opts,
+                              EVP_PKEY *key, pinset_write_fn write, void *payload,
+                              pinset_diag *diag)
+{
+    pinset_update u;
+    struct pinset__buf pl, env, pae;
+    char keyid[PINSET__KEYID_HEX + 1];
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    pinset_err err;
+
+    memset(&u, 0, sizeof(u));
+    pinset__buf_init(&pl, PINSET_UPDATE_MAX_SIZE / 4 * 3 - 1024, 0);
+    pinset__buf_init(&env, PINSET_UPDATE_MAX_SIZE, 0);
+    pinset__buf_init(&pae, 0, 0);
+    if (policy == NULL || opts == NULL || key == NULL || write == NULL) {
+        err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
+        goto out;
+    }
+    err = sign_opts_ok(&u, policy, opts, diag);
+    if (err == PINSET_OK) {
+        err = pinset__dsse_key_ok(key, diag);
+    }
+    if (err == PINSET_OK) {
+        err = pinset__dsse_keyid(keyid, key, diag);
+    }
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    err = write_payload(&pl, policy, &u);
+    if (err == PINSET_OK) {
+        err = pinset__dsse_pae(&pae, PINSET_UPDATE_PAYLOAD_TYPE, strlen(PINSET_UPDATE_PAYLOAD_TYPE),
+                               pl.p, pl.len);
+    }
+    if (err != PINSET_OK) {
+        err = PINSET_DIAG(diag, err,
+                          err == PINSET_E_LIMIT ? "the document would be too large"
+                                                : "cannot build the payload");
+        goto out;
+    }
+    err = pinset__dsse_sign(&sig, &sig_len, key, pae.p, pae.len, diag);
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    err = write_envelope(&env, &pl, keyid, sig, sig_len);
+    if (err != PINSET_OK) {
+        err = PINSET_DIAG(
+            diag, err, err == PINSET_E_LIMIT ? "the document would be too large" : "out of memory");
+        goto out;
+    }
+    err = emit(&env, write, payload);
+    if (err != PINSET_OK) {
+        err = PINSET_DIAG(diag, err, "the output refused the document");
+    }
+out:
+    for (size_t i = 0; i < u.nscope; i++) {
+        pinset__free(u.scope[i]);
+    }
+    pinset__free(u.scope);
+    pinset__free(sig);
+    pinset__buf_free(&pl);
+    pinset__buf_free(&env);
+    pinset__buf_free(&pae);
+    return err;
+}
