@@ -878,6 +878,11 @@ static pinset_err put_entry(struct cout *o, json_t *entries)
     if (o->r->flags & RULE_F_EXCLUDE) {
         return out_lose(o, "exclude", "Chromium has no exclusions: the rule is not written");
     }
+    if (o->r->flags & RULE_F_ONE_LABEL) {
+        return out_lose(o, "include_subdomains",
+                        "Chromium has no one-label scope: the rule is not written, so the names "
+                        "one label below its host are not pinned by it");
+    }
     err = lose_rule(o);
     if (err == PINSET_OK) {
         err = place_rule(o, &name);

@@ -688,6 +688,21 @@ pinset_err pinset__trustkit_export(pinset_fidelity *f, const pinset_policy *p,
     for (size_t i = first; err == PINSET_OK && i < first + count; i++) {
         o.r = &p->rules[i];
         o.host = pinset__policy_str(p, o.r->host);
+        if (o.r->flags & RULE_F_ONE_LABEL) {
+            /* TrustKit's domain covers itself (and, with subdomains, every depth): never one label
+             */
+            err = out_lose(&o, "include_subdomains",
+                           "TrustKit has no one-label scope: the rule is not written, so the "
+                           "names one label below its host are not pinned by it");
+            continue;
+        }
+        if (json_object_get(domains, o.host) != NULL) {
+            err = PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                              "rule %u (%s): TrustKit has one entry per domain, and another rule "
+                              "has this one",
+                              (unsigned)o.r->index, o.host);
+            break;
+        }
         dom = json_object();
         err = set_new(domains, o.host, dom);
         if (err == PINSET_OK && (o.r->flags & RULE_F_EXCLUDE)) {
@@ -695,6 +710,11 @@ pinset_err pinset__trustkit_export(pinset_fidelity *f, const pinset_policy *p,
         } else if (err == PINSET_OK) {
             err = put_rule(&o, dom);
         }
+    }
+    if (err == PINSET_OK && json_object_size(domains) == 0) {
+        err = PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                          "TrustKit refuses a configuration with no pinned domains (no rule it "
+                          "can hold)");
     }
     if (err == PINSET_OK) {
         err = set_new(root, K_DOMAINS, domains);
