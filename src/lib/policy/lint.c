@@ -716,6 +716,14 @@ static const struct pinset_rule *parent_of(const pinset_policy *p, const struct 
         if (host[i] != '.') {
             continue;
         }
+        if ((r->flags & RULE_F_SUBDOMAINS) != 0 &&
+            pinset__policy_find_one_label(p, host + i + 1, r->host_len - i - 1) != NULL) {
+            /*
+             * Without the rule, its own host would fall to the parent's one-label
+             * rule and its subtree to another: no one rule takes its place.
+             */
+            return NULL;
+        }
         if (exact) {
             exact = 0; /* only the immediate parent's one-label rule covers the host */
             q = pinset__policy_find_one_label(p, host + i + 1, r->host_len - i - 1);
