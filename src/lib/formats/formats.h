@@ -22,6 +22,12 @@
 #define PINSET_MAX_CURL_LIST 16384
 /* Longest line of an OkHttp pattern/pin list: a pattern and 256 pins, with room to spare. */
 #define PINSET_MAX_OKHTTP_LINE 16384
+/*
+ * Most pin entries an OkHttp import may make: OkHttp's union semantics copy
+ * a broad pattern's pins into every narrower rule it covers, so a short list
+ * could otherwise grow a policy of millions of rules times 256 pins.
+ */
+#define PINSET_MAX_OKHTTP_PINS 262144
 /* The last second of 9999: times the native format can write (and opts->now may be). */
 #define PINSET_FMT_TIME_MAX 253402300799LL
 /* The browsers' cap on max-age (Chromium kMaxHPKPAgeSecs, Firefox's default pref): 60 days. */

@@ -578,6 +578,12 @@ static pinset_err merge_rule(struct reader *rd, const pinset_policy *t,
     n = pinset__okhttp_covering(t, tr, cov, PINSET_ARRAY_SIZE(cov));
     for (size_t k = 0; k < n && err == PINSET_OK; k++) {
         size_t merged = 0;
+        if (rd->p->npins + cov[k]->pins_count > PINSET_MAX_OKHTTP_PINS) {
+            return PINSET_DIAG(rd->diag, PINSET_E_LIMIT,
+                               "the patterns' union would give the policy more than %d pins "
+                               "(OkHttp gives every name the pins of each pattern that matches it)",
+                               PINSET_MAX_OKHTTP_PINS);
+        }
         for (size_t i = 0; i < cov[k]->pins_count && err == PINSET_OK; i++) {
             err = pinset__fmt_add_pin(rd->p, r, &t->pins[cov[k]->pins_first + i].pin,
                                       PINSET_ROLE_ANY, &added);
