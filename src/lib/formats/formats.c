@@ -130,18 +130,50 @@ static int is_okhttp_list(const uint8_t *s, size_t n)
 static int has_key(const uint8_t *s, size_t n, const char *key)
 {
     size_t k = strlen(key);
+    int depth = 0;
 
-    for (size_t i = 0; i + k + 2 <= n; i++) {
-        size_t j = i + k + 2;
-        if (s[i] != '"' || memcmp(s + i + 1, key, k) != 0 || s[i + k + 1] != '"') {
+    /* a key of the top-level object only: a pin-set named "entries" is no Chromium file */
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        if (s[i] == '/' && i + 1 < n && s[i + 1] == '/') {
+            while (i < n && s[i] != '\n') {
+                i++;
+            }
             continue;
         }
-        while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) {
-            j++;
+        if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+            for (i += 2; i + 1 < n && !(s[i] == '*' && s[i + 1] == '/'); i++) {
+            }
+            i++;
+            continue;
         }
-        if (j < n && s[j] == ':') {
-            return 1;
+        if (s[i] == '{' || s[i] == '[') {
+            depth++;
+            continue;
         }
+        if (s[i] == '}' || s[i] == ']') {
+            depth--;
+            continue;
+        }
+        if (s[i] != '"') {
+            continue;
+        }
+        for (j = i + 1; j < n && s[j] != '"'; j++) {
+            j += s[j] == '\\'; /* an escaped character, a quote included */
+        }
+        if (j >= n) {
+            return 0;
+        }
+        if (depth == 1 && j - i - 1 == k && memcmp(s + i + 1, key, k) == 0) {
+            size_t m = j + 1;
+            while (m < n && (s[m] == ' ' || s[m] == '\t' || s[m] == '\r' || s[m] == '\n')) {
+                m++;
+            }
+            if (m < n && s[m] == ':') {
+                return 1;
+            }
+        }
+        i = j;
     }
     return 0;
 }
