@@ -56,17 +56,17 @@ static int open_dir(const char *dir, int how, pinset_diag *diag)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     if (fd < 0) {
-        PINSET_DIAG(diag, PINSET_E_IO, "state directory %s: %s", dir, strerror(errno));
+        PINSET_DIAG(diag, PINSET_E_IO, "state directory: %s", strerror(errno));
         return -1;
     }
     if (fstat(fd, &st) != 0) {
-        PINSET_DIAG(diag, PINSET_E_IO, "state directory %s: %s", dir, strerror(errno));
+        PINSET_DIAG(diag, PINSET_E_IO, "state directory: %s", strerror(errno));
     } else if (st.st_uid != geteuid()) {
-        PINSET_DIAG(diag, PINSET_E_IO, "state directory %s is owned by another user", dir);
+        PINSET_DIAG(diag, PINSET_E_IO, "the state directory is owned by another user");
     } else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        PINSET_DIAG(diag, PINSET_E_IO, "state directory %s is writable by group or others", dir);
+        PINSET_DIAG(diag, PINSET_E_IO, "the state directory is writable by group or others");
     } else if (flock(fd, how) != 0) {
-        PINSET_DIAG(diag, PINSET_E_IO, "state directory %s: cannot lock: %s", dir, strerror(errno));
+        PINSET_DIAG(diag, PINSET_E_IO, "the state directory cannot be locked: %s", strerror(errno));
     } else {
         return fd;
     }
@@ -81,6 +81,7 @@ static int open_dir(const char *dir, int how, pinset_diag *diag)
 static pinset_err read_at(struct pinset__buf *b, int dir, const char *name, size_t max,
                           int *missing, pinset_diag *diag)
 {
+    const char *keep;
     struct stat st;
     pinset_err err;
     int fd;
@@ -99,8 +100,12 @@ static pinset_err read_at(struct pinset__buf *b, int dir, const char *name, size
         close(fd);
         return PINSET_DIAG(diag, PINSET_E_IO, "%s: not a regular file", name);
     }
+    keep = diag != NULL ? diag->input : NULL;
     err = pinset__read_fd(b, fd, name, max, 0, diag);
     close(fd);
+    if (err == PINSET_OK) {
+        pinset__diag_input(diag, keep); /* the reader names what it read; keep the caller's */
+    }
     return err;
 }
 
@@ -323,6 +328,9 @@ pinset_err pinset_updater_apply(pinset_update **update_out, pinset_updater_statu
     *update_out = u;
     u = NULL;
 out:
+    if (err != PINSET_OK && status == PINSET_UPDATER_STATE_ERROR && state_dir != NULL) {
+        pinset__diag_input(diag, state_dir); /* where: the directory, not the document */
+    }
     if (status_out != NULL) {
         *status_out = status;
     }
@@ -407,6 +415,9 @@ pinset_err pinset_updater_load(pinset_update **update_out, unsigned int *flags_o
     *update_out = u;
     u = NULL;
 out:
+    if (err != PINSET_OK && state_dir != NULL) {
+        pinset__diag_input(diag, state_dir);
+    }
     if (flags_out != NULL) {
         *flags_out = flags;
     }
