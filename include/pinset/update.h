@@ -305,6 +305,41 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_load(
     pinset_update **update_out, unsigned int *flags_out, const char *state_dir,
     const struct evp_pkey_st *const *trusted, size_t ntrusted, int64_t now, pinset_diag *diag);
 
+/** What to enforce once the current document is stale beyond the grace period. */
+typedef enum pinset_updater_on_stale {
+    PINSET_ON_STALE_KEEP = 0,       /**< keep the last applied policy (reported stale) */
+    PINSET_ON_STALE_BOOTSTRAP = 1,  /**< fall back to the bootstrap policy */
+    PINSET_ON_STALE_FAIL_CLOSED = 2 /**< enforce nothing: refuse (the caller fails closed) */
+} pinset_updater_on_stale;
+
+/**
+ * Choose the policy to enforce from what pinset_updater_load returned: the
+ * current document's policy while it is fresh, or stale for less than
+ * `grace` seconds after its expires_at; after that the on_stale choice. With
+ * no current document (PINSET_UPDATER_EMPTY), the bootstrap policy. Never a
+ * silent fail-open: a refusal returns an error and no policy.
+ *
+ * @param out       receives a new reference to the policy to enforce (release
+ *                  with pinset_policy_free); NULL on failure
+ * @param stale_out set to 1 when the current document is past its expires_at,
+ *                  whatever was chosen; else 0 (optional, may be NULL)
+ * @param current   the loaded update, or NULL
+ * @param bootstrap the policy compiled into the application, or NULL (borrowed)
+ * @param on_stale  the choice once stale beyond grace
+ * @param grace     seconds after expires_at during which the stale policy is still kept (>= 0)
+ * @param now       seconds since the epoch; 0 = the current time
+ * @param diag      optional detail
+ * @return PINSET_OK; PINSET_E_EXPIRED (stale beyond grace with
+ *         PINSET_ON_STALE_FAIL_CLOSED, or with PINSET_ON_STALE_BOOTSTRAP and no
+ *         bootstrap policy); PINSET_E_NO_MATCH (no current document and no
+ *         bootstrap policy); PINSET_E_INVALID_ARG
+ * Ownership: *out is a new reference.
+ * Thread-safety: safe.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_choose(
+    pinset_policy **out, int *stale_out, const pinset_update *current, pinset_policy *bootstrap,
+    pinset_updater_on_stale on_stale, int64_t grace, int64_t now, pinset_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

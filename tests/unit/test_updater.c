@@ -424,6 +424,90 @@ static void allocation_failures_are_clean(void **state)
     rm_dir(dir);
 }
 
+static void on_stale_choice_is_applied(void **state)
+{
+    static const char empty_policy[] = "{\"version\": 1, \"rules\": []}";
+    const EVP_PKEY *trusted[1] = {root_key};
+    struct pinset__buf d1;
+    pinset_policy *boot = NULL, *got = NULL;
+    pinset_update *u = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    int stale = -1;
+    char *dir = make_dir();
+
+    (void)state;
+    assert_int_equal(
+        pinset_policy_parse(&boot, (const uint8_t *)empty_policy, strlen(empty_policy), NULL),
+        PINSET_OK);
+    sign_doc(&d1, root_key, 1, NOW - 100, NOW + DAY, 0);
+    /* nothing applied: the bootstrap policy, or a refusal without one */
+    assert_int_equal(
+        pinset_updater_choose(&got, &stale, NULL, boot, PINSET_ON_STALE_KEEP, 0, NOW, NULL),
+        PINSET_OK);
+    assert_ptr_equal(got, boot);
+    assert_int_equal(stale, 0);
+    pinset_policy_free(got);
+    assert_int_equal(
+        pinset_updater_choose(&got, NULL, NULL, NULL, PINSET_ON_STALE_KEEP, 0, NOW, &d),
+        PINSET_E_NO_MATCH);
+    assert_null(got);
+    assert_int_equal(apply(NULL, dir, &d1, NOW, NULL), PINSET_OK);
+    assert_int_equal(pinset_updater_load(&u, NULL, dir, trusted, 1, NOW + 2 * DAY, NULL),
+                     PINSET_OK);
+    /* fresh: the document's policy whatever the choice */
+    for (int c = PINSET_ON_STALE_KEEP; c <= PINSET_ON_STALE_FAIL_CLOSED; c++) {
+        assert_int_equal(
+            pinset_updater_choose(&got, &stale, u, boot, (pinset_updater_on_stale)c, 0, NOW, NULL),
+            PINSET_OK);
+        assert_ptr_equal(got, pinset_update_policy(u));
+        assert_int_equal(stale, 0);
+        pinset_policy_free(got);
+    }
+    /* stale within grace: still the document's policy, reported stale */
+    assert_int_equal(pinset_updater_choose(&got, &stale, u, boot, PINSET_ON_STALE_FAIL_CLOSED, 3600,
+                                           NOW + DAY + 3599, NULL),
+                     PINSET_OK);
+    assert_ptr_equal(got, pinset_update_policy(u));
+    assert_int_equal(stale, 1);
+    pinset_policy_free(got);
+    /* beyond grace: keep, bootstrap, fail closed */
+    assert_int_equal(pinset_updater_choose(&got, &stale, u, boot, PINSET_ON_STALE_KEEP, 3600,
+                                           NOW + DAY + 3600, NULL),
+                     PINSET_OK);
+    assert_ptr_equal(got, pinset_update_policy(u));
+    assert_int_equal(stale, 1);
+    pinset_policy_free(got);
+    assert_int_equal(pinset_updater_choose(&got, &stale, u, boot, PINSET_ON_STALE_BOOTSTRAP, 3600,
+                                           NOW + DAY + 3600, NULL),
+                     PINSET_OK);
+    assert_ptr_equal(got, boot);
+    pinset_policy_free(got);
+    assert_int_equal(pinset_updater_choose(&got, &stale, u, NULL, PINSET_ON_STALE_BOOTSTRAP, 3600,
+                                           NOW + DAY + 3600, &d),
+                     PINSET_E_EXPIRED);
+    assert_null(got);
+    assert_int_equal(pinset_updater_choose(&got, &stale, u, boot, PINSET_ON_STALE_FAIL_CLOSED, 3600,
+                                           NOW + DAY + 3600, &d),
+                     PINSET_E_EXPIRED);
+    assert_null(got);
+    assert_string_equal(d.message,
+                        "the update is stale beyond its grace period and on_stale is fail-closed");
+    assert_int_equal(stale, 1);
+    /* misuse */
+    assert_int_equal(pinset_updater_choose(NULL, NULL, u, boot, PINSET_ON_STALE_KEEP, 0, NOW, NULL),
+                     PINSET_E_INVALID_ARG);
+    assert_int_equal(
+        pinset_updater_choose(&got, NULL, u, boot, PINSET_ON_STALE_KEEP, -1, NOW, NULL),
+        PINSET_E_INVALID_ARG);
+    assert_int_equal(
+        pinset_updater_choose(&got, NULL, u, boot, (pinset_updater_on_stale)7, 0, NOW, NULL),
+        PINSET_E_INVALID_ARG);
+    pinset_update_free(u);
+    pinset_policy_free(boot);
+    pinset__buf_free(&d1);
+    rm_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +517,7 @@ int main(void)
         cmocka_unit_test(malformed_state_is_refused),
         cmocka_unit_test(bad_state_dirs_are_refused),
         cmocka_unit_test(misuse_is_refused),
+        cmocka_unit_test(on_stale_choice_is_applied),
         cmocka_unit_test(allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

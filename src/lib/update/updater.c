@@ -428,3 +428,49 @@ out:
     pinset__buf_free(&b);
     return err;
 }
+
+pinset_err pinset_updater_choose(pinset_policy **out, int *stale_out, const pinset_update *current,
+                                 pinset_policy *bootstrap, pinset_updater_on_stale on_stale,
+                                 int64_t grace, int64_t now, pinset_diag *diag)
+{
+    int stale;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (stale_out != NULL) {
+        *stale_out = 0;
+    }
+    if (out == NULL || grace < 0 || (unsigned)on_stale > PINSET_ON_STALE_FAIL_CLOSED) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument, bad grace or on_stale");
+    }
+    if (now == 0) {
+        now = (int64_t)time(NULL);
+    }
+    if (current == NULL) {
+        if (bootstrap == NULL) {
+            return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
+                               "no update applied and no bootstrap policy");
+        }
+        *out = pinset_policy_ref(bootstrap);
+        return PINSET_OK;
+    }
+    stale = pinset_update_expires_at(current) <= now;
+    if (stale_out != NULL) {
+        *stale_out = stale;
+    }
+    /* Within grace: expires_at + grace > now, written so that it cannot overflow. */
+    if (!stale || now - pinset_update_expires_at(current) < grace ||
+        on_stale == PINSET_ON_STALE_KEEP) {
+        *out = pinset_policy_ref(pinset_update_policy(current));
+        return PINSET_OK;
+    }
+    if (on_stale == PINSET_ON_STALE_BOOTSTRAP && bootstrap != NULL) {
+        *out = pinset_policy_ref(bootstrap);
+        return PINSET_OK;
+    }
+    return PINSET_DIAG(diag, PINSET_E_EXPIRED,
+                       "the update is stale beyond its grace period and on_stale is %s",
+                       on_stale == PINSET_ON_STALE_BOOTSTRAP ? "bootstrap with no bootstrap policy"
+                                                             : "fail-closed");
+}
