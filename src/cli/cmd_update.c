@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <util/buf.h>
-#include <util/read.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -23,8 +21,8 @@
 #include "cmd.h"
 #include "common.h"
 #include "input.h"
-#include "keyfile.h"
 #include "out.h"
+#include "update_doc.h"
 
 enum { O_ROOT, O_STATE, O_NOW, O_END };
 
@@ -39,24 +37,11 @@ const cmd_spec cmd_update_spec = {"update", "--root ROOT.pub --state DIR [--now 
                                   "Apply a signed policy update to a state directory.",
                                   update_opts};
 
-/* Most --root options. */
-#define UPDATE_MAX_ROOTS 16
-
 static int print_summary(const pinset_update *u, pinset_updater_status st)
 {
-    const pinset_policy *p = pinset_update_policy(u);
-    size_t n = pinset_policy_rule_count(p);
-
-    printf("%s serial %llu: %zu rule%s", st == PINSET_UPDATER_UNCHANGED ? "unchanged" : "applied",
-           (unsigned long long)pinset_update_serial(u), n, n == 1 ? "" : "s");
-    for (size_t i = 0; i < n; i++) {
-        const pinset_rule *r = pinset_policy_rule(p, i);
-        printf("%s%s%s", i == 0 ? ": " : " ",
-               pinset_rule_scope(r) == PINSET_SCOPE_SUBDOMAINS  ? "**."
-               : pinset_rule_scope(r) == PINSET_SCOPE_ONE_LABEL ? "*."
-                                                                : "",
-               pinset_rule_host(r));
-    }
+    printf("%s serial %llu: ", st == PINSET_UPDATER_UNCHANGED ? "unchanged" : "applied",
+           (unsigned long long)pinset_update_serial(u));
+    update_doc_print_hosts(pinset_update_policy(u));
     printf("\n");
     return fflush(stdout) != 0 || ferror(stdout) ? cli_output_failed("update") : EXIT_OK;
 }
@@ -72,31 +57,23 @@ static int exit_for(pinset_err e, pinset_updater_status st)
 static int run_update(const char *const *roots, size_t nroots, const char *dir, const char *doc,
                       int64_t now)
 {
-    EVP_PKEY *keys[UPDATE_MAX_ROOTS] = {NULL};
+    EVP_PKEY *keys[UPDATE_DOC_MAX_ROOTS] = {NULL};
     struct pinset__buf in;
     pinset_diag d = PINSET_DIAG_INIT;
     pinset_update *u = NULL;
     pinset_updater_status st = PINSET_UPDATER_STATE_ERROR;
-    const char *name = cli_is_stdin(doc) ? CLI_STDIN_NAME : doc;
     pinset_err e;
     int rc = EXIT_INPUT;
 
     pinset__buf_init(&in, 0, 0);
-    for (size_t i = 0; i < nroots; i++) {
-        keys[i] = keyfile_read("update", roots[i], 0);
-        if (keys[i] == NULL) {
-            goto out;
-        }
-    }
-    e = cli_is_stdin(doc)
-            ? pinset__read_fd(&in, STDIN_FILENO, CLI_STDIN_NAME, PINSET_UPDATE_MAX_SIZE, 30000, &d)
-            : pinset__read_path(&in, doc, PINSET_UPDATE_MAX_SIZE, 0, 0, &d);
-    if (e != PINSET_OK) {
-        cli_err_diag("update", &d);
-        rc = e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+    if (update_doc_read_keys("update", roots, nroots, keys) != 0) {
         goto out;
     }
-    d.input = name; /* the library names the state directory for its own failures */
+    rc = update_doc_read(&in, "update", doc);
+    if (rc != EXIT_OK) {
+        goto out;
+    }
+    d.input = cli_is_stdin(doc) ? CLI_STDIN_NAME : doc; /* the library names the state directory */
     e = pinset_updater_apply(&u, &st, dir, in.p, in.len, (const EVP_PKEY *const *)keys, nroots, now,
                              &d);
     if (e != PINSET_OK) {
@@ -108,16 +85,14 @@ static int run_update(const char *const *roots, size_t nroots, const char *dir, 
 out:
     pinset_update_free(u);
     pinset__buf_free(&in);
-    for (size_t i = 0; i < nroots; i++) {
-        EVP_PKEY_free(keys[i]);
-    }
+    update_doc_free_keys(keys, nroots);
     ERR_clear_error();
     return rc;
 }
 
 int cmd_update(int argc, char **argv)
 {
-    const char *roots[UPDATE_MAX_ROOTS];
+    const char *roots[UPDATE_DOC_MAX_ROOTS];
     const char *doc = NULL, *dir = NULL, *v;
     size_t nroots = 0;
     int64_t now = 0;
@@ -137,9 +112,9 @@ int cmd_update(int argc, char **argv)
             doc = v;
             break;
         case O_ROOT:
-            if (nroots == UPDATE_MAX_ROOTS) {
+            if (nroots == UPDATE_DOC_MAX_ROOTS) {
                 return opt_usage_error(&cmd_update_spec, "more than %d --root options",
-                                       UPDATE_MAX_ROOTS);
+                                       UPDATE_DOC_MAX_ROOTS);
             }
             roots[nroots++] = v;
             break;
