@@ -264,7 +264,9 @@ typedef enum pinset_updater_status {
  * @param trusted    the trusted keys (borrowed), ntrusted of them, as pinset_update_verify
  * @param ntrusted   number of trusted keys
  * @param now        seconds since the epoch; 0 = the current time
- * @param diag       optional detail: the reason (and the path, for verification failures)
+ * @param diag       optional detail: the reason (and the path, for verification
+ *                   failures); for PINSET_UPDATER_STATE_ERROR its input names the
+ *                   state directory (borrowed: state_dir)
  * @return PINSET_OK, PINSET_E_NO_MATCH (steps 3 to 5), the codes of
  *         pinset_update_verify, PINSET_E_IO, PINSET_E_PARSE, PINSET_E_INVALID_ARG,
  *         PINSET_E_NOMEM
@@ -294,7 +296,7 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_apply(
  * @param trusted    the trusted keys (borrowed), ntrusted of them
  * @param ntrusted   number of trusted keys
  * @param now        seconds since the epoch; 0 = the current time
- * @param diag       optional detail
+ * @param diag       optional detail; on failure its input names the state directory
  * @return PINSET_OK, PINSET_E_IO (the directory is refused, a read fails),
  *         PINSET_E_PARSE (a malformed or inconsistent state), the codes of
  *         pinset_update_verify but PINSET_E_EXPIRED, PINSET_E_INVALID_ARG, PINSET_E_NOMEM
