@@ -263,7 +263,7 @@ static void crash_between_the_writes_is_recovered(void **state)
     pinset_diag d = PINSET_DIAG_INIT;
     unsigned int flags;
     char *dir = make_dir(), *dir2 = make_dir();
-    char saved[4096];
+    char saved[4096], path[300];
     long n;
 
     (void)state;
@@ -288,9 +288,16 @@ static void crash_between_the_writes_is_recovered(void **state)
     assert_int_equal(pinset_updater_load(&u, &flags, dir2, trusted, 1, NOW, &d), PINSET_E_PARSE);
     assert_null(u);
     assert_non_null(strstr(d.message, "does not match the state"));
-    /* a document without a state is refused too */
+    /* an empty state file is malformed; a document without a state is refused too */
     write_file(dir2, PINSET_UPDATER_STATE, "", 0);
     assert_int_equal(pinset_updater_load(&u, &flags, dir2, trusted, 1, NOW, &d), PINSET_E_PARSE);
+    assert_non_null(strstr(d.message, "not a pinset updater state file"));
+    snprintf(path, sizeof(path), "%s/%s", dir2, PINSET_UPDATER_STATE);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(pinset_updater_load(&u, &flags, dir2, trusted, 1, NOW, &d), PINSET_E_PARSE);
+    assert_null(u);
+    assert_string_equal(d.message, "state: missing while current.dsse exists");
+    assert_string_equal(d.input, dir2);
     pinset__buf_free(&d1);
     pinset__buf_free(&d2);
     rm_dir(dir);
