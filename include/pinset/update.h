@@ -17,8 +17,11 @@
  * Caveats: verification alone does not stop rollback. A valid, unexpired
  * document with an older serial than one already applied still verifies;
  * the caller must keep the highest serial it has applied and refuse lower
- * ones (the planned updater does). There is no signing-key delegation or
- * threshold yet: every trusted key may sign alone.
+ * ones: the updater (pinset_updater_apply, pinset_updater_load) does, in a
+ * state directory. There is no signing-key delegation or threshold yet:
+ * every trusted key may sign alone. The updater reads documents given to
+ * it; it does not fetch them, and does not swap the OpenSSL hook's policy
+ * (the caller hands the new policy to pinset_ossl_set_policy).
  */
 #ifndef PINSET_UPDATE_H
 #define PINSET_UPDATE_H
@@ -201,6 +204,143 @@ PINSET_API size_t pinset_update_scope_count(const pinset_update *update);
 PINSET_API const char *pinset_update_scope(const pinset_update *update, size_t i);
 /** The keyid of the trusted key whose signature verified (64 hex digits). */
 PINSET_API const char *pinset_update_keyid_used(const pinset_update *update);
+
+/*
+ * ---- the updater: the applied document and the highest serial, in a state directory ----
+ *
+ * A state directory holds `current.dsse` (the applied document, as received)
+ * and `state` (the highest serial applied, the issued_at and the payload's
+ * SHA-256 seen with it). It must exist, be a directory owned by the
+ * effective user and not be writable by group or others. Writes go through
+ * a temporary in the directory, fsync, rename and an fsync of the
+ * directory; `state` is written before `current.dsse`, so that after a crash
+ * at any point the persisted serial is never below that of the document in
+ * use (docs/update-protocol.md, "The updater"). One process at a time
+ * updates a directory (an flock(2) on it serialises callers).
+ */
+
+/** What pinset_updater_apply did, or why it refused. */
+typedef enum pinset_updater_status {
+    PINSET_UPDATER_APPLIED = 0,   /**< the document is now the current one */
+    PINSET_UPDATER_UNCHANGED = 1, /**< the same serial and payload as the current one (rewritten) */
+    PINSET_UPDATER_INVALID = 2,   /**< pinset_update_verify refused it (its code is returned) */
+    PINSET_UPDATER_ROLLBACK = 3,  /**< a serial lower than the highest applied */
+    PINSET_UPDATER_EQUIVOCATION = 4, /**< the highest serial applied, with another payload */
+    PINSET_UPDATER_CLOCK_ROLLBACK =
+        5, /**< a higher serial issued before the newest issued_at seen */
+    PINSET_UPDATER_STATE_ERROR =
+        6 /**< the state directory is refused or cannot be read or written */
+} pinset_updater_status;
+
+/** pinset_updater_load flag: the current document is past its expires_at (see on_stale). */
+#define PINSET_UPDATER_STALE 0x1u
+/** pinset_updater_load flag: no document has been applied yet (use the bootstrap policy). */
+#define PINSET_UPDATER_EMPTY 0x2u
+/** The name of the applied document in a state directory. */
+#define PINSET_UPDATER_CURRENT "current.dsse"
+/** The name of the state file in a state directory. */
+#define PINSET_UPDATER_STATE "state"
+
+/**
+ * Verify a document and, when it is newer than the state, apply it: persist
+ * its serial, then the document. Checks, in order (the first failure wins,
+ * and leaves the state directory as it was):
+ * 1. the state directory (PINSET_UPDATER_STATE_ERROR: PINSET_E_IO when it is
+ *    missing, not a directory, owned by another user or group/world-writable,
+ *    or a read fails; PINSET_E_PARSE when `state` is malformed);
+ * 2. everything pinset_update_verify checks (PINSET_UPDATER_INVALID, its code);
+ * 3. the serial is not below the highest applied (PINSET_UPDATER_ROLLBACK,
+ *    PINSET_E_NO_MATCH "rollback: ...");
+ * 4. at the same serial, the payload is byte for byte the applied one
+ *    (PINSET_UPDATER_EQUIVOCATION, PINSET_E_NO_MATCH "equivocation: ...");
+ *    the same payload again is PINSET_UPDATER_UNCHANGED and PINSET_OK;
+ * 5. a higher serial is not issued before the newest issued_at seen
+ *    (PINSET_UPDATER_CLOCK_ROLLBACK, PINSET_E_NO_MATCH "clock rolled back: ...").
+ *
+ * @param update_out receives the applied (or unchanged) update; NULL on refusal
+ * @param status_out receives what happened (optional, may be NULL)
+ * @param state_dir  the state directory (must exist)
+ * @param doc,len    the document
+ * @param trusted    the trusted keys (borrowed), ntrusted of them, as pinset_update_verify
+ * @param ntrusted   number of trusted keys
+ * @param now        seconds since the epoch; 0 = the current time
+ * @param diag       optional detail: the reason (and the path, for verification
+ *                   failures); for PINSET_UPDATER_STATE_ERROR its input names the
+ *                   state directory (borrowed: state_dir)
+ * @return PINSET_OK, PINSET_E_NO_MATCH (steps 3 to 5), the codes of
+ *         pinset_update_verify, PINSET_E_IO, PINSET_E_PARSE, PINSET_E_INVALID_ARG,
+ *         PINSET_E_NOMEM
+ * Ownership: release *update_out with pinset_update_free.
+ * Thread-safety: safe; calls on one directory are serialised by a lock.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_apply(
+    pinset_update **update_out, pinset_updater_status *status_out, const char *state_dir,
+    const uint8_t *doc, size_t len, const struct evp_pkey_st *const *trusted, size_t ntrusted,
+    int64_t now, pinset_diag *diag);
+
+/**
+ * Load the current document from a state directory and verify it again
+ * (signature, payload, policy and scope against the trusted keys, and
+ * against the state: its serial is not above the persisted one, and at the
+ * persisted serial its payload digest is the persisted one). Its validity
+ * window is not enforced: a document past its expires_at is returned with
+ * PINSET_UPDATER_STALE set, never silently used as fresh and never silently
+ * dropped. The caller then applies its on_stale choice
+ * (docs/update-protocol.md): keep the stale policy, fall back to its
+ * bootstrap policy, or fail closed. With no document applied yet, *update_out
+ * is NULL and PINSET_UPDATER_EMPTY is set.
+ *
+ * @param update_out receives the current update, or NULL (PINSET_UPDATER_EMPTY)
+ * @param flags_out  receives PINSET_UPDATER_STALE and PINSET_UPDATER_EMPTY (optional)
+ * @param state_dir  the state directory
+ * @param trusted    the trusted keys (borrowed), ntrusted of them
+ * @param ntrusted   number of trusted keys
+ * @param now        seconds since the epoch; 0 = the current time
+ * @param diag       optional detail; on failure its input names the state directory
+ * @return PINSET_OK, PINSET_E_IO (the directory is refused, a read fails),
+ *         PINSET_E_PARSE (a malformed or inconsistent state), the codes of
+ *         pinset_update_verify but PINSET_E_EXPIRED, PINSET_E_INVALID_ARG, PINSET_E_NOMEM
+ * Ownership: release *update_out with pinset_update_free.
+ * Thread-safety: safe.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_load(
+    pinset_update **update_out, unsigned int *flags_out, const char *state_dir,
+    const struct evp_pkey_st *const *trusted, size_t ntrusted, int64_t now, pinset_diag *diag);
+
+/** What to enforce once the current document is stale beyond the grace period. */
+typedef enum pinset_updater_on_stale {
+    PINSET_ON_STALE_KEEP = 0,       /**< keep the last applied policy (reported stale) */
+    PINSET_ON_STALE_BOOTSTRAP = 1,  /**< fall back to the bootstrap policy */
+    PINSET_ON_STALE_FAIL_CLOSED = 2 /**< enforce nothing: refuse (the caller fails closed) */
+} pinset_updater_on_stale;
+
+/**
+ * Choose the policy to enforce from what pinset_updater_load returned: the
+ * current document's policy while it is fresh, or stale for less than
+ * `grace` seconds after its expires_at; after that the on_stale choice. With
+ * no current document (PINSET_UPDATER_EMPTY), the bootstrap policy. Never a
+ * silent fail-open: a refusal returns an error and no policy.
+ *
+ * @param out       receives a new reference to the policy to enforce (release
+ *                  with pinset_policy_free); NULL on failure
+ * @param stale_out set to 1 when the current document is past its expires_at,
+ *                  whatever was chosen; else 0 (optional, may be NULL)
+ * @param current   the loaded update, or NULL
+ * @param bootstrap the policy compiled into the application, or NULL (borrowed)
+ * @param on_stale  the choice once stale beyond grace
+ * @param grace     seconds after expires_at during which the stale policy is still kept (>= 0)
+ * @param now       seconds since the epoch; 0 = the current time
+ * @param diag      optional detail
+ * @return PINSET_OK; PINSET_E_EXPIRED (stale beyond grace with
+ *         PINSET_ON_STALE_FAIL_CLOSED, or with PINSET_ON_STALE_BOOTSTRAP and no
+ *         bootstrap policy); PINSET_E_NO_MATCH (no current document and no
+ *         bootstrap policy); PINSET_E_INVALID_ARG
+ * Ownership: *out is a new reference.
+ * Thread-safety: safe.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_choose(
+    pinset_policy **out, int *stale_out, const pinset_update *current, pinset_policy *bootstrap,
+    pinset_updater_on_stale on_stale, int64_t grace, int64_t now, pinset_diag *diag);
 
 #ifdef __cplusplus
 }

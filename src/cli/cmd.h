@@ -34,6 +34,8 @@ extern const cmd_spec cmd_sign_spec;
 int cmd_sign(int argc, char **argv);
 extern const cmd_spec cmd_verify_spec;
 int cmd_verify(int argc, char **argv);
+extern const cmd_spec cmd_update_spec;
+int cmd_update(int argc, char **argv);
 extern const cmd_spec cmd_policy_spec;
 int cmd_policy(int argc, char **argv);
 extern const cmd_spec cmd_plan_spec;

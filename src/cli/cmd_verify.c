@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <util/buf.h>
-#include <util/read.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -23,8 +21,8 @@
 #include "cmd.h"
 #include "common.h"
 #include "input.h"
-#include "keyfile.h"
 #include "out.h"
+#include "update_doc.h"
 
 enum { O_ROOT, O_NOW, O_END };
 
@@ -37,9 +35,6 @@ static const opt_spec verify_opts[] = {
 const cmd_spec cmd_verify_spec = {"verify", "--root ROOT.pub [--now TIME] DOC | -",
                                   "Verify a signed policy update document.", verify_opts};
 
-/* Most --root options. */
-#define VERIFY_MAX_ROOTS 16
-
 static void print_time(const char *label, int64_t t, int64_t now)
 {
     char iso[OUT_TIME_MAX], rel[OUT_TIME_MAX];
@@ -51,9 +46,6 @@ static void print_time(const char *label, int64_t t, int64_t now)
 
 static int print_summary(const char *name, const pinset_update *u, int64_t now)
 {
-    const pinset_policy *p = pinset_update_policy(u);
-    size_t n = pinset_policy_rule_count(p);
-
     printf("valid:      ");
     out_safe(stdout, name);
     printf("\nserial:     %llu\n", (unsigned long long)pinset_update_serial(u));
@@ -66,22 +58,15 @@ static int print_summary(const char *name, const pinset_update *u, int64_t now)
     for (size_t i = 0; i < pinset_update_scope_count(u); i++) {
         printf("%s%s", i > 0 ? " " : "", pinset_update_scope(u, i));
     }
-    printf("\nhosts:      %zu rule%s", n, n == 1 ? "" : "s");
-    for (size_t i = 0; i < n; i++) {
-        const pinset_rule *r = pinset_policy_rule(p, i);
-        printf("%s%s%s", i == 0 ? ": " : " ",
-               pinset_rule_scope(r) == PINSET_SCOPE_SUBDOMAINS  ? "**."
-               : pinset_rule_scope(r) == PINSET_SCOPE_ONE_LABEL ? "*."
-                                                                : "",
-               pinset_rule_host(r));
-    }
+    printf("\nhosts:      ");
+    update_doc_print_hosts(pinset_update_policy(u));
     printf("\n");
     return fflush(stdout) != 0 || ferror(stdout) ? cli_output_failed("verify") : EXIT_OK;
 }
 
 static int run_verify(const char *const *roots, size_t nroots, const char *doc, int64_t now)
 {
-    EVP_PKEY *keys[VERIFY_MAX_ROOTS] = {NULL};
+    EVP_PKEY *keys[UPDATE_DOC_MAX_ROOTS] = {NULL};
     struct pinset__buf in;
     pinset_diag d = PINSET_DIAG_INIT;
     pinset_update *u = NULL;
@@ -90,18 +75,11 @@ static int run_verify(const char *const *roots, size_t nroots, const char *doc, 
     int rc = EXIT_INPUT;
 
     pinset__buf_init(&in, 0, 0);
-    for (size_t i = 0; i < nroots; i++) {
-        keys[i] = keyfile_read("verify", roots[i], 0);
-        if (keys[i] == NULL) {
-            goto out;
-        }
+    if (update_doc_read_keys("verify", roots, nroots, keys) != 0) {
+        goto out;
     }
-    e = cli_is_stdin(doc)
-            ? pinset__read_fd(&in, STDIN_FILENO, CLI_STDIN_NAME, PINSET_UPDATE_MAX_SIZE, 30000, &d)
-            : pinset__read_path(&in, doc, PINSET_UPDATE_MAX_SIZE, 0, 0, &d);
-    if (e != PINSET_OK) {
-        cli_err_diag("verify", &d);
-        rc = e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+    rc = update_doc_read(&in, "verify", doc);
+    if (rc != EXIT_OK) {
         goto out;
     }
     d.input = name;
@@ -115,16 +93,14 @@ static int run_verify(const char *const *roots, size_t nroots, const char *doc, 
 out:
     pinset_update_free(u);
     pinset__buf_free(&in);
-    for (size_t i = 0; i < nroots; i++) {
-        EVP_PKEY_free(keys[i]);
-    }
+    update_doc_free_keys(keys, nroots);
     ERR_clear_error();
     return rc;
 }
 
 int cmd_verify(int argc, char **argv)
 {
-    const char *roots[VERIFY_MAX_ROOTS];
+    const char *roots[UPDATE_DOC_MAX_ROOTS];
     const char *doc = NULL, *v;
     size_t nroots = 0;
     int64_t now = 0;
@@ -144,9 +120,9 @@ int cmd_verify(int argc, char **argv)
             doc = v;
             break;
         case O_ROOT:
-            if (nroots == VERIFY_MAX_ROOTS) {
+            if (nroots == UPDATE_DOC_MAX_ROOTS) {
                 return opt_usage_error(&cmd_verify_spec, "more than %d --root options",
-                                       VERIFY_MAX_ROOTS);
+                                       UPDATE_DOC_MAX_ROOTS);
             }
             roots[nroots++] = v;
             break;

@@ -15,6 +15,8 @@
 
 #include "internal.h"
 #include "update/dsse.h"
+#include "update/updater.h"
+#include "util/digest.h"
 #include "util/rfc3339.h"
 
 /* The most trusted keys one call may pass. */
@@ -349,7 +351,7 @@ static pinset_err check_time(const pinset_update *u, int64_t now, pinset_diag *d
 
 /* Steps 4 to 7 of pinset_update_verify on the verified payload bytes. */
 static pinset_err parse_payload(pinset_update *u, const uint8_t *body, size_t len, int64_t now,
-                                pinset_diag *diag)
+                                int timed, pinset_diag *diag)
 {
     json_error_t jerr;
     json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -363,7 +365,7 @@ static pinset_err parse_payload(pinset_update *u, const uint8_t *body, size_t le
     if (err == PINSET_OK) {
         err = payload_fields(u, root, diag);
     }
-    if (err == PINSET_OK) {
+    if (err == PINSET_OK && timed) {
         err = check_time(u, now, diag);
     }
     if (err == PINSET_OK) {
@@ -430,9 +432,9 @@ static pinset_err check_signatures(pinset_update *u, const struct pinset__dsse *
     return PINSET_DIAG(diag, PINSET_E_NO_MATCH, "no signature by a trusted key (unknown keyid)");
 }
 
-pinset_err pinset_update_verify(pinset_update **out, const uint8_t *doc, size_t len,
-                                const EVP_PKEY *const *trusted, size_t ntrusted, int64_t now,
-                                pinset_diag *diag)
+pinset_err pinset__update_verify(pinset_update **out, uint8_t digest[PINSET__SHA256_LEN],
+                                 const uint8_t *doc, size_t len, const EVP_PKEY *const *trusted,
+                                 size_t ntrusted, int64_t now, int timed, pinset_diag *diag)
 {
     struct pinset__dsse env;
     pinset_update *u = NULL;
@@ -474,8 +476,12 @@ pinset_err pinset_update_verify(pinset_update **out, const uint8_t *doc, size_t 
                           PINSET_UPDATE_PAYLOAD_TYPE);
         goto out;
     }
-    err = parse_payload(u, env.body, env.body_len, now, diag);
+    err = parse_payload(u, env.body, env.body_len, now, timed, diag);
     if (err != PINSET_OK) {
+        goto out;
+    }
+    if (digest != NULL && !pinset__sha256(digest, env.body, env.body_len, NULL, NULL)) {
+        err = PINSET_DIAG(diag, PINSET_E_CRYPTO, "cannot hash the payload");
         goto out;
     }
     *out = u;
@@ -484,6 +490,13 @@ out:
     pinset_update_free(u);
     pinset__dsse_free(&env);
     return err;
+}
+
+pinset_err pinset_update_verify(pinset_update **out, const uint8_t *doc, size_t len,
+                                const EVP_PKEY *const *trusted, size_t ntrusted, int64_t now,
+                                pinset_diag *diag)
+{
+    return pinset__update_verify(out, NULL, doc, len, trusted, ntrusted, now, 1, diag);
 }
 
 /* ---- signing ---- */

@@ -1,0 +1,65 @@
+/*
+ * update_doc.c - the --root keys, the document and the host list shared by
+ * `pinset verify` and `pinset update` (update_doc.h).
+ */
+#include "update_doc.h"
+
+#include <stdio.h>
+#include <unistd.h>
+#include <util/read.h>
+
+#include <pinset/update.h>
+
+#include "common.h"
+#include "input.h"
+#include "keyfile.h"
+
+int update_doc_read_keys(const char *cmd, const char *const *paths, size_t n, EVP_PKEY **keys)
+{
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = keyfile_read(cmd, paths[i], 0);
+        if (keys[i] == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void update_doc_free_keys(EVP_PKEY **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        EVP_PKEY_free(keys[i]);
+        keys[i] = NULL;
+    }
+}
+
+int update_doc_read(struct pinset__buf *in, const char *cmd, const char *path)
+{
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_err e;
+
+    pinset__buf_init(in, 0, 0);
+    e = cli_is_stdin(path)
+            ? pinset__read_fd(in, STDIN_FILENO, CLI_STDIN_NAME, PINSET_UPDATE_MAX_SIZE, 30000, &d)
+            : pinset__read_path(in, path, PINSET_UPDATE_MAX_SIZE, 0, 0, &d);
+    if (e != PINSET_OK) {
+        cli_err_diag(cmd, &d);
+        return e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
+    }
+    return EXIT_OK;
+}
+
+void update_doc_print_hosts(const pinset_policy *p)
+{
+    size_t n = pinset_policy_rule_count(p);
+
+    printf("%zu rule%s", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++) {
+        const pinset_rule *r = pinset_policy_rule(p, i);
+        printf("%s%s%s", i == 0 ? ": " : " ",
+               pinset_rule_scope(r) == PINSET_SCOPE_SUBDOMAINS  ? "**."
+               : pinset_rule_scope(r) == PINSET_SCOPE_ONE_LABEL ? "*."
+                                                                : "",
+               pinset_rule_host(r));
+    }
+}
