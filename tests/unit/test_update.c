@@ -527,6 +527,11 @@ static void malformed_payloads_are_refused(void **state)
         {"{\"serial\":99999999999999999999," T1 "," T2 ",\"policy\":" POLICY_JSON "}", "payload"},
         {"{\"serial\":1,\"issued_at\":\"yesterday\"," T2 ",\"policy\":" POLICY_JSON "}",
          "issued_at"},
+        /* one spelling of a time: no bare date, no lower-case t or z */
+        {"{\"serial\":1,\"issued_at\":\"2026-11-01\"," T2 ",\"policy\":" POLICY_JSON "}",
+         "issued_at"},
+        {"{\"serial\":1," T1 ",\"expires_at\":\"2027-01-01t00:00:00z\",\"policy\":" POLICY_JSON "}",
+         "expires_at"},
         {"{\"serial\":1,\"issued_at\":\"2027-01-01T00:00:00Z\"," T2 ",\"policy\":" POLICY_JSON "}",
          "expires_at"},
         {"{\"serial\":1,\"serial\":2," T1 "," T2 ",\"policy\":" POLICY_JSON "}", "payload"},
@@ -648,6 +653,24 @@ static void verify_refuses_misuse(void **state)
     assert_int_equal(pinset_update_verify(&u, (const uint8_t *)"{}", 2, none, 0, NOW, NULL),
                      PINSET_E_INVALID_ARG);
     assert_null(u);
+    {
+        /* a trusted key of another type (RSA) is refused, and so is a time before 1970 */
+        EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        const EVP_PKEY *one[1] = {rsa}, *good[1] = {ed};
+        assert_non_null(rsa);
+        assert_non_null(ed);
+        assert_int_equal(pinset_update_verify(&u, (const uint8_t *)"{}", 2, one, 1, NOW, NULL),
+                         PINSET_E_UNSUPPORTED);
+        assert_int_equal(pinset_update_verify(&u, (const uint8_t *)"{}", 2, good, 1, -1, NULL),
+                         PINSET_E_INVALID_ARG);
+        assert_int_equal(
+            pinset_update_verify(&u, (const uint8_t *)"{}", 2, good, 1, INT64_MIN, NULL),
+            PINSET_E_INVALID_ARG);
+        assert_null(u);
+        EVP_PKEY_free(rsa);
+        EVP_PKEY_free(ed);
+    }
     assert_int_equal(pinset_update_serial(NULL), 0);
     assert_null(pinset_update_policy(NULL));
     assert_null(pinset_update_keyid_used(NULL));

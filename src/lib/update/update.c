@@ -214,7 +214,9 @@ static pinset_err want_time(int64_t *out, json_t *obj, const char *key, pinset_d
 {
     json_t *v = json_object_get(obj, key);
 
-    if (!json_is_string(v) ||
+    /* one spelling: "YYYY-MM-DDTHH:MM:SSZ", what pinset_update_sign writes (no bare date) */
+    if (!json_is_string(v) || json_string_length(v) != 20 || json_string_value(v)[10] != 'T' ||
+        json_string_value(v)[19] != 'Z' ||
         pinset__time_parse(out, json_string_value(v), json_string_length(v), 0) != 0) {
         pinset__diag_path(diag, key);
         return PINSET_DIAG(diag, PINSET_E_PARSE,
@@ -340,7 +342,8 @@ static pinset_err check_time(const pinset_update *u, int64_t now, pinset_diag *d
         pinset__diag_path(diag, "expires_at");
         return PINSET_DIAG(diag, PINSET_E_EXPIRED, "the document expired at %s", t);
     }
-    if (u->issued_at > now && u->issued_at - now > PINSET_UPDATE_CLOCK_SKEW) {
+    /* in unsigned: no overflow whatever the caller's `now` */
+    if (u->issued_at > now && (uint64_t)u->issued_at - (uint64_t)now > PINSET_UPDATE_CLOCK_SKEW) {
         (void)pinset__time_write(t, sizeof(t), u->issued_at);
         pinset__diag_path(diag, "issued_at");
         return PINSET_DIAG(diag, PINSET_E_EXPIRED, "the document is not valid yet: issued at %s",
@@ -452,6 +455,14 @@ pinset_err pinset__update_verify(pinset_update **out, uint8_t digest[PINSET__SHA
         if (trusted[k] == NULL) {
             return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null trusted key");
         }
+        /* a trusted key of another type would be used with a digest no signer chose */
+        if (pinset__dsse_key_ok(trusted[k], diag) != PINSET_OK) {
+            return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                               "trusted key %zu is neither ed25519 nor ec p-256", k);
+        }
+    }
+    if (now < 0) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "a time before 1970");
     }
     if (now == 0) {
         now = (int64_t)time(NULL);
