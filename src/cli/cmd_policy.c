@@ -9,16 +9,16 @@
  *   pinset policy remove-pin FILE (HOST | --pinset NAME) PIN [--kind K]
  *   pinset policy set-mode FILE HOST enforce|report
  *
- * An edit is made on the JSON document (jansson), then the result must parse
- * as a policy (the library's parser decides), is linted, and is written in
- * its canonical form (pinset_policy_write) atomically: a temporary file in
- * the same directory, then rename, keeping the file's mode. An edit that
- * turns a policy without lint errors into one with errors is refused unless
- * --force; a failed edit leaves the file as it was. `fmt` writes the
- * canonical form only; `fmt --check` says whether the file is in it.
- *
- * pinset's JSON only: a policy in another format is converted first (pinset
- * convert), since not every format can hold every edit.
+ * An edit is made on the policy's pinset JSON (jansson), then the result must
+ * parse as a policy (the library's parser decides), is linted, and is written
+ * atomically (a temporary file in the same directory, then rename) with the
+ * file's mode, owner and group: in the canonical form for pinset's JSON, or
+ * exported back to the file's own format (OkHttp, HPKP, curl, Chromium,
+ * TrustKit) when that format can hold the edit, losing nothing that writing
+ * the unedited policy does not lose already. An edit that brings more lint
+ * errors is refused unless --force; a refused edit leaves the file as it was.
+ * `fmt` writes the canonical form only; `fmt --check` says whether the file is
+ * in it. Links are refused: a rename would leave the target as it was.
  */
 #define _POSIX_C_SOURCE 200809L /* fstat, fchmod */
 
