@@ -32,6 +32,7 @@ const cmd_entry cli_commands[] = {
     {&cmd_sign_spec, cmd_sign},
     {&cmd_verify_spec, cmd_verify},
     {&cmd_update_spec, cmd_update},
+    {&cmd_publish_spec, cmd_publish},
     {&cmd_demo_spec, cmd_demo},
     {&cmd_completion_spec, cmd_completion},
     {&cmd_version_spec, cmd_version},
