@@ -175,9 +175,9 @@ static int write_index(const char *index, const pinset_update *u, const char *do
     return rc;
 }
 
-static int run_publish(const char *const *roots, size_t nroots, const char *dir, const char *doc,
-                       int64_t now)
+static int run_publish(const update_args *a)
 {
+    const char *dir = a->dir;
     EVP_PKEY *keys[UPDATE_DOC_MAX_ROOTS] = {NULL};
     struct pinset__buf in;
     pinset_diag d = PINSET_DIAG_INIT;
@@ -193,16 +193,13 @@ static int run_publish(const char *const *roots, size_t nroots, const char *dir,
         cli_err("publish", "%s: not a directory (--out must exist)", name);
         return EXIT_INPUT;
     }
-    if (update_doc_read_keys("publish", roots, nroots, keys) != 0) {
-        goto out;
-    }
-    rc = update_doc_read(&in, "publish", doc);
+    rc = update_doc_open(keys, &in, "publish", a);
     if (rc != EXIT_OK) {
         goto out;
     }
-    d.input = cli_is_stdin(doc) ? CLI_STDIN_NAME : doc;
-    if (pinset_update_verify(&u, in.p, in.len, (const EVP_PKEY *const *)keys, nroots, now, &d) !=
-        PINSET_OK) {
+    d.input = cli_is_stdin(a->doc) ? CLI_STDIN_NAME : a->doc;
+    if (pinset_update_verify(&u, in.p, in.len, (const EVP_PKEY *const *)keys, a->nroots, a->now,
+                             &d) != PINSET_OK) {
         cli_err_diag("publish", &d);
         rc = EXIT_NEGATIVE; /* a document clients would refuse is not published */
         goto out;
@@ -249,55 +246,22 @@ static int run_publish(const char *const *roots, size_t nroots, const char *dir,
 out:
     pinset_update_free(u);
     pinset__buf_free(&in);
-    update_doc_free_keys(keys, nroots);
+    update_doc_free_keys(keys, a->nroots);
     ERR_clear_error();
     return rc;
 }
 
 int cmd_publish(int argc, char **argv)
 {
-    const char *roots[UPDATE_DOC_MAX_ROOTS];
-    const char *doc = NULL, *dir = NULL, *v;
-    size_t nroots = 0;
-    int64_t now = 0;
-    opt_state st;
-    int r;
+    update_args a;
+    int rc = update_args_parse(&a, &cmd_publish_spec, argc, argv, O_ROOT, O_NOW, O_OUT,
+                               "--root FILE, --out DIR and DOC are required");
 
-    opt_init(&st, argc, argv);
-    while ((r = opt_next(&st, &cmd_publish_spec, &v)) != OPT_END) {
-        switch (r) {
-        case OPT_HELP:
-            opt_print_help(&cmd_publish_spec);
-            return EXIT_OK;
-        case OPT_POSITIONAL:
-            if (doc != NULL) {
-                return opt_usage_error(&cmd_publish_spec, "unexpected argument '%s' (one DOC)", v);
-            }
-            doc = v;
-            break;
-        case O_ROOT:
-            if (nroots == UPDATE_DOC_MAX_ROOTS) {
-                return opt_usage_error(&cmd_publish_spec, "more than %d --root options",
-                                       UPDATE_DOC_MAX_ROOTS);
-            }
-            roots[nroots++] = v;
-            break;
-        case O_OUT:
-            dir = v;
-            break;
-        case O_NOW:
-            if (out_parse_time(v, &now) != 0) {
-                return opt_usage_error(&cmd_publish_spec,
-                                       "--now '%s': expected an RFC 3339 time, a date or @SECONDS",
-                                       v);
-            }
-            break;
-        default:
-            return EXIT_USAGE;
-        }
+    if (rc >= 0) {
+        return rc;
     }
-    if (nroots == 0 || dir == NULL || dir[0] == '\0' || doc == NULL) {
+    if (a.dir[0] == '\0') {
         return opt_usage_error(&cmd_publish_spec, "--root FILE, --out DIR and DOC are required");
     }
-    return run_publish(roots, nroots, dir, doc, now != 0 ? now : (int64_t)time(NULL));
+    return run_publish(&a);
 }

@@ -54,8 +54,7 @@ static int exit_for(pinset_err e, pinset_updater_status st)
     return st == PINSET_UPDATER_STATE_ERROR ? EXIT_INPUT : EXIT_NEGATIVE;
 }
 
-static int run_update(const char *const *roots, size_t nroots, const char *dir, const char *doc,
-                      int64_t now)
+static int run_update(const update_args *a)
 {
     EVP_PKEY *keys[UPDATE_DOC_MAX_ROOTS] = {NULL};
     struct pinset__buf in;
@@ -65,17 +64,14 @@ static int run_update(const char *const *roots, size_t nroots, const char *dir, 
     pinset_err e;
     int rc = EXIT_INPUT;
 
-    pinset__buf_init(&in, 0, 0);
-    if (update_doc_read_keys("update", roots, nroots, keys) != 0) {
-        goto out;
-    }
-    rc = update_doc_read(&in, "update", doc);
+    rc = update_doc_open(keys, &in, "update", a);
     if (rc != EXIT_OK) {
         goto out;
     }
-    d.input = cli_is_stdin(doc) ? CLI_STDIN_NAME : doc; /* the library names the state directory */
-    e = pinset_updater_apply(&u, &st, dir, in.p, in.len, (const EVP_PKEY *const *)keys, nroots, now,
-                             &d);
+    d.input =
+        cli_is_stdin(a->doc) ? CLI_STDIN_NAME : a->doc; /* the library names the state directory */
+    e = pinset_updater_apply(&u, &st, a->dir, in.p, in.len, (const EVP_PKEY *const *)keys,
+                             a->nroots, a->now, &d);
     if (e != PINSET_OK) {
         cli_err_diag("update", &d);
         rc = exit_for(e, st);
@@ -85,55 +81,16 @@ static int run_update(const char *const *roots, size_t nroots, const char *dir, 
 out:
     pinset_update_free(u);
     pinset__buf_free(&in);
-    update_doc_free_keys(keys, nroots);
+    update_doc_free_keys(keys, a->nroots);
     ERR_clear_error();
     return rc;
 }
 
 int cmd_update(int argc, char **argv)
 {
-    const char *roots[UPDATE_DOC_MAX_ROOTS];
-    const char *doc = NULL, *dir = NULL, *v;
-    size_t nroots = 0;
-    int64_t now = 0;
-    opt_state st;
-    int r;
+    update_args a;
+    int rc = update_args_parse(&a, &cmd_update_spec, argc, argv, O_ROOT, O_NOW, O_STATE,
+                               "--root FILE, --state DIR and DOC are required");
 
-    opt_init(&st, argc, argv);
-    while ((r = opt_next(&st, &cmd_update_spec, &v)) != OPT_END) {
-        switch (r) {
-        case OPT_HELP:
-            opt_print_help(&cmd_update_spec);
-            return EXIT_OK;
-        case OPT_POSITIONAL:
-            if (doc != NULL) {
-                return opt_usage_error(&cmd_update_spec, "unexpected argument '%s' (one DOC)", v);
-            }
-            doc = v;
-            break;
-        case O_ROOT:
-            if (nroots == UPDATE_DOC_MAX_ROOTS) {
-                return opt_usage_error(&cmd_update_spec, "more than %d --root options",
-                                       UPDATE_DOC_MAX_ROOTS);
-            }
-            roots[nroots++] = v;
-            break;
-        case O_STATE:
-            dir = v;
-            break;
-        case O_NOW:
-            if (out_parse_time(v, &now) != 0) {
-                return opt_usage_error(&cmd_update_spec,
-                                       "--now '%s': expected an RFC 3339 time, a date or @SECONDS",
-                                       v);
-            }
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (nroots == 0 || dir == NULL || doc == NULL) {
-        return opt_usage_error(&cmd_update_spec, "--root FILE, --state DIR and DOC are required");
-    }
-    return run_update(roots, nroots, dir, doc, now != 0 ? now : (int64_t)time(NULL));
+    return rc >= 0 ? rc : run_update(&a);
 }

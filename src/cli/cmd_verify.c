@@ -64,81 +64,42 @@ static int print_summary(const char *name, const pinset_update *u, int64_t now)
     return fflush(stdout) != 0 || ferror(stdout) ? cli_output_failed("verify") : EXIT_OK;
 }
 
-static int run_verify(const char *const *roots, size_t nroots, const char *doc, int64_t now)
+static int run_verify(const update_args *a)
 {
     EVP_PKEY *keys[UPDATE_DOC_MAX_ROOTS] = {NULL};
     struct pinset__buf in;
     pinset_diag d = PINSET_DIAG_INIT;
     pinset_update *u = NULL;
-    const char *name = cli_is_stdin(doc) ? CLI_STDIN_NAME : doc;
+    const char *name = cli_is_stdin(a->doc) ? CLI_STDIN_NAME : a->doc;
     pinset_err e;
     int rc = EXIT_INPUT;
 
-    pinset__buf_init(&in, 0, 0);
-    if (update_doc_read_keys("verify", roots, nroots, keys) != 0) {
-        goto out;
-    }
-    rc = update_doc_read(&in, "verify", doc);
+    rc = update_doc_open(keys, &in, "verify", a);
     if (rc != EXIT_OK) {
         goto out;
     }
     d.input = name;
-    e = pinset_update_verify(&u, in.p, in.len, (const EVP_PKEY *const *)keys, nroots, now, &d);
+    e = pinset_update_verify(&u, in.p, in.len, (const EVP_PKEY *const *)keys, a->nroots, a->now,
+                             &d);
     if (e != PINSET_OK) {
         cli_err_diag("verify", &d);
         rc = e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_NEGATIVE;
         goto out;
     }
-    rc = print_summary(name, u, now);
+    rc = print_summary(name, u, a->now);
 out:
     pinset_update_free(u);
     pinset__buf_free(&in);
-    update_doc_free_keys(keys, nroots);
+    update_doc_free_keys(keys, a->nroots);
     ERR_clear_error();
     return rc;
 }
 
 int cmd_verify(int argc, char **argv)
 {
-    const char *roots[UPDATE_DOC_MAX_ROOTS];
-    const char *doc = NULL, *v;
-    size_t nroots = 0;
-    int64_t now = 0;
-    opt_state st;
-    int r;
+    update_args a;
+    int rc = update_args_parse(&a, &cmd_verify_spec, argc, argv, O_ROOT, O_NOW, -1,
+                               "--root FILE and DOC are required");
 
-    opt_init(&st, argc, argv);
-    while ((r = opt_next(&st, &cmd_verify_spec, &v)) != OPT_END) {
-        switch (r) {
-        case OPT_HELP:
-            opt_print_help(&cmd_verify_spec);
-            return EXIT_OK;
-        case OPT_POSITIONAL:
-            if (doc != NULL) {
-                return opt_usage_error(&cmd_verify_spec, "unexpected argument '%s' (one DOC)", v);
-            }
-            doc = v;
-            break;
-        case O_ROOT:
-            if (nroots == UPDATE_DOC_MAX_ROOTS) {
-                return opt_usage_error(&cmd_verify_spec, "more than %d --root options",
-                                       UPDATE_DOC_MAX_ROOTS);
-            }
-            roots[nroots++] = v;
-            break;
-        case O_NOW:
-            if (out_parse_time(v, &now) != 0) {
-                return opt_usage_error(&cmd_verify_spec,
-                                       "--now '%s': expected an RFC 3339 time, a date or @SECONDS",
-                                       v);
-            }
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (nroots == 0 || doc == NULL) {
-        return opt_usage_error(&cmd_verify_spec, "--root FILE and DOC are required");
-    }
-    return run_verify(roots, nroots, doc, now != 0 ? now : (int64_t)time(NULL));
+    return rc >= 0 ? rc : run_verify(&a);
 }

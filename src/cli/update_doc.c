@@ -5,6 +5,8 @@
 #include "update_doc.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <util/read.h>
 
@@ -13,6 +15,7 @@
 #include "common.h"
 #include "input.h"
 #include "keyfile.h"
+#include "out.h"
 
 int update_doc_read_keys(const char *cmd, const char *const *paths, size_t n, EVP_PKEY **keys)
 {
@@ -62,4 +65,57 @@ void update_doc_print_hosts(const pinset_policy *p)
                                                                 : "",
                pinset_rule_host(r));
     }
+}
+
+int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv, int o_root,
+                      int o_now, int o_dir, const char *required)
+{
+    opt_state st;
+    const char *v;
+    int r;
+
+    memset(a, 0, sizeof(*a));
+    opt_init(&st, argc, argv);
+    while ((r = opt_next(&st, spec, &v)) != OPT_END) {
+        if (r == OPT_HELP) {
+            opt_print_help(spec);
+            return EXIT_OK;
+        }
+        if (r == OPT_POSITIONAL) {
+            if (a->doc != NULL) {
+                return opt_usage_error(spec, "unexpected argument '%s' (one DOC)", v);
+            }
+            a->doc = v;
+        } else if (r == o_root) {
+            if (a->nroots == UPDATE_DOC_MAX_ROOTS) {
+                return opt_usage_error(spec, "more than %d --root options", UPDATE_DOC_MAX_ROOTS);
+            }
+            a->roots[a->nroots++] = v;
+        } else if (r == o_now) {
+            if (out_parse_time(v, &a->now) != 0) {
+                return opt_usage_error(
+                    spec, "--now '%s': expected an RFC 3339 time, a date or @SECONDS", v);
+            }
+        } else if (r >= 0 && r == o_dir) {
+            a->dir = v;
+        } else {
+            return EXIT_USAGE;
+        }
+    }
+    if (a->nroots == 0 || a->doc == NULL || (o_dir >= 0 && a->dir == NULL)) {
+        return opt_usage_error(spec, "%s", required);
+    }
+    if (a->now == 0) {
+        a->now = (int64_t)time(NULL);
+    }
+    return -1;
+}
+
+int update_doc_open(EVP_PKEY **keys, struct pinset__buf *in, const char *cmd, const update_args *a)
+{
+    pinset__buf_init(in, 0, 0);
+    if (update_doc_read_keys(cmd, a->roots, a->nroots, keys) != 0) {
+        return EXIT_INPUT;
+    }
+    return update_doc_read(in, cmd, a->doc);
 }

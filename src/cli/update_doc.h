@@ -7,11 +7,14 @@
 #define PINSET_CLI_UPDATE_DOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <util/buf.h>
 
 #include <openssl/evp.h>
 
 #include <pinset/policy.h>
+
+#include "opt.h"
 
 /* Most --root options. */
 #define UPDATE_DOC_MAX_ROOTS 16
@@ -30,6 +33,32 @@ void update_doc_free_keys(EVP_PKEY **keys, size_t n);
  * EXIT_OK, or EXIT_INPUT / EXIT_INTERNAL after a message.
  */
 int update_doc_read(struct pinset__buf *in, const char *cmd, const char *path);
+
+/* What verify, update and publish take alike. */
+typedef struct update_args {
+    const char *roots[UPDATE_DOC_MAX_ROOTS]; /* --root, repeatable */
+    size_t nroots;
+    const char *dir; /* the command's own directory option (--state, --out), or NULL */
+    const char *doc; /* the one DOC ("-": standard input) */
+    int64_t now;     /* --now, else the current time */
+} update_args;
+
+/*
+ * Parse argv for a command whose table has --root at o_root, --now at o_now
+ * and a directory option at o_dir (-1: none): the roots, the time, the one
+ * DOC. -1 to go on; otherwise the exit status (after --help, or a usage
+ * error; `required` is the message when --root, the directory or DOC is
+ * missing).
+ */
+int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv, int o_root,
+                      int o_now, int o_dir, const char *required);
+
+/*
+ * The trusted keys (into keys) and the document (into in) of a. EXIT_OK, or
+ * the exit status after a message; keys read so far stay in keys and in is
+ * initialised either way.
+ */
+int update_doc_open(EVP_PKEY **keys, struct pinset__buf *in, const char *cmd, const update_args *a);
 
 /* ": host **.host *.host" for each rule of p, after "N rule(s)"; no newline. */
 void update_doc_print_hosts(const pinset_policy *p);
