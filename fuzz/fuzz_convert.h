@@ -13,30 +13,9 @@
 #include <pinset/convert.h>
 #include <pinset/policy.h>
 
+#include "fuzz_sink.h"
+
 #define FUZZ_NOW 1795737600 /* 2026-11-27T00:00:00Z */
-
-struct fuzz_sbuf {
-    char *b;
-    size_t n, cap;
-};
-
-static int fuzz_sink(const char *buf, size_t len, void *payload)
-{
-    struct fuzz_sbuf *s = payload;
-
-    if (s->n + len > s->cap) {
-        size_t ncap = (s->n + len) * 2;
-        char *nb = realloc(s->b, ncap);
-        if (nb == NULL) {
-            return 1;
-        }
-        s->b = nb;
-        s->cap = ncap;
-    }
-    memcpy(s->b + s->n, buf, len);
-    s->n += len;
-    return 0;
-}
 
 static void fuzz_check_failure(pinset_err err, const pinset_diag *d, const pinset_policy *p,
                                const pinset_fidelity *f)

@@ -16,30 +16,9 @@
 
 #include <pinset/policy.h>
 
+#include "fuzz_sink.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct sbuf {
-    char *b;
-    size_t n, cap;
-};
-
-static int sink(const char *buf, size_t len, void *payload)
-{
-    struct sbuf *s = payload;
-
-    if (s->n + len > s->cap) {
-        size_t ncap = (s->n + len) * 2;
-        char *nb = realloc(s->b, ncap);
-        if (nb == NULL) {
-            return 1;
-        }
-        s->b = nb;
-        s->cap = ncap;
-    }
-    memcpy(s->b + s->n, buf, len);
-    s->n += len;
-    return 0;
-}
 
 static void check_lookups(const pinset_policy *p)
 {
@@ -75,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pinset_policy *p = NULL, *q = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
-    struct sbuf one = {0}, two = {0};
+    struct fuzz_sbuf one = {0}, two = {0};
     uint8_t d1[32], d2[32];
     pinset_err err = pinset_policy_parse(&p, data, size, &d);
 
@@ -86,13 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     check_lookups(p);
-    if (pinset_policy_write(p, sink, &one) != PINSET_OK) {
+    if (pinset_policy_write(p, fuzz_sink, &one) != PINSET_OK) {
         abort();
     }
     if (pinset_policy_parse(&q, (const uint8_t *)one.b, one.n, NULL) != PINSET_OK) {
         abort();
     }
-    if (pinset_policy_write(q, sink, &two) != PINSET_OK || one.n != two.n ||
+    if (pinset_policy_write(q, fuzz_sink, &two) != PINSET_OK || one.n != two.n ||
         memcmp(one.b, two.b, one.n) != 0) {
         abort();
     }
