@@ -328,7 +328,7 @@ static int import_input(const convert_args *a, const struct pinset__buf *in, pin
     o.host = a->host;
     o.now = a->now;
     d.input = input_name(a->in);
-    err = pinset_policy_import(p, f, in->p, in->len, from, &o, &d);
+    err = pinset_formats_import(p, f, in->p, in->len, from, &o, &d);
     if (err != PINSET_OK) {
         cli_err_diag("convert", &d);
         return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
@@ -345,7 +345,7 @@ static int export_policy(const convert_args *a, const pinset_policy *p, struct p
 
     o.host = a->host;
     o.now = a->now;
-    err = pinset_policy_export(f, p, a->to, &o, pinset__buf_sink, doc, &d);
+    err = pinset_formats_export(f, p, a->to, &o, pinset__buf_sink, doc, &d);
     if (err != PINSET_OK) {
         d.input = input_name(a->in);
         if (d.message[0] == '\0') {
