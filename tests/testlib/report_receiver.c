@@ -191,6 +191,11 @@ static int listen_on(report_receiver *r, unsigned int port)
 
 report_receiver *receiver_start(const char *cert_pem, const char *key_pem)
 {
+    return receiver_start_at(cert_pem, key_pem, 0);
+}
+
+report_receiver *receiver_start_at(const char *cert_pem, const char *key_pem, unsigned int port)
+{
     report_receiver *r = calloc(1, sizeof(*r));
 
     if (r == NULL) {
@@ -200,7 +205,7 @@ report_receiver *receiver_start(const char *cert_pem, const char *key_pem)
     pthread_cond_init(&r->changed, NULL);
     r->status = 200;
     if ((cert_pem != NULL && (r->cert = strdup(cert_pem)) == NULL) ||
-        (key_pem != NULL && (r->key = strdup(key_pem)) == NULL) || listen_on(r, 0) != 0) {
+        (key_pem != NULL && (r->key = strdup(key_pem)) == NULL) || listen_on(r, port) != 0) {
         receiver_stop(r);
         return NULL;
     }

@@ -24,6 +24,8 @@ typedef struct report_receiver report_receiver;
  * failure, with a message on stderr.
  */
 report_receiver *receiver_start(const char *cert_pem, const char *key_pem);
+/* The same on a given port (0: ephemeral), e.g. another server where one went down. */
+report_receiver *receiver_start_at(const char *cert_pem, const char *key_pem, unsigned int port);
 
 unsigned int receiver_port(const report_receiver *r);
 
