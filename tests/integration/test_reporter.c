@@ -11,6 +11,8 @@
  *   too slow (the request times out), then slow but in time: every report
  *   delivered exactly once.
  * - queue_bound_drops_oldest: a bounded queue drops the oldest report, counted.
+ * - dropped_report_not_deduplicated: a report dropped from the queue does
+ *   not make a later identical one a duplicate.
  * - dedup_across_restart: identical reports are sent once; a restarted
  *   reporter reads the state file and does not send them again; past the
  *   window it does.
@@ -271,6 +273,38 @@ static void queue_bound_drops_oldest(void **state)
     for (unsigned int i = 8; i <= 10; i++) {
         assert_int_equal(count_port(r, 100 + i), 1);
     }
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    receiver_stop(r);
+}
+
+/* A report dropped from the queue does not make a later identical one a duplicate. */
+static void dropped_report_not_deduplicated(void **state)
+{
+    report_receiver *r = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+
+    (void)state;
+    assert_non_null(r);
+    policy = policy_to(r);
+    o.queue_max = 1;
+    o.backoff_ms = 60000; /* the failed report waits (jitter: up to a minute) */
+    o.max_attempts = 100;
+    assert_int_equal(receiver_down(r), 0);
+    rep = reporter(policy, &o);
+    report(rep, policy, 300);
+    WAIT_FOR(stats_of(rep).retried >= 1);
+    assert_int_equal(receiver_up(r), 0);
+    report(rep, policy, 300); /* the queue is full: the waiting one is dropped */
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(st.deduplicated, 0);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(count_port(r, 300), 1);
     pinset_reporter_free(rep);
     pinset_policy_free(policy);
     receiver_stop(r);
@@ -637,9 +671,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delivery_down_slow_500_back), cmocka_unit_test(queue_bound_drops_oldest),
-        cmocka_unit_test(dedup_across_restart),        cmocka_unit_test(hostile_state_file),
-        cmocka_unit_test(shutdown_with_receiver_down), cmocka_unit_test(jsonl_concurrent_writers),
+        cmocka_unit_test(delivery_down_slow_500_back),
+        cmocka_unit_test(queue_bound_drops_oldest),
+        cmocka_unit_test(dropped_report_not_deduplicated),
+        cmocka_unit_test(dedup_across_restart),
+        cmocka_unit_test(hostile_state_file),
+        cmocka_unit_test(shutdown_with_receiver_down),
+        cmocka_unit_test(jsonl_concurrent_writers),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -377,6 +377,23 @@ static enum outcome deliver(pinset_reporter *rep, struct item *it)
     return refused ? OUT_HELD : OUT_RETRY;
 }
 
+/*
+ * Another report with the same key is in the queue: a key marked queued may
+ * be stale, its report dropped from the queue (drop-oldest, held bound) by
+ * the callback, which does not touch the thread's table.
+ */
+static int queued_twin(pinset_reporter *rep, const struct item *it)
+{
+    int found = 0;
+
+    (void)pthread_mutex_lock(&rep->mu);
+    for (const struct item *o = rep->head; o != NULL && !found; o = o->next) {
+        found = o != it && o->parsed && memcmp(o->key, it->key, sizeof(it->key)) == 0;
+    }
+    (void)pthread_mutex_unlock(&rep->mu);
+    return found;
+}
+
 /* First sight of a report: parse, route, deduplicate, write to the file. */
 static enum outcome first_sight(pinset_reporter *rep, struct item *it, int *dup)
 {
@@ -397,7 +414,7 @@ static enum outcome first_sight(pinset_reporter *rep, struct item *it, int *dup)
     json_decref(doc);
     it->parsed = 1;
     seen = pinset__dedup_find(&rep->dedup, it->key, now);
-    if (seen != NULL) {
+    if (seen != NULL && (seen->sent || queued_twin(rep, it))) {
         *dup = 1;
         return OUT_DONE;
     }
