@@ -60,6 +60,12 @@ void pinset__dedup_remove(struct report_dedup *d, const uint8_t key[32]);
 int pinset__dedup_load(struct report_dedup *d, const char *path, int64_t now);
 
 /*
+ * The same from the file's bytes (at most REPORT_STATE_MAX): the parser
+ * that fuzz/fuzz_reporter_state.c targets.
+ */
+int pinset__dedup_parse(struct report_dedup *d, const char *buf, size_t len, int64_t now);
+
+/*
  * Write the sent keys within the window atomically: a temporary file in the
  * same directory, fsync, rename over path, fsync of the directory. 0 or -1.
  */

@@ -223,19 +223,16 @@ static int load_sent(struct report_dedup *d, const json_t *sent, int64_t now)
     return 0;
 }
 
-int pinset__dedup_load(struct report_dedup *d, const char *path, int64_t now)
+int pinset__dedup_parse(struct report_dedup *d, const char *buf, size_t len, int64_t now)
 {
-    size_t len = 0;
-    char *buf = read_bounded(path, REPORT_STATE_MAX, &len);
     json_t *doc, *v;
     int rc = -1;
 
     d->n = 0;
-    if (buf == NULL) {
+    if (len > REPORT_STATE_MAX) {
         return -1;
     }
     doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
-    free(buf);
     v = json_object_get(doc, "version");
     if (json_is_object(doc) && json_object_size(doc) == 2 && json_is_integer(v) &&
         json_integer_value(v) == 1) {
@@ -245,6 +242,21 @@ int pinset__dedup_load(struct report_dedup *d, const char *path, int64_t now)
     if (rc != 0) {
         d->n = 0;
     }
+    return rc;
+}
+
+int pinset__dedup_load(struct report_dedup *d, const char *path, int64_t now)
+{
+    size_t len = 0;
+    char *buf = read_bounded(path, REPORT_STATE_MAX, &len);
+    int rc;
+
+    d->n = 0;
+    if (buf == NULL) {
+        return -1;
+    }
+    rc = pinset__dedup_parse(d, buf, len, now);
+    free(buf);
     return rc;
 }
 
