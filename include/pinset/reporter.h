@@ -31,7 +31,8 @@
  *   larger than 1 MiB or is malformed is ignored (and replaced);
  * - appends the report to the JSON-lines file, when one is given: one line
  *   per report, written with O_APPEND in a single write(2), so lines of
- *   several writers never interleave;
+ *   several writers never interleave; and hands it to the `forward`
+ *   callback, when one is given (the hook's callback, moved off the handshake);
  * - POSTs it (Content-Type: application/json) to the report URIs of the
  *   rule the policy gives for its hostname, in order, until one answers
  *   2xx. Each request has a timeout; a failure is retried with exponential
@@ -92,13 +93,20 @@ typedef struct pinset_reporter_opts {
     size_t resolve_count;
     int64_t (*clock)(void *payload); /**< optional: wall clock of the window; NULL = time() */
     void *clock_payload;
+    /**
+     * optional: also hand every new report (after deduplication) to this
+     * callback, on the reporter's thread (it may block the reporter, never a
+     * handshake)
+     */
+    pinset_report_fn forward;
+    void *forward_payload;
 } pinset_reporter_opts;
 
 /** Static initialiser for pinset_reporter_opts. */
 #define PINSET_REPORTER_OPTS_INIT                                                                 \
     {                                                                                             \
         PINSET_REPORTER_OPTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, \
-            NULL                                                                                  \
+            NULL, NULL, NULL                                                                      \
     }
 
 /** Current version of struct pinset_reporter_stats. */

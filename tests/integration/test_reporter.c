@@ -22,6 +22,7 @@
  *   receiver down or holding the request, and says what was undelivered.
  * - jsonl_concurrent_writers: four reporters on four threads append to one
  *   JSON-lines file; every line is one whole report.
+ * - forward_callback_sink: the `forward` callback gets each new report once.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -305,6 +306,51 @@ static void dropped_report_not_deduplicated(void **state)
     assert_int_equal(st.deduplicated, 0);
     assert_int_equal(st.sent, 1);
     assert_int_equal(count_port(r, 300), 1);
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    receiver_stop(r);
+}
+
+struct forwarded {
+    unsigned int calls;
+    int whole; /* every document handed over was one JSON object */
+};
+
+static void forward(const char *json, size_t len, void *payload)
+{
+    struct forwarded *f = payload;
+    json_t *doc = json_loadb(json, len, 0, NULL);
+
+    f->calls++;
+    f->whole = f->whole && json_is_object(doc) && json[len] == '\0';
+    json_decref(doc);
+}
+
+/* The existing callback as a sink: each new report once, on the reporter's thread. */
+static void forward_callback_sink(void **state)
+{
+    report_receiver *r = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    struct forwarded f = {0, 1};
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+
+    (void)state;
+    assert_non_null(r);
+    policy = policy_to(r);
+    o.forward = forward;
+    o.forward_payload = &f;
+    rep = reporter(policy, &o);
+    report(rep, policy, 400);
+    report(rep, policy, 400);
+    report(rep, policy, 401);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(st.deduplicated, 1);
+    assert_int_equal(f.calls, 2);
+    assert_true(f.whole);
     pinset_reporter_free(rep);
     pinset_policy_free(policy);
     receiver_stop(r);
@@ -678,6 +724,7 @@ int main(void)
         cmocka_unit_test(hostile_state_file),
         cmocka_unit_test(shutdown_with_receiver_down),
         cmocka_unit_test(jsonl_concurrent_writers),
+        cmocka_unit_test(forward_callback_sink),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -424,8 +424,11 @@ static enum outcome first_sight(pinset_reporter *rep, struct item *it, int *dup)
         rep->st.written++;
         (void)pthread_mutex_unlock(&rep->mu);
     }
+    if (rep->o.forward != NULL) {
+        rep->o.forward(it->json, it->len, rep->o.forward_payload);
+    }
     if (it->rule == NULL || pinset_rule_report_uri_count(it->rule) == 0) {
-        return OUT_DONE; /* nowhere to send it: the file (if any) has it */
+        return OUT_DONE; /* nowhere to send it: the file and the callback (if any) have it */
     }
     return OUT_RETRY;
 }
