@@ -141,6 +141,8 @@ typedef struct pinset_reporter_stats {
  *         PINSET_E_IO (the JSON-lines file cannot be opened), PINSET_E_UNSUPPORTED
  *         (libcurl without OpenSSL), PINSET_E_INTERNAL (no thread)
  * Ownership: release with pinset_reporter_free.
+ * Lifetime: the policy reference and the option strings' copies are kept
+ *           until pinset_reporter_free; the thread runs until close or free.
  * Thread-safety: safe.
  */
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_reporter_new(pinset_reporter **out,
@@ -156,6 +158,7 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_reporter_new(pinset_reporter **ou
  * @param json    the document (RFC 7469 section 3, as report.h builds it)
  * @param len     its length, at most 1 MiB
  * @param payload the pinset_reporter
+ * Ownership: json is copied; nothing of the caller's is kept.
  * Thread-safety: safe, from any number of threads (handshakes in parallel).
  */
 PINSET_API void pinset_reporter_report(const char *json, size_t len, void *payload);
@@ -189,8 +192,11 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_reporter_close(pinset_reporter *r
 
 /**
  * Close with the options' shutdown_ms deadline (when not closed yet) and free.
- * NULL is a no-op. Remove the reporter from every hook first: no report may
- * arrive during or after the call.
+ * NULL is a no-op.
+ * Lifetime: remove the reporter from every hook first (free the pinset_ossl
+ *           or pinset_curl that calls it): no report may arrive during or
+ *           after the call.
+ * Thread-safety: not with any other call on the same reporter.
  */
 PINSET_API void pinset_reporter_free(pinset_reporter *rep);
 
