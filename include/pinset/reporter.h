@@ -100,13 +100,19 @@ typedef struct pinset_reporter_opts {
      */
     pinset_report_fn forward;
     void *forward_payload;
+    /**
+     * optional: the proxy (CURLOPT_PROXY); NULL = none: the environment's
+     * proxy variables are not read. An https report URI is still pinned
+     * through a proxy (the TLS session is the report host's own).
+     */
+    const char *proxy;
 } pinset_reporter_opts;
 
 /** Static initialiser for pinset_reporter_opts. */
 #define PINSET_REPORTER_OPTS_INIT                                                                 \
     {                                                                                             \
         PINSET_REPORTER_OPTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, \
-            NULL, NULL, NULL                                                                      \
+            NULL, NULL, NULL, NULL                                                                \
     }
 
 /** Current version of struct pinset_reporter_stats. */

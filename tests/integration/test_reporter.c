@@ -23,6 +23,8 @@
  * - jsonl_concurrent_writers: four reporters on four threads append to one
  *   JSON-lines file; every line is one whole report.
  * - forward_callback_sink: the `forward` callback gets each new report once.
+ * - proxy_only_when_given: the environment's proxy variables are not read;
+ *   the `proxy` option is used.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -353,6 +355,44 @@ static void forward_callback_sink(void **state)
     assert_true(f.whole);
     pinset_reporter_free(rep);
     pinset_policy_free(policy);
+    receiver_stop(r);
+}
+
+/* No proxy from the environment (the library reads none); the one given is used. */
+static void proxy_only_when_given(void **state)
+{
+    report_receiver *r = receiver_start(NULL, NULL), *proxy = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    char url[64];
+
+    (void)state;
+    assert_non_null(r);
+    assert_non_null(proxy);
+    policy = policy_to(r);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", receiver_port(proxy));
+    assert_int_equal(setenv("http_proxy", url, 1), 0);
+    assert_int_equal(setenv("HTTP_PROXY", url, 1), 0);
+    rep = reporter(policy, &o);
+    report(rep, policy, 500);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    pinset_reporter_free(rep);
+    assert_int_equal(count_port(r, 500), 1);
+    assert_int_equal(receiver_requests(proxy), 0);
+    assert_int_equal(unsetenv("http_proxy"), 0);
+    assert_int_equal(unsetenv("HTTP_PROXY"), 0);
+
+    /* given: the request goes to the proxy (here a receiver taking it for itself) */
+    o.proxy = url;
+    rep = reporter(policy, &o);
+    report(rep, policy, 501);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    pinset_reporter_free(rep);
+    assert_int_equal(count_port(proxy, 501), 1);
+    assert_int_equal(count_port(r, 501), 0);
+    pinset_policy_free(policy);
+    receiver_stop(proxy);
     receiver_stop(r);
 }
 
@@ -725,6 +765,7 @@ int main(void)
         cmocka_unit_test(shutdown_with_receiver_down),
         cmocka_unit_test(jsonl_concurrent_writers),
         cmocka_unit_test(forward_callback_sink),
+        cmocka_unit_test(proxy_only_when_given),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

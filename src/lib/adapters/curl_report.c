@@ -67,7 +67,7 @@ struct pinset_reporter {
     pinset_policy *policy;  /* routing: the rule of a report's host */
     pinset_policy *channel; /* the same rules, every one enforced: the requests' checks */
     pinset_reporter_opts o; /* strings below are our copies */
-    char *state_path, *jsonl_path, *cafile;
+    char *state_path, *jsonl_path, *cafile, *proxy;
     struct curl_slist *resolve, *headers;
     int jsonl_fd;
 
@@ -668,6 +668,7 @@ static pinset_err setup_files(pinset_reporter *rep, const pinset_reporter_opts *
 {
     if (copy_str(&rep->state_path, o->state_path) != 0 ||
         copy_str(&rep->jsonl_path, o->jsonl_path) != 0 || copy_str(&rep->cafile, o->cafile) != 0 ||
+        copy_str(&rep->proxy, o->proxy) != 0 ||
         pinset__dedup_init(&rep->dedup, (int64_t)rep->o.dedup_window_s) != 0) {
         return FAIL(diag, PINSET_E_NOMEM, "reporter: out of memory");
     }
@@ -720,6 +721,8 @@ static pinset_err setup_curl(pinset_reporter *rep, const pinset_reporter_opts *o
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, rep->headers) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+        /* "" turns off the environment's proxy variables: the library reads no environment */
+        curl_easy_setopt(c, CURLOPT_PROXY, rep->proxy != NULL ? rep->proxy : "") != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress) != CURLE_OK ||
@@ -801,6 +804,7 @@ pinset_err pinset_reporter_new(pinset_reporter **out, pinset_policy *policy,
     rep->o.state_path = rep->state_path;
     rep->o.jsonl_path = rep->jsonl_path;
     rep->o.cafile = rep->cafile;
+    rep->o.proxy = rep->proxy;
     rep->o.resolve = NULL;
     rep->o.resolve_count = 0;
     *out = rep;
@@ -907,6 +911,7 @@ void pinset_reporter_free(pinset_reporter *rep)
     free(rep->state_path);
     free(rep->jsonl_path);
     free(rep->cafile);
+    free(rep->proxy);
     pinset_policy_free(rep->channel);
     pinset_policy_free(rep->policy);
     free(rep);
