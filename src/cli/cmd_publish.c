@@ -254,7 +254,7 @@ out:
 int cmd_publish(int argc, char **argv)
 {
     update_args a;
-    int rc = update_args_parse(&a, &cmd_publish_spec, argc, argv, O_ROOT, O_NOW, O_OUT,
+    int rc = update_args_parse(&a, &cmd_publish_spec, argc, argv, O_ROOT, O_NOW, O_OUT, -1,
                                "--root FILE, --out DIR and DOC are required");
 
     if (rc >= 0) {

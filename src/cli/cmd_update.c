@@ -24,18 +24,20 @@
 #include "out.h"
 #include "update_doc.h"
 
-enum { O_ROOT, O_STATE, O_NOW, O_END };
+enum { O_ROOT, O_STATE, O_NOW, O_THRESHOLD, O_END };
 
 static const opt_spec update_opts[] = {
     [O_ROOT] = {"root", 'r', "FILE", "a trusted public key (KEYFILE.pub); repeatable; required"},
     [O_STATE] = {"state", 's', "DIR", "the state directory (must exist, 0700); required"},
     [O_NOW] = {"now", 0, "TIME", "judge validity at this RFC 3339 time instead of now"},
+    [O_THRESHOLD] = {"threshold", 't', "N",
+                     "require signatures by N distinct trusted keys (default 1)"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
-const cmd_spec cmd_update_spec = {"update", "--root ROOT.pub --state DIR [--now TIME] DOC | -",
-                                  "Apply a signed policy update to a state directory.",
-                                  update_opts};
+const cmd_spec cmd_update_spec = {
+    "update", "--root ROOT.pub --state DIR [--threshold N] [--now TIME] DOC | -",
+    "Apply a signed policy update to a state directory.", update_opts};
 
 static int print_summary(const pinset_update *u, pinset_updater_status st)
 {
@@ -70,8 +72,8 @@ static int run_update(const update_args *a)
     }
     d.input =
         cli_is_stdin(a->doc) ? CLI_STDIN_NAME : a->doc; /* the library names the state directory */
-    e = pinset_updater_apply(&u, &st, a->dir, in.p, in.len, (const EVP_PKEY *const *)keys,
-                             a->nroots, a->now, &d);
+    e = pinset_updater_apply_threshold(&u, &st, a->dir, in.p, in.len, (const EVP_PKEY *const *)keys,
+                                       a->nroots, (unsigned int)a->threshold, a->now, &d);
     if (e != PINSET_OK) {
         cli_err_diag("update", &d);
         rc = exit_for(e, st);
@@ -90,7 +92,7 @@ int cmd_update(int argc, char **argv)
 {
     update_args a;
     int rc = update_args_parse(&a, &cmd_update_spec, argc, argv, O_ROOT, O_NOW, O_STATE,
-                               "--root FILE, --state DIR and DOC are required");
+                               O_THRESHOLD, "--root FILE, --state DIR and DOC are required");
 
     return rc >= 0 ? rc : run_update(&a);
 }

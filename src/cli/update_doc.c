@@ -68,13 +68,14 @@ void update_doc_print_hosts(const pinset_policy *p)
 }
 
 int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv, int o_root,
-                      int o_now, int o_dir, const char *required)
+                      int o_now, int o_dir, int o_threshold, const char *required)
 {
     opt_state st;
     const char *v;
     int r;
 
     memset(a, 0, sizeof(*a));
+    a->threshold = 1;
     opt_init(&st, argc, argv);
     while ((r = opt_next(&st, spec, &v)) != OPT_END) {
         if (r == OPT_HELP) {
@@ -95,6 +96,12 @@ int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **arg
             if (out_parse_time(v, &a->now) != 0) {
                 return opt_usage_error(
                     spec, "--now '%s': expected an RFC 3339 time, a date or @SECONDS", v);
+            }
+        } else if (r >= 0 && r == o_threshold) {
+            if (opt_parse_uint(v, PINSET_UPDATE_MAX_SIGNATURES, &a->threshold) != 0 ||
+                a->threshold == 0) {
+                return opt_usage_error(spec, "--threshold '%s': expected a number from 1 to %d", v,
+                                       PINSET_UPDATE_MAX_SIGNATURES);
             }
         } else if (r >= 0 && r == o_dir) {
             a->dir = v;

@@ -738,9 +738,10 @@ static pinset_err delegation_text(char **text, size_t *text_len, const uint8_t *
         return err;
     }
     if (strcmp(d.keyid, keyid) != 0) {
+        err = PINSET_DIAG(diag, PINSET_E_NO_MATCH,
+                          "the delegation is for another key (keyid %.16s...)", d.keyid);
         pinset__delegation_free(&d);
-        return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
-                           "the delegation is for another key (keyid %.16s...)", d.keyid);
+        return err;
     }
     pinset__delegation_free(&d);
     err = pinset__dsse_parse_as(&env, deleg, deleg_len, 0, diag);
