@@ -29,7 +29,7 @@
 #include "out.h"
 #include "update_doc.h"
 
-enum { O_ROOT, O_STATE, O_NOW, O_THRESHOLD, O_CAFILE, O_TIMEOUT, O_END };
+enum { O_ROOT, O_STATE, O_NOW, O_THRESHOLD, O_CAFILE, O_TIMEOUT, O_MAX_REDIRECTS, O_END };
 
 static const opt_spec update_opts[] = {
     [O_ROOT] = {"root", 'r', "FILE", "a trusted public key (KEYFILE.pub); repeatable; required"},
@@ -40,6 +40,8 @@ static const opt_spec update_opts[] = {
     [O_CAFILE] = {"cafile", 0, "FILE",
                   "CA certificates (PEM) that verify the server of a URL (default: the system's)"},
     [O_TIMEOUT] = {"timeout", 0, "SECONDS", "give up fetching a URL after this long (default 30)"},
+    [O_MAX_REDIRECTS] = {"max-redirects", 0, "N",
+                         "follow at most N redirects (0 to 5; default 0: refused)"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
@@ -73,6 +75,7 @@ static pinset_err fetch_apply(pinset_update **u, pinset_updater_status *st, cons
 
     o.cafile = a->cafile;
     o.timeout_ms = a->timeout > 0 ? (long)a->timeout * 1000 : 0;
+    o.max_redirects = (long)a->max_redirects;
     o.threshold = (unsigned int)a->threshold;
     o.now = a->now;
     return pinset_curl_update_apply(u, st, a->doc, a->dir, (const EVP_PKEY *const *)keys, a->nroots,
@@ -124,7 +127,8 @@ out:
 
 int cmd_update(int argc, char **argv)
 {
-    static const update_opt_ids ids = {O_ROOT, O_NOW, O_STATE, O_THRESHOLD, O_CAFILE, O_TIMEOUT};
+    static const update_opt_ids ids = {O_ROOT,   O_NOW,     O_STATE,        O_THRESHOLD,
+                                       O_CAFILE, O_TIMEOUT, O_MAX_REDIRECTS};
     update_args a;
     int rc = update_args_parse(&a, &cmd_update_spec, argc, argv, &ids,
                                "--root FILE, --state DIR and DOC (or URL) are required");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <util/read.h>
 
+#include <pinset/curl_update.h>
 #include <pinset/update.h>
 
 #include "common.h"
@@ -112,6 +113,11 @@ int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **arg
             a->dir = v;
         } else if (r >= 0 && r == ids->cafile) {
             a->cafile = v;
+        } else if (r >= 0 && r == ids->max_redirects) {
+            if (opt_parse_uint(v, PINSET_CURL_UPDATE_MAX_REDIRECTS, &a->max_redirects) != 0) {
+                return opt_usage_error(spec, "--max-redirects '%s': expected 0 to %d", v,
+                                       PINSET_CURL_UPDATE_MAX_REDIRECTS);
+            }
         } else if (r >= 0 && r == ids->timeout) {
             if (opt_parse_uint(v, 3600, &a->timeout) != 0 || a->timeout == 0) {
                 return opt_usage_error(spec, "--timeout '%s': expected seconds from 1 to 3600", v);

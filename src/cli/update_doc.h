@@ -38,17 +38,18 @@ int update_doc_read(struct pinset__buf *in, const char *cmd, const char *path);
 typedef struct update_args {
     const char *roots[UPDATE_DOC_MAX_ROOTS]; /* --root, repeatable */
     size_t nroots;
-    const char *dir;         /* the command's own directory option (--state, --out), or NULL */
-    const char *doc;         /* the one DOC ("-": standard input) */
-    int64_t now;             /* --now, else the current time */
-    unsigned long threshold; /* --threshold, else 1 */
-    const char *cafile;      /* --cafile, or NULL */
-    unsigned long timeout;   /* --timeout in seconds, or 0 */
+    const char *dir;             /* the command's own directory option (--state, --out), or NULL */
+    const char *doc;             /* the one DOC ("-": standard input) */
+    int64_t now;                 /* --now, else the current time */
+    unsigned long threshold;     /* --threshold, else 1 */
+    const char *cafile;          /* --cafile, or NULL */
+    unsigned long timeout;       /* --timeout in seconds, or 0 */
+    unsigned long max_redirects; /* --max-redirects, or 0 */
 } update_args;
 
 /* Where a command's table has each option update_args_parse reads; -1: none. */
 typedef struct update_opt_ids {
-    int root, now, dir, threshold, cafile, timeout;
+    int root, now, dir, threshold, cafile, timeout, max_redirects;
 } update_opt_ids;
 
 /*
