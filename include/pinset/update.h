@@ -256,10 +256,12 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_cosign(
  *    PINSET_UPDATE_MAX_SIGNATURES of exactly keyid and sig), canonical
  *    padded standard base64 (PINSET_E_PARSE; PINSET_E_LIMIT for size);
  * 2. the signatures: a signature counts only when its keyid is the keyid of
- *    a trusted key (see pinset_update_keyid) and it verifies with that key
- *    over PAE(payloadType, payload) of the bytes as received. None by a
- *    trusted key: PINSET_E_NO_MATCH; one by a trusted key that does not
- *    verify, and none that does: PINSET_E_CRYPTO;
+ *    a trusted (root) key (see pinset_update_keyid) and it verifies with that
+ *    key over PAE(payloadType, payload) of the bytes as received, or when it
+ *    carries a valid delegation from a trusted key to the key that made it
+ *    (pinset_update_verify_threshold says which checks, and the refusals).
+ *    None by a trusted key: PINSET_E_NO_MATCH; one by a trusted key that does
+ *    not verify, and none that does: PINSET_E_CRYPTO;
  * 3. the payloadType is PINSET_UPDATE_PAYLOAD_TYPE (PINSET_E_UNSUPPORTED);
  * 4. the payload: JSON of exactly serial, issued_at, expires_at, policy and
  *    the optional scope, each of its type (PINSET_E_PARSE);

@@ -421,12 +421,106 @@ static void malformed_delegations(void **state)
     }
 }
 
+/* Every allocation failure in delegate, sign, cosign and verify is PINSET_E_NOMEM (or the sink's
+ * PINSET_E_IO), leaks nothing, and a later call succeeds. */
+static void allocation_failures_are_clean(void **state)
+{
+    const EVP_PKEY *roots[1] = {root};
+    struct pinset__buf dA, dB, doc, two;
+    int done;
+
+    (void)state;
+    delegate(&dA, signer_a, root, 1, NOW - DAY, NOW + DAY);
+    delegate(&dB, signer_b, root, 1, NOW - DAY, NOW + DAY);
+    assert_int_equal(sign(&doc, signer_a, &dA, 1, NOW, NULL), PINSET_OK);
+    cosign(&two, &doc, signer_b, &dB);
+    done = 0;
+    for (unsigned long k = 1; k < 300 && !done; k++) {
+        pinset_update_delegate_options o = PINSET_UPDATE_DELEGATE_OPTIONS_INIT;
+        struct pinset__buf out;
+        pinset_err err;
+        o.serial = 1;
+        o.not_before = NOW;
+        o.expires_at = NOW + DAY;
+        pinset__buf_init(&out, PINSET_UPDATE_MAX_DELEGATION_SIZE, 0);
+        pinset__alloc_fail_at(k);
+        err = pinset_update_delegate(signer_a, &o, root, pinset__buf_sink, &out, NULL);
+        pinset__alloc_fail_at(0);
+        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM || err == PINSET_E_IO);
+        done = err == PINSET_OK;
+        pinset__buf_free(&out);
+    }
+    assert_true(done);
+    done = 0;
+    for (unsigned long k = 1; k < 300 && !done; k++) {
+        pinset_update_sign_options o = PINSET_UPDATE_SIGN_OPTIONS_INIT;
+        pinset_policy *p = NULL;
+        struct pinset__buf out;
+        pinset_err err;
+        assert_int_equal(
+            pinset_policy_parse(&p, (const uint8_t *)policy_text, strlen(policy_text), NULL),
+            PINSET_OK);
+        o.serial = 1;
+        o.issued_at = NOW;
+        o.expires_at = NOW + DAY;
+        o.delegation = dA.p;
+        o.delegation_len = dA.len;
+        pinset__buf_init(&out, PINSET_UPDATE_MAX_SIZE, 0);
+        pinset__alloc_fail_at(k);
+        err = pinset_update_sign(p, &o, signer_a, pinset__buf_sink, &out, NULL);
+        pinset__alloc_fail_at(0);
+        pinset_policy_free(p);
+        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM || err == PINSET_E_IO);
+        done = err == PINSET_OK;
+        pinset__buf_free(&out);
+    }
+    assert_true(done);
+    done = 0;
+    for (unsigned long k = 1; k < 300 && !done; k++) {
+        struct pinset__buf out;
+        pinset_err err;
+        pinset__buf_init(&out, PINSET_UPDATE_MAX_SIZE, 0);
+        pinset__alloc_fail_at(k);
+        err = pinset_update_cosign(doc.p, doc.len, signer_b, dB.p, dB.len, pinset__buf_sink, &out,
+                                   NULL);
+        pinset__alloc_fail_at(0);
+        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM || err == PINSET_E_IO);
+        done = err == PINSET_OK;
+        pinset__buf_free(&out);
+    }
+    assert_true(done);
+    done = 0;
+    for (unsigned long k = 1; k < 300 && !done; k++) {
+        pinset_updater_status st;
+        pinset_update *u = NULL;
+        pinset_err err;
+        pinset__alloc_fail_at(k);
+        err = pinset_update_verify_threshold(&u, &st, two.p, two.len, roots, 1, 2, NOW, NULL);
+        pinset__alloc_fail_at(0);
+        if (err != PINSET_OK && err != PINSET_E_NOMEM) {
+            fail_msg("allocation %lu: %s", k, pinset_err_name(err));
+        }
+        assert_true((err == PINSET_OK) == (u != NULL));
+        if (err == PINSET_OK) {
+            assert_int_equal(pinset_update_signer_count(u), 2);
+            done = 1;
+        }
+        pinset_update_free(u);
+    }
+    assert_true(done);
+    pinset__buf_free(&dA);
+    pinset__buf_free(&dB);
+    pinset__buf_free(&doc);
+    pinset__buf_free(&two);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delegated_key_signs), cmocka_unit_test(delegation_refusals),
-        cmocka_unit_test(planted_delegations), cmocka_unit_test(threshold),
-        cmocka_unit_test(delegation_rollback), cmocka_unit_test(malformed_delegations),
+        cmocka_unit_test(delegated_key_signs),           cmocka_unit_test(delegation_refusals),
+        cmocka_unit_test(planted_delegations),           cmocka_unit_test(threshold),
+        cmocka_unit_test(delegation_rollback),           cmocka_unit_test(malformed_delegations),
+        cmocka_unit_test(allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

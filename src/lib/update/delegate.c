@@ -141,7 +141,10 @@ static int is_delegation(const struct pinset__dsse *env)
            memcmp(env->type, PINSET_UPDATE_DELEGATION_TYPE, env->type_len) == 0;
 }
 
-/* Some signature of env is a root's and verifies: 1, else 0 (*known: a root keyid was seen). */
+/*
+ * Some signature of env is a root's and verifies: 1, else 0 (*known: a root
+ * keyid was seen); -1 when memory ran out.
+ */
 static int root_signed(const struct pinset__dsse *env,
                        const char (*root_ids)[PINSET__KEYID_HEX + 1], const EVP_PKEY *const *roots,
                        size_t nroots, int *known)
@@ -152,7 +155,7 @@ static int root_signed(const struct pinset__dsse *env,
     *known = 0;
     if (pinset__dsse_pae(&pae, env->type, env->type_len, env->body, env->body_len) != PINSET_OK) {
         pinset__buf_free(&pae);
-        return 0;
+        return -1;
     }
     for (size_t i = 0; i < env->nsig && !ok; i++) {
         for (size_t k = 0; k < nroots; k++) {
@@ -179,7 +182,7 @@ pinset_err pinset__delegation_open(struct pinset__delegation *d, pinset_updater_
 {
     struct pinset__dsse env;
     pinset_err err;
-    int known = 0;
+    int known = 0, signed_ok;
 
     memset(d, 0, sizeof(*d));
     *why = PINSET_UPDATER_INVALID;
@@ -187,7 +190,12 @@ pinset_err pinset__delegation_open(struct pinset__delegation *d, pinset_updater_
     if (err != PINSET_OK) {
         goto out;
     }
-    if (!root_signed(&env, root_ids, roots, nroots, &known)) {
+    signed_ok = root_signed(&env, root_ids, roots, nroots, &known);
+    if (signed_ok < 0) {
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (signed_ok == 0) {
         *why = PINSET_UPDATER_DELEGATION_UNTRUSTED;
         err = known ? PINSET_DIAG(diag, PINSET_E_CRYPTO,
                                   "the delegation's signature by the root does not verify")

@@ -523,6 +523,14 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
         memset(&r, 0, sizeof(r));
         r.diag = diag != NULL ? *diag : (pinset_diag)PINSET_DIAG_INIT;
         check_one(&r, &env->sigs[i], &pae, (const char(*)[PINSET__KEYID_HEX + 1]) ids, va);
+        if (r.err == PINSET_E_NOMEM) {
+            /* no verdict on a document when memory ran out */
+            pinset__buf_free(&pae);
+            if (diag != NULL) {
+                *diag = r.diag;
+            }
+            return PINSET_E_NOMEM;
+        }
         if (r.why == PINSET_UPDATER_APPLIED) {
             if (n == 0) {
                 memcpy(u->keyid, env->sigs[i].keyid, sizeof(u->keyid));
