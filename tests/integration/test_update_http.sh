@@ -17,36 +17,23 @@ set -u
 : "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}"
 command -v openssl > /dev/null || { echo "skip: openssl not found"; exit 77; }
 command -v python3 > /dev/null || { echo "skip: python3 not found"; exit 77; }
-D=$PINSET_TESTDATA/check
-TRUST=$D/trust.pem
+TESTDATA=$PINSET_TESTDATA
+# shellcheck source=../testlib/tls_server.sh
+. "$(dirname "$0")/../testlib/tls_server.sh" # D, TRUST; tls_server NAME CERT KEY [CHAIN]
 TMP=$(mktemp -d) || exit 1
-pids=()
-stop() {
-    local p
-    for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2> /dev/null; done
-    wait 2> /dev/null
-    rm -rf "$TMP"
-}
-trap stop EXIT
+trap 'tls_server_stop; rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 1
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 P=$PINSET_BIN
 
-# serve WWW over HTTPS with CERT/KEY (+ the intermediate): sets PORT and the server's pid in SPID
+# serve TMP/www over HTTPS (s_server -WWW: files from its working directory) as NAME: sets PORT
 serve() {
-    local log=$TMP/server.log port=
-    (cd www && exec openssl s_server -accept 127.0.0.1:0 -WWW -cert "$1" -key "$2" \
-        -cert_chain "$D/int.crt.pem" > "$log" 2>&1 < /dev/null) &
-    SPID=$!
-    pids+=("$SPID")
-    for _ in $(seq 200); do
-        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$log" 2> /dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "server did not start"; cat "$log"; exit 1; }
-    PORT=$port
+    cd "$TMP/www" || exit 1
+    TLS_SERVER_OPTS=-WWW tls_server "$1" "$2" "$3" "$D/int.crt.pem"
+    cd "$TMP" || exit 1
+    local v="PORT_$1"
+    PORT=${!v}
 }
 
 key_pin() { openssl pkey -in "$1" -pubout -outform DER | openssl dgst -sha256 -binary | base64; }
@@ -112,7 +99,7 @@ refused() { # refused DOC REASON: exit 1, the reason, the state as it was
 }
 
 # 1. the server has key A; the client applies v1 and pins with it
-serve "$D/leaf.crt.pem" "$D/leaf.key.pem"
+serve A "$D/leaf.crt.pem" "$D/leaf.key.pem"
 update v1.dsse || bad "v1: $(cat err)"
 grep -q '^applied serial 1: ' out || bad "v1 not applied: $(cat out)"
 in_force
@@ -127,9 +114,9 @@ check in-force.json || bad "v2 in force: the check against key A failed"
 refused v1.dsse "rollback: serial 1 is below the applied serial 2"
 
 # 2. the server switches to key B: the client on v2 keeps passing; v1 would have failed
-kill "$SPID"
-wait "$SPID" 2> /dev/null
-serve "$TMP/leafB.crt.pem" "$TMP/leafB.key.pem"
+kill "$PID_A"
+wait "$PID_A" 2> /dev/null
+serve B "$TMP/leafB.crt.pem" "$TMP/leafB.key.pem"
 check v2-in-force.json || bad "v2 in force: the check against key B failed"
 check v1.json && bad "v1 passed against key B: the check cannot tell the keys apart"
 
