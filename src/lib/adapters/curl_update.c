@@ -32,6 +32,12 @@ struct mem {
 
 /* Fill diag as libpinset's helper does (internal there): the code and one line. */
 static pinset_err fail(pinset_diag *diag, pinset_err code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static pinset_err fail(pinset_diag *diag, pinset_err code, const char *fmt, ...)
 {
     va_list ap;
 
