@@ -112,8 +112,11 @@ typedef struct pinset_update_sign_options {
         PINSET_UPDATE_SIGN_OPTIONS_VERSION, 0, 0, 0, NULL, 0, NULL, 0 \
     }
 
-/** Current version of struct pinset_update_delegate_options. */
-#define PINSET_UPDATE_DELEGATE_OPTIONS_VERSION 1
+/**
+ * Current version of struct pinset_update_delegate_options. Version 1
+ * (without the scope) is still accepted.
+ */
+#define PINSET_UPDATE_DELEGATE_OPTIONS_VERSION 2
 
 /**
  * What a delegation says besides the signing key. Initialise with
@@ -134,12 +137,21 @@ typedef struct pinset_update_delegate_options {
     int64_t not_before;
     /** Seconds since the epoch; must be after not_before: the signing key's expiry. */
     int64_t expires_at;
+    /**
+     * Version 2: the hosts the signing key may sign for ("host" or
+     * "*.domain", as the scope of pinset_update_sign_options); its documents
+     * must then have a scope within this one. NULL with scope_count 0: any
+     * host. Borrowed.
+     */
+    const char *const *scope;
+    /** Number of entries in scope, at most PINSET_UPDATE_MAX_SCOPE. */
+    size_t scope_count;
 } pinset_update_delegate_options;
 
 /** Static initialiser for struct pinset_update_delegate_options. */
-#define PINSET_UPDATE_DELEGATE_OPTIONS_INIT             \
-    {                                                   \
-        PINSET_UPDATE_DELEGATE_OPTIONS_VERSION, 0, 0, 0 \
+#define PINSET_UPDATE_DELEGATE_OPTIONS_INIT                      \
+    {                                                            \
+        PINSET_UPDATE_DELEGATE_OPTIONS_VERSION, 0, 0, 0, NULL, 0 \
     }
 
 /**
@@ -179,7 +191,8 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_keyid(char *buf, size_t ca
  * @param diag    optional detail
  * With opts->delegation, the signature carries that delegation; it must
  * be a well-formed delegation for this key (PINSET_E_NO_MATCH when it names
- * another key). Its root signature is not checked here (the signer need
+ * another key, or has a scope the document's scope is not within). Its root
+ * signature is not checked here (the signer need
  * not hold the root's public key): pinset_update_verify does.
  *
  * @return PINSET_OK, PINSET_E_INVALID_ARG (NULL argument, unknown options
@@ -202,8 +215,9 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_sign(const pinset_policy *
  * Delegate from a root key to a signing key: a DSSE envelope of type
  * PINSET_UPDATE_DELEGATION_TYPE whose payload is JSON of exactly serial,
  * keyid (the signing key's, see pinset_update_keyid), key (its DER
- * SubjectPublicKeyInfo in base64), not_before and expires_at, signed by the
- * root; one line of JSON and a newline. `pinset sign --delegation` carries
+ * SubjectPublicKeyInfo in base64), not_before, expires_at and, when given,
+ * scope (canonical entries), signed by the root; one line of JSON and a
+ * newline. `pinset sign --delegation` carries
  * it in the signing key's signatures.
  *
  * @param signer  the signing key (borrowed; only its public half is used)
@@ -214,7 +228,8 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_sign(const pinset_policy *
  * @param diag    optional detail
  * @return PINSET_OK, PINSET_E_INVALID_ARG (NULL argument, unknown options
  *         version, serial 0 or above INT64_MAX, expires_at not after
- *         not_before), PINSET_E_UNSUPPORTED (a key of another type),
+ *         not_before, too many scope entries), PINSET_E_PARSE (a scope entry
+ *         is not a host or *.domain), PINSET_E_UNSUPPORTED (a key of another type),
  *         PINSET_E_CRYPTO, PINSET_E_NOMEM, PINSET_E_IO (the sink refused)
  * Ownership: nothing retained.
  * Thread-safety: safe for distinct keys.
@@ -361,7 +376,9 @@ typedef enum pinset_updater_status {
     PINSET_UPDATER_THRESHOLD =
         11, /**< fewer signatures by distinct trusted keys than the threshold */
     PINSET_UPDATER_DELEGATION_ROLLBACK =
-        12 /**< a delegation older than the highest delegation serial accepted */
+        12, /**< a delegation older than the highest delegation serial accepted */
+    PINSET_UPDATER_DELEGATION_SCOPE =
+        13 /**< the document's scope is not within its signing key's delegation */
 } pinset_updater_status;
 
 /** pinset_updater_load flag: the current document is past its expires_at (see on_stale). */
@@ -467,6 +484,12 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_load(
  * | PINSET_UPDATER_DELEGATION_MISMATCH | PINSET_E_NO_MATCH |
  * | PINSET_UPDATER_KEY_EXPIRED | PINSET_E_EXPIRED |
  * | PINSET_UPDATER_THRESHOLD (some counted, too few) | PINSET_E_NO_MATCH |
+ * | PINSET_UPDATER_DELEGATION_SCOPE (after step 4) | PINSET_E_NO_MATCH |
+ *
+ * A signature whose delegation has a scope counts only when the document has
+ * a scope within it (every name the document may speak for, the delegation
+ * covers too); that is checked once the payload is read (after step 4), and
+ * the threshold again then: too few left is PINSET_UPDATER_DELEGATION_SCOPE.
  *
  * Other refusals (the envelope, the payload, its time, the policy, the
  * scope) are PINSET_UPDATER_INVALID with pinset_update_verify's codes.

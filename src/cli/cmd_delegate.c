@@ -25,7 +25,7 @@
 #include "out.h"
 #include "outfile.h"
 
-enum { O_ROOT_KEY, O_KEY, O_EXPIRES, O_SERIAL, O_NOT_BEFORE, O_OUTPUT, O_END };
+enum { O_ROOT_KEY, O_KEY, O_EXPIRES, O_SERIAL, O_NOT_BEFORE, O_SCOPE, O_OUTPUT, O_END };
 
 static const opt_spec delegate_opts[] = {
     [O_ROOT_KEY] = {"root-key", 0, "KEYFILE", "the root's private key that delegates; required"},
@@ -37,6 +37,8 @@ static const opt_spec delegate_opts[] = {
                   "the delegation's serial (generation), 1 to 2^63-1 (default: the current "
                   "time in seconds)"},
     [O_NOT_BEFORE] = {"not-before", 0, "TIME", "valid from this time (default: now)"},
+    [O_SCOPE] = {"scope", 0, "HOST",
+                 "a host (or *.domain) the key may sign for; repeatable (default: any)"},
     [O_OUTPUT] = {"output", 'o', "DELEG", "the delegation to write; required"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
@@ -48,6 +50,7 @@ const cmd_spec cmd_delegate_spec = {
 typedef struct delegate_args {
     const char *root_key, *key, *output;
     pinset_update_delegate_options o;
+    const char *scope[PINSET_UPDATE_MAX_SCOPE];
 } delegate_args;
 
 static int write_file(const char *buf, size_t len, void *payload)
@@ -77,7 +80,9 @@ static int run_delegate(const delegate_args *a)
     if (e != PINSET_OK) {
         outfile_abort(&of);
         cli_err_diag("delegate", &d);
-        rc = e == PINSET_E_UNSUPPORTED ? EXIT_INPUT : cli_exit_for(e);
+        rc = e == PINSET_E_UNSUPPORTED ? EXIT_INPUT
+             : e == PINSET_E_PARSE     ? EXIT_USAGE /* a --scope that is not a host */
+                                       : cli_exit_for(e);
         goto out;
     }
     if (outfile_commit(&of, err, sizeof(err)) != 0) {
@@ -90,7 +95,16 @@ static int run_delegate(const delegate_args *a)
     (void)out_time_iso(exp, sizeof(exp), a->o.expires_at);
     printf("delegation: ");
     out_safe(stdout, a->output);
-    printf("\nserial: %llu\nkeyid: %s\nexpires: %s\n", (unsigned long long)a->o.serial, keyid, exp);
+    printf("\nserial: %llu\nkeyid: %s\nexpires: %s\nscope: ", (unsigned long long)a->o.serial,
+           keyid, exp);
+    if (a->o.scope_count == 0) {
+        printf("any host");
+    }
+    for (size_t i = 0; i < a->o.scope_count; i++) {
+        printf("%s", i > 0 ? " " : "");
+        out_safe(stdout, a->scope[i]);
+    }
+    printf("\n");
     rc = fflush(stdout) != 0 || ferror(stdout) ? cli_output_failed("delegate") : EXIT_OK;
 out:
     EVP_PKEY_free(root);
@@ -146,6 +160,13 @@ int cmd_delegate(int argc, char **argv)
                                        v);
             }
             break;
+        case O_SCOPE:
+            if (a.o.scope_count == PINSET_UPDATE_MAX_SCOPE) {
+                return opt_usage_error(&cmd_delegate_spec, "more than %d --scope options",
+                                       PINSET_UPDATE_MAX_SCOPE);
+            }
+            a.scope[a.o.scope_count++] = v;
+            break;
         case O_OUTPUT:
             a.output = v;
             break;
@@ -164,5 +185,6 @@ int cmd_delegate(int argc, char **argv)
         return opt_usage_error(&cmd_delegate_spec, "--expires: not after --not-before (or now)");
     }
     a.o.serial = serial != 0 ? (uint64_t)serial : (uint64_t)time(NULL);
+    a.o.scope = a.o.scope_count > 0 ? a.scope : NULL;
     return run_delegate(&a);
 }

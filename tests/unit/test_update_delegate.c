@@ -7,7 +7,8 @@
  * refusal with its own status and reason (unknown key, expired signing key,
  * a delegation not signed by a root or not a delegation, a delegation for
  * another key, a threshold not met, one key counted once, an older
- * delegation replayed after a newer one); a document signed before its
+ * delegation replayed after a newer one, a document wider than its key's
+ * delegation scope); a document signed before its
  * key expired is loaded stale; a cached document issued in the clock's
  * future is reported.
  */
@@ -397,6 +398,98 @@ static void delegation_rollback(void **state)
     rm_dir(dir);
 }
 
+/* A document with a scope, signed by key with deleg. */
+static pinset_err sign_scoped(struct pinset__buf *b, EVP_PKEY *key, const struct pinset__buf *deleg,
+                              const char *const *scope, size_t n, pinset_diag *d)
+{
+    pinset_update_sign_options o = PINSET_UPDATE_SIGN_OPTIONS_INIT;
+    pinset_policy *p = NULL;
+    pinset_err err;
+
+    assert_int_equal(
+        pinset_policy_parse(&p, (const uint8_t *)policy_text, strlen(policy_text), NULL),
+        PINSET_OK);
+    o.serial = 1;
+    o.issued_at = NOW;
+    o.expires_at = NOW + DAY;
+    o.scope = scope;
+    o.scope_count = n;
+    o.delegation = deleg->p;
+    o.delegation_len = deleg->len;
+    pinset__buf_init(b, PINSET_UPDATE_MAX_SIZE, 0);
+    err = pinset_update_sign(p, &o, key, pinset__buf_sink, b, d);
+    pinset_policy_free(p);
+    return err;
+}
+
+/* A delegation with a scope: the key's documents must have a scope within it. */
+static void scoped_delegations(void **state)
+{
+    static const char *const dscope[] = {"*.EXAMPLE.com"};
+    static const char *const inside[] = {"api.example.com"};
+    static const char *const wider[] = {"api.example.com", "*.example.org"};
+    static const char *const sub[] = {"*.api.example.com", "api.example.com"};
+    pinset_update_delegate_options o = PINSET_UPDATE_DELEGATE_OPTIONS_INIT;
+    struct pinset__buf dS, dAny, doc, bad, two;
+    pinset_diag d = PINSET_DIAG_INIT;
+    const EVP_PKEY *roots[1] = {root};
+    pinset_update *u = NULL;
+
+    (void)state;
+    o.serial = 1;
+    o.not_before = NOW - DAY;
+    o.expires_at = NOW + DAY;
+    o.scope = dscope;
+    o.scope_count = 1;
+    pinset__buf_init(&dS, PINSET_UPDATE_MAX_DELEGATION_SIZE, 0);
+    assert_int_equal(pinset_update_delegate(signer_a, &o, root, pinset__buf_sink, &dS, NULL),
+                     PINSET_OK);
+    assert_non_null(strstr((const char *)dS.p, "\"payload\""));
+    delegate(&dAny, signer_a, root, 1, NOW - DAY, NOW + DAY);
+
+    /* within: valid */
+    assert_int_equal(sign_scoped(&doc, signer_a, &dS, inside, 1, NULL), PINSET_OK);
+    expect(&doc, 1, NOW, PINSET_UPDATER_APPLIED, PINSET_OK, NULL);
+    pinset__buf_free(&doc);
+    assert_int_equal(sign_scoped(&doc, signer_a, &dS, sub, 2, NULL), PINSET_OK);
+    expect(&doc, 1, NOW, PINSET_UPDATER_APPLIED, PINSET_OK, NULL);
+    pinset__buf_free(&doc);
+
+    /* the signer refuses a document wider than the delegation, or with no scope */
+    assert_int_equal(sign_scoped(&doc, signer_a, &dS, wider, 2, &d), PINSET_E_NO_MATCH);
+    assert_non_null(strstr(d.message, "the document's scope is not within the delegation's scope"));
+    pinset__buf_free(&doc);
+    assert_int_equal(sign(&doc, signer_a, &dS, 1, NOW, &d), PINSET_E_NO_MATCH);
+    pinset__buf_free(&doc);
+
+    /* the verifier refuses them too (documents signed under an unscoped delegation, swapped) */
+    assert_int_equal(sign_scoped(&doc, signer_a, &dAny, wider, 2, NULL), PINSET_OK);
+    swap_delegation(&bad, &doc, &dS);
+    expect(&bad, 1, NOW, PINSET_UPDATER_DELEGATION_SCOPE, PINSET_E_NO_MATCH,
+           "the document's scope is not within the signing key's delegation");
+    /* with the root's signature too, a threshold of 2 is not met: the scoped key does not count */
+    cosign(&two, &bad, root, NULL);
+    expect(&two, 1, NOW, PINSET_UPDATER_APPLIED, PINSET_OK, NULL);
+    assert_int_equal(
+        pinset_update_verify_threshold(&u, NULL, two.p, two.len, roots, 1, 1, NOW, NULL),
+        PINSET_OK);
+    assert_int_equal(pinset_update_signer_count(u), 1);
+    assert_int_equal(pinset_update_delegation_serial(u), 0); /* only the root counted */
+    pinset_update_free(u);
+    expect(&two, 2, NOW, PINSET_UPDATER_DELEGATION_SCOPE, PINSET_E_NO_MATCH,
+           "(1 of 2 required signatures remain)");
+    pinset__buf_free(&two);
+    pinset__buf_free(&bad);
+    pinset__buf_free(&doc);
+    assert_int_equal(sign(&doc, signer_a, &dAny, 1, NOW, NULL), PINSET_OK); /* no scope */
+    swap_delegation(&bad, &doc, &dS);
+    expect(&bad, 1, NOW, PINSET_UPDATER_DELEGATION_SCOPE, PINSET_E_NO_MATCH, NULL);
+    pinset__buf_free(&bad);
+    pinset__buf_free(&doc);
+    pinset__buf_free(&dS);
+    pinset__buf_free(&dAny);
+}
+
 /* Hostile delegations: malformed or oversized ones are refused before anything is trusted. */
 static void malformed_delegations(void **state)
 {
@@ -517,10 +610,10 @@ static void allocation_failures_are_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delegated_key_signs),           cmocka_unit_test(delegation_refusals),
-        cmocka_unit_test(planted_delegations),           cmocka_unit_test(threshold),
-        cmocka_unit_test(delegation_rollback),           cmocka_unit_test(malformed_delegations),
-        cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(delegated_key_signs), cmocka_unit_test(delegation_refusals),
+        cmocka_unit_test(planted_delegations), cmocka_unit_test(threshold),
+        cmocka_unit_test(delegation_rollback), cmocka_unit_test(malformed_delegations),
+        cmocka_unit_test(scoped_delegations),  cmocka_unit_test(allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

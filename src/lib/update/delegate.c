@@ -20,8 +20,66 @@ void pinset__delegation_free(struct pinset__delegation *d)
 {
     if (d != NULL) {
         EVP_PKEY_free(d->key);
+        for (size_t i = 0; i < d->nscope; i++) {
+            pinset__free(d->scope[i]);
+        }
+        pinset__free(d->scope);
         memset(d, 0, sizeof(*d));
     }
+}
+
+/* The scope: canonical entries (canon 0: canonicalise them), 1 to PINSET_UPDATE_MAX_SCOPE. */
+static pinset_err add_scope(struct pinset__delegation *d, const char *const *entries,
+                            const size_t *lens, size_t n, int strict, pinset_diag *diag)
+{
+    char canon[PINSET_HOST_MAX + 2];
+    pinset_err err;
+
+    if (n == 0 || n > PINSET_UPDATE_MAX_SCOPE) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "the delegation's scope has not 1 to %d entries",
+                           PINSET_UPDATE_MAX_SCOPE);
+    }
+    d->scope = pinset__alloc_array(n, sizeof(*d->scope));
+    if (d->scope == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        err = pinset__update_scope_canon(canon, entries[i], lens[i], strict, diag);
+        if (err != PINSET_OK) {
+            char path[32];
+            snprintf(path, sizeof(path), "scope[%zu]", i);
+            pinset__diag_path(diag, path);
+            return err;
+        }
+        d->scope[i] = pinset__strndup(canon, strlen(canon));
+        if (d->scope[i] == NULL) {
+            return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+        }
+        d->nscope = i + 1;
+    }
+    return PINSET_OK;
+}
+
+/* The payload's optional scope (strict: canonical entries, as signed). */
+static pinset_err read_scope(struct pinset__delegation *d, json_t *v, pinset_diag *diag)
+{
+    const char *entries[PINSET_UPDATE_MAX_SCOPE];
+    size_t lens[PINSET_UPDATE_MAX_SCOPE], n = json_array_size(v);
+
+    if (!json_is_array(v) || n == 0 || n > PINSET_UPDATE_MAX_SCOPE) {
+        return PINSET_DIAG(diag, PINSET_E_PARSE,
+                           "the delegation's scope is not an array of 1 to %d hosts",
+                           PINSET_UPDATE_MAX_SCOPE);
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(v, i);
+        if (!json_is_string(e)) {
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "a delegation scope entry is not a string");
+        }
+        entries[i] = json_string_value(e);
+        lens[i] = json_string_length(e);
+    }
+    return add_scope(d, entries, lens, n, 1, diag);
 }
 
 pinset_err pinset__update_json_time(int64_t *out, json_t *obj, const char *key, pinset_diag *diag)
@@ -75,7 +133,8 @@ out:
 static pinset_err parse_payload(struct pinset__delegation *d, const uint8_t *body, size_t len,
                                 pinset_diag *diag)
 {
-    static const char *const keys[] = {"serial", "keyid", "key", "not_before", "expires_at"};
+    static const char *const keys[] = {"serial",     "keyid",      "key",
+                                       "not_before", "expires_at", "scope"};
     char id[PINSET__KEYID_HEX + 1];
     json_error_t jerr;
     json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr), *serial,
@@ -97,7 +156,7 @@ static pinset_err parse_payload(struct pinset__delegation *d, const uint8_t *bod
         if (i == PINSET_ARRAY_SIZE(keys)) {
             err = PINSET_DIAG(diag, PINSET_E_PARSE,
                               "unknown key in the delegation (expected serial, keyid, key, "
-                              "not_before, expires_at)");
+                              "not_before, expires_at, scope)");
             goto out;
         }
     }
@@ -123,6 +182,9 @@ static pinset_err parse_payload(struct pinset__delegation *d, const uint8_t *bod
     if (err == PINSET_OK && d->expires_at <= d->not_before) {
         err = PINSET_DIAG(diag, PINSET_E_PARSE,
                           "the delegation's expires_at is not after not_before");
+    }
+    if (err == PINSET_OK && json_object_get(root, "scope") != NULL) {
+        err = read_scope(d, json_object_get(root, "scope"), diag);
     }
     if (err == PINSET_OK) {
         err = pinset__dsse_keyid(id, d->key, diag);
@@ -241,9 +303,10 @@ pinset_err pinset__delegation_peek(struct pinset__delegation *d, const uint8_t *
     return err;
 }
 
-/* The payload: serial, keyid, key (base64 DER SPKI), not_before, expires_at. */
+/* The payload: serial, keyid, key (base64 DER SPKI), not_before, expires_at, scope. */
 static pinset_err write_payload(struct pinset__buf *pl, const EVP_PKEY *signer, const char *keyid,
-                                const pinset_update_delegate_options *o, int64_t nb)
+                                const pinset_update_delegate_options *o, int64_t nb,
+                                const struct pinset__delegation *sc)
 {
     char head[256], t1[PINSET__TIME_TEXT_MAX], t2[PINSET__TIME_TEXT_MAX];
     unsigned char *der = NULL;
@@ -266,9 +329,22 @@ static pinset_err write_payload(struct pinset__buf *pl, const EVP_PKEY *signer, 
     if (err == PINSET_OK) {
         err = pinset__b64_encode(pl, der, (size_t)n);
     }
-    snprintf(head, sizeof(head), "\",\"not_before\":\"%s\",\"expires_at\":\"%s\"}", t1, t2);
+    snprintf(head, sizeof(head), "\",\"not_before\":\"%s\",\"expires_at\":\"%s\"", t1, t2);
     if (err == PINSET_OK) {
         err = pinset__buf_append(pl, head, strlen(head));
+    }
+    for (size_t i = 0; err == PINSET_OK && i < sc->nscope; i++) {
+        err = pinset__buf_append(pl, i == 0 ? ",\"scope\":[\"" : ",\"", i == 0 ? 11 : 2);
+        if (err == PINSET_OK) {
+            err = pinset__buf_append(pl, sc->scope[i], strlen(sc->scope[i])); /* no escape needed */
+        }
+        if (err == PINSET_OK) {
+            err = pinset__buf_append(pl, i + 1 == sc->nscope ? "\"]" : "\"",
+                                     i + 1 == sc->nscope ? 2 : 1);
+        }
+    }
+    if (err == PINSET_OK) {
+        err = pinset__buf_append(pl, "}", 1);
     }
     OPENSSL_free(der);
     return err;
@@ -279,12 +355,14 @@ pinset_err pinset_update_delegate(const EVP_PKEY *signer, const pinset_update_de
                                   pinset_diag *diag)
 {
     struct pinset__dsse_sig sig;
+    struct pinset__delegation sc; /* the scope only */
     struct pinset__buf pl, pae, env;
     char keyid[PINSET__KEYID_HEX + 1];
     int64_t nb;
     pinset_err err;
 
     memset(&sig, 0, sizeof(sig));
+    memset(&sc, 0, sizeof(sc));
     pinset__buf_init(&pl, PINSET_UPDATE_MAX_DELEGATION_SIZE, 0);
     pinset__buf_init(&pae, 0, 0);
     pinset__buf_init(&env, PINSET_UPDATE_MAX_DELEGATION_SIZE, 0);
@@ -293,8 +371,10 @@ pinset_err pinset_update_delegate(const EVP_PKEY *signer, const pinset_update_de
         goto out;
     }
     nb = o->not_before != 0 ? o->not_before : (int64_t)time(NULL);
-    if (o->version != PINSET_UPDATE_DELEGATE_OPTIONS_VERSION || o->serial == 0 ||
-        o->serial > (uint64_t)INT64_MAX || o->expires_at <= nb) {
+    if ((o->version != 1 && o->version != PINSET_UPDATE_DELEGATE_OPTIONS_VERSION) ||
+        o->serial == 0 || o->serial > (uint64_t)INT64_MAX || o->expires_at <= nb ||
+        (o->version >= 2 &&
+         ((o->scope == NULL && o->scope_count > 0) || o->scope_count > PINSET_UPDATE_MAX_SCOPE))) {
         err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
                           "bad options: version, serial (1 to 2^63-1) or expires_at not after "
                           "not_before");
@@ -303,6 +383,17 @@ pinset_err pinset_update_delegate(const EVP_PKEY *signer, const pinset_update_de
     err = pinset__dsse_key_ok(signer, diag);
     if (err == PINSET_OK) {
         err = pinset__dsse_key_ok(root, diag);
+    }
+    if (err == PINSET_OK && o->version >= 2 && o->scope_count > 0) {
+        size_t lens[PINSET_UPDATE_MAX_SCOPE];
+        for (size_t i = 0; i < o->scope_count; i++) {
+            if (o->scope[i] == NULL) {
+                err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null scope entry");
+                goto out;
+            }
+            lens[i] = strlen(o->scope[i]);
+        }
+        err = add_scope(&sc, o->scope, lens, o->scope_count, 0, diag);
     }
     if (err == PINSET_OK) {
         err = pinset__dsse_keyid(keyid, signer, diag);
@@ -313,7 +404,7 @@ pinset_err pinset_update_delegate(const EVP_PKEY *signer, const pinset_update_de
     if (err != PINSET_OK) {
         goto out;
     }
-    err = write_payload(&pl, signer, keyid, o, nb);
+    err = write_payload(&pl, signer, keyid, o, nb, &sc);
     if (err == PINSET_OK) {
         err = pinset__dsse_pae(&pae, PINSET_UPDATE_DELEGATION_TYPE,
                                strlen(PINSET_UPDATE_DELEGATION_TYPE), pl.p, pl.len);
@@ -335,6 +426,7 @@ pinset_err pinset_update_delegate(const EVP_PKEY *signer, const pinset_update_de
         err = PINSET_DIAG(diag, PINSET_E_IO, "the output refused the delegation");
     }
 out:
+    pinset__delegation_free(&sc);
     pinset__free(sig.sig);
     pinset__buf_free(&pl);
     pinset__buf_free(&pae);

@@ -34,7 +34,23 @@ struct pinset_update {
     size_t nsigners;
     uint64_t deleg_serial;
     int64_t key_expires;
+    /* the keys whose signatures count, with what their delegations allow */
+    struct signer {
+        char keyid[PINSET__KEYID_HEX + 1];
+        uint64_t deleg_serial; /* 0: a root's signature */
+        int64_t key_expires;   /* 0: a root's signature */
+        char **scope;          /* the delegation's scope, or NULL (any host) */
+        size_t nscope;
+    } signers[PINSET_UPDATE_MAX_SIGNATURES];
 };
+
+static void free_scope(char **scope, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pinset__free(scope[i]);
+    }
+    pinset__free(scope);
+}
 
 void pinset_update_free(pinset_update *u)
 {
@@ -42,10 +58,10 @@ void pinset_update_free(pinset_update *u)
         return;
     }
     pinset_policy_free(u->policy);
-    for (size_t i = 0; i < u->nscope; i++) {
-        pinset__free(u->scope[i]);
+    free_scope(u->scope, u->nscope);
+    for (size_t i = 0; i < u->nsigners; i++) {
+        free_scope(u->signers[i].scope, u->signers[i].nscope);
     }
-    pinset__free(u->scope);
     pinset__free(u);
 }
 
@@ -154,6 +170,19 @@ static int covers_below(char *const *scope, size_t n, const char *host)
     return 0;
 }
 
+int pinset__update_scope_within(char *const *inner, size_t ninner, char *const *outer,
+                                size_t nouter)
+{
+    for (size_t i = 0; i < ninner; i++) {
+        const char *e = inner[i];
+        /* "host": that name; "*.dom": every name below dom */
+        if (e[0] == '*' ? !covers_below(outer, nouter, e + 2) : !covers_name(outer, nouter, e)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* PINSET_OK when every rule speaks only for names the scope covers, else PINSET_E_NO_MATCH. */
 static pinset_err check_scope(const pinset_policy *p, char *const *scope, size_t n,
                               pinset_diag *diag)
@@ -192,8 +221,8 @@ static pinset_err check_scope(const pinset_policy *p, char *const *scope, size_t
  * entry must already be canonical (verification: what was signed is what
  * is matched).
  */
-static pinset_err scope_entry(char out[PINSET_HOST_MAX + 2], const char *s, size_t len, int strict,
-                              pinset_diag *diag)
+pinset_err pinset__update_scope_canon(char out[PINSET_HOST_MAX + 2], const char *s, size_t len,
+                                      int strict, pinset_diag *diag)
 {
     size_t skip = len > 2 && s[0] == '*' && s[1] == '.' ? 2 : 0;
     pinset_host_type type;
@@ -214,7 +243,7 @@ static pinset_err add_scope(pinset_update *u, const char *s, size_t len, int str
                             pinset_diag *diag)
 {
     char canon[PINSET_HOST_MAX + 2];
-    pinset_err err = scope_entry(canon, s, len, strict, diag);
+    pinset_err err = pinset__update_scope_canon(canon, s, len, strict, diag);
 
     if (err != PINSET_OK) {
         return err;
@@ -392,6 +421,8 @@ struct sig_result {
     pinset_diag diag;
     uint64_t deleg_serial; /* its delegation's, 0 for a root's signature */
     int64_t key_expires;   /* its delegation's expires_at, 0 for a root's */
+    char **scope;          /* its delegation's scope (taken from it), or NULL */
+    size_t nscope;
 };
 
 static void fail(struct sig_result *r, pinset_updater_status why, pinset_err err)
@@ -444,6 +475,10 @@ static void check_delegated(struct sig_result *r, const struct pinset__dsse_sig 
     } else {
         r->deleg_serial = d.serial;
         r->key_expires = d.expires_at;
+        r->scope = d.scope; /* checked against the document's once its payload is read */
+        r->nscope = d.nscope;
+        d.scope = NULL;
+        d.nscope = 0;
     }
     pinset__delegation_free(&d);
 }
@@ -532,16 +567,14 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
             return PINSET_E_NOMEM;
         }
         if (r.why == PINSET_UPDATER_APPLIED) {
-            if (n == 0) {
-                memcpy(u->keyid, env->sigs[i].keyid, sizeof(u->keyid));
-            }
+            struct signer *sg = &u->signers[n];
+            memcpy(sg->keyid, env->sigs[i].keyid, sizeof(sg->keyid));
+            sg->deleg_serial = r.deleg_serial;
+            sg->key_expires = r.key_expires;
+            sg->scope = r.scope;
+            sg->nscope = r.nscope;
             counted[n++] = env->sigs[i].keyid;
-            if (r.deleg_serial > u->deleg_serial) {
-                u->deleg_serial = r.deleg_serial;
-            }
-            if (r.key_expires != 0 && (u->key_expires == 0 || r.key_expires < u->key_expires)) {
-                u->key_expires = r.key_expires;
-            }
+            u->nsigners = n;
             continue;
         }
         /* a root's signature: "signatures" as before delegations; a delegated one: which */
@@ -561,9 +594,8 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
         }
     }
     pinset__buf_free(&pae);
-    u->nsigners = n;
     if (n >= threshold) {
-        return PINSET_OK;
+        return PINSET_OK; /* for now: scoped delegations are checked after the payload */
     }
     if (n == 0 && have) {
         if (diag != NULL) {
@@ -577,6 +609,49 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
     return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
                        "threshold not met: %zu of %u required signatures by distinct trusted keys",
                        n, threshold);
+}
+
+/*
+ * After the payload: a signature whose delegation has a scope counts only
+ * when the document has a scope within it. Then the threshold again, and
+ * what the counted signatures give (keyid used, delegation serial, key
+ * expiry).
+ */
+static pinset_err check_delegation_scopes(pinset_update *u, pinset_updater_status *why,
+                                          unsigned int threshold, pinset_diag *diag)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < u->nsigners; i++) {
+        struct signer *sg = &u->signers[i];
+        if (sg->scope != NULL &&
+            (u->scope == NULL ||
+             !pinset__update_scope_within(u->scope, u->nscope, sg->scope, sg->nscope))) {
+            free_scope(sg->scope, sg->nscope);
+            continue;
+        }
+        u->signers[kept++] = *sg;
+    }
+    u->nsigners = kept;
+    if (kept < (threshold > 0 ? threshold : 1)) {
+        *why = PINSET_UPDATER_DELEGATION_SCOPE;
+        pinset__diag_path(diag, "scope");
+        return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
+                           "the document's scope is not within the signing key's delegation "
+                           "(%zu of %u required signatures remain)",
+                           kept, threshold > 0 ? threshold : 1);
+    }
+    memcpy(u->keyid, u->signers[0].keyid, sizeof(u->keyid));
+    for (size_t i = 0; i < kept; i++) {
+        const struct signer *sg = &u->signers[i];
+        if (sg->deleg_serial > u->deleg_serial) {
+            u->deleg_serial = sg->deleg_serial;
+        }
+        if (sg->key_expires != 0 && (u->key_expires == 0 || sg->key_expires < u->key_expires)) {
+            u->key_expires = sg->key_expires;
+        }
+    }
+    return PINSET_OK;
 }
 
 pinset_err pinset__update_verify(pinset_update **out, uint8_t digest[PINSET__SHA256_LEN],
@@ -639,6 +714,10 @@ pinset_err pinset__update_verify(pinset_update **out, uint8_t digest[PINSET__SHA
         goto out;
     }
     err = parse_payload(u, env.body, env.body_len, a.now, a.timed, diag);
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    err = check_delegation_scopes(u, why, a.threshold, diag);
     if (err != PINSET_OK) {
         goto out;
     }
@@ -728,7 +807,8 @@ static pinset_err write_payload(struct pinset__buf *pl, const pinset_policy *pol
  * and for this key. Its root signature is the verifier's to check.
  */
 static pinset_err delegation_text(char **text, size_t *text_len, const uint8_t *deleg,
-                                  size_t deleg_len, const char *keyid, pinset_diag *diag)
+                                  size_t deleg_len, const char *keyid, const pinset_update *u,
+                                  pinset_diag *diag)
 {
     struct pinset__delegation d;
     struct pinset__dsse env;
@@ -750,6 +830,14 @@ static pinset_err delegation_text(char **text, size_t *text_len, const uint8_t *
                           "the delegation is for another key (keyid %.16s...)", d.keyid);
         pinset__delegation_free(&d);
         return err;
+    }
+    /* u: the document being signed (its scope), or NULL (cosign: the verifier checks) */
+    if (u != NULL && d.scope != NULL &&
+        (u->scope == NULL ||
+         !pinset__update_scope_within(u->scope, u->nscope, d.scope, d.nscope))) {
+        pinset__delegation_free(&d);
+        return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
+                           "the document's scope is not within the delegation's scope");
     }
     pinset__delegation_free(&d);
     err = pinset__dsse_parse_as(&env, deleg, deleg_len, 0, diag);
@@ -845,7 +933,7 @@ pinset_err pinset_update_sign(const pinset_policy *policy, const pinset_update_s
     }
     if (err == PINSET_OK && opts->version >= 2 && opts->delegation != NULL) {
         err = delegation_text(&sig.deleg, &sig.deleg_len, opts->delegation, opts->delegation_len,
-                              sig.keyid, diag);
+                              sig.keyid, &u, diag);
         if (err != PINSET_OK) {
             pinset__diag_path(diag, "delegation");
         }
@@ -936,7 +1024,7 @@ pinset_err pinset_update_cosign(const uint8_t *doc, size_t len, EVP_PKEY *key,
     }
     if (err == PINSET_OK && delegation != NULL) {
         err = delegation_text(&sig->deleg, &sig->deleg_len, delegation, delegation_len, sig->keyid,
-                              diag);
+                              NULL, diag);
         if (err != PINSET_OK) {
             pinset__diag_path(diag, "delegation");
         }
