@@ -151,11 +151,13 @@ static int sign_policy(const sign_args *a, pinset_policy *policy, EVP_PKEY *key,
     }
     e = pinset_update_sign(policy, &o, key, write_file, of.f, &d);
     if (e != PINSET_OK) {
+        int in_deleg = strcmp(d.path, "delegation") == 0;
         outfile_abort(&of);
-        d.input = e == PINSET_E_NO_MATCH && strcmp(d.path, "delegation") != 0 ? name
-                  : strcmp(d.path, "delegation") == 0                         ? a->delegation
-                                                                              : NULL;
+        d.input = in_deleg ? a->delegation : e == PINSET_E_NO_MATCH ? name : NULL;
         cli_err_diag("sign", &d);
+        if (in_deleg && e != PINSET_E_NO_MATCH && e != PINSET_E_NOMEM) {
+            return EXIT_INPUT; /* DELEG is not a delegation pinset can read */
+        }
         if (e == PINSET_E_NO_MATCH) {
             return EXIT_NEGATIVE; /* a rule outside --scope: refused, as lint errors are */
         }
@@ -204,6 +206,9 @@ static int cosign_doc(const sign_args *a, EVP_PKEY *key)
         outfile_abort(&of);
         d.input = strcmp(d.path, "delegation") == 0 ? a->delegation : a->cosign;
         cli_err_diag("sign", &d);
+        if (e == PINSET_E_PARSE || e == PINSET_E_LIMIT || e == PINSET_E_UNSUPPORTED) {
+            return EXIT_INPUT; /* DOC or DELEG is not what pinset reads */
+        }
         return e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_NEGATIVE;
     }
     if (outfile_commit(&of, err, sizeof(err)) != 0) {
