@@ -2,7 +2,8 @@
  * fuzz_ct_leaf.c - the Certificate Transparency entry parser of the tool
  * (src/ct/leaf.c): ct_leaf_parse (a MerkleTreeLeaf), ct_extra_data_check and
  * ct_cert_walk (the DER walk of a Certificate or TBSCertificate to its SPKI
- * and names) on the entry's certificate, and on the raw input as both. No
+ * and names) on the entry's certificate, and on the raw input as both; and
+ * ct_tile_leaf_next (src/ct/tiles.c) over the input as a static-CT data tile. No
  * crash, no read outside the input, every span it returns inside the input.
  * Seeds: fuzz/corpus/ct_leaf/ (x509 and precert leaves of test certificates).
  */
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 
 #include "ct/leaf.h"
+#include "ct/tiles.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct span s = {data, data + size};
     char err[128];
-    ct_leaf leaf;
+    ct_leaf leaf, leaf_tmp;
 
     if (data == NULL) {
         return 0;
@@ -64,5 +66,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ct_extra_data_check(CT_ENTRY_PRECERT, data, size, err, sizeof(err));
     walk(data, size, 0);
     walk(data, size, 1);
+    for (size_t off = 0; off < size;) {
+        uint8_t *leaf = NULL;
+        size_t len = 0, before = off;
+
+        if (ct_tile_leaf_next(data, size, &off, &leaf, &len, err, sizeof(err)) != 0) {
+            break;
+        }
+        if (off <= before || off > size || len < 2 ||
+            ct_leaf_parse(&leaf_tmp, leaf, len, err, sizeof(err)) != 0) {
+            abort(); /* a TileLeaf always stands for a MerkleTreeLeaf that parses */
+        }
+        free(leaf);
+    }
     return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_ct_watch.c - `pinset ct-watch --log URL --log-key FILE --policy FILE
- * --state DIR [--once]`: tail a Certificate Transparency log (RFC 6962) and
+ * --state DIR [--once]`: tail a Certificate Transparency log (RFC 6962, or
+ * the static-CT API with --api static) and
  * alert on every certificate or precertificate for a pinned name whose key
  * is not among the rule's pins or backups (src/ct, docs/ct.md).
  *
@@ -30,6 +31,8 @@
 
 enum {
     O_LOG,
+    O_API,
+    O_ORIGIN,
     O_LOG_KEY,
     O_POLICY,
     O_STATE,
@@ -43,6 +46,10 @@ enum {
 
 static const opt_spec watch_opts[] = {
     [O_LOG] = {"log", 0, "URL", "the log's base URL (RFC 6962: URL/ct/v1/get-sth ...)"},
+    [O_API] = {"api", 0, "API",
+               "rfc6962 (default: get-sth, get-entries) or static (checkpoint and tiles)"},
+    [O_ORIGIN] = {"origin", 0, "NAME",
+                  "static: the checkpoint origin (default: --log without scheme and final /)"},
     [O_LOG_KEY] = {"log-key", 0, "FILE",
                    "the log's public key: PEM, or the base64 DER of a log list entry's key"},
     [O_POLICY] = {"policy", 'p', "FILE",
@@ -209,8 +216,8 @@ static void sleep_ms(unsigned int ms)
 }
 
 typedef struct ct_args {
-    const char *log, *key, *policy, *state;
-    int once, json;
+    const char *log, *key, *policy, *state, *origin;
+    int once, json, api;
     unsigned int interval_ms, timeout_ms;
     unsigned long batch;
 } ct_args;
@@ -251,7 +258,8 @@ static int watch(const ct_args *a)
         goto out;
     }
     for (;;) {
-        ct_watch_opts o = {a->log, &key, check, store, (unsigned int)a->batch, a->timeout_ms};
+        ct_watch_opts o = {a->log, (ct_api)a->api,         a->origin,    &key, check,
+                           store,  (unsigned int)a->batch, a->timeout_ms};
         ct_watch_result res;
         int pass;
 
@@ -298,7 +306,8 @@ out:
 
 int cmd_ct_watch(int argc, char **argv)
 {
-    ct_args a = {NULL, NULL, NULL, NULL, 0, 0, 60000, 30000, 256};
+    ct_args a = {NULL, NULL, NULL, NULL, NULL, 0, 0, CT_API_RFC6962, 60000, 30000, 256};
+    char origin[1024];
     struct sigaction sa;
     const char *v;
     opt_state st;
@@ -314,6 +323,16 @@ int cmd_ct_watch(int argc, char **argv)
             return opt_usage_error(&cmd_ct_watch_spec, "unexpected argument '%s'", v);
         case O_LOG:
             a.log = v;
+            break;
+        case O_API:
+            if (strcmp(v, "rfc6962") != 0 && strcmp(v, "static") != 0) {
+                return opt_usage_error(&cmd_ct_watch_spec, "--api '%s': expected rfc6962 or static",
+                                       v);
+            }
+            a.api = strcmp(v, "static") == 0 ? CT_API_STATIC : CT_API_RFC6962;
+            break;
+        case O_ORIGIN:
+            a.origin = v;
             break;
         case O_LOG_KEY:
             a.key = v;
@@ -359,6 +378,18 @@ int cmd_ct_watch(int argc, char **argv)
                                : a.key == NULL    ? "--log-key"
                                : a.policy == NULL ? "--policy"
                                                   : "--state");
+    }
+    if (a.origin == NULL) {
+        /* static-ct-api: the origin is the submission prefix without scheme and final slash. */
+        const char *p = strstr(a.log, "://");
+        size_t n;
+
+        snprintf(origin, sizeof(origin), "%s", p != NULL ? p + 3 : a.log);
+        n = strlen(origin);
+        while (n > 0 && origin[n - 1] == '/') {
+            origin[--n] = '\0';
+        }
+        a.origin = origin;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/tiles.h"
 #include "util/base.h"
 
 #define BODY_MAX (64u << 20) /* a get-entries response of a thousand large entries fits */
@@ -84,34 +85,50 @@ void ct_client_free(ct_client *c)
     free(c);
 }
 
-/* GET base + "ct/v1/" + path; the parsed JSON object into *out. */
-static int get_json(ct_client *c, const char *path, json_t **out, char *err, size_t errcap)
+/* GET base + path; the body into *out (malloc'd, NUL-terminated) and the HTTP status. */
+static int fetch(ct_client *c, const char *path, struct body *b, long *status, char *url,
+                 size_t urlcap, char *err, size_t errcap)
 {
-    struct body b = {NULL, 0, 0, 0};
-    char url[4096];
-    long status = 0;
-    json_error_t je;
     CURLcode cc;
 
-    *out = NULL;
-    snprintf(url, sizeof(url), "%sct/v1/%s", c->base, path);
+    memset(b, 0, sizeof(*b));
+    *status = 0;
+    snprintf(url, urlcap, "%s%s", c->base, path);
     curl_easy_reset(c->curl);
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, ""); /* data tiles may be gzip'd */
     curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "pinset-ct");
     cc = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) {
         snprintf(err, errcap, "%s: %s", url,
-                 b.too_big ? "response larger than 64 MiB" : curl_easy_strerror(cc));
-        free(b.p);
+                 b->too_big ? "response larger than 64 MiB" : curl_easy_strerror(cc));
+        free(b->p);
+        b->p = NULL;
         return -1;
     }
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    return 0;
+}
+
+/* GET base + "ct/v1/" + path; the parsed JSON object into *out. */
+static int get_json(ct_client *c, const char *path, json_t **out, char *err, size_t errcap)
+{
+    struct body b;
+    char url[4096], full[256];
+    long status = 0;
+    json_error_t je;
+
+    *out = NULL;
+    snprintf(full, sizeof(full), "ct/v1/%s", path);
+    if (fetch(c, full, &b, &status, url, sizeof(url), err, errcap) != 0) {
+        return -1;
+    }
     if (status != 200) {
         snprintf(err, errcap, "%s: HTTP status %ld", url, status);
         free(b.p);
@@ -126,6 +143,125 @@ static int get_json(ct_client *c, const char *path, json_t **out, char *err, siz
         return -1;
     }
     return 0;
+}
+
+int ct_client_get_raw(ct_client *c, const char *path, uint8_t **out, size_t *len, long *status,
+                      char *err, size_t errcap)
+{
+    struct body b;
+    char url[4096];
+
+    *out = NULL;
+    *len = 0;
+    if (fetch(c, path, &b, status, url, sizeof(url), err, errcap) != 0) {
+        return -1;
+    }
+    if (*status != 200) {
+        snprintf(err, errcap, "%s: HTTP status %ld", url, *status);
+        free(b.p);
+        return -1;
+    }
+    *out = b.p != NULL ? (uint8_t *)b.p : calloc(1, 1);
+    *len = b.len;
+    return *out != NULL ? 0 : -1;
+}
+
+/* A tile (level -1: data) of the tree of `size`: the partial tile, or the full one instead. */
+static int get_tile(ct_client *c, uint64_t size, int level, uint64_t n, uint8_t **out, size_t *len,
+                    unsigned int *width, char *err, size_t errcap)
+{
+    char path[256];
+    long status = 0;
+
+    *width = ct_tile_width(size, level, n);
+    if (*width == 0 || ct_tile_path(path, sizeof(path), level, n, *width) != 0) {
+        snprintf(err, errcap, "tile %d/%llu: not in a tree of %llu entries", level,
+                 (unsigned long long)n, (unsigned long long)size);
+        return -1;
+    }
+    if (ct_client_get_raw(c, path, out, len, &status, err, errcap) == 0) {
+        return 0;
+    }
+    /* static-ct-api: a partial tile may be gone once the full one exists. */
+    if (*width < CT_TILE_WIDTH && status == 404 &&
+        ct_tile_path(path, sizeof(path), level, n, CT_TILE_WIDTH) == 0) {
+        return ct_client_get_raw(c, path, out, len, &status, err, errcap);
+    }
+    return -1;
+}
+
+int ct_client_get_hash_tile(ct_client *c, uint64_t size, int level, uint64_t n, uint8_t **out,
+                            size_t *len, char *err, size_t errcap)
+{
+    unsigned int width;
+
+    if (get_tile(c, size, level, n, out, len, &width, err, errcap) != 0) {
+        return -1;
+    }
+    if (*len != (size_t)width * CT_HASH_LEN && *len != (size_t)CT_TILE_WIDTH * CT_HASH_LEN) {
+        snprintf(err, errcap, "tile %d/%llu: %zu bytes, not %u hashes", level,
+                 (unsigned long long)n, *len, width);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    *len = (size_t)width * CT_HASH_LEN;
+    return 0;
+}
+
+int ct_client_get_tile_entries(ct_client *c, uint64_t size, uint64_t start, uint64_t end,
+                               ct_batch *out, char *err, size_t errcap)
+{
+    uint64_t n = start / CT_TILE_WIDTH, first = n * CT_TILE_WIDTH;
+    uint8_t *tile = NULL;
+    size_t len = 0, off = 0;
+    unsigned int width, i;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (start > end || end >= size) {
+        snprintf(err, errcap, "entries %llu..%llu: not in a tree of %llu",
+                 (unsigned long long)start, (unsigned long long)end, (unsigned long long)size);
+        return -1;
+    }
+    if (get_tile(c, size, -1, n, &tile, &len, &width, err, errcap) != 0) {
+        return -1;
+    }
+    if (end >= first + width) {
+        end = first + width - 1;
+    }
+    out->e = calloc(CT_TILE_WIDTH, sizeof(*out->e));
+    if (out->e == NULL) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < width; i++) {
+        uint8_t *leaf;
+        size_t leaf_len;
+
+        if (ct_tile_leaf_next(tile, len, &off, &leaf, &leaf_len, err, errcap) != 0) {
+            goto out;
+        }
+        if (first + i < start || first + i > end) {
+            free(leaf);
+            continue;
+        }
+        out->e[out->n].leaf = leaf;
+        out->e[out->n].leaf_len = leaf_len;
+        out->n++;
+    }
+    if (width == CT_TILE_WIDTH && off != len) {
+        snprintf(err, errcap, "data tile %llu: trailing bytes after 256 entries",
+                 (unsigned long long)n);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0) {
+        ct_batch_free(out);
+    }
+    free(tile);
+    return rc;
 }
 
 int ct_client_get_sth(ct_client *c, ct_sth *out, char *err, size_t errcap)

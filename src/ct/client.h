@@ -14,7 +14,7 @@
 
 typedef struct ct_client ct_client;
 
-/* A client for the log at `url` (its base: ".../ct/v1/" is appended). 0, or -1 with err. */
+/* A client for the log at `url` (its base: "ct/v1/..." or "checkpoint" is appended). 0 or -1. */
 int ct_client_new(ct_client **out, const char *url, unsigned int timeout_ms, char *err,
                   size_t errcap);
 void ct_client_free(ct_client *c);
@@ -46,5 +46,21 @@ typedef struct ct_batch {
 int ct_client_get_entries(ct_client *c, uint64_t start, uint64_t end, ct_batch *out, char *err,
                           size_t errcap);
 void ct_batch_free(ct_batch *b);
+
+/* ---- static-CT-API logs (the URL is the monitoring prefix) ---- */
+
+/* GET base + path, any body: *out (malloc'd) and *len; *status the HTTP status. 0 on 200, or -1. */
+int ct_client_get_raw(ct_client *c, const char *path, uint8_t **out, size_t *len, long *status,
+                      char *err, size_t errcap);
+/* Hash tile n at level of the tree of `size` (its partial tile, or the full one): exactly its
+ * hashes. */
+int ct_client_get_hash_tile(ct_client *c, uint64_t size, int level, uint64_t n, uint8_t **out,
+                            size_t *len, char *err, size_t errcap);
+/*
+ * The entries [start, end] that the data tile holding `start` has (at least
+ * one), each as the MerkleTreeLeaf it stands for (extra is NULL). 0 or -1.
+ */
+int ct_client_get_tile_entries(ct_client *c, uint64_t size, uint64_t start, uint64_t end,
+                               ct_batch *out, char *err, size_t errcap);
 
 #endif /* PINSET_CT_CLIENT_H */

@@ -4,9 +4,11 @@
 #include "ct/watch.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct/client.h"
+#include "ct/tiles.h"
 #include "util/base.h"
 
 struct pass {
@@ -52,7 +54,8 @@ static void one_entry(struct pass *p, uint64_t index, const ct_raw_entry *raw)
     int watched = 0, n;
 
     if (ct_leaf_parse(&leaf, raw->leaf, raw->leaf_len, why, sizeof(why)) == 0 &&
-        ct_extra_data_check(leaf.type, raw->extra, raw->extra_len, why, sizeof(why)) >= 0) {
+        (raw->extra == NULL ||
+         ct_extra_data_check(leaf.type, raw->extra, raw->extra_len, why, sizeof(why)) >= 0)) {
         p->index = index;
         p->leaf = &leaf;
         n = ct_check_entry(p->o->check, &leaf, on_finding, p, &watched, why, sizeof(why));
@@ -69,6 +72,55 @@ static void one_entry(struct pass *p, uint64_t index, const ct_raw_entry *raw)
     ev.detail = why;
     ev.index = index;
     p->cb(&ev, p->payload);
+}
+
+/*
+ * The head of the first `old_size` entries of the tree of `new_size`, from its
+ * hash tiles: one perfect subtree per set bit of old_size, each the fold of
+ * consecutive hashes of one tile (static-ct-api "Merkle Tree").
+ */
+static int tile_root(ct_client *cl, uint64_t new_size, uint64_t old_size, uint8_t out[CT_HASH_LEN],
+                     char *err, size_t errcap)
+{
+    ct_range r;
+    uint8_t *tile = NULL;
+    size_t len = 0;
+    int level = -1, rc = -1;
+    uint64_t have_n = 0, o = 0;
+
+    ct_range_init(&r);
+    for (int k = 63; k >= 0; k--) {
+        uint64_t idx;
+        int l = k / CT_TILE_HEIGHT;
+
+        if (!((old_size >> k) & 1)) {
+            continue;
+        }
+        idx = (o >> k) << (k % CT_TILE_HEIGHT); /* the first hash, at height 8l */
+        if (tile == NULL || level != l || have_n != idx / CT_TILE_WIDTH) {
+            free(tile);
+            tile = NULL;
+            level = l;
+            have_n = idx / CT_TILE_WIDTH;
+            if (ct_client_get_hash_tile(cl, new_size, l, have_n, &tile, &len, err, errcap) != 0) {
+                goto out;
+            }
+        }
+        if (ct_tile_subtree(r.hash[r.count], tile, len, (unsigned int)(idx % CT_TILE_WIDTH),
+                            1u << (k % CT_TILE_HEIGHT)) != 0) {
+            snprintf(err, errcap, "tile %d/%llu: too short for entries %llu..%llu", l,
+                     (unsigned long long)have_n, (unsigned long long)o,
+                     (unsigned long long)(o + (1ull << k) - 1));
+            goto out;
+        }
+        r.count++;
+        o += 1ull << k;
+    }
+    r.size = old_size;
+    rc = ct_range_root(&r, out);
+out:
+    free(tile);
+    return rc;
 }
 
 /* The new tree head against the stored one: 0 when it extends it, else the log misbehaved. */
@@ -95,6 +147,22 @@ static int check_growth(struct pass *p, ct_client *cl, const ct_position *old, c
         return 0;
     }
     if (old->sth_size == 0) {
+        return 0;
+    }
+    if (p->o->api == CT_API_STATIC) {
+        uint8_t root[CT_HASH_LEN];
+
+        if (tile_root(cl, sth->tree_size, old->sth_size, root, err, errcap) != 0) {
+            return -2;
+        }
+        if (memcmp(root, old->sth_root, CT_HASH_LEN) != 0) {
+            snprintf(detail, sizeof(detail),
+                     "the tiles of tree_size %llu do not give the root of tree_size %llu, already "
+                     "verified: the log forked",
+                     (unsigned long long)sth->tree_size, (unsigned long long)old->sth_size);
+            misbehaved(p, "log-inconsistent", detail);
+            return -1;
+        }
         return 0;
     }
     if (ct_client_get_consistency(cl, old->sth_size, sth->tree_size, proof, 2 * CT_MAX_DEPTH, &n,
@@ -124,7 +192,9 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
         if (end - start + 1 > p->o->batch) {
             end = start + p->o->batch - 1;
         }
-        if (ct_client_get_entries(cl, start, end, &b, err, errcap) != 0) {
+        if ((p->o->api == CT_API_STATIC
+                 ? ct_client_get_tile_entries(cl, pos->sth_size, start, end, &b, err, errcap)
+                 : ct_client_get_entries(cl, start, end, &b, err, errcap)) != 0) {
             return CT_WATCH_LOG;
         }
         for (size_t i = 0; i < b.n; i++) {
@@ -146,6 +216,41 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
     return CT_WATCH_OK;
 }
 
+/* The tree head, its signature verified: 0, or -1 (err, or a misbehaviour event). */
+static int get_head(struct pass *p, ct_client *cl, ct_sth *sth, char *err, size_t errcap)
+{
+    char why[512];
+    uint8_t *text = NULL;
+    size_t len = 0;
+    long status = 0;
+    int r;
+
+    if (p->o->api == CT_API_RFC6962) {
+        if (ct_client_get_sth(cl, sth, err, errcap) != 0) {
+            return -1;
+        }
+        if (!ct_sth_verify(sth, p->o->key, why, sizeof(why))) {
+            misbehaved(p, "log-bad-signature", why);
+            return -1;
+        }
+        return 0;
+    }
+    if (ct_client_get_raw(cl, "checkpoint", &text, &len, &status, err, errcap) != 0) {
+        return -1;
+    }
+    r = ct_checkpoint_verify(sth, text, len, p->o->origin, p->o->key, why, sizeof(why));
+    free(text);
+    if (r == CT_CP_BAD_SIGNATURE) {
+        misbehaved(p, "log-bad-signature", why);
+        return -1;
+    }
+    if (r != CT_CP_OK) {
+        snprintf(err, errcap, "%scheckpoint: %s", p->o->url, why);
+        return -1;
+    }
+    return 0;
+}
+
 int ct_watch_pass(const ct_watch_opts *o, ct_event_cb cb, void *payload, ct_watch_result *res,
                   char *err, size_t errcap)
 {
@@ -165,14 +270,10 @@ int ct_watch_pass(const ct_watch_opts *o, ct_event_cb cb, void *payload, ct_watc
     if (ct_client_new(&cl, o->url, o->timeout_ms, err, errcap) != 0) {
         return CT_WATCH_INTERNAL;
     }
-    if (ct_client_get_sth(cl, &sth, err, errcap) != 0) {
+    if (get_head(&p, cl, &sth, err, errcap) != 0) {
         goto out;
     }
     res->tree_size = sth.tree_size;
-    if (!ct_sth_verify(&sth, o->key, why, sizeof(why))) {
-        misbehaved(&p, "log-bad-signature", why);
-        goto out;
-    }
     if (have == 0) {
         memset(&pos, 0, sizeof(pos));
         ct_range_init(&pos.range);

@@ -16,8 +16,16 @@
 #include "ct/state.h"
 #include "ct/sth.h"
 
+/* How a log is read. */
+typedef enum ct_api {
+    CT_API_RFC6962 = 0, /* get-sth, get-sth-consistency, get-entries */
+    CT_API_STATIC = 1   /* c2sp.org/static-ct-api: checkpoint, hash tiles, data tiles */
+} ct_api;
+
 typedef struct ct_watch_opts {
-    const char *url;
+    const char *url; /* RFC 6962: the log's base; static: its monitoring prefix */
+    ct_api api;
+    const char *origin; /* static: the checkpoint origin (the submission prefix without scheme) */
     const ct_log_key *key;
     ct_check *check;
     ct_store *store;

@@ -36,10 +36,11 @@
 #include "ct_log.h"
 #include "pki.h"
 
-#define NENTRIES 12
+#define NENTRIES       12
+#define STATIC_ENTRIES 600
 
-static char tmp[512], url[128];
-static testlib_ct_log *log_;
+static char tmp[512], url[128], static_url[128];
+static testlib_ct_log *log_, *static_log;
 static testlib_pki pki;
 static EVP_PKEY *backup_key;
 static char out_text[1 << 16], err_text[1 << 16];
@@ -65,9 +66,18 @@ static void slurp(const char *path, char *buf, size_t cap)
     }
 }
 
+static int watch_api(const char *state, const char *format, const char *api);
+
 /* Run `pinset ct-watch --once` with the test log, key, policy and state dir; its exit status. */
 static int watch(const char *state, const char *format)
 {
+    return watch_api(state, format, "rfc6962");
+}
+
+static int watch_api(const char *state, const char *format, const char *api)
+{
+    int is_static = strcmp(api, "static") == 0;
+
     const char *bin = getenv("PINSET_BIN");
     pid_t pid;
     int st = 0;
@@ -81,7 +91,8 @@ static int watch(const char *state, const char *format)
 
         dup2(o, 1);
         dup2(e, 2);
-        execl(bin, bin, "ct-watch", "--log", url, "--log-key", path_of("log.pem"), "--policy",
+        execl(bin, bin, "ct-watch", "--log", is_static ? static_url : url, "--api", api,
+              "--log-key", path_of(is_static ? "static.pem" : "log.pem"), "--policy",
               path_of("policy.json"), "--state", path_of(state), "--once", "--batch", "4",
               "--format", format, (char *)NULL);
         _exit(127);
@@ -165,6 +176,31 @@ static int setup(void **state)
         ADD(x509, other, "other.test", 10 + i * 10);
     }
 #undef ADD
+    /* The static-CT log: the same first entries, then fillers to 600 (two levels of tiles). */
+    static_log = testlib_ct_log_new();
+    if (static_log == NULL) {
+        return -1;
+    }
+    bad |= testlib_ct_log_add_x509(static_log, pki.leaf, pki.inter, 1000);
+#define ADD(kind, key, dns, serial)                                                         \
+    x = testlib_pki_leaf(&pki, key, dns, serial);                                           \
+    bad |= x == NULL || testlib_ct_log_add_##kind(static_log, x, pki.inter, 1000 + serial); \
+    X509_free(x)
+    ADD(x509, NULL, "www.example.com", 11);
+    ADD(x509, other, "other.test", 12);
+    ADD(precert, NULL, "api.example.com", 13);
+    ADD(x509, backup_key, "www.example.com", 14);
+    ADD(x509, NULL, "*.example.com", 15);
+    ADD(x509, pki.leaf_key, "shop.example.com", 16);
+#undef ADD
+    x = testlib_pki_leaf(&pki, other, "other.test", 17);
+    for (int i = 7; i < STATIC_ENTRIES && x != NULL; i++) {
+        bad |= testlib_ct_log_add_x509(static_log, x, pki.inter, 2000 + (uint64_t)i);
+    }
+    X509_free(x);
+    bad |= testlib_ct_log_count(static_log) != STATIC_ENTRIES ||
+           testlib_ct_log_write_key(static_log, path_of("static.pem")) != 0 ||
+           testlib_ct_log_start(static_log, static_url, sizeof(static_url)) != 0;
     EVP_PKEY_free(other);
     if (bad || testlib_ct_log_count(log_) != NENTRIES ||
         testlib_ct_log_write_key(log_, path_of("log.pem")) != 0 ||
@@ -196,6 +232,7 @@ static int teardown(void **state)
 
     (void)state;
     testlib_ct_log_free(log_);
+    testlib_ct_log_free(static_log);
     testlib_pki_free(&pki);
     EVP_PKEY_free(backup_key);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
@@ -348,13 +385,82 @@ static void test_unreadable_entry(void **state)
     assert_int_equal(testlib_ct_log_write_key(log_, path_of("log.pem")), 0);
 }
 
+/* ---- the static-CT API: checkpoints, hash tiles, data tiles ---- */
+
+static void serve_static(uint64_t size, testlib_ct_mode mode, uint64_t fork_at)
+{
+    testlib_ct_log_set_size(static_log, size);
+    testlib_ct_log_set_mode(static_log, mode, fork_at);
+}
+
+/* Alerts from data tiles; a tree grown from 300 to 600 proved consistent from its hash tiles. */
+static void test_static_alerts_and_grows(void **state)
+{
+    (void)state;
+    serve_static(300, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch_api("st-grow", "json", "static"), 1);
+    assert_int_equal(count(out_text, "\"alert\":\"unknown-key\""), 3);
+    assert_non_null(strstr(out_text, "\"index\":3,\"entry_type\":\"precert\""));
+    assert_non_null(strstr(out_text, "\"tree_size\":300,\"start\":0,\"end\":300,\"watched\":6"));
+    serve_static(600, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch_api("st-grow", "text", "static"), 0);
+    assert_non_null(
+        strstr(out_text, "tree_size 600, entries 300..600 checked, 0 watched, 0 alerts"));
+    serve_static(517, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch_api("st-small", "text", "static"), 1);
+    serve_static(600, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch_api("st-small", "text", "static"), 0);
+    assert_non_null(strstr(out_text, "entries 517..600 checked"));
+}
+
+static void static_misbehaves(const char *st, uint64_t size, testlib_ct_mode mode, uint64_t fork_at,
+                              const char *alert)
+{
+    char before[8192], after[8192];
+
+    position(st, before, sizeof(before));
+    assert_true(before[0] != '\0');
+    serve_static(size, mode, fork_at);
+    assert_int_equal(watch_api(st, "text", "static"), 4);
+    assert_non_null(strstr(out_text, alert));
+    position(st, after, sizeof(after));
+    assert_string_equal(before, after);
+}
+
+static void test_static_misbehaviour(void **state)
+{
+    (void)state;
+    serve_static(300, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch_api("st-bad", "text", "static"), 1);
+    static_misbehaves("st-bad", 600, TESTLIB_CT_BAD_SIG, 0, "ALERT log-bad-signature");
+    static_misbehaves("st-bad", 600, TESTLIB_CT_FORK, 100, "ALERT log-inconsistent");
+    assert_non_null(
+        strstr(out_text, "the tiles of tree_size 600 do not give the root of tree_size 300"));
+    static_misbehaves("st-bad", 300, TESTLIB_CT_FORK, 299, "ALERT log-inconsistent");
+    assert_non_null(strstr(out_text, "two different roots for tree_size 300"));
+    static_misbehaves("st-bad", 299, TESTLIB_CT_NORMAL, 0, "ALERT log-rewind");
+    /* data tiles that do not make the checkpoint's root */
+    serve_static(600, TESTLIB_CT_BAD_ENTRIES, 400);
+    assert_int_equal(watch_api("st-bad", "text", "static"), 4);
+    assert_non_null(strstr(out_text, "ALERT log-bad-entries"));
+    serve_static(600, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch_api("st-bad", "text", "static"), 0);
+    assert_non_null(strstr(out_text, "entries 300..600 checked"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_keys_alert), cmocka_unit_test(test_known_keys_quiet),
-        cmocka_unit_test(test_resume_consistent),  cmocka_unit_test(test_bad_signature),
-        cmocka_unit_test(test_fork_inconsistent),  cmocka_unit_test(test_rewind),
-        cmocka_unit_test(test_bad_entries),        cmocka_unit_test(test_unreadable_entry),
+        cmocka_unit_test(test_unknown_keys_alert),
+        cmocka_unit_test(test_known_keys_quiet),
+        cmocka_unit_test(test_resume_consistent),
+        cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_fork_inconsistent),
+        cmocka_unit_test(test_rewind),
+        cmocka_unit_test(test_bad_entries),
+        cmocka_unit_test(test_unreadable_entry),
+        cmocka_unit_test(test_static_alerts_and_grows),
+        cmocka_unit_test(test_static_misbehaviour),
     };
 
     if (getenv("PINSET_BIN") == NULL) {

@@ -34,6 +34,7 @@ struct testlib_ct_log {
     uint64_t fork_at;
     pthread_mutex_t mu;
     struct MHD_Daemon *d;
+    char origin[64]; /* static-ct-api: "127.0.0.1:PORT" */
 };
 
 testlib_ct_log *testlib_ct_log_new(void)
@@ -445,6 +446,232 @@ static json_t *get_consistency(testlib_ct_log *log, struct MHD_Connection *c, ui
     return json_pack("{s:o}", "consistency", arr);
 }
 
+/* ---- the static-CT API (c2sp.org/static-ct-api) ---- */
+
+struct text {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void add_bytes(struct text *t, const void *p, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 4096;
+        uint8_t *q;
+
+        while (cap < t->len + n + 1) {
+            cap *= 2;
+        }
+        q = realloc(t->p, cap);
+        if (q == NULL) {
+            return;
+        }
+        t->p = q;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, p, n);
+    t->len += n;
+    t->p[t->len] = 0;
+}
+
+static void add_str(struct text *t, const char *s)
+{
+    add_bytes(t, s, strlen(s));
+}
+
+static struct text checkpoint(testlib_ct_log *log, uint64_t size)
+{
+    struct text t = {NULL, 0, 0};
+    uint8_t root[32], tbs[50], sig[256], note[300], kid[32], logid[32], *spki = NULL, *p = tbs;
+    size_t slen = sizeof(sig);
+    const uint64_t ts = 1767225600000ull + size;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    struct text kh = {NULL, 0, 0};
+    char line[64], *b;
+    int n = i2d_PUBKEY(log->key, &spki), o = 0;
+
+    mth(log, log->mode == TESTLIB_CT_FORK, 0, size, root);
+    put(&p, 0, 1);
+    put(&p, 1, 1);
+    put(&p, ts, 8);
+    put(&p, size, 8);
+    memcpy(p, root, 32);
+    if (ctx == NULL || n <= 0 || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, log->key) != 1 ||
+        EVP_DigestSign(ctx, sig, &slen, tbs, sizeof(tbs)) != 1) {
+        EVP_MD_CTX_free(ctx);
+        OPENSSL_free(spki);
+        return t;
+    }
+    EVP_MD_CTX_free(ctx);
+    SHA256(spki, (size_t)n, logid);
+    OPENSSL_free(spki);
+    /* key ID: SHA-256(origin || 0x0A || 0x05 || log ID)[:4] */
+    add_str(&kh, log->origin);
+    add_bytes(&kh, "\n\x05", 2);
+    add_bytes(&kh, logid, 32);
+    SHA256(kh.p, kh.len, kid);
+    free(kh.p);
+    memcpy(note, kid, 4);
+    p = note + 4;
+    put(&p, ts, 8);
+    put(&p, 4, 1);
+    put(&p, 3, 1);
+    put(&p, slen, 2);
+    memcpy(p, sig, slen);
+    o = (int)(p - note) + (int)slen;
+    if (log->mode == TESTLIB_CT_BAD_SIG) {
+        note[o - 3] ^= 0x01;
+    }
+    add_str(&t, log->origin);
+    snprintf(line, sizeof(line), "\n%llu\n", (unsigned long long)size);
+    add_str(&t, line);
+    b = b64(root, 32);
+    add_str(&t, b);
+    free(b);
+    /* a witness's cosignature first: a monitor must skip what it does not know */
+    add_str(
+        &t,
+        "\n\n\xe2\x80\x94 witness.example.org AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
+    add_str(&t, "\xe2\x80\x94 ");
+    add_str(&t, log->origin);
+    add_str(&t, " ");
+    b = b64(note, (size_t)o);
+    add_str(&t, b);
+    free(b);
+    add_str(&t, "\n");
+    return t;
+}
+
+/* "x001/x234/067[.p/W]" into n and width (256 for a full tile); 0 or -1. */
+static int tile_index(const char *s, uint64_t *n, unsigned int *width)
+{
+    uint64_t v = 0;
+
+    *width = 256;
+    for (;;) {
+        int x = *s == 'x';
+
+        s += x;
+        for (int i = 0; i < 3; i++, s++) {
+            if (*s < '0' || *s > '9') {
+                return -1;
+            }
+            v = v * 10 + (uint64_t)(*s - '0');
+        }
+        if (x) {
+            if (*s++ != '/') {
+                return -1;
+            }
+            continue;
+        }
+        break;
+    }
+    *n = v;
+    if (strncmp(s, ".p/", 3) == 0) {
+        *width = (unsigned int)strtoul(s + 3, NULL, 10);
+        return *width >= 1 && *width < 256 ? 0 : -1;
+    }
+    return *s == '\0' ? 0 : -1;
+}
+
+static uint64_t tile_avail(uint64_t size, int level)
+{
+    while (level-- > 0) {
+        size /= 256;
+    }
+    return size;
+}
+
+/* The hash tile or data tile at path (after "/tile/") of the tree of size; NULL: 404. */
+static struct text *tile(testlib_ct_log *log, const char *path, uint64_t size)
+{
+    static __thread uint8_t tmp[1 << 16];
+    struct text *t = calloc(1, sizeof(*t));
+    int data = strncmp(path, "data/", 5) == 0, level = 0;
+    uint64_t n, avail, span = 1;
+    unsigned int width;
+
+    if (t == NULL) {
+        return NULL;
+    }
+    if (!data && (path[0] < '0' || path[0] > '5' || path[1] != '/')) {
+        free(t);
+        return NULL;
+    }
+    if (!data) {
+        level = path[0] - '0';
+    }
+    if (tile_index(path + (data ? 5 : 2), &n, &width) != 0) {
+        free(t);
+        return NULL;
+    }
+    avail = tile_avail(size, level);
+    if (avail < n * 256 + width || (width < 256 && avail - n * 256 != width)) {
+        free(t);
+        return NULL; /* only tiles of the current tree */
+    }
+    for (int l = 0; l < level; l++) {
+        span *= 256;
+    }
+    for (uint64_t i = n * 256; i < n * 256 + width; i++) {
+        uint8_t h[32];
+
+        if (!data) {
+            mth(log, log->mode == TESTLIB_CT_FORK, i * span, (i + 1) * span, h);
+            add_bytes(t, h, 32);
+            continue;
+        } else {
+            size_t len;
+            const uint8_t *l =
+                leaf_of(log, i, log->mode == TESTLIB_CT_FORK || log->mode == TESTLIB_CT_BAD_ENTRIES,
+                        tmp, sizeof(tmp), &len);
+            const struct entry *e = &log->e[i];
+            const uint8_t *x = e->extra, *end = e->extra + e->extra_len;
+            uint8_t fp[2 + 32 * 8], *q = fp + 2;
+            size_t chain;
+
+            add_bytes(t, l + 2, len - 2); /* the TimestampedEntry */
+            if (len > 11 && l[11] == 1) { /* precert: pre_certificate first */
+                size_t c = ((size_t)x[0] << 16) | ((size_t)x[1] << 8) | x[2];
+
+                add_bytes(t, x, 3 + c);
+                x += 3 + c;
+            }
+            chain = x + 3 <= end ? ((size_t)x[0] << 16) | ((size_t)x[1] << 8) | x[2] : 0;
+            x += 3;
+            while (chain > 0 && x + 3 <= end && q < fp + sizeof(fp)) {
+                size_t c = ((size_t)x[0] << 16) | ((size_t)x[1] << 8) | x[2];
+
+                SHA256(x + 3, c, q);
+                q += 32;
+                x += 3 + c;
+                chain -= 3 + c;
+            }
+            fp[0] = (uint8_t)((q - fp - 2) >> 8);
+            fp[1] = (uint8_t)(q - fp - 2);
+            add_bytes(t, fp, (size_t)(q - fp));
+        }
+    }
+    return t;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, void *p, size_t n,
+                             const char *type)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        n, p != NULL ? p : (void *)"", p != NULL ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result r;
+
+    if (resp == NULL) {
+        free(p);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    r = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -466,6 +693,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     pthread_mutex_lock(&log->mu);
     size = log->size_set && log->size < log->n ? log->size : log->n;
+    if (strcmp(url, "/checkpoint") == 0 || strncmp(url, "/tile/", 6) == 0) {
+        struct text t0 = {NULL, 0, 0}, *t = NULL;
+
+        if (url[1] == 'c') {
+            t0 = checkpoint(log, size);
+        } else {
+            t = tile(log, url + 6, size);
+        }
+        pthread_mutex_unlock(&log->mu);
+        if (url[1] == 'c') {
+            return reply(c, t0.p != NULL ? 200 : 500, t0.p, t0.len, "text/plain; charset=utf-8");
+        }
+        if (t == NULL) {
+            return reply(c, 404, NULL, 0, "text/plain");
+        }
+        r = reply(c, 200, t->p, t->len, "application/octet-stream");
+        free(t);
+        return r;
+    }
     if (strcmp(url, "/ct/v1/get-sth") == 0) {
         o = get_sth(log, size);
     } else if (strcmp(url, "/ct/v1/get-entries") == 0) {
@@ -514,6 +760,7 @@ int testlib_ct_log_start(testlib_ct_log *log, char *url, size_t cap)
         return -1;
     }
     snprintf(url, cap, "http://127.0.0.1:%u/", (unsigned)info->port);
+    snprintf(log->origin, sizeof(log->origin), "127.0.0.1:%u", (unsigned)info->port);
     return 0;
 }
 

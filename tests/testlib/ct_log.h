@@ -3,7 +3,11 @@
  * 127.0.0.1 (libmicrohttpd): real RFC 6962 Merkle tree hashes (computed here,
  * independently of src/ct), tree heads signed with an ECDSA P-256 log key,
  * x509 and precert entries with their extra_data, and the three endpoints a
- * monitor reads: /ct/v1/get-sth, get-sth-consistency and get-entries.
+ * monitor reads: /ct/v1/get-sth, get-sth-consistency and get-entries; and
+ * the same tree through the static-CT API: /checkpoint (origin
+ * "127.0.0.1:PORT", signed with an RFC6962NoteSignature after a witness's
+ * cosignature), hash tiles /tile/<L>/<N>[.p/<W>] and data tiles
+ * /tile/data/<N>[.p/<W>].
  *
  * Modes make it misbehave the ways a monitor must notice: a bad tree-head
  * signature, a fork (entries from some index on rewritten, with tree heads and

@@ -34,6 +34,7 @@
 #include "ct/merkle.h"
 #include "ct/state.h"
 #include "ct/sth.h"
+#include "ct/tiles.h"
 #include "pki.h"
 
 typedef uint8_t hash[CT_HASH_LEN];
@@ -709,6 +710,189 @@ static void test_known_keys(void **state)
     testlib_pki_free(&pki);
 }
 
+/* ---- static-CT API ---- */
+
+static void test_tile_paths(void **state)
+{
+    char p[128];
+
+    (void)state;
+    /* the examples of c2sp.org/static-ct-api */
+    assert_int_equal(ct_tile_path(p, sizeof(p), 0, 1234067, 256), 0);
+    assert_string_equal(p, "tile/0/x001/x234/067");
+    assert_int_equal(ct_tile_path(p, sizeof(p), -1, 5, 112), 0);
+    assert_string_equal(p, "tile/data/005.p/112");
+    assert_int_equal(ct_tile_path(p, sizeof(p), 2, 0, 1), 0);
+    assert_string_equal(p, "tile/2/000.p/1");
+    assert_int_equal(ct_tile_path(p, sizeof(p), 1, 1000, 256), 0);
+    assert_string_equal(p, "tile/1/x001/000");
+    assert_int_equal(ct_tile_path(p, 8, 0, 1234067, 256), -1);
+    /* a tree of 70,000: 273 full level-0 tiles and one of 112; level 1: one full, one of 17 */
+    assert_int_equal(ct_tile_width(70000, 0, 272), 256);
+    assert_int_equal(ct_tile_width(70000, 0, 273), 112);
+    assert_int_equal(ct_tile_width(70000, 0, 274), 0);
+    assert_int_equal(ct_tile_width(70000, -1, 273), 112);
+    assert_int_equal(ct_tile_width(70000, 1, 0), 256);
+    assert_int_equal(ct_tile_width(70000, 1, 1), 17);
+    assert_int_equal(ct_tile_width(70000, 2, 0), 1);
+    assert_int_equal(ct_tile_width(256, 1, 0), 1);
+    assert_int_equal(ct_tile_width(255, 1, 0), 0);
+}
+
+static void test_tile_subtree(void **state)
+{
+    uint8_t tile[N * 32], got[32], want[32];
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        memcpy(tile + 32 * i, big[i], 32);
+    }
+    for (unsigned int count = 1; count <= 32; count *= 2) {
+        for (unsigned int first = 0; first + count <= N; first += count) {
+            assert_int_equal(ct_tile_subtree(got, tile, sizeof(tile), first, count), 0);
+            ref_mth(big + first, count, want);
+            assert_memory_equal(got, want, 32);
+        }
+    }
+    assert_int_equal(ct_tile_subtree(got, tile, sizeof(tile), 0, 3), -1);  /* not a power of 2 */
+    assert_int_equal(ct_tile_subtree(got, tile, sizeof(tile), 62, 4), -1); /* past the tile */
+}
+
+/* A checkpoint signed as static-ct-api says, and its hostile variants. */
+static void test_checkpoint(void **state)
+{
+    EVP_PKEY *ec = EVP_EC_gen("P-256");
+    ct_log_key key;
+    ct_sth sth, got;
+    uint8_t kh[64], kid[32], note[300], *p = note;
+    char r64[64], n64[512], text[2048], bad[2048], err[256];
+    const char *origin = "log.example.org/2026h1";
+
+    (void)state;
+    key_of(&key, ec);
+    memset(&sth, 0, sizeof(sth));
+    sth.tree_size = 8;
+    sth.timestamp = 1767225600123ull;
+    unhex(sth.root, kRoots[8]);
+    sign_sth(ec, &sth, 3);
+    memcpy(kh, origin, strlen(origin));
+    kh[strlen(origin)] = 0x0a;
+    kh[strlen(origin) + 1] = 0x05;
+    memcpy(kh + strlen(origin) + 2, key.log_id, 32);
+    SHA256(kh, strlen(origin) + 34, kid);
+    memcpy(p, kid, 4);
+    p += 4;
+    for (int i = 7; i >= 0; i--) {
+        *p++ = (uint8_t)(sth.timestamp >> (8 * i));
+    }
+    memcpy(p, sth.sig, sth.sig_len);
+    p += sth.sig_len;
+    EVP_EncodeBlock((unsigned char *)r64, sth.root, 32);
+    EVP_EncodeBlock((unsigned char *)n64, note, (int)(p - note));
+    snprintf(text, sizeof(text),
+             "%s\n8\n%s\n\n\xe2\x80\x94 witness.example AAAA\n\xe2\x80\x94 %s %s\n", origin, r64,
+             origin, n64);
+    assert_int_equal(ct_checkpoint_verify(&got, (const uint8_t *)text, strlen(text), origin, &key,
+                                          err, sizeof(err)),
+                     CT_CP_OK);
+    assert_int_equal(got.tree_size, 8);
+    assert_int_equal(got.timestamp, sth.timestamp);
+    assert_memory_equal(got.root, sth.root, 32);
+    /* another origin, another size, an extension line, no signature of ours: refused */
+    assert_int_equal(ct_checkpoint_verify(&got, (const uint8_t *)text, strlen(text),
+                                          "log.example.org", &key, err, sizeof(err)),
+                     CT_CP_MALFORMED);
+    memcpy(bad, text, sizeof(text));
+    bad[strlen(origin) + 1] = '9';
+    assert_int_equal(ct_checkpoint_verify(&got, (const uint8_t *)bad, strlen(bad), origin, &key,
+                                          err, sizeof(err)),
+                     CT_CP_BAD_SIGNATURE);
+    snprintf(bad, sizeof(bad), "%s\n8\n%s\next\n\n\xe2\x80\x94 %s %s\n", origin, r64, origin, n64);
+    assert_int_equal(ct_checkpoint_verify(&got, (const uint8_t *)bad, strlen(bad), origin, &key,
+                                          err, sizeof(err)),
+                     CT_CP_MALFORMED);
+    snprintf(bad, sizeof(bad), "%s\n8\n%s\n\n\xe2\x80\x94 witness.example AAAA\n", origin, r64);
+    assert_int_equal(ct_checkpoint_verify(&got, (const uint8_t *)bad, strlen(bad), origin, &key,
+                                          err, sizeof(err)),
+                     CT_CP_BAD_SIGNATURE);
+    snprintf(bad, sizeof(bad), "%s\n08\n%s\n\n", origin, r64);
+    assert_int_equal(ct_checkpoint_verify(&got, (const uint8_t *)bad, strlen(bad), origin, &key,
+                                          err, sizeof(err)),
+                     CT_CP_MALFORMED);
+    /* every truncation: refused, in bounds */
+    for (size_t cut = 0; cut < strlen(text) - 1; cut++) {
+        assert_int_not_equal(
+            ct_checkpoint_verify(&got, (const uint8_t *)text, cut, origin, &key, err, sizeof(err)),
+            CT_CP_OK);
+    }
+    ct_log_key_free(&key);
+    EVP_PKEY_free(ec);
+}
+
+static void test_tile_leaves(void **state)
+{
+    uint8_t tile[256], *leaf = NULL, *t = tile;
+    size_t off = 0, len = 0, cut_ok;
+    ct_leaf l;
+    char err[128];
+
+    (void)state;
+    /* x509: timestamp 7, type 0, a 2-byte cert, no extensions, no chain */
+    memset(t, 0, 7);
+    t += 7;
+    *t++ = 7;
+    *t++ = 0;
+    *t++ = 0;
+    memcpy(t, "\0\0\2\x30\0\0\0\0\0", 9);
+    t += 9;
+    cut_ok = (size_t)(t - tile);
+    /* precert: timestamp 9, type 1, issuer key hash, a 2-byte TBS, no extensions; then the
+     * pre_certificate and one fingerprint */
+    memset(t, 0, 7);
+    t += 7;
+    *t++ = 9;
+    *t++ = 0;
+    *t++ = 1;
+    memset(t, 0xab, 32);
+    t += 32;
+    memcpy(t, "\0\0\2\x30\0\0\0\0\0\2\x30\0\0\x20", 14);
+    t += 14;
+    memset(t, 0xcd, 32);
+    t += 32;
+    assert_int_equal(
+        ct_tile_leaf_next(tile, (size_t)(t - tile), &off, &leaf, &len, err, sizeof(err)), 0);
+    assert_int_equal(ct_leaf_parse(&l, leaf, len, err, sizeof(err)), 0);
+    assert_int_equal(l.type, CT_ENTRY_X509);
+    assert_int_equal(l.timestamp, 7);
+    free(leaf);
+    assert_int_equal(off, cut_ok);
+    assert_int_equal(
+        ct_tile_leaf_next(tile, (size_t)(t - tile), &off, &leaf, &len, err, sizeof(err)), 0);
+    assert_int_equal(ct_leaf_parse(&l, leaf, len, err, sizeof(err)), 0);
+    assert_int_equal(l.type, CT_ENTRY_PRECERT);
+    assert_int_equal(l.timestamp, 9);
+    assert_int_equal(l.issuer_key_hash[0], 0xab);
+    free(leaf);
+    assert_int_equal(off, (size_t)(t - tile));
+    /* every truncation fails, except the one between the two entries */
+    for (size_t cut = 1; cut < (size_t)(t - tile); cut++) {
+        size_t o = 0;
+        int ok = 1;
+
+        while (ok && o < cut) {
+            ok = ct_tile_leaf_next(tile, cut, &o, &leaf, &len, err, sizeof(err)) == 0;
+            free(leaf);
+            leaf = NULL;
+        }
+        assert_true(!ok || cut == cut_ok);
+    }
+    /* a fingerprint list that is not a multiple of 32 */
+    t[-33] = 0x1f;
+    off = cut_ok;
+    assert_int_equal(
+        ct_tile_leaf_next(tile, (size_t)(t - tile), &off, &leaf, &len, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -723,6 +907,10 @@ int main(void)
         cmocka_unit_test(test_sth_signatures),
         cmocka_unit_test(test_entries_and_walk),
         cmocka_unit_test(test_known_keys),
+        cmocka_unit_test(test_tile_paths),
+        cmocka_unit_test_setup(test_tile_subtree, setup_big),
+        cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_tile_leaves),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
