@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L /* sigaction, nanosleep */
 
 #include <ct/match.h>
+#include <ct/merkle.h>
 #include <ct/state.h>
 #include <ct/sth.h>
 #include <ct/watch.h>
@@ -301,6 +302,7 @@ out:
     ct_check_free(check);
     pinset_policy_free(policy);
     ct_log_key_free(&key);
+    ct_merkle_cleanup();
     return rc;
 }
 

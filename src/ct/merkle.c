@@ -8,23 +8,57 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+/*
+ * One SHA-256 and one digest context per thread, fetched and made once: an implicit fetch
+ * (EVP_sha256() in EVP_DigestInit_ex) takes a lock at every hash, and a log of a billion
+ * entries takes two billion hashes. ct_merkle_cleanup releases the calling thread's.
+ */
+static _Thread_local EVP_MD *sha256_md;
+static _Thread_local EVP_MD_CTX *sha256_ctx;
+
+void ct_merkle_cleanup(void)
+{
+    EVP_MD_CTX_free(sha256_ctx);
+    EVP_MD_free(sha256_md);
+    sha256_ctx = NULL;
+    sha256_md = NULL;
+}
+
 static int sha256_parts(uint8_t out[CT_HASH_LEN], uint8_t prefix, const uint8_t *a, size_t alen,
                         const uint8_t *b, size_t blen)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int n = 0;
-    int ok;
 
-    if (ctx == NULL) {
+    if (sha256_md == NULL && (sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
         return -1;
     }
-    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-         EVP_DigestUpdate(ctx, &prefix, 1) == 1 &&
-         (alen == 0 || EVP_DigestUpdate(ctx, a, alen) == 1) &&
-         (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
-         EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == CT_HASH_LEN;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : -1;
+    if (sha256_ctx == NULL && (sha256_ctx = EVP_MD_CTX_new()) == NULL) {
+        return -1;
+    }
+    return EVP_DigestInit_ex(sha256_ctx, sha256_md, NULL) == 1 &&
+                   EVP_DigestUpdate(sha256_ctx, &prefix, 1) == 1 &&
+                   (alen == 0 || EVP_DigestUpdate(sha256_ctx, a, alen) == 1) &&
+                   (blen == 0 || EVP_DigestUpdate(sha256_ctx, b, blen) == 1) &&
+                   EVP_DigestFinal_ex(sha256_ctx, out, &n) == 1 && n == CT_HASH_LEN
+               ? 0
+               : -1;
+}
+
+int ct_sha256(uint8_t out[CT_HASH_LEN], const uint8_t *data, size_t len)
+{
+    unsigned int n = 0;
+
+    if (sha256_md == NULL && (sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        return -1;
+    }
+    if (sha256_ctx == NULL && (sha256_ctx = EVP_MD_CTX_new()) == NULL) {
+        return -1;
+    }
+    return EVP_DigestInit_ex(sha256_ctx, sha256_md, NULL) == 1 &&
+                   EVP_DigestUpdate(sha256_ctx, data, len) == 1 &&
+                   EVP_DigestFinal_ex(sha256_ctx, out, &n) == 1 && n == CT_HASH_LEN
+               ? 0
+               : -1;
 }
 
 int ct_leaf_hash(uint8_t out[CT_HASH_LEN], const uint8_t *data, size_t len)

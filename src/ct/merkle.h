@@ -16,6 +16,14 @@
  */
 #define CT_MAX_DEPTH 64
 
+/*
+ * The hashes below reuse one digest context per thread. Release the calling thread's with
+ * ct_merkle_cleanup before it ends (the next hash makes a new one).
+ */
+void ct_merkle_cleanup(void);
+
+/* SHA-256(data), on the same context. 0 or -1. */
+int ct_sha256(uint8_t out[CT_HASH_LEN], const uint8_t *data, size_t len);
 /* SHA-256(0x00 || data): the hash of a leaf (RFC 6962 §2.1). 0, or -1 if the digest failed. */
 int ct_leaf_hash(uint8_t out[CT_HASH_LEN], const uint8_t *data, size_t len);
 /* SHA-256(0x01 || left || right): an interior node (RFC 6962 §2.1). 0 or -1. */

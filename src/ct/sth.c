@@ -31,58 +31,63 @@ static void seterr(char *err, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
+/* RFC 4648 section 4 alphabet: value + 1, 0 for a byte outside it. */
+static const uint8_t b64_table[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
 
 int ct_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *in, size_t len)
 {
-    size_t n = 0, pad = 0;
+    const unsigned char *s = (const unsigned char *)in;
+    size_t n = 0, pad = 0, full;
 
     if (len % 4 != 0) {
         return -1;
     }
-    if (len > 0 && in[len - 1] == '=') {
-        pad = (len > 1 && in[len - 2] == '=') ? 2 : 1;
+    if (len > 0 && s[len - 1] == '=') {
+        pad = s[len - 2] == '=' ? 2 : 1;
     }
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
+    if (len / 4 * 3 - pad > cap) {
+        return -1;
+    }
+    full = pad > 0 ? len - 4 : len; /* the groups without padding */
+    for (size_t i = 0; i < full; i += 4) {
+        uint8_t a = b64_table[s[i]], b = b64_table[s[i + 1]], c = b64_table[s[i + 2]],
+                d = b64_table[s[i + 3]];
         uint32_t w;
-        int last = i + 4 == len;
 
-        for (int j = 0; j < 4; j++) {
-            v[j] = (last && j >= 4 - (int)pad) ? 0 : b64_value((unsigned char)in[i + j]);
-            if (v[j] < 0) {
-                return -1;
-            }
-        }
-        w = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) | ((uint32_t)v[2] << 6) |
-            (uint32_t)v[3];
-        /* Canonical: the bits that padding drops are zero. */
-        if (last && ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0))) {
+        if ((a == 0) | (b == 0) | (c == 0) | (d == 0)) {
             return -1;
         }
-        for (int j = 0; j < 3 - (last ? (int)pad : 0); j++) {
-            if (n >= cap) {
-                return -1;
-            }
-            out[n++] = (uint8_t)(w >> (16 - 8 * j));
+        w = ((uint32_t)(a - 1) << 18) | ((uint32_t)(b - 1) << 12) | ((uint32_t)(c - 1) << 6) |
+            (uint32_t)(d - 1);
+        out[n++] = (uint8_t)(w >> 16);
+        out[n++] = (uint8_t)(w >> 8);
+        out[n++] = (uint8_t)w;
+    }
+    if (pad > 0) {
+        const unsigned char *g = s + len - 4;
+        uint8_t a = b64_table[g[0]], b = b64_table[g[1]], c = pad == 1 ? b64_table[g[2]] : 1;
+        uint32_t w;
+
+        if (a == 0 || b == 0 || c == 0) {
+            return -1;
+        }
+        w = ((uint32_t)(a - 1) << 18) | ((uint32_t)(b - 1) << 12) | ((uint32_t)(c - 1) << 6);
+        /* Canonical: the bits that padding drops are zero. */
+        if ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0)) {
+            return -1;
+        }
+        out[n++] = (uint8_t)(w >> 16);
+        if (pad == 1) {
+            out[n++] = (uint8_t)(w >> 8);
         }
     }
     *out_len = n;

@@ -913,5 +913,8 @@ int main(void)
         cmocka_unit_test(test_tile_leaves),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    ct_merkle_cleanup();
+    return rc;
 }
