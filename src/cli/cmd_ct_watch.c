@@ -279,7 +279,7 @@ static int watch(const ct_args *a)
         }
         err[0] = '\0';
         if (fflush(stdout) != 0 || r.out_failed) {
-            rc = cli_output_failed("ct-watch");
+            rc = worst = cli_output_failed("ct-watch");
             break;
         }
         if (rc > worst) {
