@@ -167,3 +167,9 @@ else
     *) echo "run.sh: the probe benchmark failed (exit $rc)" >&2; exit 1 ;;
     esac
 fi
+
+# Certificate Transparency: a loopback RFC 6962 log of 1,000,000 entries (bench/bench_ct.sh, issue 14)
+echo
+if command -v bash >/dev/null 2>&1; then
+    bash "$(dirname "$0")/bench_ct.sh" "$build" || { echo "run.sh: the CT benchmark failed" >&2; exit 1; }
+fi

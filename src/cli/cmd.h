@@ -44,6 +44,8 @@ extern const cmd_spec cmd_plan_spec;
 int cmd_plan(int argc, char **argv);
 extern const cmd_spec cmd_publish_spec;
 int cmd_publish(int argc, char **argv);
+extern const cmd_spec cmd_ct_watch_spec;
+int cmd_ct_watch(int argc, char **argv);
 extern const cmd_spec cmd_demo_spec;
 int cmd_demo(int argc, char **argv);
 extern const cmd_spec cmd_completion_spec;

@@ -167,3 +167,14 @@ void testlib_pki_free(testlib_pki *p)
     EVP_PKEY_free(p->leaf_key);
     memset(p, 0, sizeof(*p));
 }
+
+X509 *testlib_pki_leaf(const testlib_pki *p, EVP_PKEY *key, const char *dns, long serial)
+{
+    EVP_PKEY *k = key != NULL ? key : EVP_EC_gen("P-256");
+    X509 *x = k != NULL ? cert(k, dns, p->inter, p->int_key, dns, serial) : NULL;
+
+    if (key == NULL) {
+        EVP_PKEY_free(k);
+    }
+    return x;
+}

@@ -32,5 +32,7 @@ typedef struct testlib_pki {
 /* Make one (valid from an hour ago for a year); 0, or -1 with everything freed. */
 int testlib_pki_make(testlib_pki *p, const char *leaf_dns);
 void testlib_pki_free(testlib_pki *p);
+/* One more leaf from p's intermediate: for dns (SAN and CN), on key (a new P-256 key when NULL). */
+X509 *testlib_pki_leaf(const testlib_pki *p, EVP_PKEY *key, const char *dns, long serial);
 
 #endif /* PINSET_TESTLIB_PKI_H */

@@ -1,0 +1,396 @@
+/*
+ * client.c - an RFC 6962 log over libcurl (see client.h).
+ */
+#include "ct/client.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct/tiles.h"
+#include "util/base.h"
+
+#define BODY_MAX (64u << 20) /* a get-entries response of a thousand large entries fits */
+
+struct ct_client {
+    CURL *curl;
+    char *base;
+    unsigned int timeout_ms;
+};
+
+struct body {
+    char *p;
+    size_t len, cap;
+    int too_big;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct body *b = userdata;
+    size_t n = size * nmemb;
+
+    if (n > BODY_MAX - b->len) {
+        b->too_big = 1;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        char *p;
+
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        p = realloc(b->p, cap);
+        if (p == NULL) {
+            return 0;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, ptr, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+int ct_client_new(ct_client **out, const char *url, unsigned int timeout_ms, char *err,
+                  size_t errcap)
+{
+    ct_client *c = calloc(1, sizeof(*c));
+    size_t n = strlen(url);
+
+    *out = NULL;
+    if (c == NULL || (c->base = malloc(n + 2)) == NULL || (c->curl = curl_easy_init()) == NULL) {
+        snprintf(err, errcap, "out of memory");
+        ct_client_free(c);
+        return -1;
+    }
+    snprintf(c->base, n + 2, "%s%s", url, n > 0 && url[n - 1] == '/' ? "" : "/");
+    c->timeout_ms = timeout_ms;
+    *out = c;
+    return 0;
+}
+
+void ct_client_free(ct_client *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->curl != NULL) {
+        curl_easy_cleanup(c->curl);
+    }
+    free(c->base);
+    free(c);
+}
+
+/* GET base + path; the body into *out (malloc'd, NUL-terminated) and the HTTP status. */
+static int fetch(ct_client *c, const char *path, struct body *b, long *status, char *url,
+                 size_t urlcap, char *err, size_t errcap)
+{
+    CURLcode cc;
+
+    memset(b, 0, sizeof(*b));
+    *status = 0;
+    snprintf(url, urlcap, "%s%s", c->base, path);
+    curl_easy_reset(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, ""); /* data tiles may be gzip'd */
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "pinset-ct");
+    cc = curl_easy_perform(c->curl);
+    if (cc != CURLE_OK) {
+        snprintf(err, errcap, "%s: %s", url,
+                 b->too_big ? "response larger than 64 MiB" : curl_easy_strerror(cc));
+        free(b->p);
+        b->p = NULL;
+        return -1;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    return 0;
+}
+
+/* GET base + "ct/v1/" + path; the parsed JSON object into *out. */
+static int get_json(ct_client *c, const char *path, json_t **out, char *err, size_t errcap)
+{
+    struct body b;
+    char url[4096], full[256];
+    long status = 0;
+    json_error_t je;
+
+    *out = NULL;
+    snprintf(full, sizeof(full), "ct/v1/%s", path);
+    if (fetch(c, full, &b, &status, url, sizeof(url), err, errcap) != 0) {
+        return -1;
+    }
+    if (status != 200) {
+        snprintf(err, errcap, "%s: HTTP status %ld", url, status);
+        free(b.p);
+        return -1;
+    }
+    *out = json_loadb(b.p != NULL ? b.p : "", b.len, JSON_REJECT_DUPLICATES, &je);
+    free(b.p);
+    if (*out == NULL || !json_is_object(*out)) {
+        snprintf(err, errcap, "%s: not a JSON object (%s)", url, *out == NULL ? je.text : "type");
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int ct_client_get_raw(ct_client *c, const char *path, uint8_t **out, size_t *len, long *status,
+                      char *err, size_t errcap)
+{
+    struct body b;
+    char url[4096];
+
+    *out = NULL;
+    *len = 0;
+    if (fetch(c, path, &b, status, url, sizeof(url), err, errcap) != 0) {
+        return -1;
+    }
+    if (*status != 200) {
+        snprintf(err, errcap, "%s: HTTP status %ld", url, *status);
+        free(b.p);
+        return -1;
+    }
+    *out = b.p != NULL ? (uint8_t *)b.p : calloc(1, 1);
+    *len = b.len;
+    return *out != NULL ? 0 : -1;
+}
+
+/* A tile (level -1: data) of the tree of `size`: the partial tile, or the full one instead. */
+static int get_tile(ct_client *c, uint64_t size, int level, uint64_t n, uint8_t **out, size_t *len,
+                    unsigned int *width, char *err, size_t errcap)
+{
+    char path[256];
+    long status = 0;
+
+    *width = ct_tile_width(size, level, n);
+    if (*width == 0 || ct_tile_path(path, sizeof(path), level, n, *width) != 0) {
+        snprintf(err, errcap, "tile %d/%llu: not in a tree of %llu entries", level,
+                 (unsigned long long)n, (unsigned long long)size);
+        return -1;
+    }
+    if (ct_client_get_raw(c, path, out, len, &status, err, errcap) == 0) {
+        return 0;
+    }
+    /* static-ct-api: a partial tile may be gone once the full one exists. */
+    if (*width < CT_TILE_WIDTH && status == 404 &&
+        ct_tile_path(path, sizeof(path), level, n, CT_TILE_WIDTH) == 0) {
+        return ct_client_get_raw(c, path, out, len, &status, err, errcap);
+    }
+    return -1;
+}
+
+int ct_client_get_hash_tile(ct_client *c, uint64_t size, int level, uint64_t n, uint8_t **out,
+                            size_t *len, char *err, size_t errcap)
+{
+    unsigned int width;
+
+    if (get_tile(c, size, level, n, out, len, &width, err, errcap) != 0) {
+        return -1;
+    }
+    if (*len != (size_t)width * CT_HASH_LEN && *len != (size_t)CT_TILE_WIDTH * CT_HASH_LEN) {
+        snprintf(err, errcap, "tile %d/%llu: %zu bytes, not %u hashes", level,
+                 (unsigned long long)n, *len, width);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    *len = (size_t)width * CT_HASH_LEN;
+    return 0;
+}
+
+int ct_client_get_tile_entries(ct_client *c, uint64_t size, uint64_t start, uint64_t end,
+                               ct_batch *out, char *err, size_t errcap)
+{
+    uint64_t n = start / CT_TILE_WIDTH, first = n * CT_TILE_WIDTH;
+    uint8_t *tile = NULL;
+    size_t len = 0, off = 0;
+    unsigned int width, i;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (start > end || end >= size) {
+        snprintf(err, errcap, "entries %llu..%llu: not in a tree of %llu",
+                 (unsigned long long)start, (unsigned long long)end, (unsigned long long)size);
+        return -1;
+    }
+    if (get_tile(c, size, -1, n, &tile, &len, &width, err, errcap) != 0) {
+        return -1;
+    }
+    if (end >= first + width) {
+        end = first + width - 1;
+    }
+    out->e = calloc(CT_TILE_WIDTH, sizeof(*out->e));
+    if (out->e == NULL) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < width; i++) {
+        uint8_t *leaf;
+        size_t leaf_len;
+
+        if (ct_tile_leaf_next(tile, len, &off, &leaf, &leaf_len, err, errcap) != 0) {
+            goto out;
+        }
+        if (first + i < start || first + i > end) {
+            free(leaf);
+            continue;
+        }
+        out->e[out->n].leaf = leaf;
+        out->e[out->n].leaf_len = leaf_len;
+        out->n++;
+    }
+    if (width == CT_TILE_WIDTH && off != len) {
+        snprintf(err, errcap, "data tile %llu: trailing bytes after 256 entries",
+                 (unsigned long long)n);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0) {
+        ct_batch_free(out);
+    }
+    free(tile);
+    return rc;
+}
+
+int ct_client_get_sth(ct_client *c, ct_sth *out, char *err, size_t errcap)
+{
+    json_t *j;
+    char *text;
+    int rc;
+
+    if (get_json(c, "get-sth", &j, err, errcap) != 0) {
+        return -1;
+    }
+    text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (text == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    rc = ct_sth_parse(out, (const uint8_t *)text, strlen(text), err, errcap);
+    free(text);
+    return rc;
+}
+
+int ct_client_get_consistency(ct_client *c, uint64_t first, uint64_t second,
+                              uint8_t (*proof)[CT_HASH_LEN], size_t cap, size_t *len, char *err,
+                              size_t errcap)
+{
+    char path[128];
+    json_t *j, *arr, *v;
+    size_t i, n;
+    int rc = -1;
+
+    snprintf(path, sizeof(path), "get-sth-consistency?first=%llu&second=%llu",
+             (unsigned long long)first, (unsigned long long)second);
+    if (get_json(c, path, &j, err, errcap) != 0) {
+        return -1;
+    }
+    arr = json_object_get(j, "consistency");
+    if (!json_is_array(arr) || json_array_size(arr) > cap) {
+        snprintf(err, errcap, "get-sth-consistency: consistency: missing, or more than %zu hashes",
+                 cap);
+        goto out;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v) ||
+            ct_b64_decode(proof[i], CT_HASH_LEN, &n, json_string_value(v), json_string_length(v)) !=
+                0 ||
+            n != CT_HASH_LEN) {
+            snprintf(err, errcap, "get-sth-consistency: consistency[%zu]: not a base64 hash", i);
+            goto out;
+        }
+    }
+    *len = json_array_size(arr);
+    rc = 0;
+out:
+    json_decref(j);
+    return rc;
+}
+
+static int decode_field(const json_t *o, const char *key, uint8_t **out, size_t *out_len)
+{
+    const json_t *v = json_object_get(o, key);
+    size_t n;
+
+    if (!json_is_string(v)) {
+        return -1;
+    }
+    n = json_string_length(v);
+    *out = malloc(n / 4 * 3 + 1);
+    if (*out == NULL) {
+        return -1;
+    }
+    return ct_b64_decode(*out, n / 4 * 3 + 1, out_len, json_string_value(v), n);
+}
+
+int ct_client_get_entries(ct_client *c, uint64_t start, uint64_t end, ct_batch *out, char *err,
+                          size_t errcap)
+{
+    char path[128];
+    json_t *j, *arr, *v;
+    size_t i;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(path, sizeof(path), "get-entries?start=%llu&end=%llu", (unsigned long long)start,
+             (unsigned long long)end);
+    if (get_json(c, path, &j, err, errcap) != 0) {
+        return -1;
+    }
+    arr = json_object_get(j, "entries");
+    if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+        json_array_size(arr) > end - start + 1) {
+        snprintf(err, errcap,
+                 "get-entries %llu..%llu: entries: missing, empty, or more than were asked for",
+                 (unsigned long long)start, (unsigned long long)end);
+        goto out;
+    }
+    out->e = calloc(json_array_size(arr), sizeof(*out->e));
+    if (out->e == NULL) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        out->n = i + 1;
+        if (!json_is_object(v) ||
+            decode_field(v, "leaf_input", &out->e[i].leaf, &out->e[i].leaf_len) != 0 ||
+            decode_field(v, "extra_data", &out->e[i].extra, &out->e[i].extra_len) != 0) {
+            snprintf(err, errcap, "get-entries: entry %llu: leaf_input or extra_data: not base64",
+                     (unsigned long long)(start + i));
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (rc != 0) {
+        ct_batch_free(out);
+    }
+    json_decref(j);
+    return rc;
+}
+
+void ct_batch_free(ct_batch *b)
+{
+    for (size_t i = 0; b->e != NULL && i < b->n; i++) {
+        free(b->e[i].leaf);
+        free(b->e[i].extra);
+    }
+    free(b->e);
+    b->e = NULL;
+    b->n = 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * state.h - where a CT watcher keeps its position in each log, behind a tiny
+ * interface so that the monitor's store (SQLite / PostgreSQL) can take its
+ * place: load and save one ct_position per log ID.
+ *
+ * The one implementation today is a directory of small text files, one per
+ * log (`<log ID hex>.ctpos`), each written atomically: a temporary in the
+ * same directory, fsync, rename over the old file, fsync of the directory.
+ * A reader sees the old position or the new one, whole; a crash loses at
+ * most the batch in progress, which is fetched and checked again.
+ */
+#ifndef PINSET_CT_STATE_H
+#define PINSET_CT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ct/merkle.h"
+
+/*
+ * A log position: the last tree head verified (size, root, timestamp), and how
+ * far the entries were processed (`range`: the right edge of the tree of the
+ * first range.size entries, so that their root can be checked against the next
+ * tree head without fetching them again).
+ */
+typedef struct ct_position {
+    uint64_t sth_size;
+    uint64_t sth_timestamp;
+    uint8_t sth_root[CT_HASH_LEN];
+    ct_range range;
+} ct_position;
+
+typedef struct ct_store ct_store;
+struct ct_store {
+    /* 1 and *out when the log has a position, 0 when it has none, -1 with err. */
+    int (*load)(ct_store *s, const uint8_t log_id[CT_HASH_LEN], ct_position *out, char *err,
+                size_t errcap);
+    /* 0, or -1 with err: the previous position is then still there. */
+    int (*save)(ct_store *s, const uint8_t log_id[CT_HASH_LEN], const ct_position *pos, char *err,
+                size_t errcap);
+    void (*free)(ct_store *s);
+};
+
+/* The directory store: dir is created (0700) when missing. 0, or -1 with err. */
+int ct_store_dir_open(ct_store **out, const char *dir, char *err, size_t errcap);
+
+/* The text form of a position (for the store and tests). 0, or -1 (malformed). */
+int ct_position_format(char *buf, size_t cap, const ct_position *pos);
+int ct_position_parse(ct_position *out, const char *text, size_t len);
+
+#endif /* PINSET_CT_STATE_H */

@@ -1,0 +1,272 @@
+/*
+ * sth.c - log keys and signed tree heads (see sth.h).
+ */
+#include "ct/sth.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "util/base.h"
+
+static void seterr(char *err, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void seterr(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || cap == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* RFC 4648 section 4 alphabet: value + 1, 0 for a byte outside it. */
+static const uint8_t b64_table[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
+int ct_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *in, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t n = 0, pad = 0, full;
+
+    if (len % 4 != 0) {
+        return -1;
+    }
+    if (len > 0 && s[len - 1] == '=') {
+        pad = s[len - 2] == '=' ? 2 : 1;
+    }
+    if (len / 4 * 3 - pad > cap) {
+        return -1;
+    }
+    full = pad > 0 ? len - 4 : len; /* the groups without padding */
+    for (size_t i = 0; i < full; i += 4) {
+        uint8_t a = b64_table[s[i]], b = b64_table[s[i + 1]], c = b64_table[s[i + 2]],
+                d = b64_table[s[i + 3]];
+        uint32_t w;
+
+        if ((a == 0) | (b == 0) | (c == 0) | (d == 0)) {
+            return -1;
+        }
+        w = ((uint32_t)(a - 1) << 18) | ((uint32_t)(b - 1) << 12) | ((uint32_t)(c - 1) << 6) |
+            (uint32_t)(d - 1);
+        out[n++] = (uint8_t)(w >> 16);
+        out[n++] = (uint8_t)(w >> 8);
+        out[n++] = (uint8_t)w;
+    }
+    if (pad > 0) {
+        const unsigned char *g = s + len - 4;
+        uint8_t a = b64_table[g[0]], b = b64_table[g[1]], c = pad == 1 ? b64_table[g[2]] : 1;
+        uint32_t w;
+
+        if (a == 0 || b == 0 || c == 0) {
+            return -1;
+        }
+        w = ((uint32_t)(a - 1) << 18) | ((uint32_t)(b - 1) << 12) | ((uint32_t)(c - 1) << 6);
+        /* Canonical: the bits that padding drops are zero. */
+        if ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0)) {
+            return -1;
+        }
+        out[n++] = (uint8_t)(w >> 16);
+        if (pad == 1) {
+            out[n++] = (uint8_t)(w >> 8);
+        }
+    }
+    *out_len = n;
+    return 0;
+}
+
+int ct_log_key_parse(ct_log_key *out, const uint8_t *text, size_t len, char *err, size_t errcap)
+{
+    EVP_PKEY *pkey = NULL;
+    unsigned char *der = NULL;
+    int der_len, ok = 0;
+    unsigned int n = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (len >= 5 && memcmp(text, "-----", 5) == 0) {
+        BIO *b = BIO_new_mem_buf(text, (int)(len > 1 << 20 ? 1 << 20 : len));
+
+        pkey = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    } else {
+        uint8_t buf[4096];
+        size_t blen = 0, tl = len;
+        const unsigned char *p = buf;
+
+        while (tl > 0 && (text[tl - 1] == '\n' || text[tl - 1] == '\r' || text[tl - 1] == ' ')) {
+            tl--;
+        }
+        if (ct_b64_decode(buf, sizeof(buf), &blen, (const char *)text, tl) != 0) {
+            seterr(err, errcap, "not a PEM public key, nor base64 of a DER SubjectPublicKeyInfo");
+            goto out;
+        }
+        pkey = d2i_PUBKEY(NULL, &p, (long)blen);
+        if (pkey != NULL && p != buf + blen) {
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+    }
+    if (pkey == NULL) {
+        seterr(err, errcap, "not a public key that OpenSSL can read");
+        goto out;
+    }
+    if (!(EVP_PKEY_is_a(pkey, "EC") ||
+          (EVP_PKEY_is_a(pkey, "RSA") && EVP_PKEY_get_bits(pkey) >= 2048))) {
+        seterr(err, errcap, "a log key must be ECDSA P-256 or RSA of 2048 bits or more");
+        goto out;
+    }
+    if (EVP_PKEY_is_a(pkey, "EC")) {
+        char group[64] = "";
+        size_t glen = 0;
+
+        if (EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group), &glen) != 1 ||
+            strcmp(group, "prime256v1") != 0) {
+            seterr(err, errcap, "an ECDSA log key must be on P-256");
+            goto out;
+        }
+    }
+    der_len = i2d_PUBKEY(pkey, &der);
+    if (der_len <= 0 ||
+        EVP_Digest(der, (size_t)der_len, out->log_id, &n, EVP_sha256(), NULL) != 1) {
+        seterr(err, errcap, "cannot encode the key");
+        goto out;
+    }
+    out->pkey = pkey;
+    pkey = NULL;
+    ok = 1;
+out:
+    OPENSSL_free(der);
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+void ct_log_key_free(ct_log_key *k)
+{
+    if (k != NULL) {
+        EVP_PKEY_free(k->pkey);
+        k->pkey = NULL;
+    }
+}
+
+static int get_u64(const json_t *root, const char *key, uint64_t *out, char *err, size_t cap)
+{
+    const json_t *v = json_object_get(root, key);
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        seterr(err, cap, "%s: missing or not a non-negative integer", key);
+        return -1;
+    }
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+static int get_b64(const json_t *root, const char *key, uint8_t *out, size_t cap, size_t *len,
+                   char *err, size_t errcap)
+{
+    const json_t *v = json_object_get(root, key);
+
+    if (!json_is_string(v) ||
+        ct_b64_decode(out, cap, len, json_string_value(v), json_string_length(v)) != 0) {
+        seterr(err, errcap, "%s: missing, not base64, or longer than %zu bytes", key, cap);
+        return -1;
+    }
+    return 0;
+}
+
+int ct_sth_parse(ct_sth *out, const uint8_t *body, size_t len, char *err, size_t errcap)
+{
+    json_error_t je;
+    json_t *root;
+    size_t rlen = 0;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL || !json_is_object(root)) {
+        seterr(err, errcap, "get-sth: not a JSON object (%s)", root == NULL ? je.text : "type");
+        goto out;
+    }
+    if (get_u64(root, "tree_size", &out->tree_size, err, errcap) != 0 ||
+        get_u64(root, "timestamp", &out->timestamp, err, errcap) != 0 ||
+        get_b64(root, "sha256_root_hash", out->root, sizeof(out->root), &rlen, err, errcap) != 0 ||
+        get_b64(root, "tree_head_signature", out->sig, sizeof(out->sig), &out->sig_len, err,
+                errcap) != 0) {
+        goto out;
+    }
+    if (rlen != CT_HASH_LEN) {
+        seterr(err, errcap, "sha256_root_hash: %zu bytes, not 32", rlen);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+void ct_sth_signed_data(uint8_t out[50], uint64_t timestamp, uint64_t tree_size,
+                        const uint8_t root[CT_HASH_LEN])
+{
+    out[0] = 0; /* version v1 */
+    out[1] = 1; /* signature_type tree_hash */
+    for (int i = 0; i < 8; i++) {
+        out[2 + i] = (uint8_t)(timestamp >> (56 - 8 * i));
+        out[10 + i] = (uint8_t)(tree_size >> (56 - 8 * i));
+    }
+    memcpy(out + 18, root, CT_HASH_LEN);
+}
+
+int ct_sth_verify(const ct_sth *sth, const ct_log_key *key, char *err, size_t errcap)
+{
+    uint8_t tbs[50];
+    EVP_MD_CTX *ctx = NULL;
+    size_t slen;
+    int want_alg, ok = 0;
+
+    /* RFC 5246 §4.7 digitally-signed: hash(1) sig(1) opaque<0..2^16-1>. */
+    if (sth->sig_len < 4) {
+        seterr(err, errcap, "tree_head_signature: shorter than its header");
+        return 0;
+    }
+    slen = ((size_t)sth->sig[2] << 8) | sth->sig[3];
+    if (slen + 4 != sth->sig_len) {
+        seterr(err, errcap, "tree_head_signature: length %zu does not match the %zu bytes sent",
+               slen, sth->sig_len - 4);
+        return 0;
+    }
+    want_alg = EVP_PKEY_is_a(key->pkey, "EC") ? 3 : 1;
+    if (sth->sig[0] != 4 || sth->sig[1] != want_alg) {
+        seterr(err, errcap, "tree_head_signature: algorithm %u/%u, not sha256 with the log key's",
+               sth->sig[0], sth->sig[1]);
+        return 0;
+    }
+    ct_sth_signed_data(tbs, sth->timestamp, sth->tree_size, sth->root);
+    ctx = EVP_MD_CTX_new();
+    ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+         EVP_DigestVerify(ctx, sth->sig + 4, slen, tbs, sizeof(tbs)) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    if (!ok) {
+        seterr(err, errcap, "tree_head_signature: does not verify with the log key");
+    }
+    return ok;
+}
