@@ -89,6 +89,7 @@ struct ax_domain {
     long cfg;
     int subs;
     int pinned;
+    int same; /* the text as written is the canonical host */
     unsigned long line;
 };
 
@@ -118,7 +119,7 @@ struct ax {
     struct ax_domain *doms;
     size_t ndoms, capdoms, nseen;
     struct pinset__buf strs; /* NUL-terminated strings, by offset */
-    json_t *seen;            /* domain as written -> line */
+    json_t *seen;            /* domain as written, when not its canonical host -> line */
     json_t *hosts;           /* canonical host -> index in doms */
 };
 
@@ -693,15 +694,84 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     }
 }
 
+/*
+ * Android refuses the same domain text twice anywhere in the file. A domain
+ * whose text is its canonical host is found through `hosts`; only the others
+ * (dropped, or written in another form) are kept in `seen`, so the common
+ * case costs one hash lookup.
+ */
+static int seen_before(struct ax *a, const char *low, size_t n)
+{
+    json_t *prev = json_object_getn(a->seen, low, n);
+    unsigned long line = 0;
+
+    if (prev != NULL) {
+        line = (unsigned long)json_integer_value(prev);
+    } else if ((prev = json_object_getn(a->hosts, low, n)) != NULL &&
+               a->doms[json_integer_value(prev)].same) {
+        line = a->doms[json_integer_value(prev)].line;
+    }
+    if (line != 0) {
+        fail_at(a, PINSET_E_PARSE, a->el_line, a->el_col,
+                "%.253s has already been specified (line %lu)", low, line);
+        return 1;
+    }
+    return 0;
+}
+
+/* A domain not in its canonical form: remembered by its text. */
+static int remember(struct ax *a, const char *low, size_t n)
+{
+    if (seen_before(a, low, n)) {
+        return -1;
+    }
+    if (json_object_setn_new(a->seen, low, n, json_integer((json_int_t)a->el_line)) != 0) {
+        FAIL(a, PINSET_E_NOMEM, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* A domain Android accepts and pinset cannot pin: listed, not carried. */
+static void drop(struct ax *a, const char *low, size_t n, const char *why)
+{
+    pinset_diag hd = PINSET_DIAG_INIT;
+
+    if (remember(a, low, n) != 0) {
+        return;
+    }
+    if (why != NULL) {
+        lose(a, "domain", a->el_line, "%s", why);
+    } else if (low[n - 1] == '.') {
+        lose(a, "domain", a->el_line,
+             "Android never matches a domain written with a trailing dot ('%.253s'): not carried",
+             low);
+    } else if (memchr(low, '_', n) != NULL) {
+        lose(a, "domain", a->el_line,
+             "Android accepts '_' in a domain ('%.200s'); pinset's host names are letters, "
+             "digits and hyphens: not carried, so pinset does not pin it",
+             low);
+    } else {
+        char canon[PINSET_HOST_MAX];
+        if (pinset_host_canon(canon, sizeof(canon), NULL, low, n, &hd) == PINSET_OK) {
+            hd.message[0] = '\0'; /* cannot happen: the caller found it refused */
+        }
+        lose(a, "domain", a->el_line,
+             "'%.200s' is not a host name (%s): Android accepts it but no host matches it: "
+             "not carried",
+             low, hd.message);
+    }
+}
+
 /* The end of a <domain>: Android's checks, then pinset's host form. */
 static void end_domain(struct ax *a)
 {
     const char *s = (const char *)a->text.p;
     size_t n = a->text.len, off;
     char low[AX_MAX_TEXT + 1], canon[PINSET_HOST_MAX];
-    pinset_diag hd = PINSET_DIAG_INIT;
     json_t *prev;
     long cfg = a->frame_cfg[a->depth - 1];
+    int same;
 
     if (!a->text_seen) {
         fail_at(a, PINSET_E_PARSE, a->el_line, a->el_col, "domain name missing");
@@ -717,47 +787,24 @@ static void end_domain(struct ax *a)
     }
     low[n] = '\0';
     a->cfgs[cfg].ndomains++;
-    /* Android: the same name twice anywhere in the file is an error */
-    prev = json_object_getn(a->seen, low, n);
-    if (prev != NULL) {
-        fail_at(a, PINSET_E_PARSE, a->el_line, a->el_col,
-                "%.253s has already been specified (line %lld)", low,
-                (long long)json_integer_value(prev));
-        return;
-    }
-    if (json_object_setn_new(a->seen, low, n, json_integer((json_int_t)a->el_line)) != 0) {
-        FAIL(a, PINSET_E_NOMEM, "out of memory");
-        return;
-    }
     if (n == 0) {
-        lose(a, "domain", a->el_line, "an empty domain matches no host on Android: not carried");
+        drop(a, low, n, "an empty domain matches no host on Android: not carried");
         return;
     }
     if (strlen(low) != n) {
-        lose(a, "domain", a->el_line, "a domain with a NUL character matches no host: not carried");
+        drop(a, low, n, "a domain with a NUL character matches no host: not carried");
         return;
     }
-    if (low[n - 1] == '.') {
-        lose(a, "domain", a->el_line,
-             "Android never matches a domain written with a trailing dot ('%.253s'): not carried",
-             low);
+    if (low[n - 1] == '.' ||
+        pinset_host_canon(canon, sizeof(canon), NULL, low, n, NULL) != PINSET_OK) {
+        drop(a, low, n, NULL);
         return;
     }
-    if (pinset_host_canon(canon, sizeof(canon), NULL, low, n, &hd) != PINSET_OK) {
-        if (memchr(low, '_', n) != NULL) {
-            lose(a, "domain", a->el_line,
-                 "Android accepts '_' in a domain ('%.200s'); pinset's host names are letters, "
-                 "digits and hyphens: not carried, so pinset does not pin it",
-                 low);
-        } else {
-            lose(a, "domain", a->el_line,
-                 "'%.200s' is not a host name (%s): Android accepts it but no host matches it: "
-                 "not carried",
-                 low, hd.message);
+    same = strcmp(canon, low) == 0;
+    if (!same) {
+        if (remember(a, low, n) != 0) {
+            return;
         }
-        return;
-    }
-    if (strcmp(canon, low) != 0) {
         lose(a, "domain", a->el_line,
              "Android compares the name as written ('%.100s'); pinset pins its canonical form "
              "'%.100s'",
@@ -765,12 +812,18 @@ static void end_domain(struct ax *a)
     }
     prev = json_object_get(a->hosts, canon);
     if (prev != NULL) {
-        fail_at(a, PINSET_E_PARSE, a->el_line, a->el_col,
-                "'%.200s' names the same host as the domain at line %lu", low,
-                a->doms[json_integer_value(prev)].line);
+        const struct ax_domain *d = &a->doms[json_integer_value(prev)];
+        if (same && d->same) {
+            fail_at(a, PINSET_E_PARSE, a->el_line, a->el_col,
+                    "%.253s has already been specified (line %lu)", low, d->line);
+        } else {
+            fail_at(a, PINSET_E_PARSE, a->el_line, a->el_col,
+                    "'%.200s' names the same host as the domain at line %lu", low, d->line);
+        }
         return;
     }
-    if (grow((void **)&a->doms, &a->capdoms, a->ndoms, sizeof(*a->doms)) != 0) {
+    if (a->err != PINSET_OK ||
+        grow((void **)&a->doms, &a->capdoms, a->ndoms, sizeof(*a->doms)) != 0) {
         FAIL(a, PINSET_E_NOMEM, "out of memory");
         return;
     }
@@ -785,6 +838,7 @@ static void end_domain(struct ax *a)
     a->doms[a->ndoms].cfg = cfg;
     a->doms[a->ndoms].subs = a->cur_subs;
     a->doms[a->ndoms].line = a->el_line;
+    a->doms[a->ndoms].same = same;
     a->ndoms++;
 }
 
@@ -977,84 +1031,116 @@ static int needs_exclusion(const struct ax *a, const char *host)
     return 0;
 }
 
-static json_t *pins_json(const struct ax_pinset *ps)
+/*
+ * The native document is written as text straight into a buffer (the
+ * values are canonical hosts, base64 pins, dates and checked URIs, escaped
+ * as JSON strings all the same) and read by pinset_policy_parse, so that
+ * every policy passes the one native parser. Building a jansson tree and
+ * dumping it would cost a third of an import of 100,000 domains.
+ */
+struct tout {
+    struct pinset__buf *b;
+    pinset_err err; /* the first failure: nothing more is appended after it */
+};
+
+static void app(struct tout *t, const void *s, size_t n)
 {
-    json_t *arr = json_array();
+    if (t->err == PINSET_OK) {
+        t->err = pinset__buf_append(t->b, s, n);
+    }
+}
+
+static void put(struct tout *t, const char *s)
+{
+    app(t, s, strlen(s));
+}
+
+static void put_str(struct tout *t, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run = s;
+
+    put(t, "\"");
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\' || c < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            app(t, run, (size_t)(s - run));
+            app(t, esc, sizeof(esc));
+            run = s + 1;
+        }
+    }
+    app(t, run, (size_t)(s - run));
+    put(t, "\"");
+}
+
+static void put_pins(struct tout *t, const struct ax_pinset *ps)
+{
     char b64[PINSET_PIN_STR_MAX];
 
-    for (size_t i = 0; arr != NULL && i < ps->n; i++) {
+    put(t, "[");
+    for (size_t i = 0; i < ps->n; i++) {
         pinset_pin pin;
         memcpy(pin.sha256, ps->pins[i], PINSET_PIN_LEN);
         pin.kind = PINSET_PIN_SPKI;
-        if (pinset_pin_format(b64, sizeof(b64), &pin, PINSET_PIN_FMT_BASE64) != PINSET_OK ||
-            json_array_append_new(arr, json_string(b64)) != 0) {
-            json_decref(arr);
-            return NULL;
+        if (pinset_pin_format(b64, sizeof(b64), &pin, PINSET_PIN_FMT_BASE64) != PINSET_OK) {
+            b64[0] = '\0'; /* cannot happen; the parser would refuse it */
         }
+        put(t, i == 0 ? "\"" : ",\"");
+        put(t, b64);
+        put(t, "\"");
     }
-    return arr;
+    put(t, "]");
 }
 
-static int set_new(json_t *o, const char *k, json_t *v)
-{
-    return v == NULL || json_object_set_new(o, k, v) != 0 ? -1 : 0;
-}
-
-static int put_rule(struct ax *a, json_t *rules, json_t *pinsets, const struct ax_domain *d)
+static void put_rule(const struct ax *a, struct tout *t, const struct ax_domain *d)
 {
     const struct ax_cfg *c = &a->cfgs[d->cfg];
-    json_t *r = json_object();
-    int bad = r == NULL || json_array_append_new(rules, r) != 0;
+    const struct ax_pinset *ps;
+    char tmp[48];
 
-    bad = bad || set_new(r, "host", json_string(str_at(a, d->name))) != 0;
-    bad = bad || set_new(r, "include_subdomains", json_boolean(d->subs)) != 0;
+    put(t, "{\"host\":");
+    put_str(t, str_at(a, d->name));
+    put(t, d->subs ? ",\"include_subdomains\":true" : ",\"include_subdomains\":false");
     if (!d->pinned) {
-        return bad || set_new(r, "exclude", json_true()) != 0 ? -1 : 0;
+        put(t, ",\"exclude\":true}");
+        return;
     }
-    {
-        const struct ax_pinset *ps = &a->sets[c->eff_pinset];
-        if (ps->uses > 1) {
-            char name[32];
-            (void)snprintf(name, sizeof(name), "android-line-%lu", ps->line);
-            if (!bad && json_object_get(pinsets, name) == NULL) {
-                json_t *o = json_object();
-                bad = set_new(pinsets, name, o) != 0 || set_new(o, "pins", pins_json(ps)) != 0;
-            }
-            bad = bad || set_new(r, "pinset", json_string(name)) != 0;
-        } else {
-            bad = bad || set_new(r, "pins", pins_json(ps)) != 0;
-        }
-        if (ps->expires != 0) {
-            char date[32];
-            int64_t y;
-            unsigned m, dd;
-            pinset__civil_from_days(ps->expires / 86400, &y, &m, &dd);
-            (void)snprintf(date, sizeof(date), "%04lld-%02u-%02u", (long long)y, m, dd);
-            bad = bad || set_new(r, "expires", json_string(date)) != 0;
-            bad = bad || set_new(r, "on_expiry", json_string("fail-open")) != 0;
-        }
+    ps = &a->sets[c->eff_pinset];
+    if (ps->uses > 1) {
+        (void)snprintf(tmp, sizeof(tmp), ",\"pinset\":\"android-line-%lu\"", ps->line);
+        put(t, tmp);
+    } else {
+        put(t, ",\"pins\":");
+        put_pins(t, ps);
+    }
+    if (ps->expires != 0) {
+        int64_t y;
+        unsigned m, dd;
+        pinset__civil_from_days(ps->expires / 86400, &y, &m, &dd);
+        (void)snprintf(tmp, sizeof(tmp), ",\"expires\":\"%04lld-%02u-%02u\"", (long long)y, m, dd);
+        put(t, tmp);
+        put(t, ",\"on_expiry\":\"fail-open\"");
     }
     if (c->eff_tk >= 0) {
         const struct ax_tk *tk = &a->tks[c->eff_tk];
-        bad = bad || set_new(r, "mode", json_string(tk->enforce ? "enforce" : "report")) != 0;
+        put(t, tk->enforce ? ",\"mode\":\"enforce\"" : ",\"mode\":\"report\"");
         if (tk->uris_n > 0) {
-            json_t *u = json_array();
-            bad = bad || set_new(r, "report_uris", u) != 0;
-            for (size_t i = 0; !bad && i < tk->uris_n; i++) {
-                bad = json_array_append_new(
-                          u, json_string(str_at(a, a->uris[tk->uris_first + i]))) != 0;
+            put(t, ",\"report_uris\":[");
+            for (size_t i = 0; i < tk->uris_n; i++) {
+                put(t, i == 0 ? "" : ",");
+                put_str(t, str_at(a, a->uris[tk->uris_first + i]));
             }
+            put(t, "]");
         }
     }
-    return bad ? -1 : 0;
+    put(t, "}");
 }
 
-static pinset_err build(struct ax *a, pinset_policy **out)
+/* The native document of what was read, into t. */
+static pinset_err build(struct ax *a, struct tout *t)
 {
-    json_t *doc = json_object(), *rules = json_array(), *pinsets = json_object();
-    int bad = doc == NULL || rules == NULL || pinsets == NULL;
-    size_t tk_default = 0;
-    pinset_err err;
+    size_t tk_default = 0, first = 1;
 
     inherit(a);
     for (size_t i = 0; i < a->ndoms; i++) {
@@ -1068,37 +1154,45 @@ static pinset_err build(struct ax *a, pinset_policy **out)
         }
     }
     if (tk_default > 0) {
-        char why[160];
+        char why[200];
         (void)snprintf(why, sizeof(why),
                        "TrustKit also reports to its default server unless "
                        "disableDefaultReportUri is true (%zu domain(s)): pinset reports only to "
                        "the listed URIs",
                        tk_default);
         if (pinset_fidelity_add(a->f, SIZE_MAX, NULL, "<trustkit-config>", why) != PINSET_OK) {
-            bad = 1;
+            return PINSET_DIAG(a->diag, PINSET_E_NOMEM, "out of memory");
         }
     }
-    bad = bad || set_new(doc, "version", json_integer(1)) != 0;
-    for (size_t i = 0; !bad && i < a->ndoms; i++) {
+    put(t, "{\"version\":1,\"pinsets\":{");
+    for (size_t i = 0; i < a->nsets; i++) {
+        char name[48];
+        if (a->sets[i].uses < 2) {
+            continue;
+        }
+        (void)snprintf(name, sizeof(name), "%s\"android-line-%lu\":{\"pins\":", first ? "" : ",",
+                       a->sets[i].line);
+        put(t, name);
+        put_pins(t, &a->sets[i]);
+        put(t, "}");
+        first = 0;
+    }
+    put(t, "},\"rules\":[");
+    first = 1;
+    for (size_t i = 0; i < a->ndoms; i++) {
         const struct ax_domain *d = &a->doms[i];
         if (d->pinned || needs_exclusion(a, str_at(a, d->name))) {
-            bad = put_rule(a, rules, pinsets, d) != 0;
+            put(t, first ? "" : ",");
+            put_rule(a, t, d);
+            first = 0;
         }
     }
-    if (!bad) {
-        bad = set_new(doc, "pinsets", pinsets) != 0;
-        pinsets = NULL;
+    put(t, "]}");
+    if (t->err == PINSET_E_LIMIT) {
+        return PINSET_DIAG(a->diag, t->err, "the model's document would exceed %zu octets",
+                           XF_MAX_DOC);
     }
-    if (!bad) {
-        bad = set_new(doc, "rules", rules) != 0;
-        rules = NULL;
-    }
-    json_decref(pinsets);
-    json_decref(rules);
-    err =
-        bad ? PINSET_DIAG(a->diag, PINSET_E_NOMEM, "out of memory") : xf_finish(out, doc, a->diag);
-    json_decref(doc);
-    return err;
+    return t->err == PINSET_OK ? PINSET_OK : PINSET_DIAG(a->diag, t->err, "out of memory");
 }
 
 /* ---- entry ---- */
@@ -1133,6 +1227,7 @@ pinset_err xf_android_import(pinset_policy **out, pinset_fidelity *f, const uint
                              size_t len, const pinset_convert_options *opts, pinset_diag *diag)
 {
     struct ax a;
+    struct pinset__buf doc;
     pinset_err err;
 
     (void)opts; /* a Network Security Config names its domains */
@@ -1169,11 +1264,19 @@ pinset_err xf_android_import(pinset_policy **out, pinset_fidelity *f, const uint
                 XML_ErrorString(XML_GetErrorCode(a.xp)));
     }
     err = a.err;
+    pinset__buf_init(&doc, XF_MAX_DOC, 0);
     if (err == PINSET_OK) {
-        XML_ParserFree(a.xp);
-        a.xp = NULL;
-        err = build(&a, out);
+        struct tout t = {&doc, PINSET_OK};
+        err = build(&a, &t);
     }
-    ax_free(&a);
+    ax_free(&a); /* before the native parser runs: the peak is one model, not two */
+    if (err == PINSET_OK) {
+        err = pinset_policy_parse(out, doc.p, doc.len, diag);
+        if (err != PINSET_OK && diag != NULL) {
+            /* the generated text's positions would mislead: keep the reason and the path */
+            pinset__diag_pos(diag, SIZE_MAX, 0, 0, 0);
+        }
+    }
+    pinset__buf_free(&doc);
     return err;
 }
