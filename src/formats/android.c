@@ -135,6 +135,16 @@ static unsigned long cur_col(struct ax *a)
     return (unsigned long)XML_GetCurrentColumnNumber(a->xp) + 1;
 }
 
+/* Messages are one line: control characters from the input are shown as '?'. */
+static void one_line(char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            *s = '?';
+        }
+    }
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 5, 6)))
 #endif
@@ -150,6 +160,7 @@ fail_at(struct ax *a, pinset_err code, unsigned long line, unsigned long col, co
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    one_line(msg);
     a->err = PINSET_DIAG(a->diag, code, "%s", msg);
     if (a->diag != NULL) {
         pinset__diag_pos(a->diag, SIZE_MAX, line, col, 0);
@@ -178,6 +189,7 @@ lose(struct ax *a, const char *element, unsigned long line, const char *fmt, ...
     va_start(ap, fmt);
     (void)vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
+    one_line(reason);
     if (pinset_fidelity_add(a->f, SIZE_MAX, NULL, field, reason) != PINSET_OK) {
         FAIL(a, PINSET_E_NOMEM, "out of memory");
     }

@@ -416,6 +416,9 @@ static void domains(void **state)
     /* what AOSP throws on */
     fails(HEAD CFG("a.com", "") "<domain-config><domain>A.com</domain></domain-config>" TAIL,
           PINSET_E_PARSE, "a.com has already been specified (line 3)", 4, 16);
+    /* the message is one line even when the domain's text is not */
+    fails(HEAD CFG("a.com\n b", "") CFG("a.com\n b", "") TAIL, PINSET_E_PARSE,
+          "a.com? b has already been specified (line 3)", 5, 16);
     fails(HEAD "<domain-config><domain></domain></domain-config>" TAIL, PINSET_E_PARSE,
           "domain name missing", 3, 16);
     fails(HEAD "<domain-config></domain-config>" TAIL, PINSET_E_PARSE, "no domain elements", 0, 0);
