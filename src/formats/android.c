@@ -90,6 +90,7 @@ struct ax_domain {
     int subs;
     int pinned;
     int same; /* the text as written is the canonical host */
+    unsigned long col;
     unsigned long line;
 };
 
@@ -850,6 +851,7 @@ static void end_domain(struct ax *a)
     a->doms[a->ndoms].cfg = cfg;
     a->doms[a->ndoms].subs = a->cur_subs;
     a->doms[a->ndoms].line = a->el_line;
+    a->doms[a->ndoms].col = a->el_col;
     a->doms[a->ndoms].same = same;
     a->ndoms++;
 }
@@ -1149,10 +1151,18 @@ static void put_rule(const struct ax *a, struct tout *t, const struct ax_domain 
     put(t, "}");
 }
 
-/* The native document of what was read, into t. */
-static pinset_err build(struct ax *a, struct tout *t)
+/*
+ * The native document of what was read, into t; *at receives each rule's
+ * <domain> position (line, column), for a refusal by the native parser.
+ */
+static pinset_err build(struct ax *a, struct tout *t, unsigned long (**at)[2])
 {
-    size_t tk_default = 0, first = 1;
+    size_t tk_default = 0, first = 1, nrules = 0;
+
+    *at = pinset__alloc_array(a->ndoms + 1, sizeof(**at));
+    if (*at == NULL) {
+        return PINSET_DIAG(a->diag, PINSET_E_NOMEM, "out of memory");
+    }
 
     inherit(a);
     for (size_t i = 0; i < a->ndoms; i++) {
@@ -1197,6 +1207,8 @@ static pinset_err build(struct ax *a, struct tout *t)
             put(t, first ? "" : ",");
             put_rule(a, t, d);
             first = 0;
+            (*at)[nrules][0] = d->line;
+            (*at)[nrules++][1] = d->col;
         }
     }
     put(t, "]}");
@@ -1228,6 +1240,30 @@ static void ax_free(struct ax *a)
     }
 }
 
+/*
+ * A refusal by the native parser (a report URI its grammar refuses, say):
+ * the generated text's positions would mislead, so the position becomes
+ * that of the rule's <domain> (the path names the rule: rules[N]...), or of
+ * the <pin-set> a shared pin-set's name holds; the reason and path stay.
+ */
+static void native_refused(pinset_diag *diag, unsigned long (*at)[2], size_t nrules)
+{
+    const char *p = diag->path;
+    unsigned long line = 0, col = 0;
+    char *end;
+
+    if (strncmp(p, "rules[", 6) == 0) {
+        unsigned long i = strtoul(p + 6, &end, 10);
+        if (*end == ']' && i < nrules) {
+            line = at[i][0];
+            col = at[i][1];
+        }
+    } else if (strncmp(p, "pinsets.android-line-", 21) == 0) {
+        line = strtoul(p + 21, &end, 10);
+    }
+    pinset__diag_pos(diag, SIZE_MAX, line, col, 0);
+}
+
 /* UTF-16 (with or without a byte order mark) is refused before expat sees it. */
 static int utf16(const uint8_t *b, size_t len)
 {
@@ -1240,6 +1276,8 @@ pinset_err xf_android_import(pinset_policy **out, pinset_fidelity *f, const uint
 {
     struct ax a;
     struct pinset__buf doc;
+    unsigned long(*at)[2] = NULL;
+    size_t nrules;
     pinset_err err;
 
     (void)opts; /* a Network Security Config names its domains */
@@ -1279,16 +1317,17 @@ pinset_err xf_android_import(pinset_policy **out, pinset_fidelity *f, const uint
     pinset__buf_init(&doc, XF_MAX_DOC, 0);
     if (err == PINSET_OK) {
         struct tout t = {&doc, PINSET_OK};
-        err = build(&a, &t);
+        err = build(&a, &t, &at);
     }
+    nrules = a.ndoms;
     ax_free(&a); /* before the native parser runs: the peak is one model, not two */
     if (err == PINSET_OK) {
         err = pinset_policy_parse(out, doc.p, doc.len, diag);
         if (err != PINSET_OK && diag != NULL) {
-            /* the generated text's positions would mislead: keep the reason and the path */
-            pinset__diag_pos(diag, SIZE_MAX, 0, 0, 0);
+            native_refused(diag, at, nrules);
         }
     }
+    pinset__free(at);
     pinset__buf_free(&doc);
     return err;
 }

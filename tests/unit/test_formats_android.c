@@ -481,6 +481,12 @@ static void trustkit_config(void **state)
     fails(HEAD CFG("a.com", "<trustkit-config><report-uri>ftp://x/</report-uri></trustkit-config>")
               TAIL,
           PINSET_E_PARSE, "report-uri: expected an http", 3, 55);
+    /* what the native parser refuses is placed at the rule's <domain> */
+    fails(HEAD CFG("a.com",
+                   "<pin-set>" PIN(PIN_A) "</pin-set><trustkit-config>"
+                                          "<report-uri>https://</report-uri></trustkit-config>")
+              TAIL,
+          PINSET_E_PARSE, "expected an http or https uri", 3, 16);
 }
 
 /* ---- hostile input ---- */
