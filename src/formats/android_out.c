@@ -154,7 +154,16 @@ static void expiration(struct aout *o)
 static void settings(struct aout *o)
 {
     size_t def = pinset_rule_mode(o->r) == PINSET_MODE_ENFORCE ? 2 : 1;
+    const char *name = pinset_rule_pinset_name(o->r);
 
+    if (name != NULL) {
+        char why[160];
+        (void)snprintf(why, sizeof(why),
+                       "Android's pin-sets have no names: the pins of '%.64s' are written in the "
+                       "rule's own <pin-set>",
+                       name);
+        lose(o, "pinset", why);
+    }
     if (pinset_rule_blocked_count(o->r) > 0) {
         lose(o, "blocked", "Android has no blocked pins: not written");
     }

@@ -645,6 +645,18 @@ static void export_golden_and_fidelity(void **state)
     assert_string_equal(pinset_fidelity_host(f, 0), "example.com");
     pinset_fidelity_free(f);
     pinset_policy_free(p);
+    /* a named pin-set: its pins in each rule's own <pin-set>, the name listed */
+    p = import_ok(HEAD CFG("a.com", "<domain>b.com</domain><pin-set>" PIN(PIN_A)
+                                        PIN(PIN_E) "</pin-set>") TAIL,
+                  NULL);
+    assert_string_equal(pinset_rule_pinset_name(pinset_policy_rule(p, 1)), "android-line-3");
+    out.n = 0;
+    assert_int_equal(pinset_formats_export(&f, p, PINSET_FORMAT_ANDROID, NULL, sink, &out, NULL),
+                     PINSET_OK);
+    assert_true(lost(f, "pinset", "the pins of 'android-line-3' are written in the rule's own"));
+    assert_int_equal(pinset_fidelity_count(f), 2);
+    pinset_fidelity_free(f);
+    pinset_policy_free(p);
 }
 
 /* native -> android -> native keeps everything Android can express, byte for byte */
