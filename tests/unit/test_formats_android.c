@@ -544,6 +544,14 @@ static void hostile(void **state)
     fails_n(HEAD "\0" TAIL, strlen(HEAD) + 1 + strlen(TAIL), PINSET_E_PARSE, "invalid xml", 3, 1);
     fails("", PINSET_E_PARSE, "invalid xml: no element found", 1, 1);
     fails(HEAD, PINSET_E_PARSE, "invalid xml", 0, 0);
+    /* a document over 256 MiB is refused before a byte of it is read */
+    {
+        pinset_policy *p = NULL;
+        pinset_diag d = PINSET_DIAG_INIT;
+        assert_int_equal(import_n(&p, NULL, "<", (size_t)257 * 1024 * 1024, &d), PINSET_E_LIMIT);
+        assert_null(p);
+        assert_non_null(strstr(d.message, "over the"));
+    }
     /* text per element is bounded */
     s = repeat(HEAD "<domain-config><domain>", "a", 5000, "</domain></domain-config>" TAIL, &len);
     fails_n(s, len, PINSET_E_LIMIT, "text longer than 4096 octets", 0, 0);
