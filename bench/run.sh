@@ -153,6 +153,14 @@ else
     echo "note: $build/bench/bench_lookup is missing; the lookup rows are skipped"
 fi
 
+# Android Network Security Config import beside the expat floor (bench/bench_android.c, issue 10)
+echo
+if [ -x "$build/bench/bench_android" ]; then
+    "$build/bench/bench_android" "${PINSET_BENCH_ANDROID_DOMAINS:-100000}" || { echo "run.sh: bench_android failed" >&2; exit 1; }
+else
+    echo "note: $build/bench/bench_android is missing; the Android import rows are skipped"
+fi
+
 # live probing of loopback TLS endpoints (bench/bench_probe.sh, issue 4)
 echo
 if ! command -v bash >/dev/null 2>&1; then
