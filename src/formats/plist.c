@@ -20,7 +20,7 @@
 #include "xf.h"
 
 /* An Info.plist is kilobytes; this is generous. */
-#define PL_MAX_DOC ((size_t)16 * 1024 * 1024)
+#define PL_MAX_DOC ((size_t)64 * 1024 * 1024)
 /* Seconds from the Unix epoch to the property-list epoch, 2001-01-01T00:00:00Z. */
 #define PL_EPOCH 978307200LL
 
@@ -479,6 +479,10 @@ static pinset_err ats_ids(struct ats *a, plist_t list, const char *role, json_t 
         return fail(a->diag, PINSET_E_PARSE, &a->path, "%s, not an <array>", type_name(list));
     }
     n = plist_array_get_size(list);
+    if (n > 256) {
+        return fail(a->diag, PINSET_E_LIMIT, &a->path,
+                    "%u identities: over the 256 pins a rule may hold", (unsigned)n);
+    }
     for (uint32_t i = 0; i < n; i++) {
         size_t saved = path_index(&a->path, i), k;
         char pin[64];

@@ -471,6 +471,30 @@ static void ats_refusals(void **state)
     }
 }
 
+/* More identities than a rule may hold: refused before any is compared with another. */
+static void ats_too_many_identities(void **state)
+{
+    size_t cap = 300 * 128 + 1024, n = 0;
+    char *doc = malloc(cap);
+    pinset_policy *p = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+
+    (void)state;
+    n += (size_t)snprintf(doc + n, cap - n,
+                          XML_HEAD "<key>NSAppTransportSecurity</key><dict><key>NSPinnedDomains"
+                                   "</key><dict><key>a.example</key><dict><key>"
+                                   "NSPinnedLeafIdentities</key><array>");
+    for (int i = 0; i < 257; i++) {
+        n += (size_t)snprintf(doc + n, cap - n, ID(PIN_T));
+    }
+    (void)snprintf(doc + n, cap - n, "</array></dict></dict></dict>" XML_TAIL);
+    assert_int_equal(import_raw(&p, NULL, doc, strlen(doc), PINSET_FORMAT_ATS, &d), PINSET_E_LIMIT);
+    assert_string_equal(d.path, "NSAppTransportSecurity.NSPinnedDomains[\"a.example\"]."
+                                "NSPinnedLeafIdentities");
+    assert_null(p);
+    free(doc);
+}
+
 /* ---- hostile property lists ---- */
 
 static void put_be(uint8_t *p, uint64_t v, unsigned n)
@@ -624,9 +648,9 @@ static void hostile_xml(void **state)
     assert_non_null(strstr(d.message, "nested deeper than 64"));
     assert_true(d.has_offset);
     free(b);
-    /* over 16 MiB: refused unread */
-    b = calloc(1, 17 * 1024 * 1024);
-    assert_int_equal(import_raw(&p, NULL, b, 17 * 1024 * 1024, PINSET_FORMAT_ATS, &d),
+    /* over 64 MiB: refused unread */
+    b = calloc(1, 65 * 1024 * 1024);
+    assert_int_equal(import_raw(&p, NULL, b, 65 * 1024 * 1024, PINSET_FORMAT_ATS, &d),
                      PINSET_E_LIMIT);
     free(b);
     assert_int_equal(import_raw(&p, NULL, utf16, sizeof(utf16) - 1, PINSET_FORMAT_ATS, &d),
@@ -913,6 +937,7 @@ int main(void)
         cmocka_unit_test(ats_subdomain_scope),
         cmocka_unit_test(ats_listed),
         cmocka_unit_test(ats_refusals),
+        cmocka_unit_test(ats_too_many_identities),
         cmocka_unit_test(hostile_binary),
         cmocka_unit_test(hostile_xml),
         cmocka_unit_test(round_trips),
