@@ -986,8 +986,17 @@ static pinset_err ats_export(pinset_fidelity *f, const pinset_policy *p,
             const pinset_rule *pr = pinset_policy_rule(p, (size_t)json_integer_value(partner));
             if (same_pins(o.r, pr) && pinset_rule_mode(o.r) == pinset_rule_mode(pr) &&
                 pinset_rule_expires(o.r) == pinset_rule_expires(pr)) {
+                /* the one-label rule is written with this one: what it loses is listed too */
+                struct aout po = {f, pr, diag};
+                plist_t scratch = plist_new_dict();
+                size_t unused = 0;
                 subs = 1;
-                if (json_object_set_new(merged, host, json_true()) != 0) {
+                err = rule_losses(&po);
+                if (err == PINSET_OK) {
+                    err = put_ids(&po, scratch, &unused);
+                }
+                plist_free(scratch);
+                if (err == PINSET_OK && json_object_set_new(merged, host, json_true()) != 0) {
                     err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
                 }
             }

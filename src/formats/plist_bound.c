@@ -51,8 +51,39 @@ struct frame {
 };
 
 /*
+ * A string object (ASCII, type 5, or UTF-16, type 6) of `count` characters
+ * at p: within the objects and without a NUL, on which libplist 2.2's
+ * plist_get_string_val and plist_get_key_val abort (an assertion that the
+ * length equals strlen).
+ */
+static pinset_err string(const struct bin *b, uint64_t obj, unsigned type, uint64_t p,
+                         uint64_t count, pinset_diag *diag)
+{
+    uint64_t unit = type == 0x6 ? 2 : 1;
+
+    if (count > (b->otab - p) / unit) {
+        return at(diag,
+                  PINSET_DIAG(diag, PINSET_E_PARSE,
+                              "binary property list: object %llu: a string running past the "
+                              "objects",
+                              (unsigned long long)obj),
+                  p);
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        if (b->buf[p + i * unit] == 0 && (unit == 1 || b->buf[p + i * unit + 1] == 0)) {
+            return at(diag,
+                      PINSET_DIAG(diag, PINSET_E_PARSE,
+                                  "binary property list: object %llu: a string holding a NUL",
+                                  (unsigned long long)obj),
+                      p + i * unit);
+        }
+    }
+    return PINSET_OK;
+}
+
+/*
  * Object `obj`: *is_container, and for a container the offset of its
- * references and how many there are.
+ * references and how many there are; a string is checked (string()).
  */
 static pinset_err object(const struct bin *b, uint64_t obj, int *is_container, uint64_t *refs,
                          uint64_t *n, pinset_diag *diag)
@@ -71,7 +102,7 @@ static pinset_err object(const struct bin *b, uint64_t obj, int *is_container, u
     }
     type = b->buf[off] >> 4;
     *is_container = type == 0xA || type == 0xC || type == 0xD;
-    if (!*is_container) {
+    if (!*is_container && type != 0x5 && type != 0x6) {
         return PINSET_OK;
     }
     count = b->buf[off] & 0xF;
@@ -96,6 +127,9 @@ static pinset_err object(const struct bin *b, uint64_t obj, int *is_container, u
         }
         count = be(b->buf + p + 1, w);
         p += 1 + w;
+    }
+    if (!*is_container) {
+        return string(b, obj, type, p, count, diag);
     }
     if (count > (b->otab - p) / b->rsz / (type == 0xD ? 2 : 1)) {
         return at(diag,
@@ -272,6 +306,16 @@ static int tag_at(const uint8_t *buf, size_t len, size_t i, const char *name)
 pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag)
 {
     size_t depth = 0;
+    const uint8_t *nul = memchr(buf, 0, len);
+
+    if (nul != NULL) {
+        /* XML has no U+0000; libplist 2.2 takes it into a string and then aborts on it */
+        return at(diag,
+                  PINSET_DIAG(diag, PINSET_E_PARSE,
+                              "XML property list: a NUL octet (XML allows none; a UTF-16 "
+                              "property list is not read)"),
+                  (uint64_t)(nul - buf));
+    }
 
     for (size_t i = 0; i < len; i++) {
         if (buf[i] != '<' || i + 1 >= len) {

@@ -10,7 +10,10 @@
  * without reading any value: the trailer, the offset table and the
  * references of arrays, sets and dictionaries only. Its XML reader nests
  * without recursion, but what is built from it is walked recursively, so
- * the nesting of XML containers is bounded too.
+ * the nesting of XML containers is bounded too. And libplist 2.2 aborts
+ * (an assertion, kept in Debian's build) when a string or a key holds a NUL,
+ * which its readers let through: a NUL in an XML document, or in a binary
+ * string, is refused here.
  */
 #ifndef PINSET_FORMATS_PLIST_BOUND_H
 #define PINSET_FORMATS_PLIST_BOUND_H
@@ -28,12 +31,12 @@
 /*
  * A binary property list (`bplist00`, len >= 8): its trailer, offset table
  * and references in range, no cycle, at most PL_MAX_DEPTH levels and
- * PL_MAX_NODES nodes once expanded. PINSET_E_PARSE or PINSET_E_LIMIT with
+ * PL_MAX_NODES nodes once expanded, no string with a NUL. PINSET_E_PARSE or PINSET_E_LIMIT with
  * the byte offset in diag (pinset__diag_offset) and the reason.
  */
 pinset_err pl_bound_bin(const uint8_t *buf, size_t len, pinset_diag *diag);
 
-/* An XML property list: `<array>` and `<dict>` nested at most PL_MAX_DEPTH deep. */
+/* An XML property list: no NUL octet, `<array>` and `<dict>` nested at most PL_MAX_DEPTH deep. */
 pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag);
 
 #endif /* PINSET_FORMATS_PLIST_BOUND_H */

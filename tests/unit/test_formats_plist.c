@@ -619,6 +619,14 @@ static void hostile_binary(void **state)
     b[8] = 0xAF;
     b[9] = 0x13;
     expect_hostile(b, n, PINSET_E_PARSE, "past the objects", 1);
+    /* a string with a NUL, on which libplist 2.2 aborts: an array holding "a\0b" */
+    {
+        static const uint8_t nul[] = {'b', 'p', 'l', 'i', 's', 't', '0', '0', 0xA1, 1, 0x53, 'a',
+                                      0,   'b', 8,   10,  0,   0,   0,   0,   0,    0, 1,    1,
+                                      0,   0,   0,   0,   0,   0,   0,   2,   0,    0, 0,    0,
+                                      0,   0,   0,   0,   0,   0,   0,   0,   0,    0, 0,    14};
+        expect_hostile(nul, sizeof(nul), PINSET_E_PARSE, "a string holding a NUL", 1);
+    }
     /* within the bounds, libplist reads it: the root is an array */
     n = bplist(b, 50, 1, next_ref);
     expect_hostile(b, n, PINSET_E_PARSE, "root is an <array>", 0);
@@ -656,6 +664,15 @@ static void hostile_xml(void **state)
     assert_int_equal(import_raw(&p, NULL, utf16, sizeof(utf16) - 1, PINSET_FORMAT_ATS, &d),
                      PINSET_E_PARSE);
     assert_int_equal(import_raw(&p, NULL, "", 0, PINSET_FORMAT_ATS, &d), PINSET_E_PARSE);
+    /* a raw NUL in a string (XML has none; libplist 2.2 takes it, then aborts on it) */
+    {
+        static const char nul[] = "<plist version=\"1.0\"><dict><key>NSAppTransportSecurity</key>"
+                                  "<string>a\0b</string></dict></plist>";
+        assert_int_equal(import_raw(&p, NULL, nul, sizeof(nul) - 1, PINSET_FORMAT_ATS, &d),
+                         PINSET_E_PARSE);
+        assert_non_null(strstr(d.message, "a NUL octet"));
+        assert_int_equal(d.offset, 69);
+    }
     assert_null(p);
 }
 
@@ -782,6 +799,7 @@ static void ats_export_lists(void **state)
         }
     }
     assert_non_null(strstr(out->b, "<key>x.org</key>"));
+    assert_int_equal(pinset_fidelity_count(f), sizeof(want) / sizeof(want[0]));
     assert_null(strstr(out->b, "www.good.com"));
     pinset_fidelity_free(f);
     out->n = 0;
@@ -795,6 +813,30 @@ static void ats_export_lists(void **state)
                      PINSET_E_UNSUPPORTED);
     pinset_policy_free(p);
     pinset_policy_free(cert);
+    free(out);
+}
+
+/* A host rule and its one-label rule become one domain; what the one-label rule says beyond
+ * its pins (here report URIs) is listed against it, not dropped. */
+static void ats_export_merge_lists_partner(void **state)
+{
+    pinset_policy *p = parse(
+        "{\"version\": 1, \"rules\": [{\"host\": \"good.com\", \"pins\": [{\"sha256\": \"" PIN_T
+        "\", \"role\": \"leaf\"}]}, {\"host\": \"good.com\", \"include_subdomains\": \"one-label\", "
+        "\"report_uris\": [\"https://r.example/\"], \"pins\": [{\"sha256\": \"" PIN_T
+        "\", \"role\": \"leaf\"}]}]}");
+    pinset_fidelity *f = NULL;
+    struct sbuf *out = calloc(1, sizeof(*out));
+
+    (void)state;
+    assert_int_equal(pinset_formats_export(&f, p, PINSET_FORMAT_ATS, NULL, sink, out, NULL),
+                     PINSET_OK);
+    assert_non_null(strstr(out->b, "<key>NSIncludesSubdomains</key>\n\t\t\t\t<true/>"));
+    assert_int_equal(pinset_fidelity_count(f), 1);
+    assert_int_equal(pinset_fidelity_rule(f, 0), 1);
+    assert_string_equal(pinset_fidelity_field(f, 0), "report_uris");
+    pinset_fidelity_free(f);
+    pinset_policy_free(p);
     free(out);
 }
 
@@ -942,6 +984,7 @@ int main(void)
         cmocka_unit_test(hostile_xml),
         cmocka_unit_test(round_trips),
         cmocka_unit_test(ats_export_lists),
+        cmocka_unit_test(ats_export_merge_lists_partner),
         cmocka_unit_test(envoy_yaml),
         cmocka_unit_test(detection),
     };
