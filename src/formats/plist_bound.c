@@ -306,6 +306,7 @@ static int tag_at(const uint8_t *buf, size_t len, size_t i, const char *name)
 pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag)
 {
     size_t depth = 0;
+    uint64_t elements = 0;
     const uint8_t *nul = memchr(buf, 0, len);
 
     if (nul != NULL) {
@@ -320,6 +321,14 @@ pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag)
     for (size_t i = 0; i < len; i++) {
         if (buf[i] != '<' || i + 1 >= len) {
             continue;
+        }
+        if (((buf[i + 1] | 0x20) >= 'a' && (buf[i + 1] | 0x20) <= 'z') &&
+            ++elements > PL_MAX_NODES) {
+            return at(diag,
+                      PINSET_DIAG(diag, PINSET_E_LIMIT,
+                                  "XML property list: more than %llu elements",
+                                  (unsigned long long)PL_MAX_NODES),
+                      i);
         }
         if (tag_at(buf, len, i + 1, "array") || tag_at(buf, len, i + 1, "dict")) {
             const uint8_t *gt = memchr(buf + i, '>', len - i);

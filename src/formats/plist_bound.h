@@ -36,7 +36,11 @@
  */
 pinset_err pl_bound_bin(const uint8_t *buf, size_t len, pinset_diag *diag);
 
-/* An XML property list: no NUL octet, `<array>` and `<dict>` nested at most PL_MAX_DEPTH deep. */
+/*
+ * An XML property list: no NUL octet, at most PL_MAX_NODES elements (libplist
+ * 2.2 builds a node of a hundred octets or more for each), `<array>` and
+ * `<dict>` nested at most PL_MAX_DEPTH deep.
+ */
 pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag);
 
 #endif /* PINSET_FORMATS_PLIST_BOUND_H */

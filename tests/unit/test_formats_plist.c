@@ -656,6 +656,16 @@ static void hostile_xml(void **state)
     assert_non_null(strstr(d.message, "nested deeper than 64"));
     assert_true(d.has_offset);
     free(b);
+    /* a million and one elements: refused before libplist builds a node for each */
+    b = malloc(8 * 1000001 + 64);
+    n = (size_t)snprintf(b, 64, "<plist version=\"1.0\"><array>");
+    for (size_t i = 0; i < 1000001; i++) {
+        memcpy(b + n, "<true/>", 7);
+        n += 7;
+    }
+    assert_int_equal(import_raw(&p, NULL, b, n, PINSET_FORMAT_ATS, &d), PINSET_E_LIMIT);
+    assert_non_null(strstr(d.message, "more than 1000000 elements"));
+    free(b);
     /* over 64 MiB: refused unread */
     b = calloc(1, 65 * 1024 * 1024);
     assert_int_equal(import_raw(&p, NULL, b, 65 * 1024 * 1024, PINSET_FORMAT_ATS, &d),
