@@ -351,7 +351,7 @@ static pinset_err tk_import(pinset_policy **out, pinset_fidelity *f, plist_t roo
                             const pinset_convert_options *opts, pinset_diag *diag)
 {
     struct tk t;
-    plist_t cfg = plist_dict_get_item(root, K_TSK);
+    plist_t cfg = plist_dict_get_item(root, K_TSK), ats;
     json_t *doc = NULL, *jcfg = NULL;
     pinset_fidelity *f2 = NULL;
     char *text = NULL;
@@ -360,6 +360,14 @@ static pinset_err tk_import(pinset_policy **out, pinset_fidelity *f, plist_t roo
     memset(&t, 0, sizeof(t));
     t.f = f;
     t.diag = diag;
+    ats = plist_dict_get_item(root, K_ATS);
+    if (ats != NULL && plist_get_node_type(ats) == PLIST_DICT &&
+        plist_dict_get_item(ats, K_PINNED) != NULL &&
+        pinset_fidelity_add(f, SIZE_MAX, NULL, K_ATS "." K_PINNED,
+                            "ATS pins beside TrustKit's in one property list: not read with "
+                            "them (convert with --from ats)") != PINSET_OK) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
     if (cfg == NULL) {
         return fail(diag, PINSET_E_PARSE, &t.path, "no %s dictionary", K_TSK);
     }
@@ -612,6 +620,12 @@ static pinset_err ats_import(pinset_policy **out, pinset_fidelity *f, plist_t ro
     memset(&a, 0, sizeof(a));
     a.f = f;
     a.diag = diag;
+    if (plist_dict_get_item(root, K_TSK) != NULL &&
+        pinset_fidelity_add(f, SIZE_MAX, NULL, K_TSK,
+                            "TrustKit's pins beside ATS's in one property list: not read with "
+                            "them (convert with --from trustkit-plist)") != PINSET_OK) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
     if (ats == NULL) {
         return fail(diag, PINSET_E_PARSE, &a.path,
                     "no %s dictionary: the property list pins nothing", K_ATS);

@@ -495,6 +495,34 @@ static void ats_too_many_identities(void **state)
     free(doc);
 }
 
+/* An Info.plist with both TrustKit's and ATS's pins: each reader lists the other's. */
+static void both_in_one_plist(void **state)
+{
+    static const char doc[] =
+        XML_HEAD "<key>TSKConfiguration</key><dict><key>TSKPinnedDomains</key><dict><key>good.com"
+                 "</key><dict>" HASHES "</dict></dict></dict><key>NSAppTransportSecurity</key>"
+                 "<dict><key>NSPinnedDomains</key><dict><key>x.example</key><dict>"
+                 "<key>NSPinnedLeafIdentities</key><array>" ID(PIN_T) "</array></dict></dict>"
+                                                                      "</dict>" XML_TAIL;
+    pinset_policy *p = NULL;
+    pinset_fidelity *f = NULL;
+
+    (void)state;
+    assert_int_equal(pinset_format_detect((const uint8_t *)doc, strlen(doc), "Info.plist"),
+                     PINSET_FORMAT_TRUSTKIT_PLIST);
+    assert_int_equal(import_raw(&p, &f, doc, strlen(doc), PINSET_FORMAT_TRUSTKIT_PLIST, NULL),
+                     PINSET_OK);
+    assert_true(find_loss(f, "NSAppTransportSecurity.NSPinnedDomains", "--from ats") >= 0);
+    assert_null(pinset_policy_lookup(p, "x.example", 9, NULL));
+    pinset_fidelity_free(f);
+    pinset_policy_free(p);
+    assert_int_equal(import_raw(&p, &f, doc, strlen(doc), PINSET_FORMAT_ATS, NULL), PINSET_OK);
+    assert_true(find_loss(f, "TSKConfiguration", "--from trustkit-plist") >= 0);
+    assert_null(pinset_policy_lookup(p, "good.com", 8, NULL));
+    pinset_fidelity_free(f);
+    pinset_policy_free(p);
+}
+
 /* ---- hostile property lists ---- */
 
 static void put_be(uint8_t *p, uint64_t v, unsigned n)
@@ -990,6 +1018,7 @@ int main(void)
         cmocka_unit_test(ats_listed),
         cmocka_unit_test(ats_refusals),
         cmocka_unit_test(ats_too_many_identities),
+        cmocka_unit_test(both_in_one_plist),
         cmocka_unit_test(hostile_binary),
         cmocka_unit_test(hostile_xml),
         cmocka_unit_test(round_trips),
