@@ -1,0 +1,70 @@
+/*
+ * fuzz_report.h - the property both report fuzz targets check: a body
+ * parses (then every bound holds, every string is NUL-terminated and free of
+ * control characters, and the dedup key computes) or is refused with a
+ * one-line reason and nothing kept.
+ */
+#ifndef PINSET_FUZZ_REPORT_H
+#define PINSET_FUZZ_REPORT_H
+
+#include <serve/report.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fuzz_report_check_str(const char *s, size_t cap)
+{
+    size_t n = strnlen(s, cap);
+    if (n == cap) {
+        abort();
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            abort();
+        }
+    }
+}
+
+static void fuzz_report_one(const uint8_t *data, size_t size, report_format want)
+{
+    static report r; /* large: not on the stack */
+    char reason[REPORT_REASON_MAX];
+    uint8_t key[32];
+    int rc;
+
+    reason[0] = '\0';
+    rc = report_parse(&r, data, size, reason, sizeof(reason));
+    if (rc != 0) {
+        if (reason[0] == '\0' || strchr(reason, '\n') != NULL || r.served.count != 0 ||
+            r.validated.count != 0 || r.known_count != 0 ||
+            (rc == -2) != (size > REPORT_MAX_BODY)) {
+            abort();
+        }
+        return;
+    }
+    (void)want; /* both formats are reachable from either target's corpus */
+    if (r.host[0] == '\0' || r.port == 0 || r.port > 65535 || r.served.count > REPORT_MAX_CHAIN ||
+        r.validated.count > REPORT_MAX_CHAIN || r.known_count > REPORT_MAX_PINS ||
+        (r.format == REPORT_TRUSTKIT && (r.served.count != 0 || r.validation_result < 0))) {
+        abort();
+    }
+    fuzz_report_check_str(r.app_bundle_id, sizeof(r.app_bundle_id));
+    fuzz_report_check_str(r.app_version, sizeof(r.app_version));
+    fuzz_report_check_str(r.pinset_reason, sizeof(r.pinset_reason));
+    for (size_t i = 0; i < r.served.count; i++) {
+        if (strlen(r.served.certs[i].pin) != 44 || r.served.certs[i].x509 == NULL) {
+            abort();
+        }
+        fuzz_report_check_str(r.served.certs[i].subject, REPORT_NAME_MAX);
+    }
+    for (size_t i = 0; i < r.known_count; i++) {
+        if (strlen(r.known[i]) != 44) {
+            abort();
+        }
+    }
+    if (report_dedup_key(key, &r, "unclassified") != 0) {
+        abort();
+    }
+    report_clear(&r);
+}
+
+#endif /* PINSET_FUZZ_REPORT_H */
