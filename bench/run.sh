@@ -167,3 +167,13 @@ else
     *) echo "run.sh: the probe benchmark failed (exit $rc)" >&2; exit 1 ;;
     esac
 fi
+
+# the report collector's ingest into SQLite (bench/bench_collect.sh, issue 11)
+echo
+rc=0
+bash "$(dirname "$0")/bench_collect.sh" "$build" "${PINSET_BENCH_REPORTS:-10000}" || rc=$?
+case $rc in
+0) ;;
+2) echo "note: the collector benchmark is skipped (a program or tool it needs is missing, see above)" ;;
+*) echo "run.sh: the collector benchmark failed (exit $rc)" >&2; exit 1 ;;
+esac

@@ -121,6 +121,16 @@ static int parse_args(collect_args *a, int argc, char **argv)
     if (a->listen == NULL) {
         return opt_usage_error(&cmd_collect_spec, "--listen is required");
     }
+    {
+        struct sockaddr_storage ss;
+        size_t len;
+        if (serve_parse_listen(a->listen, &ss, &len) != 0) {
+            return opt_usage_error(&cmd_collect_spec,
+                                   "--listen wants ADDR:PORT or [ADDR6]:PORT with a numeric "
+                                   "address, got '%s'",
+                                   a->listen);
+        }
+    }
     if (a->db == NULL) {
         return opt_usage_error(&cmd_collect_spec, "--db is required");
     }
@@ -153,8 +163,10 @@ static X509_STORE *trust_store(const char *cafile)
         return NULL;
     }
     ERR_set_mark();
-    if ((cafile != NULL ? X509_STORE_load_file(st, cafile) : X509_STORE_set_default_paths(st)) !=
-        1) {
+    /* the system's anchors are loaded into memory once: the hashed directory lookup of
+     * X509_STORE_set_default_paths reads the directory on every verification */
+    if (X509_STORE_load_file(st, cafile != NULL ? cafile : X509_get_default_cert_file()) != 1 &&
+        (cafile != NULL || X509_STORE_set_default_paths(st) != 1)) {
         ERR_pop_to_mark();
         X509_STORE_free(st);
         return NULL;

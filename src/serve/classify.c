@@ -1,11 +1,14 @@
 /*
  * classify.c - classify_report: the classes of classify.h, in order.
  */
+#include <pthread.h>
 #include <serve/classify.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -96,8 +99,85 @@ static int has_pin(const char (*pins)[REPORT_PIN_B64], size_t n, const char *pin
     return 0;
 }
 
+#define VCACHE_SLOTS        1024
+#define VCACHE_SLOT_SECONDS 300
+
+typedef struct vcache_entry {
+    uint8_t key[32];
+    int used, trusted;
+} vcache_entry;
+
+struct classify_cache {
+    pthread_mutex_t lock;
+    vcache_entry slots[VCACHE_SLOTS];
+};
+
+classify_cache *classify_cache_new(void)
+{
+    classify_cache *c = calloc(1, sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void classify_cache_free(classify_cache *c)
+{
+    if (c != NULL) {
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+    }
+}
+
+/* The key: SHA-256 over each certificate's DER digest and the time slot. */
+static int vcache_key(uint8_t out[32], const report_chain *c, int64_t now)
+{
+    uint8_t buf[REPORT_MAX_CHAIN * 32 + 8];
+    size_t n = 0;
+    int64_t slot = now / VCACHE_SLOT_SECONDS;
+
+    for (size_t i = 0; i < c->count; i++) {
+        memcpy(buf + n, c->certs[i].der_sha, 32);
+        n += 32;
+    }
+    memcpy(buf + n, &slot, sizeof(slot));
+    n += sizeof(slot);
+    return EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t now);
+
+/* Whether the chain verifies, through the cache when there is one. */
+static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *cache, int64_t now)
+{
+    uint8_t key[32];
+    vcache_entry *e;
+    int trusted;
+
+    if (cache == NULL || trust == NULL || c->count == 0 || vcache_key(key, c, now) != 0) {
+        return verifies_uncached(c, trust, now);
+    }
+    e = &cache->slots[((size_t)key[0] << 8 | key[1]) % VCACHE_SLOTS];
+    pthread_mutex_lock(&cache->lock);
+    if (e->used && memcmp(e->key, key, 32) == 0) {
+        trusted = e->trusted;
+        pthread_mutex_unlock(&cache->lock);
+        return trusted;
+    }
+    pthread_mutex_unlock(&cache->lock);
+    trusted = verifies_uncached(c, trust, now);
+    pthread_mutex_lock(&cache->lock);
+    memcpy(e->key, key, 32);
+    e->used = 1;
+    e->trusted = trusted;
+    pthread_mutex_unlock(&cache->lock);
+    return trusted;
+}
+
 /* Whether the chain verifies against the trust store at `now` (leaf first, the rest untrusted). */
-static int verifies(const report_chain *c, X509_STORE *trust, int64_t now)
+static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t now)
 {
     X509_STORE_CTX *ctx;
     STACK_OF(X509) * rest;
@@ -127,6 +207,12 @@ static int verifies(const report_chain *c, X509_STORE *trust, int64_t now)
 
 report_class classify_report(const report *r, const pinset_policy *policy, X509_STORE *trust,
                              int64_t now, char *why, size_t cap)
+{
+    return classify_report_cached(r, policy, trust, NULL, now, why, cap);
+}
+
+report_class classify_report_cached(const report *r, const pinset_policy *policy, X509_STORE *trust,
+                                    classify_cache *cache, int64_t now, char *why, size_t cap)
 {
     const report_chain *chain = r->served.count > 0 ? &r->served : &r->validated;
     pinned *p = calloc(1, sizeof(*p));
@@ -166,7 +252,7 @@ report_class classify_report(const report *r, const pinset_policy *policy, X509_
         c = CLASS_STALE_CLIENT;
         goto done;
     }
-    int trusted = verifies(chain, trust, now);
+    int trusted = verifies(chain, trust, cache, now);
     if (chain->count > 0 && !trusted && pinned_key == NULL) {
         snprintf(why, cap,
                  "the chain does not verify against the trust store and its root's key is not "

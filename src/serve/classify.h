@@ -44,6 +44,19 @@ report_class classify_from_name(const char *name);
 const char *classify_action(report_class c);
 
 /*
+ * A cache of chain verifications by the chain's certificates and the
+ * 5-minute slot of the verification time (1,024 slots, the newest wins):
+ * X509_verify_cert is most of what is left of a report's cost once its
+ * certificates are cached. Thread-safe (one mutex).
+ */
+typedef struct classify_cache classify_cache;
+classify_cache *classify_cache_new(void);
+void classify_cache_free(classify_cache *c);
+/* classify_report with a verification cache (NULL: none); the result is the same. */
+report_class classify_report_cached(const report *r, const pinset_policy *policy, X509_STORE *trust,
+                                    classify_cache *cache, int64_t now, char *why, size_t cap);
+
+/*
  * Classify r received at `now`. policy and trust may be NULL (no policy: the
  * report's own known pins; no trust store: nothing verifies). why receives
  * one line saying which check held.

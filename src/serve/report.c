@@ -188,58 +188,115 @@ static int pin_b64(char out[REPORT_PIN_B64], const uint8_t sha[32])
     return EVP_EncodeBlock((unsigned char *)out, sha, 32) == 44 ? 0 : -1;
 }
 
-/* One PEM certificate, alone in the string. */
-static int parse_cert(report_cert *c, const char *pem, size_t len, char *why, size_t cap)
+/* ---- the certificate cache: report floods repeat the same few chains ---- */
+
+#define CACHE_SLOTS 1024
+
+typedef struct cache_entry {
+    uint8_t text_sha[32]; /* SHA-256 of the PEM text as the report gave it */
+    report_cert cert;     /* holds one reference to cert.x509 */
+} cache_entry;
+
+struct report_cache {
+    pthread_mutex_t lock;
+    cache_entry slots[CACHE_SLOTS];
+    unsigned long hits, misses;
+};
+
+report_cache *report_cache_new(void)
 {
-    BIO *b;
-    X509 *x;
+    report_cache *c = calloc(1, sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void report_cache_free(report_cache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        X509_free(c->slots[i].cert.x509);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void report_cache_stats(report_cache *c, unsigned long *hits, unsigned long *misses)
+{
+    pthread_mutex_lock(&c->lock);
+    *hits = c->hits;
+    *misses = c->misses;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static size_t slot_of(const uint8_t sha[32])
+{
+    return ((size_t)sha[0] << 8 | sha[1]) % CACHE_SLOTS;
+}
+
+static int cache_get(report_cache *c, const uint8_t sha[32], report_cert *out)
+{
+    cache_entry *e = &c->slots[slot_of(sha)];
+    int hit;
+
+    pthread_mutex_lock(&c->lock);
+    hit = e->cert.x509 != NULL && memcmp(e->text_sha, sha, 32) == 0;
+    if (hit) {
+        *out = e->cert;
+        X509_up_ref(out->x509);
+        c->hits++;
+    } else {
+        c->misses++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return hit;
+}
+
+static void cache_put(report_cache *c, const uint8_t sha[32], const report_cert *cert)
+{
+    cache_entry *e = &c->slots[slot_of(sha)];
+    X509 *old;
+
+    X509_up_ref(cert->x509);
+    pthread_mutex_lock(&c->lock);
+    old = e->cert.x509;
+    memcpy(e->text_sha, sha, 32);
+    e->cert = *cert;
+    pthread_mutex_unlock(&c->lock);
+    X509_free(old);
+}
+
+/* SHA-256 with one fetched EVP_MD for the process (implicit fetches take OpenSSL's locks). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static int sha256(uint8_t out[32], const void *buf, size_t len)
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    return EVP_Digest(buf, len, out, NULL, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1
+               ? 0
+               : -1;
+}
+
+/* The certificate's fields from its parsed form (x holds the reference given to c). */
+static int fill_cert(report_cert *c, X509 *x, char *why, size_t cap)
+{
     uint8_t sha[32];
     unsigned char *der = NULL;
-    int dlen;
-    char rest[2];
+    int dlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
 
-    if (len == 0 || len > 16384) {
-        snprintf(why, cap, "certificate of %zu bytes (1 to 16384)", len);
-        return -1;
-    }
-    if (len < 27 || memcmp(pem, "-----BEGIN CERTIFICATE-----", 27) != 0) {
-        snprintf(why, cap, "not a PEM certificate (no BEGIN CERTIFICATE line)");
-        return -1;
-    }
-    b = BIO_new_mem_buf(pem, (int)len);
-    if (b == NULL) {
-        snprintf(why, cap, "out of memory");
-        return -1;
-    }
-    ERR_set_mark();
-    x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-    /* nothing but white space after it */
-    int extra = 0;
-    if (x != NULL) {
-        int n;
-        while ((n = BIO_read(b, rest, 1)) == 1) {
-            if (rest[0] != '\n' && rest[0] != '\r' && rest[0] != ' ' && rest[0] != '\t') {
-                extra = 1;
-                break;
-            }
-        }
-    }
-    ERR_pop_to_mark();
-    BIO_free(b);
-    if (x == NULL) {
-        snprintf(why, cap, "certificate does not parse");
-        return -1;
-    }
-    if (extra) {
-        X509_free(x);
-        snprintf(why, cap, "more than one certificate in one entry");
-        return -1;
-    }
-    dlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-    if (dlen <= 0 || EVP_Digest(der, (size_t)dlen, sha, NULL, EVP_sha256(), NULL) != 1 ||
-        pin_b64(c->pin, sha) != 0) {
+    if (dlen <= 0 || sha256(sha, der, (size_t)dlen) != 0 || pin_b64(c->pin, sha) != 0) {
         OPENSSL_free(der);
-        X509_free(x);
         snprintf(why, cap, "certificate's public key does not encode");
         return -1;
     }
@@ -255,7 +312,93 @@ static int parse_cert(report_cert *c, const char *pem, size_t len, char *why, si
     return 0;
 }
 
-static int parse_chain(report_chain *chain, const json_t *v, char *why, size_t cap)
+/* One PEM certificate, alone in the string (white space may follow it). */
+static int parse_cert(report_cert *c, const char *pem, size_t len, report_cache *cache, char *why,
+                      size_t cap)
+{
+    BIO *b;
+    char *name = NULL, *header = NULL, rest;
+    unsigned char *der = NULL;
+    long dlen = 0;
+    int ok, extra = 0;
+    uint8_t sha[32], text_sha[32];
+    const unsigned char *p;
+    X509 *x;
+
+    if (len == 0 || len > 16384) {
+        snprintf(why, cap, "certificate of %zu bytes (1 to 16384)", len);
+        return -1;
+    }
+    if (len < 27 || memcmp(pem, "-----BEGIN CERTIFICATE-----", 27) != 0) {
+        snprintf(why, cap, "not a PEM certificate (no BEGIN CERTIFICATE line)");
+        return -1;
+    }
+    /* the same text parses the same way: the cache is keyed by the text's digest */
+    if (sha256(text_sha, pem, len) != 0) {
+        snprintf(why, cap, "certificate does not hash");
+        return -1;
+    }
+    if (cache != NULL && cache_get(cache, text_sha, c)) {
+        return 0;
+    }
+    b = BIO_new_mem_buf(pem, (int)len);
+    if (b == NULL) {
+        snprintf(why, cap, "out of memory");
+        return -1;
+    }
+    ERR_set_mark();
+    ok = PEM_read_bio(b, &name, &header, &der, &dlen) == 1;
+    while (ok && BIO_read(b, &rest, 1) == 1) {
+        if (rest != '\n' && rest != '\r' && rest != ' ' && rest != '\t') {
+            extra = 1;
+            break;
+        }
+    }
+    ERR_pop_to_mark();
+    BIO_free(b);
+    if (!ok || strcmp(name, "CERTIFICATE") != 0 || header[0] != '\0' || dlen <= 0) {
+        snprintf(why, cap, "certificate does not parse");
+        goto bad;
+    }
+    if (extra) {
+        snprintf(why, cap, "more than one certificate in one entry");
+        goto bad;
+    }
+    if (sha256(sha, der, (size_t)dlen) != 0) {
+        snprintf(why, cap, "certificate does not hash");
+        goto bad;
+    }
+    p = der;
+    ERR_set_mark();
+    x = d2i_X509(NULL, &p, dlen);
+    ERR_pop_to_mark();
+    if (x == NULL || p != der + dlen) {
+        X509_free(x);
+        snprintf(why, cap, "certificate does not parse");
+        goto bad;
+    }
+    if (fill_cert(c, x, why, cap) != 0) {
+        X509_free(x);
+        c->x509 = NULL;
+        goto bad;
+    }
+    memcpy(c->der_sha, sha, 32);
+    if (cache != NULL) {
+        cache_put(cache, text_sha, c);
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    return 0;
+bad:
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    return -1;
+}
+
+static int parse_chain(report_chain *chain, const json_t *v, report_cache *cache, char *why,
+                       size_t cap)
 {
     size_t i;
     json_t *e;
@@ -275,7 +418,7 @@ static int parse_chain(report_chain *chain, const json_t *v, char *why, size_t c
             snprintf(why, cap, "[%zu]: not a string", i);
             return -1;
         }
-        if (parse_cert(&chain->certs[i], json_string_value(e), json_string_length(e), inner,
+        if (parse_cert(&chain->certs[i], json_string_value(e), json_string_length(e), cache, inner,
                        sizeof(inner)) != 0) {
             snprintf(why, cap, "[%zu]: %s", i, inner);
             return -1;
@@ -326,7 +469,8 @@ static int parse_pins(report *r, const json_t *v, char *why, size_t cap)
     return 0;
 }
 
-static int parse_member(report *r, const member *m, const json_t *v, char *why, size_t cap)
+static int parse_member(report *r, const member *m, const json_t *v, report_cache *cache, char *why,
+                        size_t cap)
 {
     char *base = (char *)r;
 
@@ -380,7 +524,7 @@ static int parse_member(report *r, const member *m, const json_t *v, char *why, 
         return 0;
     }
     case M_CHAIN:
-        return parse_chain((report_chain *)(void *)(base + m->off), v, why, cap);
+        return parse_chain((report_chain *)(void *)(base + m->off), v, cache, why, cap);
     case M_PINS:
         return parse_pins(r, v, why, cap);
     case M_FIELD: {
@@ -423,6 +567,12 @@ static int parse_member(report *r, const member *m, const json_t *v, char *why, 
 }
 
 int report_parse(report *out, const uint8_t *buf, size_t len, char *reason, size_t cap)
+{
+    return report_parse_cached(out, buf, len, NULL, reason, cap);
+}
+
+int report_parse_cached(report *out, const uint8_t *buf, size_t len, report_cache *cache,
+                        char *reason, size_t cap)
 {
     json_t *doc;
     json_error_t jerr;
@@ -479,7 +629,7 @@ int report_parse(report *out, const uint8_t *buf, size_t len, char *reason, size
                      report_format_name(out->format), name);
             goto bad;
         }
-        if (parse_member(out, m, v, why, sizeof(why)) != 0) {
+        if (parse_member(out, m, v, cache, why, sizeof(why)) != 0) {
             snprintf(reason, cap, "%s report: %s: %s", report_format_name(out->format), name, why);
             goto bad;
         }
@@ -556,7 +706,9 @@ int report_dedup_key(uint8_t out[32], const report *r, const char *class_name)
     fields[7] = known;
     fields[8] = r->app_bundle_id;
     fields[9] = result;
-    ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    pthread_once(&sha256_once, fetch_sha256);
+    ok = ctx != NULL &&
+         EVP_DigestInit_ex(ctx, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1;
     for (size_t i = 0; ok && i < 10; i++) {
         ok = EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]) + 1) == 1;
     }

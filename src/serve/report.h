@@ -36,6 +36,7 @@ typedef struct report_cert {
     char subject[REPORT_NAME_MAX]; /* RFC 2253, control characters replaced */
     char issuer[REPORT_NAME_MAX];
     int64_t not_before, not_after;
+    uint8_t der_sha[32]; /* SHA-256 of the DER certificate */
 } report_cert;
 
 typedef struct report_chain {
@@ -77,6 +78,19 @@ const char *report_format_name(report_format f);
  * and *out cleared. Returns -2 when len is over REPORT_MAX_BODY.
  */
 int report_parse(report *out, const uint8_t *buf, size_t len, char *reason, size_t cap);
+/*
+ * A cache of parsed certificates by the SHA-256 of their PEM text (1,024 slots,
+ * one per hash prefix, the newest wins): a flood of reports repeats the
+ * same few chains, and parsing a certificate is most of a report's cost.
+ * Thread-safe (one mutex). NULL from _new when out of memory.
+ */
+typedef struct report_cache report_cache;
+report_cache *report_cache_new(void);
+void report_cache_free(report_cache *c);
+void report_cache_stats(report_cache *c, unsigned long *hits, unsigned long *misses);
+/* report_parse with a certificate cache (NULL: none); the result is the same. */
+int report_parse_cached(report *out, const uint8_t *buf, size_t len, report_cache *cache,
+                        char *reason, size_t cap);
 /* Free what a parsed report owns; the struct may be parsed into again. */
 void report_clear(report *r);
 /* A chain's pins, ' '-separated, leaf first, into buf. */

@@ -52,6 +52,8 @@ struct serve {
     atomic_ullong stored[CLASS_COUNT];
     atomic_ullong refused[REFUSED_COUNT];
     atomic_ullong store_errors;
+    report_cache *certs;      /* parsed certificates, shared by the threads */
+    classify_cache *verified; /* chain verifications */
 };
 
 typedef struct req {
@@ -305,14 +307,14 @@ static enum MHD_Result ingest(serve *s, struct MHD_Connection *c, req *q)
     if (r == NULL) {
         return respond_text(s, c, 500, "pinset collect: out of memory\n");
     }
-    rc = report_parse(r, q->body.p != NULL ? q->body.p : (const uint8_t *)"", q->body.len, reason,
-                      sizeof(reason));
+    rc = report_parse_cached(r, q->body.p != NULL ? q->body.p : (const uint8_t *)"", q->body.len,
+                             s->certs, reason, sizeof(reason));
     if (rc != 0) {
         free(r);
         atomic_fetch_add(&s->refused[rc == -2 ? REFUSED_TOO_LARGE : REFUSED_MALFORMED], 1);
         return respond_text(s, c, rc == -2 ? 413 : 400, "pinset collect: %s\n", reason);
     }
-    k = classify_report(r, s->cfg.policy, s->cfg.trust, now, why, sizeof(why));
+    k = classify_report_cached(r, s->cfg.policy, s->cfg.trust, s->verified, now, why, sizeof(why));
     report_chain_pins(&r->served, served, sizeof(served));
     report_chain_pins(&r->validated, validated, sizeof(validated));
     report_known_pins(r, known, sizeof(known));
@@ -546,7 +548,12 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
         return -1;
     }
     s = calloc(1, sizeof(*s));
-    if (s == NULL || (s->buckets = calloc(RL_SLOTS, sizeof(bucket))) == NULL) {
+    if (s == NULL || (s->buckets = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
+        (s->certs = report_cache_new()) == NULL || (s->verified = classify_cache_new()) == NULL) {
+        if (s != NULL) {
+            report_cache_free(s->certs);
+            free(s->buckets);
+        }
         free(s);
         snprintf(err, cap, "out of memory");
         return -1;
@@ -595,5 +602,7 @@ void serve_stop(serve *s)
     pthread_mutex_destroy(&s->db_lock);
     pthread_mutex_destroy(&s->rl_lock);
     free(s->buckets);
+    report_cache_free(s->certs);
+    classify_cache_free(s->verified);
     free(s);
 }
