@@ -54,7 +54,22 @@ struct serve {
     atomic_ullong store_errors;
     report_cache *certs;      /* parsed certificates, shared by the threads */
     classify_cache *verified; /* chain verifications */
+    /* group commit: handlers queue rows, one writer commits what queued in one transaction */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_ready, q_done;
+    struct pending *head, *tail;
+    int stopping, writer_started;
+    pthread_t writer;
 };
+
+/* A row waiting for the writer; lives on its handler's stack until done. */
+typedef struct pending {
+    const store_report *row;
+    int64_t id;
+    int rc, done;
+    char err[256];
+    struct pending *next;
+} pending;
 
 typedef struct req {
     int report;  /* POST /report */
@@ -247,6 +262,82 @@ respond_text(serve *s, struct MHD_Connection *c, unsigned int code, const char *
                    (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
 }
 
+/* ---- the writer: group commit ---- */
+
+#define BATCH_MAX 64
+
+static void *writer_main(void *arg)
+{
+    serve *s = arg;
+    pending *batch[BATCH_MAX];
+    const store_report *rows[BATCH_MAX];
+    int64_t ids[BATCH_MAX];
+    char err[256];
+
+    pthread_mutex_lock(&s->q_lock);
+    for (;;) {
+        size_t n = 0;
+        int rc;
+        while (s->head == NULL && !s->stopping) {
+            pthread_cond_wait(&s->q_ready, &s->q_lock);
+        }
+        if (s->head == NULL) {
+            break; /* stopping, nothing queued */
+        }
+        while (s->head != NULL && n < BATCH_MAX) {
+            batch[n] = s->head;
+            rows[n] = s->head->row;
+            s->head = s->head->next;
+            n++;
+        }
+        if (s->head == NULL) {
+            s->tail = NULL;
+        }
+        pthread_mutex_unlock(&s->q_lock);
+        pthread_mutex_lock(&s->db_lock);
+        rc = s->cfg.db->ops->add(s->cfg.db, rows, n, ids, err, sizeof(err));
+        pthread_mutex_unlock(&s->db_lock);
+        pthread_mutex_lock(&s->q_lock);
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->rc = rc;
+            batch[i]->id = ids[i];
+            if (rc != 0) {
+                snprintf(batch[i]->err, sizeof(batch[i]->err), "%s", err);
+            }
+            batch[i]->done = 1;
+        }
+        pthread_cond_broadcast(&s->q_done);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    return NULL;
+}
+
+/* Queue one row and wait until the writer has committed it (or failed). */
+static int commit_row(serve *s, const store_report *row, int64_t *id, char *err, size_t cap)
+{
+    pending p;
+
+    memset(&p, 0, sizeof(p));
+    p.row = row;
+    pthread_mutex_lock(&s->q_lock);
+    if (s->tail != NULL) {
+        s->tail->next = &p;
+    } else {
+        s->head = &p;
+    }
+    s->tail = &p;
+    pthread_cond_signal(&s->q_ready);
+    while (!p.done) {
+        pthread_cond_wait(&s->q_done, &s->q_lock);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    *id = p.id;
+    if (p.rc != 0) {
+        snprintf(err, cap, "%s", p.err);
+    }
+    return p.rc;
+}
+
 /* ---- POST /report ---- */
 
 static json_t *chain_json(const report_chain *ch)
@@ -336,9 +427,7 @@ static enum MHD_Result ingest(serve *s, struct MHD_Connection *c, req *q)
         rc = -1;
         snprintf(err, sizeof(err), "out of memory");
     } else {
-        pthread_mutex_lock(&s->db_lock);
-        rc = store_add(s->cfg.db, &row, &id, err, sizeof(err));
-        pthread_mutex_unlock(&s->db_lock);
+        rc = commit_row(s, &row, &id, err, sizeof(err));
     }
     free(detail);
     report_clear(r);
@@ -561,6 +650,15 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
     s->cfg = *cfg;
     pthread_mutex_init(&s->db_lock, NULL);
     pthread_mutex_init(&s->rl_lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_ready, NULL);
+    pthread_cond_init(&s->q_done, NULL);
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        snprintf(err, cap, "cannot start the writer thread");
+        serve_stop(s);
+        return -1;
+    }
+    s->writer_started = 1;
     (void)web_csp(); /* computed once, before any thread reads it */
     if (ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
@@ -597,8 +695,18 @@ void serve_stop(serve *s)
         return;
     }
     if (s->d != NULL) {
-        MHD_stop_daemon(s->d);
+        MHD_stop_daemon(s->d); /* finishes the requests in progress: their rows commit first */
     }
+    if (s->writer_started) {
+        pthread_mutex_lock(&s->q_lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->q_ready);
+        pthread_mutex_unlock(&s->q_lock);
+        pthread_join(s->writer, NULL);
+    }
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_ready);
+    pthread_cond_destroy(&s->q_done);
     pthread_mutex_destroy(&s->db_lock);
     pthread_mutex_destroy(&s->rl_lock);
     free(s->buckets);

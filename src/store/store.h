@@ -82,8 +82,13 @@ typedef struct store store;
  */
 typedef struct store_ops {
     const char *name; /* "sqlite" */
-    /* Record one report, committed before it returns; *id_out is its row. */
-    int (*add)(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap);
+    /*
+     * Record n reports in one transaction, committed before it returns (all
+     * or none); ids (n entries, or NULL) receive their rows. The collector
+     * hands it the reports that arrived while the previous batch committed.
+     */
+    int (*add)(store *s, const store_report *const *rows, size_t n, int64_t *ids, char *err,
+               size_t cap);
     /* Per host and class, by host then class. */
     int (*groups)(store *s, const store_filter *f, store_group_fn fn, void *payload, char *err,
                   size_t cap);
@@ -114,7 +119,7 @@ int store_is_postgres(const char *target);
 
 static inline int store_add(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap)
 {
-    return s->ops->add(s, r, id_out, err, cap);
+    return s->ops->add(s, &r, 1, id_out, err, cap);
 }
 static inline void store_close(store *s)
 {
