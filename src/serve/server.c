@@ -216,7 +216,7 @@ static void count_code(serve *s, unsigned int code)
 }
 
 static enum MHD_Result respond(serve *s, struct MHD_Connection *c, unsigned int code,
-                               const char *type, const void *body, size_t len)
+                               const char *type, const void *body, size_t len, const char *allow)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
@@ -233,8 +233,8 @@ static enum MHD_Result respond(serve *s, struct MHD_Connection *c, unsigned int 
     if (code == 429) {
         MHD_add_response_header(r, "Retry-After", "1");
     }
-    if (code == 405) {
-        MHD_add_response_header(r, "Allow", "POST");
+    if (allow != NULL) {
+        MHD_add_response_header(r, "Allow", allow);
     }
     ret = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
@@ -243,10 +243,11 @@ static enum MHD_Result respond(serve *s, struct MHD_Connection *c, unsigned int 
 }
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
+__attribute__((format(printf, 5, 6)))
 #endif
 static enum MHD_Result
-respond_text(serve *s, struct MHD_Connection *c, unsigned int code, const char *fmt, ...)
+respond_allow(serve *s, struct MHD_Connection *c, unsigned int code, const char *allow,
+              const char *fmt, ...)
 {
     char text[REPORT_REASON_MAX + 64];
     va_list ap;
@@ -259,8 +260,11 @@ respond_text(serve *s, struct MHD_Connection *c, unsigned int code, const char *
         n = 0;
     }
     return respond(s, c, code, "text/plain; charset=utf-8", text,
-                   (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+                   (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, allow);
 }
+
+/* A text response; only 405 answers name what the path allows. */
+#define respond_text(s, c, code, ...) respond_allow(s, c, code, NULL, __VA_ARGS__)
 
 /* ---- the writer: group commit ---- */
 
@@ -440,7 +444,7 @@ static enum MHD_Result ingest(serve *s, struct MHD_Connection *c, req *q)
     atomic_fetch_add(&s->stored[k], 1);
     rc = snprintf(body, sizeof(body), "{\"stored\":true,\"class\":\"%s\",\"id\":%lld}\n",
                   classify_name(k), (long long)id);
-    ret = respond(s, c, 201, "application/json", body, (size_t)rc);
+    ret = respond(s, c, 201, "application/json", body, (size_t)rc, NULL);
     return ret;
 }
 
@@ -486,7 +490,7 @@ static enum MHD_Result metrics(serve *s, struct MHD_Connection *c)
         pinset__buf_free(&b);
         return respond_text(s, c, 500, "pinset collect: metrics too large\n");
     }
-    ret = respond(s, c, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+    ret = respond(s, c, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len, NULL);
     pinset__buf_free(&b);
     return ret;
 }
@@ -524,7 +528,7 @@ static enum MHD_Result page(serve *s, struct MHD_Connection *c, const char *url)
         fprintf(stderr, "pinset: collect: web view: %s\n", err);
         return respond_text(s, c, 500, "pinset collect: %s\n", err);
     }
-    ret = respond(s, c, 200, "text/html; charset=utf-8", b.p, b.len);
+    ret = respond(s, c, 200, "text/html; charset=utf-8", b.p, b.len, NULL);
     pinset__buf_free(&b);
     return ret;
 }
@@ -549,9 +553,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = q;
         serve_truncate_addr(ci != NULL ? ci->client_addr : NULL, q->client, sizeof(q->client));
         if (strcmp(url, "/report") != 0) {
+            int known = strcmp(url, "/") == 0 || strcmp(url, "/healthz") == 0 ||
+                        strcmp(url, "/metrics") == 0 || strncmp(url, "/host/", 6) == 0;
+            if (!known) {
+                return respond_text(s, c, 404, "pinset collect: not found\n");
+            }
             if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-                return respond_text(s, c, strcmp(url, "/") == 0 ? 405 : 404, "pinset collect: %s\n",
-                                    "not found");
+                return respond_allow(s, c, 405, "GET, HEAD", "pinset collect: %s wants GET\n", url);
             }
             if (strcmp(url, "/healthz") == 0) {
                 return respond_text(s, c, 200, "ok\n");
@@ -565,7 +573,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return respond_text(s, c, 404, "pinset collect: not found\n");
         }
         if (strcmp(method, "POST") != 0) {
-            return respond_text(s, c, 405, "pinset collect: POST reports to /report\n");
+            return respond_allow(s, c, 405, "POST", "pinset collect: POST reports to /report\n");
         }
         if (!rate_take(s, q->client)) {
             atomic_fetch_add(&s->refused[REFUSED_RATE], 1);
