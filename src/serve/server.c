@@ -24,6 +24,8 @@
 #include <time.h>
 #include <util/buf.h>
 
+#include <openssl/rand.h>
+
 #include "common.h"
 
 #define RL_SLOTS    4096      /* client networks tracked by the rate limiter */
@@ -48,6 +50,7 @@ struct serve {
     pthread_mutex_t db_lock;
     pthread_mutex_t rl_lock;
     bucket *buckets;
+    uint32_t rl_seed; /* random: which networks share a slot is not the sender's choice */
     atomic_ullong responses[NCODES];
     atomic_ullong stored[CLASS_COUNT];
     atomic_ullong refused[REFUSED_COUNT];
@@ -169,9 +172,9 @@ int serve_parse_listen(const char *text, void *ss_out, size_t *len_out)
 
 /* ---- the rate limiter: a token bucket per client network, in a fixed table ---- */
 
-static uint32_t hash(const char *s)
+static uint32_t hash(uint32_t seed, const char *s)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = 2166136261u ^ seed;
     for (; *s != '\0'; s++) {
         h = (h ^ (uint8_t)*s) * 16777619u;
     }
@@ -180,16 +183,21 @@ static uint32_t hash(const char *s)
 
 static int rate_take(serve *s, const char *net)
 {
-    bucket *b = &s->buckets[hash(net) % RL_SLOTS];
+    bucket *b = &s->buckets[hash(s->rl_seed, net) % RL_SLOTS];
     double now = mono_now();
     int ok;
 
     pthread_mutex_lock(&s->rl_lock);
-    if (strcmp(b->net, net) != 0) {
-        /* a new network, or another one in the slot: it starts with a full bucket */
+    if (b->net[0] == '\0') {
+        /* a free slot: a full bucket */
         snprintf(b->net, sizeof(b->net), "%s", net);
         b->tokens = s->cfg.burst;
         b->last = now;
+    } else if (strcmp(b->net, net) != 0) {
+        /* another network in the slot takes it over with the tokens left, never a refill:
+         * alternating two colliding networks gains nothing (and the seeded hash makes
+         * collisions hard to choose) */
+        snprintf(b->net, sizeof(b->net), "%s", net);
     }
     b->tokens += (now - b->last) * s->cfg.rate;
     if (b->tokens > s->cfg.burst) {
@@ -656,6 +664,9 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
         return -1;
     }
     s->cfg = *cfg;
+    if (RAND_bytes((unsigned char *)&s->rl_seed, sizeof(s->rl_seed)) != 1) {
+        s->rl_seed = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)s;
+    }
     pthread_mutex_init(&s->db_lock, NULL);
     pthread_mutex_init(&s->rl_lock, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
