@@ -176,6 +176,16 @@ else
     esac
 fi
 
+# the report collector's ingest into SQLite (bench/bench_collect.sh, issue 11)
+echo
+rc=0
+bash "$(dirname "$0")/bench_collect.sh" "$build" "${PINSET_BENCH_REPORTS:-10000}" || rc=$?
+case $rc in
+0) ;;
+2) echo "note: the collector benchmark is skipped (a program or tool it needs is missing, see above)" ;;
+*) echo "run.sh: the collector benchmark failed (exit $rc)" >&2; exit 1 ;;
+esac
+
 # Certificate Transparency: a loopback RFC 6962 log of 1,000,000 entries (bench/bench_ct.sh, issue 14)
 echo
 if command -v bash >/dev/null 2>&1; then

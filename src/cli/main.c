@@ -34,6 +34,8 @@ const cmd_entry cli_commands[] = {
     {&cmd_verify_spec, cmd_verify},
     {&cmd_update_spec, cmd_update},
     {&cmd_publish_spec, cmd_publish},
+    {&cmd_collect_spec, cmd_collect},
+    {&cmd_reports_spec, cmd_reports},
     {&cmd_ct_watch_spec, cmd_ct_watch},
     {&cmd_demo_spec, cmd_demo},
     {&cmd_completion_spec, cmd_completion},

@@ -1,0 +1,131 @@
+/*
+ * store.h - where the collector keeps reports: one interface, one backend
+ * per database behind a small table of functions (store_ops).
+ *
+ * store_open picks the backend by the target: a path is SQLite (WAL, one
+ * file); a `postgres://` or `postgresql://` URL is refused for now with a
+ * message saying so (a libpq backend goes behind the same store_ops). Every
+ * backend keeps one schema, migrated by version (docs/collector.md):
+ * a report row per dedup key with its count, first and last seen, and an
+ * hourly count per row for the charts.
+ *
+ * Thread-safety: a store is used by one thread at a time (the collector
+ * serialises calls with its own mutex).
+ */
+#ifndef PINSET_STORE_H
+#define PINSET_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The schema version this build writes (store_sqlite.c's migrations). */
+#define STORE_SCHEMA_VERSION 1
+
+/* One report to record: every string NUL-terminated, already validated. */
+typedef struct store_report {
+    int64_t received;        /* the collector's clock, Unix seconds */
+    const char *client;      /* truncated client address: IPv4 /24, IPv6 /48 */
+    const char *format;      /* "rfc7469" or "trustkit" */
+    const char *host;        /* hostname of the report */
+    unsigned int port;       /* its port */
+    const char *noted_host;  /* noted-hostname ("" when absent) */
+    const char *class_name;  /* classify.h's name */
+    const char *served_pins; /* spki pins (base64) of the served chain, leaf first, ' '-separated */
+    const char *validated_pins; /* the same for the validated chain */
+    const char *known_pins;     /* the report's known pins (base64), ' '-separated */
+    int64_t client_time;        /* the report's date-time, Unix seconds */
+    const char *detail;         /* a JSON object: the format's other fields and the chains' names */
+    uint8_t dedup[32];          /* SHA-256 of the canonical fields (serve/report.h) */
+} store_report;
+
+/* What a query selects. */
+typedef struct store_filter {
+    int64_t since;    /* last_seen at or after this time; 0 = all */
+    const char *host; /* one host; NULL = all */
+} store_filter;
+
+/* Per host and class. */
+typedef struct store_group {
+    const char *host;
+    const char *class_name;
+    int64_t reports; /* reports received (duplicates counted) */
+    int64_t rows;    /* distinct reports (dedup keys) */
+    int64_t first_seen, last_seen;
+} store_group;
+
+/* One stored row. */
+typedef struct store_row {
+    int64_t id;
+    const char *format, *host, *noted_host, *class_name, *client;
+    unsigned int port;
+    const char *served_pins, *validated_pins, *known_pins, *detail;
+    int64_t client_time, received, count, first_seen, last_seen;
+} store_row;
+
+/* One point of a series: reports of a class within [start, start + width). */
+typedef struct store_point {
+    int64_t start;
+    const char *class_name;
+    int64_t reports;
+} store_point;
+
+typedef int (*store_group_fn)(const store_group *g, void *payload);
+typedef int (*store_row_fn)(const store_row *r, void *payload);
+typedef int (*store_point_fn)(const store_point *p, void *payload);
+
+typedef struct store store;
+
+/*
+ * A backend. Each function returns 0, or -1 with a one-line reason in
+ * err (cap bytes). A callback returning non-zero stops a query, which
+ * then returns that value.
+ */
+typedef struct store_ops {
+    const char *name; /* "sqlite" */
+    /*
+     * Record n reports in one transaction, committed before it returns (all
+     * or none); ids (n entries, or NULL) receive their rows. The collector
+     * hands it the reports that arrived while the previous batch committed.
+     */
+    int (*add)(store *s, const store_report *const *rows, size_t n, int64_t *ids, char *err,
+               size_t cap);
+    /* Per host and class, by host then class. */
+    int (*groups)(store *s, const store_filter *f, store_group_fn fn, void *payload, char *err,
+                  size_t cap);
+    /* Rows, by host, class, then count (most first); at most `limit` (0 = all). */
+    int (*rows)(store *s, const store_filter *f, size_t limit, store_row_fn fn, void *payload,
+                char *err, size_t cap);
+    /* Reports per `width` seconds (a multiple of 3600) and class, oldest first. */
+    int (*series)(store *s, const store_filter *f, int64_t width, store_point_fn fn, void *payload,
+                  char *err, size_t cap);
+    void (*close)(store *s);
+} store_ops;
+
+/* Every backend's handle starts with this. */
+struct store {
+    const store_ops *ops;
+};
+
+/*
+ * Open (creating and migrating when needed) the store named by `target`.
+ * read_only: open an existing store for queries (`pinset reports`).
+ * Returns 0 with *out set, or -1 with the reason in err.
+ */
+int store_open(store **out, const char *target, int read_only, char *err, size_t cap);
+/* The SQLite backend (store_sqlite.c). */
+int store_sqlite_open(store **out, const char *path, int read_only, char *err, size_t cap);
+/* Whether a target names a PostgreSQL database. */
+int store_is_postgres(const char *target);
+
+static inline int store_add(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap)
+{
+    return s->ops->add(s, &r, 1, id_out, err, cap);
+}
+static inline void store_close(store *s)
+{
+    if (s != NULL) {
+        s->ops->close(s);
+    }
+}
+
+#endif /* PINSET_STORE_H */

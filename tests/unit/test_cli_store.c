@@ -1,0 +1,340 @@
+/*
+ * test_cli_store.c - the collector's store (src/store): the SQLite backend
+ * on a real file: migrations and the schema version, dedup (one row, a
+ * count, first and last seen), the queries of the web view and of
+ * `pinset reports`, read-only opening, and the refusals (PostgreSQL URL,
+ * a newer schema, a file that is not a report database).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+/* cmocka.h needs setjmp.h, stdarg.h and stddef.h before it: keep this order */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+/* clang-format on */
+
+#include <sqlite3.h>
+#include <store/store.h>
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/pinset-store-XXXXXX");
+    if (mkdtemp(dir) == NULL) {
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/reports.sqlite", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char p[160];
+    (void)state;
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    return 0;
+}
+
+static store_report sample(uint8_t key, const char *host, const char *cls, int64_t t)
+{
+    store_report r;
+
+    memset(&r, 0, sizeof(r));
+    r.received = t;
+    r.client = "192.0.2.0/24";
+    r.format = "rfc7469";
+    r.host = host;
+    r.port = 443;
+    r.noted_host = host;
+    r.class_name = cls;
+    r.served_pins = "AAAA BBBB";
+    r.validated_pins = "";
+    r.known_pins = "CCCC";
+    r.client_time = t;
+    r.detail = "{\"why\":\"test\"}";
+    memset(r.dedup, key, sizeof(r.dedup));
+    return r;
+}
+
+static int64_t query_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void open_creates_and_migrates(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_non_null(s);
+    assert_string_equal(s->ops->name, "sqlite");
+    store_close(s);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    /* WAL mode is a property of the file */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* opening again migrates nothing */
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+}
+
+static void dedup_counts_one_row(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    store_report a = sample(1, "a.example", "interception", 1000000);
+    store_report b = sample(2, "a.example", "interception", 1000000);
+
+    (void)state;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &a, &id1, err, sizeof(err)), 0);
+    a.received = 1007200; /* two hours later */
+    a.client = "198.51.100.0/24";
+    assert_int_equal(store_add(s, &a, &id2, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &b, &id3, err, sizeof(err)), 0);
+    assert_int_equal(id1, id2);
+    assert_true(id3 != id1);
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE id = 1"), 2);
+    assert_int_equal(query_int("SELECT first_seen FROM reports WHERE id = 1"), 1000000);
+    assert_int_equal(query_int("SELECT last_seen FROM reports WHERE id = 1"), 1007200);
+    assert_int_equal(query_int("SELECT count(*) FROM report_hours WHERE report_id = 1"), 2);
+    assert_int_equal(query_int("SELECT sum(count) FROM report_hours"), 3);
+    assert_int_equal(query_int("SELECT client = '198.51.100.0/24' FROM reports WHERE id = 1"), 1);
+}
+
+static void batch_is_one_transaction(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report a = sample(1, "a.example", "interception", 1000000);
+    store_report b = sample(2, "b.example", "clock-skew", 1000000);
+    const store_report *rows[3] = {&a, &b, &a}; /* a duplicate within the batch */
+    int64_t ids[3] = {0, 0, 0};
+
+    (void)state;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->add(s, rows, 3, ids, err, sizeof(err)), 0);
+    assert_int_equal(ids[0], ids[2]);
+    assert_true(ids[1] != ids[0]);
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 2);
+    assert_int_equal(query_int("SELECT sum(count) FROM report_hours"), 3);
+}
+
+typedef struct seen {
+    int n;
+    char host[4][32], cls[4][32];
+    int64_t reports[4], rows[4];
+} seen;
+
+static int on_group(const store_group *g, void *payload)
+{
+    seen *x = payload;
+    if (x->n < 4) {
+        snprintf(x->host[x->n], 32, "%s", g->host);
+        snprintf(x->cls[x->n], 32, "%s", g->class_name);
+        x->reports[x->n] = g->reports;
+        x->rows[x->n] = g->rows;
+    }
+    x->n++;
+    return 0;
+}
+
+static int on_row(const store_row *r, void *payload)
+{
+    seen *x = payload;
+    if (x->n < 4) {
+        snprintf(x->host[x->n], 32, "%s", r->host);
+        snprintf(x->cls[x->n], 32, "%s", r->served_pins);
+        x->reports[x->n] = r->count;
+    }
+    x->n++;
+    return 0;
+}
+
+static int on_point(const store_point *p, void *payload)
+{
+    seen *x = payload;
+    if (x->n < 4) {
+        snprintf(x->cls[x->n], 32, "%s", p->class_name);
+        x->rows[x->n] = p->start;
+        x->reports[x->n] = p->reports;
+    }
+    x->n++;
+    return 0;
+}
+
+static void queries_group_filter_and_bucket(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    int64_t day = 86400 * 20000;
+    store_report r1 = sample(1, "a.example", "interception", day + 10);
+    store_report r2 = sample(2, "a.example", "rotation-drift", day + 20);
+    store_report r3 = sample(3, "b.example", "clock-skew", day + 86400 + 30);
+    seen x;
+    store_filter f = {0, NULL};
+
+    (void)state;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r2, NULL, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r3, NULL, err, sizeof(err)), 0);
+
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.host[0], "a.example");
+    assert_string_equal(x.cls[0], "interception");
+    assert_int_equal(x.reports[0], 2);
+    assert_int_equal(x.rows[0], 1);
+    assert_string_equal(x.cls[1], "rotation-drift");
+    assert_string_equal(x.host[2], "b.example");
+
+    memset(&x, 0, sizeof(x));
+    f.host = "b.example";
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.cls[0], "clock-skew");
+
+    memset(&x, 0, sizeof(x));
+    f.host = NULL;
+    f.since = day + 86400;
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+
+    memset(&x, 0, sizeof(x));
+    f.since = 0;
+    f.host = "a.example";
+    assert_int_equal(s->ops->rows(s, &f, 0, on_row, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 2);
+    assert_string_equal(x.cls[0], "AAAA BBBB");
+    assert_int_equal(x.reports[0], 2);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->rows(s, &f, 1, on_row, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+
+    memset(&x, 0, sizeof(x));
+    f.host = NULL;
+    assert_int_equal(s->ops->series(s, &f, 86400, on_point, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 3); /* day 1: interception, rotation-drift; day 2: clock-skew */
+    assert_int_equal(x.rows[0], day);
+    assert_string_equal(x.cls[0], "interception");
+    assert_int_equal(x.reports[0], 2);
+    assert_int_equal(x.rows[2], day + 86400);
+    store_close(s);
+}
+
+static void read_only_reads_and_refuses_foreign_files(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report r = sample(1, "a.example", "interception", 1000000);
+    seen x;
+
+    (void)state;
+    /* a missing file: not created */
+    assert_int_equal(store_open(&s, path, 1, err, sizeof(err)), -1);
+    assert_null(s);
+    assert_int_equal(access(path, F_OK), -1);
+    /* a SQLite file of something else */
+    exec_sql("CREATE TABLE other (x)");
+    assert_int_equal(store_open(&s, path, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a pinset report database"));
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(store_open(&s, path, 1, err, sizeof(err)), 0);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->groups(s, NULL, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+    store_close(s);
+}
+
+static void newer_schema_and_postgres_refused(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    store_close(s);
+    exec_sql("INSERT INTO schema_version (version, applied) VALUES (99, 0)");
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "schema version 99 is newer"));
+    assert_int_equal(store_open(&s, path, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "schema version 99 is newer"));
+
+    assert_int_equal(store_open(&s, "postgres://collector@db.example/reports", 0, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "PostgreSQL is not supported yet"));
+    assert_int_equal(store_open(&s, "postgresql://x/y", 0, err, sizeof(err)), -1);
+    assert_int_equal(store_open(&s, "mysql://x/y", 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown database URL scheme"));
+    assert_int_equal(store_open(&s, "", 0, err, sizeof(err)), -1);
+    assert_null(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(open_creates_and_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(dedup_counts_one_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(batch_is_one_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(queries_group_filter_and_bucket, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_only_reads_and_refuses_foreign_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(newer_schema_and_postgres_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
