@@ -278,15 +278,15 @@ enum alert check_alert_of(const host_report *h, const check_args *a, int64_t now
 /* ---- Prometheus text exposition format (text/plain; version=0.0.4) ---- */
 
 /* Values of the result label, in the order of enum outcome. */
-static const char *const prom_results[R_N] = {"pass",       "fail",         "report_only_fail",
-                                              "not_pinned", "expired_open", "error"};
+const char *const check_prom_results[R_N] = {"pass",       "fail",         "report_only_fail",
+                                             "not_pinned", "expired_open", "error"};
 
 /*
  * A label value as the exposition format escapes it: backslash, double quote
  * and line feed as \\, \" and \n. Other control bytes cannot occur in a
  * canonical host name; they are written as '?' all the same.
  */
-static void prom_label(FILE *f, const char *s)
+void check_prom_label(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
@@ -311,14 +311,14 @@ static void prom_head(FILE *f, const char *name, const char *help)
 static void prom_open(FILE *f, const char *name, const host_report *h, const char *result)
 {
     fprintf(f, "%s{host=\"", name);
-    prom_label(f, h->t->host);
+    check_prom_label(f, h->t->host);
     fprintf(f, "\",port=\"%u\",address=\"", (unsigned int)h->t->port);
     /* the addresses a targets line named: one host checked at each of its backends */
     for (size_t i = 0; i < h->t->naddrs; i++) {
         if (i > 0) {
             fputc(',', f);
         }
-        prom_label(f, h->t->addrs[i]);
+        check_prom_label(f, h->t->addrs[i]);
     }
     fputc('"', f);
     if (result != NULL) {
@@ -375,7 +375,7 @@ static void prom_host(FILE *f, prom_metric m, const host_report *h)
     case M_RESULT:
         /* every state, so that an alert can say `== 1` and a missing series means no host */
         for (int r = 0; r < R_N; r++) {
-            prom_open(f, name, h, prom_results[r]);
+            prom_open(f, name, h, check_prom_results[r]);
             fprintf(f, "} %d\n", h->outcome == (enum outcome)r);
         }
         break;
@@ -427,7 +427,7 @@ static void emit_prometheus(FILE *f, const check_run *run, const check_args *a,
     }
     prom_head(f, "pinset_check_hosts", "hosts checked in this run, by result");
     for (int r = 0; r < R_N; r++) {
-        fprintf(f, "pinset_check_hosts{result=\"%s\"%s%s} %zu\n", prom_results[r],
+        fprintf(f, "pinset_check_hosts{result=\"%s\"%s%s} %zu\n", check_prom_results[r],
                 shard[0] != '\0' ? "," : "", shard, counts[r]);
     }
     prom_head(f, "pinset_check_timestamp_seconds",

@@ -146,6 +146,10 @@ static void read_verdict(host_report *h, check_run *run, SSL *ssl, const pinset_
         run->oom = 1;
     }
     h->leaf_not_after = leaf != NULL ? chk_cert_not_after(leaf) : 0;
+    if (h->validated && pinset_result_chain_pin(pr, 0, PINSET_PIN_SPKI) != NULL) {
+        chk_pin_text(h->leaf_spki, sizeof(h->leaf_spki),
+                     pinset_result_chain_pin(pr, 0, PINSET_PIN_SPKI));
+    }
     if (h->validated && run->text &&
         (run->verbose || (pinset_result_verdict(pr) != PINSET_VERDICT_PASS &&
                           pinset_result_verdict(pr) != PINSET_VERDICT_NOT_PINNED &&

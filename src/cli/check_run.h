@@ -61,6 +61,7 @@ typedef struct host_report {
     enum alert alert; /* the leaf or the rule's pins expire under a threshold */
     int aborted;      /* the hook failed the handshake (a FAIL verdict or an invalid chain) */
     char *served;     /* the validated chain's subjects and spki pins (chk_served_text), or NULL */
+    char leaf_spki[48]; /* base64 spki pin of the validated chain's leaf, "" when none (monitor) */
 } host_report;
 
 typedef struct check_run {
@@ -132,6 +133,9 @@ int check_ng_state(const check_run *run, const check_args *a);
 /* Write the results in a->fmt to f; 0, or -1 when writing failed. */
 int check_emit(FILE *f, const check_run *run, const check_args *a, const size_t counts[R_N],
                int state);
+/* Prometheus: a label value escaped (\\, \", \n), and the result label's values by outcome. */
+void check_prom_label(FILE *f, const char *s);
+extern const char *const check_prom_results[R_N];
 /* The nagios status line of a run that could not happen (UNKNOWN). */
 void check_emit_nagios_error(const char *why);
 

@@ -48,6 +48,8 @@ extern const cmd_spec cmd_ct_watch_spec;
 int cmd_ct_watch(int argc, char **argv);
 extern const cmd_spec cmd_collect_spec;
 int cmd_collect(int argc, char **argv);
+extern const cmd_spec cmd_monitor_spec;
+int cmd_monitor(int argc, char **argv);
 extern const cmd_spec cmd_reports_spec;
 int cmd_reports(int argc, char **argv);
 extern const cmd_spec cmd_demo_spec;

@@ -37,6 +37,7 @@ const cmd_entry cli_commands[] = {
     {&cmd_collect_spec, cmd_collect},
     {&cmd_reports_spec, cmd_reports},
     {&cmd_ct_watch_spec, cmd_ct_watch},
+    {&cmd_monitor_spec, cmd_monitor},
     {&cmd_demo_spec, cmd_demo},
     {&cmd_completion_spec, cmd_completion},
     {&cmd_version_spec, cmd_version},

@@ -126,7 +126,7 @@ static void time_text(char out[32], int64_t t)
     }
 }
 
-static int head(struct pinset__buf *b, const char *title)
+int web_head(struct pinset__buf *b, const char *title)
 {
     if (put(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width\"><title>") != 0 ||
@@ -268,7 +268,7 @@ int web_index(struct pinset__buf *b, store *db, int64_t now, char *err, size_t c
 {
     index_ctx x = {b, 0, 0};
 
-    if (head(b, "pinset collect: reports") != 0 ||
+    if (web_head(b, "pinset collect: reports") != 0 ||
         put(b, "<h1>Pin-failure reports</h1>\n<h2>Reports over time</h2>\n") != 0) {
         goto oom;
     }
@@ -415,7 +415,8 @@ int web_host(struct pinset__buf *b, store *db, const char *host, int64_t now, ch
 
     memset(&x, 0, sizeof(x));
     x.b = b;
-    if (head(b, host) != 0 || put(b, "<p><a href=\"/\">all hosts</a></p><h1 id=\"host\">") != 0 ||
+    if (web_head(b, host) != 0 ||
+        put(b, "<p><a href=\"/\">all hosts</a></p><h1 id=\"host\">") != 0 ||
         web_escape(b, host) != 0 || put(b, "</h1>\n") != 0) {
         goto oom;
     }

@@ -21,6 +21,9 @@
 const char *web_csp(void);
 /* Append s HTML-escaped (& < > " ' and control characters). */
 int web_escape(struct pinset__buf *b, const char *s);
+/* The page's start: doctype, title (escaped) and the one style block that web_csp allows (also
+   the monitor's status page, src/monitor). */
+int web_head(struct pinset__buf *b, const char *title);
 /* GET /: hosts, classes, the chart. Returns 0, or -1 with err. */
 int web_index(struct pinset__buf *b, store *db, int64_t now, char *err, size_t cap);
 /* GET /host/NAME: 0, 1 when the host has no report (404), -1 with err. */

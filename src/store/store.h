@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes (store_sqlite.c's migrations). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* One report to record: every string NUL-terminated, already validated. */
 typedef struct store_report {
@@ -73,6 +73,36 @@ typedef int (*store_group_fn)(const store_group *g, void *payload);
 typedef int (*store_row_fn)(const store_row *r, void *payload);
 typedef int (*store_point_fn)(const store_point *p, void *payload);
 
+/*
+ * The monitor's state of one host (`pinset monitor`, schema version 2): what
+ * the last round saw, compared with the next one. Strings NUL-terminated.
+ */
+typedef struct store_mon_host {
+    const char *shard; /* "I/N" of the monitor that owns the host */
+    const char *host;  /* canonical host name */
+    unsigned int port;
+    const char *outcome;     /* check's outcome name: PASS, FAIL, ... */
+    const char *matched_pin; /* base64 of the pin that decided, "" when none */
+    const char *leaf_spki;   /* base64 of the served leaf's spki pin, "" when none */
+    const char *backup_live; /* base64 of a role-backup pin seen in the live chain, or "" */
+    const char *error;       /* why the host could not be checked, or "" */
+    int64_t leaf_not_after, pins_not_after, rule_expires; /* 0 = none */
+    int expiry_flags;    /* the expiries under their thresholds (monitor.h's MON_EXP_*) */
+    int64_t last_change; /* when outcome, matched_pin or leaf_spki last changed */
+    int64_t last_round;  /* the round that last saw it (its start time) */
+} store_mon_host;
+
+/* One alert as kept in the store (the delivered JSON in `body`). */
+typedef struct store_mon_alert {
+    int64_t time;
+    const char *shard, *host;
+    unsigned int port;
+    const char *kind; /* pin_drift, new_failure, expiry, backup_live */
+    const char *body; /* the alert's JSON document */
+} store_mon_alert;
+
+typedef int (*store_mon_host_fn)(const store_mon_host *h, void *payload);
+
 typedef struct store store;
 
 /*
@@ -99,6 +129,21 @@ typedef struct store_ops {
     int (*series)(store *s, const store_filter *f, int64_t width, store_point_fn fn, void *payload,
                   char *err, size_t cap);
     void (*close)(store *s);
+    /*
+     * The monitor (schema version 2; added after the collector's functions,
+     * so that a backend written before may leave them NULL: store_mon_ready).
+     * mon_hosts: the stored state of every host of `shard`, by host then port.
+     */
+    int (*mon_hosts)(store *s, const char *shard, store_mon_host_fn fn, void *payload, char *err,
+                     size_t cap);
+    /*
+     * Record one round in one transaction (all or none): the round row
+     * (started, finished, hosts, alerts), the new state of its hosts
+     * (replacing the old, keyed by host and port), and its alerts.
+     */
+    int (*mon_round)(store *s, const char *shard, int64_t started, int64_t finished,
+                     const store_mon_host *hosts, size_t nhosts, const store_mon_alert *alerts,
+                     size_t nalerts, char *err, size_t cap);
 } store_ops;
 
 /* Every backend's handle starts with this. */
@@ -120,6 +165,11 @@ int store_is_postgres(const char *target);
 static inline int store_add(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap)
 {
     return s->ops->add(s, &r, 1, id_out, err, cap);
+}
+/* Whether the backend keeps the monitor's tables. */
+static inline int store_mon_ready(const store *s)
+{
+    return s->ops->mon_hosts != NULL && s->ops->mon_round != NULL;
 }
 static inline void store_close(store *s)
 {

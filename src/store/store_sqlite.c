@@ -43,6 +43,41 @@ static const char *const migrations[] = {
     " hour INTEGER NOT NULL,"
     " count INTEGER NOT NULL,"
     " PRIMARY KEY (report_id, hour)) WITHOUT ROWID;",
+    /* 1 -> 2: the monitor (pinset monitor): its rounds, the last state of each host, alerts */
+    "CREATE TABLE monitor_rounds ("
+    " id INTEGER PRIMARY KEY,"
+    " shard TEXT NOT NULL,"
+    " started INTEGER NOT NULL,"
+    " finished INTEGER NOT NULL,"
+    " hosts INTEGER NOT NULL,"
+    " alerts INTEGER NOT NULL);"
+    "CREATE INDEX monitor_rounds_shard ON monitor_rounds(shard, started);"
+    "CREATE TABLE monitor_hosts ("
+    " host TEXT NOT NULL,"
+    " port INTEGER NOT NULL,"
+    " shard TEXT NOT NULL,"
+    " outcome TEXT NOT NULL,"
+    " matched_pin TEXT NOT NULL,"
+    " leaf_spki TEXT NOT NULL,"
+    " backup_live TEXT NOT NULL,"
+    " error TEXT NOT NULL,"
+    " leaf_not_after INTEGER NOT NULL,"
+    " pins_not_after INTEGER NOT NULL,"
+    " rule_expires INTEGER NOT NULL,"
+    " expiry_flags INTEGER NOT NULL,"
+    " last_change INTEGER NOT NULL,"
+    " last_round INTEGER NOT NULL,"
+    " PRIMARY KEY (host, port)) WITHOUT ROWID;"
+    "CREATE INDEX monitor_hosts_shard ON monitor_hosts(shard);"
+    "CREATE TABLE monitor_alerts ("
+    " id INTEGER PRIMARY KEY,"
+    " time INTEGER NOT NULL,"
+    " shard TEXT NOT NULL,"
+    " host TEXT NOT NULL,"
+    " port INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " body TEXT NOT NULL);"
+    "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -313,6 +348,153 @@ static int series(store *base, const store_filter *f, int64_t width, store_point
     return run_query(s, st, point_row, &c, err, cap);
 }
 
+/* ---- the monitor (schema version 2) ---- */
+
+static const char mon_hosts_sql[] =
+    "SELECT shard, host, port, outcome, matched_pin, leaf_spki, backup_live, error,"
+    " leaf_not_after, pins_not_after, rule_expires, expiry_flags, last_change, last_round"
+    " FROM monitor_hosts WHERE shard = ?1 ORDER BY host, port";
+static const char mon_host_put_sql[] =
+    "INSERT OR REPLACE INTO monitor_hosts (shard, host, port, outcome, matched_pin, leaf_spki,"
+    " backup_live, error, leaf_not_after, pins_not_after, rule_expires, expiry_flags,"
+    " last_change, last_round) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+    " ?14)";
+static const char mon_alert_put_sql[] =
+    "INSERT INTO monitor_alerts (time, shard, host, port, kind, body)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char mon_round_put_sql[] =
+    "INSERT INTO monitor_rounds (shard, started, finished, hosts, alerts)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+
+typedef struct mon_ctx {
+    store_mon_host_fn fn;
+    void *payload;
+} mon_ctx;
+
+static int mon_host_row(sqlite3_stmt *st, void *p)
+{
+    const mon_ctx *c = p;
+    store_mon_host h;
+
+    h.shard = col_text(st, 0);
+    h.host = col_text(st, 1);
+    h.port = (unsigned int)sqlite3_column_int64(st, 2);
+    h.outcome = col_text(st, 3);
+    h.matched_pin = col_text(st, 4);
+    h.leaf_spki = col_text(st, 5);
+    h.backup_live = col_text(st, 6);
+    h.error = col_text(st, 7);
+    h.leaf_not_after = sqlite3_column_int64(st, 8);
+    h.pins_not_after = sqlite3_column_int64(st, 9);
+    h.rule_expires = sqlite3_column_int64(st, 10);
+    h.expiry_flags = (int)sqlite3_column_int64(st, 11);
+    h.last_change = sqlite3_column_int64(st, 12);
+    h.last_round = sqlite3_column_int64(st, 13);
+    return c->fn(&h, c->payload);
+}
+
+static int mon_hosts(store *base, const char *shard, store_mon_host_fn fn, void *payload, char *err,
+                     size_t cap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    mon_ctx c = {fn, payload};
+
+    if (prepare(s, mon_hosts_sql, &st, err, cap) != 0) {
+        return -1;
+    }
+    if (bind_text(st, 1, shard) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail(s, err, cap, "bind");
+    }
+    return run_query(s, st, mon_host_row, &c, err, cap);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int mon_put_host(sqlite3_stmt *st, const store_mon_host *h)
+{
+    int rc = bind_text(st, 1, h->shard) | bind_text(st, 2, h->host) |
+             sqlite3_bind_int64(st, 3, h->port) | bind_text(st, 4, h->outcome) |
+             bind_text(st, 5, h->matched_pin) | bind_text(st, 6, h->leaf_spki) |
+             bind_text(st, 7, h->backup_live) | bind_text(st, 8, h->error) |
+             sqlite3_bind_int64(st, 9, h->leaf_not_after) |
+             sqlite3_bind_int64(st, 10, h->pins_not_after) |
+             sqlite3_bind_int64(st, 11, h->rule_expires) |
+             sqlite3_bind_int64(st, 12, h->expiry_flags) |
+             sqlite3_bind_int64(st, 13, h->last_change) | sqlite3_bind_int64(st, 14, h->last_round);
+
+    return rc != SQLITE_OK ? -1 : step_done(st);
+}
+
+static int mon_put_alert(sqlite3_stmt *st, const store_mon_alert *a)
+{
+    int rc = sqlite3_bind_int64(st, 1, a->time) | bind_text(st, 2, a->shard) |
+             bind_text(st, 3, a->host) | sqlite3_bind_int64(st, 4, a->port) |
+             bind_text(st, 5, a->kind) | bind_text(st, 6, a->body);
+
+    return rc != SQLITE_OK ? -1 : step_done(st);
+}
+
+static int mon_round(store *base, const char *shard, int64_t started, int64_t finished,
+                     const store_mon_host *hosts, size_t nhosts, const store_mon_alert *alerts,
+                     size_t nalerts, char *err, size_t cap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *hst = NULL, *ast = NULL, *rst = NULL;
+    int rc = -1;
+
+    if (prepare(s, mon_host_put_sql, &hst, err, cap) != 0 ||
+        prepare(s, mon_alert_put_sql, &ast, err, cap) != 0 ||
+        prepare(s, mon_round_put_sql, &rst, err, cap) != 0) {
+        goto out;
+    }
+    if (sqlite3_step(s->begin) != SQLITE_DONE) {
+        sqlite3_reset(s->begin);
+        fail(s, err, cap, "begin");
+        goto out;
+    }
+    sqlite3_reset(s->begin);
+    for (size_t i = 0; i < nhosts; i++) {
+        if (mon_put_host(hst, &hosts[i]) != 0) {
+            goto rollback;
+        }
+    }
+    for (size_t i = 0; i < nalerts; i++) {
+        if (mon_put_alert(ast, &alerts[i]) != 0) {
+            goto rollback;
+        }
+    }
+    if (bind_text(rst, 1, shard) != SQLITE_OK || sqlite3_bind_int64(rst, 2, started) ||
+        sqlite3_bind_int64(rst, 3, finished) || sqlite3_bind_int64(rst, 4, (int64_t)nhosts) ||
+        sqlite3_bind_int64(rst, 5, (int64_t)nalerts) || step_done(rst) != 0) {
+        goto rollback;
+    }
+    if (sqlite3_step(s->commit) != SQLITE_DONE) {
+        sqlite3_reset(s->commit);
+        goto rollback;
+    }
+    sqlite3_reset(s->commit);
+    rc = 0;
+    goto out;
+rollback:
+    fail(s, err, cap, "record the round");
+    sqlite3_step(s->rollback);
+    sqlite3_reset(s->rollback);
+out:
+    sqlite3_finalize(hst);
+    sqlite3_finalize(ast);
+    sqlite3_finalize(rst);
+    return rc;
+}
+
 static void sqlite_close(store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -326,7 +508,8 @@ static void sqlite_close(store *base)
     free(s);
 }
 
-static const store_ops sqlite_ops = {"sqlite", add, groups, rows, series, sqlite_close};
+static const store_ops sqlite_ops = {"sqlite", add,          groups,    rows,
+                                     series,   sqlite_close, mon_hosts, mon_round};
 
 /* The schema's version: 0 for a new file. */
 static int schema_version(sqlite_store *s, int64_t *out, char *err, size_t cap)

@@ -1,0 +1,679 @@
+/*
+ * monitor.c - the monitor's rounds (monitor.h): check's probe over each
+ * inventory, the comparison with the stored state of each host, the alerts,
+ * and what /metrics and the status page show.
+ *
+ * An alert is raised once per change: the state that raised it is stored
+ * with the round, so the next round (and the next process) compares with it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
+#include <monitor/alert.h>
+#include <monitor/monitor.h>
+#include <serve/web.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <util/buf.h>
+#include <util/rfc3339.h>
+
+#include "check_run.h"
+#include "common.h"
+
+const char *const mon_alert_kind_names[MA_N] = {"pin_drift", "new_failure", "expiry",
+                                                "backup_live"};
+
+void mon_free_hosts(mon_host *h, size_t n)
+{
+    for (size_t i = 0; h != NULL && i < n; i++) {
+        free(h[i].host);
+    }
+    free(h);
+}
+
+static int host_cmp(const void *pa, const void *pb)
+{
+    const mon_host *a = pa, *b = pb;
+    int c = strcmp(a->host, b->host);
+
+    if (c != 0) {
+        return c;
+    }
+    return a->port < b->port ? -1 : a->port > b->port ? 1 : 0;
+}
+
+/* A growable array of hosts. */
+typedef struct host_vec {
+    mon_host *v;
+    size_t n, cap;
+} host_vec;
+
+static mon_host *vec_push(host_vec *hv)
+{
+    if (hv->n == hv->cap) {
+        size_t cap = hv->cap ? hv->cap * 2 : 64;
+        mon_host *p = realloc(hv->v, cap * sizeof(*p));
+        if (p == NULL) {
+            return NULL;
+        }
+        hv->v = p;
+        hv->cap = cap;
+    }
+    memset(&hv->v[hv->n], 0, sizeof(hv->v[0]));
+    return &hv->v[hv->n++];
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+/* ---- the stored state ---- */
+
+static int load_one(const store_mon_host *s, void *payload)
+{
+    host_vec *hv = payload;
+    mon_host *h = vec_push(hv);
+
+    if (h == NULL || (h->host = strdup(s->host)) == NULL) {
+        if (h != NULL) {
+            hv->n--;
+        }
+        return -2;
+    }
+    h->port = s->port;
+    copy(h->outcome, sizeof(h->outcome), s->outcome);
+    copy(h->matched, sizeof(h->matched), s->matched_pin);
+    copy(h->leaf, sizeof(h->leaf), s->leaf_spki);
+    copy(h->backup, sizeof(h->backup), s->backup_live);
+    copy(h->error, sizeof(h->error), s->error);
+    h->leaf_not_after = s->leaf_not_after;
+    h->pins_not_after = s->pins_not_after;
+    h->rule_expires = s->rule_expires;
+    h->flags = s->expiry_flags;
+    h->last_change = s->last_change;
+    h->last_round = s->last_round;
+    return 0;
+}
+
+int mon_load_state(mon *m, char *err, size_t cap)
+{
+    host_vec hv = {NULL, 0, 0};
+    int rc = m->db->ops->mon_hosts(m->db, m->shard, load_one, &hv, err, cap);
+
+    if (rc != 0) {
+        if (rc == -2) {
+            snprintf(err, cap, "out of memory");
+        }
+        mon_free_hosts(hv.v, hv.n);
+        return -1;
+    }
+    if (hv.n > 1) {
+        qsort(hv.v, hv.n, sizeof(*hv.v), host_cmp);
+    }
+    pthread_mutex_lock(&m->lock);
+    mon_free_hosts(m->prev, m->nprev);
+    m->prev = hv.v;
+    m->nprev = hv.n;
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+/* ---- one host: its new state and its alerts ---- */
+
+static int under(int64_t t, int64_t now, long days)
+{
+    return t != 0 && days >= 0 && chk_days(t, now) < days;
+}
+
+static int64_t rule_pins_not_after(const pinset_rule *rule)
+{
+    int64_t min = 0;
+
+    for (size_t i = 0; rule != NULL && i < pinset_rule_pin_count(rule); i++) {
+        int64_t t = pinset_rule_pin_not_after(rule, i);
+        if (t != 0 && (min == 0 || t < min)) {
+            min = t;
+        }
+    }
+    return min;
+}
+
+static int is_failure(const char *outcome)
+{
+    return strcmp(outcome, "FAIL") == 0 || strcmp(outcome, "ERROR") == 0;
+}
+
+static void fill_host(mon_host *c, const host_report *h, const mon_config *cfg, int64_t now)
+{
+    c->port = h->t->port;
+    copy(c->outcome, sizeof(c->outcome), check_outcome_names[h->outcome]);
+    if (h->has_verdict && h->matched && h->rule != NULL &&
+        h->pin_index < pinset_rule_pin_count(h->rule)) {
+        chk_pin_text(c->matched, sizeof(c->matched), pinset_rule_pin(h->rule, h->pin_index));
+    }
+    copy(c->leaf, sizeof(c->leaf), h->leaf_spki);
+    if (h->rot.analysed && h->rot.backup_live > 0 && h->rule != NULL) {
+        chk_pin_text(c->backup, sizeof(c->backup),
+                     pinset_rule_pin(h->rule, h->rot.first_backup_live));
+    }
+    if (check_host_unchecked(h) || h->outcome == R_ERROR) {
+        copy(c->error, sizeof(c->error), h->error);
+    }
+    c->leaf_not_after = h->leaf_not_after;
+    c->pins_not_after = rule_pins_not_after(h->rule);
+    c->rule_expires = h->rule != NULL ? pinset_rule_expires(h->rule) : 0;
+    c->flags = (under(c->leaf_not_after, now, cfg->leaf_days) ? MON_EXP_LEAF : 0) |
+               (under(c->pins_not_after, now, cfg->pins_days) ? MON_EXP_PINS : 0) |
+               (under(c->rule_expires, now, cfg->rule_days) ? MON_EXP_RULE : 0);
+    c->last_round = now;
+}
+
+static json_t *time_json(int64_t t)
+{
+    char buf[PINSET__TIME_TEXT_MAX];
+
+    if (t == 0 || pinset__time_write(buf, sizeof(buf), t) != 0) {
+        return json_null();
+    }
+    return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *state_json(const mon_host *h)
+{
+    if (h == NULL) {
+        return json_null();
+    }
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "outcome", h->outcome, "matched_pin",
+                     str_or_null(h->matched), "leaf_spki", str_or_null(h->leaf), "error",
+                     str_or_null(h->error), "leaf_not_after", time_json(h->leaf_not_after));
+}
+
+/* The alerts of one round, as JSON documents. */
+typedef struct alert_list {
+    json_t *docs; /* array */
+    size_t by_kind[MA_N];
+} alert_list;
+
+static int add_alert(alert_list *al, const mon *m, const char *policy, enum mon_alert_kind k,
+                     const mon_host *p, const mon_host *c, int64_t now, const char *message,
+                     json_t *extra)
+{
+    json_t *doc = json_pack(
+        "{s:s, s:o, s:s, s:i, s:s, s:s, s:s, s:o, s:o}", "kind", mon_alert_kind_names[k], "time",
+        time_json(now), "host", c->host, "port", (json_int_t)c->port, "shard", m->shard, "policy",
+        policy, "message", message, "previous", state_json(p), "current", state_json(c));
+
+    if (doc == NULL) {
+        json_decref(extra);
+        return -1;
+    }
+    if (extra != NULL && json_object_update(doc, extra) != 0) {
+        json_decref(extra);
+        json_decref(doc);
+        return -1;
+    }
+    json_decref(extra);
+    al->by_kind[k]++;
+    return json_array_append_new(al->docs, doc);
+}
+
+static json_t *expiring_json(const mon_host *c, int flags, int64_t now)
+{
+    json_t *arr = json_array();
+    static const struct {
+        int flag;
+        const char *what;
+    } kinds[] = {{MON_EXP_LEAF, "leaf"}, {MON_EXP_PINS, "pins"}, {MON_EXP_RULE, "rule"}};
+
+    for (size_t i = 0; arr != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        int64_t t = kinds[i].flag == MON_EXP_LEAF   ? c->leaf_not_after
+                    : kinds[i].flag == MON_EXP_PINS ? c->pins_not_after
+                                                    : c->rule_expires;
+        if ((flags & kinds[i].flag) != 0) {
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:o, s:I}", "what", kinds[i].what, "not_after",
+                                            time_json(t), "days", (json_int_t)chk_days(t, now)));
+        }
+    }
+    return json_pack("{s:o}", "expiring", arr);
+}
+
+/* Compare c with p (NULL: a host never seen) and add the alerts of what changed. */
+static int compare(alert_list *al, const mon *m, const char *policy, const mon_host *p, mon_host *c,
+                   int64_t now)
+{
+    char msg[512];
+    int rc = 0, newflags;
+
+    if (p != NULL &&
+        ((p->matched[0] != '\0' && c->matched[0] != '\0' && strcmp(p->matched, c->matched) != 0) ||
+         (p->leaf[0] != '\0' && c->leaf[0] != '\0' && strcmp(p->leaf, c->leaf) != 0))) {
+        snprintf(msg, sizeof(msg), "%s:%u: pin drift: %s", c->host, c->port,
+                 strcmp(p->leaf, c->leaf) != 0 ? "the served leaf key changed"
+                                               : "another pin of the rule matches now");
+        rc |= add_alert(al, m, policy, MA_PIN_DRIFT, p, c, now, msg, NULL);
+    }
+    if (is_failure(c->outcome) && (p == NULL || !is_failure(p->outcome))) {
+        snprintf(msg, sizeof(msg), "%s:%u: %s (was %s)%s%s", c->host, c->port, c->outcome,
+                 p != NULL ? p->outcome : "never seen", c->error[0] != '\0' ? ": " : "", c->error);
+        rc |= add_alert(al, m, policy, MA_NEW_FAILURE, p, c, now, msg, NULL);
+    }
+    newflags = c->flags & ~(p != NULL ? p->flags : 0);
+    if (newflags != 0) {
+        snprintf(msg, sizeof(msg), "%s:%u: expiry under the threshold:%s%s%s", c->host, c->port,
+                 (newflags & MON_EXP_LEAF) ? " leaf certificate" : "",
+                 (newflags & MON_EXP_PINS) ? " pins" : "",
+                 (newflags & MON_EXP_RULE) ? " rule" : "");
+        rc |= add_alert(al, m, policy, MA_EXPIRY, p, c, now, msg, expiring_json(c, newflags, now));
+    }
+    if (c->backup[0] != '\0' && (p == NULL || strcmp(p->backup, c->backup) != 0)) {
+        snprintf(msg, sizeof(msg), "%s:%u: the declared backup key %s is live", c->host, c->port,
+                 c->backup);
+        rc |= add_alert(al, m, policy, MA_BACKUP_LIVE, p, c, now, msg,
+                        json_pack("{s:s}", "backup_pin", c->backup));
+    }
+    c->last_change = p == NULL ? now
+                     : strcmp(p->outcome, c->outcome) != 0 || strcmp(p->matched, c->matched) != 0 ||
+                             strcmp(p->leaf, c->leaf) != 0
+                         ? now
+                         : p->last_change;
+    return rc;
+}
+
+static const mon_host *find_prev(const mon *m, const mon_host *key)
+{
+    return m->nprev == 0 ? NULL : bsearch(key, m->prev, m->nprev, sizeof(*m->prev), host_cmp);
+}
+
+/* ---- one inventory ---- */
+
+static const char *const no_formats[] = {"text", NULL};
+
+static int collect_targets(const mon_config *cfg, const mon_inventory *inv, check_args *a,
+                           const pinset_policy *policy, target_list *tl, char *err, size_t cap)
+{
+    for (size_t i = 0; i < inv->ntargets; i++) {
+        if (targets_load_file(tl, inv->targets[i], NULL, 443, err, cap) != 0) {
+            return -1;
+        }
+    }
+    if (inv->ntargets == 0 && check_targets_from_policy(tl, policy, err, cap) != 0) {
+        return -1;
+    }
+    check_sort_and_shard(tl, cfg->shard_i, cfg->shard_n);
+    for (size_t i = 0; i < cfg->nconnect_to; i++) {
+        if (target_map_add_connect_to(a->net.map, cfg->connect_to[i], err, cap) != 0) {
+            return -1;
+        }
+    }
+    return targets_apply_map(tl, a->net.map, err, cap);
+}
+
+static int run_inventory(mon *m, const mon_inventory *inv, int64_t now, host_vec *out,
+                         alert_list *al, char *err, size_t cap)
+{
+    const mon_config *cfg = &m->cfg;
+    check_args a;
+    check_run run;
+    target_list tl = TARGET_LIST_INIT;
+    char msg[400];
+    int rc = -1;
+
+    memset(&a, 0, sizeof(a));
+    memset(&run, 0, sizeof(run));
+    a.shard_n = 1;
+    a.warn_days = a.crit_days = -1;
+    if (netopt_init(&a.net, no_formats) != 0) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    a.net.po.timeout_ms = cfg->timeout * 1000u;
+    a.net.po.connect_timeout_ms = cfg->connect_timeout * 1000u;
+    a.net.po.concurrency = cfg->concurrency;
+    a.net.po.cafile = cfg->cafile;
+    a.net.po.capath = cfg->capath;
+    if (chk_load_policy_msg("monitor", inv->policy, NULL, &run.policy, msg, sizeof(msg)) != 0) {
+        snprintf(err, cap, "%s", msg);
+        goto out;
+    }
+    if (collect_targets(cfg, inv, &a, run.policy, &tl, err, cap) != 0) {
+        goto out;
+    }
+    run.policy_path = inv->policy;
+    run.now = now;
+    if (check_probe(&run, &a, &tl) >= 0) {
+        snprintf(err, cap, "%s: %s", inv->policy, a.why);
+        check_run_release(&run);
+        goto out;
+    }
+    rc = 0;
+    for (size_t i = 0; i < run.n && rc == 0; i++) {
+        mon_host *c = vec_push(out);
+        if (c == NULL || (c->host = strdup(run.hosts[i].t->host)) == NULL) {
+            snprintf(err, cap, "out of memory");
+            rc = -1;
+            break;
+        }
+        fill_host(c, &run.hosts[i], cfg, now);
+        if (compare(al, m, inv->policy, find_prev(m, c), c, now) != 0) {
+            snprintf(err, cap, "out of memory");
+            rc = -1;
+        }
+    }
+    check_run_release(&run);
+out:
+    targets_free(&tl);
+    netopt_free(&a.net);
+    pinset_policy_free(run.policy);
+    return rc;
+}
+
+/* ---- the round ---- */
+
+/* Sort and drop a host that two inventories both name (the first one's state is kept). */
+static void dedup(host_vec *hv)
+{
+    size_t w = 0;
+
+    if (hv->n > 1) {
+        qsort(hv->v, hv->n, sizeof(*hv->v), host_cmp);
+    }
+    for (size_t r = 0; r < hv->n; r++) {
+        if (w > 0 && host_cmp(&hv->v[w - 1], &hv->v[r]) == 0) {
+            free(hv->v[r].host);
+            continue;
+        }
+        hv->v[w++] = hv->v[r];
+    }
+    hv->n = w;
+}
+
+static store_mon_host store_view(const mon *m, const mon_host *h)
+{
+    store_mon_host s;
+
+    s.shard = m->shard;
+    s.host = h->host;
+    s.port = h->port;
+    s.outcome = h->outcome;
+    s.matched_pin = h->matched;
+    s.leaf_spki = h->leaf;
+    s.backup_live = h->backup;
+    s.error = h->error;
+    s.leaf_not_after = h->leaf_not_after;
+    s.pins_not_after = h->pins_not_after;
+    s.rule_expires = h->rule_expires;
+    s.expiry_flags = h->flags;
+    s.last_change = h->last_change;
+    s.last_round = h->last_round;
+    return s;
+}
+
+/* Deliver the alerts, then record the round with them. */
+static int commit(mon *m, host_vec *hv, alert_list *al, int64_t now, int64_t end, char *err,
+                  size_t cap)
+{
+    size_t na = json_array_size(al->docs), failed = 0;
+    store_mon_host *sh = calloc(hv->n ? hv->n : 1, sizeof(*sh));
+    store_mon_alert *sa = calloc(na ? na : 1, sizeof(*sa));
+    char **texts = calloc(na ? na : 1, sizeof(*texts));
+    int rc = -1;
+
+    if (sh == NULL || sa == NULL || texts == NULL) {
+        snprintf(err, cap, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < hv->n; i++) {
+        sh[i] = store_view(m, &hv->v[i]);
+    }
+    for (size_t i = 0; i < na; i++) {
+        json_t *d = json_array_get(al->docs, i);
+        texts[i] = json_dumps(d, JSON_COMPACT);
+        if (texts[i] == NULL) {
+            snprintf(err, cap, "out of memory");
+            goto out;
+        }
+        sa[i].time = now;
+        sa[i].shard = m->shard;
+        sa[i].host = json_string_value(json_object_get(d, "host"));
+        sa[i].port = (unsigned int)json_integer_value(json_object_get(d, "port"));
+        sa[i].kind = json_string_value(json_object_get(d, "kind"));
+        sa[i].body = texts[i];
+    }
+    for (size_t i = 0; i < na; i++) {
+        if (mon_alert_deliver(&m->cfg, texts[i]) != 0) {
+            failed++;
+        }
+    }
+    rc = m->db->ops->mon_round(m->db, m->shard, now, end, sh, hv->n, sa, na, err, cap);
+    pthread_mutex_lock(&m->lock);
+    for (int k = 0; k < MA_N; k++) {
+        m->alerts[k] += al->by_kind[k];
+    }
+    m->alerts_failed += failed;
+    pthread_mutex_unlock(&m->lock);
+out:
+    for (size_t i = 0; texts != NULL && i < na; i++) {
+        free(texts[i]);
+    }
+    free(texts);
+    free(sh);
+    free(sa);
+    return rc;
+}
+
+int mon_round(mon *m, int64_t now, char *err, size_t cap)
+{
+    host_vec hv = {NULL, 0, 0};
+    alert_list al;
+    int rc = -1;
+    int64_t end;
+
+    memset(&al, 0, sizeof(al));
+    al.docs = json_array();
+    if (al.docs == NULL) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < m->cfg.ninv; i++) {
+        if (atomic_load(&m->abandon)) {
+            break;
+        }
+        if (run_inventory(m, &m->cfg.inv[i], now, &hv, &al, err, cap) != 0) {
+            goto out;
+        }
+    }
+    if (atomic_load(&m->abandon)) {
+        rc = 1;
+        goto out;
+    }
+    dedup(&hv);
+    end = (int64_t)time(NULL);
+    if (commit(m, &hv, &al, now, end, err, cap) != 0) {
+        goto out;
+    }
+    pthread_mutex_lock(&m->lock);
+    mon_free_hosts(m->prev, m->nprev);
+    m->prev = hv.v;
+    m->nprev = hv.n;
+    hv.v = NULL;
+    hv.n = 0;
+    m->last_start = now;
+    m->last_finish = end;
+    m->last_duration = (double)(end - now);
+    pthread_mutex_unlock(&m->lock);
+    rc = 0;
+out:
+    mon_free_hosts(hv.v, hv.n);
+    json_decref(al.docs);
+    return rc;
+}
+
+/* ---- /metrics ---- */
+
+static void prom_host_labels(FILE *f, const mon_host *h)
+{
+    fputs("{host=\"", f);
+    check_prom_label(f, h->host);
+    fprintf(f, "\",port=\"%u\"", h->port);
+}
+
+static void prom_times(FILE *f, const mon_snapshot *s, const char *name, const char *help,
+                       size_t field)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t t = *(const int64_t *)(const void *)((const char *)&s->hosts[i] + field);
+        if (t != 0) {
+            fputs(name, f);
+            prom_host_labels(f, &s->hosts[i]);
+            fprintf(f, "} %lld\n", (long long)t);
+        }
+    }
+}
+
+char *mon_metrics(mon *m, int64_t now)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    size_t counts[R_N] = {0};
+    static const char *const round_results[] = {"ok", "failed", "abandoned"};
+
+    (void)now;
+    if (f == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&m->lock);
+    mon_snapshot s = {m->prev, m->nprev};
+    uint64_t rounds[3] = {m->rounds_ok, m->rounds_failed, m->rounds_abandoned};
+    fputs("# HELP pinset_monitor_rounds_total Monitor rounds since start, by how they ended.\n"
+          "# TYPE pinset_monitor_rounds_total counter\n",
+          f);
+    for (int i = 0; i < 3; i++) {
+        fprintf(f, "pinset_monitor_rounds_total{result=\"%s\"} %llu\n", round_results[i],
+                (unsigned long long)rounds[i]);
+    }
+    fputs("# HELP pinset_monitor_last_round_timestamp_seconds When the last finished round "
+          "ended (0: none yet).\n# TYPE pinset_monitor_last_round_timestamp_seconds gauge\n",
+          f);
+    fprintf(f, "pinset_monitor_last_round_timestamp_seconds %lld\n", (long long)m->last_finish);
+    fputs("# HELP pinset_monitor_last_round_duration_seconds How long the last finished round "
+          "took.\n# TYPE pinset_monitor_last_round_duration_seconds gauge\n",
+          f);
+    fprintf(f, "pinset_monitor_last_round_duration_seconds %.0f\n", m->last_duration);
+    fputs("# HELP pinset_monitor_alerts_total Alerts raised since start, by kind.\n"
+          "# TYPE pinset_monitor_alerts_total counter\n",
+          f);
+    for (int k = 0; k < MA_N; k++) {
+        fprintf(f, "pinset_monitor_alerts_total{kind=\"%s\"} %llu\n", mon_alert_kind_names[k],
+                (unsigned long long)m->alerts[k]);
+    }
+    fputs("# HELP pinset_monitor_alert_delivery_failures_total Alerts that a sink could not "
+          "take (after its retries).\n# TYPE pinset_monitor_alert_delivery_failures_total "
+          "counter\n",
+          f);
+    fprintf(f, "pinset_monitor_alert_delivery_failures_total %llu\n",
+            (unsigned long long)m->alerts_failed);
+    fputs("# HELP pinset_monitor_host_result The host's result in the last round (1 for its "
+          "result, 0 for the others).\n# TYPE pinset_monitor_host_result gauge\n",
+          f);
+    for (size_t i = 0; i < s.n; i++) {
+        for (int r = 0; r < R_N; r++) {
+            int is = strcmp(s.hosts[i].outcome, check_outcome_names[r]) == 0;
+            counts[r] += (size_t)is;
+            fputs("pinset_monitor_host_result", f);
+            prom_host_labels(f, &s.hosts[i]);
+            fprintf(f, ",result=\"%s\"} %d\n", check_prom_results[r], is);
+        }
+    }
+    fputs("# HELP pinset_monitor_hosts Hosts by their result in the last round.\n"
+          "# TYPE pinset_monitor_hosts gauge\n",
+          f);
+    for (int r = 0; r < R_N; r++) {
+        fprintf(f, "pinset_monitor_hosts{result=\"%s\"} %zu\n", check_prom_results[r], counts[r]);
+    }
+    prom_times(f, &s, "pinset_monitor_leaf_not_after_timestamp_seconds",
+               "When the served leaf certificate expires.", offsetof(mon_host, leaf_not_after));
+    prom_times(f, &s, "pinset_monitor_pins_not_after_timestamp_seconds",
+               "When the first of the rule's pins expires.", offsetof(mon_host, pins_not_after));
+    prom_times(f, &s, "pinset_monitor_rule_expires_timestamp_seconds",
+               "When the host's rule expires.", offsetof(mon_host, rule_expires));
+    prom_times(f, &s, "pinset_monitor_last_change_timestamp_seconds",
+               "When the host's result, matched pin or leaf key last changed.",
+               offsetof(mon_host, last_change));
+    pthread_mutex_unlock(&m->lock);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ---- the status page ---- */
+
+static int put(struct pinset__buf *b, const char *s)
+{
+    return pinset__buf_append(b, s, strlen(s)) == PINSET_OK ? 0 : -1;
+}
+
+static int put_time(struct pinset__buf *b, int64_t t, int64_t now, int days)
+{
+    char buf[PINSET__TIME_TEXT_MAX + 32];
+
+    if (t == 0 || pinset__time_write(buf, PINSET__TIME_TEXT_MAX, t) != 0) {
+        return put(b, "<td>-</td>");
+    }
+    if (days) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof(buf) - l, " (%lld d)", (long long)chk_days(t, now));
+    }
+    return put(b, "<td>") | web_escape(b, buf) | put(b, "</td>");
+}
+
+static int status_row(struct pinset__buf *b, const mon_host *h, int64_t now)
+{
+    char port[16];
+    int rc;
+
+    snprintf(port, sizeof(port), ":%u", h->port);
+    rc = put(b, "<tr><td>") | web_escape(b, h->host) | put(b, port) | put(b, "</td><td>") |
+         web_escape(b, h->outcome) | put(b, "</td><td><code>") | web_escape(b, h->matched) |
+         put(b, "</code></td><td><code>") | web_escape(b, h->leaf) | put(b, "</code></td>");
+    rc |= put_time(b, h->last_change, now, 0) | put_time(b, h->leaf_not_after, now, 1) |
+          put_time(b, h->pins_not_after, now, 1) | put_time(b, h->rule_expires, now, 1);
+    rc |= put(b, "<td>") | web_escape(b, h->error) | put(b, "</td></tr>\n");
+    return rc;
+}
+
+int mon_status_page(mon *m, int64_t now, struct pinset__buf *out)
+{
+    struct pinset__buf b = *out;
+    char line[256], when[PINSET__TIME_TEXT_MAX];
+    int rc;
+
+    pthread_mutex_lock(&m->lock);
+    if (m->last_finish == 0 || pinset__time_write(when, sizeof(when), m->last_finish) != 0) {
+        snprintf(when, sizeof(when), "none yet");
+    }
+    snprintf(line, sizeof(line),
+             "<p>Shard %s. Last round finished: %s. Every %u s. Hosts: %zu.</p>\n", m->shard, when,
+             m->interval, m->nprev);
+    rc = web_head(&b, "pinset monitor") | put(&b, "<h1>pinset monitor</h1>\n") | put(&b, line) |
+         put(&b, "<table><tr><th>host</th><th>result</th><th>matched pin</th><th>leaf key</th>"
+                 "<th>last change</th><th>leaf expires</th><th>pins expire</th>"
+                 "<th>rule expires</th><th>error</th></tr>\n");
+    for (size_t i = 0; i < m->nprev && rc == 0; i++) {
+        rc |= status_row(&b, &m->prev[i], now);
+    }
+    pthread_mutex_unlock(&m->lock);
+    rc |= put(&b, "</table>\n</body></html>\n");
+    *out = b;
+    return rc != 0 ? -1 : 0;
+}

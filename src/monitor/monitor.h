@@ -1,0 +1,95 @@
+/*
+ * monitor.h - `pinset monitor` (docs/monitor.md): rounds of `check`'s probe
+ * (check_run.h) over an inventory, the state of each host kept in the store
+ * (store.h's mon_* functions), alerts on change, delivered by alert.c, and
+ * the HTTP side (http.c: /metrics, /healthz, the status page).
+ *
+ * Threads: the command's main thread handles signals and starts one round
+ * thread at a time; the HTTP server's threads read the last round's
+ * snapshot under mon->lock. The store is used by the round thread only.
+ */
+#ifndef PINSET_MONITOR_MONITOR_H
+#define PINSET_MONITOR_MONITOR_H
+
+#include <monitor/config.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <store/store.h>
+
+/* Which expiries are under their thresholds (store_mon_host.expiry_flags). */
+#define MON_EXP_LEAF 1 /* the served leaf certificate */
+#define MON_EXP_PINS 2 /* the rule's pins (their not_after) */
+#define MON_EXP_RULE 4 /* the rule itself (expires) */
+
+enum mon_alert_kind { MA_PIN_DRIFT, MA_NEW_FAILURE, MA_EXPIRY, MA_BACKUP_LIVE, MA_N };
+extern const char *const mon_alert_kind_names[MA_N];
+
+/* The state of one host: what a round saw (owned strings). */
+typedef struct mon_host {
+    char *host;
+    unsigned int port;
+    char outcome[24];
+    char matched[48]; /* the pin that decided, base64; "" none */
+    char leaf[48];    /* the served leaf's spki pin; "" none */
+    char backup[48];  /* a role-backup pin seen live; "" none */
+    char error[128];
+    int64_t leaf_not_after, pins_not_after, rule_expires;
+    int flags; /* MON_EXP_* */
+    int64_t last_change, last_round;
+} mon_host;
+
+/* The last finished round, as the HTTP side shows it. */
+typedef struct mon_snapshot {
+    mon_host *hosts; /* by host, then port */
+    size_t n;
+} mon_snapshot;
+
+typedef struct mon {
+    mon_config cfg; /* the configuration in force (swapped between rounds) */
+    store *db;
+    char shard[32]; /* "I/N" */
+    mon_host *prev; /* the stored state of this shard's hosts, by host then port */
+    size_t nprev;
+    /* shared with the HTTP threads, under lock */
+    pthread_mutex_t lock;
+    mon_snapshot snap;
+    int64_t last_start, last_finish; /* of the last round that finished; 0 none */
+    uint64_t rounds_ok, rounds_failed, rounds_abandoned;
+    uint64_t alerts[MA_N], alerts_failed;
+    double last_duration;
+    unsigned int interval; /* copy of cfg.interval for /healthz */
+    /* set by the main thread: results of the round in progress are thrown away */
+    atomic_int abandon;
+} mon;
+
+/* Load the stored state of m->shard's hosts into m->prev. 0 or -1 with err. */
+int mon_load_state(mon *m, char *err, size_t cap);
+
+/*
+ * One round: every inventory's probe, the comparison with the stored state,
+ * the alerts (delivered, then stored with the round). `now` is the round's
+ * start. Returns 0, or -1 with the reason in err (the stored state is then
+ * unchanged). A round abandoned meanwhile (m->abandon) changes nothing and
+ * returns 1.
+ */
+int mon_round(mon *m, int64_t now, char *err, size_t cap);
+
+void mon_free_hosts(mon_host *h, size_t n);
+
+/* The Prometheus text of the monitor's state into a malloc'd string (NULL: out of memory). */
+char *mon_metrics(mon *m, int64_t now);
+/* The status page (HTML) appended to b (pinset__buf_init'd by the caller). 0, or -1 when it does
+   not fit or memory ran out. */
+struct pinset__buf;
+int mon_status_page(mon *m, int64_t now, struct pinset__buf *b);
+
+/* ---- http.c ---- */
+typedef struct mon_http mon_http;
+/* Serve /metrics, /healthz and / on listen (ADDR:PORT). 0, or -1 with err. */
+int mon_http_start(mon_http **out, mon *m, const char *listen, char *err, size_t cap);
+unsigned int mon_http_port(const mon_http *h);
+void mon_http_stop(mon_http *h);
+
+#endif /* PINSET_MONITOR_MONITOR_H */
