@@ -119,7 +119,7 @@ static int set_str(char **dst, const char *v)
 }
 
 /* Every inventory's policy and targets files read as a round will (nothing is probed). */
-static int check_inputs(const mon_config *cfg, char *err, size_t cap)
+static int check_inputs(const mon_config *cfg, const char *file, char *err, size_t cap)
 {
     for (size_t i = 0; i < cfg->ninv; i++) {
         pinset_policy *p = NULL;
@@ -128,7 +128,7 @@ static int check_inputs(const mon_config *cfg, char *err, size_t cap)
         int rc = 0;
 
         if (chk_load_policy_msg("monitor", cfg->inv[i].policy, NULL, &p, msg, 0) != 0) {
-            snprintf(err, cap, "inventory[%zu].policy: cannot be read (above)", i);
+            snprintf(err, cap, "%s: inventory[%zu].policy: cannot be read (above)", file, i);
             return -1;
         }
         for (size_t j = 0; j < cfg->inv[i].ntargets && rc == 0; j++) {
@@ -173,7 +173,7 @@ static int load_config(mon_config *cfg, const monitor_args *a, char *err, size_t
             return -1;
         }
     }
-    if (check_inputs(cfg, err, cap) != 0) {
+    if (check_inputs(cfg, a->config, err, cap) != 0) {
         mon_config_free(cfg);
         return -1;
     }
@@ -213,15 +213,6 @@ static double mono(void)
 static int round_ended(mon *m, round_job *j)
 {
     pthread_join(j->thread, NULL);
-    pthread_mutex_lock(&m->lock);
-    if (j->rc == 0) {
-        m->rounds_ok++;
-    } else if (j->rc == 1) {
-        m->rounds_abandoned++;
-    } else {
-        m->rounds_failed++;
-    }
-    pthread_mutex_unlock(&m->lock);
     if (j->rc == 0) {
         fprintf(stderr, "pinset: monitor: round done: %zu hosts in %.1f s\n", m->nprev,
                 mono() - j->mono_start);

@@ -510,6 +510,16 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap)
     pthread_mutex_unlock(&m->lock);
     rc = 0;
 out:
+    /* counted here, with last_finish, so that /metrics and /healthz agree */
+    pthread_mutex_lock(&m->lock);
+    if (rc == 0) {
+        m->rounds_ok++;
+    } else if (rc == 1) {
+        m->rounds_abandoned++;
+    } else {
+        m->rounds_failed++;
+    }
+    pthread_mutex_unlock(&m->lock);
     mon_free_hosts(hv.v, hv.n);
     json_decref(al.docs);
     return rc;

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# test_monitor.sh - `pinset monitor` (issue #14) against real TLS servers on 127.0.0.1 (openssl
+# s_server, ephemeral ports; the check PKI of tests/data/pki.d/40-check.sh), a real SQLite file,
+# a webhook receiver (python3 http.server), a command hook and a JSON-lines file:
+#   rounds      --once: the first round sees the good server, the next ones the rogue one (the
+#               host's connect-to changes in the configuration): pin drift, a new failure, a
+#               backup key live, leaf expiry under the threshold; each alert once per change,
+#               in every sink, the webhook retried after a 500
+#   service     /healthz, /metrics (promtool check metrics), the status page (CSP, escaping),
+#               SIGHUP with a bad then a good configuration, SIGTERM: exit 0
+#   stop        SIGTERM during a round stuck on a silent server: exit 0 after stop_deadline
+# Every server is stopped on exit; every wait is bounded; no timing is asserted.
+set -u
+: "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}"
+command -v openssl > /dev/null || { echo "skip: no openssl"; exit 77; }
+command -v jq > /dev/null || { echo "skip: no jq"; exit 77; }
+command -v python3 > /dev/null || { echo "skip: no python3"; exit 77; }
+command -v curl > /dev/null || { echo "skip: no curl"; exit 77; }
+D=$PINSET_TESTDATA/check
+[ -s "$D/pins.env" ] || { echo "FAIL: no check PKI in $D (40-check.sh)"; exit 1; }
+# shellcheck disable=SC1091
+. "$D/pins.env"
+TMP=$(mktemp -d) || exit 1
+TESTDATA=$PINSET_TESTDATA
+# shellcheck disable=SC1091
+. "${PINSET_SOURCE_DIR:?}/tests/testlib/tls_server.sh"
+MON_PID=
+HOOK_PID=
+cleanup() {
+    [ -n "$MON_PID" ] && kill -9 "$MON_PID" 2> /dev/null
+    [ -n "$HOOK_PID" ] && kill "$HOOK_PID" 2> /dev/null
+    tls_server_stop
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+start_server GOOD
+start_server ROGUE
+tls_server TARPIT "$D/leaf.crt.pem" "$D/leaf.key.pem" "$D/int.crt.pem"
+kill -STOP "$PID_TARPIT"
+
+# --- the webhook receiver: 500 to the first POST, 200 after; one body a line in hook.jsonl ---
+cat > "$TMP/hook.py" << 'PY'
+import http.server, sys
+out = sys.argv[1]
+n = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        n[0] += 1
+        code = 500 if n[0] == 1 else 200
+        if code == 200:
+            with open(out, "ab") as f:
+                f.write(body.strip() + b"\n")
+        with open(out + ".attempts", "a") as f:
+            f.write("%d %s\n" % (code, self.headers.get("Content-Type")))
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+mkfifo "$TMP/hook.port"
+python3 "$TMP/hook.py" "$TMP/webhook.jsonl" > "$TMP/hook.port" &
+HOOK_PID=$!
+read -r -t 20 HOOK_PORT < "$TMP/hook.port" || { echo "FAIL: webhook receiver did not start"; exit 1; }
+
+cat > "$TMP/policy.json" << EOF
+{"version": 1, "rules": [
+ {"host": "drift.check.test", "pins": [{"sha256": "$PIN_LEAF", "role": "leaf"}, {"sha256": "$PIN_ROGUE", "role": "leaf"}]},
+ {"host": "fail.check.test", "pins": [{"sha256": "$PIN_INT", "role": "ca"}, {"sha256": "$PIN_BACKUP", "role": "backup"}]},
+ {"host": "backup.check.test", "pins": [{"sha256": "$PIN_INT", "role": "ca"}, {"sha256": "$PIN_ROGUE", "role": "backup"}]}
+]}
+EOF
+printf '%s\n' drift.check.test fail.check.test backup.check.test > "$TMP/targets.txt"
+
+# config PORT [EXTRA-JSON]: the monitor's configuration, every host dialed at 127.0.0.1:PORT
+config() {
+    cat > "$TMP/mon.json" << EOF
+{"inventory": [{"policy": "policy.json", "targets": ["targets.txt"]}],
+ "interval_seconds": ${INTERVAL:-1}, "stop_deadline_seconds": 2,
+ "probe": {"timeout_seconds": ${TIMEOUT:-5}, "cafile": "$D/trust.pem", "connect_to": ["::127.0.0.1:$1"]},
+ "expiry": {"leaf_days": 60, "pins_days": 0, "rule_days": 0},
+ "alerts": {"jsonl": "alerts.jsonl",
+            "command": {"argv": ["sh", "-c", "cat >> \"\$0\"", "$TMP/command.jsonl"], "timeout_seconds": 10},
+            "webhook": {"url": "http://127.0.0.1:$HOOK_PORT/alert", "retries": 3, "backoff_ms": 100, "timeout_seconds": 10}},
+ "db": "state.db"${2:+, $2}}
+EOF
+}
+monitor() {
+    timeout -k 5 120 "$PINSET_BIN" monitor --config "$TMP/mon.json" "$@" > "$TMP/out" 2> "$TMP/err"
+    RC=$?
+}
+kinds() { jq -r '"\(.kind) \(.host)"' "$1" | sort | tr '\n' ' '; }
+
+# --- round 1: the good server ---
+config "$PORT_GOOD"
+monitor --once 1
+[ "$RC" = 0 ] && ok "round 1: exit 0" || { bad "round 1: exit $RC"; cat "$TMP/err"; }
+want1="expiry backup.check.test expiry drift.check.test expiry fail.check.test "
+[ "$(kinds "$TMP/alerts.jsonl")" = "$want1" ] && ok "round 1: leaf expiry under 60 days, nothing else" \
+    || bad "round 1 alerts: $(kinds "$TMP/alerts.jsonl")"
+jq 'select(.host == "drift.check.test") | .expiring[0].what == "leaf" and .current.outcome == "PASS" and .previous == null and .port == 443 and .shard == "0/1"' \
+    "$TMP/alerts.jsonl" | grep -qx true && ok "round 1: the alert document" || bad "round 1: document $(head -1 "$TMP/alerts.jsonl")"
+[ "$(kinds "$TMP/command.jsonl")" = "$want1" ] && ok "round 1: command hook got each alert on stdin" \
+    || bad "round 1 command hook: $(kinds "$TMP/command.jsonl")"
+[ "$(kinds "$TMP/webhook.jsonl")" = "$want1" ] && ok "round 1: webhook got each alert" \
+    || bad "round 1 webhook: $(kinds "$TMP/webhook.jsonl")"
+[ "$(head -1 "$TMP/webhook.jsonl.attempts")" = "500 application/json" ] && [ "$(wc -l < "$TMP/webhook.jsonl.attempts")" = 4 ] \
+    && ok "webhook: JSON body, the 500 retried" || bad "webhook attempts: $(cat "$TMP/webhook.jsonl.attempts")"
+
+# --- rounds 2 and 3: the rogue server (a leaf from another trusted root) ---
+config "$PORT_ROGUE"
+monitor --once 2
+[ "$RC" = 0 ] && ok "rounds 2-3: exit 0" || { bad "rounds 2-3: exit $RC"; cat "$TMP/err"; }
+tail -n +4 "$TMP/alerts.jsonl" > "$TMP/new.jsonl"
+want2="backup_live backup.check.test new_failure fail.check.test pin_drift backup.check.test pin_drift drift.check.test pin_drift fail.check.test "
+[ "$(kinds "$TMP/new.jsonl")" = "$want2" ] && ok "round 2: drift, new failure, backup live; expiry not repeated; round 3 adds nothing" \
+    || bad "rounds 2-3 alerts: $(kinds "$TMP/new.jsonl")"
+jq "select(.kind == \"pin_drift\" and .host == \"drift.check.test\") | .previous.leaf_spki == \"$PIN_LEAF\" and .current.leaf_spki == \"$PIN_ROGUE\"" \
+    "$TMP/new.jsonl" | grep -qx true && ok "pin drift names the old and new leaf keys" || bad "pin drift document"
+jq "select(.kind == \"backup_live\") | .backup_pin == \"$PIN_ROGUE\"" "$TMP/new.jsonl" | grep -qx true \
+    && ok "backup_live names the backup pin" || bad "backup_live document"
+jq 'select(.kind == "new_failure") | .previous.outcome == "PASS" and .current.outcome == "FAIL"' "$TMP/new.jsonl" | grep -qx true \
+    && ok "new failure: PASS to FAIL" || bad "new_failure document"
+[ "$(kinds "$TMP/command.jsonl")" = "$(kinds "$TMP/alerts.jsonl")" ] && [ "$(kinds "$TMP/webhook.jsonl")" = "$(kinds "$TMP/alerts.jsonl")" ] \
+    && ok "every sink got the same alerts" || bad "sinks differ"
+
+# --- the service: HTTP, SIGHUP, SIGTERM ---
+start_monitor() {
+    "$PINSET_BIN" monitor --config "$TMP/mon.json" --listen 127.0.0.1:0 > "$TMP/svc.out" 2> "$TMP/svc.err" &
+    MON_PID=$!
+    MON_PORT=
+    for _ in $(seq 100); do
+        MON_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$TMP/svc.out")
+        [ -n "$MON_PORT" ] && break
+        sleep 0.1
+    done
+    [ -n "$MON_PORT" ] || { bad "monitor did not listen"; cat "$TMP/svc.err"; exit 1; }
+}
+# stop_monitor: SIGTERM, then wait (bounded); sets STOP_RC
+stop_monitor() {
+    kill -TERM "$MON_PID"
+    for _ in $(seq 300); do kill -0 "$MON_PID" 2> /dev/null || break; sleep 0.1; done
+    if kill -0 "$MON_PID" 2> /dev/null; then
+        STOP_RC=timeout
+        kill -9 "$MON_PID"
+    else
+        wait "$MON_PID"
+        STOP_RC=$?
+    fi
+    MON_PID=
+}
+config "$PORT_ROGUE"
+start_monitor
+code=
+for _ in $(seq 100); do
+    code=$(curl -s -o "$TMP/health" -w '%{http_code}' "http://127.0.0.1:$MON_PORT/healthz")
+    [ "$code" = 200 ] && break
+    sleep 0.1
+done
+[ "$code" = 200 ] && ok "/healthz 200 after a round" || bad "/healthz: $code"
+curl -s "http://127.0.0.1:$MON_PORT/metrics" > "$TMP/metrics"
+grep -q '^pinset_monitor_host_result{host="fail.check.test",port="443",result="fail"} 1$' "$TMP/metrics" \
+    && grep -q '^pinset_monitor_host_result{host="fail.check.test",port="443",result="pass"} 0$' "$TMP/metrics" \
+    && grep -q '^pinset_monitor_rounds_total{result="ok"} [1-9]' "$TMP/metrics" \
+    && grep -q '^pinset_monitor_leaf_not_after_timestamp_seconds{host="drift.check.test",port="443"} [0-9]' "$TMP/metrics" \
+    && grep -q '^pinset_monitor_alerts_total{kind="pin_drift"} 0$' "$TMP/metrics" \
+    && ok "/metrics: results 0/1, rounds, expiry timestamps, alerts by kind" || { bad "/metrics"; head -40 "$TMP/metrics"; }
+if command -v promtool > /dev/null; then
+    promtool check metrics < "$TMP/metrics" > "$TMP/lint" 2>&1 && ok "/metrics: promtool check metrics" \
+        || { bad "/metrics: promtool"; cat "$TMP/lint"; }
+fi
+curl -s -D "$TMP/headers" -o "$TMP/page" "http://127.0.0.1:$MON_PORT/"
+grep -qi "^Content-Security-Policy: default-src 'none'; style-src 'sha256-" "$TMP/headers" \
+    && grep -q '<td>fail.check.test:443</td><td>FAIL</td>' "$TMP/page" && ok "status page: hosts, results, CSP" \
+    || { bad "status page"; head -c 2000 "$TMP/page"; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MON_PORT/")" = 405 ] && ok "POST refused (405)" || bad "POST not 405"
+
+cp "$TMP/mon.json" "$TMP/mon.good"
+echo '{"inventory": [{"policy": "policy.json"}], "alerts": {"webhook": {"url": "http://127.0.0.1:1/", "retry": 1}}, "db": "state.db"}' > "$TMP/mon.json"
+kill -HUP "$MON_PID"
+for _ in $(seq 100); do grep -q 'SIGHUP' "$TMP/svc.err" && break; sleep 0.1; done
+grep -q 'SIGHUP: configuration refused, the one in force is kept: .*mon.json: alerts.webhook.retry: unknown key' "$TMP/svc.err" \
+    && kill -0 "$MON_PID" && ok "SIGHUP: a bad configuration is refused with the key path, the monitor goes on" \
+    || { bad "SIGHUP bad"; cat "$TMP/svc.err"; }
+cp "$TMP/mon.good" "$TMP/mon.json"
+kill -HUP "$MON_PID"
+for _ in $(seq 100); do grep -q 'SIGHUP: configuration reloaded' "$TMP/svc.err" && break; sleep 0.1; done
+grep -q 'SIGHUP: configuration reloaded' "$TMP/svc.err" && ok "SIGHUP: a good configuration is taken" || bad "SIGHUP good"
+stop_monitor
+[ "$STOP_RC" = 0 ] && grep -q 'SIGTERM: stopping' "$TMP/svc.err" && ok "SIGTERM: exit 0" || bad "SIGTERM: $STOP_RC"
+
+# --- SIGTERM while a round waits on a silent server: abandoned after stop_deadline, exit 0 ---
+TIMEOUT=60 INTERVAL=600 config "$PORT_TARPIT"
+start_monitor
+for _ in $(seq 50); do [ -s "$TMP/svc.out" ] && break; sleep 0.1; done
+sleep 0.5 # the round has started (its probe waits on the stopped server)
+stop_monitor
+[ "$STOP_RC" = 0 ] && grep -q 'stop deadline (2 s) reached: the round in progress is abandoned' "$TMP/svc.err" \
+    && ok "SIGTERM during a stuck round: abandoned after the deadline, exit 0" || { bad "stuck round: $STOP_RC"; cat "$TMP/svc.err"; }
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
