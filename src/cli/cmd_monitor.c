@@ -9,6 +9,7 @@
  * after stop_deadline_seconds; the exit status is then 0.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <curl/curl.h>
 #include <errno.h>
 #include <monitor/config.h>
 #include <monitor/monitor.h>
@@ -414,7 +415,13 @@ int cmd_monitor(int argc, char **argv)
             goto out;
         }
     }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cli_err("monitor", "cannot initialise libcurl");
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
     rc = run_loop(m, &a, &set);
+    curl_global_cleanup();
 out:
     mon_http_stop(http);
     if (m != NULL) {

@@ -310,6 +310,74 @@ static int parse_alerts(cfg_ctx *c, mon_config *cfg, json_t *root)
                : 0;
 }
 
+static int parse_ct_log(cfg_ctx *c, mon_ct_log *l, json_t *v, const char *path)
+{
+    static const char *const keys[] = {"url", "key", "api", "origin", NULL};
+    char *api = NULL;
+    char full[80];
+
+    if (only_keys(c, path, v, keys) != 0 || get_str(c, v, path, "url", 0, &l->url) != 0 ||
+        get_str(c, v, path, "key", 1, &l->key) != 0 ||
+        get_str(c, v, path, "origin", 0, &l->origin) != 0 ||
+        get_str(c, v, path, "api", 0, &api) != 0) {
+        free(api);
+        return -1;
+    }
+    if (api != NULL && strcmp(api, "rfc6962") != 0 && strcmp(api, "static") != 0) {
+        free(api);
+        join(full, sizeof(full), path, "api");
+        return bad(c, full, "expected \"rfc6962\" or \"static\"");
+    }
+    l->api = api != NULL && strcmp(api, "static") == 0;
+    free(api);
+    if (l->url == NULL || l->key == NULL) {
+        join(full, sizeof(full), path, l->url == NULL ? "url" : "key");
+        return bad(c, full, "required");
+    }
+    if (strncmp(l->url, "http://", 7) != 0 && strncmp(l->url, "https://", 8) != 0) {
+        join(full, sizeof(full), path, "url");
+        return bad(c, full, "expected an http:// or https:// URL");
+    }
+    return 0;
+}
+
+static int parse_ct(cfg_ctx *c, mon_config *cfg, json_t *root)
+{
+    static const char *const keys[] = {"logs",  "state_dir",       "policy",
+                                       "batch", "timeout_seconds", NULL};
+    json_t *o = json_object_get(root, "ct"), *arr, *v;
+    size_t i;
+
+    if (o == NULL) {
+        return 0;
+    }
+    if (only_keys(c, "ct", o, keys) != 0 ||
+        get_str(c, o, "ct", "state_dir", 1, &cfg->ct_state) != 0 ||
+        get_str(c, o, "ct", "policy", 1, &cfg->ct_policy) != 0 ||
+        get_uint(c, o, "ct", "batch", 1, 1000, &cfg->ct_batch) != 0 ||
+        get_uint(c, o, "ct", "timeout_seconds", 1, 600, &cfg->ct_timeout) != 0) {
+        return -1;
+    }
+    arr = json_object_get(o, "logs");
+    if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+        json_array_size(arr) > MON_MAX_CT_LOGS) {
+        return bad(c, "ct.logs", "required: an array of 1 to %d objects", MON_MAX_CT_LOGS);
+    }
+    if (cfg->ct_state == NULL) {
+        return bad(c, "ct.state_dir", "required: where the logs' positions are kept");
+    }
+    json_array_foreach(arr, i, v)
+    {
+        char path[64];
+        snprintf(path, sizeof(path), "ct.logs[%zu]", i);
+        cfg->nct = i + 1;
+        if (parse_ct_log(c, &cfg->ct[i], v, path) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int parse_root(cfg_ctx *c, mon_config *cfg, json_t *root)
 {
     static const char *const keys[] = {"inventory",
@@ -322,6 +390,7 @@ static int parse_root(cfg_ctx *c, mon_config *cfg, json_t *root)
                                        "listen",
                                        "db",
                                        "shard",
+                                       "ct",
                                        NULL};
     char *shard = NULL;
     int rc;
@@ -333,7 +402,7 @@ static int parse_root(cfg_ctx *c, mon_config *cfg, json_t *root)
         parse_probe(c, cfg, root) != 0 || parse_expiry(c, cfg, root) != 0 ||
         parse_alerts(c, cfg, root) != 0 || get_str(c, root, "", "listen", 0, &cfg->listen) != 0 ||
         get_str(c, root, "", "db", 0, &cfg->db) != 0 ||
-        get_str(c, root, "", "shard", 0, &shard) != 0) {
+        get_str(c, root, "", "shard", 0, &shard) != 0 || parse_ct(c, cfg, root) != 0) {
         free(shard);
         return -1;
     }
@@ -398,6 +467,8 @@ int mon_config_load(mon_config *cfg, const char *path, char *err, size_t cap)
     cfg->webhook_timeout = 10;
     cfg->command_timeout = 10;
     cfg->shard_n = 1;
+    cfg->ct_batch = 256;
+    cfg->ct_timeout = 30;
     pinset__buf_init(&b, MON_CONFIG_MAX, 0);
     if (pinset__read_path(&b, path, MON_CONFIG_MAX, 10000, 0, &d) != PINSET_OK) {
         char msg[256];
@@ -440,6 +511,13 @@ void mon_config_free(mon_config *cfg)
     for (size_t i = 0; cfg->command[i] != NULL; i++) {
         free(cfg->command[i]);
     }
+    for (size_t i = 0; i < cfg->nct; i++) {
+        free(cfg->ct[i].url);
+        free(cfg->ct[i].key);
+        free(cfg->ct[i].origin);
+    }
+    free(cfg->ct_state);
+    free(cfg->ct_policy);
     free(cfg->cafile);
     free(cfg->capath);
     free(cfg->webhook_url);

@@ -17,6 +17,7 @@
 #define MON_MAX_TARGETS     64 /* targets files per inventory */
 #define MON_MAX_ARGV        32 /* words of the command hook */
 #define MON_MAX_MAPS        256
+#define MON_MAX_CT_LOGS     64
 
 /* One policy and the hosts it is checked against (the policy's own hosts when no file). */
 typedef struct mon_inventory {
@@ -24,6 +25,14 @@ typedef struct mon_inventory {
     char *targets[MON_MAX_TARGETS];
     size_t ntargets;
 } mon_inventory;
+
+/* A Certificate Transparency log watched each round (ct_watch_pass, src/ct/watch.h). */
+typedef struct mon_ct_log {
+    char *url;    /* RFC 6962: the log's base; static: its monitoring prefix */
+    char *key;    /* the log's public key (PEM file) */
+    char *origin; /* static: the checkpoint origin; NULL: the URL without scheme */
+    int api;      /* ct_api: 0 rfc6962, 1 static */
+} mon_ct_log;
 
 typedef struct mon_config {
     mon_inventory inv[MON_MAX_INVENTORIES];
@@ -48,6 +57,11 @@ typedef struct mon_config {
     char *listen; /* NULL: no HTTP */
     char *db;     /* a SQLite path or postgres:// URL */
     unsigned long shard_i, shard_n;
+    /* CT: logs read once per round against ct_policy (default: the first inventory's) */
+    mon_ct_log ct[MON_MAX_CT_LOGS];
+    size_t nct;
+    char *ct_state, *ct_policy;
+    unsigned int ct_batch, ct_timeout;
 } mon_config;
 
 /*

@@ -15,13 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <util/buf.h>
+#include <util/read.h>
 #include <util/rfc3339.h>
 
 #include "check_run.h"
 #include "common.h"
+#include "ct/match.h"
+#include "ct/merkle.h"
+#include "ct/state.h"
+#include "ct/watch.h"
+#include "out.h"
 
-const char *const mon_alert_kind_names[MA_N] = {"pin_drift", "new_failure", "expiry",
-                                                "backup_live"};
+const char *const mon_alert_kind_names[MA_N] = {"pin_drift",   "new_failure", "expiry",
+                                                "backup_live", "ct_finding",  "ct_log"};
 
 void mon_free_hosts(mon_host *h, size_t n)
 {
@@ -374,6 +380,170 @@ out:
     return rc;
 }
 
+/* ---- Certificate Transparency: one ct_watch_pass per log per round ---- */
+
+#define CT_KEY_MAX ((size_t)64 * 1024)
+
+typedef struct ct_ctx {
+    alert_list *al;
+    const mon *m;
+    const mon_ct_log *log;
+    int64_t now;
+    int oom;
+} ct_ctx;
+
+static void ct_alert(ct_ctx *x, enum mon_alert_kind k, json_t *doc)
+{
+    if (doc == NULL || json_array_append_new(x->al->docs, doc) != 0) {
+        x->oom = 1;
+        return;
+    }
+    x->al->by_kind[k]++;
+}
+
+static void on_ct_event(const ct_event *ev, void *payload)
+{
+    ct_ctx *x = payload;
+    char pin[PINSET_PIN_STR_MAX] = "", msg[512];
+
+    if (ev->kind == CT_EV_UNREADABLE) {
+        cli_err("monitor", "%s: entry %llu: unreadable, not checked: %s", x->log->url,
+                (unsigned long long)ev->index, ev->detail);
+        return;
+    }
+    if (ev->kind == CT_EV_MISBEHAVED) {
+        snprintf(msg, sizeof(msg), "%s: %s", x->log->url, ev->alert);
+        ct_alert(x, MA_CT_LOG,
+                 json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:o, s:o, s:o}", "kind",
+                           mon_alert_kind_names[MA_CT_LOG], "time", time_json(x->now), "host",
+                           out_json_str(x->log->url), "port", (json_int_t)0, "shard", x->m->shard,
+                           "alert", ev->alert, "log", out_json_str(x->log->url), "message",
+                           out_json_str(msg), "detail", out_json_str(ev->detail)));
+        return;
+    }
+    if (pinset_pin_format(pin, sizeof(pin), &ev->finding->spki, PINSET_PIN_FMT_BASE64) !=
+        PINSET_OK) {
+        pin[0] = '\0';
+    }
+    snprintf(msg, sizeof(msg),
+             "%s: entry %llu: a certificate for %s on a key the policy does not pin (%s)",
+             x->log->url, (unsigned long long)ev->index, ev->finding->name, ev->alert);
+    ct_alert(x, MA_CT_FINDING,
+             json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:o, s:I, s:s, s:o, s:s, s:o}", "kind",
+                       mon_alert_kind_names[MA_CT_FINDING], "time", time_json(x->now), "host",
+                       out_json_str(ev->finding->name), "port", (json_int_t)0, "shard", x->m->shard,
+                       "alert", ev->alert, "log", out_json_str(x->log->url), "index",
+                       (json_int_t)ev->index, "entry_type",
+                       ev->leaf != NULL && ev->leaf->type == CT_ENTRY_PRECERT ? "precert" : "x509",
+                       "rule", out_json_str(ev->finding->rule), "spki_sha256", pin, "message",
+                       out_json_str(msg)));
+}
+
+static int read_log_key(ct_log_key *key, const char *path, char *err, size_t cap)
+{
+    struct pinset__buf b;
+    pinset_diag d = PINSET_DIAG_INIT;
+    char why[256];
+    int rc;
+
+    d.input = path;
+    pinset__buf_init(&b, CT_KEY_MAX, 0);
+    if (pinset__read_path(&b, path, CT_KEY_MAX, 10000, 0, &d) != PINSET_OK) {
+        pinset__buf_free(&b);
+        pinset_diag_format(err, cap, &d);
+        return -1;
+    }
+    rc = ct_log_key_parse(key, b.p != NULL ? b.p : (const uint8_t *)"", b.len, why, sizeof(why));
+    pinset__buf_free(&b);
+    if (rc != 0) {
+        snprintf(err, cap, "%s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The URL without scheme and final slashes: the static API's default origin. */
+static void default_origin(char *out, size_t cap, const char *url)
+{
+    const char *p = strstr(url, "://");
+    size_t n;
+
+    snprintf(out, cap, "%s", p != NULL ? p + 3 : url);
+    n = strlen(out);
+    while (n > 0 && out[n - 1] == '/') {
+        out[--n] = '\0';
+    }
+}
+
+/* Every CT log of the configuration, once. A log that cannot be read is an alert, not an error. */
+static int run_ct(mon *m, int64_t now, alert_list *al, char *err, size_t cap)
+{
+    const mon_config *cfg = &m->cfg;
+    const char *policy_path = cfg->ct_policy != NULL ? cfg->ct_policy : cfg->inv[0].policy;
+    pinset_policy *policy = NULL;
+    ct_check *check = NULL;
+    ct_store *st = NULL;
+    char msg[400];
+    int rc = -1;
+
+    if (chk_load_policy_msg("monitor", policy_path, NULL, &policy, msg, sizeof(msg)) != 0) {
+        snprintf(err, cap, "ct: %s", msg);
+        return -1;
+    }
+    if (ct_check_new(&check, policy) != 0) {
+        snprintf(err, cap, "out of memory");
+        goto out;
+    }
+    if (ct_store_dir_open(&st, cfg->ct_state, err, cap) != 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->nct && !atomic_load(&m->abandon); i++) {
+        const mon_ct_log *l = &cfg->ct[i];
+        ct_ctx x = {al, m, l, now, 0};
+        ct_log_key key;
+        ct_watch_result res;
+        char origin[1024], why[1024] = "";
+        int pass;
+
+        memset(&key, 0, sizeof(key));
+        if (read_log_key(&key, l->key, err, cap) != 0) {
+            goto out;
+        }
+        default_origin(origin, sizeof(origin), l->url);
+        ct_watch_opts o = {l->url,
+                           (ct_api)l->api,
+                           l->origin != NULL ? l->origin : origin,
+                           &key,
+                           check,
+                           st,
+                           cfg->ct_batch,
+                           cfg->ct_timeout * 1000u};
+        pass = ct_watch_pass(&o, on_ct_event, &x, &res, why, sizeof(why));
+        ct_log_key_free(&key);
+        if (x.oom) {
+            snprintf(err, cap, "out of memory");
+            goto out;
+        }
+        if (pass == CT_WATCH_INTERNAL || pass == CT_WATCH_INPUT) {
+            snprintf(err, cap, "ct: %s: %s", l->url, why);
+            goto out;
+        }
+        if (pass == CT_WATCH_LOG && why[0] != '\0') {
+            /* unreachable or unreadable: said once per round, as an alert of its own */
+            on_ct_event(&(ct_event){CT_EV_MISBEHAVED, "log-unreadable", why, 0, NULL, NULL}, &x);
+        }
+    }
+    rc = 0;
+out:
+    if (st != NULL) {
+        st->free(st);
+    }
+    ct_check_free(check);
+    pinset_policy_free(policy);
+    ct_merkle_cleanup();
+    return rc;
+}
+
 /* ---- the round ---- */
 
 /* Sort and drop a host that two inventories both name (the first one's state is kept). */
@@ -488,6 +658,9 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap)
         if (run_inventory(m, &m->cfg.inv[i], now, &hv, &al, err, cap) != 0) {
             goto out;
         }
+    }
+    if (m->cfg.nct > 0 && !atomic_load(&m->abandon) && run_ct(m, now, &al, err, cap) != 0) {
+        goto out;
     }
     if (atomic_load(&m->abandon)) {
         rc = 1;

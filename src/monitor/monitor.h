@@ -23,7 +23,15 @@
 #define MON_EXP_PINS 2 /* the rule's pins (their not_after) */
 #define MON_EXP_RULE 4 /* the rule itself (expires) */
 
-enum mon_alert_kind { MA_PIN_DRIFT, MA_NEW_FAILURE, MA_EXPIRY, MA_BACKUP_LIVE, MA_N };
+enum mon_alert_kind {
+    MA_PIN_DRIFT,
+    MA_NEW_FAILURE,
+    MA_EXPIRY,
+    MA_BACKUP_LIVE,
+    MA_CT_FINDING, /* a CT log holds a certificate for a pinned name on a key not pinned */
+    MA_CT_LOG,     /* a CT log misbehaved or could not be read */
+    MA_N
+};
 extern const char *const mon_alert_kind_names[MA_N];
 
 /* The state of one host: what a round saw (owned strings). */

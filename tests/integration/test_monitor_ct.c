@@ -1,0 +1,196 @@
+/*
+ * test_monitor_ct.c - `pinset monitor` with Certificate Transparency logs in
+ * its configuration (issue 14): each round runs one ct_watch_pass per log
+ * against a log served on 127.0.0.1 (tests/testlib/ct_log.c), and what it
+ * finds becomes the monitor's alerts (JSON lines).
+ *
+ * The log holds, for "example.com and its subdomains, pinned to the known
+ * key":
+ *   0 x509 www.example.com  known key    (no alert)
+ *   1 x509 www.example.com  unknown key  ct_finding
+ *   2 x509 other.test       another key  (not watched)
+ * A second round finds nothing new (the position is kept); a log whose
+ * tree-head signature is bad gives a ct_log alert.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ct_log.h"
+#include "pki.h"
+
+static char tmp[512], url[128];
+static testlib_ct_log *log_;
+static testlib_pki pki;
+static char alerts[1 << 16], err_text[1 << 16];
+
+static const char *path_of(const char *name)
+{
+    static char buf[4][640];
+    static int next;
+    char *p = buf[next++ % 4];
+
+    snprintf(p, sizeof(buf[0]), "%s/%s", tmp, name);
+    return p;
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+
+    if (f != NULL) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++) {
+        n++;
+    }
+    return n;
+}
+
+/* One round of the monitor; the alerts file and stderr read back. Returns the exit status. */
+static int round_once(void)
+{
+    const char *bin = getenv("PINSET_BIN");
+    pid_t pid;
+    int st = 0;
+
+    assert_non_null(bin);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int e = open(path_of("err"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        dup2(e, 2);
+        alarm(120); /* bounded */
+        execl(bin, bin, "monitor", "--config", path_of("mon.json"), "--once", "1", (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    slurp(path_of("alerts.jsonl"), alerts, sizeof(alerts));
+    slurp(path_of("err"), err_text, sizeof(err_text));
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int setup(void **state)
+{
+    const char *base = getenv("TMPDIR");
+    EVP_PKEY *other;
+    X509 *x;
+    char known[45];
+    FILE *f;
+    int bad = 0;
+
+    (void)state;
+    snprintf(tmp, sizeof(tmp), "%s/pinset-monct-XXXXXX", base != NULL ? base : "/tmp");
+    if (mkdtemp(tmp) == NULL || testlib_pki_make(&pki, "www.example.com") != 0) {
+        return -1;
+    }
+    other = EVP_EC_gen("P-256");
+    log_ = testlib_ct_log_new();
+    if (other == NULL || log_ == NULL) {
+        return -1;
+    }
+    bad |= testlib_ct_log_add_x509(log_, pki.leaf, pki.inter, 1000);
+    x = testlib_pki_leaf(&pki, NULL, "www.example.com", 11);
+    bad |= x == NULL || testlib_ct_log_add_x509(log_, x, pki.inter, 1011);
+    X509_free(x);
+    x = testlib_pki_leaf(&pki, other, "other.test", 12);
+    bad |= x == NULL || testlib_ct_log_add_x509(log_, x, pki.inter, 1012);
+    X509_free(x);
+    EVP_PKEY_free(other);
+    if (bad || testlib_ct_log_write_key(log_, path_of("log.pem")) != 0 ||
+        testlib_ct_log_start(log_, url, sizeof(url)) != 0) {
+        return -1;
+    }
+    testlib_spki_b64(pki.leaf, known);
+    f = fopen(path_of("policy.json"), "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f,
+            "{\"version\": 1, \"rules\": [{\"host\": \"example.com\", \"include_subdomains\": "
+            "true, \"pins\": [{\"sha256\": \"%s\", \"role\": \"leaf\"}]}]}\n",
+            known);
+    if (fclose(f) != 0 || (f = fopen(path_of("none.txt"), "w")) == NULL || fclose(f) != 0 ||
+        (f = fopen(path_of("mon.json"), "w")) == NULL) {
+        return -1;
+    }
+    /* no server to probe (an empty targets file): the round is the CT pass alone */
+    fprintf(f,
+            "{\"inventory\": [{\"policy\": \"policy.json\", \"targets\": [\"none.txt\"]}],\n"
+            " \"alerts\": {\"jsonl\": \"alerts.jsonl\"}, \"db\": \"state.db\",\n"
+            " \"ct\": {\"state_dir\": \"ct\", \"batch\": 2, \"timeout_seconds\": 10,\n"
+            "        \"logs\": [{\"url\": \"%s\", \"key\": \"log.pem\", \"api\": \"rfc6962\"}]}}\n",
+            url);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[700];
+
+    (void)state;
+    testlib_ct_log_free(log_);
+    testlib_pki_free(&pki);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A certificate for a pinned name on an unknown key is a ct_finding alert, once. */
+static void test_ct_finding_once(void **state)
+{
+    (void)state;
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(count(alerts, "\"kind\":\"ct_finding\""), 1);
+    assert_non_null(strstr(alerts, "\"alert\":\"unknown-key\""));
+    assert_non_null(strstr(alerts, "\"index\":1,"));
+    assert_non_null(strstr(alerts, "\"host\":\"www.example.com\""));
+    assert_null(strstr(alerts, "other.test"));
+    /* the next round starts where this one ended: nothing new */
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(count(alerts, "\"kind\":"), 1);
+}
+
+/* A log whose tree head does not verify: a ct_log alert naming the misbehaviour. */
+static void test_ct_log_misbehaves(void **state)
+{
+    (void)state;
+    testlib_ct_log_set_mode(log_, TESTLIB_CT_BAD_SIG, 0);
+    assert_int_equal(round_once(), 0);
+    testlib_ct_log_set_mode(log_, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 1);
+    assert_non_null(strstr(alerts, "\"alert\":\"log-bad-signature\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ct_finding_once),
+        cmocka_unit_test(test_ct_log_misbehaves),
+    };
+
+    if (getenv("PINSET_BIN") == NULL) {
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
