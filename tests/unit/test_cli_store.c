@@ -3,7 +3,8 @@
  * on a real file: migrations and the schema version, dedup (one row, a
  * count, first and last seen), the queries of the web view and of
  * `pinset reports`, read-only opening, and the refusals (PostgreSQL URL,
- * a newer schema, a file that is not a report database).
+ * a newer schema, a file that is not a report database); the monitor's
+ * tables (schema version 2): a round replaces its hosts' state per shard.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -326,6 +327,84 @@ static void newer_schema_and_postgres_refused(void **state)
     assert_null(s);
 }
 
+/* ---- the monitor's tables (schema version 2; pinset monitor) ---- */
+
+static store_mon_host mon_sample(const char *shard, const char *host, const char *outcome,
+                                 int64_t round)
+{
+    store_mon_host h;
+
+    memset(&h, 0, sizeof(h));
+    h.shard = shard;
+    h.host = host;
+    h.port = 443;
+    h.outcome = outcome;
+    h.matched_pin = "bZ2bdpv5bmJqHFLMB01i1UkvN6GzdQlAnodmCyxzKAo=";
+    h.leaf_spki = "S35JLnkMvuGiC7Jixyh2kV/GVb5X0jL6zak92/5HRPY=";
+    h.backup_live = "";
+    h.error = "";
+    h.leaf_not_after = 1800000000;
+    h.expiry_flags = 1;
+    h.last_change = round;
+    h.last_round = round;
+    return h;
+}
+
+typedef struct mon_seen {
+    char hosts[8][32], outcomes[8][16];
+    size_t n;
+} mon_seen;
+
+static int collect_mon(const store_mon_host *h, void *payload)
+{
+    mon_seen *m = payload;
+
+    if (m->n < 8) {
+        snprintf(m->hosts[m->n], sizeof(m->hosts[0]), "%s", h->host);
+        snprintf(m->outcomes[m->n], sizeof(m->outcomes[0]), "%s", h->outcome);
+        m->n++;
+    }
+    return 0;
+}
+
+/* A round replaces its hosts' state (keyed by host and port), per shard, with its alerts. */
+static void monitor_round_replaces_state_by_shard(void **state)
+{
+    store *s = NULL;
+    char err[256];
+    mon_seen seen;
+    (void)state;
+    store_mon_host r1[] = {mon_sample("0/2", "b.example", "PASS", 100),
+                           mon_sample("0/2", "a.example", "PASS", 100)};
+    store_mon_host other[] = {mon_sample("1/2", "c.example", "PASS", 100)};
+    store_mon_host r2[] = {mon_sample("0/2", "a.example", "FAIL", 200)};
+    store_mon_alert al = {200, "0/2",         "a.example",
+                          443, "new_failure", "{\"kind\":\"new_failure\"}"};
+
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_true(store_mon_ready(s));
+    assert_int_equal(s->ops->mon_round(s, "0/2", 100, 101, r1, 2, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_round(s, "1/2", 100, 101, other, 1, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_round(s, "0/2", 200, 201, r2, 1, &al, 1, err, sizeof(err)), 0);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(s->ops->mon_hosts(s, "0/2", collect_mon, &seen, err, sizeof(err)), 0);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.hosts[0], "a.example"); /* by host */
+    assert_string_equal(seen.outcomes[0], "FAIL");   /* the second round's */
+    assert_string_equal(seen.hosts[1], "b.example");
+    assert_string_equal(seen.outcomes[1], "PASS");
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(s->ops->mon_hosts(s, "1/2", collect_mon, &seen, err, sizeof(err)), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.hosts[0], "c.example");
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_rounds"), 3);
+    assert_int_equal(query_int("SELECT alerts FROM monitor_rounds WHERE started = 200"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_alerts WHERE kind = 'new_failure'"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(queries_group_filter_and_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(read_only_reads_and_refuses_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_and_postgres_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(monitor_round_replaces_state_by_shard, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
