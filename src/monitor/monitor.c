@@ -301,6 +301,9 @@ static const mon_host *find_prev(const mon *m, const mon_host *key)
 
 static const char *const no_formats[] = {"text", NULL};
 
+/* Targets per check_probe call: bounds the per-host reports held at once (about 1 KiB each). */
+#define MON_PROBE_SLICE 4096
+
 static int collect_targets(const mon_config *cfg, const mon_inventory *inv, check_args *a,
                            const pinset_policy *policy, target_list *tl, char *err, size_t cap)
 {
@@ -351,28 +354,40 @@ static int run_inventory(mon *m, const mon_inventory *inv, int64_t now, host_vec
     if (collect_targets(cfg, inv, &a, run.policy, &tl, err, cap) != 0) {
         goto out;
     }
-    run.policy_path = inv->policy;
-    run.now = now;
-    if (check_probe(&run, &a, &tl) >= 0) {
-        snprintf(err, cap, "%s: %s", inv->policy, a.why);
-        check_run_release(&run);
-        goto out;
-    }
     rc = 0;
-    for (size_t i = 0; i < run.n && rc == 0; i++) {
-        mon_host *c = vec_push(out);
-        if (c == NULL || (c->host = strdup(run.hosts[i].t->host)) == NULL) {
-            snprintf(err, cap, "out of memory");
+    /* in slices: check's per-host reports of one slice at a time, not of the whole inventory */
+    for (size_t off = 0; off < tl.count && rc == 0 && !atomic_load(&m->abandon);
+         off += MON_PROBE_SLICE) {
+        pinset_policy *policy = run.policy;
+        target_list slice = tl;
+
+        slice.items = tl.items + off;
+        slice.count = tl.count - off < MON_PROBE_SLICE ? tl.count - off : MON_PROBE_SLICE;
+        memset(&run, 0, sizeof(run));
+        run.policy = policy;
+        run.policy_path = inv->policy;
+        run.now = now;
+        if (check_probe(&run, &a, &slice) >= 0) {
+            snprintf(err, cap, "%s: %s", inv->policy, a.why);
+            check_run_release(&run);
             rc = -1;
             break;
         }
-        fill_host(c, &run.hosts[i], cfg, now);
-        if (compare(al, m, inv->policy, find_prev(m, c), c, now) != 0) {
-            snprintf(err, cap, "out of memory");
-            rc = -1;
+        for (size_t i = 0; i < run.n && rc == 0; i++) {
+            mon_host *c = vec_push(out);
+            if (c == NULL || (c->host = strdup(run.hosts[i].t->host)) == NULL) {
+                snprintf(err, cap, "out of memory");
+                rc = -1;
+                break;
+            }
+            fill_host(c, &run.hosts[i], cfg, now);
+            if (compare(al, m, inv->policy, find_prev(m, c), c, now) != 0) {
+                snprintf(err, cap, "out of memory");
+                rc = -1;
+            }
         }
+        check_run_release(&run);
     }
-    check_run_release(&run);
 out:
     targets_free(&tl);
     netopt_free(&a.net);
