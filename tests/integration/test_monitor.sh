@@ -198,6 +198,24 @@ grep -q 'SIGHUP: configuration reloaded' "$TMP/svc.err" && ok "SIGHUP: a good co
 stop_monitor
 [ "$STOP_RC" = 0 ] && grep -q 'SIGTERM: stopping' "$TMP/svc.err" && ok "SIGTERM: exit 0" || bad "SIGTERM: $STOP_RC"
 
+# --- a round over its deadline is abandoned: nothing of it stored, counted as abandoned ---
+before=$(sqlite3 "$TMP/state.db" 'SELECT max(last_round) FROM monitor_hosts' 2> /dev/null)
+TIMEOUT=4 INTERVAL=600 config "$PORT_TARPIT" '"round_deadline_seconds": 1'
+start_monitor
+for _ in $(seq 200); do grep -q 'round abandoned: its results were not kept' "$TMP/svc.err" && break; sleep 0.1; done
+curl -s "http://127.0.0.1:$MON_PORT/metrics" > "$TMP/metrics"
+grep -q 'round over its deadline (1 s): abandoned' "$TMP/svc.err" \
+    && grep -q '^pinset_monitor_rounds_total{result="abandoned"} 1$' "$TMP/metrics" \
+    && grep -q '^pinset_monitor_rounds_total{result="ok"} 0$' "$TMP/metrics" \
+    && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MON_PORT/healthz")" = 503 ] \
+    && ok "a round over round_deadline_seconds is abandoned; /healthz 503 without a finished round" \
+    || { bad "round deadline"; cat "$TMP/svc.err"; }
+if command -v sqlite3 > /dev/null; then
+    [ "$(sqlite3 "$TMP/state.db" 'SELECT max(last_round) FROM monitor_hosts')" = "$before" ] \
+        && ok "the abandoned round stored nothing" || bad "the abandoned round changed the state"
+fi
+stop_monitor
+
 # --- SIGTERM while a round waits on a silent server: abandoned after stop_deadline, exit 0 ---
 TIMEOUT=60 INTERVAL=600 config "$PORT_TARPIT"
 start_monitor
