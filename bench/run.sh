@@ -177,3 +177,13 @@ case $rc in
 2) echo "note: the collector benchmark is skipped (a program or tool it needs is missing, see above)" ;;
 *) echo "run.sh: the collector benchmark failed (exit $rc)" >&2; exit 1 ;;
 esac
+
+# the report collector's ingest into PostgreSQL (bench/bench_collect_pg.sh, issue 11)
+echo
+rc=0
+bash "$(dirname "$0")/bench_collect_pg.sh" "$build" "${PINSET_BENCH_REPORTS:-10000}" || rc=$?
+case $rc in
+0) ;;
+2) echo "note: the PostgreSQL collector benchmark is skipped (a program, tool or the server is missing, see above)" ;;
+*) echo "run.sh: the PostgreSQL collector benchmark failed (exit $rc)" >&2; exit 1 ;;
+esac
