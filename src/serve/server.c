@@ -64,6 +64,21 @@ typedef struct req {
     struct pinset__buf body;
 } req;
 
+/* Store calls are serialised unless the backend takes concurrent calls (store_ops.concurrent). */
+static void db_lock(serve *s)
+{
+    if (!s->cfg.db->ops->concurrent) {
+        pthread_mutex_lock(&s->db_lock);
+    }
+}
+
+static void db_unlock(serve *s)
+{
+    if (!s->cfg.db->ops->concurrent) {
+        pthread_mutex_unlock(&s->db_lock);
+    }
+}
+
 static double mono_now(void)
 {
     struct timespec ts;
@@ -336,9 +351,9 @@ static enum MHD_Result ingest(serve *s, struct MHD_Connection *c, req *q)
         rc = -1;
         snprintf(err, sizeof(err), "out of memory");
     } else {
-        pthread_mutex_lock(&s->db_lock);
+        db_lock(s);
         rc = store_add(s->cfg.db, &row, &id, err, sizeof(err));
-        pthread_mutex_unlock(&s->db_lock);
+        db_unlock(s);
     }
     free(detail);
     report_clear(r);
@@ -412,9 +427,9 @@ static enum MHD_Result page(serve *s, struct MHD_Connection *c, const char *url)
 
     pinset__buf_init(&b, WEB_PAGE_MAX, 0);
     if (strcmp(url, "/") == 0) {
-        pthread_mutex_lock(&s->db_lock);
+        db_lock(s);
         rc = web_index(&b, s->cfg.db, now, err, sizeof(err));
-        pthread_mutex_unlock(&s->db_lock);
+        db_unlock(s);
     } else {
         char host[PINSET_HOST_MAX];
         const char *name = url + 6; /* after "/host/" */
@@ -422,9 +437,9 @@ static enum MHD_Result page(serve *s, struct MHD_Connection *c, const char *url)
             pinset__buf_free(&b);
             return respond_text(s, c, 404, "pinset collect: not a host name\n");
         }
-        pthread_mutex_lock(&s->db_lock);
+        db_lock(s);
         rc = web_host(&b, s->cfg.db, host, now, err, sizeof(err));
-        pthread_mutex_unlock(&s->db_lock);
+        db_unlock(s);
         if (rc == 1) {
             pinset__buf_free(&b);
             return respond_text(s, c, 404, "pinset collect: no report for this host\n");

@@ -10,7 +10,9 @@
  * hourly count per row for the charts.
  *
  * Thread-safety: a store is used by one thread at a time (the collector
- * serialises calls with its own mutex).
+ * serialises calls with its own mutex), unless its ops say `concurrent`
+ * (PostgreSQL: a pool of connections), when calls may come from several
+ * threads at once.
  */
 #ifndef PINSET_STORE_H
 #define PINSET_STORE_H
@@ -94,6 +96,8 @@ typedef struct store_ops {
     int (*series)(store *s, const store_filter *f, int64_t width, store_point_fn fn, void *payload,
                   char *err, size_t cap);
     void (*close)(store *s);
+    /* Non-zero: add, groups, rows and series may be called from several threads at once. */
+    int concurrent;
 } store_ops;
 
 /* Every backend's handle starts with this. */

@@ -17,10 +17,17 @@
  * - Statements prepared once per connection; parameters always bound (never
  *   interpolated into SQL); a lost connection is reset once and the call
  *   retried.
+ * - Concurrency: calls from several threads at once are safe (store_ops's
+ *   `concurrent`): each takes a connection from a small pool, opened on
+ *   demand up to POOL_MAX, so that concurrent reports commit concurrently
+ *   (and the server's WAL flushes serve several commits at once).
  * - Every libpq error becomes one line: the reason without libpq's line
  *   breaks and tabs.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <store/store.h>
@@ -119,10 +126,28 @@ static const struct {
 };
 #define STATEMENTS (sizeof(statements) / sizeof(statements[0]))
 
-typedef struct pg_store {
-    struct store base;
+/* One connection (session) with the statements prepared on it. */
+typedef struct pg_conn {
     PGconn *conn;
     int read_only;
+} pg_conn;
+
+/*
+ * The pool: connections opened on demand, one per concurrent call, up to POOL_MAX; a call
+ * waits for an idle one beyond that. The first is opened by store_pg_open.
+ */
+#define POOL_MAX 8
+
+typedef struct pg_store {
+    struct store base;
+    char *url;
+    int read_only;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    pg_conn *all[POOL_MAX]; /* slots 0 .. opened - 1; NULL while being opened or after a failure */
+    pg_conn *idle[POOL_MAX];
+    size_t opened, nidle;
+    int grow; /* 0 once opening another connection failed: make do with those open */
 } pg_store;
 
 /*
@@ -155,13 +180,13 @@ static int fail_msg(char *err, size_t cap, const char *what, const char *msg)
     return -1;
 }
 
-static int fail(pg_store *s, char *err, size_t cap, const char *what)
+static int fail(pg_conn *s, char *err, size_t cap, const char *what)
 {
     return fail_msg(err, cap, what, s->conn != NULL ? PQerrorMessage(s->conn) : "out of memory");
 }
 
 /* The result's own message, else the connection's. */
-static int fail_res(pg_store *s, PGresult *res, char *err, size_t cap, const char *what)
+static int fail_res(pg_conn *s, PGresult *res, char *err, size_t cap, const char *what)
 {
     const char *m = res != NULL ? PQresultErrorMessage(res) : NULL;
     int rc = m != NULL && m[0] != '\0' ? fail_msg(err, cap, what, m) : fail(s, err, cap, what);
@@ -175,7 +200,7 @@ static void quiet(void *arg, const char *message)
     (void)message; /* NOTICEs ("relation exists, skipping") are not the user's business */
 }
 
-static int exec(pg_store *s, const char *sql, char *err, size_t cap, const char *what)
+static int exec(pg_conn *s, const char *sql, char *err, size_t cap, const char *what)
 {
     PGresult *res = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(res);
@@ -187,7 +212,7 @@ static int exec(pg_store *s, const char *sql, char *err, size_t cap, const char 
     return 0;
 }
 
-static int prepare_all(pg_store *s, char *err, size_t cap)
+static int prepare_all(pg_conn *s, char *err, size_t cap)
 {
     for (size_t i = 0; i < STATEMENTS; i++) {
         PGresult *res = PQprepare(s->conn, statements[i].name, statements[i].sql,
@@ -200,8 +225,22 @@ static int prepare_all(pg_store *s, char *err, size_t cap)
     return 0;
 }
 
+/* A new session's settings. */
+static int session(pg_conn *s, char *err, size_t cap)
+{
+    PQsetNoticeProcessor(s->conn, quiet, NULL);
+    if (exec(s, "SET client_encoding = 'UTF8'", err, cap, "set client_encoding") != 0) {
+        return -1;
+    }
+    if (s->read_only &&
+        exec(s, "SET default_transaction_read_only = on", err, cap, "set read-only") != 0) {
+        return -1;
+    }
+    return 0;
+}
+
 /* After a failure: when the connection is gone, reconnect once and prepare again. */
-static int revive(pg_store *s)
+static int revive(pg_conn *s)
 {
     char err[8];
 
@@ -212,11 +251,7 @@ static int revive(pg_store *s)
     if (PQstatus(s->conn) != CONNECTION_OK) {
         return 0;
     }
-    if (s->read_only &&
-        exec(s, "SET default_transaction_read_only = on", err, sizeof(err), "set") != 0) {
-        return 0;
-    }
-    return prepare_all(s, err, sizeof(err)) == 0;
+    return session(s, err, sizeof(err)) == 0 && prepare_all(s, err, sizeof(err)) == 0;
 }
 
 /* A signed 64-bit integer in text (PostgreSQL's text output of bigint). */
@@ -230,7 +265,79 @@ static const char *col_text(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
 }
 
-static int add_once(pg_store *s, const store_report *r, int64_t *id, char *err, size_t cap)
+static void conn_free(pg_conn *c)
+{
+    if (c != NULL) {
+        PQfinish(c->conn);
+        free(c);
+    }
+}
+
+/* A new session on the store's URL; its statements prepared when `prepared` (not before migrating).
+ */
+static pg_conn *conn_open(pg_store *p, char *err, size_t cap, int prepared)
+{
+    /* the URL comes last: what it says wins over these defaults */
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *const vals[] = {"10", "pinset", p->url, NULL};
+    pg_conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    c->read_only = p->read_only;
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
+        fail(c, err, cap, "connect");
+        conn_free(c);
+        return NULL;
+    }
+    if (session(c, err, cap) != 0 || (prepared && prepare_all(c, err, cap) != 0)) {
+        conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* An idle connection: one from the pool, a new one while fewer than POOL_MAX are open, or wait. */
+static pg_conn *acquire(pg_store *p)
+{
+    pg_conn *c = NULL;
+
+    pthread_mutex_lock(&p->lock);
+    while (p->nidle == 0) {
+        if (p->grow && p->opened < POOL_MAX) {
+            size_t slot = p->opened++;
+            char err[8];
+
+            pthread_mutex_unlock(&p->lock);
+            c = conn_open(p, err, sizeof(err), 1);
+            pthread_mutex_lock(&p->lock);
+            p->all[slot] = c;
+            if (c != NULL) {
+                pthread_mutex_unlock(&p->lock);
+                return c;
+            }
+            p->grow = 0; /* the server's limit, or it is away: share those open */
+            continue;
+        }
+        pthread_cond_wait(&p->freed, &p->lock);
+    }
+    c = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->lock);
+    return c;
+}
+
+static void release(pg_store *p, pg_conn *c)
+{
+    pthread_mutex_lock(&p->lock);
+    p->idle[p->nidle++] = c;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int add_once(pg_conn *s, const store_report *r, int64_t *id, char *err, size_t cap)
 {
     char port[16], client_time[24], received[24], hour[24];
     const char *v[14];
@@ -268,10 +375,16 @@ static int add_once(pg_store *s, const store_report *r, int64_t *id, char *err, 
 
 static int add(store *base, const store_report *r, int64_t *id_out, char *err, size_t cap)
 {
-    pg_store *s = (pg_store *)base;
+    pg_store *p = (pg_store *)base;
+    pg_conn *s = acquire(p);
     int64_t id = 0;
+    int rc = 0;
 
     if (add_once(s, r, &id, err, cap) != 0 && (!revive(s) || add_once(s, r, &id, err, cap) != 0)) {
+        rc = -1;
+    }
+    release(p, s);
+    if (rc != 0) {
         return -1;
     }
     if (id_out != NULL) {
@@ -285,11 +398,13 @@ static int add(store *base, const store_report *r, int64_t *id_out, char *err, s
  * (single-row mode: a large answer is never held whole), calling `row` on each. A
  * connection found lost before the first row is reset and the query sent once more.
  */
-static int run_query(pg_store *s, const char *name, const store_filter *f, const char *third,
+static int run_query(pg_store *p, const char *name, const store_filter *f, const char *third,
                      int (*row)(const PGresult *, void *), void *ctx, char *err, size_t cap)
 {
     char since[24];
     const char *v[3];
+    pg_conn *s = acquire(p);
+    int rc;
 
     snprintf(since, sizeof(since), "%lld", (long long)(f != NULL ? f->since : 0));
     v[0] = since;
@@ -319,12 +434,16 @@ static int run_query(pg_store *s, const char *name, const store_filter *f, const
             PQclear(res);
         }
         if (!failed) {
-            return stop;
+            rc = stop;
+            break;
         }
         if (PQstatus(s->conn) == CONNECTION_OK || !revive(s) || attempt > 0 || seen) {
-            return -1;
+            rc = -1;
+            break;
         }
     }
+    release(p, s);
+    return rc;
 }
 
 typedef struct group_ctx {
@@ -413,14 +532,19 @@ static void pg_close(store *base)
 {
     pg_store *s = (pg_store *)base;
 
-    PQfinish(s->conn);
+    for (size_t i = 0; i < s->opened; i++) {
+        conn_free(s->all[i]);
+    }
+    pthread_cond_destroy(&s->freed);
+    pthread_mutex_destroy(&s->lock);
+    free(s->url);
     free(s);
 }
 
-static const store_ops pg_ops = {"postgres", add, groups, rows, series, pg_close};
+static const store_ops pg_ops = {"postgres", add, groups, rows, series, pg_close, 1};
 
 /* The schema's version (0: no schema_version table); a query error is -1. */
-static int schema_version(pg_store *s, int64_t *out, char *err, size_t cap)
+static int schema_version(pg_conn *s, int64_t *out, char *err, size_t cap)
 {
     PGresult *res = PQexec(s->conn, "SELECT to_regclass('schema_version') IS NOT NULL");
 
@@ -442,7 +566,7 @@ static int schema_version(pg_store *s, int64_t *out, char *err, size_t cap)
     return 0;
 }
 
-static int migrate(pg_store *s, char *err, size_t cap)
+static int migrate(pg_conn *s, char *err, size_t cap)
 {
     int64_t v;
 
@@ -493,31 +617,28 @@ bad:
 
 int store_pg_open(store **out, const char *url, int read_only, char *err, size_t cap)
 {
-    /* the URL comes last: what it says wins over these defaults */
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"10", "pinset", url, NULL};
     pg_store *s = calloc(1, sizeof(*s));
+    pg_conn *c;
     int64_t v = 0;
 
     *out = NULL;
-    if (s == NULL) {
+    if (s == NULL || (s->url = strdup(url)) == NULL) {
+        free(s);
         snprintf(err, cap, "out of memory");
         return -1;
     }
     s->base.ops = &pg_ops;
     s->read_only = read_only;
-    s->conn = PQconnectdbParams(keys, vals, 1);
-    if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
-        fail(s, err, cap, "connect");
+    s->grow = 1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    c = conn_open(s, err, cap, 0);
+    if (c == NULL) {
         goto bad;
     }
-    PQsetNoticeProcessor(s->conn, quiet, NULL);
-    if (exec(s, "SET client_encoding = 'UTF8'", err, cap, "set client_encoding") != 0) {
-        goto bad;
-    }
+    s->all[s->opened++] = c;
     if (read_only) {
-        if (exec(s, "SET default_transaction_read_only = on", err, cap, "set read-only") != 0 ||
-            schema_version(s, &v, err, cap) != 0) {
+        if (schema_version(c, &v, err, cap) != 0) {
             goto bad;
         }
         if (v == 0) {
@@ -536,12 +657,13 @@ int store_pg_open(store **out, const char *url, int read_only, char *err, size_t
                 (long long)v, (int)MIGRATIONS);
             goto bad;
         }
-    } else if (migrate(s, err, cap) != 0) {
+    } else if (migrate(c, err, cap) != 0) {
         goto bad;
     }
-    if (prepare_all(s, err, cap) != 0) {
+    if (prepare_all(c, err, cap) != 0) {
         goto bad;
     }
+    s->idle[s->nidle++] = c;
     *out = &s->base;
     return 0;
 bad:

@@ -314,7 +314,7 @@ static void sqlite_close(store *base)
     free(s);
 }
 
-static const store_ops sqlite_ops = {"sqlite", add, groups, rows, series, sqlite_close};
+static const store_ops sqlite_ops = {"sqlite", add, groups, rows, series, sqlite_close, 0};
 
 /* The schema's version: 0 for a new file. */
 static int schema_version(sqlite_store *s, int64_t *out, char *err, size_t cap)

@@ -4,7 +4,8 @@
  * the schema version, dedup with count, first and last seen, the queries,
  * read-only opening, a newer schema refused), and what a shared database
  * adds: two collectors starting together migrate once (the advisory lock),
- * two stores adding the same report at once lose no update, a dropped
+ * two stores adding the same report at once lose no update, one store
+ * called from several threads at once (its pool of connections), a dropped
  * connection is reconnected, hostile strings are stored as they are
  * (parameters bound), every libpq error is one line, and a URL's password
  * is never printed.
@@ -422,6 +423,48 @@ static void two_collectors_share_one_database(void **state)
     }
 }
 
+static void *shared_add_worker(void *p)
+{
+    worker *w = p;
+    store_report r = sample(10, "pool.example", "interception", 3000000);
+
+    for (int64_t i = 0; i < w->adds && w->rc == 0; i++) {
+        w->rc = store_add(w->s, &r, NULL, w->err, sizeof(w->err));
+    }
+    return NULL;
+}
+
+static void one_store_called_from_several_threads(void **state)
+{
+    enum { N = 6, ADDS = 100 };
+    pthread_t t[N];
+    worker w[N];
+    store *s = NULL;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->concurrent, 1); /* the collector does not serialise its calls */
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < N; i++) {
+        w[i].s = s;
+        w[i].adds = ADDS;
+        assert_int_equal(pthread_create(&t[i], NULL, shared_add_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].rc != 0) {
+            fail_msg("thread %d: %s", i, w[i].err);
+        }
+    }
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'pool.example'"), N * ADDS);
+    /* at least one session, at most the pool's 8, however many threads */
+    int64_t sessions =
+        query_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pinset'");
+    assert_true(sessions >= 1 && sessions <= 8);
+    store_close(s);
+}
+
 static void hostile_strings_bound_not_interpolated(void **state)
 {
     store *s = NULL;
@@ -458,14 +501,12 @@ static void lost_connection_reconnected(void **state)
     assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
     assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
     /* the server ends the store's session (a restart, a failover, an idle timeout) */
-    assert_int_equal(query_int("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM"
-                               " pg_stat_activity WHERE application_name = 'pinset') t"),
-                     1);
+    assert_true(query_int("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM"
+                          " pg_stat_activity WHERE application_name = 'pinset') t") >= 1);
     assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
     assert_int_equal(query_int("SELECT count FROM reports"), 2);
-    assert_int_equal(query_int("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM"
-                               " pg_stat_activity WHERE application_name = 'pinset') t"),
-                     1);
+    assert_true(query_int("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM"
+                          " pg_stat_activity WHERE application_name = 'pinset') t") >= 1);
     memset(&x, 0, sizeof(x));
     assert_int_equal(s->ops->groups(s, NULL, on_group, &x, err, sizeof(err)), 0);
     assert_int_equal(x.n, 1);
@@ -531,6 +572,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(read_only_reads_and_refuses_foreign_databases, setup),
         cmocka_unit_test_setup(newer_schema_refused, setup),
         cmocka_unit_test_setup(two_collectors_share_one_database, setup),
+        cmocka_unit_test_setup(one_store_called_from_several_threads, setup),
         cmocka_unit_test_setup(hostile_strings_bound_not_interpolated, setup),
         cmocka_unit_test_setup(lost_connection_reconnected, setup),
         cmocka_unit_test_setup(errors_are_one_line, setup),
