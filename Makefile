@@ -37,7 +37,7 @@ matrix: deps
 	cd build/clang-release && ctest --output-on-failure -j $(JOBS)
 	CC=clang cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINSET_TSAN=ON
 	cmake --build build/tsan -j $(JOBS)
-	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp ctest --output-on-failure -j $(JOBS) -R 'gen_pki|unit/test_policy|unit/test_verify|integration/test_attacks|integration/test_policy_swap'
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp ctest --output-on-failure -j $(JOBS) -R 'gen_pki|unit/test_policy|unit/test_verify|integration/test_attacks|integration/test_policy_swap|integration/test_reporter'
 	$(MAKE) fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
 bench: deps

@@ -24,6 +24,38 @@ static void fuzz_report_check_str(const char *s, size_t cap)
     }
 }
 
+/* The cached parse (the collector's) must give what the plain parse gives, hit or miss. */
+static void fuzz_report_cached_same(const uint8_t *data, size_t size, int rc_plain,
+                                    const report *plain)
+{
+    static report_cache *cache;
+    static report c; /* large: not on the stack */
+    char reason[REPORT_REASON_MAX];
+
+    if (cache == NULL && (cache = report_cache_new()) == NULL) {
+        abort();
+    }
+    for (int round = 0; round < 2; round++) { /* a miss, then a hit */
+        int rc = report_parse_cached(&c, data, size, cache, reason, sizeof(reason));
+        if (rc != rc_plain) {
+            abort();
+        }
+        if (rc == 0) {
+            if (c.served.count != plain->served.count ||
+                c.validated.count != plain->validated.count || strcmp(c.host, plain->host) != 0) {
+                abort();
+            }
+            for (size_t i = 0; i < c.served.count; i++) {
+                if (strcmp(c.served.certs[i].pin, plain->served.certs[i].pin) != 0 ||
+                    strcmp(c.served.certs[i].subject, plain->served.certs[i].subject) != 0) {
+                    abort();
+                }
+            }
+            report_clear(&c);
+        }
+    }
+}
+
 static void fuzz_report_one(const uint8_t *data, size_t size, report_format want)
 {
     static report r; /* large: not on the stack */
@@ -33,6 +65,7 @@ static void fuzz_report_one(const uint8_t *data, size_t size, report_format want
 
     reason[0] = '\0';
     rc = report_parse(&r, data, size, reason, sizeof(reason));
+    fuzz_report_cached_same(data, size, rc, &r);
     if (rc != 0) {
         if (reason[0] == '\0' || strchr(reason, '\n') != NULL || r.served.count != 0 ||
             r.validated.count != 0 || r.known_count != 0 ||

@@ -1,11 +1,16 @@
 /*
  * fuzz_update.c - fuzz target for signed policy updates.
  *
- * Target functions: pinset_update_verify (the DSSE envelope parser, strict
- * base64, the signature check, the payload parser, the validity window, the
- * embedded policy and the scope check), pinset__dsse_pae.
+ * Target functions: pinset_update_verify_threshold (the DSSE envelope
+ * parser, strict base64, the signature check, delegations and their parser,
+ * the payload parser, the validity window, the embedded policy and the
+ * scope check), pinset__dsse_pae.
  * The first input byte picks the mode: odd, the rest is an envelope checked
- * against two fixed keys (Ed25519 and P-256); even, the rest is a payload
+ * against two fixed keys (Ed25519 and P-256), with a threshold of 1 or, when
+ * the byte is 3 mod 4, 2; 'D', the rest is a delegation's payload that this
+ * target signs with the fixed Ed25519 key (the root) and carries in an
+ * update's signature, so that the fuzzer reaches the delegation parser
+ * behind a valid root signature; any other even byte, the rest is a payload
  * that this target signs with the fixed Ed25519 key, so that the fuzzer
  * reaches the payload parser behind a valid signature.
  * Properties checked (abort on violation): a refusal returns no update and
@@ -68,10 +73,10 @@ static void check(pinset_err err, const pinset_update *u, const pinset_diag *d)
     }
 }
 
-/* An envelope around payload, signed with the Ed25519 key; NULL when it cannot be made. */
-static struct pinset__buf *wrap(struct pinset__buf *out, const uint8_t *p, size_t n)
+/* An envelope of type around payload, signed with the Ed25519 key; NULL when it cannot be made. */
+static struct pinset__buf *wrap_as(struct pinset__buf *out, const char *type, const uint8_t *p,
+                                   size_t n)
 {
-    static const char type[] = PINSET_UPDATE_PAYLOAD_TYPE;
     struct pinset__buf pae;
     char keyid[PINSET__KEYID_HEX + 1];
     uint8_t *sig = NULL;
@@ -100,6 +105,45 @@ static struct pinset__buf *wrap(struct pinset__buf *out, const uint8_t *p, size_
     return out;
 }
 
+static struct pinset__buf *wrap(struct pinset__buf *out, const uint8_t *p, size_t n)
+{
+    return wrap_as(out, PINSET_UPDATE_PAYLOAD_TYPE, p, n);
+}
+
+/*
+ * An update whose one signature (by a key named in no root) carries a
+ * delegation of payload p, signed by the Ed25519 root; NULL when it cannot
+ * be made.
+ */
+static struct pinset__buf *wrap_delegated(struct pinset__buf *out, const uint8_t *p, size_t n)
+{
+    /* {"serial":1,"issued_at":"2026-12-31T00:00:00Z","expires_at":"2027-02-01T00:00:00Z","policy":{"version":1,"rules":[]}}
+     */
+    static const char head[] =
+        "{\"payloadType\":\"" PINSET_UPDATE_PAYLOAD_TYPE "\",\"payload\":\""
+        "eyJzZXJpYWwiOjEsImlzc3VlZF9hdCI6IjIwMjYtMTItMzFUMDA6MDA6MDBaIiwiZXhwaXJlc19hdCI6IjIwMjct"
+        "MDItMDFUMDA6MDA6MDBaIiwicG9saWN5Ijp7InZlcnNpb24iOjEsInJ1bGVzIjpbXX19\",\"signatures\":"
+        "[{\"keyid\":\"" /* 64 hex digits */
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"sig\":\"AAAA\","
+        "\"delegation\":";
+    struct pinset__buf deleg;
+    int ok;
+
+    if (wrap_as(&deleg, PINSET_UPDATE_DELEGATION_TYPE, p, n) == NULL) {
+        return NULL;
+    }
+    pinset__buf_init(out, PINSET_UPDATE_MAX_SIZE, 0);
+    ok = pinset__buf_append(out, head, strlen(head)) == PINSET_OK &&
+         pinset__buf_append(out, deleg.p, deleg.len) == PINSET_OK &&
+         pinset__buf_append(out, "}]}", 3) == PINSET_OK;
+    pinset__buf_free(&deleg);
+    if (!ok) {
+        pinset__buf_free(out);
+        return NULL;
+    }
+    return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const EVP_PKEY *trusted[2];
@@ -114,7 +158,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (data[0] & 1) {
-        err = pinset_update_verify(&u, data + 1, size - 1, trusted, 2, NOW, &d);
+        err = pinset_update_verify_threshold(&u, NULL, data + 1, size - 1, trusted, 2,
+                                             (data[0] & 3) == 3 ? 2 : 1, NOW, &d);
+    } else if (data[0] == 'D') {
+        if (wrap_delegated(&env, data + 1, size - 1) == NULL) {
+            return 0;
+        }
+        err = pinset_update_verify(&u, env.p, env.len, trusted, 2, NOW, &d);
+        pinset__buf_free(&env);
     } else {
         if (wrap(&env, data + 1, size - 1) == NULL) {
             return 0;

@@ -39,7 +39,19 @@ typedef enum pinset_format {
     /** OkHttp's `CertificatePinner.Builder()` chain in Java (written only) */
     PINSET_FORMAT_OKHTTP_JAVA = 6,
     PINSET_FORMAT_CHROMIUM = 7, /**< Chromium's static pins JSON (`pinsets`, `entries`) */
-    PINSET_FORMAT_TRUSTKIT = 8  /**< TrustKit's TSKConfiguration dictionary as JSON */
+    PINSET_FORMAT_TRUSTKIT = 8, /**< TrustKit's TSKConfiguration dictionary as JSON */
+    /*
+     * The formats below need a markup library: libpinset-formats reads and
+     * writes them (pinset/formats.h); libpinset names and detects them only.
+     */
+    /** Android Network Security Config XML (and TrustKit-Android's `<trustkit-config>`) */
+    PINSET_FORMAT_ANDROID = 9,
+    /** TrustKit's TSKConfiguration in a property list (an Info.plist), XML or binary */
+    PINSET_FORMAT_TRUSTKIT_PLIST = 10,
+    /** Apple ATS `NSAppTransportSecurity` / `NSPinnedDomains` in a property list, XML or binary */
+    PINSET_FORMAT_ATS = 11,
+    /** Envoy's `validation_context` (`verify_certificate_spki`) as YAML (written only) */
+    PINSET_FORMAT_ENVOY = 12
 } pinset_format;
 
 /** The fidelity list of a conversion: what did not carry over. */
@@ -87,7 +99,8 @@ typedef struct pinset_convert_options {
 
 /**
  * The name of a format, as `pinset convert --to` spells it: "native", "hpkp",
- * "curl", "okhttp", "okhttp-kotlin", "okhttp-java", "chromium", "trustkit".
+ * "curl", "okhttp", "okhttp-kotlin", "okhttp-java", "chromium", "trustkit",
+ * "android", "trustkit-plist", "ats", "envoy".
  *
  * @param format any value
  * @return a static string, never NULL ("unknown" for other values)
@@ -109,17 +122,22 @@ PINSET_API pinset_format pinset_format_from_name(const char *name);
  * Guess a document's format from its content, with its file name as a hint.
  * Content decides: a JSON object with top-level `pinsets` and `entries` is
  * CHROMIUM, one with `TSKPinnedDomains` (or `TSKConfiguration`) is TRUSTKIT,
- * any other JSON object is NATIVE, text that starts with
+ * any other JSON object is NATIVE; XML with a `<network-security-config>` or
+ * `<trustkit-config>` element is ANDROID; a property list (XML `<plist` or
+ * binary `bplist00`) holding the key `TSKConfiguration` is TRUSTKIT_PLIST,
+ * any other property list is ATS; text that starts with
  * `sha256//` is CURL, text that starts with `Public-Key-Pins` or holds an
  * RFC 7469 directive (`max-age`, `pin-sha256=`) is HPKP, text with a pin
  * `sha256/` (or `sha1/`) after a blank or a comma is OKHTTP. The name (its
  * extension, `.json`, `.hpkp`, `.curl`, `.okhttp`) only breaks a tie the
- * content leaves open.
+ * content leaves open (`.xml` ANDROID, `.plist` ATS, `.yaml`/`.yml` ENVOY).
  *
  * @param buf,len the document (need not be NUL-terminated)
  * @param name    optional file name, or NULL
  * @return the format, or PINSET_FORMAT_UNKNOWN when none fits
- * Thread-safety: safe; reads at most the first 4096 octets of buf.
+ * Thread-safety: safe; reads at most the first 4096 octets of buf, except
+ * that a property list is searched for `TSKConfiguration` in its first MiB
+ * (an Info.plist's keys can come late).
  */
 PINSET_API pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *name);
 
@@ -130,8 +148,10 @@ PINSET_API pinset_format pinset_format_detect(const uint8_t *buf, size_t len, co
  * need opts->host and give one rule for it; OKHTTP names its hosts (one rule
  * per pattern, with the pins of the broader patterns that cover it);
  * OKHTTP_KOTLIN and OKHTTP_JAVA are written only (PINSET_E_UNSUPPORTED);
- * CHROMIUM and TRUSTKIT name their hosts and ignore it. docs/formats.md lists
- * what each format's fields become.
+ * CHROMIUM and TRUSTKIT name their hosts and ignore it. ANDROID,
+ * TRUSTKIT_PLIST, ATS and ENVOY are libpinset-formats' (pinset/formats.h):
+ * here they give PINSET_E_UNSUPPORTED. docs/formats.md lists what each
+ * format's fields become.
  *
  * @param out          receives the policy (reference count 1); NULL on failure
  * @param fidelity_out receives the fidelity list (possibly empty); NULL on
@@ -207,6 +227,32 @@ PINSET_API const char *pinset_fidelity_reason(const pinset_fidelity *fidelity, s
 
 /** Free a fidelity list. NULL is a no-op. */
 PINSET_API void pinset_fidelity_free(pinset_fidelity *fidelity);
+
+/**
+ * A new, empty fidelity list, for converters outside libpinset (such as
+ * libpinset-formats) that give their callers the same list.
+ *
+ * @param out receives the list; NULL on failure
+ * @return PINSET_OK, PINSET_E_INVALID_ARG (NULL out), PINSET_E_NOMEM
+ * Ownership: release with pinset_fidelity_free.
+ * Thread-safety: safe.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_fidelity_new(pinset_fidelity **out);
+
+/**
+ * Append an entry to a fidelity list: what did not carry over.
+ *
+ * @param fidelity the list
+ * @param rule     the rule's index, or SIZE_MAX for the document
+ * @param host     the rule's host, or NULL
+ * @param field    the field (a model path or a directive), not NULL
+ * @param reason   why, one line, not NULL (copied; cut to PINSET_DIAG_MESSAGE_MAX - 1 octets)
+ * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_NOMEM
+ * Thread-safety: not on the same list from several threads.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_fidelity_add(pinset_fidelity *fidelity, size_t rule,
+                                                            const char *host, const char *field,
+                                                            const char *reason);
 
 #ifdef __cplusplus
 }

@@ -18,10 +18,15 @@
  * document with an older serial than one already applied still verifies;
  * the caller must keep the highest serial it has applied and refuse lower
  * ones: the updater (pinset_updater_apply, pinset_updater_load) does, in a
- * state directory. There is no signing-key delegation or threshold yet:
- * every trusted key may sign alone. The updater reads documents given to
- * it; it does not fetch them, and does not swap the OpenSSL hook's policy
- * (the caller hands the new policy to pinset_ossl_set_policy).
+ * state directory. A root key may sign documents itself or delegate to
+ * signing keys (pinset_update_delegate): a delegation is a DSSE envelope of
+ * its own, signed by the root, carried in the signature it authorises, so a
+ * client needs nothing but the root keys. A threshold of signatures by
+ * distinct keys can be required (pinset_update_verify_threshold). The
+ * updater reads documents given to it (libpinset-curl's
+ * pinset_curl_update_fetch fetches them over HTTP); it does not swap the
+ * OpenSSL hook's policy (the caller hands the new policy to
+ * pinset_ossl_set_policy).
  */
 #ifndef PINSET_UPDATE_H
 #define PINSET_UPDATE_H
@@ -57,8 +62,16 @@ typedef struct pinset_update pinset_update;
 /** Buffer size for a keyid: 64 lower-case hex digits and the NUL. */
 #define PINSET_UPDATE_KEYID_MAX 65
 
-/** Current version of struct pinset_update_sign_options. */
-#define PINSET_UPDATE_SIGN_OPTIONS_VERSION 1
+/** The DSSE payloadType of a delegation from a root key to a signing key. */
+#define PINSET_UPDATE_DELEGATION_TYPE "application/vnd.pinset.delegation+json"
+/** The largest delegation (its envelope, as JSON) one signature may carry: 64 KiB. */
+#define PINSET_UPDATE_MAX_DELEGATION_SIZE 65536
+
+/**
+ * Current version of struct pinset_update_sign_options. Version 1 (without
+ * `delegation`) is still accepted.
+ */
+#define PINSET_UPDATE_SIGN_OPTIONS_VERSION 2
 
 /**
  * What pinset_update_sign puts in the payload besides the policy.
@@ -83,12 +96,62 @@ typedef struct pinset_update_sign_options {
     const char *const *scope;
     /** Number of entries in scope, at most PINSET_UPDATE_MAX_SCOPE. */
     size_t scope_count;
+    /**
+     * Version 2: the delegation (from pinset_update_delegate, as written)
+     * that authorises the signing key, carried in its signature; NULL when
+     * the key is a root key and signs directly. Borrowed.
+     */
+    const uint8_t *delegation;
+    /** Length of delegation. */
+    size_t delegation_len;
 } pinset_update_sign_options;
 
 /** Static initialiser for struct pinset_update_sign_options. */
-#define PINSET_UPDATE_SIGN_OPTIONS_INIT                      \
-    {                                                        \
-        PINSET_UPDATE_SIGN_OPTIONS_VERSION, 0, 0, 0, NULL, 0 \
+#define PINSET_UPDATE_SIGN_OPTIONS_INIT                               \
+    {                                                                 \
+        PINSET_UPDATE_SIGN_OPTIONS_VERSION, 0, 0, 0, NULL, 0, NULL, 0 \
+    }
+
+/**
+ * Current version of struct pinset_update_delegate_options. Version 1
+ * (without the scope) is still accepted.
+ */
+#define PINSET_UPDATE_DELEGATE_OPTIONS_VERSION 2
+
+/**
+ * What a delegation says besides the signing key. Initialise with
+ * PINSET_UPDATE_DELEGATE_OPTIONS_INIT.
+ *
+ * Ownership: caller-allocated; holds no heap memory.
+ */
+typedef struct pinset_update_delegate_options {
+    unsigned int version;
+    /**
+     * The delegation's serial, 1 to INT64_MAX: a generation. The updater
+     * keeps the highest it has accepted and refuses a delegation below it,
+     * so issuing generation N+1 to the new signing keys revokes the keys of
+     * generation N for every client that has seen N+1.
+     */
+    uint64_t serial;
+    /** Seconds since the epoch; 0 = the current time. */
+    int64_t not_before;
+    /** Seconds since the epoch; must be after not_before: the signing key's expiry. */
+    int64_t expires_at;
+    /**
+     * Version 2: the hosts the signing key may sign for ("host" or
+     * "*.domain", as the scope of pinset_update_sign_options); its documents
+     * must then have a scope within this one. NULL with scope_count 0: any
+     * host. Borrowed.
+     */
+    const char *const *scope;
+    /** Number of entries in scope, at most PINSET_UPDATE_MAX_SCOPE. */
+    size_t scope_count;
+} pinset_update_delegate_options;
+
+/** Static initialiser for struct pinset_update_delegate_options. */
+#define PINSET_UPDATE_DELEGATE_OPTIONS_INIT                      \
+    {                                                            \
+        PINSET_UPDATE_DELEGATE_OPTIONS_VERSION, 0, 0, 0, NULL, 0 \
     }
 
 /**
@@ -126,11 +189,18 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_keyid(char *buf, size_t ca
  * @param write   the sink
  * @param payload passed to the sink
  * @param diag    optional detail
+ * With opts->delegation, the signature carries that delegation; it must
+ * be a well-formed delegation for this key (PINSET_E_NO_MATCH when it names
+ * another key, or has a scope the document's scope is not within). Its root
+ * signature is not checked here (the signer need
+ * not hold the root's public key): pinset_update_verify does.
+ *
  * @return PINSET_OK, PINSET_E_INVALID_ARG (NULL argument, unknown options
  *         version, serial 0 or above INT64_MAX, expires_at not after
  *         issued_at, too many scope entries), PINSET_E_PARSE (a scope entry
- *         is not a host or *.domain), PINSET_E_NO_MATCH (a rule outside the
- *         scope), PINSET_E_UNSUPPORTED (another key type), PINSET_E_CRYPTO,
+ *         is not a host or *.domain, a malformed delegation),
+ *         PINSET_E_NO_MATCH (a rule outside the scope, a delegation for
+ *         another key), PINSET_E_UNSUPPORTED (another key type), PINSET_E_CRYPTO,
  *         PINSET_E_NOMEM, PINSET_E_IO (the sink refused)
  * Ownership: nothing retained.
  * Thread-safety: safe for distinct keys (OpenSSL's rules for a shared key).
@@ -142,16 +212,71 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_sign(const pinset_policy *
                                                            pinset_diag *diag);
 
 /**
+ * Delegate from a root key to a signing key: a DSSE envelope of type
+ * PINSET_UPDATE_DELEGATION_TYPE whose payload is JSON of exactly serial,
+ * keyid (the signing key's, see pinset_update_keyid), key (its DER
+ * SubjectPublicKeyInfo in base64), not_before, expires_at and, when given,
+ * scope (canonical entries), signed by the root; one line of JSON and a
+ * newline. `pinset sign --delegation` carries
+ * it in the signing key's signatures.
+ *
+ * @param signer  the signing key (borrowed; only its public half is used)
+ * @param opts    serial and validity window (required)
+ * @param root    the root's private key: Ed25519 or EC P-256 (borrowed)
+ * @param write   the sink
+ * @param payload passed to the sink
+ * @param diag    optional detail
+ * @return PINSET_OK, PINSET_E_INVALID_ARG (NULL argument, unknown options
+ *         version, serial 0 or above INT64_MAX, expires_at not after
+ *         not_before, too many scope entries), PINSET_E_PARSE (a scope entry
+ *         is not a host or *.domain), PINSET_E_UNSUPPORTED (a key of another type),
+ *         PINSET_E_CRYPTO, PINSET_E_NOMEM, PINSET_E_IO (the sink refused)
+ * Ownership: nothing retained.
+ * Thread-safety: safe for distinct keys.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_delegate(
+    const struct evp_pkey_st *signer, const pinset_update_delegate_options *opts,
+    struct evp_pkey_st *root, pinset_write_fn write, void *payload, pinset_diag *diag);
+
+/**
+ * Add a signature to a signed document (for a threshold of signatures):
+ * the same payload bytes and type, the signatures already there (with their
+ * delegations) as they are, and one more by key, with its delegation when
+ * given. The existing signatures are not verified here. A key that has
+ * already signed the document is refused.
+ *
+ * @param doc,len        the document (an envelope as pinset_update_sign writes)
+ * @param key            the private key (borrowed)
+ * @param delegation     its delegation (borrowed), or NULL for a root key
+ * @param delegation_len length of delegation
+ * @param write          the sink
+ * @param payload        passed to the sink
+ * @param diag           optional detail
+ * @return PINSET_OK, PINSET_E_INVALID_ARG, PINSET_E_PARSE (the document or
+ *         the delegation), PINSET_E_LIMIT (already PINSET_UPDATE_MAX_SIGNATURES
+ *         signatures), PINSET_E_NO_MATCH (a delegation for another key),
+ *         PINSET_E_UNSUPPORTED (the payload type, or the key type),
+ *         PINSET_E_CRYPTO, PINSET_E_NOMEM, PINSET_E_IO
+ * Ownership: nothing retained.
+ * Thread-safety: safe for distinct keys.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_cosign(
+    const uint8_t *doc, size_t len, struct evp_pkey_st *key, const uint8_t *delegation,
+    size_t delegation_len, pinset_write_fn write, void *payload, pinset_diag *diag);
+
+/**
  * Verify an update document and build its policy. In this order, stopping
  * at the first failure:
  * 1. the envelope: JSON of exactly payloadType, payload and signatures (1 to
  *    PINSET_UPDATE_MAX_SIGNATURES of exactly keyid and sig), canonical
  *    padded standard base64 (PINSET_E_PARSE; PINSET_E_LIMIT for size);
  * 2. the signatures: a signature counts only when its keyid is the keyid of
- *    a trusted key (see pinset_update_keyid) and it verifies with that key
- *    over PAE(payloadType, payload) of the bytes as received. None by a
- *    trusted key: PINSET_E_NO_MATCH; one by a trusted key that does not
- *    verify, and none that does: PINSET_E_CRYPTO;
+ *    a trusted (root) key (see pinset_update_keyid) and it verifies with that
+ *    key over PAE(payloadType, payload) of the bytes as received, or when it
+ *    carries a valid delegation from a trusted key to the key that made it
+ *    (pinset_update_verify_threshold says which checks, and the refusals).
+ *    None by a trusted key: PINSET_E_NO_MATCH; one by a trusted key that does
+ *    not verify, and none that does: PINSET_E_CRYPTO;
  * 3. the payloadType is PINSET_UPDATE_PAYLOAD_TYPE (PINSET_E_UNSUPPORTED);
  * 4. the payload: JSON of exactly serial, issued_at, expires_at, policy and
  *    the optional scope, each of its type (PINSET_E_PARSE);
@@ -202,8 +327,20 @@ PINSET_API pinset_policy *pinset_update_policy(const pinset_update *update);
 PINSET_API size_t pinset_update_scope_count(const pinset_update *update);
 /** The i-th scope entry ("host" or "*.domain"), or NULL when out of range. */
 PINSET_API const char *pinset_update_scope(const pinset_update *update, size_t i);
-/** The keyid of the trusted key whose signature verified (64 hex digits). */
+/** The keyid of the (first) key whose signature verified and counted (64 hex digits). */
 PINSET_API const char *pinset_update_keyid_used(const pinset_update *update);
+/** How many distinct keys' signatures verified and counted towards the threshold. */
+PINSET_API size_t pinset_update_signer_count(const pinset_update *update);
+/**
+ * The highest serial of the delegations that counted; 0 when only root
+ * keys signed.
+ */
+PINSET_API uint64_t pinset_update_delegation_serial(const pinset_update *update);
+/**
+ * The earliest expires_at of the delegations that counted (when a signing
+ * key it relies on expires); 0 when only root keys signed.
+ */
+PINSET_API int64_t pinset_update_key_expires_at(const pinset_update *update);
 
 /*
  * ---- the updater: the applied document and the highest serial, in a state directory ----
@@ -229,13 +366,32 @@ typedef enum pinset_updater_status {
     PINSET_UPDATER_CLOCK_ROLLBACK =
         5, /**< a higher serial issued before the newest issued_at seen */
     PINSET_UPDATER_STATE_ERROR =
-        6 /**< the state directory is refused or cannot be read or written */
+        6, /**< the state directory is refused or cannot be read or written */
+    PINSET_UPDATER_UNKNOWN_KEY =
+        7, /**< no signature by a root key or by a key with a delegation (unknown keyid) */
+    PINSET_UPDATER_KEY_EXPIRED = 8, /**< the signing key's delegation expired (or not valid yet) */
+    PINSET_UPDATER_DELEGATION_UNTRUSTED =
+        9, /**< a delegation not signed by a trusted root (or not a delegation) */
+    PINSET_UPDATER_DELEGATION_MISMATCH = 10, /**< a delegation for another key */
+    PINSET_UPDATER_THRESHOLD =
+        11, /**< fewer signatures by distinct trusted keys than the threshold */
+    PINSET_UPDATER_DELEGATION_ROLLBACK =
+        12, /**< a delegation older than the highest delegation serial accepted */
+    PINSET_UPDATER_DELEGATION_SCOPE =
+        13 /**< the document's scope is not within its signing key's delegation */
 } pinset_updater_status;
 
 /** pinset_updater_load flag: the current document is past its expires_at (see on_stale). */
 #define PINSET_UPDATER_STALE 0x1u
 /** pinset_updater_load flag: no document has been applied yet (use the bootstrap policy). */
 #define PINSET_UPDATER_EMPTY 0x2u
+/**
+ * pinset_updater_load flag: the clock is behind the state: the applied
+ * document was issued more than PINSET_UPDATE_CLOCK_SKEW seconds after
+ * `now` (the clock went back, or is wrong). The document is still returned;
+ * report it, and do not trust `now` for expiry decisions.
+ */
+#define PINSET_UPDATER_CLOCK_BEHIND 0x4u
 /** The name of the applied document in a state directory. */
 #define PINSET_UPDATER_CURRENT "current.dsse"
 /** The name of the state file in a state directory. */
@@ -291,7 +447,8 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_apply(
  * is NULL and PINSET_UPDATER_EMPTY is set.
  *
  * @param update_out receives the current update, or NULL (PINSET_UPDATER_EMPTY)
- * @param flags_out  receives PINSET_UPDATER_STALE and PINSET_UPDATER_EMPTY (optional)
+ * @param flags_out  receives PINSET_UPDATER_STALE, PINSET_UPDATER_EMPTY and
+ *                   PINSET_UPDATER_CLOCK_BEHIND (optional)
  * @param state_dir  the state directory
  * @param trusted    the trusted keys (borrowed), ntrusted of them
  * @param ntrusted   number of trusted keys
@@ -306,6 +463,103 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_apply(
 PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_load(
     pinset_update **update_out, unsigned int *flags_out, const char *state_dir,
     const struct evp_pkey_st *const *trusted, size_t ntrusted, int64_t now, pinset_diag *diag);
+
+/**
+ * pinset_update_verify with a threshold, and the reason of a refusal.
+ * Step 2 becomes: each signature counts when it is by a root key (its keyid
+ * is a root's and it verifies with it), or by a signing key whose
+ * delegation (carried in the signature) is signed by a root, names that
+ * keyid and key, is valid at `now` (not_before - PINSET_UPDATE_CLOCK_SKEW
+ * <= now < expires_at) and the signature verifies with the delegated key.
+ * Distinct keyids count once; at least `threshold` must count. When none
+ * counts, the reason is that of the first signature that failed for a reason
+ * other than an unknown keyid, else PINSET_UPDATER_UNKNOWN_KEY:
+ *
+ * | status | code |
+ * |---|---|
+ * | PINSET_UPDATER_UNKNOWN_KEY | PINSET_E_NO_MATCH |
+ * | PINSET_UPDATER_INVALID (a signature that does not verify) | PINSET_E_CRYPTO |
+ * | PINSET_UPDATER_INVALID (a malformed delegation) | PINSET_E_PARSE |
+ * | PINSET_UPDATER_DELEGATION_UNTRUSTED | PINSET_E_NO_MATCH, PINSET_E_CRYPTO |
+ * | PINSET_UPDATER_DELEGATION_MISMATCH | PINSET_E_NO_MATCH |
+ * | PINSET_UPDATER_KEY_EXPIRED | PINSET_E_EXPIRED |
+ * | PINSET_UPDATER_THRESHOLD (some counted, too few) | PINSET_E_NO_MATCH |
+ * | PINSET_UPDATER_DELEGATION_SCOPE (after step 4) | PINSET_E_NO_MATCH |
+ *
+ * A signature whose delegation has a scope counts only when the document has
+ * a scope within it (every name the document may speak for, the delegation
+ * covers too); that is checked once the payload is read (after step 4), and
+ * the threshold again then: too few left is PINSET_UPDATER_DELEGATION_SCOPE.
+ *
+ * Other refusals (the envelope, the payload, its time, the policy, the
+ * scope) are PINSET_UPDATER_INVALID with pinset_update_verify's codes.
+ *
+ * @param out        receives the update
+ * @param status_out receives PINSET_UPDATER_APPLIED when valid, else the reason
+ *                   above (optional, may be NULL)
+ * @param doc,len    the document
+ * @param roots      the root keys (borrowed), nroots of them (at least 1)
+ * @param nroots     number of root keys
+ * @param threshold  how many distinct keys must sign; 0 or 1: one
+ * @param now        seconds since the epoch; 0 = the current time
+ * @param diag       optional detail
+ * @return as pinset_update_verify
+ * Ownership: release *out with pinset_update_free.
+ * Thread-safety: safe.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_update_verify_threshold(
+    pinset_update **out, pinset_updater_status *status_out, const uint8_t *doc, size_t len,
+    const struct evp_pkey_st *const *roots, size_t nroots, unsigned int threshold, int64_t now,
+    pinset_diag *diag);
+
+/**
+ * pinset_updater_apply with a threshold (see pinset_update_verify_threshold)
+ * and the delegation floor: the state also keeps the highest delegation
+ * serial accepted, and a delegation below it does not count
+ * (PINSET_UPDATER_DELEGATION_ROLLBACK, PINSET_E_NO_MATCH, when no signature
+ * counts for that reason first). Verification refusals give the statuses of
+ * pinset_update_verify_threshold. pinset_updater_apply is this with
+ * threshold 1.
+ *
+ * Parameters, return values, ownership and thread-safety as
+ * pinset_updater_apply, plus:
+ * @param update_out receives the applied (or unchanged) update
+ * @param status_out what happened (optional)
+ * @param state_dir  the state directory
+ * @param doc,len    the document
+ * @param roots      the root keys, nroots of them
+ * @param nroots     number of root keys
+ * @param threshold  how many distinct keys must sign; 0 or 1: one
+ * @param now        seconds since the epoch; 0 = the current time
+ * @param diag       optional detail
+ * @return as pinset_updater_apply
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_apply_threshold(
+    pinset_update **update_out, pinset_updater_status *status_out, const char *state_dir,
+    const uint8_t *doc, size_t len, const struct evp_pkey_st *const *roots, size_t nroots,
+    unsigned int threshold, int64_t now, pinset_diag *diag);
+
+/**
+ * pinset_updater_load with a threshold. The delegations' validity windows
+ * are not enforced at load either: a document whose signing key has expired
+ * is returned with PINSET_UPDATER_STALE. pinset_updater_load is this with
+ * threshold 1.
+ *
+ * @param update_out receives the current update, or NULL
+ * @param flags_out  receives PINSET_UPDATER_STALE, PINSET_UPDATER_EMPTY and
+ *                   PINSET_UPDATER_CLOCK_BEHIND (optional)
+ * @param state_dir  the state directory
+ * @param roots      the root keys, nroots of them
+ * @param nroots     number of root keys
+ * @param threshold  how many distinct keys must sign; 0 or 1: one
+ * @param now        seconds since the epoch; 0 = the current time
+ * @param diag       optional detail
+ * @return as pinset_updater_load
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_load_threshold(
+    pinset_update **update_out, unsigned int *flags_out, const char *state_dir,
+    const struct evp_pkey_st *const *roots, size_t nroots, unsigned int threshold, int64_t now,
+    pinset_diag *diag);
 
 /** What to enforce once the current document is stale beyond the grace period. */
 typedef enum pinset_updater_on_stale {

@@ -32,6 +32,8 @@ extern const cmd_spec cmd_keygen_spec;
 int cmd_keygen(int argc, char **argv);
 extern const cmd_spec cmd_sign_spec;
 int cmd_sign(int argc, char **argv);
+extern const cmd_spec cmd_delegate_spec;
+int cmd_delegate(int argc, char **argv);
 extern const cmd_spec cmd_verify_spec;
 int cmd_verify(int argc, char **argv);
 extern const cmd_spec cmd_update_spec;

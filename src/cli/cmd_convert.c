@@ -38,10 +38,10 @@ enum {
 
 static const opt_spec convert_opts[] = {
     {"to", 0, "FORMAT",
-     "the output format: native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium or trustkit (required)"},
+     "the output format: native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy (required)"},
     {"output", 'o', "FILE", "write the document to FILE, atomically (default: standard output)"},
     {"from", 0, "FORMAT",
-     "the input format, instead of detecting it: native, hpkp, curl, okhttp, chromium or trustkit"},
+     "the input format, instead of detecting it: native, hpkp, curl, okhttp, chromium, trustkit, android, trustkit-plist or ats"},
     {"host", 0, "HOST", "the host an HPKP header or curl list is for; export only its rule"},
     {"strict", 0, NULL, "exit 1 and write nothing when anything would be lost"},
     {"format", 'f', "FORMAT", "text (default) or json"},
@@ -72,7 +72,7 @@ static int want_format(const char *opt, const char *v, pinset_format *out)
     if (*out == PINSET_FORMAT_UNKNOWN) {
         return opt_usage_error(
             &cmd_convert_spec,
-            "%s wants native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium or trustkit, got '%s'",
+            "%s wants native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy, got '%s'",
             opt, v);
     }
     return EXIT_OK;
@@ -152,7 +152,7 @@ static int parse_args(convert_args *a, int argc, char **argv)
     if (a->to == PINSET_FORMAT_UNKNOWN) {
         return opt_usage_error(
             &cmd_convert_spec,
-            "--to is required: native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium or trustkit");
+            "--to is required: native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy");
     }
     return EXIT_OK;
 }
@@ -328,7 +328,7 @@ static int import_input(const convert_args *a, const struct pinset__buf *in, pin
     o.host = a->host;
     o.now = a->now;
     d.input = input_name(a->in);
-    err = pinset_policy_import(p, f, in->p, in->len, from, &o, &d);
+    err = pinset_formats_import(p, f, in->p, in->len, from, &o, &d);
     if (err != PINSET_OK) {
         cli_err_diag("convert", &d);
         return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
@@ -345,7 +345,7 @@ static int export_policy(const convert_args *a, const pinset_policy *p, struct p
 
     o.host = a->host;
     o.now = a->now;
-    err = pinset_policy_export(f, p, a->to, &o, pinset__buf_sink, doc, &d);
+    err = pinset_formats_export(f, p, a->to, &o, pinset__buf_sink, doc, &d);
     if (err != PINSET_OK) {
         d.input = input_name(a->in);
         if (d.message[0] == '\0') {
@@ -378,7 +378,7 @@ static int convert(const convert_args *a, const struct pinset__buf *in)
     if (from == PINSET_FORMAT_UNKNOWN) {
         cli_err(
             "convert",
-            "%s: cannot tell its format: give --from (native, hpkp, curl, okhttp, chromium or trustkit)",
+            "%s: cannot tell its format: give --from (native, hpkp, curl, okhttp, chromium, trustkit, android, trustkit-plist or ats)",
             input_name(a->in));
         return EXIT_INPUT;
     }

@@ -442,7 +442,7 @@ static int import_foreign(pinset_policy **out, struct pinset__buf *native, const
         return EXIT_USAGE;
     }
     d.input = a->file;
-    err = pinset_policy_import(out, NULL, in->p, in->len, fmt, &o, &d);
+    err = pinset_formats_import(out, NULL, in->p, in->len, fmt, &o, &d);
     if (err != PINSET_OK) {
         cli_err_diag("policy", &d);
         return err == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
@@ -507,9 +507,9 @@ static int export_foreign(struct pinset__buf *out, const pinset_policy *before,
 
     o.host = import_host(a, fmt);
     pinset__buf_init(&scratch, POLICY_FILE_MAX, 0);
-    err = pinset_policy_export(&base, before, fmt, &o, pinset__buf_sink, &scratch, NULL);
+    err = pinset_formats_export(&base, before, fmt, &o, pinset__buf_sink, &scratch, NULL);
     if (err == PINSET_OK) {
-        err = pinset_policy_export(&f, after, fmt, &o, pinset__buf_sink, out, NULL);
+        err = pinset_formats_export(&f, after, fmt, &o, pinset__buf_sink, out, NULL);
     }
     if (err != PINSET_OK) {
         cli_err("policy",

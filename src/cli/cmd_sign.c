@@ -6,6 +6,10 @@
  * POLICY is read in any format pinset reads and linted first: a policy
  * with a lint error is not signed (exit 1). DOC is written atomically
  * (outfile.h): readers see the old document or the new one, never a part.
+ *
+ * A signing key signs with --delegation DELEG (from `pinset delegate`),
+ * carried in its signature. `--cosign DOC` adds a signature to a signed
+ * document instead (for a threshold of signatures): no POLICY, no --serial.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +26,9 @@
 #include "keyfile.h"
 #include "out.h"
 #include "outfile.h"
+#include "update_doc.h"
 
-enum { O_KEY, O_SERIAL, O_EXPIRES, O_SCOPE, O_OUTPUT, O_NOW, O_END };
+enum { O_KEY, O_SERIAL, O_EXPIRES, O_SCOPE, O_OUTPUT, O_NOW, O_DELEGATION, O_COSIGN, O_END };
 
 static const opt_spec sign_opts[] = {
     [O_KEY] = {"key", 'k', "KEYFILE", "the private key (from 'pinset keygen'); required"},
@@ -34,10 +39,17 @@ static const opt_spec sign_opts[] = {
                  "a host (or *.domain) the document may speak for; repeatable (default: any)"},
     [O_OUTPUT] = {"output", 'o', "DOC", "the signed document to write; required"},
     [O_NOW] = {"now", 0, "TIME", "sign as of this time (issued_at, lint) instead of now"},
+    [O_DELEGATION] = {"delegation", 'd', "DELEG",
+                      "the root's delegation to --key (from 'pinset delegate'), carried in the "
+                      "signature"},
+    [O_COSIGN] = {"cosign", 0, "DOC",
+                  "add a signature to the signed DOC instead of signing a POLICY"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
-const cmd_spec cmd_sign_spec = {"sign", "--key KEYFILE --serial N [options] POLICY -o DOC",
+const cmd_spec cmd_sign_spec = {"sign",
+                                "--key KEYFILE [--delegation DELEG] (--serial N [options] POLICY "
+                                "| --cosign DOC) -o OUT",
                                 "Sign a policy as an update document that clients can verify.",
                                 sign_opts};
 
@@ -56,6 +68,9 @@ typedef struct sign_args {
     int64_t now;
     const char *scope[SIGN_MAX_SCOPE];
     size_t nscope;
+    const char *delegation; /* --delegation, or NULL */
+    const char *cosign;     /* --cosign DOC, or NULL */
+    struct pinset__buf deleg;
 } sign_args;
 
 typedef struct lint_count {
@@ -128,15 +143,21 @@ static int sign_policy(const sign_args *a, pinset_policy *policy, EVP_PKEY *key,
     o.expires_at = a->expires_at;
     o.scope = a->scope;
     o.scope_count = a->nscope;
+    o.delegation = a->delegation != NULL ? a->deleg.p : NULL;
+    o.delegation_len = a->delegation != NULL ? a->deleg.len : 0;
     if (outfile_open(&of, a->output, err, sizeof(err)) != 0) {
         cli_err("sign", "%s", err);
         return EXIT_INPUT;
     }
     e = pinset_update_sign(policy, &o, key, write_file, of.f, &d);
     if (e != PINSET_OK) {
+        int in_deleg = strcmp(d.path, "delegation") == 0;
         outfile_abort(&of);
-        d.input = e == PINSET_E_NO_MATCH ? name : NULL;
+        d.input = in_deleg ? a->delegation : e == PINSET_E_NO_MATCH ? name : NULL;
         cli_err_diag("sign", &d);
+        if (in_deleg && e != PINSET_E_NO_MATCH && e != PINSET_E_NOMEM) {
+            return EXIT_INPUT; /* DELEG is not a delegation pinset can read */
+        }
         if (e == PINSET_E_NO_MATCH) {
             return EXIT_NEGATIVE; /* a rule outside --scope: refused, as lint errors are */
         }
@@ -159,7 +180,51 @@ static int sign_policy(const sign_args *a, pinset_policy *policy, EVP_PKEY *key,
     return EXIT_OK;
 }
 
-static int run_sign(const sign_args *a)
+/* --cosign DOC: one more signature on DOC, into -o. An exit status. */
+static int cosign_doc(const sign_args *a, EVP_PKEY *key)
+{
+    struct pinset__buf in;
+    pinset_diag d = PINSET_DIAG_INIT;
+    outfile of = OUTFILE_INIT;
+    char err[512], keyid[PINSET_UPDATE_KEYID_MAX];
+    pinset_err e;
+    int rc = update_doc_read(&in, "sign", a->cosign);
+
+    if (rc != EXIT_OK) {
+        pinset__buf_free(&in);
+        return rc;
+    }
+    if (outfile_open(&of, a->output, err, sizeof(err)) != 0) {
+        cli_err("sign", "%s", err);
+        pinset__buf_free(&in);
+        return EXIT_INPUT;
+    }
+    e = pinset_update_cosign(in.p, in.len, key, a->delegation != NULL ? a->deleg.p : NULL,
+                             a->delegation != NULL ? a->deleg.len : 0, write_file, of.f, &d);
+    pinset__buf_free(&in);
+    if (e != PINSET_OK) {
+        outfile_abort(&of);
+        d.input = strcmp(d.path, "delegation") == 0 ? a->delegation : a->cosign;
+        cli_err_diag("sign", &d);
+        if (e == PINSET_E_PARSE || e == PINSET_E_LIMIT || e == PINSET_E_UNSUPPORTED) {
+            return EXIT_INPUT; /* DOC or DELEG is not what pinset reads */
+        }
+        return e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_NEGATIVE;
+    }
+    if (outfile_commit(&of, err, sizeof(err)) != 0) {
+        cli_err("sign", "%s", err);
+        return EXIT_INPUT;
+    }
+    if (pinset_update_keyid(keyid, sizeof(keyid), key, NULL) != PINSET_OK) {
+        keyid[0] = '\0';
+    }
+    printf("cosigned: ");
+    out_safe(stdout, a->output);
+    printf("\nkeyid: %s\n", keyid);
+    return fflush(stdout) != 0 || ferror(stdout) ? cli_output_failed("sign") : EXIT_OK;
+}
+
+static int run_sign(sign_args *a)
 {
     pinset_policy *policy = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
@@ -168,21 +233,39 @@ static int run_sign(const sign_args *a)
     pinset_err e;
     int rc;
 
-    out_safe_copy(name, sizeof(name), cli_is_stdin(a->policy) ? CLI_STDIN_NAME : a->policy);
     key = keyfile_read("sign", a->key, 1);
     if (key == NULL) {
         return EXIT_INPUT;
     }
+    pinset__buf_init(&a->deleg, 0, 0);
+    if (a->delegation != NULL) {
+        rc = update_doc_read(&a->deleg, "sign", a->delegation);
+        if (rc != EXIT_OK) {
+            EVP_PKEY_free(key);
+            pinset__buf_free(&a->deleg);
+            return rc;
+        }
+    }
+    if (a->cosign != NULL) {
+        rc = cosign_doc(a, key);
+        EVP_PKEY_free(key);
+        pinset__buf_free(&a->deleg);
+        ERR_clear_error();
+        return rc;
+    }
+    out_safe_copy(name, sizeof(name), cli_is_stdin(a->policy) ? CLI_STDIN_NAME : a->policy);
     d.input = cli_is_stdin(a->policy) ? CLI_STDIN_NAME : a->policy;
     e = cli_policy_read(&policy, "sign", a->policy, SIGN_MAX_STDIN, NULL, &d);
     if (e != PINSET_OK) {
         cli_err_diag("sign", &d);
         EVP_PKEY_free(key);
+        pinset__buf_free(&a->deleg);
         return e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_INPUT;
     }
     rc = sign_policy(a, policy, key, name);
     pinset_policy_free(policy);
     EVP_PKEY_free(key);
+    pinset__buf_free(&a->deleg);
     ERR_clear_error();
     return rc;
 }
@@ -231,6 +314,12 @@ int cmd_sign(int argc, char **argv)
         case O_OUTPUT:
             a.output = v;
             break;
+        case O_DELEGATION:
+            a.delegation = v;
+            break;
+        case O_COSIGN:
+            a.cosign = v;
+            break;
         case O_NOW:
             if (out_parse_time(v, &a.now) != 0) {
                 return opt_usage_error(
@@ -240,6 +329,13 @@ int cmd_sign(int argc, char **argv)
         default:
             return EXIT_USAGE;
         }
+    }
+    if (a.cosign != NULL) {
+        if (a.key == NULL || a.output == NULL || a.policy != NULL || have_serial || a.nscope > 0) {
+            return opt_usage_error(&cmd_sign_spec,
+                                   "--cosign DOC takes --key, -o OUT and --delegation only");
+        }
+        return run_sign(&a);
     }
     if (a.key == NULL || !have_serial || a.output == NULL || a.policy == NULL) {
         return opt_usage_error(&cmd_sign_spec, "--key, --serial, -o DOC and POLICY are required");

@@ -24,15 +24,17 @@
 #include "out.h"
 #include "update_doc.h"
 
-enum { O_ROOT, O_NOW, O_END };
+enum { O_ROOT, O_NOW, O_THRESHOLD, O_END };
 
 static const opt_spec verify_opts[] = {
     [O_ROOT] = {"root", 'r', "FILE", "a trusted public key (KEYFILE.pub); repeatable; required"},
     [O_NOW] = {"now", 0, "TIME", "judge validity at this RFC 3339 time instead of now"},
+    [O_THRESHOLD] = {"threshold", 't', "N",
+                     "require signatures by N distinct trusted keys (default 1)"},
     [O_END] = {NULL, 0, NULL, NULL},
 };
 
-const cmd_spec cmd_verify_spec = {"verify", "--root ROOT.pub [--now TIME] DOC | -",
+const cmd_spec cmd_verify_spec = {"verify", "--root ROOT.pub [--threshold N] [--now TIME] DOC | -",
                                   "Verify a signed policy update document.", verify_opts};
 
 static void print_time(const char *label, int64_t t, int64_t now)
@@ -51,7 +53,17 @@ static int print_summary(const char *name, const pinset_update *u, int64_t now)
     printf("\nserial:     %llu\n", (unsigned long long)pinset_update_serial(u));
     print_time("issued at:", pinset_update_issued_at(u), now);
     print_time("expires at:", pinset_update_expires_at(u), now);
-    printf("signed by:  %s\nscope:      ", pinset_update_keyid_used(u));
+    printf("signed by:  %s", pinset_update_keyid_used(u));
+    if (pinset_update_signer_count(u) > 1) {
+        printf(" and %zu more", pinset_update_signer_count(u) - 1);
+    }
+    if (pinset_update_delegation_serial(u) > 0) {
+        char t[OUT_TIME_MAX];
+        (void)out_time_iso(t, sizeof(t), pinset_update_key_expires_at(u));
+        printf(" (delegation serial %llu, key expires %s)",
+               (unsigned long long)pinset_update_delegation_serial(u), t);
+    }
+    printf("\nscope:      ");
     if (pinset_update_scope_count(u) == 0) {
         printf("any host");
     }
@@ -79,8 +91,8 @@ static int run_verify(const update_args *a)
         goto out;
     }
     d.input = name;
-    e = pinset_update_verify(&u, in.p, in.len, (const EVP_PKEY *const *)keys, a->nroots, a->now,
-                             &d);
+    e = pinset_update_verify_threshold(&u, NULL, in.p, in.len, (const EVP_PKEY *const *)keys,
+                                       a->nroots, (unsigned int)a->threshold, a->now, &d);
     if (e != PINSET_OK) {
         cli_err_diag("verify", &d);
         rc = e == PINSET_E_NOMEM ? EXIT_INTERNAL : EXIT_NEGATIVE;
@@ -97,8 +109,9 @@ out:
 
 int cmd_verify(int argc, char **argv)
 {
+    static const update_opt_ids ids = {O_ROOT, O_NOW, -1, O_THRESHOLD, -1, -1, -1};
     update_args a;
-    int rc = update_args_parse(&a, &cmd_verify_spec, argc, argv, O_ROOT, O_NOW, -1,
+    int rc = update_args_parse(&a, &cmd_verify_spec, argc, argv, &ids,
                                "--root FILE and DOC are required");
 
     return rc >= 0 ? rc : run_verify(&a);

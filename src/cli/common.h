@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pinset/formats.h>
 #include <pinset/pinset.h>
 
 /* Exit codes: stable, documented in pinset(1). */

@@ -89,7 +89,7 @@ pinset_err cli_policy_read(pinset_policy **out, const char *cmd, const char *pat
         err = pinset_policy_parse(out, buf.p, buf.len, diag); /* its messages, unknown or not */
     } else {
         opts.host = host;
-        err = pinset_policy_import(out, &fid, buf.p, buf.len, fmt, &opts, diag);
+        err = pinset_formats_import(out, &fid, buf.p, buf.len, fmt, &opts, diag);
         if (err == PINSET_E_INVALID_ARG && host == NULL && diag != NULL) {
             snprintf(
                 diag->message, sizeof(diag->message),

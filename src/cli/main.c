@@ -30,6 +30,7 @@ const cmd_entry cli_commands[] = {
     {&cmd_plan_spec, cmd_plan},
     {&cmd_keygen_spec, cmd_keygen},
     {&cmd_sign_spec, cmd_sign},
+    {&cmd_delegate_spec, cmd_delegate},
     {&cmd_verify_spec, cmd_verify},
     {&cmd_update_spec, cmd_update},
     {&cmd_publish_spec, cmd_publish},

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <util/read.h>
 
+#include <pinset/curl_update.h>
 #include <pinset/update.h>
 
 #include "common.h"
@@ -67,14 +68,20 @@ void update_doc_print_hosts(const pinset_policy *p)
     }
 }
 
-int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv, int o_root,
-                      int o_now, int o_dir, const char *required)
+int update_doc_is_url(const char *doc)
+{
+    return strncmp(doc, "http://", 7) == 0 || strncmp(doc, "https://", 8) == 0;
+}
+
+int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv,
+                      const update_opt_ids *ids, const char *required)
 {
     opt_state st;
     const char *v;
     int r;
 
     memset(a, 0, sizeof(*a));
+    a->threshold = 1;
     opt_init(&st, argc, argv);
     while ((r = opt_next(&st, spec, &v)) != OPT_END) {
         if (r == OPT_HELP) {
@@ -86,23 +93,40 @@ int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **arg
                 return opt_usage_error(spec, "unexpected argument '%s' (one DOC)", v);
             }
             a->doc = v;
-        } else if (r == o_root) {
+        } else if (r == ids->root) {
             if (a->nroots == UPDATE_DOC_MAX_ROOTS) {
                 return opt_usage_error(spec, "more than %d --root options", UPDATE_DOC_MAX_ROOTS);
             }
             a->roots[a->nroots++] = v;
-        } else if (r == o_now) {
+        } else if (r == ids->now) {
             if (out_parse_time(v, &a->now) != 0) {
                 return opt_usage_error(
                     spec, "--now '%s': expected an RFC 3339 time, a date or @SECONDS", v);
             }
-        } else if (r >= 0 && r == o_dir) {
+        } else if (r >= 0 && r == ids->threshold) {
+            if (opt_parse_uint(v, PINSET_UPDATE_MAX_SIGNATURES, &a->threshold) != 0 ||
+                a->threshold == 0) {
+                return opt_usage_error(spec, "--threshold '%s': expected a number from 1 to %d", v,
+                                       PINSET_UPDATE_MAX_SIGNATURES);
+            }
+        } else if (r >= 0 && r == ids->dir) {
             a->dir = v;
+        } else if (r >= 0 && r == ids->cafile) {
+            a->cafile = v;
+        } else if (r >= 0 && r == ids->max_redirects) {
+            if (opt_parse_uint(v, PINSET_CURL_UPDATE_MAX_REDIRECTS, &a->max_redirects) != 0) {
+                return opt_usage_error(spec, "--max-redirects '%s': expected 0 to %d", v,
+                                       PINSET_CURL_UPDATE_MAX_REDIRECTS);
+            }
+        } else if (r >= 0 && r == ids->timeout) {
+            if (opt_parse_uint(v, 3600, &a->timeout) != 0 || a->timeout == 0) {
+                return opt_usage_error(spec, "--timeout '%s': expected seconds from 1 to 3600", v);
+            }
         } else {
             return EXIT_USAGE;
         }
     }
-    if (a->nroots == 0 || a->doc == NULL || (o_dir >= 0 && a->dir == NULL)) {
+    if (a->nroots == 0 || a->doc == NULL || (ids->dir >= 0 && a->dir == NULL)) {
         return opt_usage_error(spec, "%s", required);
     }
     if (a->now == 0) {

@@ -38,20 +38,33 @@ int update_doc_read(struct pinset__buf *in, const char *cmd, const char *path);
 typedef struct update_args {
     const char *roots[UPDATE_DOC_MAX_ROOTS]; /* --root, repeatable */
     size_t nroots;
-    const char *dir; /* the command's own directory option (--state, --out), or NULL */
-    const char *doc; /* the one DOC ("-": standard input) */
-    int64_t now;     /* --now, else the current time */
+    const char *dir;             /* the command's own directory option (--state, --out), or NULL */
+    const char *doc;             /* the one DOC ("-": standard input) */
+    int64_t now;                 /* --now, else the current time */
+    unsigned long threshold;     /* --threshold, else 1 */
+    const char *cafile;          /* --cafile, or NULL */
+    unsigned long timeout;       /* --timeout in seconds, or 0 */
+    unsigned long max_redirects; /* --max-redirects, or 0 */
 } update_args;
 
+/* Where a command's table has each option update_args_parse reads; -1: none. */
+typedef struct update_opt_ids {
+    int root, now, dir, threshold, cafile, timeout, max_redirects;
+} update_opt_ids;
+
 /*
- * Parse argv for a command whose table has --root at o_root, --now at o_now
- * and a directory option at o_dir (-1: none): the roots, the time, the one
+ * Parse argv for a command whose table has its options at ids (the
+ * directory option is the command's own --state or --out): the roots, the
+ * time, the threshold, the transfer's --cafile and --timeout, the one
  * DOC. -1 to go on; otherwise the exit status (after --help, or a usage
  * error; `required` is the message when --root, the directory or DOC is
  * missing).
  */
-int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv, int o_root,
-                      int o_now, int o_dir, const char *required);
+int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **argv,
+                      const update_opt_ids *ids, const char *required);
+
+/* 1 when doc is an http:// or https:// URL (fetched, not read). */
+int update_doc_is_url(const char *doc);
 
 /*
  * The trusted keys (into keys) and the document (into in) of a. EXIT_OK, or

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <util/buf.h>
 
+#include <openssl/rand.h>
+
 #include "common.h"
 
 #define RL_SLOTS    4096      /* client networks tracked by the rate limiter */
@@ -48,13 +50,29 @@ struct serve {
     pthread_mutex_t db_lock;
     pthread_mutex_t rl_lock;
     bucket *buckets;
+    uint32_t rl_seed; /* random: which networks share a slot is not the sender's choice */
     atomic_ullong responses[NCODES];
     atomic_ullong stored[CLASS_COUNT];
     atomic_ullong refused[REFUSED_COUNT];
     atomic_ullong store_errors;
     report_cache *certs;      /* parsed certificates, shared by the threads */
     classify_cache *verified; /* chain verifications */
+    /* group commit: handlers queue rows, one writer commits what queued in one transaction */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_ready, q_done;
+    struct pending *head, *tail;
+    int stopping, writer_started;
+    pthread_t writer;
 };
+
+/* A row waiting for the writer; lives on its handler's stack until done. */
+typedef struct pending {
+    const store_report *row;
+    int64_t id;
+    int rc, done;
+    char err[256];
+    struct pending *next;
+} pending;
 
 typedef struct req {
     int report;  /* POST /report */
@@ -63,21 +81,6 @@ typedef struct req {
     char client[NET_MAX];
     struct pinset__buf body;
 } req;
-
-/* Store calls are serialised unless the backend takes concurrent calls (store_ops.concurrent). */
-static void db_lock(serve *s)
-{
-    if (!s->cfg.db->ops->concurrent) {
-        pthread_mutex_lock(&s->db_lock);
-    }
-}
-
-static void db_unlock(serve *s)
-{
-    if (!s->cfg.db->ops->concurrent) {
-        pthread_mutex_unlock(&s->db_lock);
-    }
-}
 
 static double mono_now(void)
 {
@@ -169,9 +172,9 @@ int serve_parse_listen(const char *text, void *ss_out, size_t *len_out)
 
 /* ---- the rate limiter: a token bucket per client network, in a fixed table ---- */
 
-static uint32_t hash(const char *s)
+static uint32_t hash(uint32_t seed, const char *s)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = 2166136261u ^ seed;
     for (; *s != '\0'; s++) {
         h = (h ^ (uint8_t)*s) * 16777619u;
     }
@@ -180,16 +183,21 @@ static uint32_t hash(const char *s)
 
 static int rate_take(serve *s, const char *net)
 {
-    bucket *b = &s->buckets[hash(net) % RL_SLOTS];
+    bucket *b = &s->buckets[hash(s->rl_seed, net) % RL_SLOTS];
     double now = mono_now();
     int ok;
 
     pthread_mutex_lock(&s->rl_lock);
-    if (strcmp(b->net, net) != 0) {
-        /* a new network, or another one in the slot: it starts with a full bucket */
+    if (b->net[0] == '\0') {
+        /* a free slot: a full bucket */
         snprintf(b->net, sizeof(b->net), "%s", net);
         b->tokens = s->cfg.burst;
         b->last = now;
+    } else if (strcmp(b->net, net) != 0) {
+        /* another network in the slot takes it over with the tokens left, never a refill:
+         * alternating two colliding networks gains nothing (and the seeded hash makes
+         * collisions hard to choose) */
+        snprintf(b->net, sizeof(b->net), "%s", net);
     }
     b->tokens += (now - b->last) * s->cfg.rate;
     if (b->tokens > s->cfg.burst) {
@@ -216,7 +224,7 @@ static void count_code(serve *s, unsigned int code)
 }
 
 static enum MHD_Result respond(serve *s, struct MHD_Connection *c, unsigned int code,
-                               const char *type, const void *body, size_t len)
+                               const char *type, const void *body, size_t len, const char *allow)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
@@ -233,8 +241,8 @@ static enum MHD_Result respond(serve *s, struct MHD_Connection *c, unsigned int 
     if (code == 429) {
         MHD_add_response_header(r, "Retry-After", "1");
     }
-    if (code == 405) {
-        MHD_add_response_header(r, "Allow", "POST");
+    if (allow != NULL) {
+        MHD_add_response_header(r, "Allow", allow);
     }
     ret = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
@@ -243,10 +251,11 @@ static enum MHD_Result respond(serve *s, struct MHD_Connection *c, unsigned int 
 }
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
+__attribute__((format(printf, 5, 6)))
 #endif
 static enum MHD_Result
-respond_text(serve *s, struct MHD_Connection *c, unsigned int code, const char *fmt, ...)
+respond_allow(serve *s, struct MHD_Connection *c, unsigned int code, const char *allow,
+              const char *fmt, ...)
 {
     char text[REPORT_REASON_MAX + 64];
     va_list ap;
@@ -259,7 +268,86 @@ respond_text(serve *s, struct MHD_Connection *c, unsigned int code, const char *
         n = 0;
     }
     return respond(s, c, code, "text/plain; charset=utf-8", text,
-                   (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+                   (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, allow);
+}
+
+/* A text response; only 405 answers name what the path allows. */
+#define respond_text(s, c, code, ...) respond_allow(s, c, code, NULL, __VA_ARGS__)
+
+/* ---- the writer: group commit ---- */
+
+#define BATCH_MAX 64
+
+static void *writer_main(void *arg)
+{
+    serve *s = arg;
+    pending *batch[BATCH_MAX];
+    const store_report *rows[BATCH_MAX];
+    int64_t ids[BATCH_MAX];
+    char err[256];
+
+    pthread_mutex_lock(&s->q_lock);
+    for (;;) {
+        size_t n = 0;
+        int rc;
+        while (s->head == NULL && !s->stopping) {
+            pthread_cond_wait(&s->q_ready, &s->q_lock);
+        }
+        if (s->head == NULL) {
+            break; /* stopping, nothing queued */
+        }
+        while (s->head != NULL && n < BATCH_MAX) {
+            batch[n] = s->head;
+            rows[n] = s->head->row;
+            s->head = s->head->next;
+            n++;
+        }
+        if (s->head == NULL) {
+            s->tail = NULL;
+        }
+        pthread_mutex_unlock(&s->q_lock);
+        pthread_mutex_lock(&s->db_lock);
+        rc = s->cfg.db->ops->add(s->cfg.db, rows, n, ids, err, sizeof(err));
+        pthread_mutex_unlock(&s->db_lock);
+        pthread_mutex_lock(&s->q_lock);
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->rc = rc;
+            batch[i]->id = ids[i];
+            if (rc != 0) {
+                snprintf(batch[i]->err, sizeof(batch[i]->err), "%s", err);
+            }
+            batch[i]->done = 1;
+        }
+        pthread_cond_broadcast(&s->q_done);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    return NULL;
+}
+
+/* Queue one row and wait until the writer has committed it (or failed). */
+static int commit_row(serve *s, const store_report *row, int64_t *id, char *err, size_t cap)
+{
+    pending p;
+
+    memset(&p, 0, sizeof(p));
+    p.row = row;
+    pthread_mutex_lock(&s->q_lock);
+    if (s->tail != NULL) {
+        s->tail->next = &p;
+    } else {
+        s->head = &p;
+    }
+    s->tail = &p;
+    pthread_cond_signal(&s->q_ready);
+    while (!p.done) {
+        pthread_cond_wait(&s->q_done, &s->q_lock);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    *id = p.id;
+    if (p.rc != 0) {
+        snprintf(err, cap, "%s", p.err);
+    }
+    return p.rc;
 }
 
 /* ---- POST /report ---- */
@@ -351,9 +439,7 @@ static enum MHD_Result ingest(serve *s, struct MHD_Connection *c, req *q)
         rc = -1;
         snprintf(err, sizeof(err), "out of memory");
     } else {
-        db_lock(s);
-        rc = store_add(s->cfg.db, &row, &id, err, sizeof(err));
-        db_unlock(s);
+        rc = commit_row(s, &row, &id, err, sizeof(err));
     }
     free(detail);
     report_clear(r);
@@ -366,7 +452,7 @@ static enum MHD_Result ingest(serve *s, struct MHD_Connection *c, req *q)
     atomic_fetch_add(&s->stored[k], 1);
     rc = snprintf(body, sizeof(body), "{\"stored\":true,\"class\":\"%s\",\"id\":%lld}\n",
                   classify_name(k), (long long)id);
-    ret = respond(s, c, 201, "application/json", body, (size_t)rc);
+    ret = respond(s, c, 201, "application/json", body, (size_t)rc, NULL);
     return ret;
 }
 
@@ -412,7 +498,7 @@ static enum MHD_Result metrics(serve *s, struct MHD_Connection *c)
         pinset__buf_free(&b);
         return respond_text(s, c, 500, "pinset collect: metrics too large\n");
     }
-    ret = respond(s, c, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+    ret = respond(s, c, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len, NULL);
     pinset__buf_free(&b);
     return ret;
 }
@@ -427,9 +513,9 @@ static enum MHD_Result page(serve *s, struct MHD_Connection *c, const char *url)
 
     pinset__buf_init(&b, WEB_PAGE_MAX, 0);
     if (strcmp(url, "/") == 0) {
-        db_lock(s);
+        pthread_mutex_lock(&s->db_lock);
         rc = web_index(&b, s->cfg.db, now, err, sizeof(err));
-        db_unlock(s);
+        pthread_mutex_unlock(&s->db_lock);
     } else {
         char host[PINSET_HOST_MAX];
         const char *name = url + 6; /* after "/host/" */
@@ -437,9 +523,9 @@ static enum MHD_Result page(serve *s, struct MHD_Connection *c, const char *url)
             pinset__buf_free(&b);
             return respond_text(s, c, 404, "pinset collect: not a host name\n");
         }
-        db_lock(s);
+        pthread_mutex_lock(&s->db_lock);
         rc = web_host(&b, s->cfg.db, host, now, err, sizeof(err));
-        db_unlock(s);
+        pthread_mutex_unlock(&s->db_lock);
         if (rc == 1) {
             pinset__buf_free(&b);
             return respond_text(s, c, 404, "pinset collect: no report for this host\n");
@@ -450,7 +536,7 @@ static enum MHD_Result page(serve *s, struct MHD_Connection *c, const char *url)
         fprintf(stderr, "pinset: collect: web view: %s\n", err);
         return respond_text(s, c, 500, "pinset collect: %s\n", err);
     }
-    ret = respond(s, c, 200, "text/html; charset=utf-8", b.p, b.len);
+    ret = respond(s, c, 200, "text/html; charset=utf-8", b.p, b.len, NULL);
     pinset__buf_free(&b);
     return ret;
 }
@@ -475,9 +561,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = q;
         serve_truncate_addr(ci != NULL ? ci->client_addr : NULL, q->client, sizeof(q->client));
         if (strcmp(url, "/report") != 0) {
+            int known = strcmp(url, "/") == 0 || strcmp(url, "/healthz") == 0 ||
+                        strcmp(url, "/metrics") == 0 || strncmp(url, "/host/", 6) == 0;
+            if (!known) {
+                return respond_text(s, c, 404, "pinset collect: not found\n");
+            }
             if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-                return respond_text(s, c, strcmp(url, "/") == 0 ? 405 : 404, "pinset collect: %s\n",
-                                    "not found");
+                return respond_allow(s, c, 405, "GET, HEAD", "pinset collect: %s wants GET\n", url);
             }
             if (strcmp(url, "/healthz") == 0) {
                 return respond_text(s, c, 200, "ok\n");
@@ -491,7 +581,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return respond_text(s, c, 404, "pinset collect: not found\n");
         }
         if (strcmp(method, "POST") != 0) {
-            return respond_text(s, c, 405, "pinset collect: POST reports to /report\n");
+            return respond_allow(s, c, 405, "POST", "pinset collect: POST reports to /report\n");
         }
         if (!rate_take(s, q->client)) {
             atomic_fetch_add(&s->refused[REFUSED_RATE], 1);
@@ -574,8 +664,20 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
         return -1;
     }
     s->cfg = *cfg;
+    if (RAND_bytes((unsigned char *)&s->rl_seed, sizeof(s->rl_seed)) != 1) {
+        s->rl_seed = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)s;
+    }
     pthread_mutex_init(&s->db_lock, NULL);
     pthread_mutex_init(&s->rl_lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_ready, NULL);
+    pthread_cond_init(&s->q_done, NULL);
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        snprintf(err, cap, "cannot start the writer thread");
+        serve_stop(s);
+        return -1;
+    }
+    s->writer_started = 1;
     (void)web_csp(); /* computed once, before any thread reads it */
     if (ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
@@ -612,8 +714,18 @@ void serve_stop(serve *s)
         return;
     }
     if (s->d != NULL) {
-        MHD_stop_daemon(s->d);
+        MHD_stop_daemon(s->d); /* finishes the requests in progress: their rows commit first */
     }
+    if (s->writer_started) {
+        pthread_mutex_lock(&s->q_lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->q_ready);
+        pthread_mutex_unlock(&s->q_lock);
+        pthread_join(s->writer, NULL);
+    }
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_ready);
+    pthread_cond_destroy(&s->q_done);
     pthread_mutex_destroy(&s->db_lock);
     pthread_mutex_destroy(&s->rl_lock);
     free(s->buckets);

@@ -249,7 +249,9 @@ static int index_group(const store_group *g, void *payload)
 
     time_text(first, g->first_seen);
     time_text(last, g->last_seen);
-    x->groups++;
+    if (++x->groups > WEB_INDEX_GROUPS) {
+        return 1; /* the rest is counted by the caller's note */
+    }
     if (put(b, "<tr><td class=\"host\"><a href=\"/host/") != 0 || put_url_host(b, g->host) != 0 ||
         put(b, "\">") != 0 || web_escape(b, g->host) != 0 ||
         put(b, "</a></td><td class=\"class ") != 0 || web_escape(b, g->class_name) != 0 ||
@@ -280,6 +282,13 @@ int web_index(struct pinset__buf *b, store *db, int64_t now, char *err, size_t c
     }
     if (db->ops->groups(db, NULL, index_group, &x, err, cap) < 0) {
         return -1;
+    }
+    if (!x.oom && x.groups > WEB_INDEX_GROUPS &&
+        putf(b,
+             "</tbody></table>\n<p id=\"more\">Only the first %d hosts and classes are shown: "
+             "use <code>pinset reports</code> for all.</p>\n<table><tbody>",
+             WEB_INDEX_GROUPS) != 0) {
+        goto oom;
     }
     if (x.oom || put(b, "</tbody></table>\n") != 0 ||
         (x.groups == 0 && put(b, "<p id=\"empty\">No report yet.</p>\n") != 0)) {

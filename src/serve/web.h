@@ -12,9 +12,10 @@
 #include <store/store.h>
 #include <util/buf.h>
 
-#define WEB_PAGE_MAX   ((size_t)8 * 1024 * 1024) /* bytes of one page */
-#define WEB_HOST_ROWS  200                       /* rows shown on a host page */
-#define WEB_CHART_DAYS 14                        /* the chart's span */
+#define WEB_PAGE_MAX     ((size_t)8 * 1024 * 1024) /* bytes of one page */
+#define WEB_HOST_ROWS    200                       /* rows shown on a host page */
+#define WEB_INDEX_GROUPS 1000                      /* host and class rows shown on the index */
+#define WEB_CHART_DAYS   14                        /* the chart's span */
 
 /* The Content-Security-Policy header value (computed once). */
 const char *web_csp(void);

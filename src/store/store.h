@@ -10,9 +10,7 @@
  * hourly count per row for the charts.
  *
  * Thread-safety: a store is used by one thread at a time (the collector
- * serialises calls with its own mutex), unless its ops say `concurrent`
- * (PostgreSQL: a pool of connections), when calls may come from several
- * threads at once.
+ * serialises calls with its own mutex).
  */
 #ifndef PINSET_STORE_H
 #define PINSET_STORE_H
@@ -84,8 +82,13 @@ typedef struct store store;
  */
 typedef struct store_ops {
     const char *name; /* "sqlite", "postgres" */
-    /* Record one report, committed before it returns; *id_out is its row. */
-    int (*add)(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap);
+    /*
+     * Record n reports in one transaction, committed before it returns (all
+     * or none); ids (n entries, or NULL) receive their rows. The collector
+     * hands it the reports that arrived while the previous batch committed.
+     */
+    int (*add)(store *s, const store_report *const *rows, size_t n, int64_t *ids, char *err,
+               size_t cap);
     /* Per host and class, by host then class. */
     int (*groups)(store *s, const store_filter *f, store_group_fn fn, void *payload, char *err,
                   size_t cap);
@@ -96,8 +99,6 @@ typedef struct store_ops {
     int (*series)(store *s, const store_filter *f, int64_t width, store_point_fn fn, void *payload,
                   char *err, size_t cap);
     void (*close)(store *s);
-    /* Non-zero: add, groups, rows and series may be called from several threads at once. */
-    int concurrent;
 } store_ops;
 
 /* Every backend's handle starts with this. */
@@ -125,7 +126,7 @@ const char *store_target_shown(const char *target, char *buf, size_t cap);
 
 static inline int store_add(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap)
 {
-    return s->ops->add(s, r, id_out, err, cap);
+    return s->ops->add(s, &r, 1, id_out, err, cap);
 }
 static inline void store_close(store *s)
 {

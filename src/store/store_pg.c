@@ -10,24 +10,21 @@
  * - Migrations: versioned in schema_version, all of them in one transaction
  *   that first takes an advisory lock, so that collectors starting together
  *   migrate once and the others wait and find the schema current.
- * - add: one statement (a data-modifying WITH) inserts or counts the report
+ * - add: a batch (the collector's group commit) in one transaction; per
+ *   report one statement (a data-modifying WITH) inserts or counts it
  *   (INSERT ... ON CONFLICT (dedup_key) DO UPDATE SET count = count + 1) and
- *   its hour; one statement is one transaction, and ON CONFLICT takes the row
- *   lock, so two collectors adding the same report at once lose no update.
+ *   its hour. ON CONFLICT takes the row lock, so two collectors adding the
+ *   same report at once lose no update; a batch goes in dedup-key order, so
+ *   two collectors' batches lock rows in the same order and never deadlock.
  * - Statements prepared once per connection; parameters always bound (never
- *   interpolated into SQL); a lost connection is reset once and the call
- *   retried.
- * - Concurrency: calls from several threads at once are safe (store_ops's
- *   `concurrent`): each takes a connection from a small pool, opened on
- *   demand up to POOL_MAX, so that concurrent reports commit concurrently
- *   (and the server's WAL flushes serve several commits at once).
+ *   interpolated into SQL); a lost session is reset once and the call tried
+ *   again, unless it was lost at COMMIT (which may have committed).
  * - Every libpq error becomes one line: the reason without libpq's line
  *   breaks and tabs.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <store/store.h>
@@ -132,22 +129,12 @@ typedef struct pg_conn {
     int read_only;
 } pg_conn;
 
-/*
- * The pool: connections opened on demand, one per concurrent call, up to POOL_MAX; a call
- * waits for an idle one beyond that. The first is opened by store_pg_open.
- */
-#define POOL_MAX 8
-
+/* The store: one session, used by one thread at a time (store.h). */
 typedef struct pg_store {
     struct store base;
     char *url;
     int read_only;
-    pthread_mutex_t lock;
-    pthread_cond_t freed;
-    pg_conn *all[POOL_MAX]; /* slots 0 .. opened - 1; NULL while being opened or after a failure */
-    pg_conn *idle[POOL_MAX];
-    size_t opened, nidle;
-    int grow; /* 0 once opening another connection failed: make do with those open */
+    pg_conn *c;
 } pg_store;
 
 /*
@@ -300,44 +287,22 @@ static pg_conn *conn_open(pg_store *p, char *err, size_t cap, int prepared)
     return c;
 }
 
-/* An idle connection: one from the pool, a new one while fewer than POOL_MAX are open, or wait. */
-static pg_conn *acquire(pg_store *p)
+/*
+ * Whether a failed statement may be tried again from BEGIN: the session was lost (the server
+ * rolled the transaction back), or the server chose this transaction to break a deadlock or a
+ * serialisation conflict.
+ */
+static int again(pg_conn *s, const PGresult *res)
 {
-    pg_conn *c = NULL;
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-    pthread_mutex_lock(&p->lock);
-    while (p->nidle == 0) {
-        if (p->grow && p->opened < POOL_MAX) {
-            size_t slot = p->opened++;
-            char err[8];
-
-            pthread_mutex_unlock(&p->lock);
-            c = conn_open(p, err, sizeof(err), 1);
-            pthread_mutex_lock(&p->lock);
-            p->all[slot] = c;
-            if (c != NULL) {
-                pthread_mutex_unlock(&p->lock);
-                return c;
-            }
-            p->grow = 0; /* the server's limit, or it is away: share those open */
-            continue;
-        }
-        pthread_cond_wait(&p->freed, &p->lock);
-    }
-    c = p->idle[--p->nidle];
-    pthread_mutex_unlock(&p->lock);
-    return c;
+    return PQstatus(s->conn) != CONNECTION_OK ||
+           (state != NULL && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0));
 }
 
-static void release(pg_store *p, pg_conn *c)
-{
-    pthread_mutex_lock(&p->lock);
-    p->idle[p->nidle++] = c;
-    pthread_cond_signal(&p->freed);
-    pthread_mutex_unlock(&p->lock);
-}
-
-static int add_once(pg_conn *s, const store_report *r, int64_t *id, char *err, size_t cap)
+/* Insert or count one report and its hour, inside the caller's transaction. */
+static int add_once(pg_conn *s, const store_report *r, int64_t *id, int *retry, char *err,
+                    size_t cap)
 {
     char port[16], client_time[24], received[24], hour[24];
     const char *v[14];
@@ -366,6 +331,7 @@ static int add_once(pg_conn *s, const store_report *r, int64_t *id, char *err, s
     v[13] = hour;
     res = PQexecPrepared(s->conn, "pinset_add", 14, v, len, fmt, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        *retry = again(s, res);
         return fail_res(s, res, err, cap, "insert");
     }
     *id = col_int(res, 0, 0);
@@ -373,24 +339,75 @@ static int add_once(pg_conn *s, const store_report *r, int64_t *id, char *err, s
     return 0;
 }
 
-static int add(store *base, const store_report *r, int64_t *id_out, char *err, size_t cap)
+/* A batch goes in dedup-key order: every collector locks rows in the same order (no deadlock). */
+typedef struct keyed {
+    const uint8_t *key;
+    size_t i;
+} keyed;
+
+static int by_key(const void *a, const void *b)
+{
+    return memcmp(((const keyed *)a)->key, ((const keyed *)b)->key,
+                  sizeof(((const store_report *)NULL)->dedup));
+}
+
+/* The batch in one transaction; *retry when it failed before COMMIT in a way worth a second try. */
+static int add_batch(pg_conn *s, const store_report *const *rows, const keyed *order, size_t n,
+                     int64_t *ids, int *retry, char *err, size_t cap)
+{
+    PGresult *res = PQexec(s->conn, "BEGIN");
+
+    *retry = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *retry = again(s, res);
+        return fail_res(s, res, err, cap, "begin");
+    }
+    PQclear(res);
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = 0;
+        if (add_once(s, rows[order[i].i], &id, retry, err, cap) != 0) {
+            PQclear(PQexec(s->conn, "ROLLBACK"));
+            return -1;
+        }
+        if (ids != NULL) {
+            ids[order[i].i] = id;
+        }
+    }
+    /* a COMMIT that fails is not tried again: it may have committed before the session broke */
+    res = PQexec(s->conn, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        return fail_res(s, res, err, cap, "commit");
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int add(store *base, const store_report *const *rows, size_t n, int64_t *ids, char *err,
+               size_t cap)
 {
     pg_store *p = (pg_store *)base;
-    pg_conn *s = acquire(p);
-    int64_t id = 0;
-    int rc = 0;
+    keyed *order;
+    int rc, retry = 0;
 
-    if (add_once(s, r, &id, err, cap) != 0 && (!revive(s) || add_once(s, r, &id, err, cap) != 0)) {
-        rc = -1;
+    if (n == 0) {
+        return 0;
     }
-    release(p, s);
-    if (rc != 0) {
+    order = malloc(n * sizeof(*order));
+    if (order == NULL) {
+        snprintf(err, cap, "out of memory");
         return -1;
     }
-    if (id_out != NULL) {
-        *id_out = id;
+    for (size_t i = 0; i < n; i++) {
+        order[i].key = rows[i]->dedup;
+        order[i].i = i;
     }
-    return 0;
+    qsort(order, n, sizeof(*order), by_key);
+    rc = add_batch(p->c, rows, order, n, ids, &retry, err, cap);
+    if (rc != 0 && retry && (PQstatus(p->c->conn) == CONNECTION_OK || revive(p->c))) {
+        rc = add_batch(p->c, rows, order, n, ids, &retry, err, cap);
+    }
+    free(order);
+    return rc;
 }
 
 /*
@@ -403,7 +420,7 @@ static int run_query(pg_store *p, const char *name, const store_filter *f, const
 {
     char since[24];
     const char *v[3];
-    pg_conn *s = acquire(p);
+    pg_conn *s = p->c;
     int rc;
 
     snprintf(since, sizeof(since), "%lld", (long long)(f != NULL ? f->since : 0));
@@ -442,7 +459,6 @@ static int run_query(pg_store *p, const char *name, const store_filter *f, const
             break;
         }
     }
-    release(p, s);
     return rc;
 }
 
@@ -532,16 +548,12 @@ static void pg_close(store *base)
 {
     pg_store *s = (pg_store *)base;
 
-    for (size_t i = 0; i < s->opened; i++) {
-        conn_free(s->all[i]);
-    }
-    pthread_cond_destroy(&s->freed);
-    pthread_mutex_destroy(&s->lock);
+    conn_free(s->c);
     free(s->url);
     free(s);
 }
 
-static const store_ops pg_ops = {"postgres", add, groups, rows, series, pg_close, 1};
+static const store_ops pg_ops = {"postgres", add, groups, rows, series, pg_close};
 
 /* The schema's version (0: no schema_version table); a query error is -1. */
 static int schema_version(pg_conn *s, int64_t *out, char *err, size_t cap)
@@ -629,14 +641,10 @@ int store_pg_open(store **out, const char *url, int read_only, char *err, size_t
     }
     s->base.ops = &pg_ops;
     s->read_only = read_only;
-    s->grow = 1;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->freed, NULL);
-    c = conn_open(s, err, cap, 0);
+    c = s->c = conn_open(s, err, cap, 0);
     if (c == NULL) {
         goto bad;
     }
-    s->all[s->opened++] = c;
     if (read_only) {
         if (schema_version(c, &v, err, cap) != 0) {
             goto bad;
@@ -663,7 +671,6 @@ int store_pg_open(store **out, const char *url, int read_only, char *err, size_t
     if (prepare_all(c, err, cap) != 0) {
         goto bad;
     }
-    s->idle[s->nidle++] = c;
     *out = &s->base;
     return 0;
 bad:

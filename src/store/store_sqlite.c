@@ -2,8 +2,8 @@
  * store_sqlite.c - the SQLite backend of store.h: one file in WAL mode,
  * migrations by version (the schema_version table), prepared statements.
  *
- * Durability: each report is its own transaction, committed before add()
- * returns; synchronous=NORMAL in WAL mode keeps every commit across a crash
+ * Durability: the reports of one add() call are one transaction, committed
+ * before add() returns; synchronous=NORMAL in WAL mode keeps every commit across a crash
  * of the process (kill -9), and loses at most the last commits on a power
  * failure (docs/collector.md).
  */
@@ -116,18 +116,13 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return t != NULL ? (const char *)t : "";
 }
 
-static int add(store *base, const store_report *r, int64_t *id_out, char *err, size_t cap)
+/* Insert or count one report and its hour, inside the caller's transaction. */
+static int add_one(sqlite_store *s, const store_report *r, int64_t *id_out)
 {
-    sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = s->add;
     int64_t id = 0;
     int rc;
 
-    if (sqlite3_step(s->begin) != SQLITE_DONE) {
-        sqlite3_reset(s->begin);
-        return fail(s, err, cap, "begin");
-    }
-    sqlite3_reset(s->begin);
     rc = sqlite3_bind_blob(st, 1, r->dedup, sizeof(r->dedup), SQLITE_STATIC);
     rc = rc != SQLITE_OK ? rc : bind_text(st, 2, r->format);
     rc = rc != SQLITE_OK ? rc : bind_text(st, 3, r->host);
@@ -156,11 +151,28 @@ static int add(store *base, const store_report *r, int64_t *id_out, char *err, s
         rc = rc != SQLITE_OK || sqlite3_step(h) != SQLITE_DONE ? SQLITE_ERROR : SQLITE_OK;
         sqlite3_reset(h);
     }
-    if (rc == SQLITE_OK && sqlite3_step(s->commit) == SQLITE_DONE) {
+    if (id_out != NULL) {
+        *id_out = id;
+    }
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int add(store *base, const store_report *const *rows, size_t n, int64_t *ids, char *err,
+               size_t cap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    int rc = 0;
+
+    if (sqlite3_step(s->begin) != SQLITE_DONE) {
+        sqlite3_reset(s->begin);
+        return fail(s, err, cap, "begin");
+    }
+    sqlite3_reset(s->begin);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = add_one(s, rows[i], ids != NULL ? &ids[i] : NULL);
+    }
+    if (rc == 0 && sqlite3_step(s->commit) == SQLITE_DONE) {
         sqlite3_reset(s->commit);
-        if (id_out != NULL) {
-            *id_out = id;
-        }
         return 0;
     }
     fail(s, err, cap, "insert");
@@ -314,7 +326,7 @@ static void sqlite_close(store *base)
     free(s);
 }
 
-static const store_ops sqlite_ops = {"sqlite", add, groups, rows, series, sqlite_close, 0};
+static const store_ops sqlite_ops = {"sqlite", add, groups, rows, series, sqlite_close};
 
 /* The schema's version: 0 for a new file. */
 static int schema_version(sqlite_store *s, int64_t *out, char *err, size_t cap)

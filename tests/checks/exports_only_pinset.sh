@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # exports_only_pinset.sh - the shared libraries export only the public API
 # (STYLE.md sections 1 and 9): every defined dynamic symbol of libpinset.so and
-# libpinset-curl.so is pinset_*, and none is an internal pinset__* one. The
+# libpinset-curl.so and libpinset-formats.so is pinset_*, and none is an internal pinset__* one. The
 # linker's own markers (_init, _fini, _edata, _end, __bss_start) are not
 # symbols of ours and are ignored.
 set -u
 lib=${PINSET_LIB_SHARED:?PINSET_LIB_SHARED: the shared libpinset.so}
 curl_lib=${PINSET_CURL_LIB_SHARED:?PINSET_CURL_LIB_SHARED: the shared libpinset-curl.so}
+formats_lib=${PINSET_FORMATS_LIB_SHARED:?PINSET_FORMATS_LIB_SHARED: the shared libpinset-formats.so}
 
 # check LIB SYMBOL: LIB exports SYMBOL and nothing outside pinset_*.
 check() {
@@ -29,4 +30,5 @@ check() {
 fail=0
 check "$lib" pinset_version || fail=1
 check "$curl_lib" pinset_curl_new || fail=1
+check "$formats_lib" pinset_formats_import || fail=1
 exit $fail

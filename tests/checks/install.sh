@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # install.sh - `make install` gives a consumer what it needs: the libraries
-# libpinset and libpinset-curl (shared and static), every public header,
-# pinset.pc and pinset-curl.pc, the CMake package, the tool, the man pages and
+# libpinset, libpinset-curl and libpinset-formats (shared and static), every
+# public header, pinset.pc, pinset-curl.pc and pinset-formats.pc, the CMake package, the tool, the man pages and
 # the bash, zsh and fish completion scripts;
 # a program builds against the installed copy through pkg-config and through
 # find_package(pinset), and one that uses only pinset does not need libcurl
 # (or libevent), while one that uses pinset-curl (pkg-config, or
-# find_package(pinset COMPONENTS curl) and pinset::curl) builds and runs.
+# find_package(pinset COMPONENTS curl) and pinset::curl) builds and runs, and
+# so does one that uses pinset-formats.
 set -u
 build=${PINSET_BUILD_DIR:?}
 src=${PINSET_SOURCE_DIR:?}
@@ -24,6 +25,8 @@ libdir=$(find "$root" -name 'libpinset.so.0' -printf '%h\n' | head -n 1)
 for f in "$libdir/libpinset.a" "$libdir/libpinset.so" "$libdir/pkgconfig/pinset.pc" \
          "$libdir/libpinset-curl.a" "$libdir/libpinset-curl.so" "$libdir/libpinset-curl.so.0" \
          "$libdir/pkgconfig/pinset-curl.pc" "$libdir/cmake/pinset/pinsetCurlTargets.cmake" \
+         "$libdir/libpinset-formats.a" "$libdir/libpinset-formats.so" "$libdir/libpinset-formats.so.0" \
+         "$libdir/pkgconfig/pinset-formats.pc" "$libdir/cmake/pinset/pinsetFormatsTargets.cmake" \
          "$libdir/cmake/pinset/pinsetConfig.cmake" "$libdir/cmake/pinset/pinsetConfigVersion.cmake" \
          "$libdir/cmake/pinset/pinsetTargets.cmake" "$root/bin/pinset"; do
     [ -e "$f" ] || fail "$f not installed"
@@ -116,6 +119,37 @@ cc -std=c99 -pedantic -Wall -Werror $san "$tmp/use_curl.c" -o "$tmp/use_curl" $f
 out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/use_curl") || fail "the pinset-curl program failed: $out"
 [ "$out" = "PINSET_OK PINSET_E_NO_MATCH" ] || fail "unexpected output from the pinset-curl program: $out"
 
+# pinset-formats through pkg-config: every format, those of libpinset passed on to it
+sed "s|^prefix=.*|prefix=$root|" "$libdir/pkgconfig/pinset-formats.pc" > "$tmp/pinset-formats.pc"
+cat > "$tmp/use_formats.c" <<'C'
+#include <pinset/formats.h>
+#include <pinset/pinset.h>
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+    static const char hdr[] = "pin-sha256=\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"; "
+                              "pin-sha256=\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"; max-age=60";
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
+    pinset_policy *policy = NULL;
+    pinset_err e;
+    o.host = "example.com";
+    e = pinset_formats_import(&policy, NULL, (const uint8_t *)hdr, strlen(hdr), PINSET_FORMAT_HPKP,
+                              &o, NULL);
+    printf("%s %zu\n", pinset_err_name(e), pinset_policy_rule_count(policy));
+    pinset_policy_free(policy);
+    return e == PINSET_OK ? 0 : 1;
+}
+C
+flags=$(PKG_CONFIG_PATH="$tmp" pkg-config --cflags --libs pinset-formats) ||
+    fail "pkg-config cannot read pinset-formats.pc"
+# shellcheck disable=SC2086
+cc -std=c99 -pedantic -Wall -Werror $san "$tmp/use_formats.c" -o "$tmp/use_formats" $flags > "$tmp/cc.log" 2>&1 ||
+    { cat "$tmp/cc.log"; fail "a program does not build with pkg-config's pinset-formats flags"; }
+out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/use_formats") ||
+    fail "the pinset-formats program failed: $out"
+[ "$out" = "PINSET_OK 1" ] || fail "unexpected output from the pinset-formats program: $out"
+
 # CMake package: find_package(pinset) and link pinset::pinset (configure only: the imported
 # target must resolve with its dependencies).
 mkdir -p "$tmp/cm"
@@ -154,4 +188,22 @@ cmake --build "$tmp/cmc/b" > "$tmp/cmc.log" 2>&1 ||
 out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/cmc/b/use_curl") ||
     fail "the pinset::curl program failed: $out"
 [ "$out" = "PINSET_OK PINSET_E_NO_MATCH" ] || fail "unexpected output from the pinset::curl program: $out"
+# find_package(pinset COMPONENTS formats) and pinset::formats: configured, built and run.
+mkdir -p "$tmp/cmf"
+cp "$tmp/use_formats.c" "$tmp/cmf/use_formats.c"
+cat > "$tmp/cmf/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.20)
+project(use_formats C)
+find_package(pinset 0.1 REQUIRED COMPONENTS formats)
+add_executable(use_formats use_formats.c)
+target_link_libraries(use_formats PRIVATE pinset::formats)
+CM
+cmake -S "$tmp/cmf" -B "$tmp/cmf/b" -DCMAKE_PREFIX_PATH="$root" -DCMAKE_C_FLAGS="$san" \
+    -DCMAKE_EXE_LINKER_FLAGS="$san" > "$tmp/cmf.log" 2>&1 ||
+    { cat "$tmp/cmf.log"; fail "find_package(pinset COMPONENTS formats) failed"; }
+cmake --build "$tmp/cmf/b" > "$tmp/cmf.log" 2>&1 ||
+    { cat "$tmp/cmf.log"; fail "a pinset::formats program does not build"; }
+out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/cmf/b/use_formats") ||
+    fail "the pinset::formats program failed: $out"
+[ "$out" = "PINSET_OK 1" ] || fail "unexpected output from the pinset::formats program: $out"
 echo "ok: installed tree complete; pkg-config and find_package consumers of pinset and pinset-curl build; a pinset-only program needs no libcurl"

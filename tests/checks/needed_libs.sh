@@ -3,10 +3,13 @@
 # (README "Libraries", DESIGN.md "Dependencies"): libpinset.so never NEEDs
 # libcurl or libevent (an application that only pins pulls in neither), and
 # libpinset-curl.so NEEDs libpinset and libcurl and resolves every pinset_*
-# symbol it uses from libpinset's exports (no pinset__* internal).
+# symbol it uses from libpinset's exports (no pinset__* internal);
+# libpinset-formats.so NEEDs libpinset, never libcurl or libevent, and uses no
+# libpinset internal either.
 set -u
 lib=${PINSET_LIB_SHARED:?PINSET_LIB_SHARED: the shared libpinset.so}
 curl_lib=${PINSET_CURL_LIB_SHARED:?PINSET_CURL_LIB_SHARED: the shared libpinset-curl.so}
+formats_lib=${PINSET_FORMATS_LIB_SHARED:?PINSET_FORMATS_LIB_SHARED: the shared libpinset-formats.so}
 command -v readelf > /dev/null || { echo "skip: readelf not found"; exit 77; }
 
 # needed FILE: the DT_NEEDED entries, one per line.
@@ -40,6 +43,21 @@ check_curl() {
     return $bad
 }
 
+# check_formats FILE: fails unless FILE needs libpinset, not libcurl or libevent, and no internal.
+check_formats() {
+    local got bad=0 internal
+    got=$(needed "$1")
+    grep -qE '^libpinset\.so' <<<"$got" || { echo "FAIL: $(basename "$1") does not need libpinset"; bad=1; }
+    check_core "$1" || bad=1
+    internal=$(nm -D --undefined-only "$1" 2>/dev/null | awk '{ print $NF }' | grep '^pinset__' || true)
+    if [ -n "$internal" ]; then
+        echo "FAIL: $(basename "$1") uses libpinset internals, which libpinset.so does not export:"
+        echo "$internal"
+        bad=1
+    fi
+    return $bad
+}
+
 # Self-test: planted libraries that the checks must refuse, and one they must accept.
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -62,13 +80,18 @@ if "$cc" -shared -fPIC -o "$tmp/libcurl.so.4" "$tmp/g.c" 2> /dev/null &&
     check_curl "$tmp/bad_curl.so" > "$tmp/out" && { echo "self-test: no libcurl, internals used, passed"; exit 1; }
     grep -q 'pinset__hidden' "$tmp/out" || { echo "self-test: the internal symbol was not named"; exit 1; }
     check_curl "$tmp/good_curl.so" > /dev/null || { echo "self-test: a good libpinset-curl failed"; exit 1; }
+    check_formats "$tmp/bad_curl.so" > /dev/null && { echo "self-test: formats using internals passed"; exit 1; }
+    check_formats "$tmp/good_curl.so" > /dev/null && { echo "self-test: formats needing libcurl passed"; exit 1; }
 fi
 
 [ -f "$lib" ] || { echo "FAIL: $lib not found"; exit 1; }
 [ -f "$curl_lib" ] || { echo "FAIL: $curl_lib not found"; exit 1; }
+[ -f "$formats_lib" ] || { echo "FAIL: $formats_lib not found"; exit 1; }
 fail=0
 check_core "$lib" || fail=1
 check_curl "$curl_lib" || fail=1
+check_formats "$formats_lib" || fail=1
 [ $fail -eq 0 ] || exit 1
 echo "ok: $(basename "$lib") needs $(needed "$lib" | tr '\n' ' ')"
 echo "ok: $(basename "$curl_lib") needs $(needed "$curl_lib" | tr '\n' ' ')"
+echo "ok: $(basename "$formats_lib") needs $(needed "$formats_lib" | tr '\n' ' ')"

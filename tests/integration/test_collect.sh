@@ -100,6 +100,8 @@ CODE=$(head -c 100000 /dev/zero | tr '\0' 'a' | curl -sS -o "$TMP/body" -w '%{ht
 # --- other methods and paths ---
 get "$URL_A/report"; [ "$CODE" = 405 ] && grep -qi '^Allow: POST' <<< "$HDRS" && ok "GET /report: 405" || bad "GET /report: $CODE"
 get "$URL_A/nothing"; [ "$CODE" = 404 ] && ok "404" || bad "404: $CODE"
+CODE=$(curl -sS -o /dev/null -D "$TMP/hdrs" -w '%{http_code}' --max-time 30 --data-binary x "$URL_A/")
+[ "$CODE" = 405 ] && grep -qi '^Allow: GET, HEAD' "$TMP/hdrs" && ok "POST /: 405, Allow: GET, HEAD" || bad "POST /: $CODE"
 get "$URL_A/host/nobody.example"; [ "$CODE" = 404 ] && ok "unknown host page: 404" || bad "unknown host: $CODE"
 get "$URL_A/healthz"; [ "$CODE" = 200 ] && [ "$BODY" = ok ] && ok "/healthz" || bad "/healthz: $CODE $BODY"
 

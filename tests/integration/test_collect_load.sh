@@ -6,6 +6,7 @@
 #            duplicated beyond the dedup rule), and the collector's peak memory does not grow
 #            with the number of reports (VmHWM after the first 2,000 and after all 10,000, with
 #            ASan's quarantine bounded)
+#   index    1,001 hosts: the web view lists 1,000 and says so (a page bounded whatever is posted)
 #   kill -9  10,000 distinct reports while the collector is killed with SIGKILL mid-load: every
 #            report that was answered 201 is in the database afterwards.
 # Every server is stopped on exit; every wait is bounded.
@@ -75,6 +76,21 @@ echo "peak memory: ${hwm1} kB after 2,000 reports, ${hwm2} kB after 10,000"
     bad "load: peak memory grew from ${hwm1} to ${hwm2} kB"
 collector_stop L
 [ "$STOP_RC" = 0 ] || bad "load: collector exit $STOP_RC"
+
+# --- the index stays bounded: 1,001 hosts, 1,000 rows shown and a note ---
+mkdir "$TMP/h"
+awk -v n=1001 -v dir="$TMP/h" '{ t = t $0 } END {
+    for (i = 1; i <= n; i++) { s = t; gsub(/rogue\.check\.test/, "h" i ".check.test", s); f = dir "/" i ".json"; print s > f; close(f) } }' "$TMP/template.json"
+collector_start H --db "$TMP/hosts.sqlite" --rate 1000000 --burst 1000000 || exit 1
+awk -v url="$URL_H" -v dir="$TMP/h" 'BEGIN { for (i = 1; i <= 1001; i++) { if (i > 1) print "next"
+    printf "url = \"%s/report\"\ndata-binary = \"@%s/%d.json\"\noutput = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n", url, dir, i } }' > "$TMP/ch"
+send "$TMP/ch" "$TMP/oh"
+[ "$(grep -c '^201' "$TMP/oh")" = 1001 ] || bad "hosts: $(sort "$TMP/oh" | uniq -c | tr '\n' ' ')"
+curl -sS --max-time 60 -o "$TMP/index.html" "$URL_H/"
+shown=$(grep -o '<td class="host">' "$TMP/index.html" | wc -l)
+[ "$shown" = 1000 ] && grep -q 'id="more"' "$TMP/index.html" && ok "index: 1000 of 1001 hosts shown, with a note" ||
+    bad "index: $shown host rows"
+collector_stop H
 
 # --- kill -9 mid-load: no report answered 201 is lost ---
 DB=$TMP/kill.sqlite

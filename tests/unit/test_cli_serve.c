@@ -377,6 +377,64 @@ static void dedup_key_covers_canonical_fields(void **state)
     free(b);
 }
 
+static void caches_give_the_same_results(void **state)
+{
+    report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    report_cache *cache = report_cache_new();
+    classify_cache *vcache = classify_cache_new();
+    X509_STORE *trust = X509_STORE_new();
+    char why[REPORT_REASON_MAX], p[600], *text;
+    unsigned long hits = 0, misses = 0;
+    int64_t now = (int64_t)time(NULL);
+    json_t *doc = rfc_report("rogue.check.test", rogue_leaf, rogue_root, pin_int, now);
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    assert_int_equal(report_parse(a, (const uint8_t *)text, strlen(text), why, sizeof(why)), 0);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(
+            report_parse_cached(b, (const uint8_t *)text, strlen(text), cache, why, sizeof(why)),
+            0);
+        for (size_t i = 0; i < 2; i++) {
+            assert_string_equal(a->served.certs[i].pin, b->served.certs[i].pin);
+            assert_string_equal(a->served.certs[i].subject, b->served.certs[i].subject);
+            assert_memory_equal(a->served.certs[i].der_sha, b->served.certs[i].der_sha, 32);
+            assert_int_equal(a->served.certs[i].not_after, b->served.certs[i].not_after);
+        }
+        assert_int_equal(classify_report_cached(b, NULL, trust, vcache, now, why, 256),
+                         classify_report(a, NULL, trust, now, why, 256));
+        report_clear(b);
+    }
+    report_cache_stats(cache, &hits, &misses);
+    /* two distinct certificates, each served and validated, three rounds: 2 misses, the rest hits
+     */
+    assert_int_equal(misses, 2);
+    assert_int_equal(hits, 10);
+    /* a hostile entry is refused the same way with a cache */
+    json_t *bad = rfc_report("a.example", leaf, inter, pin_int, now);
+    json_object_set_new(
+        bad, "served-certificate-chain",
+        json_pack("[s]", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+    char *bt = json_dumps(bad, JSON_COMPACT);
+    json_decref(bad);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(
+            report_parse_cached(b, (const uint8_t *)bt, strlen(bt), cache, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "certificate does not parse"));
+    }
+    free(bt);
+    free(text);
+    report_clear(a);
+    free(a);
+    free(b);
+    report_cache_free(cache);
+    classify_cache_free(vcache);
+    X509_STORE_free(trust);
+}
+
 static void html_escapes_everything(void **state)
 {
     struct pinset__buf b;
@@ -442,6 +500,7 @@ int main(void)
         cmocka_unit_test(bounds_and_syntax_refused),
         cmocka_unit_test(classes_as_defined),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
+        cmocka_unit_test(caches_give_the_same_results),
         cmocka_unit_test(html_escapes_everything),
         cmocka_unit_test(client_addresses_truncated),
         cmocka_unit_test(listen_addresses_parse),

@@ -150,6 +150,26 @@ static void dedup_counts_one_row(void **state)
     assert_int_equal(query_int("SELECT client = '198.51.100.0/24' FROM reports WHERE id = 1"), 1);
 }
 
+static void batch_is_one_transaction(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report a = sample(1, "a.example", "interception", 1000000);
+    store_report b = sample(2, "b.example", "clock-skew", 1000000);
+    const store_report *rows[3] = {&a, &b, &a}; /* a duplicate within the batch */
+    int64_t ids[3] = {0, 0, 0};
+
+    (void)state;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->add(s, rows, 3, ids, err, sizeof(err)), 0);
+    assert_int_equal(ids[0], ids[2]);
+    assert_true(ids[1] != ids[0]);
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 2);
+    assert_int_equal(query_int("SELECT sum(count) FROM report_hours"), 3);
+}
+
 typedef struct seen {
     int n;
     char host[4][32], cls[4][32];
@@ -315,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(open_creates_and_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown(dedup_counts_one_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(batch_is_one_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(queries_group_filter_and_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(read_only_reads_and_refuses_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_refused_and_postgres_dispatched, setup,

@@ -4,8 +4,9 @@
  * the schema version, dedup with count, first and last seen, the queries,
  * read-only opening, a newer schema refused), and what a shared database
  * adds: two collectors starting together migrate once (the advisory lock),
- * two stores adding the same report at once lose no update, one store
- * called from several threads at once (its pool of connections), a dropped
+ * two stores adding the same report at once lose no update, a batch is one
+ * transaction (all or none), two stores' batches of the same reports in
+ * opposite orders neither deadlock nor lose a count, a dropped
  * connection is reconnected, hostile strings are stored as they are
  * (parameters bound), every libpq error is one line, and a URL's password
  * is never printed.
@@ -423,46 +424,89 @@ static void two_collectors_share_one_database(void **state)
     }
 }
 
-static void *shared_add_worker(void *p)
+static void batch_is_one_transaction(void **state)
 {
-    worker *w = p;
-    store_report r = sample(10, "pool.example", "interception", 3000000);
+    store *s = NULL;
+    char err[256] = "";
+    store_report a = sample(1, "a.example", "interception", 1000000);
+    store_report b = sample(2, "b.example", "clock-skew", 1000000);
+    store_report bad = sample(3, "c.example", "clock-skew", 1000000);
+    const store_report *rows[3] = {&b, &a, &b}; /* a duplicate within the batch, keys unsorted */
+    const store_report *with_bad[2] = {&a, &bad};
+    int64_t ids[3] = {0, 0, 0};
 
-    for (int64_t i = 0; i < w->adds && w->rc == 0; i++) {
-        w->rc = store_add(w->s, &r, NULL, w->err, sizeof(w->err));
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->add(s, rows, 3, ids, err, sizeof(err)), 0);
+    assert_int_equal(ids[0], ids[2]); /* ids in the caller's order, whatever the order of work */
+    assert_true(ids[1] != ids[0]);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'b.example'"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 1);
+    assert_int_equal(query_int("SELECT sum(count) FROM report_hours"), 3);
+    /* all or none: a report the server refuses (invalid UTF-8) takes the batch with it */
+    bad.detail = "{\"why\":\"\xff\"}";
+    assert_int_equal(s->ops->add(s, with_bad, 2, NULL, err, sizeof(err)), -1);
+    assert_true(strncmp(err, "insert: ", 8) == 0);
+    assert_null(strpbrk(err, "\n\t"));
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM reports WHERE host = 'c.example'"), 0);
+    /* and the session goes on */
+    assert_int_equal(s->ops->add(s, with_bad, 1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 2);
+    store_close(s);
+}
+
+typedef struct batcher {
+    store *s;
+    int reverse, rc;
+    char err[256];
+} batcher;
+
+static void *batch_worker(void *p)
+{
+    batcher *w = p;
+    store_report r[8];
+    const store_report *rows[8];
+
+    for (int i = 0; i < 8; i++) {
+        r[i] = sample((uint8_t)(20 + i), "batch.example", "interception", 4000000);
+        rows[w->reverse ? 7 - i : i] = &r[i];
+    }
+    for (int k = 0; k < 100 && w->rc == 0; k++) {
+        w->rc = w->s->ops->add(w->s, rows, 8, NULL, w->err, sizeof(w->err));
     }
     return NULL;
 }
 
-static void one_store_called_from_several_threads(void **state)
+static void batches_in_opposite_orders_do_not_deadlock(void **state)
 {
-    enum { N = 6, ADDS = 100 };
-    pthread_t t[N];
-    worker w[N];
-    store *s = NULL;
+    pthread_t t[2];
+    batcher w[2];
     char err[256] = "";
 
     (void)state;
-    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
-    assert_int_equal(s->ops->concurrent, 1); /* the collector does not serialise its calls */
     memset(w, 0, sizeof(w));
-    for (int i = 0; i < N; i++) {
-        w[i].s = s;
-        w[i].adds = ADDS;
-        assert_int_equal(pthread_create(&t[i], NULL, shared_add_worker, &w[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_open(&w[i].s, url, 0, err, sizeof(err)), 0);
+        w[i].reverse = i;
     }
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, batch_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
         pthread_join(t[i], NULL);
         if (w[i].rc != 0) {
-            fail_msg("thread %d: %s", i, w[i].err);
+            fail_msg("collector %d: %s", i, w[i].err);
         }
     }
-    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'pool.example'"), N * ADDS);
-    /* at least one session, at most the pool's 8, however many threads */
-    int64_t sessions =
-        query_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pinset'");
-    assert_true(sessions >= 1 && sessions <= 8);
-    store_close(s);
+    /* 8 rows, each counted once per batch of each collector */
+    assert_int_equal(query_int("SELECT count(*) FROM reports WHERE host = 'batch.example'"), 8);
+    assert_int_equal(query_int("SELECT min(count) FROM reports WHERE host = 'batch.example'"), 200);
+    assert_int_equal(query_int("SELECT max(count) FROM reports WHERE host = 'batch.example'"), 200);
+    for (int i = 0; i < 2; i++) {
+        store_close(w[i].s);
+    }
 }
 
 static void hostile_strings_bound_not_interpolated(void **state)
@@ -572,7 +616,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(read_only_reads_and_refuses_foreign_databases, setup),
         cmocka_unit_test_setup(newer_schema_refused, setup),
         cmocka_unit_test_setup(two_collectors_share_one_database, setup),
-        cmocka_unit_test_setup(one_store_called_from_several_threads, setup),
+        cmocka_unit_test_setup(batch_is_one_transaction, setup),
+        cmocka_unit_test_setup(batches_in_opposite_orders_do_not_deadlock, setup),
         cmocka_unit_test_setup(hostile_strings_bound_not_interpolated, setup),
         cmocka_unit_test_setup(lost_connection_reconnected, setup),
         cmocka_unit_test_setup(errors_are_one_line, setup),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <pinset/convert.h>
+#include <pinset/formats.h>
 #include <pinset/policy.h>
 
 #include "formats_test.h"
@@ -73,7 +74,17 @@ static void format_names_round_trip(void **state)
     assert_string_equal(pinset_format_name((pinset_format)99), "unknown");
     assert_int_equal(pinset_format_from_name("HPKP"), PINSET_FORMAT_HPKP);
     assert_int_equal(pinset_format_from_name("json"), PINSET_FORMAT_NATIVE);
-    assert_int_equal(pinset_format_from_name("android"), PINSET_FORMAT_UNKNOWN);
+    assert_int_equal(pinset_format_from_name("nosuch"), PINSET_FORMAT_UNKNOWN);
+    /* the formats of libpinset-formats are named and numbered here too */
+    assert_int_equal(PINSET_FORMAT_ANDROID, 9);
+    assert_int_equal(PINSET_FORMAT_TRUSTKIT_PLIST, 10);
+    assert_int_equal(PINSET_FORMAT_ATS, 11);
+    assert_int_equal(PINSET_FORMAT_ENVOY, 12);
+    for (int f = PINSET_FORMAT_NATIVE; f <= PINSET_FORMAT_ENVOY; f++) {
+        assert_int_equal(pinset_format_from_name(pinset_format_name((pinset_format)f)), f);
+    }
+    assert_string_equal(pinset_format_name(PINSET_FORMAT_TRUSTKIT_PLIST), "trustkit-plist");
+    assert_string_equal(pinset_format_name((pinset_format)13), "unknown");
     assert_int_equal(pinset_format_from_name(NULL), PINSET_FORMAT_UNKNOWN);
 }
 
@@ -97,6 +108,138 @@ static void detection_by_content_then_name(void **state)
     assert_int_equal(detect("garbage", "dir.json/a"), PINSET_FORMAT_UNKNOWN);
     assert_int_equal(detect("garbage", NULL), PINSET_FORMAT_UNKNOWN);
     assert_int_equal(pinset_format_detect(NULL, 0, "p.hpkp"), PINSET_FORMAT_HPKP);
+    /* markup: Android's XML, property lists (TrustKit's when TSKConfiguration occurs, else ATS) */
+    assert_int_equal(detect("<?xml version=\"1.0\"?>\n<network-security-config>", "a.plist"),
+                     PINSET_FORMAT_ANDROID);
+    assert_int_equal(detect("\xEF\xBB\xBF <trustkit-config/>", NULL), PINSET_FORMAT_ANDROID);
+    assert_int_equal(
+        detect("<?xml version=\"1.0\"?><plist><dict><key>TSKConfiguration</key>", NULL),
+        PINSET_FORMAT_TRUSTKIT_PLIST);
+    assert_int_equal(detect("<!DOCTYPE plist><plist><dict><key>NSAppTransportSecurity</key>", NULL),
+                     PINSET_FORMAT_ATS);
+    assert_int_equal(detect("bplist00\x01\x02TSKConfiguration", "x.xml"),
+                     PINSET_FORMAT_TRUSTKIT_PLIST);
+    assert_int_equal(detect("bplist00\x01\x02", "x.xml"), PINSET_FORMAT_ATS);
+    assert_int_equal(detect("<html>", "n.xml"), PINSET_FORMAT_ANDROID);
+    assert_int_equal(detect("<html>", NULL), PINSET_FORMAT_UNKNOWN);
+    assert_int_equal(detect("garbage", "e.yaml"), PINSET_FORMAT_ENVOY);
+    assert_int_equal(detect("garbage", "e.YML"), PINSET_FORMAT_ENVOY);
+    assert_int_equal(detect("garbage", "Info.plist"), PINSET_FORMAT_ATS);
+}
+
+/* A TSKConfiguration key beyond the first 4096 octets of a property list still decides. */
+static void detection_plist_key_late(void **state)
+{
+    static const char head[] = "<?xml version=\"1.0\"?><plist><dict>";
+    static const char key[] = "<key>TSKConfiguration</key>";
+    size_t n = 8192 + sizeof(head) + sizeof(key);
+    char *s = malloc(n);
+
+    (void)state;
+    assert_non_null(s);
+    memset(s, ' ', n);
+    memcpy(s, head, sizeof(head) - 1);
+    memcpy(s + 8192, key, sizeof(key) - 1);
+    assert_int_equal(pinset_format_detect((const uint8_t *)s, n, NULL),
+                     PINSET_FORMAT_TRUSTKIT_PLIST);
+    memset(s + 8192, ' ', sizeof(key) - 1);
+    assert_int_equal(pinset_format_detect((const uint8_t *)s, n, NULL), PINSET_FORMAT_ATS);
+    free(s);
+}
+
+/* libpinset names the markup formats but converts none: it says which library does. */
+static void markup_formats_belong_to_libpinset_formats(void **state)
+{
+    static const char doc[] = "{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+                              "\"pins\": [\"" PIN_A "\", \"" PIN_E "\"]}]}";
+    pinset_policy *p = NULL;
+    pinset_policy *q = (pinset_policy *)1;
+    pinset_fidelity *f = (pinset_fidelity *)1;
+    pinset_diag d = PINSET_DIAG_INIT;
+    static struct sbuf s;
+
+    (void)state;
+    assert_int_equal(pinset_policy_parse(&p, (const uint8_t *)doc, strlen(doc), NULL), PINSET_OK);
+    for (int fmt = PINSET_FORMAT_ANDROID; fmt <= PINSET_FORMAT_ENVOY; fmt++) {
+        s.n = 0;
+        assert_int_equal(
+            pinset_policy_import(&q, &f, (const uint8_t *)"<x/>", 4, (pinset_format)fmt, NULL, &d),
+            PINSET_E_UNSUPPORTED);
+        assert_null(q);
+        assert_null(f);
+        assert_non_null(strstr(d.message, "libpinset-formats"));
+        d = (pinset_diag)PINSET_DIAG_INIT;
+        assert_int_equal(pinset_policy_export(&f, p, (pinset_format)fmt, NULL, sink, &s, &d),
+                         PINSET_E_UNSUPPORTED);
+        assert_int_equal(s.n, 0);
+        assert_non_null(strstr(d.message, "pinset_formats_export"));
+        d = (pinset_diag)PINSET_DIAG_INIT;
+    }
+    assert_int_equal(pinset_policy_export(NULL, p, (pinset_format)13, NULL, sink, &s, NULL),
+                     PINSET_E_INVALID_ARG);
+    pinset_policy_free(p);
+}
+
+/* The public fidelity constructors: what converters outside libpinset use. */
+static void fidelity_built_from_outside(void **state)
+{
+    pinset_fidelity *f = NULL;
+    char long_reason[600];
+
+    (void)state;
+    assert_int_equal(pinset_fidelity_new(NULL), PINSET_E_INVALID_ARG);
+    assert_int_equal(pinset_fidelity_new(&f), PINSET_OK);
+    assert_int_equal(pinset_fidelity_count(f), 0);
+    assert_int_equal(pinset_fidelity_add(f, 3, "a.example", "expires", "no expiry here"),
+                     PINSET_OK);
+    memset(long_reason, 'r', sizeof(long_reason) - 1);
+    long_reason[sizeof(long_reason) - 1] = '\0';
+    assert_int_equal(pinset_fidelity_add(f, SIZE_MAX, NULL, "mode", long_reason), PINSET_OK);
+    assert_int_equal(pinset_fidelity_add(f, 0, NULL, NULL, "x"), PINSET_E_INVALID_ARG);
+    assert_int_equal(pinset_fidelity_add(f, 0, NULL, "x", NULL), PINSET_E_INVALID_ARG);
+    assert_int_equal(pinset_fidelity_add(NULL, 0, NULL, "x", "y"), PINSET_E_INVALID_ARG);
+    assert_int_equal(pinset_fidelity_count(f), 2);
+    assert_int_equal(pinset_fidelity_rule(f, 0), 3);
+    assert_string_equal(pinset_fidelity_host(f, 0), "a.example");
+    assert_string_equal(pinset_fidelity_field(f, 0), "expires");
+    assert_string_equal(pinset_fidelity_reason(f, 0), "no expiry here");
+    assert_int_equal(pinset_fidelity_rule(f, 1), SIZE_MAX);
+    assert_null(pinset_fidelity_host(f, 1));
+    assert_int_equal(strlen(pinset_fidelity_reason(f, 1)), PINSET_DIAG_MESSAGE_MAX - 1);
+    pinset_fidelity_free(f);
+}
+
+/* libpinset-formats passes libpinset's own formats on, with the same results. */
+static void formats_library_passes_the_rest_on(void **state)
+{
+    static const char list[] = "sha256//" PIN_A ";sha256//" PIN_E;
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
+    pinset_policy *p = NULL;
+    pinset_fidelity *f = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    static struct sbuf s;
+
+    (void)state;
+    s.n = 0;
+    o.host = "example.com";
+    assert_int_equal(pinset_formats_import(&p, &f, (const uint8_t *)list, strlen(list),
+                                           PINSET_FORMAT_CURL, &o, &d),
+                     PINSET_OK);
+    assert_int_equal(pinset_policy_rule_count(p), 1);
+    assert_string_equal(pinset_rule_host(pinset_policy_rule(p, 0)), "example.com");
+    pinset_fidelity_free(f);
+    assert_int_equal(pinset_formats_export(&f, p, PINSET_FORMAT_CURL, &o, sink, &s, &d), PINSET_OK);
+    assert_non_null(strstr(s.b, "sha256//" PIN_A));
+    pinset_fidelity_free(f);
+    pinset_policy_free(p);
+    /* and refuses what none converts, as libpinset does */
+    assert_int_equal(
+        pinset_formats_import(&p, NULL, (const uint8_t *)"x", 1, PINSET_FORMAT_UNKNOWN, NULL, &d),
+        PINSET_E_INVALID_ARG);
+    assert_int_equal(
+        pinset_formats_import(&p, NULL, (const uint8_t *)"x", 1, PINSET_FORMAT_ENVOY, NULL, &d),
+        PINSET_E_UNSUPPORTED);
+    assert_null(p);
 }
 
 /* ---- HPKP: the corpus ---- */
@@ -892,6 +1035,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_names_round_trip),
         cmocka_unit_test(detection_by_content_then_name),
+        cmocka_unit_test(detection_plist_key_late),
+        cmocka_unit_test(markup_formats_belong_to_libpinset_formats),
+        cmocka_unit_test(fidelity_built_from_outside),
+        cmocka_unit_test(formats_library_passes_the_rest_on),
         cmocka_unit_test(rfc7469_examples_all_accepted),
         cmocka_unit_test(chromium_cases),
         cmocka_unit_test(firefox_cases),

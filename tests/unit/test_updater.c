@@ -199,7 +199,7 @@ static void apply_1_then_2_then_refusals(void **state)
             "equivocation: serial 2 was applied with another payload");
     refused(dir, &d3early, PINSET_UPDATER_CLOCK_ROLLBACK, PINSET_E_NO_MATCH,
             "clock rolled back: serial 3 was issued before serial 2");
-    refused(dir, &d3bad, PINSET_UPDATER_INVALID, PINSET_E_NO_MATCH,
+    refused(dir, &d3bad, PINSET_UPDATER_UNKNOWN_KEY, PINSET_E_NO_MATCH,
             "no signature by a trusted key");
 
     /* the same document again is not equivocation */

@@ -112,3 +112,20 @@ void pinset_fidelity_free(pinset_fidelity *fidelity)
     pinset__free(fidelity->e);
     pinset__free(fidelity);
 }
+
+pinset_err pinset_fidelity_new(pinset_fidelity **out)
+{
+    if (out == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    return pinset__fidelity_new(out);
+}
+
+pinset_err pinset_fidelity_add(pinset_fidelity *fidelity, size_t rule, const char *host,
+                               const char *field, const char *reason)
+{
+    if (fidelity == NULL || field == NULL || reason == NULL) {
+        return PINSET_E_INVALID_ARG;
+    }
+    return pinset__fidelity_add(fidelity, rule, host, field, "%s", reason);
+}

@@ -20,6 +20,10 @@ static const char *const format_names[] = {
     [PINSET_FORMAT_OKHTTP_JAVA] = "okhttp-java",
     [PINSET_FORMAT_CHROMIUM] = "chromium",
     [PINSET_FORMAT_TRUSTKIT] = "trustkit",
+    [PINSET_FORMAT_ANDROID] = "android",
+    [PINSET_FORMAT_TRUSTKIT_PLIST] = "trustkit-plist",
+    [PINSET_FORMAT_ATS] = "ats",
+    [PINSET_FORMAT_ENVOY] = "envoy",
 };
 
 const char *pinset_format_name(pinset_format format)
@@ -95,6 +99,15 @@ static pinset_format by_extension(const char *name)
     }
     if (eq_nocase(dot, ".okhttp")) {
         return PINSET_FORMAT_OKHTTP;
+    }
+    if (eq_nocase(dot, ".xml")) {
+        return PINSET_FORMAT_ANDROID;
+    }
+    if (eq_nocase(dot, ".plist")) {
+        return PINSET_FORMAT_ATS;
+    }
+    if (eq_nocase(dot, ".yaml") || eq_nocase(dot, ".yml")) {
+        return PINSET_FORMAT_ENVOY;
     }
     return PINSET_FORMAT_UNKNOWN;
 }
@@ -210,12 +223,45 @@ static pinset_format json_flavour(const uint8_t *s, size_t n, const char *name)
     return PINSET_FORMAT_NATIVE;
 }
 
+/* A property list (XML or binary): TrustKit's when it holds TSKConfiguration, else ATS's. */
+static pinset_format plist_flavour(const uint8_t *s, size_t n)
+{
+    static const char key[] = "TSKConfiguration";
+
+    if (n > (size_t)1 << 20) {
+        n = (size_t)1 << 20;
+    }
+    for (size_t i = 0; i + sizeof(key) - 1 <= n; i++) {
+        if (memcmp(s + i, key, sizeof(key) - 1) == 0) {
+            return PINSET_FORMAT_TRUSTKIT_PLIST;
+        }
+    }
+    return PINSET_FORMAT_ATS;
+}
+
+/* XML: a property list, or an Android Network Security Config (or TrustKit-Android's). */
+static pinset_format xml_flavour(const uint8_t *s, size_t n, size_t all)
+{
+    if (contains_nocase(s, n, "<plist") || contains_nocase(s, n, "<!DOCTYPE plist")) {
+        return plist_flavour(s, all);
+    }
+    if (contains_nocase(s, n, "<network-security-config") ||
+        contains_nocase(s, n, "<trustkit-config")) {
+        return PINSET_FORMAT_ANDROID;
+    }
+    return PINSET_FORMAT_UNKNOWN;
+}
+
 pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *name)
 {
     size_t i = 0;
+    size_t all = len;
 
     if (buf == NULL) {
         return by_extension(name);
+    }
+    if (len >= 8 && memcmp(buf, "bplist00", 8) == 0) {
+        return plist_flavour(buf, len);
     }
     if (len > 4096) {
         len = 4096;
@@ -228,6 +274,10 @@ pinset_format pinset_format_detect(const uint8_t *buf, size_t len, const char *n
     }
     if (i < len && (buf[i] == '{' || buf[i] == '/')) {
         return json_flavour(buf + i, len - i, name);
+    }
+    if (i < len && buf[i] == '<') {
+        pinset_format f = xml_flavour(buf + i, len - i, all - i);
+        return f != PINSET_FORMAT_UNKNOWN ? f : by_extension(name);
     }
     if (starts_nocase(buf + i, len - i, "sha256//")) {
         return PINSET_FORMAT_CURL;
@@ -496,6 +546,14 @@ pinset_err pinset_policy_import(pinset_policy **out, pinset_fidelity **fidelity_
                           "%s is written only: read the pattern/pin list (okhttp)",
                           pinset_format_name(format));
         break;
+    case PINSET_FORMAT_ANDROID:
+    case PINSET_FORMAT_TRUSTKIT_PLIST:
+    case PINSET_FORMAT_ATS:
+    case PINSET_FORMAT_ENVOY:
+        err = PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                          "%s is read by libpinset-formats (pinset_formats_import)",
+                          pinset_format_name(format));
+        break;
     case PINSET_FORMAT_UNKNOWN:
     default:
         err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown format %d", (int)format);
@@ -560,8 +618,13 @@ pinset_err pinset_policy_export(pinset_fidelity **fidelity_out, const pinset_pol
         opts->now > PINSET_FMT_TIME_MAX) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "invalid convert options");
     }
-    if (format == PINSET_FORMAT_UNKNOWN || (unsigned)format > PINSET_FORMAT_TRUSTKIT) {
+    if (format == PINSET_FORMAT_UNKNOWN || (unsigned)format > PINSET_FORMAT_ENVOY) {
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "unknown format %d", (int)format);
+    }
+    if (format > PINSET_FORMAT_TRUSTKIT) {
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                           "%s is written by libpinset-formats (pinset_formats_export)",
+                           pinset_format_name(format));
     }
     err = pinset__fidelity_new(&f);
     if (err != PINSET_OK) {

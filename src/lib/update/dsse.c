@@ -47,8 +47,8 @@ pinset_err pinset__b64_encode(struct pinset__buf *out, const uint8_t *buf, size_
  * bits (checked by encoding the result again). DSSE also allows URL-safe
  * and unpadded forms on input; pinset writes and reads only this one.
  */
-static pinset_err b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t len,
-                             pinset_diag *diag)
+pinset_err pinset__b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t len,
+                              pinset_diag *diag)
 {
     size_t pad = 0, n;
     uint8_t *p = NULL;
@@ -95,9 +95,12 @@ static pinset_err b64_decode(uint8_t **out, size_t *out_len, const char *s, size
     return PINSET_OK;
 }
 
-/* obj must have exactly the keys in `keys` (n of them); the error names the first other one. */
-static pinset_err exact_keys(json_t *obj, const char *const *keys, size_t n, const char *where,
-                             pinset_diag *diag)
+/*
+ * obj must have only the keys in `keys` (n of them), and the first nreq of
+ * them; the error names the first other one.
+ */
+static pinset_err keys_in(json_t *obj, const char *const *keys, size_t n, size_t nreq,
+                          const char *where, pinset_diag *diag)
 {
     const char *k;
     json_t *v;
@@ -116,12 +119,19 @@ static pinset_err exact_keys(json_t *obj, const char *const *keys, size_t n, con
             return PINSET_DIAG(diag, PINSET_E_PARSE, "unknown key in %s", where);
         }
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < nreq; i++) {
         if (json_object_get(obj, keys[i]) == NULL) {
             return PINSET_DIAG(diag, PINSET_E_PARSE, "%s has no \"%s\"", where, keys[i]);
         }
     }
     return PINSET_OK;
+}
+
+/* obj must have exactly the keys in `keys` (n of them). */
+static pinset_err exact_keys(json_t *obj, const char *const *keys, size_t n, const char *where,
+                             pinset_diag *diag)
+{
+    return keys_in(obj, keys, n, n, where, diag);
 }
 
 static int is_keyid(const char *s, size_t len)
@@ -137,15 +147,49 @@ static int is_keyid(const char *s, size_t len)
     return 1;
 }
 
-static pinset_err parse_sig(struct pinset__dsse_sig *sig, json_t *obj, size_t i, pinset_diag *diag)
+/*
+ * A signature's delegation: a JSON object (a DSSE envelope of its own,
+ * checked by delegate.c), kept as compact JSON text. Its own signature
+ * covers its payload's bytes, not this text, so re-serialising it is safe.
+ */
+static pinset_err parse_delegation(struct pinset__dsse_sig *sig, json_t *obj, size_t i,
+                                   pinset_diag *diag)
 {
-    static const char *const keys[] = {"keyid", "sig"};
+    char path[64];
+    char *text;
+
+    snprintf(path, sizeof(path), "signatures[%zu].delegation", i);
+    if (!json_is_object(obj)) {
+        pinset__diag_path(diag, path);
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "delegation is not a json object");
+    }
+    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    if (strlen(text) > PINSET_UPDATE_MAX_DELEGATION_SIZE) {
+        free(text);
+        pinset__diag_path(diag, path);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "delegation larger than %d octets",
+                           PINSET_UPDATE_MAX_DELEGATION_SIZE);
+    }
+    sig->deleg_len = strlen(text);
+    sig->deleg = pinset__strndup(text, sig->deleg_len);
+    free(text);
+    return sig->deleg != NULL ? PINSET_OK : PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+}
+
+static pinset_err parse_sig(struct pinset__dsse_sig *sig, json_t *obj, size_t i, int outer,
+                            pinset_diag *diag)
+{
+    static const char *const keys[] = {"keyid", "sig", "delegation"};
     char path[64];
     const json_t *kid = json_object_get(obj, "keyid"), *s = json_object_get(obj, "sig");
     pinset_err err;
 
     snprintf(path, sizeof(path), "signatures[%zu]", i);
-    err = exact_keys(obj, keys, 2, "a signature", diag);
+    /* only an update's signatures may carry a delegation; a delegation's may not */
+    err = keys_in(obj, keys, outer ? 3 : 2, 2, "a signature", diag);
     if (err != PINSET_OK) {
         pinset__diag_path(diag, path);
         return err;
@@ -161,14 +205,19 @@ static pinset_err parse_sig(struct pinset__dsse_sig *sig, json_t *obj, size_t i,
         pinset__diag_path(diag, path);
         return PINSET_DIAG(diag, PINSET_E_PARSE, "sig is not a string");
     }
-    err = b64_decode(&sig->sig, &sig->sig_len, json_string_value(s), json_string_length(s), diag);
+    err = pinset__b64_decode(&sig->sig, &sig->sig_len, json_string_value(s), json_string_length(s),
+                             diag);
     if (err != PINSET_OK) {
         pinset__diag_path(diag, path);
+        return err;
+    }
+    if (json_object_get(obj, "delegation") != NULL) {
+        err = parse_delegation(sig, json_object_get(obj, "delegation"), i, diag);
     }
     return err;
 }
 
-static pinset_err parse_root(struct pinset__dsse *env, json_t *root, pinset_diag *diag)
+static pinset_err parse_root(struct pinset__dsse *env, json_t *root, int outer, pinset_diag *diag)
 {
     static const char *const keys[] = {"payloadType", "payload", "signatures"};
     const json_t *type = json_object_get(root, "payloadType");
@@ -192,8 +241,8 @@ static pinset_err parse_root(struct pinset__dsse *env, json_t *root, pinset_diag
         pinset__diag_path(diag, "payload");
         return PINSET_DIAG(diag, PINSET_E_PARSE, "payload is not a string");
     }
-    err = b64_decode(&env->body, &env->body_len, json_string_value(body), json_string_length(body),
-                     diag);
+    err = pinset__b64_decode(&env->body, &env->body_len, json_string_value(body),
+                             json_string_length(body), diag);
     if (err != PINSET_OK) {
         pinset__diag_path(diag, "payload");
         return err;
@@ -208,7 +257,7 @@ static pinset_err parse_root(struct pinset__dsse *env, json_t *root, pinset_diag
                            PINSET_UPDATE_MAX_SIGNATURES);
     }
     for (size_t i = 0; i < json_array_size(sigs); i++) {
-        err = parse_sig(&env->sigs[i], json_array_get(sigs, i), i, diag);
+        err = parse_sig(&env->sigs[i], json_array_get(sigs, i), i, outer, diag);
         env->nsig = i + 1;
         if (err != PINSET_OK) {
             return err;
@@ -219,6 +268,12 @@ static pinset_err parse_root(struct pinset__dsse *env, json_t *root, pinset_diag
 
 pinset_err pinset__dsse_parse(struct pinset__dsse *env, const uint8_t *doc, size_t len,
                               pinset_diag *diag)
+{
+    return pinset__dsse_parse_as(env, doc, len, 1, diag);
+}
+
+pinset_err pinset__dsse_parse_as(struct pinset__dsse *env, const uint8_t *doc, size_t len,
+                                 int outer, pinset_diag *diag)
 {
     json_error_t jerr;
     json_t *root;
@@ -235,7 +290,7 @@ pinset_err pinset__dsse_parse(struct pinset__dsse *env, const uint8_t *doc, size
                          jerr.column > 0 ? (size_t)jerr.column : 0, 0);
         return PINSET_DIAG(diag, PINSET_E_PARSE, "envelope is not json: %s", jerr.text);
     }
-    err = parse_root(env, root, diag);
+    err = parse_root(env, root, outer, diag);
     json_decref(root);
     return err;
 }
@@ -249,6 +304,7 @@ void pinset__dsse_free(struct pinset__dsse *env)
     pinset__free(env->body);
     for (size_t i = 0; i < env->nsig; i++) {
         pinset__free(env->sigs[i].sig);
+        pinset__free(env->sigs[i].deleg);
     }
     memset(env, 0, sizeof(*env));
 }
@@ -396,4 +452,57 @@ int pinset__dsse_verify(EVP_PKEY *key, const uint8_t *sig, size_t sig_len, const
     EVP_MD_CTX_free(ctx);
     ERR_pop_to_mark();
     return ok;
+}
+
+static pinset_err put(struct pinset__buf *b, const char *s)
+{
+    return pinset__buf_append(b, s, strlen(s));
+}
+
+pinset_err pinset__dsse_write(struct pinset__buf *out, const char *type, const uint8_t *body,
+                              size_t body_len, const struct pinset__dsse_sig *sigs, size_t nsig)
+{
+    /* type is one of pinset's constants: no JSON escape needed */
+    pinset_err err = put(out, "{\"payloadType\":\"");
+
+    if (err == PINSET_OK) {
+        err = put(out, type);
+    }
+    if (err == PINSET_OK) {
+        err = put(out, "\",\"payload\":\"");
+    }
+    if (err == PINSET_OK) {
+        err = pinset__b64_encode(out, body, body_len);
+    }
+    if (err == PINSET_OK) {
+        err = put(out, "\",\"signatures\":[");
+    }
+    for (size_t i = 0; err == PINSET_OK && i < nsig; i++) {
+        err = put(out, i == 0 ? "{\"keyid\":\"" : ",{\"keyid\":\"");
+        if (err == PINSET_OK) {
+            err = put(out, sigs[i].keyid);
+        }
+        if (err == PINSET_OK) {
+            err = put(out, "\",\"sig\":\"");
+        }
+        if (err == PINSET_OK) {
+            err = pinset__b64_encode(out, sigs[i].sig, sigs[i].sig_len);
+        }
+        if (err == PINSET_OK) {
+            err = put(out, "\"");
+        }
+        if (err == PINSET_OK && sigs[i].deleg != NULL) {
+            err = put(out, ",\"delegation\":");
+            if (err == PINSET_OK) {
+                err = pinset__buf_append(out, sigs[i].deleg, sigs[i].deleg_len);
+            }
+        }
+        if (err == PINSET_OK) {
+            err = put(out, "}");
+        }
+    }
+    if (err == PINSET_OK) {
+        err = put(out, "]}\n");
+    }
+    return err;
 }

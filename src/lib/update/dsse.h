@@ -24,6 +24,8 @@ struct pinset__dsse_sig {
     char keyid[PINSET__KEYID_HEX + 1];
     uint8_t *sig;
     size_t sig_len;
+    char *deleg; /* the signature's delegation envelope as compact JSON, or NULL */
+    size_t deleg_len;
 };
 
 /* A parsed (not yet verified) envelope. */
@@ -45,7 +47,18 @@ struct pinset__dsse {
  */
 pinset_err pinset__dsse_parse(struct pinset__dsse *env, const uint8_t *doc, size_t len,
                               pinset_diag *diag);
+/* As pinset__dsse_parse; outer 0: a delegation's envelope (no signature may carry a delegation). */
+pinset_err pinset__dsse_parse_as(struct pinset__dsse *env, const uint8_t *doc, size_t len,
+                                 int outer, pinset_diag *diag);
 void pinset__dsse_free(struct pinset__dsse *env);
+
+/*
+ * Write an envelope (one line of JSON and a newline) into out: type, the
+ * body in base64, and env's signatures with their delegations (each
+ * signature's keyid, sig and deleg as parsed or made).
+ */
+pinset_err pinset__dsse_write(struct pinset__buf *out, const char *type, const uint8_t *body,
+                              size_t body_len, const struct pinset__dsse_sig *sigs, size_t nsig);
 
 /*
  * PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, LEN
@@ -57,6 +70,13 @@ pinset_err pinset__dsse_pae(struct pinset__buf *out, const char *type, size_t ty
 
 /* Strict canonical base64 of buf into out (appended; NUL-terminated by the buffer). */
 pinset_err pinset__b64_encode(struct pinset__buf *out, const uint8_t *buf, size_t len);
+
+/*
+ * Decode strict canonical padded base64 into *out (from pinset__alloc),
+ * PINSET_OK, PINSET_E_PARSE or PINSET_E_NOMEM.
+ */
+pinset_err pinset__b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t len,
+                              pinset_diag *diag);
 
 /* The keyid (64 hex digits and NUL) of a key's public half. PINSET_OK or PINSET_E_CRYPTO/NOMEM. */
 pinset_err pinset__dsse_keyid(char out[PINSET__KEYID_HEX + 1], const EVP_PKEY *key,

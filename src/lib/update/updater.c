@@ -44,6 +44,7 @@ struct state {
     uint64_t serial;
     int64_t issued_at;
     uint8_t digest[PINSET__SHA256_LEN];
+    uint64_t deleg; /* the highest delegation serial accepted (0: none) */
 };
 
 /*
@@ -117,7 +118,10 @@ static int hexval(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Parse "serial N\nissued_at N\ndigest HEX\n" after the magic line, exactly. */
+/*
+ * Parse "serial N\nissued_at N\ndigest HEX\n" after the magic line, exactly,
+ * then the optional "delegation N\n" (written since delegations exist).
+ */
 static pinset_err parse_state(struct state *st, const uint8_t *p, size_t len, pinset_diag *diag)
 {
     char text[STATE_MAX + 1], hex[2 * PINSET__SHA256_LEN + 1], tail;
@@ -150,8 +154,25 @@ static pinset_err parse_state(struct state *st, const uint8_t *p, size_t len, pi
         hex[n] = s[n];
     }
     tail = s[n];
-    if (n != 2 * PINSET__SHA256_LEN || tail != '\n' || s[n + 1] != '\0') {
+    if (n != 2 * PINSET__SHA256_LEN || tail != '\n') {
         return PINSET_DIAG(diag, PINSET_E_PARSE, "state: bad digest");
+    }
+    s += n + 1;
+    if (strncmp(s, "delegation ", 11) == 0) {
+        unsigned long long deleg;
+        s += 11;
+        if (hexval(*s) < 0 || hexval(*s) > 9) {
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "state: bad delegation serial");
+        }
+        deleg = strtoull(s, &s, 10);
+        if (errno != 0 || deleg > INT64_MAX || *s != '\n') {
+            return PINSET_DIAG(diag, PINSET_E_PARSE, "state: bad delegation serial");
+        }
+        st->deleg = deleg;
+        s++;
+    }
+    if (*s != '\0') {
+        return PINSET_DIAG(diag, PINSET_E_PARSE, "state: unexpected content after the digest");
     }
     for (size_t i = 0; i < PINSET__SHA256_LEN; i++) {
         st->digest[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
@@ -224,10 +245,12 @@ fail:
     return PINSET_E_IO;
 }
 
+/* The state after u: its serial, issued_at and digest, and the delegation floor deleg. */
 static pinset_err write_state(int dir, const pinset_update *u,
-                              const uint8_t digest[PINSET__SHA256_LEN], pinset_diag *diag)
+                              const uint8_t digest[PINSET__SHA256_LEN], uint64_t deleg,
+                              pinset_diag *diag)
 {
-    char text[256];
+    char text[320];
     int n = snprintf(text, sizeof(text),
                      STATE_MAGIC "\nserial %" PRIu64 "\nissued_at %" PRId64 "\ndigest ",
                      pinset_update_serial(u), pinset_update_issued_at(u));
@@ -236,6 +259,9 @@ static pinset_err write_state(int dir, const pinset_update *u,
         n += snprintf(text + n, sizeof(text) - (size_t)n, "%02x", digest[i]);
     }
     n += snprintf(text + n, sizeof(text) - (size_t)n, "\n");
+    if (deleg > 0) {
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "delegation %" PRIu64 "\n", deleg);
+    }
     return write_at(dir, PINSET_UPDATER_STATE, text, (size_t)n, diag);
 }
 
@@ -282,6 +308,18 @@ pinset_err pinset_updater_apply(pinset_update **update_out, pinset_updater_statu
                                 const EVP_PKEY *const *trusted, size_t ntrusted, int64_t now,
                                 pinset_diag *diag)
 {
+    return pinset_updater_apply_threshold(update_out, status_out, state_dir, doc, len, trusted,
+                                          ntrusted, 1, now, diag);
+}
+
+pinset_err pinset_updater_apply_threshold(pinset_update **update_out,
+                                          pinset_updater_status *status_out, const char *state_dir,
+                                          const uint8_t *doc, size_t len,
+                                          const EVP_PKEY *const *trusted, size_t ntrusted,
+                                          unsigned int threshold, int64_t now, pinset_diag *diag)
+{
+    struct pinset__verify_args va = {trusted, ntrusted, threshold, 0, now, 1};
+    uint64_t deleg;
     pinset_updater_status status = PINSET_UPDATER_STATE_ERROR;
     uint8_t digest[PINSET__SHA256_LEN];
     pinset_update *u = NULL;
@@ -305,9 +343,9 @@ pinset_err pinset_updater_apply(pinset_update **update_out, pinset_updater_statu
     if (err != PINSET_OK) {
         goto out;
     }
-    err = pinset__update_verify(&u, digest, doc, len, trusted, ntrusted, now, 1, diag);
+    va.deleg_floor = st.deleg;
+    err = pinset__update_verify(&u, digest, &status, doc, len, &va, diag);
     if (err != PINSET_OK) {
-        status = PINSET_UPDATER_INVALID;
         goto out;
     }
     status = judge(&st, u, digest, diag);
@@ -315,8 +353,16 @@ pinset_err pinset_updater_apply(pinset_update **update_out, pinset_updater_statu
         err = PINSET_E_NO_MATCH;
         goto out;
     }
-    /* The serial first: a crash between the two leaves the new floor and the old document. */
-    err = status == PINSET_UPDATER_APPLIED ? write_state(dir, u, digest, diag) : PINSET_OK;
+    deleg = pinset_update_delegation_serial(u) > st.deleg ? pinset_update_delegation_serial(u)
+                                                          : st.deleg;
+    /*
+     * The serial (and the delegation floor) first: a crash between the two
+     * leaves the new floor and the old document. The same document in a new
+     * envelope with a newer delegation raises the delegation floor.
+     */
+    err = status == PINSET_UPDATER_APPLIED || deleg > st.deleg
+              ? write_state(dir, u, digest, deleg, diag)
+              : PINSET_OK;
     if (err == PINSET_OK) {
         /* Unchanged: rewriting the document completes an update a crash interrupted. */
         err = write_at(dir, PINSET_UPDATER_CURRENT, doc, len, diag);
@@ -365,6 +411,26 @@ pinset_err pinset_updater_load(pinset_update **update_out, unsigned int *flags_o
                                const char *state_dir, const EVP_PKEY *const *trusted,
                                size_t ntrusted, int64_t now, pinset_diag *diag)
 {
+    return pinset_updater_load_threshold(update_out, flags_out, state_dir, trusted, ntrusted, 1,
+                                         now, diag);
+}
+
+/* The clock is behind what the state has seen, beyond the allowed skew. */
+static int clock_behind(const struct state *st, const pinset_update *u, int64_t now)
+{
+    int64_t seen =
+        pinset_update_issued_at(u) > st->issued_at ? pinset_update_issued_at(u) : st->issued_at;
+
+    return seen > now && (uint64_t)seen - (uint64_t)now > PINSET_UPDATE_CLOCK_SKEW;
+}
+
+pinset_err pinset_updater_load_threshold(pinset_update **update_out, unsigned int *flags_out,
+                                         const char *state_dir, const EVP_PKEY *const *trusted,
+                                         size_t ntrusted, unsigned int threshold, int64_t now,
+                                         pinset_diag *diag)
+{
+    struct pinset__verify_args va = {trusted, ntrusted, threshold, 0, now, 0};
+    pinset_updater_status why;
     uint8_t digest[PINSET__SHA256_LEN];
     struct pinset__buf b;
     pinset_update *u = NULL;
@@ -402,15 +468,25 @@ pinset_err pinset_updater_load(pinset_update **update_out, unsigned int *flags_o
     if (err != PINSET_OK) {
         goto out;
     }
-    err = pinset__update_verify(&u, digest, b.p, b.len, trusted, ntrusted, now, 0, diag);
+    /*
+     * Untimed, and no delegation floor: after a crash between the two writes
+     * of an apply, the document in force may rely on a delegation below the
+     * floor the state already holds. Its serial is checked against the state.
+     */
+    va.now = now;
+    err = pinset__update_verify(&u, digest, &why, b.p, b.len, &va, diag);
     if (err == PINSET_OK) {
         err = consistent(&st, u, digest, diag);
     }
     if (err != PINSET_OK) {
         goto out;
     }
-    if (pinset_update_expires_at(u) <= now) {
+    if (pinset_update_expires_at(u) <= now ||
+        (pinset_update_key_expires_at(u) != 0 && pinset_update_key_expires_at(u) <= now)) {
         flags |= PINSET_UPDATER_STALE;
+    }
+    if (clock_behind(&st, u, now)) {
+        flags |= PINSET_UPDATER_CLOCK_BEHIND;
     }
     *update_out = u;
     u = NULL;

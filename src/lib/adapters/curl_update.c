@@ -1,0 +1,224 @@
+/*
+ * curl_update.c - fetching signed policy updates with libcurl and applying
+ * them with the updater (include/pinset/curl_update.h). Part of
+ * libpinset-curl: libpinset's public API only (update.h), no src/lib
+ * internals; its buffer is plain malloc/realloc, outside the test build's
+ * allocation-failure counter.
+ */
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pinset/curl_update.h>
+
+/* What the write callback holds: the sink, the cap and what came in. */
+struct fetch {
+    pinset_write_fn write;
+    void *payload;
+    size_t max;
+    size_t got;
+    int over;    /* the body grew over max */
+    int refused; /* the sink refused */
+};
+
+/* The body in memory, for apply. */
+struct mem {
+    unsigned char *p;
+    size_t len, cap;
+    int nomem;
+};
+
+/* Fill diag as libpinset's helper does (internal there): the code and one line. */
+static pinset_err fail(pinset_diag *diag, pinset_err code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static pinset_err fail(pinset_diag *diag, pinset_err code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (diag != NULL) {
+        diag->code = code;
+        va_start(ap, fmt);
+        (void)vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct fetch *f = arg;
+    size_t len = size * n;
+
+    if (len > f->max - f->got) {
+        f->over = 1;
+        return 0; /* CURLE_WRITE_ERROR: the transfer stops here */
+    }
+    if (len > 0 && f->write(data, len, f->payload) != 0) {
+        f->refused = 1;
+        return 0;
+    }
+    f->got += len;
+    return len;
+}
+
+static int mem_sink(const char *buf, size_t len, void *payload)
+{
+    struct mem *m = payload;
+
+    if (len > m->cap - m->len) {
+        size_t cap = m->cap == 0 ? 65536 : m->cap;
+        unsigned char *p;
+        while (cap - m->len < len) {
+            cap *= 2;
+        }
+        p = realloc(m->p, cap);
+        if (p == NULL) {
+            m->nomem = 1;
+            return 1;
+        }
+        m->p = p;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, buf, len);
+    m->len += len;
+    return 0;
+}
+
+static int scheme_is(const char *url, const char *scheme)
+{
+    size_t n = strlen(scheme);
+
+    return strncmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
+}
+
+/* Set every option of a transfer; 0, or 1 when libcurl refuses one (too old). */
+static int setup(CURL *c, const char *url, const pinset_curl_update_options *o, struct fetch *f,
+                 char *errbuf)
+{
+    long timeout = o->timeout_ms > 0 ? o->timeout_ms : PINSET_CURL_UPDATE_TIMEOUT_MS;
+    long ctimeout =
+        o->connect_timeout_ms > 0 ? o->connect_timeout_ms : PINSET_CURL_UPDATE_CONNECT_TIMEOUT_MS;
+    int bad = 0;
+
+    bad |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ctimeout) != CURLE_OK;
+    /* refused from the Content-Length before the body, when the server sends one */
+    bad |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, f) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "pinset-updater") != CURLE_OK;
+    if (o->max_redirects > 0) {
+        bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_MAXREDIRS, o->max_redirects) != CURLE_OK;
+        /* never from https down to http */
+        bad |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                                scheme_is(url, "https") ? "https" : "http,https") != CURLE_OK;
+    } else {
+        bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+    }
+    if (o->cafile != NULL) {
+        bad |= curl_easy_setopt(c, CURLOPT_CAINFO, o->cafile) != CURLE_OK;
+    }
+    return bad;
+}
+
+pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_options *opts,
+                                    pinset_write_fn write, void *payload, pinset_diag *diag)
+{
+    pinset_curl_update_options o = PINSET_CURL_UPDATE_OPTIONS_INIT;
+    char errbuf[CURL_ERROR_SIZE];
+    struct fetch f;
+    long status = 0;
+    CURLcode rc;
+    CURL *c;
+
+    if (url == NULL || write == NULL ||
+        (opts != NULL &&
+         (opts->version != PINSET_CURL_UPDATE_OPTIONS_VERSION || opts->max_redirects < 0 ||
+          opts->max_redirects > PINSET_CURL_UPDATE_MAX_REDIRECTS))) {
+        return fail(diag, PINSET_E_INVALID_ARG, "null argument or bad options");
+    }
+    if (opts != NULL) {
+        o = *opts;
+    }
+    if (!scheme_is(url, "http") && !scheme_is(url, "https")) {
+        return fail(diag, PINSET_E_UNSUPPORTED, "not an http:// or https:// url");
+    }
+    memset(&f, 0, sizeof(f));
+    f.write = write;
+    f.payload = payload;
+    f.max =
+        o.max_size > 0 && o.max_size < PINSET_UPDATE_MAX_SIZE ? o.max_size : PINSET_UPDATE_MAX_SIZE;
+    errbuf[0] = '\0';
+    c = curl_easy_init();
+    if (c == NULL) {
+        return fail(diag, PINSET_E_NOMEM, "cannot create a libcurl handle");
+    }
+    if (setup(c, url, &o, &f, errbuf) != 0) {
+        curl_easy_cleanup(c);
+        return fail(diag, PINSET_E_UNSUPPORTED, "libcurl refused an option (libcurl too old?)");
+    }
+    rc = curl_easy_perform(c);
+    (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (f.over || rc == CURLE_FILESIZE_EXCEEDED) {
+        return fail(diag, PINSET_E_LIMIT, "fetch: the document is larger than %zu octets", f.max);
+    }
+    if (f.refused) {
+        return fail(diag, PINSET_E_IO, "fetch: the output refused the document");
+    }
+    if (rc == CURLE_TOO_MANY_REDIRECTS) {
+        return fail(diag, PINSET_E_IO, "fetch: more than %ld redirects", o.max_redirects);
+    }
+    if (rc != CURLE_OK) {
+        return fail(diag, PINSET_E_IO, "fetch: %s",
+                    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+    }
+    if (status >= 300 && status < 400) {
+        return fail(diag, PINSET_E_IO, "fetch: redirect refused (HTTP status %ld)", status);
+    }
+    if (status != 200) {
+        return fail(diag, PINSET_E_IO, "fetch: HTTP status %ld", status);
+    }
+    return PINSET_OK;
+}
+
+pinset_err pinset_curl_update_apply(pinset_update **update_out, pinset_updater_status *status_out,
+                                    const char *url, const char *state_dir,
+                                    const struct evp_pkey_st *const *roots, size_t nroots,
+                                    const pinset_curl_update_options *opts, pinset_diag *diag)
+{
+    struct mem m = {NULL, 0, 0, 0};
+    pinset_err err;
+
+    if (update_out != NULL) {
+        *update_out = NULL;
+    }
+    if (status_out != NULL) {
+        *status_out = PINSET_UPDATER_INVALID;
+    }
+    if (update_out == NULL) {
+        return fail(diag, PINSET_E_INVALID_ARG, "null argument");
+    }
+    err = pinset_curl_update_fetch(url, opts, mem_sink, &m, diag);
+    if (m.nomem) {
+        err = fail(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    if (err == PINSET_OK) {
+        err = pinset_updater_apply_threshold(update_out, status_out, state_dir, m.p, m.len, roots,
+                                             nroots, opts != NULL ? opts->threshold : 1,
+                                             opts != NULL ? opts->now : 0, diag);
+    }
+    free(m.p);
+    return err;
+}
