@@ -8,10 +8,10 @@
 #     WAL flush (a stricter promise than SQLite's synchronous=NORMAL); stopped at the end;
 #   - ingest: N distinct RFC 7469 reports (default 10,000; the reports of bench_collect.sh) POSTed
 #     by 8 concurrent senders (one curl --parallel --parallel-max 8) to a collector on 127.0.0.1
-#     with --db postgres://... (default --threads 4, so up to 4 connections of its pool); each
-#     answered 201 only after its row is committed. Checked: N answers 201 and N rows;
+#     with --db postgres://... (its writer commits what queued as one batch, one transaction);
+#     each answered 201 only after its row is committed. Checked: N answers 201 and N rows;
 #   - ingest-2: the same with two collectors on the one database, 4 senders each (what a second
-#     collector behind a load balancer adds; each collector has one connection);
+#     collector behind a load balancer adds; each collector has one session);
 #   - floor-insert-pg: bench/collect_floor_pg.c, a plain loop of one prepared INSERT per row
 #     (autocommit) through libpq on one connection, into the same schema (a database the collector
 #     migrated);
