@@ -19,7 +19,8 @@
 # "postgres" (the Debian package creates it), else "nobody", through runuser; its temporary
 # directory is owned by that user. As another user, the server runs as that user.
 # The server binaries are looked for in /usr/lib/postgresql/*/bin (Debian's layout; the newest
-# version first), then on PATH; scripts/install-deps.sh installs them (the package postgresql).
+# version first), then on PATH, or only in $PINSET_PG_BINDIR when set; scripts/install-deps.sh
+# installs them (the package postgresql).
 
 PG_DIR=
 PG_URL=
@@ -29,8 +30,13 @@ PG_SKIP=
 _pg_user=
 
 _pg_find_bin() {
-    local d
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -rV) "$(dirname "$(command -v initdb 2> /dev/null || echo /nonexistent/x)")"; do
+    local d dirs
+    if [ -n "${PINSET_PG_BINDIR:-}" ]; then
+        dirs=$PINSET_PG_BINDIR
+    else
+        dirs="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -rV) $(dirname "$(command -v initdb 2> /dev/null || echo /nonexistent/x)")"
+    fi
+    for d in $dirs; do
         if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ] && [ -x "$d/pg_isready" ] && [ -x "$d/psql" ]; then
             PG_BIN=$d
             return 0
@@ -54,16 +60,21 @@ _pg_free_port() {
 }
 
 pg_start() {
-    local try opts=() s
+    local try opts=() s base
     if ! _pg_find_bin; then
-        PG_SKIP="PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/*/bin or on PATH: install the package postgresql (scripts/install-deps.sh)"
+        PG_SKIP="PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in ${PINSET_PG_BINDIR:-/usr/lib/postgresql/*/bin or on PATH}: install the package postgresql (scripts/install-deps.sh)"
         return 77
     fi
     if [ "$(id -u)" = 0 ]; then
         if id postgres > /dev/null 2>&1; then _pg_user=postgres; else _pg_user=nobody; fi
         command -v runuser > /dev/null || { echo "pg.sh: running as root and no runuser" >&2; return 1; }
     fi
-    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pinset-pg.XXXXXX") || return 1
+    base=${TMPDIR:-/tmp}
+    # the server's user must reach its directory: under root, a private TMPDIR gives way to /tmp
+    if [ -n "$_pg_user" ] && ! runuser -u "$_pg_user" -- test -x "$base" 2> /dev/null; then
+        base=/tmp
+    fi
+    PG_DIR=$(mktemp -d "$base/pinset-pg.XXXXXX") || return 1
     chmod 700 "$PG_DIR"
     [ -n "$_pg_user" ] && chown "$_pg_user" "$PG_DIR"
     if ! _pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U pinset --auth=trust --encoding=UTF8 --locale=C -N \
