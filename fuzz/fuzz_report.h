@@ -75,7 +75,7 @@ static void fuzz_report_one(const uint8_t *data, size_t size, report_format want
         return;
     }
     (void)want; /* both formats are reachable from either target's corpus */
-    if (r.host[0] == '\0' || r.port == 0 || r.port > 65535 || r.served.count > REPORT_MAX_CHAIN ||
+    if (r.host[0] == '\0' || r.port > 65535 || r.served.count > REPORT_MAX_CHAIN ||
         r.validated.count > REPORT_MAX_CHAIN || r.known_count > REPORT_MAX_PINS ||
         (r.format == REPORT_TRUSTKIT && (r.served.count != 0 || r.validation_result < 0))) {
         abort();

@@ -22,7 +22,7 @@ typedef enum member_kind {
     M_DATE,      /* RFC 3339 date-time (or full-date), string */
     M_DATE_NULL, /* the same, or null */
     M_HOST,      /* a host name */
-    M_PORT,      /* integer 1..65535 */
+    M_PORT,      /* integer 0..65535 (0: unknown) */
     M_BOOL,
     M_CHAIN,   /* array of PEM certificates */
     M_PINS,    /* array of pin-sha256="..." */
@@ -507,8 +507,9 @@ static int parse_member(report *r, const member *m, const json_t *v, report_cach
         return 0;
     }
     case M_PORT:
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535) {
-            snprintf(why, cap, "not an integer from 1 to 65535");
+        /* 0: unknown, as libpinset writes it when the application did not say (report.h) */
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535) {
+            snprintf(why, cap, "not an integer from 0 to 65535");
             return -1;
         }
         r->port = (unsigned int)json_integer_value(v);

@@ -151,6 +151,12 @@ static void rfc7469_report_parses(void **state)
     assert_int_equal(r->date_time, 1800000000);
     assert_int_equal(r->expires, -1);
     assert_string_equal(r->pinset_verdict, "FAIL");
+    report_clear(r);
+    /* port 0: unknown, as libpinset writes it when the application did not say */
+    doc = rfc_report("pass.check.test", leaf, inter, pin_int, 1800000000);
+    json_object_set_new(doc, "port", json_integer(0));
+    assert_int_equal(parse_json(r, doc, why), 0);
+    assert_int_equal(r->port, 0);
     assert_non_null(strstr(r->served.certs[0].issuer, "CN="));
     report_clear(r);
     free(r);
@@ -197,7 +203,8 @@ static void refusals_name_member_and_reason(void **state)
     static const refusal cases[] = {
         {"extra", "1", "unknown member \"extra\""},
         {"port", "-", "missing member \"port\""},
-        {"port", "0", "port: not an integer from 1 to 65535"},
+        {"port", "65536", "port: not an integer from 0 to 65535"},
+        {"port", "-1", "port: not an integer from 0 to 65535"},
         {"port", "\"443\"", "port: not an integer"},
         {"hostname", "\"exa mple.com\"", "hostname: not a host name"},
         {"hostname", "\"<script>\"", "hostname: not a host name"},
