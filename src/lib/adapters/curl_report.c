@@ -22,12 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include <pinset/curl.h>
+#include <pinset/host.h>
 #include <pinset/reporter.h>
 
 #include "curl_report_int.h"
@@ -258,6 +260,60 @@ enum sent {
     SENT_STOPPED,
 };
 
+/* The URI's host, canonical, without IPv6 brackets, into buf: 1, else 0. */
+static int uri_host(char *buf, size_t cap, const char *uri)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    int ok = 0;
+
+    if (u == NULL) {
+        return 0;
+    }
+    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
+        const char *h = host;
+        size_t n = strlen(h);
+        pinset_host_type type;
+
+        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+            h++;
+            n -= 2;
+        }
+        ok = pinset_host_canon(buf, cap, &type, h, n, NULL) == PINSET_OK;
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/*
+ * The helper's last handshake result, when it is this request's: a request
+ * that made no handshake (plain http, no connection) leaves the previous
+ * request's result in place, which says nothing about this one.
+ */
+static const pinset_result *this_result(const pinset_reporter *rep, const char *uri)
+{
+    const pinset_result *r = pinset_curl_result(rep->pc);
+    const char *rh = r != NULL ? pinset_result_host(r) : NULL;
+    char host[PINSET_HOST_MAX];
+
+    if (rh == NULL || rh[0] == '\0' || !uri_host(host, sizeof(host), uri) ||
+        strcmp(rh, host) != 0) {
+        return NULL;
+    }
+    return r;
+}
+
+/* The request went over TLS (an https:// URI): 1, else 0. */
+static int over_tls(CURL *c)
+{
+    char *scheme = NULL;
+
+    return curl_easy_getinfo(c, CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme != NULL &&
+           strcasecmp(scheme, "https") == 0;
+}
+
 /* POST the report to one URI over the checked channel. */
 static enum sent post(pinset_reporter *rep, const struct item *it, const char *uri, int *checked)
 {
@@ -281,7 +337,7 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
     if ((res == CURLE_OK || res == CURLE_WRITE_ERROR) &&
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
         pinset_curl_check(rep->pc) == PINSET_OK) {
-        r = pinset_curl_result(rep->pc);
+        r = over_tls(c) ? this_result(rep, uri) : NULL;
         *checked = r != NULL && pinset_result_verdict(r) == PINSET_VERDICT_PASS;
         if (code >= 200 && code < 300) {
             return SENT_OK;
@@ -297,7 +353,9 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
      * pinned host's pins: nothing of the report left. A failure on a host
      * the policy does not pin is an ordinary transient one.
      */
-    r = pinset_curl_result(rep->pc);
+    /* no connection made: no handshake, whatever an earlier one to this host said */
+    r = res != CURLE_COULDNT_CONNECT && res != CURLE_COULDNT_RESOLVE_HOST ? this_result(rep, uri)
+                                                                          : NULL;
     if (res == CURLE_ABORTED_BY_CALLBACK ||
         (r != NULL && pinset_result_verdict(r) == PINSET_VERDICT_FAIL)) {
         return SENT_REFUSED;
