@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "common.h"
 
@@ -205,6 +206,25 @@ static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t n
     return ok;
 }
 
+/* How many certificates from the leaf on form a path: each signed the one before it. */
+static size_t path_len(const report_chain *c)
+{
+    size_t n = 1;
+
+    ERR_set_mark();
+    while (n < c->count) {
+        X509 *subject = c->certs[n - 1].x509, *issuer = c->certs[n].x509;
+        EVP_PKEY *key = X509_get0_pubkey(issuer);
+        if (X509_check_issued(issuer, subject) != X509_V_OK || key == NULL ||
+            X509_verify(subject, key) != 1) {
+            break;
+        }
+        n++;
+    }
+    ERR_pop_to_mark();
+    return n;
+}
+
 report_class classify_report(const report *r, const pinset_policy *policy, X509_STORE *trust,
                              int64_t now, char *why, size_t cap)
 {
@@ -240,7 +260,10 @@ report_class classify_report_cached(const report *r, const pinset_policy *policy
         goto done;
     }
     pinned_of(p, r, policy);
-    for (size_t i = 0; i < chain->count && pinned_key == NULL; i++) {
+    /* only the chain's path counts: a certificate appended to a served chain (an interceptor
+     * can send the genuine intermediate along) does not make its key "in the chain" */
+    size_t path = chain->count > 0 ? path_len(chain) : 0;
+    for (size_t i = 0; i < path && pinned_key == NULL; i++) {
         if (has_pin((const char(*)[REPORT_PIN_B64])p->pins, p->count, chain->certs[i].pin)) {
             pinned_key = chain->certs[i].pin;
         }

@@ -358,6 +358,41 @@ static void classes_as_defined(void **state)
     X509_STORE_free(trust);
 }
 
+/* An interceptor's chain padded with the genuine (public) pinned intermediate, which did not
+ * issue its leaf: the pin is not on the chain's path, so still interception. */
+static void padded_chain_still_interception(void **state)
+{
+    char p[600], why[REPORT_REASON_MAX];
+    pinset_policy *pol = NULL;
+    X509_STORE *trust = X509_STORE_new();
+    int64_t now = (int64_t)time(NULL);
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/policies/check.json", dir);
+    assert_int_equal(pinset_policy_load(&pol, p, NULL), PINSET_OK);
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    /* a current client (knows the intermediate's pin) */
+    assert_int_equal(classify_json(rfc_report("pass.check.test", rogue_leaf, inter, pin_int, now),
+                                   pol, trust, now, why),
+                     CLASS_INTERCEPTION);
+    /* an older client (knows only the backup): not "stale-client" */
+    assert_int_equal(
+        classify_json(rfc_report("pass.check.test", rogue_leaf, inter, pin_backup, now), pol, trust,
+                      now, why),
+        CLASS_INTERCEPTION);
+    /* without a policy, the client's own pins */
+    assert_int_equal(classify_json(rfc_report("unknown.test", rogue_leaf, inter, pin_int, now),
+                                   NULL, trust, now, why),
+                     CLASS_INTERCEPTION);
+    /* the genuine chain holding the pinned key is still not interception */
+    assert_int_equal(classify_json(rfc_report("pass.check.test", leaf, inter, pin_int, now), pol,
+                                   trust, now, why),
+                     CLASS_UNCLASSIFIED);
+    pinset_policy_free(pol);
+    X509_STORE_free(trust);
+}
+
 static void dedup_key_covers_canonical_fields(void **state)
 {
     report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
@@ -506,6 +541,7 @@ int main(void)
         cmocka_unit_test(refusals_name_member_and_reason),
         cmocka_unit_test(bounds_and_syntax_refused),
         cmocka_unit_test(classes_as_defined),
+        cmocka_unit_test(padded_chain_still_interception),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
         cmocka_unit_test(caches_give_the_same_results),
         cmocka_unit_test(html_escapes_everything),
