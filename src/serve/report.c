@@ -153,22 +153,55 @@ static size_t json_depth(const uint8_t *buf, size_t len, size_t max)
     return deepest;
 }
 
-/* Replace control characters and cut at cap - 1 bytes. */
+/* The length of the well-formed UTF-8 sequence (RFC 3629) at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    }
+    if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        unsigned lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        unsigned lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* Replace control characters and bytes that are not UTF-8 with '?', and cut at cap - 1 bytes on
+ * a character boundary: the text stays valid UTF-8 (JSON, and so the stored detail, holds only
+ * that). */
 static void safe_copy(char *dst, size_t cap, const char *src)
 {
-    size_t i = 0;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0, o = 0;
 
-    for (; src[i] != '\0' && i + 1 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    while (s[i] != '\0' && o + 1 < cap) {
+        size_t n = utf8_len(s + i); /* stops at the NUL: no byte past it is read */
+        if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
+            dst[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + n >= cap) {
+            break;
+        }
+        memcpy(dst + o, s + i, n);
+        o += n;
+        i += n;
     }
-    dst[i] = '\0';
+    dst[o] = '\0';
 }
 
 static void cert_name(char *dst, size_t cap, const X509_NAME *name)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    char tmp[REPORT_NAME_MAX];
+    char tmp[REPORT_NAME_MAX + 4]; /* safe_copy cuts on a character boundary */
     int n;
 
     dst[0] = '\0';

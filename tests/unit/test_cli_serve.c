@@ -29,6 +29,9 @@
 #include <serve/server.h>
 #include <serve/web.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
 #include <pinset/pinset.h>
@@ -393,6 +396,78 @@ static void padded_chain_still_interception(void **state)
     X509_STORE_free(trust);
 }
 
+/* A self-signed certificate (PEM, malloc'd) whose subject is `prefix` ASCII letters, then OU
+ * entries of two-byte UTF-8 characters: its RFC 2253 text is longer than REPORT_NAME_MAX. */
+static char *long_utf8_subject_cert(int prefix)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    BIO *b = BIO_new(BIO_s_mem());
+    char ou[200], *pem, *data;
+    long n;
+
+    assert_non_null(key);
+    assert_non_null(x);
+    for (int e = 0; e < 4; e++) {
+        size_t k = 0;
+        for (int i = 0; i < (e == 3 ? prefix : 0); i++) {
+            ou[k++] = 'a';
+        }
+        for (int i = 0; i < 60; i++) {
+            ou[k++] = (char)0xc3; /* U+00E9 */
+            ou[k++] = (char)0xa9;
+        }
+        ou[k] = '\0';
+        assert_int_equal(X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
+                                                    (const unsigned char *)ou, -1, -1, 0),
+                         1);
+    }
+    assert_int_equal(X509_set_version(x, 2), 1);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    assert_int_equal(X509_set_subject_name(x, name), 1);
+    assert_int_equal(X509_set_issuer_name(x, name), 1);
+    assert_int_equal(X509_set_pubkey(x, key), 1);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(b, x), 1);
+    n = BIO_get_mem_data(b, &data);
+    pem = calloc(1, (size_t)n + 1);
+    memcpy(pem, data, (size_t)n);
+    BIO_free(b);
+    X509_NAME_free(name);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return pem;
+}
+
+/* A long subject is cut on a character boundary: the text stays UTF-8, so the certificate is not
+ * dropped from the report's stored detail (JSON holds UTF-8 only). */
+static void long_names_stay_utf8(void **state)
+{
+    report *r = malloc(sizeof(*r));
+    char why[REPORT_REASON_MAX];
+
+    (void)state;
+    for (int prefix = 0; prefix < 4; prefix++) {
+        char *pem = long_utf8_subject_cert(prefix);
+        json_t *s;
+        assert_int_equal(
+            parse_json(r, rfc_report("a.example", pem, inter, pin_int, 1800000000), why), 0);
+        assert_true(strlen(r->served.certs[0].subject) > REPORT_NAME_MAX - 8);
+        s = json_string(r->served.certs[0].subject);
+        assert_non_null(s);
+        json_decref(s);
+        s = json_string(r->served.certs[0].issuer);
+        assert_non_null(s);
+        json_decref(s);
+        report_clear(r);
+        free(pem);
+    }
+    free(r);
+}
+
 static void dedup_key_covers_canonical_fields(void **state)
 {
     report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
@@ -542,6 +617,7 @@ int main(void)
         cmocka_unit_test(bounds_and_syntax_refused),
         cmocka_unit_test(classes_as_defined),
         cmocka_unit_test(padded_chain_still_interception),
+        cmocka_unit_test(long_names_stay_utf8),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
         cmocka_unit_test(caches_give_the_same_results),
         cmocka_unit_test(html_escapes_everything),
