@@ -75,6 +75,8 @@ static const member trustkit_members[] = {
     {"include-subdomains", M_BOOL, 0, OFF(include_subdomains)},
     {"enforce-pinning", M_BOOL, 0, OFF(enforce_pinning)},
     {"validated-certificate-chain", M_CHAIN, 1, OFF(validated)},
+    /* TrustKit-Android's PinningFailureReport sends it too; TrustKit for iOS does not */
+    {"served-certificate-chain", M_CHAIN, 0, OFF(served)},
     {"known-pins", M_PINS, 1, OFF(known)},
     {"validation-result", M_RESULT, 1, OFF(validation_result)},
     {"known-pins-expiration-date", M_DATE_NULL, 0, OFF(expires)},

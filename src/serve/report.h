@@ -52,7 +52,7 @@ typedef struct report {
     int64_t date_time; /* the client's clock; -1 when absent (TrustKit may send null) */
     int64_t expires;   /* effective-expiration-date / known-pins-expiration-date; -1 none */
     int include_subdomains;
-    report_chain served;    /* RFC 7469 only */
+    report_chain served;    /* RFC 7469; TrustKit-Android sends it too */
     report_chain validated; /* may be empty */
     char known[REPORT_MAX_PINS][REPORT_PIN_B64];
     size_t known_count;
