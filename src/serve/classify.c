@@ -240,18 +240,21 @@ report_class classify_report_cached(const report *r, const pinset_policy *policy
     const report_cert *leaf = chain->count > 0 ? &chain->certs[0] : NULL;
     const char *pinned_key = NULL;
 
+    /* a local time written as UTC is off by the client's UTC offset: up to 14 hours either way */
+    int64_t slack = r->date_local ? CLASSIFY_LOCAL_SLACK : 0;
+
     snprintf(why, cap, "no check held");
     if (p == NULL) {
         return c;
     }
-    if (r->date_time >= 0 && r->date_time > now + CLASSIFY_SKEW_MAX) {
+    if (r->date_time >= 0 && r->date_time > now + CLASSIFY_SKEW_MAX + slack) {
         snprintf(why, cap, "the client's date-time is %lld s ahead of the receive time",
                  (long long)(r->date_time - now));
         c = CLASS_CLOCK_SKEW;
         goto done;
     }
     if (r->date_time >= 0 && leaf != NULL && leaf->not_after > 0 &&
-        (r->date_time < leaf->not_before || r->date_time > leaf->not_after) &&
+        (r->date_time + slack < leaf->not_before || r->date_time - slack > leaf->not_after) &&
         now >= leaf->not_before && now <= leaf->not_after) {
         snprintf(why, cap,
                  "the client's date-time lies outside the leaf's validity period, the receive "

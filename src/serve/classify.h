@@ -25,7 +25,8 @@
 
 #include <pinset/pinset.h>
 
-#define CLASSIFY_SKEW_MAX 300 /* seconds a client's clock may run ahead */
+#define CLASSIFY_SKEW_MAX    300         /* seconds a client's clock may run ahead */
+#define CLASSIFY_LOCAL_SLACK (14 * 3600) /* a local time written as UTC (report.h date_local) */
 
 typedef enum report_class {
     CLASS_CLOCK_SKEW = 0,

@@ -670,6 +670,7 @@ int report_parse_cached(report *out, const uint8_t *buf, size_t len, report_cach
             goto bad;
         }
     }
+    out->date_local = out->format == REPORT_TRUSTKIT && strcmp(out->app_platform, "ANDROID") == 0;
     for (const member *m = table; m->name != NULL; m++) {
         if (m->required && json_object_get(doc, m->name) == NULL) {
             snprintf(reason, cap, "%s report: missing member \"%s\"",

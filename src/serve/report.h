@@ -64,6 +64,9 @@ typedef struct report {
     int validation_result; /* -1 absent (RFC 7469) */
     /* pinset's own members (RFC 7469 from libpinset), "" when absent */
     char pinset_verdict[32], pinset_reason[64], pinset_mode[32];
+    /* 1 when date_time is the client's local time written as UTC: TrustKit-Android formats it
+     * with android.text.format.DateFormat, which has no 'Z' (offset) letter and writes it as is */
+    int date_local;
 } report;
 
 /* The validation-result codes of TrustKit (TSKTrustEvaluationResult). */

@@ -493,6 +493,36 @@ static void long_names_stay_utf8(void **state)
     free(r);
 }
 
+/* TrustKit-Android writes the device's local time with a literal 'Z'
+ * (android.text.format.DateFormat has no offset letter): a client nine hours east of UTC is not
+ * "clock-skew", so an interception it reports stays interception; TrustKit for iOS writes UTC, so
+ * the same date is skew there. */
+static void trustkit_android_local_time_not_skew(void **state)
+{
+    char p[600], why[REPORT_REASON_MAX], date[32];
+    X509_STORE *trust = X509_STORE_new();
+    int64_t now = (int64_t)time(NULL);
+    time_t local = (time_t)(now + 9 * 3600);
+    struct tm tm;
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    gmtime_r(&local, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    for (int android = 0; android < 2; android++) {
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:[s, s], s:[o], s:i}",
+                                "app-bundle-id", "com.example.app", "app-version", "1.2",
+                                "app-platform", android ? "ANDROID" : "IOS", "date-time", date,
+                                "hostname", "rogue.check.test", "port", 443, "noted-hostname",
+                                "rogue.check.test", "validated-certificate-chain", rogue_leaf,
+                                rogue_root, "known-pins", hpkp(pin_int), "validation-result", 1);
+        assert_int_equal(classify_json(doc, NULL, trust, now, why),
+                         android ? CLASS_INTERCEPTION : CLASS_CLOCK_SKEW);
+    }
+    X509_STORE_free(trust);
+}
+
 static void dedup_key_covers_canonical_fields(void **state)
 {
     report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
@@ -643,6 +673,7 @@ int main(void)
         cmocka_unit_test(bounds_and_syntax_refused),
         cmocka_unit_test(classes_as_defined),
         cmocka_unit_test(padded_chain_still_interception),
+        cmocka_unit_test(trustkit_android_local_time_not_skew),
         cmocka_unit_test(long_names_stay_utf8),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
         cmocka_unit_test(caches_give_the_same_results),
