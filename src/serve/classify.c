@@ -132,33 +132,41 @@ void classify_cache_free(classify_cache *c)
     }
 }
 
-/* The key: SHA-256 over each certificate's DER digest and the time slot. */
-static int vcache_key(uint8_t out[32], const report_chain *c, int64_t now)
+/* The key: SHA-256 over each certificate's DER digest, the time slot and the host (a chain valid
+ * for one name is not for another). */
+static int vcache_key(uint8_t out[32], const report_chain *c, const char *host, int64_t now)
 {
-    uint8_t buf[REPORT_MAX_CHAIN * 32 + 8];
-    size_t n = 0;
+    uint8_t buf[REPORT_MAX_CHAIN * 32 + 8 + 256];
+    size_t n = 0, hl = strlen(host);
     int64_t slot = now / VCACHE_SLOT_SECONDS;
 
+    if (hl >= 256) {
+        return -1;
+    }
     for (size_t i = 0; i < c->count; i++) {
         memcpy(buf + n, c->certs[i].der_sha, 32);
         n += 32;
     }
     memcpy(buf + n, &slot, sizeof(slot));
     n += sizeof(slot);
+    memcpy(buf + n, host, hl);
+    n += hl;
     return EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t now);
+static int verifies_uncached(const report_chain *c, const char *host, X509_STORE *trust,
+                             int64_t now);
 
-/* Whether the chain verifies, through the cache when there is one. */
-static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *cache, int64_t now)
+/* Whether the chain verifies for host, through the cache when there is one. */
+static int verifies(const report_chain *c, const char *host, X509_STORE *trust,
+                    classify_cache *cache, int64_t now)
 {
     uint8_t key[32];
     vcache_entry *e;
     int trusted;
 
-    if (cache == NULL || trust == NULL || c->count == 0 || vcache_key(key, c, now) != 0) {
-        return verifies_uncached(c, trust, now);
+    if (cache == NULL || trust == NULL || c->count == 0 || vcache_key(key, c, host, now) != 0) {
+        return verifies_uncached(c, host, trust, now);
     }
     e = &cache->slots[((size_t)key[0] << 8 | key[1]) % VCACHE_SLOTS];
     pthread_mutex_lock(&cache->lock);
@@ -168,7 +176,7 @@ static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *ca
         return trusted;
     }
     pthread_mutex_unlock(&cache->lock);
-    trusted = verifies_uncached(c, trust, now);
+    trusted = verifies_uncached(c, host, trust, now);
     pthread_mutex_lock(&cache->lock);
     memcpy(e->key, key, 32);
     e->used = 1;
@@ -177,8 +185,12 @@ static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *ca
     return trusted;
 }
 
-/* Whether the chain verifies against the trust store at `now` (leaf first, the rest untrusted). */
-static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t now)
+/*
+ * Whether the chain verifies against the trust store at `now` (leaf first, the rest untrusted)
+ * as a TLS server's chain for host: a publicly valid chain for another name is not "valid" here.
+ */
+static int verifies_uncached(const report_chain *c, const char *host, X509_STORE *trust,
+                             int64_t now)
 {
     X509_STORE_CTX *ctx;
     STACK_OF(X509) * rest;
@@ -196,8 +208,12 @@ static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t n
             pushed = sk_X509_push(rest, c->certs[i].x509) > 0;
         }
         if (pushed && X509_STORE_CTX_init(ctx, trust, c->certs[0].x509, rest) == 1) {
+            X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
             X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
-            ok = X509_verify_cert(ctx) == 1;
+            ok = X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) == 1 &&
+                 (X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1 ||
+                  X509_VERIFY_PARAM_set1_host(param, host, 0) == 1) &&
+                 X509_verify_cert(ctx) == 1;
         }
     }
     sk_X509_free(rest);
@@ -278,7 +294,7 @@ report_class classify_report_cached(const report *r, const pinset_policy *policy
         c = CLASS_STALE_CLIENT;
         goto done;
     }
-    int trusted = verifies(chain, trust, cache, now);
+    int trusted = verifies(chain, r->host, trust, cache, now);
     if (chain->count > 0 && !trusted && pinned_key == NULL) {
         snprintf(why, cap,
                  "the chain does not verify against the trust store and its root's key is not "

@@ -372,8 +372,8 @@ static void classes_as_defined(void **state)
                                    trust, now, why),
                      CLASS_UNCLASSIFIED);
     /* without a policy: the report's own known pins decide */
-    assert_int_equal(classify_json(rfc_report("unknown.test", leaf, inter, pin_rogue, now), NULL,
-                                   trust, now, why),
+    assert_int_equal(classify_json(rfc_report("other.check.test", leaf, inter, pin_rogue, now),
+                                   NULL, trust, now, why),
                      CLASS_ROTATION_DRIFT);
     /* without trust anchors nothing verifies */
     assert_int_equal(classify_json(rfc_report("unknown.test", leaf, inter, pin_rogue, now), NULL,
@@ -520,6 +520,45 @@ static void trustkit_android_local_time_not_skew(void **state)
         assert_int_equal(classify_json(doc, NULL, trust, now, why),
                          android ? CLASS_INTERCEPTION : CLASS_CLOCK_SKEW);
     }
+    X509_STORE_free(trust);
+}
+
+/* A publicly valid chain for another name is no rotation (whose advice is to pin its key): it
+ * does not verify for the report's host, so it is interception; and a verification cached for
+ * one host is not reused for another. */
+static void chain_for_another_name_is_interception(void **state)
+{
+    char p[600], why[REPORT_REASON_MAX];
+    X509_STORE *trust = X509_STORE_new();
+    classify_cache *vcache = classify_cache_new();
+    int64_t now = (int64_t)time(NULL);
+    report *r = malloc(sizeof(*r));
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    /* the leaf names check.test, *.check.test, localhost and 127.0.0.1, not other.test */
+    assert_int_equal(
+        classify_json(rfc_report("other.test", leaf, inter, pin_rogue, now), NULL, trust, now, why),
+        CLASS_INTERCEPTION);
+    assert_int_equal(
+        classify_json(rfc_report("127.0.0.2", leaf, inter, pin_rogue, now), NULL, trust, now, why),
+        CLASS_INTERCEPTION);
+    assert_int_equal(
+        classify_json(rfc_report("127.0.0.1", leaf, inter, pin_rogue, now), NULL, trust, now, why),
+        CLASS_ROTATION_DRIFT);
+    /* through the cache: first the name the chain is for, then another */
+    assert_int_equal(parse_json(r, rfc_report("api.check.test", leaf, inter, pin_rogue, now), why),
+                     0);
+    assert_int_equal(classify_report_cached(r, NULL, trust, vcache, now, why, 256),
+                     CLASS_ROTATION_DRIFT);
+    report_clear(r);
+    assert_int_equal(parse_json(r, rfc_report("other.test", leaf, inter, pin_rogue, now), why), 0);
+    assert_int_equal(classify_report_cached(r, NULL, trust, vcache, now, why, 256),
+                     CLASS_INTERCEPTION);
+    report_clear(r);
+    free(r);
+    classify_cache_free(vcache);
     X509_STORE_free(trust);
 }
 
@@ -673,6 +712,7 @@ int main(void)
         cmocka_unit_test(bounds_and_syntax_refused),
         cmocka_unit_test(classes_as_defined),
         cmocka_unit_test(padded_chain_still_interception),
+        cmocka_unit_test(chain_for_another_name_is_interception),
         cmocka_unit_test(trustkit_android_local_time_not_skew),
         cmocka_unit_test(long_names_stay_utf8),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
