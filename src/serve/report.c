@@ -720,17 +720,54 @@ void report_known_pins(const report *r, char *buf, size_t cap)
     join(buf, cap, items, r->known_count);
 }
 
+static int cmp_pin(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* A chain's certificates as the hex SHA-256 of their DER, ' '-separated. */
+static void chain_ders(const report_chain *c, char *buf, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->count && used + 66 <= cap; i++) {
+        if (i > 0) {
+            buf[used++] = ' ';
+        }
+        for (size_t k = 0; k < 32; k++) {
+            buf[used++] = hex[c->certs[i].der_sha[k] >> 4];
+            buf[used++] = hex[c->certs[i].der_sha[k] & 15];
+        }
+        buf[used] = '\0';
+    }
+}
+
 int report_dedup_key(uint8_t out[32], const report *r, const char *class_name)
 {
     char served[REPORT_MAX_CHAIN * REPORT_PIN_B64], validated[REPORT_MAX_CHAIN * REPORT_PIN_B64];
     char known[REPORT_MAX_PINS * REPORT_PIN_B64], port[16], result[16];
-    const char *fields[10];
+    char served_der[REPORT_MAX_CHAIN * 65], validated_der[REPORT_MAX_CHAIN * 65];
+    char sorted[REPORT_MAX_PINS][REPORT_PIN_B64];
+    const char *items[REPORT_MAX_PINS];
+    const char *fields[12];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok;
 
     report_chain_pins(&r->served, served, sizeof(served));
     report_chain_pins(&r->validated, validated, sizeof(validated));
-    report_known_pins(r, known, sizeof(known));
+    /* the known pins are a set: their order does not make another key */
+    memcpy(sorted, r->known, r->known_count * REPORT_PIN_B64);
+    qsort(sorted, r->known_count, REPORT_PIN_B64, cmp_pin);
+    for (size_t i = 0; i < r->known_count; i++) {
+        items[i] = sorted[i];
+    }
+    join(known, sizeof(known), items, r->known_count);
+    /* the certificates themselves, not only their keys: the stored detail (names, validity) is
+     * the first report's, so a report with other certificates over the same keys is another row */
+    chain_ders(&r->served, served_der, sizeof(served_der));
+    chain_ders(&r->validated, validated_der, sizeof(validated_der));
     snprintf(port, sizeof(port), "%u", r->port);
     snprintf(result, sizeof(result), "%d", r->validation_result);
     fields[0] = report_format_name(r->format);
@@ -743,10 +780,12 @@ int report_dedup_key(uint8_t out[32], const report *r, const char *class_name)
     fields[7] = known;
     fields[8] = r->app_bundle_id;
     fields[9] = result;
+    fields[10] = served_der;
+    fields[11] = validated_der;
     pthread_once(&sha256_once, fetch_sha256);
     ok = ctx != NULL &&
          EVP_DigestInit_ex(ctx, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < 10; i++) {
+    for (size_t i = 0; ok && i < 12; i++) {
         ok = EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]) + 1) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;

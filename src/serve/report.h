@@ -102,8 +102,9 @@ void report_chain_pins(const report_chain *c, char *buf, size_t cap);
 void report_known_pins(const report *r, char *buf, size_t cap);
 /*
  * The dedup key: SHA-256 over the canonical fields (format, host, port,
- * noted host, class, served and validated chain pins, known pins, TrustKit's
- * app-bundle-id and validation-result), each followed by a NUL byte.
+ * noted host, class, served and validated chain pins, known pins in sorted
+ * order, TrustKit's app-bundle-id and validation-result, the served and
+ * validated chains' certificate digests), each followed by a NUL byte.
  */
 int report_dedup_key(uint8_t out[32], const report *r, const char *class_name);
 

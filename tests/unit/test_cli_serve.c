@@ -588,6 +588,66 @@ static void dedup_key_covers_canonical_fields(void **state)
     free(b);
 }
 
+/* Two reports whose certificates differ but hold the same keys (a forged certificate needs no
+ * valid signature to be reported) are two rows: the stored detail shows the first report's names.
+ * The known pins are a set: their order makes no other key. */
+static void dedup_key_covers_certificates(void **state)
+{
+    report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    char why[REPORT_REASON_MAX];
+    uint8_t ka[32], kb[32];
+    BIO *bio = BIO_new_mem_buf(leaf, -1), *outb = BIO_new(BIO_s_mem());
+    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    EVP_PKEY *other = EVP_EC_gen("P-256");
+    X509_NAME *name = X509_NAME_new();
+    char *forged, *data;
+    long n;
+    json_t *doc;
+
+    (void)state;
+    assert_non_null(x);
+    /* the leaf's key under a benign-looking name, signed by a key of nobody's */
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"Benign CA", -1, -1, 0),
+                     1);
+    assert_int_equal(X509_set_issuer_name(x, name), 1);
+    assert_true(X509_sign(x, other, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(outb, x), 1);
+    n = BIO_get_mem_data(outb, &data);
+    forged = calloc(1, (size_t)n + 1);
+    memcpy(forged, data, (size_t)n);
+    assert_int_equal(parse_json(a, rfc_report("a.example", leaf, inter, pin_int, 1800000000), why),
+                     0);
+    assert_int_equal(
+        parse_json(b, rfc_report("a.example", forged, inter, pin_int, 1800000000), why), 0);
+    assert_string_equal(a->served.certs[0].pin, b->served.certs[0].pin);
+    assert_int_equal(report_dedup_key(ka, a, "interception"), 0);
+    assert_int_equal(report_dedup_key(kb, b, "interception"), 0);
+    assert_memory_not_equal(ka, kb, 32);
+    report_clear(a);
+    report_clear(b);
+    /* two known pins, in either order */
+    doc = rfc_report("a.example", leaf, inter, pin_int, 1800000000);
+    json_object_set_new(doc, "known-pins", json_pack("[o, o]", hpkp(pin_int), hpkp(pin_backup)));
+    assert_int_equal(parse_json(a, doc, why), 0);
+    doc = rfc_report("a.example", leaf, inter, pin_int, 1800000000);
+    json_object_set_new(doc, "known-pins", json_pack("[o, o]", hpkp(pin_backup), hpkp(pin_int)));
+    assert_int_equal(parse_json(b, doc, why), 0);
+    assert_int_equal(report_dedup_key(ka, a, "interception"), 0);
+    assert_int_equal(report_dedup_key(kb, b, "interception"), 0);
+    assert_memory_equal(ka, kb, 32);
+    report_clear(a);
+    report_clear(b);
+    free(a);
+    free(b);
+    free(forged);
+    X509_NAME_free(name);
+    EVP_PKEY_free(other);
+    X509_free(x);
+    BIO_free(bio);
+    BIO_free(outb);
+}
+
 static void caches_give_the_same_results(void **state)
 {
     report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
@@ -716,6 +776,7 @@ int main(void)
         cmocka_unit_test(trustkit_android_local_time_not_skew),
         cmocka_unit_test(long_names_stay_utf8),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
+        cmocka_unit_test(dedup_key_covers_certificates),
         cmocka_unit_test(caches_give_the_same_results),
         cmocka_unit_test(html_escapes_everything),
         cmocka_unit_test(client_addresses_truncated),
