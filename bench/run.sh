@@ -186,6 +186,16 @@ case $rc in
 *) echo "run.sh: the collector benchmark failed (exit $rc)" >&2; exit 1 ;;
 esac
 
+# the report collector's ingest into PostgreSQL (bench/bench_collect_pg.sh, issue 11)
+echo
+rc=0
+bash "$(dirname "$0")/bench_collect_pg.sh" "$build" "${PINSET_BENCH_REPORTS:-10000}" || rc=$?
+case $rc in
+0) ;;
+2) echo "note: the PostgreSQL collector benchmark is skipped (a program, tool or the server is missing, see above)" ;;
+*) echo "run.sh: the PostgreSQL collector benchmark failed (exit $rc)" >&2; exit 1 ;;
+esac
+
 # Certificate Transparency: a loopback RFC 6962 log of 1,000,000 entries (bench/bench_ct.sh, issue 14)
 echo
 if command -v bash >/dev/null 2>&1; then

@@ -30,9 +30,11 @@ typedef enum pinset_host_type {
 /**
  * Canonicalise a host name or IP literal.
  *
- * Names of lower-case LDH ASCII are checked by inspection; others go through
- * libidn2 (idn2_lookup_u8, UTS #46 non-transitional). A-labels ("xn--") must
- * decode to a valid U-label. Labels may not start or end with '-'; '_' and
+ * Names of lower-case ASCII letters, digits, '-' and '_' are checked by
+ * inspection; others go through libidn2 (idn2_lookup_u8, UTS #46
+ * non-transitional). A-labels ("xn--") must decode to a valid U-label.
+ * Labels may not start or end with '-'; '_' is allowed anywhere in an ASCII
+ * label (`_dmarc.example.com`, Android's `subdomain_user.example.com`);
  * other characters are refused. A name whose last label is numeric (all
  * digits, or 0x and hex digits) is an IPv4 attempt and must be a dotted quad
  * (inet_pton: no 127.1, 0x7f.0.0.1, 0177.0.0.1). Anything with ':' or in

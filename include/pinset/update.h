@@ -471,7 +471,9 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_updater_load(
  * delegation (carried in the signature) is signed by a root, names that
  * keyid and key, is valid at `now` (not_before - PINSET_UPDATE_CLOCK_SKEW
  * <= now < expires_at) and the signature verifies with the delegated key.
- * Distinct keyids count once; at least `threshold` must count. When none
+ * Each key counts once, compared as a key (one key under two encodings of
+ * its SubjectPublicKeyInfo, two keyids, counts once); at least `threshold`
+ * must count. When none
  * counts, the reason is that of the first signature that failed for a reason
  * other than an unknown keyid, else PINSET_UPDATER_UNKNOWN_KEY:
  *

@@ -39,7 +39,8 @@ enum {
 static const opt_spec collect_opts[] = {
     {"listen", 'l', "ADDR:PORT",
      "address and port to listen on ([ADDR6]:PORT for IPv6; port 0: any free one)"},
-    {"db", 0, "PATH|URL", "the report database: a SQLite file (created when missing)"},
+    {"db", 0, "PATH|URL",
+     "the report database: a SQLite file (created when missing) or a postgres:// URL"},
     {"policy", 'p', "FILE", "classify reports against this policy (any format pinset reads)"},
     {"cafile", 0, "FILE",
      "trust anchors that make a chain valid and public (default: the system's)"},
@@ -51,7 +52,7 @@ static const opt_spec collect_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-const cmd_spec cmd_collect_spec = {"collect", "--listen ADDR:PORT --db PATH [options]",
+const cmd_spec cmd_collect_spec = {"collect", "--listen ADDR:PORT --db PATH|URL [options]",
                                    "Receive, classify and show pin-failure reports.", collect_opts};
 
 #define COLLECT_MAX_PEM    ((size_t)1024 * 1024)
@@ -185,7 +186,7 @@ int cmd_collect(int argc, char **argv)
     store *db = NULL;
     serve *srv = NULL;
     sigset_t set;
-    char err[256];
+    char err[256], shown[512];
     int rc, sig = 0;
 
     rc = parse_args(&a, argc, argv);
@@ -214,7 +215,7 @@ int cmd_collect(int argc, char **argv)
         goto done;
     }
     if (store_open(&db, a.db, 0, err, sizeof(err)) != 0) {
-        cli_err("collect", "%s: %s", a.db, err);
+        cli_err("collect", "%s: %s", store_target_shown(a.db, shown, sizeof(shown)), err);
         goto done;
     }
     /* SIGINT and SIGTERM are taken by sigwait below; the server's threads inherit the mask */

@@ -25,6 +25,7 @@
 #include "common.h"
 #include "input.h"
 #include "out.h"
+#include "outfile.h"
 
 enum {
     CONV_OPT_TO,
@@ -249,56 +250,38 @@ static int print_json(const convert_args *a, const struct pinset__buf *doc,
 
 /* ---- output ---- */
 
-/* Write data to path through a temporary file in its directory and rename(2). */
+/*
+ * Write data to path through a temporary file in its directory and rename(2)
+ * (outfile.h: a signal between the two removes the temporary too).
+ */
 static int write_atomic(const char *path, const uint8_t *data, size_t len)
 {
-    char *tmp = malloc(strlen(path) + 16);
+    outfile of = OUTFILE_INIT;
     struct stat st;
     mode_t mask;
-    int fd, ok = 0;
+    char err[512];
 
-    if (tmp == NULL) {
-        cli_err("convert", "out of memory");
-        return EXIT_INTERNAL;
-    }
-    snprintf(tmp, strlen(path) + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        cli_err("convert", "cannot create a temporary file beside %s: %s", path, strerror(errno));
-        free(tmp);
+    if (outfile_open(&of, path, err, sizeof(err)) != 0) {
+        cli_err("convert", "%s", err);
         return EXIT_INPUT;
     }
     if (stat(path, &st) == 0) {
-        (void)fchmod(fd, st.st_mode & 07777); /* replace OUT with the same permissions */
+        of.mode = OUTFILE_MODE_SET | (st.st_mode & 07777); /* replace OUT with its permissions */
     } else {
         mask = umask(0);
         (void)umask(mask);
-        (void)fchmod(fd, 0666 & ~mask);
+        of.mode = OUTFILE_MODE_SET | (0666 & ~mask);
     }
-    for (size_t done = 0; done < len;) {
-        ssize_t k = write(fd, data + done, len - done);
-        if (k < 0 && errno == EINTR) {
-            continue;
-        }
-        if (k <= 0) {
-            goto out;
-        }
-        done += (size_t)k;
-    }
-    ok = fsync(fd) == 0;
-out:
-    if (close(fd) != 0) {
-        ok = 0;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-    }
-    if (!ok) {
+    if (len > 0 && fwrite(data, 1, len, of.f) != len) {
         cli_err("convert", "cannot write %s: %s", path, strerror(errno));
-        (void)unlink(tmp);
+        outfile_abort(&of);
+        return EXIT_INPUT;
     }
-    free(tmp);
-    return ok ? EXIT_OK : EXIT_INPUT;
+    if (outfile_commit(&of, err, sizeof(err)) != 0) {
+        cli_err("convert", "%s", err);
+        return EXIT_INPUT;
+    }
+    return EXIT_OK;
 }
 
 static int write_document(const convert_args *a, const struct pinset__buf *doc)

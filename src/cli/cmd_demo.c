@@ -23,11 +23,16 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
+#include <serve/server.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <store/store.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -36,9 +41,11 @@
 #include <openssl/x509v3.h>
 
 #include <pinset/openssl.h>
+#include <pinset/reporter.h>
 
 #include "cmd.h"
 #include "common.h"
+#include "demo_http.h"
 #include "demo_pki.h"
 #include "demo_server.h"
 #include "out.h"
@@ -47,7 +54,7 @@
 #define DEMO_PORT        443       /* the port users would name; the servers listen elsewhere */
 #define DEMO_LIFETIME_MS 120000    /* each server stops by itself after this */
 #define DEMO_CAPTURE_MAX (1 << 20) /* most output read back from one command */
-#define DEMO_STEPS       9
+#define DEMO_STEPS       12
 #define DEMO_MAX_ARGS    24
 #define DEMO_MAX_BAD     16
 
@@ -55,7 +62,7 @@ enum demo_opt { O_KEEP, O_STEP, O_FORMAT, O_COLOR, O_END };
 
 static const opt_spec demo_opts[] = {
     [O_KEEP] = {"keep", 0, "DIR", "write the generated files to DIR and keep them"},
-    [O_STEP] = {"step", 0, "N", "show only step N (1-8); the others still run, silently"},
+    [O_STEP] = {"step", 0, "N", "show only step N (1-12); the others still run, silently"},
     [O_FORMAT] = {"format", 'f', "FORMAT", "text (the only format)"},
     [O_COLOR] = OUT_OPT_COLOR,
     [O_END] = {NULL, 0, NULL, NULL},
@@ -63,7 +70,7 @@ static const opt_spec demo_opts[] = {
 
 const cmd_spec cmd_demo_spec = {
     "demo", "[options]",
-    "Offline tour: a throw-away PKI, loopback servers, fetch, check, report mode, lint.",
+    "Offline tour: a throw-away PKI, loopback servers, fetch, check, report mode, lint, app configs, reports, signed updates.",
     demo_opts};
 
 /* The files the demo may create, by name inside its directory: all removed at exit. */
@@ -87,9 +94,31 @@ static const char *const demo_files[] = {"trust.pem",
                                          "pinset-demo-update.key",
                                          "pinset-demo-update.key.pub",
                                          "update.dsse",
+                                         "network_security_config.xml",
+                                         "Info.plist",
+                                         "report-live.json",
+                                         "reports.sqlite",
+                                         "reports.sqlite-wal",
+                                         "reports.sqlite-shm",
+                                         "reports.sqlite-journal",
+                                         "pinset-demo-root.key",
+                                         "pinset-demo-root.key.pub",
+                                         "pinset-demo-signer.key",
+                                         "pinset-demo-signer.key.pub",
+                                         "signer.deleg",
+                                         "update-1.dsse",
+                                         "update-2.dsse",
+                                         "site/updates/1.dsse",
+                                         "site/updates/2.dsse",
+                                         "site/index.json",
+                                         "state/state",
+                                         "state/current.dsse",
                                          ".capture-out",
                                          ".capture-err",
                                          NULL};
+
+/* The directories the demo may create, deepest first: removed after demo_files. */
+static const char *const demo_dirs[] = {"site/updates", "site", "state", NULL};
 
 /* For the signal handler: the directory to empty and remove (absolute), and its fd. */
 static char g_dir[PATH_MAX];
@@ -115,20 +144,83 @@ typedef struct demo {
     int step_bad; /* this step did not behave */
     int nskipped, nbad, internal;
     char bad[DEMO_MAX_BAD][400];
+    pinset_report_fn forward; /* the pinned client also hands its reports here (step 11) */
+    void *forward_payload;
 } demo;
 
 /* ---- files and clean-up ---- */
 
+/*
+ * Unlink every entry of the directory `fd`, and the directories in it with
+ * their entries, `depth` levels down. Async-signal-safe: lseek, getdents64,
+ * openat, unlinkat and close only.
+ */
+static void remove_entries(int fd, int depth)
+{
+    /* one buffer per level; 8-byte aligned: struct linux_dirent64 starts with a 64-bit inode */
+    static _Alignas(8) char bufs[4][4096];
+    char *buf = bufs[depth];
+
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        return;
+    }
+    for (int reads = 0; reads < 64; reads++) {
+        long n = syscall(SYS_getdents64, fd, buf, sizeof(bufs[0]));
+        if (n <= 0) {
+            return;
+        }
+        for (long off = 0; off < n;) {
+            unsigned short reclen;
+            const char *name = buf + off + 19; /* d_ino 8, d_off 8, d_reclen 2, d_type 1 */
+            memcpy(&reclen, buf + off + 16, sizeof(reclen));
+            if (reclen == 0) {
+                return;
+            }
+            off += reclen;
+            if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || unlinkat(fd, name, 0) == 0 ||
+                errno != EISDIR) {
+                continue;
+            }
+            if (depth + 1 < 4) {
+                int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0) {
+                    remove_entries(sub, depth + 1);
+                    close(sub);
+                }
+            }
+            (void)unlinkat(fd, name, AT_REMOVEDIR);
+        }
+    }
+}
+
+/*
+ * Remove every entry of the private directory, then the directory. By name
+ * first (the demo's own files), then whatever the directory still holds: a
+ * temporary of a command cut short, a database's journal. A file another
+ * thread creates in between makes rmdir fail; a bounded number of rounds
+ * then catches it. Async-signal-safe: lseek, getdents64, unlinkat and rmdir
+ * only; used only for the private directory (never for --keep).
+ */
 static void remove_files(void)
 {
     if (g_dirfd >= 0) {
         for (const char *const *f = demo_files; *f != NULL; f++) {
             (void)unlinkat(g_dirfd, *f, 0);
         }
+        for (const char *const *f = demo_dirs; *f != NULL; f++) {
+            (void)unlinkat(g_dirfd, *f, AT_REMOVEDIR);
+        }
     }
-    if (g_dir[0] == '/') {
-        (void)rmdir(g_dir);
+    if (g_dir[0] != '/') {
+        return;
     }
+    for (int round = 0; round < 16; round++) {
+        if (rmdir(g_dir) == 0 || (errno != ENOTEMPTY && errno != EEXIST) || g_dirfd < 0) {
+            return;
+        }
+        remove_entries(g_dirfd, 0);
+    }
+    (void)rmdir(g_dir);
 }
 
 /* A command that calls exit() still leaves nothing behind. */
@@ -524,6 +616,16 @@ static void expect_out(demo *d, int rc, const char *needle, int want, const char
            what);
 }
 
+/* Expect a string in the captured stderr. */
+static void expect_err(demo *d, int rc, const char *needle, const char *what)
+{
+    if (rc < 0 || d->cap[1] == NULL) {
+        return;
+    }
+    expect(d, strstr(d->cap[1], needle) != NULL, "%s %s",
+           strstr(d->cap[1], needle) != NULL ? "names" : "does not name", what);
+}
+
 /* ---- set-up: pins, files, servers ---- */
 
 static int pin_of(char *buf, const X509 *x, const EVP_PKEY *key)
@@ -732,7 +834,7 @@ static void client_step(demo *d, int id, const char *policy_file, int want_pass,
         return;
     }
     if (demo_client_run(&r, demo_server_port(d->srv[id]), DEMO_HOST, "trust.pem", pol, DEMO_PORT,
-                        err, sizeof(err)) != 0) {
+                        d->forward, d->forward_payload, err, sizeof(err)) != 0) {
         pinset_policy_free(pol);
         expect(d, 0, "%s", err);
         return;
@@ -833,7 +935,7 @@ static void cert_line(const char *what, const X509 *x, const char *pin)
 }
 
 /* Does `leaf` (with `ca` as the untrusted intermediate, if any) validate for the demo host? */
-static int validates(X509_STORE *store, X509 *leaf, X509 *ca)
+static int validates(X509_STORE *anchors, X509 *leaf, X509 *ca)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -841,7 +943,7 @@ static int validates(X509_STORE *store, X509 *leaf, X509 *ca)
 
     ERR_set_mark();
     if (ctx != NULL && untrusted != NULL && (ca == NULL || sk_X509_push(untrusted, ca) > 0) &&
-        X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1 &&
+        X509_STORE_CTX_init(ctx, anchors, leaf, untrusted) == 1 &&
         X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(ctx), DEMO_HOST, 0) == 1 &&
         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) == 1) {
         ok = X509_verify_cert(ctx) == 1;
@@ -855,21 +957,21 @@ static int validates(X509_STORE *store, X509 *leaf, X509 *ca)
 /* What OpenSSL alone says of each leaf, against the client's trust anchors. */
 static void show_validation(demo *d)
 {
-    X509_STORE *store = X509_STORE_new();
+    X509_STORE *anchors = X509_STORE_new();
     demo_pki *k = &d->pki;
 
-    if (store == NULL || X509_STORE_add_cert(store, k->root) != 1 ||
-        X509_STORE_add_cert(store, k->rogue_root) != 1) {
-        X509_STORE_free(store);
+    if (anchors == NULL || X509_STORE_add_cert(anchors, k->root) != 1 ||
+        X509_STORE_add_cert(anchors, k->rogue_root) != 1) {
+        X509_STORE_free(anchors);
         d->internal = 1;
         return;
     }
     say("Path validation alone (OpenSSL, against trust.pem) accepts all three leaves:");
-    expect(d, validates(store, k->leaf, k->ca), "the genuine leaf validates for " DEMO_HOST);
-    expect(d, validates(store, k->rogue_leaf, NULL),
+    expect(d, validates(anchors, k->leaf, k->ca), "the genuine leaf validates for " DEMO_HOST);
+    expect(d, validates(anchors, k->rogue_leaf, NULL),
            "the mis-issued leaf validates for " DEMO_HOST " too");
-    expect(d, validates(store, k->rotated_leaf, k->ca), "the rotated leaf validates");
-    X509_STORE_free(store);
+    expect(d, validates(anchors, k->rotated_leaf, k->ca), "the rotated leaf validates");
+    X509_STORE_free(anchors);
 }
 
 static void step_pki(demo *d)
@@ -1109,9 +1211,385 @@ static void step_ship(demo *d)
     expect_exit(d, rc, EXIT_OK, "the signature verifies");
 }
 
+/* A whole small file of the demo directory (malloc'd, NUL-terminated), or NULL. */
+static char *slurp(const char *name, size_t *len_out)
+{
+    int fd = openat(g_dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    char *text = fd >= 0 ? read_back(fd) : NULL;
+
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (text != NULL && len_out != NULL) {
+        *len_out = strlen(text);
+    }
+    return text;
+}
+
+static void show_file(const char *name)
+{
+    char *text = slurp(name, NULL);
+
+    printf("  %s:\n", name);
+    print_indented(text != NULL ? text : "(unreadable)\n", "    ");
+    free(text);
+}
+
+/* `pinset convert fixed.json --to FORMAT -o OUT`, expecting `lost` among the losses named. */
+static void run_convert_to_file(demo *d, const char *to, const char *out, const char *lost,
+                                const char *what)
+{
+    argv_buf a = {0};
+    int rc;
+
+    arg(&a, "convert");
+    arg(&a, "fixed.json");
+    arg(&a, "--to");
+    arg(&a, to);
+    arg(&a, "-o");
+    arg(&a, out);
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, EXIT_OK, "written");
+    expect_err(d, rc, lost, what);
+}
+
+static void step_app_config(demo *d)
+{
+    argv_buf a = {0};
+    int rc;
+
+    heading(d, 10, "the app's own pin configuration: Android, iOS, Envoy");
+    say("Apps ship pins in their platform's own file. convert writes the policy as an");
+    say("Android Network Security Config and as an iOS Info.plist (App Transport Security),");
+    say("and names, one line each, what the form cannot express.");
+    run_convert_to_file(d, "android", "network_security_config.xml", "Android has no backup pins",
+                        "the backup role Android cannot keep");
+    show_file("network_security_config.xml");
+    run_convert_to_file(d, "ats", "Info.plist", "ATS is stricter",
+                        "that ATS wants a leaf and a CA identity both");
+    say("check reads the app's file as it ships, without converting it back: the genuine");
+    say("server passes, the mis-issued certificate fails.");
+    run_check(d, "network_security_config.xml", SRV_GENUINE, PINSET_VERDICT_PASS, EXIT_OK,
+              "PASS from the Network Security Config");
+    run_check(d, "network_security_config.xml", SRV_ROGUE, PINSET_VERDICT_FAIL, EXIT_NEGATIVE,
+              "FAIL from the Network Security Config");
+    run_check(d, "Info.plist", SRV_GENUINE, PINSET_VERDICT_PASS, EXIT_OK, "PASS from the plist");
+    say("A service mesh: Envoy's upstream TLS context checks the leaf key only.");
+    arg(&a, "convert");
+    arg(&a, "fixed.json");
+    arg(&a, "--to");
+    arg(&a, "envoy");
+    arg(&a, "--host");
+    arg(&a, DEMO_HOST);
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, EXIT_OK, "converted");
+    expect_out(d, rc, d->pin_leaf, 1, "the leaf pin in verify_certificate_spki");
+    expect_out(d, rc, d->pin_ca, 0, "the CA pin, which Envoy would never match");
+}
+
+/* Block the clean-up signals in threads started between hold and release. */
+static void hold_signals(sigset_t *old)
+{
+    sigset_t all;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
+static void release_signals(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* The collector of step 11, in-process: what `pinset collect` runs (src/serve, src/store). */
+typedef struct demo_collector {
+    store *db;
+    serve *srv;
+    X509_STORE *trust;
+    pinset_policy *policy;
+} demo_collector;
+
+static void collector_stop(demo_collector *c)
+{
+    serve_stop(c->srv); /* finishes the requests in progress, as on SIGTERM */
+    store_close(c->db);
+    X509_STORE_free(c->trust);
+    pinset_policy_free(c->policy);
+    memset(c, 0, sizeof(*c));
+}
+
+static int collector_start(demo_collector *c, char *err, size_t errcap)
+{
+    serve_config cfg;
+    pinset_diag diag = PINSET_DIAG_INIT;
+    sigset_t old;
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    if (pinset_policy_load(&c->policy, "starter.json", &diag) != PINSET_OK) {
+        snprintf(err, errcap, "starter.json: %s", diag.message);
+        return -1;
+    }
+    c->trust = X509_STORE_new();
+    ERR_set_mark();
+    rc = c->trust != NULL && X509_STORE_load_file(c->trust, "root-ca.pem") == 1 ? 0 : -1;
+    ERR_pop_to_mark();
+    if (rc != 0) {
+        snprintf(err, errcap, "root-ca.pem: cannot load the trust anchor");
+        return -1;
+    }
+    if (store_open(&c->db, "reports.sqlite", 0, err, errcap) != 0) {
+        return -1;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.listen = "127.0.0.1:0";
+    cfg.db = c->db;
+    cfg.policy = c->policy;
+    cfg.trust = c->trust;
+    cfg.rate = 20;
+    cfg.burst = 100;
+    cfg.threads = 2;
+    hold_signals(&old);
+    rc = serve_start(&c->srv, &cfg, err, errcap);
+    release_signals(&old);
+    return rc;
+}
+
+static void step_collect(demo *d)
+{
+    demo_collector col;
+    pinset_reporter *rep = NULL;
+    pinset_reporter_opts ro = PINSET_REPORTER_OPTS_INIT;
+    pinset_reporter_stats st;
+    pinset_policy *pol = NULL;
+    pinset_diag diag = PINSET_DIAG_INIT;
+    argv_buf a = {0};
+    char err[256], uri[96];
+    sigset_t old;
+    pinset_err e;
+    int rc;
+
+    heading(d, 11, "a report arrives: pinset collect, pinset reports");
+    say("Report mode is only as good as the reports that arrive. pinset collect is the");
+    say("server a policy's report URI names: it classifies each report against the");
+    say("policy and keeps it in SQLite. A client in report mode meets the rogue server");
+    say("again, and libpinset-curl's reporter POSTs the report to the collector.");
+    for (const char *const *f = demo_files; *f != NULL; f++) {
+        if (strncmp(*f, "reports.sqlite", 14) == 0) {
+            (void)unlinkat(g_dirfd, *f, 0); /* a kept directory's database of an earlier tour */
+        }
+    }
+    printf("%s$ pinset collect --listen 127.0.0.1:0 --db reports.sqlite --policy starter.json "
+           "--cafile root-ca.pem &%s\n",
+           out_sgr(d->color, OUT_BOLD), out_sgr_reset(d->color));
+    if (collector_start(&col, err, sizeof(err)) != 0) {
+        collector_stop(&col);
+        expect(d, 0, "the collector starts: %s", err);
+        return;
+    }
+    printf("    listening on http://127.0.0.1:%u\n", serve_port(col.srv));
+    expect(d, 1, "the collector listens on loopback");
+    snprintf(uri, sizeof(uri), "http://127.0.0.1:%u/report", serve_port(col.srv));
+    say("report-live.json is report.json with the collector as its report URI.");
+    if (derive_policy("report-live.json", "report", uri, NULL) != 0 ||
+        pinset_policy_load(&pol, "report-live.json", &diag) != PINSET_OK) {
+        collector_stop(&col);
+        d->internal = 1;
+        expect(d, 0, "report-live.json written");
+        return;
+    }
+    ro.timeout_ms = 5000;
+    ro.max_attempts = 3;
+    ro.backoff_ms = 100;
+    ro.shutdown_ms = 5000;
+    hold_signals(&old);
+    e = pinset_reporter_new(&rep, pol, &ro, &diag);
+    release_signals(&old);
+    if (e != PINSET_OK) {
+        pinset_policy_free(pol);
+        collector_stop(&col);
+        expect(d, 0, "the reporter starts: %s", diag.message);
+        return;
+    }
+    d->forward = pinset_reporter_report;
+    d->forward_payload = rep;
+    client_step(d, SRV_ROGUE, "report-live.json", 1, PINSET_VERDICT_REPORT_ONLY_FAIL, 0);
+    d->forward = NULL;
+    d->forward_payload = NULL;
+    memset(&st, 0, sizeof(st));
+    e = pinset_reporter_close(rep, 10000, &st);
+    pinset_reporter_free(rep);
+    pinset_policy_free(pol);
+    printf("    reporter: %llu report%s sent to %s, %llu failed\n", (unsigned long long)st.sent,
+           st.sent == 1 ? "" : "s", uri, (unsigned long long)st.failed);
+    expect(d, e == PINSET_OK && st.sent == 1, "the report was delivered (201 after its commit)");
+    say("The collector stops as on SIGTERM: it finishes the requests in progress. pinset");
+    say("reports reads the database: the report arrived, and the class says what it is.");
+    collector_stop(&col);
+    arg(&a, "reports");
+    arg(&a, "--db");
+    arg(&a, "reports.sqlite");
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, EXIT_OK, "read");
+    expect_out(d, rc, DEMO_HOST, 1, "the host");
+    expect_out(d, rc, "interception", 1,
+               "the class interception (a chain to a root the collector does not trust)");
+}
+
+/* Remove what an earlier tour left in a kept directory: the keys, the site, the state. */
+static void clear_update_files(void)
+{
+    for (const char *const *f = demo_files; *f != NULL; f++) {
+        if (strncmp(*f, "pinset-demo-root.", 17) == 0 ||
+            strncmp(*f, "pinset-demo-signer.", 19) == 0 || strncmp(*f, "site/", 5) == 0 ||
+            strncmp(*f, "state/", 6) == 0) {
+            (void)unlinkat(g_dirfd, *f, 0);
+        }
+    }
+    for (const char *const *f = demo_dirs; *f != NULL; f++) {
+        (void)unlinkat(g_dirfd, *f, AT_REMOVEDIR);
+    }
+}
+
+/* Serve the published file `name` (under site/) at /`name`; 0 or -1. */
+static int serve_published(demo_http *h, const char *name)
+{
+    char path[128], url[128];
+    size_t len = 0;
+    char *text;
+    int rc;
+
+    snprintf(path, sizeof(path), "site/%s", name);
+    snprintf(url, sizeof(url), "/%s", name);
+    text = slurp(path, &len);
+    rc = text != NULL ? demo_http_put(h, url, text, len) : -1;
+    free(text);
+    return rc;
+}
+
+static int run_cmd(demo *d, const char *const *argv, int want, const char *meaning)
+{
+    argv_buf a = {0};
+    int rc;
+
+    for (; *argv != NULL; argv++) {
+        arg(&a, *argv);
+    }
+    rc = show_run(d, &a, NULL);
+    expect_exit(d, rc, want, meaning);
+    return rc;
+}
+
+static void step_update(demo *d)
+{
+    demo_http *h;
+    char err[256], expires[32], url1[96], url2[96];
+    int rc;
+
+    heading(d, 12, "a signed update over HTTP, from a delegated signing key");
+    say("The root key, the one clients trust, stays offline: it delegates to a signing");
+    say("key used day to day. The signing key signs serial 1 and serial 2, publish lays");
+    say("them out as plain files, and a web server on loopback serves them.");
+    clear_update_files();
+    snprintf(expires, sizeof(expires), "@%lld", (long long)time(NULL) + 30LL * 86400);
+    {
+        const char *const k1[] = {"keygen", "pinset-demo-root.key", NULL};
+        const char *const k2[] = {"keygen", "pinset-demo-signer.key", NULL};
+        const char *const dl[] = {"delegate",
+                                  "--root-key",
+                                  "pinset-demo-root.key",
+                                  "--key",
+                                  "pinset-demo-signer.key.pub",
+                                  "--serial",
+                                  "1",
+                                  "--expires",
+                                  expires,
+                                  "-o",
+                                  "signer.deleg",
+                                  NULL};
+        const char *const s1[] = {
+            "sign",     "--key", "pinset-demo-signer.key", "--delegation", "signer.deleg",
+            "--serial", "1",     "starter.json",           "-o",           "update-1.dsse",
+            NULL};
+        const char *const s2[] = {"sign",
+                                  "--key",
+                                  "pinset-demo-signer.key",
+                                  "--delegation",
+                                  "signer.deleg",
+                                  "--serial",
+                                  "2",
+                                  "fixed.json",
+                                  "-o",
+                                  "update-2.dsse",
+                                  NULL};
+        const char *const p1[] = {"publish", "--root", "pinset-demo-root.key.pub",
+                                  "--out",   "site",   "update-1.dsse",
+                                  NULL};
+        const char *const p2[] = {"publish", "--root", "pinset-demo-root.key.pub",
+                                  "--out",   "site",   "update-2.dsse",
+                                  NULL};
+        (void)run_cmd(d, k1, EXIT_OK, "the root key pair written");
+        (void)run_cmd(d, k2, EXIT_OK, "the signing key pair written");
+        (void)run_cmd(d, dl, EXIT_OK, "the root delegates to the signing key");
+        (void)run_cmd(d, s1, EXIT_OK, "serial 1 signed (the starter policy)");
+        (void)run_cmd(d, s2, EXIT_OK, "serial 2 signed (the fixed policy)");
+        printf("%s$ mkdir site%s\n", out_sgr(d->color, OUT_BOLD), out_sgr_reset(d->color));
+        if (mkdirat(g_dirfd, "site", 0755) != 0) {
+            d->internal = 1;
+            expect(d, 0, "site/ made: %s", strerror(errno));
+            return;
+        }
+        (void)run_cmd(d, p1, EXIT_OK, "serial 1 published");
+        rc = run_cmd(d, p2, EXIT_OK, "serial 2 published");
+        if (rc < 0) {
+            return; /* not in this build: skipped */
+        }
+    }
+    h = demo_http_start(err, sizeof(err));
+    if (h == NULL) {
+        expect(d, 0, "the web server starts: %s", err);
+        return;
+    }
+    if (serve_published(h, "index.json") != 0 || serve_published(h, "updates/1.dsse") != 0 ||
+        serve_published(h, "updates/2.dsse") != 0) {
+        demo_http_stop(h);
+        expect(d, 0, "site/ holds index.json, updates/1.dsse and updates/2.dsse");
+        return;
+    }
+    printf("%s[a web server on 127.0.0.1:%u serves site/]%s\n", out_sgr(d->color, OUT_DIM),
+           (unsigned int)demo_http_port(h), out_sgr_reset(d->color));
+    say("A client holds only the root's public key and a state directory (mode 0700).");
+    say("update fetches serial 2, checks the signature through the delegation it");
+    say("carries, and applies it:");
+    printf("%s$ mkdir -m 700 state%s\n", out_sgr(d->color, OUT_BOLD), out_sgr_reset(d->color));
+    if (mkdirat(g_dirfd, "state", 0700) != 0) {
+        demo_http_stop(h);
+        d->internal = 1;
+        expect(d, 0, "state/ made: %s", strerror(errno));
+        return;
+    }
+    snprintf(url1, sizeof(url1), "http://127.0.0.1:%u/updates/1.dsse",
+             (unsigned int)demo_http_port(h));
+    snprintf(url2, sizeof(url2), "http://127.0.0.1:%u/updates/2.dsse",
+             (unsigned int)demo_http_port(h));
+    {
+        const char *const u2[] = {
+            "update", "--root", "pinset-demo-root.key.pub", "--state", "state", url2, NULL};
+        const char *const u1[] = {
+            "update", "--root", "pinset-demo-root.key.pub", "--state", "state", url1, NULL};
+        rc = run_cmd(d, u2, EXIT_OK, "serial 2 applied");
+        expect_out(d, rc, "serial 2", 1, "serial 2");
+        say("An attacker on the path replays the older, validly signed serial 1: refused.");
+        rc = run_cmd(d, u1, EXIT_NEGATIVE, "rejected");
+        expect_err(d, rc, "rollback", "a rollback");
+    }
+    expect(d, demo_http_served(h) == 2, "both documents were fetched over HTTP");
+    demo_http_stop(h);
+}
+
 static void (*const demo_steps[DEMO_STEPS])(demo *d) = {
-    step_pki,    step_fetch,  step_policy, step_pass, step_rogue,
-    step_report, step_rotate, step_lint,   step_ship,
+    step_pki,    step_fetch, step_policy, step_pass,       step_rogue,   step_report,
+    step_rotate, step_lint,  step_ship,   step_app_config, step_collect, step_update,
 };
 
 /* ---- the command ---- */

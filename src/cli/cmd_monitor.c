@@ -341,19 +341,20 @@ static int run_loop(mon *m, const monitor_args *a, const sigset_t *set)
 
 static int open_store(mon *m, const char *config)
 {
-    char err[512];
+    char err[512], shown[512];
+    const char *db = store_target_shown(m->cfg.db, shown, sizeof(shown)); /* no password */
 
     if (store_open(&m->db, m->cfg.db, 0, err, sizeof(err)) != 0) {
-        cli_err("monitor", "%s: db %s: %s", config, m->cfg.db, err);
+        cli_err("monitor", "%s: db %s: %s", config, db, err);
         return EXIT_INPUT;
     }
     if (!store_mon_ready(m->db)) {
-        cli_err("monitor", "db %s: the %s backend does not keep the monitor's tables yet",
-                m->cfg.db, m->db->ops->name);
+        cli_err("monitor", "db %s: the %s backend does not keep the monitor's tables yet", db,
+                m->db->ops->name);
         return EXIT_INPUT;
     }
     if (mon_load_state(m, err, sizeof(err)) != 0) {
-        cli_err("monitor", "db %s: %s", m->cfg.db, err);
+        cli_err("monitor", "db %s: %s", db, err);
         return EXIT_INPUT;
     }
     return 0;

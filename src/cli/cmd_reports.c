@@ -21,7 +21,7 @@
 enum { REP_OPT_DB, REP_OPT_SINCE, REP_OPT_HOST, REP_OPT_FORMAT };
 
 static const opt_spec reports_opts[] = {
-    {"db", 0, "PATH|URL", "the collector's database (a SQLite file)"},
+    {"db", 0, "PATH|URL", "the collector's database (a SQLite file or a postgres:// URL)"},
     {"since", 0, "TIME",
      "reports last seen at or after TIME: RFC 3339, or a duration ago (12h, 7d)"},
     {"host", 0, "HOST", "one host only"},
@@ -29,7 +29,7 @@ static const opt_spec reports_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-const cmd_spec cmd_reports_spec = {"reports", "--db PATH [options]",
+const cmd_spec cmd_reports_spec = {"reports", "--db PATH|URL [options]",
                                    "Summarise a collector's pin-failure reports.", reports_opts};
 
 #define REPORTS_MAX_ROWS 100000 /* rows read for the keys and the days */
@@ -284,7 +284,7 @@ int cmd_reports(int argc, char **argv)
     collect_ctx x = {NULL, NULL, 0};
     store_filter f;
     store *db = NULL;
-    char err[256];
+    char err[256], shown[512];
     int rc;
 
     rc = parse_args(&a, argc, argv);
@@ -292,7 +292,7 @@ int cmd_reports(int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
     }
     if (store_open(&db, a.db, 1, err, sizeof(err)) != 0) {
-        cli_err("reports", "%s: %s", a.db, err);
+        cli_err("reports", "%s: %s", store_target_shown(a.db, shown, sizeof(shown)), err);
         return EXIT_INPUT;
     }
     f.since = a.since;
@@ -306,7 +306,8 @@ int cmd_reports(int argc, char **argv)
     }
     if (db->ops->groups(db, &f, on_group, &x, err, sizeof(err)) < 0 ||
         db->ops->rows(db, &f, REPORTS_MAX_ROWS, on_row, &x, err, sizeof(err)) < 0) {
-        cli_err("reports", "%s: %s", a.db, x.oom ? "out of memory" : err);
+        cli_err("reports", "%s: %s", store_target_shown(a.db, shown, sizeof(shown)),
+                x.oom ? "out of memory" : err);
         rc = x.oom ? EXIT_INTERNAL : EXIT_INPUT;
         goto done;
     }
@@ -317,7 +318,7 @@ int cmd_reports(int argc, char **argv)
         {
             store_filter gf = {a.since, json_string_value(json_object_get(g, "host"))};
             if (db->ops->series(db, &gf, 86400, on_point, g, err, sizeof(err)) < 0) {
-                cli_err("reports", "%s: %s", a.db, err);
+                cli_err("reports", "%s: %s", store_target_shown(a.db, shown, sizeof(shown)), err);
                 rc = EXIT_INPUT;
                 goto done;
             }
@@ -325,7 +326,8 @@ int cmd_reports(int argc, char **argv)
     }
     if (a.json) {
         json_t *doc = json_object();
-        if (doc == NULL || out_json_set(doc, "db", out_json_str(a.db)) ||
+        if (doc == NULL ||
+            out_json_set(doc, "db", out_json_str(store_target_shown(a.db, shown, sizeof(shown)))) ||
             out_json_set(doc, "since", a.since > 0 ? time_json(a.since) : json_null()) ||
             out_json_set(doc, "groups", json_incref(x.groups))) {
             json_decref(doc);

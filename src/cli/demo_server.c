@@ -203,6 +203,9 @@ static void on_report(const char *json, size_t len, void *payload)
     demo_client_result *r = payload;
 
     r->reports++;
+    if (r->forward != NULL) {
+        r->forward(json, len, r->forward_payload);
+    }
     if (r->report != NULL || len > DEMO_REPORT_MAX) {
         return;
     }
@@ -268,7 +271,8 @@ static void record(demo_client_result *out, pinset_ossl *pin, SSL *ssl)
 }
 
 int demo_client_run(demo_client_result *out, uint16_t port, const char *host, const char *cafile,
-                    pinset_policy *policy, unsigned int report_port, char *err, size_t errcap)
+                    pinset_policy *policy, unsigned int report_port, pinset_report_fn forward,
+                    void *forward_payload, char *err, size_t errcap)
 {
     pinset_ossl_opts opts = PINSET_OSSL_OPTS_INIT;
     pinset_ossl *pin = NULL;
@@ -278,6 +282,8 @@ int demo_client_run(demo_client_result *out, uint16_t port, const char *host, co
     int fd = -1, rc = -1;
 
     memset(out, 0, sizeof(*out));
+    out->forward = forward;
+    out->forward_payload = forward_payload;
     opts.report = on_report;
     opts.report_payload = out;
     ERR_set_mark();

@@ -38,24 +38,28 @@ void demo_server_stop(demo_server *s);
 
 /* What a pinned client saw. */
 typedef struct demo_client_result {
-    int handshake_ok;       /* SSL_connect succeeded */
-    int gate_ok;            /* pinset_ossl_check() let the connection through */
-    pinset_verdict verdict; /* NONE when no verdict was recorded */
-    char explain[512];      /* pinset_result_explain(), or empty */
-    char error[256];        /* why the handshake failed, or empty */
-    char *report;           /* the first report document (malloc'd), or NULL */
-    size_t reports;         /* reports received */
+    int handshake_ok;         /* SSL_connect succeeded */
+    int gate_ok;              /* pinset_ossl_check() let the connection through */
+    pinset_verdict verdict;   /* NONE when no verdict was recorded */
+    char explain[512];        /* pinset_result_explain(), or empty */
+    char error[256];          /* why the handshake failed, or empty */
+    char *report;             /* the first report document (malloc'd), or NULL */
+    size_t reports;           /* reports received */
+    pinset_report_fn forward; /* also handed every report (a reporter), or NULL */
+    void *forward_payload;
 } demo_client_result;
 
 /*
  * Connect to 127.0.0.1:port, verify `host` against the trust anchors in
  * `cafile`, with `policy` attached through pinset_ossl_attach (the port
- * reported is `report_port`). Returns 0 when a handshake was attempted
+ * reported is `report_port`); every report is also handed to `forward` (NULL for
+ * none, such as pinset_reporter_report with its reporter). Returns 0 when a handshake was attempted
  * (whatever its outcome), -1 with err set on a local failure.
  * Free out->report with demo_client_result_free.
  */
 int demo_client_run(demo_client_result *out, uint16_t port, const char *host, const char *cafile,
-                    pinset_policy *policy, unsigned int report_port, char *err, size_t errcap);
+                    pinset_policy *policy, unsigned int report_port, pinset_report_fn forward,
+                    void *forward_payload, char *err, size_t errcap);
 void demo_client_result_free(demo_client_result *r);
 
 #endif /* PINSET_CLI_DEMO_SERVER_H */

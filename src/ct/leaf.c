@@ -7,26 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ct/err.h"
 #include "util/base.h"
 #include "util/cursor.h"
 #include "util/der_tlv.h"
-
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* A big-endian integer of n bytes (n <= 8). */
 static int read_uint(struct pinset_cursor *c, unsigned int n, uint64_t *out)
@@ -68,15 +52,15 @@ int ct_leaf_parse(ct_leaf *out, const uint8_t *buf, size_t len, char *err, size_
     memset(out, 0, sizeof(*out));
     pinset__cursor_init(&c, buf, len);
     if (read_uint(&c, 1, &version) != 0 || version != 0) {
-        seterr(err, errcap, "leaf_input: version is not v1");
+        ct_seterr(err, errcap, "leaf_input: version is not v1");
         return -1;
     }
     if (read_uint(&c, 1, &leaf_type) != 0 || leaf_type != 0) {
-        seterr(err, errcap, "leaf_input: leaf_type is not timestamped_entry");
+        ct_seterr(err, errcap, "leaf_input: leaf_type is not timestamped_entry");
         return -1;
     }
     if (read_uint(&c, 8, &out->timestamp) != 0 || read_uint(&c, 2, &type) != 0) {
-        seterr(err, errcap, "leaf_input: truncated TimestampedEntry");
+        ct_seterr(err, errcap, "leaf_input: truncated TimestampedEntry");
         return -1;
     }
     if (type == CT_ENTRY_X509) {
@@ -84,20 +68,20 @@ int ct_leaf_parse(ct_leaf *out, const uint8_t *buf, size_t len, char *err, size_
     } else if (type == CT_ENTRY_PRECERT) {
         out->type = CT_ENTRY_PRECERT;
         if (!pinset__cursor_read_bytes(&c, 32, &out->issuer_key_hash)) {
-            seterr(err, errcap, "leaf_input: truncated issuer_key_hash");
+            ct_seterr(err, errcap, "leaf_input: truncated issuer_key_hash");
             return -1;
         }
     } else {
-        seterr(err, errcap, "leaf_input: unknown entry_type %llu", (unsigned long long)type);
+        ct_seterr(err, errcap, "leaf_input: unknown entry_type %llu", (unsigned long long)type);
         return -1;
     }
     if (read_vec(&c, 3, 1, &out->der, &out->der_len) != 0) {
-        seterr(err, errcap, "leaf_input: %s: bad length",
-               type == CT_ENTRY_X509 ? "ASN.1Cert" : "tbs_certificate");
+        ct_seterr(err, errcap, "leaf_input: %s: bad length",
+                  type == CT_ENTRY_X509 ? "ASN.1Cert" : "tbs_certificate");
         return -1;
     }
     if (read_vec(&c, 2, 0, &ext, &ext_len) != 0 || !pinset__cursor_at_end(&c)) {
-        seterr(err, errcap, "leaf_input: bad CtExtensions or trailing bytes");
+        ct_seterr(err, errcap, "leaf_input: bad CtExtensions or trailing bytes");
         return -1;
     }
     return 0;
@@ -134,13 +118,13 @@ int ct_extra_data_check(enum ct_entry_type type, const uint8_t *buf, size_t len,
     pinset__cursor_init(&c, buf, len);
     if (type == CT_ENTRY_PRECERT) {
         if (read_vec(&c, 3, 1, &pre, &pre_len) != 0) {
-            seterr(err, errcap, "extra_data: bad pre_certificate length");
+            ct_seterr(err, errcap, "extra_data: bad pre_certificate length");
             return -1;
         }
         count++;
     }
     if (read_chain(&c, &count) != 0 || !pinset__cursor_at_end(&c)) {
-        seterr(err, errcap, "extra_data: bad certificate chain or trailing bytes");
+        ct_seterr(err, errcap, "extra_data: bad certificate chain or trailing bytes");
         return -1;
     }
     return count;
@@ -289,19 +273,19 @@ int ct_cert_walk(const uint8_t *der, size_t len, int is_tbs, const uint8_t **spk
     pinset__cursor_init(&c, der, len);
     if (is_tbs) {
         if (tlv(&c, 0x30, &tbs) != 0 || !pinset__cursor_at_end(&c)) {
-            seterr(err, errcap, "tbs_certificate: not one DER SEQUENCE");
+            ct_seterr(err, errcap, "tbs_certificate: not one DER SEQUENCE");
             return -1;
         }
     } else if (tlv(&c, 0x30, &cert) != 0 || !pinset__cursor_at_end(&c) ||
                tlv(&cert.body, 0x30, &tbs) != 0 || tlv(&cert.body, 0x30, &t) != 0 ||
                tlv(&cert.body, 0x03, &t) != 0 || !pinset__cursor_at_end(&cert.body)) {
-        seterr(err, errcap, "certificate: not a DER Certificate (RFC 5280 section 4.1)");
+        ct_seterr(err, errcap, "certificate: not a DER Certificate (RFC 5280 section 4.1)");
         return -1;
     }
     r = walk_tbs(&tbs.body, spki, spki_len, cb, payload);
     if (r < 0) {
-        seterr(err, errcap, "%s: malformed TBSCertificate",
-               is_tbs ? "tbs_certificate" : "certificate");
+        ct_seterr(err, errcap, "%s: malformed TBSCertificate",
+                  is_tbs ? "tbs_certificate" : "certificate");
         return -1;
     }
     return r;

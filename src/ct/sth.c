@@ -12,24 +12,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "ct/err.h"
 #include "util/base.h"
-
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* RFC 4648 section 4 alphabet: value + 1, 0 for a byte outside it. */
 static const uint8_t b64_table[256] = {
@@ -116,7 +100,8 @@ int ct_log_key_parse(ct_log_key *out, const uint8_t *text, size_t len, char *err
             tl--;
         }
         if (ct_b64_decode(buf, sizeof(buf), &blen, (const char *)text, tl) != 0) {
-            seterr(err, errcap, "not a PEM public key, nor base64 of a DER SubjectPublicKeyInfo");
+            ct_seterr(err, errcap,
+                      "not a PEM public key, nor base64 of a DER SubjectPublicKeyInfo");
             goto out;
         }
         pkey = d2i_PUBKEY(NULL, &p, (long)blen);
@@ -126,12 +111,12 @@ int ct_log_key_parse(ct_log_key *out, const uint8_t *text, size_t len, char *err
         }
     }
     if (pkey == NULL) {
-        seterr(err, errcap, "not a public key that OpenSSL can read");
+        ct_seterr(err, errcap, "not a public key that OpenSSL can read");
         goto out;
     }
     if (!(EVP_PKEY_is_a(pkey, "EC") ||
           (EVP_PKEY_is_a(pkey, "RSA") && EVP_PKEY_get_bits(pkey) >= 2048))) {
-        seterr(err, errcap, "a log key must be ECDSA P-256 or RSA of 2048 bits or more");
+        ct_seterr(err, errcap, "a log key must be ECDSA P-256 or RSA of 2048 bits or more");
         goto out;
     }
     if (EVP_PKEY_is_a(pkey, "EC")) {
@@ -140,14 +125,14 @@ int ct_log_key_parse(ct_log_key *out, const uint8_t *text, size_t len, char *err
 
         if (EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group), &glen) != 1 ||
             strcmp(group, "prime256v1") != 0) {
-            seterr(err, errcap, "an ECDSA log key must be on P-256");
+            ct_seterr(err, errcap, "an ECDSA log key must be on P-256");
             goto out;
         }
     }
     der_len = i2d_PUBKEY(pkey, &der);
     if (der_len <= 0 ||
         EVP_Digest(der, (size_t)der_len, out->log_id, &n, EVP_sha256(), NULL) != 1) {
-        seterr(err, errcap, "cannot encode the key");
+        ct_seterr(err, errcap, "cannot encode the key");
         goto out;
     }
     out->pkey = pkey;
@@ -173,7 +158,7 @@ static int get_u64(const json_t *root, const char *key, uint64_t *out, char *err
     const json_t *v = json_object_get(root, key);
 
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        seterr(err, cap, "%s: missing or not a non-negative integer", key);
+        ct_seterr(err, cap, "%s: missing or not a non-negative integer", key);
         return -1;
     }
     *out = (uint64_t)json_integer_value(v);
@@ -187,7 +172,7 @@ static int get_b64(const json_t *root, const char *key, uint8_t *out, size_t cap
 
     if (!json_is_string(v) ||
         ct_b64_decode(out, cap, len, json_string_value(v), json_string_length(v)) != 0) {
-        seterr(err, errcap, "%s: missing, not base64, or longer than %zu bytes", key, cap);
+        ct_seterr(err, errcap, "%s: missing, not base64, or longer than %zu bytes", key, cap);
         return -1;
     }
     return 0;
@@ -203,7 +188,7 @@ int ct_sth_parse(ct_sth *out, const uint8_t *body, size_t len, char *err, size_t
     memset(out, 0, sizeof(*out));
     root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL || !json_is_object(root)) {
-        seterr(err, errcap, "get-sth: not a JSON object (%s)", root == NULL ? je.text : "type");
+        ct_seterr(err, errcap, "get-sth: not a JSON object (%s)", root == NULL ? je.text : "type");
         goto out;
     }
     if (get_u64(root, "tree_size", &out->tree_size, err, errcap) != 0 ||
@@ -214,7 +199,7 @@ int ct_sth_parse(ct_sth *out, const uint8_t *body, size_t len, char *err, size_t
         goto out;
     }
     if (rlen != CT_HASH_LEN) {
-        seterr(err, errcap, "sha256_root_hash: %zu bytes, not 32", rlen);
+        ct_seterr(err, errcap, "sha256_root_hash: %zu bytes, not 32", rlen);
         goto out;
     }
     rc = 0;
@@ -244,19 +229,20 @@ int ct_sth_verify(const ct_sth *sth, const ct_log_key *key, char *err, size_t er
 
     /* RFC 5246 §4.7 digitally-signed: hash(1) sig(1) opaque<0..2^16-1>. */
     if (sth->sig_len < 4) {
-        seterr(err, errcap, "tree_head_signature: shorter than its header");
+        ct_seterr(err, errcap, "tree_head_signature: shorter than its header");
         return 0;
     }
     slen = ((size_t)sth->sig[2] << 8) | sth->sig[3];
     if (slen + 4 != sth->sig_len) {
-        seterr(err, errcap, "tree_head_signature: length %zu does not match the %zu bytes sent",
-               slen, sth->sig_len - 4);
+        ct_seterr(err, errcap, "tree_head_signature: length %zu does not match the %zu bytes sent",
+                  slen, sth->sig_len - 4);
         return 0;
     }
     want_alg = EVP_PKEY_is_a(key->pkey, "EC") ? 3 : 1;
     if (sth->sig[0] != 4 || sth->sig[1] != want_alg) {
-        seterr(err, errcap, "tree_head_signature: algorithm %u/%u, not sha256 with the log key's",
-               sth->sig[0], sth->sig[1]);
+        ct_seterr(err, errcap,
+                  "tree_head_signature: algorithm %u/%u, not sha256 with the log key's",
+                  sth->sig[0], sth->sig[1]);
         return 0;
     }
     ct_sth_signed_data(tbs, sth->timestamp, sth->tree_size, sth->root);
@@ -266,7 +252,7 @@ int ct_sth_verify(const ct_sth *sth, const ct_log_key *key, char *err, size_t er
     EVP_MD_CTX_free(ctx);
     ERR_clear_error();
     if (!ok) {
-        seterr(err, errcap, "tree_head_signature: does not verify with the log key");
+        ct_seterr(err, errcap, "tree_head_signature: does not verify with the log key");
     }
     return ok;
 }

@@ -10,25 +10,9 @@
 
 #include <openssl/evp.h>
 
+#include "ct/err.h"
 #include "util/base.h"
 #include "util/cursor.h"
-
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 /* The next line (without its '\n') of text[*off..len); -1 when there is no '\n'. */
 static int next_line(const uint8_t *text, size_t len, size_t *off, const char **line,
@@ -91,25 +75,25 @@ int ct_checkpoint_verify(ct_sth *out, const uint8_t *text, size_t len, const cha
 
     memset(out, 0, sizeof(*out));
     if (next_line(text, len, &off, &line, &n) != 0 || n != olen || memcmp(line, origin, n) != 0) {
-        seterr(err, errcap, "checkpoint: the origin line is not '%s'", origin);
+        ct_seterr(err, errcap, "checkpoint: the origin line is not '%s'", origin);
         return CT_CP_MALFORMED;
     }
     if (next_line(text, len, &off, &line, &n) != 0 || decimal(line, n, &out->tree_size) != 0) {
-        seterr(err, errcap, "checkpoint: line 2: not a tree size");
+        ct_seterr(err, errcap, "checkpoint: line 2: not a tree size");
         return CT_CP_MALFORMED;
     }
     if (next_line(text, len, &off, &line, &n) != 0 ||
         ct_b64_decode(out->root, CT_HASH_LEN, &rlen, line, n) != 0 || rlen != CT_HASH_LEN) {
-        seterr(err, errcap, "checkpoint: line 3: not a base64 root hash");
+        ct_seterr(err, errcap, "checkpoint: line 3: not a base64 root hash");
         return CT_CP_MALFORMED;
     }
     /* An RFC 6962-signed checkpoint has no extension lines: the blank line comes next. */
     if (next_line(text, len, &off, &line, &n) != 0 || n != 0) {
-        seterr(err, errcap, "checkpoint: line 4: extension lines are not allowed");
+        ct_seterr(err, errcap, "checkpoint: line 4: extension lines are not allowed");
         return CT_CP_MALFORMED;
     }
     if (key_id(want, origin, key) != 0) {
-        seterr(err, errcap, "cannot hash the key ID");
+        ct_seterr(err, errcap, "cannot hash the key ID");
         return CT_CP_MALFORMED;
     }
     while (off < len) {
@@ -117,7 +101,7 @@ int ct_checkpoint_verify(ct_sth *out, const uint8_t *text, size_t len, const cha
 
         if (next_line(text, len, &off, &line, &n) != 0 || n < pre + 1 ||
             memcmp(line, EM_DASH, pre) != 0) {
-            seterr(err, errcap, "checkpoint: a signature line is malformed");
+            ct_seterr(err, errcap, "checkpoint: a signature line is malformed");
             return CT_CP_MALFORMED;
         }
         if (n < pre + olen + 1 || memcmp(line + pre, origin, olen) != 0 ||
@@ -138,7 +122,7 @@ int ct_checkpoint_verify(ct_sth *out, const uint8_t *text, size_t len, const cha
         break;
     }
     if (!found) {
-        seterr(err, errcap, "checkpoint: no signature by the log key (origin '%s')", origin);
+        ct_seterr(err, errcap, "checkpoint: no signature by the log key (origin '%s')", origin);
         return CT_CP_BAD_SIGNATURE;
     }
     return ct_sth_verify(out, key, err, errcap) ? CT_CP_OK : CT_CP_BAD_SIGNATURE;
@@ -207,25 +191,25 @@ int ct_tile_leaf_next(const uint8_t *tile, size_t len, size_t *off, uint8_t **le
     start = pinset__cursor_ptr(&c);
     /* TimestampedEntry: timestamp, entry_type, signed_entry, extensions. */
     if (!pinset__cursor_read_bytes(&c, 10, &hdr) || hdr[8] != 0 || hdr[9] > 1) {
-        seterr(err, errcap, "data tile: offset %zu: truncated or unknown entry_type", *off);
+        ct_seterr(err, errcap, "data tile: offset %zu: truncated or unknown entry_type", *off);
         return -1;
     }
     precert = hdr[9] == 1;
     if ((precert && !pinset__cursor_skip(&c, 32)) || skip_vec(&c, 3, 1, 1) != 0 ||
         skip_vec(&c, 2, 0, 1) != 0) {
-        seterr(err, errcap, "data tile: offset %zu: bad TimestampedEntry", *off);
+        ct_seterr(err, errcap, "data tile: offset %zu: bad TimestampedEntry", *off);
         return -1;
     }
     te_len = (size_t)(pinset__cursor_ptr(&c) - start);
     /* Then the pre_certificate (precert only) and the chain's fingerprints. */
     if ((precert && skip_vec(&c, 3, 1, 1) != 0) || skip_vec(&c, 2, 0, 32) != 0) {
-        seterr(err, errcap, "data tile: offset %zu: bad pre_certificate or certificate_chain",
-               *off);
+        ct_seterr(err, errcap, "data tile: offset %zu: bad pre_certificate or certificate_chain",
+                  *off);
         return -1;
     }
     *leaf = malloc(te_len + 2);
     if (*leaf == NULL) {
-        seterr(err, errcap, "out of memory");
+        ct_seterr(err, errcap, "out of memory");
         return -1;
     }
     (*leaf)[0] = 0; /* v1 */

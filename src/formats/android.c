@@ -759,11 +759,6 @@ static void drop(struct ax *a, const char *low, size_t n, const char *why)
         lose(a, "domain", a->el_line,
              "Android never matches a domain written with a trailing dot ('%.253s'): not carried",
              low);
-    } else if (memchr(low, '_', n) != NULL) {
-        lose(a, "domain", a->el_line,
-             "Android accepts '_' in a domain ('%.200s'); pinset's host names are letters, "
-             "digits and hyphens: not carried, so pinset does not pin it",
-             low);
     } else {
         char canon[PINSET_HOST_MAX];
         if (pinset_host_canon(canon, sizeof(canon), NULL, low, n, &hd) == PINSET_OK) {

@@ -117,7 +117,7 @@ pinset_err pinset_formats_export(pinset_fidelity **fidelity_out, const pinset_po
         err = xf_plist_export(f, policy, format, opts, &b, diag);
     }
     if (err == PINSET_OK) {
-        err = xf_emit(write, payload, (const char *)b.p, b.len);
+        err = pinset__emit(write, payload, (const char *)b.p, b.len);
     }
     pinset__buf_free(&b);
     if (err == PINSET_E_NOMEM && diag != NULL && diag->code == PINSET_OK) {

@@ -291,21 +291,65 @@ pinset_err pl_bound_bin(const uint8_t *buf, size_t len, pinset_diag *diag)
     return err;
 }
 
-/* Whether buf[i..] starts with the tag name `name` followed by '>', '/' or a blank. */
-static int tag_at(const uint8_t *buf, size_t len, size_t i, const char *name)
-{
-    size_t n = strlen(name);
+/*
+ * The XML walk follows libplist 2.2's own reader (xplist.c), so that what it
+ * counts is what libplist builds: comments run to "-->", CDATA sections to
+ * "]]>", processing instructions to "?>" and a DOCTYPE to its ">" (or "]>"
+ * after an internal subset), none of them holding a tag; a tag's name runs
+ * to a blank, '<' or '>', and its end is the next '<' or '>' outside double
+ * quotes; it is empty when '/' comes just before that '>'. A closing tag
+ * hidden where libplist reads no tag cannot lower the count.
+ */
 
-    if (len - i <= n || memcmp(buf + i, name, n) != 0) {
-        return 0;
+/* The index of the first occurrence of `str` at or after i (len when none); double-quoted runs
+ * are skipped when `quotes`, as libplist's find_str does. */
+static size_t find_str(const uint8_t *buf, size_t len, size_t i, const char *str, int quotes)
+{
+    size_t n = strlen(str);
+
+    while (i < len && len - i >= n) {
+        if (memcmp(buf + i, str, n) == 0) {
+            return i;
+        }
+        if (quotes && buf[i] == '"') {
+            const uint8_t *q = memchr(buf + i + 1, '"', len - i - 1);
+            if (q == NULL) {
+                return len;
+            }
+            i = (size_t)(q - buf);
+        }
+        i++;
     }
-    return buf[i + n] == '>' || buf[i + n] == '/' || buf[i + n] == ' ' || buf[i + n] == '\t' ||
-           buf[i + n] == '\r' || buf[i + n] == '\n';
+    return len;
+}
+
+/* The index of the first of `chars` at or after i outside double quotes (len when none). */
+static size_t find_next(const uint8_t *buf, size_t len, size_t i, const char *chars)
+{
+    for (; i < len; i++) {
+        if (buf[i] == '"') {
+            const uint8_t *q = memchr(buf + i + 1, '"', len - i - 1);
+            if (q == NULL) {
+                return len;
+            }
+            i = (size_t)(q - buf);
+            continue;
+        }
+        if (strchr(chars, buf[i]) != NULL && buf[i] != '\0') {
+            return i;
+        }
+    }
+    return len;
+}
+
+static int name_is(const uint8_t *p, size_t n, const char *name)
+{
+    return n == strlen(name) && memcmp(p, name, n) == 0;
 }
 
 pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag)
 {
-    size_t depth = 0;
+    size_t depth = 0, i = 0;
     uint64_t elements = 0;
     const uint8_t *nul = memchr(buf, 0, len);
 
@@ -318,35 +362,66 @@ pinset_err pl_bound_xml(const uint8_t *buf, size_t len, pinset_diag *diag)
                   (uint64_t)(nul - buf));
     }
 
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != '<' || i + 1 >= len) {
+    while (i < len) {
+        const uint8_t *lt = memchr(buf + i, '<', len - i);
+        size_t start, name_end, end, n;
+        if (lt == NULL) {
+            break;
+        }
+        start = (size_t)(lt - buf);
+        i = start + 1;
+        if (i >= len) {
+            break;
+        }
+        if (buf[i] == '?') {
+            i = find_str(buf, len, i, "?>", 1) + 2;
             continue;
         }
-        if (((buf[i + 1] | 0x20) >= 'a' && (buf[i + 1] | 0x20) <= 'z') &&
+        if (buf[i] == '!') {
+            if (len - i >= 3 && memcmp(buf + i, "!--", 3) == 0) {
+                i = find_str(buf, len, i + 3, "-->", 0) + 3;
+            } else if (len - i >= 8 && memcmp(buf + i, "![CDATA[", 8) == 0) {
+                i = find_str(buf, len, i + 8, "]]>", 0) + 3;
+            } else {
+                /* <!DOCTYPE ...> or its internal subset [...]> (libplist refuses any other) */
+                size_t e = find_next(buf, len, i, "[>");
+                i = e < len && buf[e] == '[' ? find_str(buf, len, e, "]>", 1) + 2 : e + 1;
+            }
+            continue;
+        }
+        name_end = i;
+        while (name_end < len && strchr(" \r\n\t<>", buf[name_end]) == NULL) {
+            name_end++;
+        }
+        n = name_end - i;
+        if (n > 0 && (buf[i] | 0x20) >= 'a' && (buf[i] | 0x20) <= 'z' &&
             ++elements > PL_MAX_NODES) {
             return at(diag,
                       PINSET_DIAG(diag, PINSET_E_LIMIT,
                                   "XML property list: more than %llu elements",
                                   (unsigned long long)PL_MAX_NODES),
-                      i);
+                      start);
         }
-        if (tag_at(buf, len, i + 1, "array") || tag_at(buf, len, i + 1, "dict")) {
-            const uint8_t *gt = memchr(buf + i, '>', len - i);
-            if (gt == NULL || gt[-1] == '/') {
-                continue; /* `<dict/>`, or libplist refuses it */
-            }
+        end =
+            name_end < len && buf[name_end] == '>' ? name_end : find_next(buf, len, name_end, "<>");
+        if (end >= len || buf[end] != '>') {
+            break; /* libplist refuses a tag without its '>' */
+        }
+        if (buf[end - 1] == '/') {
+            /* empty (`<dict/>`, `<array a="x"/>`): no container is opened */
+        } else if (name_is(buf + i, n, "array") || name_is(buf + i, n, "dict")) {
             if (++depth > PL_MAX_DEPTH) {
                 return at(diag,
                           PINSET_DIAG(diag, PINSET_E_LIMIT,
                                       "XML property list: arrays and dictionaries nested deeper "
                                       "than %d levels",
                                       PL_MAX_DEPTH),
-                          i);
+                          start);
             }
-        } else if ((tag_at(buf, len, i + 1, "/array") || tag_at(buf, len, i + 1, "/dict")) &&
-                   depth > 0) {
+        } else if ((name_is(buf + i, n, "/array") || name_is(buf + i, n, "/dict")) && depth > 0) {
             depth--;
         }
+        i = end + 1;
     }
     return PINSET_OK;
 }

@@ -21,16 +21,3 @@ pinset_err xf_finish(pinset_policy **out, json_t *doc, pinset_diag *diag)
     }
     return err;
 }
-
-pinset_err xf_emit(pinset_write_fn write, void *payload, const char *s, size_t len)
-{
-    while (len > 0) {
-        size_t k = len > 4096 ? 4096 : len;
-        if (write(s, k, payload) != 0) {
-            return PINSET_E_IO;
-        }
-        s += k;
-        len -= k;
-    }
-    return PINSET_OK;
-}

@@ -34,9 +34,6 @@
  */
 pinset_err xf_finish(pinset_policy **out, json_t *doc, pinset_diag *diag);
 
-/* Send a whole document to a sink in chunks of at most 4096 octets. */
-pinset_err xf_emit(pinset_write_fn write, void *payload, const char *s, size_t len);
-
 /*
  * The formats. An import fills *out and may add to f; an export appends the
  * whole document to out (written to the caller's sink only when complete)

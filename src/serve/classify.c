@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "common.h"
 
@@ -131,33 +132,41 @@ void classify_cache_free(classify_cache *c)
     }
 }
 
-/* The key: SHA-256 over each certificate's DER digest and the time slot. */
-static int vcache_key(uint8_t out[32], const report_chain *c, int64_t now)
+/* The key: SHA-256 over each certificate's DER digest, the time slot and the host (a chain valid
+ * for one name is not for another). */
+static int vcache_key(uint8_t out[32], const report_chain *c, const char *host, int64_t now)
 {
-    uint8_t buf[REPORT_MAX_CHAIN * 32 + 8];
-    size_t n = 0;
+    uint8_t buf[REPORT_MAX_CHAIN * 32 + 8 + 256];
+    size_t n = 0, hl = strlen(host);
     int64_t slot = now / VCACHE_SLOT_SECONDS;
 
+    if (hl >= 256) {
+        return -1;
+    }
     for (size_t i = 0; i < c->count; i++) {
         memcpy(buf + n, c->certs[i].der_sha, 32);
         n += 32;
     }
     memcpy(buf + n, &slot, sizeof(slot));
     n += sizeof(slot);
+    memcpy(buf + n, host, hl);
+    n += hl;
     return EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t now);
+static int verifies_uncached(const report_chain *c, const char *host, X509_STORE *trust,
+                             int64_t now);
 
-/* Whether the chain verifies, through the cache when there is one. */
-static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *cache, int64_t now)
+/* Whether the chain verifies for host, through the cache when there is one. */
+static int verifies(const report_chain *c, const char *host, X509_STORE *trust,
+                    classify_cache *cache, int64_t now)
 {
     uint8_t key[32];
     vcache_entry *e;
     int trusted;
 
-    if (cache == NULL || trust == NULL || c->count == 0 || vcache_key(key, c, now) != 0) {
-        return verifies_uncached(c, trust, now);
+    if (cache == NULL || trust == NULL || c->count == 0 || vcache_key(key, c, host, now) != 0) {
+        return verifies_uncached(c, host, trust, now);
     }
     e = &cache->slots[((size_t)key[0] << 8 | key[1]) % VCACHE_SLOTS];
     pthread_mutex_lock(&cache->lock);
@@ -167,7 +176,7 @@ static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *ca
         return trusted;
     }
     pthread_mutex_unlock(&cache->lock);
-    trusted = verifies_uncached(c, trust, now);
+    trusted = verifies_uncached(c, host, trust, now);
     pthread_mutex_lock(&cache->lock);
     memcpy(e->key, key, 32);
     e->used = 1;
@@ -176,8 +185,12 @@ static int verifies(const report_chain *c, X509_STORE *trust, classify_cache *ca
     return trusted;
 }
 
-/* Whether the chain verifies against the trust store at `now` (leaf first, the rest untrusted). */
-static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t now)
+/*
+ * Whether the chain verifies against the trust store at `now` (leaf first, the rest untrusted)
+ * as a TLS server's chain for host: a publicly valid chain for another name is not "valid" here.
+ */
+static int verifies_uncached(const report_chain *c, const char *host, X509_STORE *trust,
+                             int64_t now)
 {
     X509_STORE_CTX *ctx;
     STACK_OF(X509) * rest;
@@ -195,14 +208,37 @@ static int verifies_uncached(const report_chain *c, X509_STORE *trust, int64_t n
             pushed = sk_X509_push(rest, c->certs[i].x509) > 0;
         }
         if (pushed && X509_STORE_CTX_init(ctx, trust, c->certs[0].x509, rest) == 1) {
+            X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
             X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
-            ok = X509_verify_cert(ctx) == 1;
+            ok = X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) == 1 &&
+                 (X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1 ||
+                  X509_VERIFY_PARAM_set1_host(param, host, 0) == 1) &&
+                 X509_verify_cert(ctx) == 1;
         }
     }
     sk_X509_free(rest);
     X509_STORE_CTX_free(ctx);
     ERR_pop_to_mark();
     return ok;
+}
+
+/* How many certificates from the leaf on form a path: each signed the one before it. */
+static size_t path_len(const report_chain *c)
+{
+    size_t n = 1;
+
+    ERR_set_mark();
+    while (n < c->count) {
+        X509 *subject = c->certs[n - 1].x509, *issuer = c->certs[n].x509;
+        EVP_PKEY *key = X509_get0_pubkey(issuer);
+        if (X509_check_issued(issuer, subject) != X509_V_OK || key == NULL ||
+            X509_verify(subject, key) != 1) {
+            break;
+        }
+        n++;
+    }
+    ERR_pop_to_mark();
+    return n;
 }
 
 report_class classify_report(const report *r, const pinset_policy *policy, X509_STORE *trust,
@@ -220,18 +256,21 @@ report_class classify_report_cached(const report *r, const pinset_policy *policy
     const report_cert *leaf = chain->count > 0 ? &chain->certs[0] : NULL;
     const char *pinned_key = NULL;
 
+    /* a local time written as UTC is off by the client's UTC offset: up to 14 hours either way */
+    int64_t slack = r->date_local ? CLASSIFY_LOCAL_SLACK : 0;
+
     snprintf(why, cap, "no check held");
     if (p == NULL) {
         return c;
     }
-    if (r->date_time >= 0 && r->date_time > now + CLASSIFY_SKEW_MAX) {
+    if (r->date_time >= 0 && r->date_time > now + CLASSIFY_SKEW_MAX + slack) {
         snprintf(why, cap, "the client's date-time is %lld s ahead of the receive time",
                  (long long)(r->date_time - now));
         c = CLASS_CLOCK_SKEW;
         goto done;
     }
     if (r->date_time >= 0 && leaf != NULL && leaf->not_after > 0 &&
-        (r->date_time < leaf->not_before || r->date_time > leaf->not_after) &&
+        (r->date_time + slack < leaf->not_before || r->date_time - slack > leaf->not_after) &&
         now >= leaf->not_before && now <= leaf->not_after) {
         snprintf(why, cap,
                  "the client's date-time lies outside the leaf's validity period, the receive "
@@ -240,7 +279,10 @@ report_class classify_report_cached(const report *r, const pinset_policy *policy
         goto done;
     }
     pinned_of(p, r, policy);
-    for (size_t i = 0; i < chain->count && pinned_key == NULL; i++) {
+    /* only the chain's path counts: a certificate appended to a served chain (an interceptor
+     * can send the genuine intermediate along) does not make its key "in the chain" */
+    size_t path = chain->count > 0 ? path_len(chain) : 0;
+    for (size_t i = 0; i < path && pinned_key == NULL; i++) {
         if (has_pin((const char(*)[REPORT_PIN_B64])p->pins, p->count, chain->certs[i].pin)) {
             pinned_key = chain->certs[i].pin;
         }
@@ -252,7 +294,7 @@ report_class classify_report_cached(const report *r, const pinset_policy *policy
         c = CLASS_STALE_CLIENT;
         goto done;
     }
-    int trusted = verifies(chain, trust, cache, now);
+    int trusted = verifies(chain, r->host, trust, cache, now);
     if (chain->count > 0 && !trusted && pinned_key == NULL) {
         snprintf(why, cap,
                  "the chain does not verify against the trust store and its root's key is not "

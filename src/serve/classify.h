@@ -10,7 +10,8 @@
  *                   host, and the report's known pins lack it
  *   interception    the chain does not verify against the trust store and
  *                   its last certificate's key is not pinned
- *   rotation-drift  the chain verifies against the trust store (a valid
+ *   rotation-drift  the chain verifies against the trust store for the
+ *                   report's hostname (a valid
  *                   public chain) and none of its keys is pinned
  *   unclassified    anything else
  * "Pinned" means by the policy's rule for the noted host (else the host)
@@ -25,7 +26,8 @@
 
 #include <pinset/pinset.h>
 
-#define CLASSIFY_SKEW_MAX 300 /* seconds a client's clock may run ahead */
+#define CLASSIFY_SKEW_MAX    300         /* seconds a client's clock may run ahead */
+#define CLASSIFY_LOCAL_SLACK (14 * 3600) /* a local time written as UTC (report.h date_local) */
 
 typedef enum report_class {
     CLASS_CLOCK_SKEW = 0,

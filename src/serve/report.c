@@ -75,6 +75,8 @@ static const member trustkit_members[] = {
     {"include-subdomains", M_BOOL, 0, OFF(include_subdomains)},
     {"enforce-pinning", M_BOOL, 0, OFF(enforce_pinning)},
     {"validated-certificate-chain", M_CHAIN, 1, OFF(validated)},
+    /* TrustKit-Android's PinningFailureReport sends it too; TrustKit for iOS does not */
+    {"served-certificate-chain", M_CHAIN, 0, OFF(served)},
     {"known-pins", M_PINS, 1, OFF(known)},
     {"validation-result", M_RESULT, 1, OFF(validation_result)},
     {"known-pins-expiration-date", M_DATE_NULL, 0, OFF(expires)},
@@ -153,22 +155,55 @@ static size_t json_depth(const uint8_t *buf, size_t len, size_t max)
     return deepest;
 }
 
-/* Replace control characters and cut at cap - 1 bytes. */
+/* The length of the well-formed UTF-8 sequence (RFC 3629) at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    }
+    if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        unsigned lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        unsigned lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* Replace control characters and bytes that are not UTF-8 with '?', and cut at cap - 1 bytes on
+ * a character boundary: the text stays valid UTF-8 (JSON, and so the stored detail, holds only
+ * that). */
 static void safe_copy(char *dst, size_t cap, const char *src)
 {
-    size_t i = 0;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0, o = 0;
 
-    for (; src[i] != '\0' && i + 1 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    while (s[i] != '\0' && o + 1 < cap) {
+        size_t n = utf8_len(s + i); /* stops at the NUL: no byte past it is read */
+        if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
+            dst[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + n >= cap) {
+            break;
+        }
+        memcpy(dst + o, s + i, n);
+        o += n;
+        i += n;
     }
-    dst[i] = '\0';
+    dst[o] = '\0';
 }
 
 static void cert_name(char *dst, size_t cap, const X509_NAME *name)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    char tmp[REPORT_NAME_MAX];
+    char tmp[REPORT_NAME_MAX + 4]; /* safe_copy cuts on a character boundary */
     int n;
 
     dst[0] = '\0';
@@ -635,6 +670,7 @@ int report_parse_cached(report *out, const uint8_t *buf, size_t len, report_cach
             goto bad;
         }
     }
+    out->date_local = out->format == REPORT_TRUSTKIT && strcmp(out->app_platform, "ANDROID") == 0;
     for (const member *m = table; m->name != NULL; m++) {
         if (m->required && json_object_get(doc, m->name) == NULL) {
             snprintf(reason, cap, "%s report: missing member \"%s\"",
@@ -684,17 +720,54 @@ void report_known_pins(const report *r, char *buf, size_t cap)
     join(buf, cap, items, r->known_count);
 }
 
+static int cmp_pin(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* A chain's certificates as the hex SHA-256 of their DER, ' '-separated. */
+static void chain_ders(const report_chain *c, char *buf, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->count && used + 66 <= cap; i++) {
+        if (i > 0) {
+            buf[used++] = ' ';
+        }
+        for (size_t k = 0; k < 32; k++) {
+            buf[used++] = hex[c->certs[i].der_sha[k] >> 4];
+            buf[used++] = hex[c->certs[i].der_sha[k] & 15];
+        }
+        buf[used] = '\0';
+    }
+}
+
 int report_dedup_key(uint8_t out[32], const report *r, const char *class_name)
 {
     char served[REPORT_MAX_CHAIN * REPORT_PIN_B64], validated[REPORT_MAX_CHAIN * REPORT_PIN_B64];
     char known[REPORT_MAX_PINS * REPORT_PIN_B64], port[16], result[16];
-    const char *fields[10];
+    char served_der[REPORT_MAX_CHAIN * 65], validated_der[REPORT_MAX_CHAIN * 65];
+    char sorted[REPORT_MAX_PINS][REPORT_PIN_B64];
+    const char *items[REPORT_MAX_PINS];
+    const char *fields[12];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok;
 
     report_chain_pins(&r->served, served, sizeof(served));
     report_chain_pins(&r->validated, validated, sizeof(validated));
-    report_known_pins(r, known, sizeof(known));
+    /* the known pins are a set: their order does not make another key */
+    memcpy(sorted, r->known, r->known_count * REPORT_PIN_B64);
+    qsort(sorted, r->known_count, REPORT_PIN_B64, cmp_pin);
+    for (size_t i = 0; i < r->known_count; i++) {
+        items[i] = sorted[i];
+    }
+    join(known, sizeof(known), items, r->known_count);
+    /* the certificates themselves, not only their keys: the stored detail (names, validity) is
+     * the first report's, so a report with other certificates over the same keys is another row */
+    chain_ders(&r->served, served_der, sizeof(served_der));
+    chain_ders(&r->validated, validated_der, sizeof(validated_der));
     snprintf(port, sizeof(port), "%u", r->port);
     snprintf(result, sizeof(result), "%d", r->validation_result);
     fields[0] = report_format_name(r->format);
@@ -707,10 +780,12 @@ int report_dedup_key(uint8_t out[32], const report *r, const char *class_name)
     fields[7] = known;
     fields[8] = r->app_bundle_id;
     fields[9] = result;
+    fields[10] = served_der;
+    fields[11] = validated_der;
     pthread_once(&sha256_once, fetch_sha256);
     ok = ctx != NULL &&
          EVP_DigestInit_ex(ctx, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < 10; i++) {
+    for (size_t i = 0; ok && i < 12; i++) {
         ok = EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]) + 1) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;

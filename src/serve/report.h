@@ -52,7 +52,7 @@ typedef struct report {
     int64_t date_time; /* the client's clock; -1 when absent (TrustKit may send null) */
     int64_t expires;   /* effective-expiration-date / known-pins-expiration-date; -1 none */
     int include_subdomains;
-    report_chain served;    /* RFC 7469 only */
+    report_chain served;    /* RFC 7469; TrustKit-Android sends it too */
     report_chain validated; /* may be empty */
     char known[REPORT_MAX_PINS][REPORT_PIN_B64];
     size_t known_count;
@@ -64,6 +64,9 @@ typedef struct report {
     int validation_result; /* -1 absent (RFC 7469) */
     /* pinset's own members (RFC 7469 from libpinset), "" when absent */
     char pinset_verdict[32], pinset_reason[64], pinset_mode[32];
+    /* 1 when date_time is the client's local time written as UTC: TrustKit-Android formats it
+     * with android.text.format.DateFormat, which has no 'Z' (offset) letter and writes it as is */
+    int date_local;
 } report;
 
 /* The validation-result codes of TrustKit (TSKTrustEvaluationResult). */
@@ -99,8 +102,9 @@ void report_chain_pins(const report_chain *c, char *buf, size_t cap);
 void report_known_pins(const report *r, char *buf, size_t cap);
 /*
  * The dedup key: SHA-256 over the canonical fields (format, host, port,
- * noted host, class, served and validated chain pins, known pins, TrustKit's
- * app-bundle-id and validation-result), each followed by a NUL byte.
+ * noted host, class, served and validated chain pins, known pins in sorted
+ * order, TrustKit's app-bundle-id and validation-result, the served and
+ * validated chains' certificate digests), each followed by a NUL byte.
  */
 int report_dedup_key(uint8_t out[32], const report *r, const char *class_name);
 

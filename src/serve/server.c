@@ -31,6 +31,7 @@
 #define RL_SLOTS    4096      /* client networks tracked by the rate limiter */
 #define DISCARD_MAX (1 << 20) /* bytes of an over-size body read before hanging up */
 #define NET_MAX     64
+#define PER_IP_MAX  32 /* open connections per client address: one cannot hold all 512 */
 
 typedef struct bucket {
     char net[NET_MAX]; /* "" = free */
@@ -688,6 +689,7 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
                             cfg->threads > 0 ? cfg->threads : 4u, MHD_OPTION_CONNECTION_LIMIT, 512u,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PER_IP_MAX,
                             MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                             cfg->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,

@@ -3,8 +3,8 @@
  * per database behind a small table of functions (store_ops).
  *
  * store_open picks the backend by the target: a path is SQLite (WAL, one
- * file); a `postgres://` or `postgresql://` URL is refused for now with a
- * message saying so (a libpq backend goes behind the same store_ops). Every
+ * file, store_sqlite.c); a `postgres://` or `postgresql://` URL is
+ * PostgreSQL (libpq, store_pg.c), which several collectors can share. Every
  * backend keeps one schema, migrated by version (docs/collector.md):
  * a report row per dedup key with its count, first and last seen, and an
  * hourly count per row for the charts.
@@ -18,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The schema version this build writes (store_sqlite.c's migrations). */
+/*
+ * The schema version this build writes with SQLite (store_sqlite.c's migrations; 2 adds the
+ * monitor's tables). store_pg.c keeps its own count of migrations (1: the collector's tables).
+ */
 #define STORE_SCHEMA_VERSION 2
 
 /* One report to record: every string NUL-terminated, already validated. */
@@ -111,7 +114,7 @@ typedef struct store store;
  * then returns that value.
  */
 typedef struct store_ops {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgres" */
     /*
      * Record n reports in one transaction, committed before it returns (all
      * or none); ids (n entries, or NULL) receive their rows. The collector
@@ -159,8 +162,15 @@ struct store {
 int store_open(store **out, const char *target, int read_only, char *err, size_t cap);
 /* The SQLite backend (store_sqlite.c). */
 int store_sqlite_open(store **out, const char *path, int read_only, char *err, size_t cap);
+/* The PostgreSQL backend (store_pg.c): `url` as libpq reads a connection URI. */
+int store_pg_open(store **out, const char *url, int read_only, char *err, size_t cap);
 /* Whether a target names a PostgreSQL database. */
 int store_is_postgres(const char *target);
+/*
+ * The target as it may be printed: a URL's password (user:PASSWORD@ or
+ * password=...) masked with "***" in buf; other targets returned as they are.
+ */
+const char *store_target_shown(const char *target, char *buf, size_t cap);
 
 static inline int store_add(store *s, const store_report *r, int64_t *id_out, char *err, size_t cap)
 {

@@ -102,3 +102,16 @@ void pinset__buf_free(struct pinset__buf *b)
     b->len = 0;
     b->cap = 0;
 }
+
+pinset_err pinset__emit(pinset_write_fn write, void *payload, const char *s, size_t len)
+{
+    while (len > 0) {
+        size_t k = len > 4096 ? 4096 : len;
+        if (write(s, k, payload) != 0) {
+            return PINSET_E_IO;
+        }
+        s += k;
+        len -= k;
+    }
+    return PINSET_OK;
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pinset/common.h>
 #include <pinset/error.h>
 
 struct pinset__buf {
@@ -42,5 +43,8 @@ int pinset__buf_sink(const char *data, size_t len, void *payload);
 
 /* Release the storage (wiped first if asked) and leave the buffer empty; NULL is a no-op. */
 void pinset__buf_free(struct pinset__buf *b);
+
+/* Send len octets of s to a sink in chunks of at most 4096; PINSET_E_IO when it refuses one. */
+pinset_err pinset__emit(pinset_write_fn write, void *payload, const char *s, size_t len);
 
 #endif /* PINSET_UTIL_BUF_H */

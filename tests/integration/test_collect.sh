@@ -5,7 +5,8 @@
 # (sqlite3); 429 from the per-network token bucket; 405/404; /healthz; /metrics passing
 # `promtool check metrics`; the web view's headers (CSP, nosniff) and a report whose fields
 # hold <script> and quotes rendered as text; HTTPS from --tls-cert/--tls-key; a clean stop on
-# SIGTERM and SIGINT; postgres:// refused. Every server is stopped on exit; every wait bounded.
+# SIGTERM and SIGINT; an unreachable postgres:// refused at start (test_collect_pg.sh runs on
+# a real PostgreSQL). Every server is stopped on exit; every wait bounded.
 set -u
 : "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}"
 for t in curl jq sqlite3; do
@@ -165,9 +166,9 @@ CODE=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "http://127.0.0.1:$
 collector_stop C
 
 # --- refusals at start ---
-"$PINSET_BIN" collect --listen 127.0.0.1:0 --db postgres://u@db.example/reports > /dev/null 2> "$TMP/pg.err"
+"$PINSET_BIN" collect --listen 127.0.0.1:0 --db 'postgres://u@127.0.0.1:1/reports?connect_timeout=5' > /dev/null 2> "$TMP/pg.err"
 rc=$?
-[ $rc = 3 ] && grep -q 'PostgreSQL is not supported yet' "$TMP/pg.err" && ok "postgres:// refused (3)" || bad "postgres: $rc $(cat "$TMP/pg.err")"
+[ $rc = 3 ] && grep -q ': connect: ' "$TMP/pg.err" && ok "postgres:// unreachable: exit 3" || bad "postgres: $rc $(cat "$TMP/pg.err")"
 "$PINSET_BIN" reports --db "$TMP/missing.sqlite" > /dev/null 2> "$TMP/miss.err"
 rc=$?
 [ $rc = 3 ] && [ ! -e "$TMP/missing.sqlite" ] && ok "reports: missing database (3, not created)" || bad "reports missing: $rc"

@@ -458,6 +458,50 @@ static void dedup_across_restart(void **state)
     receiver_stop(r);
 }
 
+/*
+ * A state file others may write is not trusted: whoever planted its keys
+ * could silence the reports they name (the key of an interception's report
+ * is computable from the interceptor's own chain). It is ignored, and
+ * replaced (0600) at the next delivery.
+ */
+static void state_file_others_may_write(void **state)
+{
+    report_receiver *r = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+    char path[512];
+    struct stat sb;
+
+    (void)state;
+    assert_non_null(r);
+    policy = policy_to(r);
+    snprintf(path, sizeof(path), "%s/writable.state", tmpdir);
+    o.state_path = path;
+    rep = reporter(policy, &o);
+    report(rep, policy, 600);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    assert_int_equal(stats_of(rep).sent, 1);
+    pinset_reporter_free(rep);
+    assert_int_equal(chmod(path, 0666), 0);
+
+    /* restarted: the file is not believed, so the report goes again */
+    rep = reporter(policy, &o);
+    report(rep, policy, 600);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.deduplicated, 0);
+    pinset_reporter_free(rep);
+    assert_int_equal(count_port(r, 600), 2);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600); /* replaced */
+
+    pinset_policy_free(policy);
+    receiver_stop(r);
+}
+
 static void write_file(const char *path, const char *buf, size_t len)
 {
     FILE *f;
@@ -761,6 +805,7 @@ int main(void)
         cmocka_unit_test(queue_bound_drops_oldest),
         cmocka_unit_test(dropped_report_not_deduplicated),
         cmocka_unit_test(dedup_across_restart),
+        cmocka_unit_test(state_file_others_may_write),
         cmocka_unit_test(hostile_state_file),
         cmocka_unit_test(shutdown_with_receiver_down),
         cmocka_unit_test(jsonl_concurrent_writers),

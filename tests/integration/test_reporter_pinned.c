@@ -346,6 +346,85 @@ static void failing_host_next_uri_or_held(void **state)
     receiver_stop(plain);
 }
 
+/*
+ * The helper's last handshake result is stale for a request that made no
+ * handshake (plain http, or no connection at all): it must not count as
+ * this request's. A report sent over plain http after one sent over a
+ * checked connection is not `checked`; a report whose only URI (not
+ * pinned) is down is retried and given up, not held because another
+ * report's host failed its pins just before.
+ */
+static void stale_result_not_this_request(void **state)
+{
+    report_receiver *good = receiver_start(genuine_chain, genuine_key), *bad,
+                    *plain = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+    char uris[256], uris2[256], entry[128];
+    const char *resolve[1] = {entry};
+    unsigned int dead;
+
+    (void)state;
+    assert_non_null(good);
+    assert_non_null(plain);
+    /* app.example's reports over the checked channel, reports.example's over plain http */
+    snprintf(uris, sizeof(uris), "\"https://" REPORTS ":%u/report\"", receiver_port(good));
+    snprintf(uris2, sizeof(uris2), "\"http://127.0.0.1:%u/r\"", receiver_port(plain));
+    policy = policy_with(uris, uris2);
+    rep = reporter(policy, receiver_port(good));
+    report_check(rep, policy, APP, &app, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    assert_int_equal(stats_of(rep).checked, 1);
+    report_check(rep, policy, REPORTS, &rogue, PINSET_VERDICT_FAIL);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(receiver_accepted(plain), 1);
+    assert_int_equal(st.checked, 1); /* the plain http one was not checked */
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    receiver_stop(good);
+
+    /*
+     * reports.example's report goes to the rogue server (held); app.example's
+     * to a plain receiver that is down: transient, given up after its attempts.
+     */
+    bad = receiver_start(rogue_chain, rogue_key);
+    assert_non_null(bad);
+    dead = receiver_port(plain);
+    assert_int_equal(receiver_down(plain), 0);
+    snprintf(uris, sizeof(uris), "\"http://127.0.0.1:%u/r\"", dead);
+    snprintf(uris2, sizeof(uris2), "\"https://" REPORTS ":%u/report\"", receiver_port(bad));
+    policy = policy_with(uris, uris2);
+    snprintf(entry, sizeof(entry), REPORTS ":%u:127.0.0.1", receiver_port(bad));
+    o.cafile = cafile;
+    o.resolve = resolve;
+    o.resolve_count = 1;
+    o.timeout_ms = 20000;
+    o.backoff_ms = 20;
+    o.backoff_max_ms = 100;
+    o.max_attempts = 3;
+    if (pinset_reporter_new(&rep, policy, &o, &d) != PINSET_OK) {
+        fail_msg("reporter: %s", d.message);
+    }
+    report_check(rep, policy, REPORTS, &rogue, PINSET_VERDICT_FAIL);
+    WAIT_FOR(stats_of(rep).held == 1);
+    report_check(rep, policy, APP, &app, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    WAIT_FOR(stats_of(rep).failed == 1 || stats_of(rep).held == 2);
+    st = stats_of(rep);
+    assert_int_equal(st.held, 1); /* the rogue host's report only */
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(receiver_requests(bad), 0);
+    assert_int_equal(pinset_reporter_close(rep, 100, &st), PINSET_E_IO); /* the held one */
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    receiver_stop(bad);
+    receiver_stop(plain);
+}
+
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     (void)ptr;
@@ -588,6 +667,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pinned_report_host_checked),
         cmocka_unit_test(failing_host_next_uri_or_held),
+        cmocka_unit_test(stale_result_not_this_request),
         cmocka_unit_test(slow_receiver_never_blocks_handshakes),
         cmocka_unit_test(example_reports),
     };

@@ -29,6 +29,9 @@
 #include <serve/server.h>
 #include <serve/web.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
 #include <pinset/pinset.h>
@@ -192,6 +195,31 @@ static void trustkit_report_parses(void **state)
     free(r);
 }
 
+/* TrustKit-Android's PinningFailureReport also carries the served chain (TrustKit for iOS does
+ * not): such a report is read, with both chains. */
+static void trustkit_android_report_parses(void **state)
+{
+    report *r = malloc(sizeof(*r));
+    char why[REPORT_REASON_MAX];
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:b, s:[s], s:[s, s], s:[o], s:i}",
+        "app-bundle-id", "com.example.app", "app-version", "1.2", "app-platform", "ANDROID",
+        "app-vendor-id", "ABC", "trustkit-version", "1.1.3", "date-time", "2027-01-01T00:00:00Z",
+        "hostname", "api.example.com", "port", 443, "noted-hostname", "example.com",
+        "include-subdomains", 1, "enforce-pinning", 1, "validated-certificate-chain", rogue_leaf,
+        "served-certificate-chain", rogue_leaf, rogue_root, "known-pins", hpkp(pin_int),
+        "validation-result", 1);
+
+    (void)state;
+    assert_int_equal(parse_json(r, doc, why), 0);
+    assert_int_equal(r->format, REPORT_TRUSTKIT);
+    assert_string_equal(r->app_platform, "ANDROID");
+    assert_int_equal(r->served.count, 2);
+    assert_int_equal(r->validated.count, 1);
+    report_clear(r);
+    free(r);
+}
+
 typedef struct refusal {
     const char *member; /* set to value ("-": delete) */
     const char *value;  /* JSON text */
@@ -253,8 +281,8 @@ static void refusals_name_member_and_reason(void **state)
     assert_int_equal(parse_text(r, "{\"app-bundle-id\": \"x\"}", why), -1);
     assert_non_null(strstr(why, "trustkit report: missing member"));
     assert_int_equal(
-        parse_text(r, "{\"app-bundle-id\": \"x\", \"served-certificate-chain\": []}", why), -1);
-    assert_non_null(strstr(why, "unknown member \"served-certificate-chain\""));
+        parse_text(r, "{\"app-bundle-id\": \"x\", \"effective-expiration-date\": null}", why), -1);
+    assert_non_null(strstr(why, "unknown member \"effective-expiration-date\""));
     free(r);
 }
 
@@ -344,8 +372,8 @@ static void classes_as_defined(void **state)
                                    trust, now, why),
                      CLASS_UNCLASSIFIED);
     /* without a policy: the report's own known pins decide */
-    assert_int_equal(classify_json(rfc_report("unknown.test", leaf, inter, pin_rogue, now), NULL,
-                                   trust, now, why),
+    assert_int_equal(classify_json(rfc_report("other.check.test", leaf, inter, pin_rogue, now),
+                                   NULL, trust, now, why),
                      CLASS_ROTATION_DRIFT);
     /* without trust anchors nothing verifies */
     assert_int_equal(classify_json(rfc_report("unknown.test", leaf, inter, pin_rogue, now), NULL,
@@ -355,6 +383,182 @@ static void classes_as_defined(void **state)
     assert_int_equal(classify_from_name("rotation-drift"), CLASS_ROTATION_DRIFT);
     assert_int_equal(classify_from_name("nope"), CLASS_COUNT);
     pinset_policy_free(pol);
+    X509_STORE_free(trust);
+}
+
+/* An interceptor's chain padded with the genuine (public) pinned intermediate, which did not
+ * issue its leaf: the pin is not on the chain's path, so still interception. */
+static void padded_chain_still_interception(void **state)
+{
+    char p[600], why[REPORT_REASON_MAX];
+    pinset_policy *pol = NULL;
+    X509_STORE *trust = X509_STORE_new();
+    int64_t now = (int64_t)time(NULL);
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/policies/check.json", dir);
+    assert_int_equal(pinset_policy_load(&pol, p, NULL), PINSET_OK);
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    /* a current client (knows the intermediate's pin) */
+    assert_int_equal(classify_json(rfc_report("pass.check.test", rogue_leaf, inter, pin_int, now),
+                                   pol, trust, now, why),
+                     CLASS_INTERCEPTION);
+    /* an older client (knows only the backup): not "stale-client" */
+    assert_int_equal(
+        classify_json(rfc_report("pass.check.test", rogue_leaf, inter, pin_backup, now), pol, trust,
+                      now, why),
+        CLASS_INTERCEPTION);
+    /* without a policy, the client's own pins */
+    assert_int_equal(classify_json(rfc_report("unknown.test", rogue_leaf, inter, pin_int, now),
+                                   NULL, trust, now, why),
+                     CLASS_INTERCEPTION);
+    /* the genuine chain holding the pinned key is still not interception */
+    assert_int_equal(classify_json(rfc_report("pass.check.test", leaf, inter, pin_int, now), pol,
+                                   trust, now, why),
+                     CLASS_UNCLASSIFIED);
+    pinset_policy_free(pol);
+    X509_STORE_free(trust);
+}
+
+/* A self-signed certificate (PEM, malloc'd) whose subject is `prefix` ASCII letters, then OU
+ * entries of two-byte UTF-8 characters: its RFC 2253 text is longer than REPORT_NAME_MAX. */
+static char *long_utf8_subject_cert(int prefix)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    BIO *b = BIO_new(BIO_s_mem());
+    char ou[200], *pem, *data;
+    long n;
+
+    assert_non_null(key);
+    assert_non_null(x);
+    for (int e = 0; e < 4; e++) {
+        size_t k = 0;
+        for (int i = 0; i < (e == 3 ? prefix : 0); i++) {
+            ou[k++] = 'a';
+        }
+        for (int i = 0; i < 60; i++) {
+            ou[k++] = (char)0xc3; /* U+00E9 */
+            ou[k++] = (char)0xa9;
+        }
+        ou[k] = '\0';
+        assert_int_equal(X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
+                                                    (const unsigned char *)ou, -1, -1, 0),
+                         1);
+    }
+    assert_int_equal(X509_set_version(x, 2), 1);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    assert_int_equal(X509_set_subject_name(x, name), 1);
+    assert_int_equal(X509_set_issuer_name(x, name), 1);
+    assert_int_equal(X509_set_pubkey(x, key), 1);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(b, x), 1);
+    n = BIO_get_mem_data(b, &data);
+    pem = calloc(1, (size_t)n + 1);
+    memcpy(pem, data, (size_t)n);
+    BIO_free(b);
+    X509_NAME_free(name);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return pem;
+}
+
+/* A long subject is cut on a character boundary: the text stays UTF-8, so the certificate is not
+ * dropped from the report's stored detail (JSON holds UTF-8 only). */
+static void long_names_stay_utf8(void **state)
+{
+    report *r = malloc(sizeof(*r));
+    char why[REPORT_REASON_MAX];
+
+    (void)state;
+    for (int prefix = 0; prefix < 4; prefix++) {
+        char *pem = long_utf8_subject_cert(prefix);
+        json_t *s;
+        assert_int_equal(
+            parse_json(r, rfc_report("a.example", pem, inter, pin_int, 1800000000), why), 0);
+        assert_true(strlen(r->served.certs[0].subject) > REPORT_NAME_MAX - 8);
+        s = json_string(r->served.certs[0].subject);
+        assert_non_null(s);
+        json_decref(s);
+        s = json_string(r->served.certs[0].issuer);
+        assert_non_null(s);
+        json_decref(s);
+        report_clear(r);
+        free(pem);
+    }
+    free(r);
+}
+
+/* TrustKit-Android writes the device's local time with a literal 'Z'
+ * (android.text.format.DateFormat has no offset letter): a client nine hours east of UTC is not
+ * "clock-skew", so an interception it reports stays interception; TrustKit for iOS writes UTC, so
+ * the same date is skew there. */
+static void trustkit_android_local_time_not_skew(void **state)
+{
+    char p[600], why[REPORT_REASON_MAX], date[32];
+    X509_STORE *trust = X509_STORE_new();
+    int64_t now = (int64_t)time(NULL);
+    time_t local = (time_t)(now + 9 * 3600);
+    struct tm tm;
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    gmtime_r(&local, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    for (int android = 0; android < 2; android++) {
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:[s, s], s:[o], s:i}",
+                                "app-bundle-id", "com.example.app", "app-version", "1.2",
+                                "app-platform", android ? "ANDROID" : "IOS", "date-time", date,
+                                "hostname", "rogue.check.test", "port", 443, "noted-hostname",
+                                "rogue.check.test", "validated-certificate-chain", rogue_leaf,
+                                rogue_root, "known-pins", hpkp(pin_int), "validation-result", 1);
+        assert_int_equal(classify_json(doc, NULL, trust, now, why),
+                         android ? CLASS_INTERCEPTION : CLASS_CLOCK_SKEW);
+    }
+    X509_STORE_free(trust);
+}
+
+/* A publicly valid chain for another name is no rotation (whose advice is to pin its key): it
+ * does not verify for the report's host, so it is interception; and a verification cached for
+ * one host is not reused for another. */
+static void chain_for_another_name_is_interception(void **state)
+{
+    char p[600], why[REPORT_REASON_MAX];
+    X509_STORE *trust = X509_STORE_new();
+    classify_cache *vcache = classify_cache_new();
+    int64_t now = (int64_t)time(NULL);
+    report *r = malloc(sizeof(*r));
+
+    (void)state;
+    snprintf(p, sizeof(p), "%s/root.crt.pem", dir);
+    assert_int_equal(X509_STORE_load_file(trust, p), 1);
+    /* the leaf names check.test, *.check.test, localhost and 127.0.0.1, not other.test */
+    assert_int_equal(
+        classify_json(rfc_report("other.test", leaf, inter, pin_rogue, now), NULL, trust, now, why),
+        CLASS_INTERCEPTION);
+    assert_int_equal(
+        classify_json(rfc_report("127.0.0.2", leaf, inter, pin_rogue, now), NULL, trust, now, why),
+        CLASS_INTERCEPTION);
+    assert_int_equal(
+        classify_json(rfc_report("127.0.0.1", leaf, inter, pin_rogue, now), NULL, trust, now, why),
+        CLASS_ROTATION_DRIFT);
+    /* through the cache: first the name the chain is for, then another */
+    assert_int_equal(parse_json(r, rfc_report("api.check.test", leaf, inter, pin_rogue, now), why),
+                     0);
+    assert_int_equal(classify_report_cached(r, NULL, trust, vcache, now, why, 256),
+                     CLASS_ROTATION_DRIFT);
+    report_clear(r);
+    assert_int_equal(parse_json(r, rfc_report("other.test", leaf, inter, pin_rogue, now), why), 0);
+    assert_int_equal(classify_report_cached(r, NULL, trust, vcache, now, why, 256),
+                     CLASS_INTERCEPTION);
+    report_clear(r);
+    free(r);
+    classify_cache_free(vcache);
     X509_STORE_free(trust);
 }
 
@@ -382,6 +586,66 @@ static void dedup_key_covers_canonical_fields(void **state)
     report_clear(b);
     free(a);
     free(b);
+}
+
+/* Two reports whose certificates differ but hold the same keys (a forged certificate needs no
+ * valid signature to be reported) are two rows: the stored detail shows the first report's names.
+ * The known pins are a set: their order makes no other key. */
+static void dedup_key_covers_certificates(void **state)
+{
+    report *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    char why[REPORT_REASON_MAX];
+    uint8_t ka[32], kb[32];
+    BIO *bio = BIO_new_mem_buf(leaf, -1), *outb = BIO_new(BIO_s_mem());
+    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    EVP_PKEY *other = EVP_EC_gen("P-256");
+    X509_NAME *name = X509_NAME_new();
+    char *forged, *data;
+    long n;
+    json_t *doc;
+
+    (void)state;
+    assert_non_null(x);
+    /* the leaf's key under a benign-looking name, signed by a key of nobody's */
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"Benign CA", -1, -1, 0),
+                     1);
+    assert_int_equal(X509_set_issuer_name(x, name), 1);
+    assert_true(X509_sign(x, other, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(outb, x), 1);
+    n = BIO_get_mem_data(outb, &data);
+    forged = calloc(1, (size_t)n + 1);
+    memcpy(forged, data, (size_t)n);
+    assert_int_equal(parse_json(a, rfc_report("a.example", leaf, inter, pin_int, 1800000000), why),
+                     0);
+    assert_int_equal(
+        parse_json(b, rfc_report("a.example", forged, inter, pin_int, 1800000000), why), 0);
+    assert_string_equal(a->served.certs[0].pin, b->served.certs[0].pin);
+    assert_int_equal(report_dedup_key(ka, a, "interception"), 0);
+    assert_int_equal(report_dedup_key(kb, b, "interception"), 0);
+    assert_memory_not_equal(ka, kb, 32);
+    report_clear(a);
+    report_clear(b);
+    /* two known pins, in either order */
+    doc = rfc_report("a.example", leaf, inter, pin_int, 1800000000);
+    json_object_set_new(doc, "known-pins", json_pack("[o, o]", hpkp(pin_int), hpkp(pin_backup)));
+    assert_int_equal(parse_json(a, doc, why), 0);
+    doc = rfc_report("a.example", leaf, inter, pin_int, 1800000000);
+    json_object_set_new(doc, "known-pins", json_pack("[o, o]", hpkp(pin_backup), hpkp(pin_int)));
+    assert_int_equal(parse_json(b, doc, why), 0);
+    assert_int_equal(report_dedup_key(ka, a, "interception"), 0);
+    assert_int_equal(report_dedup_key(kb, b, "interception"), 0);
+    assert_memory_equal(ka, kb, 32);
+    report_clear(a);
+    report_clear(b);
+    free(a);
+    free(b);
+    free(forged);
+    X509_NAME_free(name);
+    EVP_PKEY_free(other);
+    X509_free(x);
+    BIO_free(bio);
+    BIO_free(outb);
 }
 
 static void caches_give_the_same_results(void **state)
@@ -503,10 +767,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc7469_report_parses),
         cmocka_unit_test(trustkit_report_parses),
+        cmocka_unit_test(trustkit_android_report_parses),
         cmocka_unit_test(refusals_name_member_and_reason),
         cmocka_unit_test(bounds_and_syntax_refused),
         cmocka_unit_test(classes_as_defined),
+        cmocka_unit_test(padded_chain_still_interception),
+        cmocka_unit_test(chain_for_another_name_is_interception),
+        cmocka_unit_test(trustkit_android_local_time_not_skew),
+        cmocka_unit_test(long_names_stay_utf8),
         cmocka_unit_test(dedup_key_covers_canonical_fields),
+        cmocka_unit_test(dedup_key_covers_certificates),
         cmocka_unit_test(caches_give_the_same_results),
         cmocka_unit_test(html_escapes_everything),
         cmocka_unit_test(client_addresses_truncated),

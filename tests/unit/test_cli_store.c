@@ -2,9 +2,11 @@
  * test_cli_store.c - the collector's store (src/store): the SQLite backend
  * on a real file: migrations and the schema version, dedup (one row, a
  * count, first and last seen), the queries of the web view and of
- * `pinset reports`, read-only opening, and the refusals (PostgreSQL URL,
- * a newer schema, a file that is not a report database); the monitor's
- * tables (schema version 2): a round replaces its hosts' state per shard.
+ * `pinset reports`, read-only opening, the refusals (a newer schema, a
+ * file that is not a report database, an unknown URL scheme), a
+ * PostgreSQL URL handed to that backend (tested in test_cli_store_pg), and
+ * the monitor's tables (schema version 2): a round replaces its hosts'
+ * state per shard.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -303,7 +305,7 @@ static void read_only_reads_and_refuses_foreign_files(void **state)
     store_close(s);
 }
 
-static void newer_schema_and_postgres_refused(void **state)
+static void newer_schema_refused_and_postgres_dispatched(void **state)
 {
     store *s = NULL;
     char err[256] = "";
@@ -317,10 +319,13 @@ static void newer_schema_and_postgres_refused(void **state)
     assert_int_equal(store_open(&s, path, 1, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "schema version 99 is newer"));
 
-    assert_int_equal(store_open(&s, "postgres://collector@db.example/reports", 0, err, sizeof(err)),
+    /* a postgres:// URL goes to the PostgreSQL backend (test_cli_store_pg): nothing listens here */
+    assert_int_equal(
+        store_open(&s, "postgres://collector@127.0.0.1:1/reports", 0, err, sizeof(err)), -1);
+    assert_true(strncmp(err, "connect: ", 9) == 0);
+    assert_int_equal(store_open(&s, "postgresql://collector@127.0.0.1:1/y", 1, err, sizeof(err)),
                      -1);
-    assert_non_null(strstr(err, "PostgreSQL is not supported yet"));
-    assert_int_equal(store_open(&s, "postgresql://x/y", 0, err, sizeof(err)), -1);
+    assert_true(strncmp(err, "connect: ", 9) == 0);
     assert_int_equal(store_open(&s, "mysql://x/y", 0, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "unknown database URL scheme"));
     assert_int_equal(store_open(&s, "", 0, err, sizeof(err)), -1);
@@ -413,7 +418,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(batch_is_one_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(queries_group_filter_and_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(read_only_reads_and_refuses_foreign_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(newer_schema_and_postgres_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(newer_schema_refused_and_postgres_dispatched, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(monitor_round_replaces_state_by_shard, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,7 +168,6 @@ static void malformed_names(void **state)
     reject("a..example.com", PINSET_E_PARSE);
     reject("-a.example.com", PINSET_E_PARSE);
     reject("a-.example.com", PINSET_E_PARSE);
-    reject("a_b.example.com", PINSET_E_PARSE);
     reject("a b.example.com", PINSET_E_PARSE);
     reject("a/b", PINSET_E_PARSE);
     reject("user@example.com", PINSET_E_PARSE);
@@ -247,6 +246,20 @@ static void idempotent_on_examples(void **state)
     }
 }
 
+/* '_' is a host character (DNS allows it, Android accepts it), anywhere in an ASCII label. */
+static void underscores_accepted(void **state)
+{
+    (void)state;
+    expect_canon("subdomain_user.Android.com", "subdomain_user.android.com", PINSET_HOST_DNS);
+    expect_canon("_dmarc.example.com", "_dmarc.example.com", PINSET_HOST_DNS);
+    expect_canon("a_.example.com.", "a_.example.com", PINSET_HOST_DNS);
+    assert_true(pinset__host_is_canonical_dns("a_b.example.com", 15));
+    /* the other rules still hold around it */
+    reject("_-.example.com", PINSET_E_PARSE);
+    reject("a_b..example.com", PINSET_E_PARSE);
+    reject("a_b.example.1", PINSET_E_PARSE);
+}
+
 static void fast_path_agrees(void **state)
 {
     (void)state;
@@ -293,6 +306,7 @@ int main(void)
         cmocka_unit_test(ipv4_literals),
         cmocka_unit_test(ipv6_literals),
         cmocka_unit_test(idempotent_on_examples),
+        cmocka_unit_test(underscores_accepted),
         cmocka_unit_test(fast_path_agrees),
         cmocka_unit_test(misuse),
     };

@@ -312,6 +312,39 @@ static void threshold(void **state)
     pinset__buf_free(&dB);
 }
 
+/*
+ * One P-256 key under two encodings of its SubjectPublicKeyInfo (the point
+ * uncompressed and compressed) has two keyids. Two delegations to it (the
+ * root re-issued one from a converted .pub file) must not let the holder
+ * of that one key count twice toward a threshold: distinct keys, not
+ * distinct keyids.
+ */
+static void one_key_two_encodings(void **state)
+{
+    struct pinset__buf dB, dBc, doc, two;
+    char id[PINSET_UPDATE_KEYID_MAX], idc[PINSET_UPDATE_KEYID_MAX];
+    EVP_PKEY *kc = EVP_PKEY_dup(signer_b);
+
+    (void)state;
+    assert_non_null(kc);
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(kc, "point-format", "compressed"), 1);
+    assert_int_equal(pinset_update_keyid(id, sizeof(id), signer_b, NULL), PINSET_OK);
+    assert_int_equal(pinset_update_keyid(idc, sizeof(idc), kc, NULL), PINSET_OK);
+    assert_string_not_equal(id, idc); /* two keyids, one key */
+    delegate(&dB, signer_b, root, 1, NOW - DAY, NOW + DAY);
+    delegate(&dBc, kc, root, 1, NOW - DAY, NOW + DAY);
+    assert_int_equal(sign(&doc, signer_b, &dB, 1, NOW, NULL), PINSET_OK);
+    cosign(&two, &doc, kc, &dBc);
+    expect(&two, 1, NOW, PINSET_UPDATER_APPLIED, PINSET_OK, NULL);
+    expect(&two, 2, NOW, PINSET_UPDATER_THRESHOLD, PINSET_E_NO_MATCH,
+           "threshold not met: 1 of 2 required");
+    pinset__buf_free(&doc);
+    pinset__buf_free(&two);
+    pinset__buf_free(&dB);
+    pinset__buf_free(&dBc);
+    EVP_PKEY_free(kc);
+}
+
 static char *make_dir(void)
 {
     char tmpl[] = "/tmp/pinset-delegate-XXXXXX";
@@ -610,10 +643,11 @@ static void allocation_failures_are_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delegated_key_signs), cmocka_unit_test(delegation_refusals),
-        cmocka_unit_test(planted_delegations), cmocka_unit_test(threshold),
-        cmocka_unit_test(delegation_rollback), cmocka_unit_test(malformed_delegations),
-        cmocka_unit_test(scoped_delegations),  cmocka_unit_test(allocation_failures_are_clean),
+        cmocka_unit_test(delegated_key_signs),           cmocka_unit_test(delegation_refusals),
+        cmocka_unit_test(planted_delegations),           cmocka_unit_test(threshold),
+        cmocka_unit_test(one_key_two_encodings),         cmocka_unit_test(delegation_rollback),
+        cmocka_unit_test(malformed_delegations),         cmocka_unit_test(scoped_delegations),
+        cmocka_unit_test(allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

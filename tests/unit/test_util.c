@@ -602,9 +602,50 @@ static void sha256_of_an_encoding(void **state)
                      PINSET__DIGEST_ENCODE);
 }
 
+/* ---- pinset__emit: a document to a sink in chunks of at most 4096 octets ---- */
+
+struct chunks {
+    size_t calls, total, largest;
+    size_t refuse_at; /* refuse the call with this number (1-based); 0: never */
+};
+
+static int chunk_sink(const char *buf, size_t len, void *payload)
+{
+    struct chunks *c = payload;
+
+    (void)buf;
+    c->calls++;
+    if (c->refuse_at != 0 && c->calls == c->refuse_at) {
+        return 1;
+    }
+    c->total += len;
+    c->largest = len > c->largest ? len : c->largest;
+    return 0;
+}
+
+static void emit_chunks(void **state)
+{
+    static char doc[10000];
+    struct chunks c = {0, 0, 0, 0};
+
+    (void)state;
+    assert_int_equal(pinset__emit(chunk_sink, &c, doc, sizeof(doc)), PINSET_OK);
+    assert_int_equal(c.calls, 3); /* 4096 + 4096 + 1808 */
+    assert_int_equal(c.total, sizeof(doc));
+    assert_int_equal(c.largest, 4096);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(pinset__emit(chunk_sink, &c, doc, 0), PINSET_OK);
+    assert_int_equal(c.calls, 0);
+    memset(&c, 0, sizeof(c));
+    c.refuse_at = 2;
+    assert_int_equal(pinset__emit(chunk_sink, &c, doc, sizeof(doc)), PINSET_E_IO);
+    assert_int_equal(c.calls, 2); /* nothing more after a refusal */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(emit_chunks),
         cmocka_unit_test(tlv_reads_short_and_long_forms),
         cmocka_unit_test(tlv_refuses_what_der_forbids),
         cmocka_unit_test(tlv_stays_inside_a_sub_cursor),

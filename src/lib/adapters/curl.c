@@ -19,6 +19,8 @@
 #include <pinset/curl.h>
 #include <pinset/host.h>
 
+#include "util/diag.h"
+
 struct pinset_curl {
     pinset_ossl *pin;
     CURL *curl;
@@ -26,25 +28,6 @@ struct pinset_curl {
     pinset_policy *last_policy; /* keeps last->rule alive */
     pinset_err gate;
 };
-
-/* libpinset's diagnostics helper is internal: the same for this library's few messages. */
-static pinset_err fail(pinset_diag *diag, pinset_err code, const char *msg, const char *file,
-                       int line)
-{
-    if (diag != NULL) {
-        diag->code = code;
-        (void)snprintf(diag->message, sizeof(diag->message), "%s", msg);
-#ifndef NDEBUG
-        diag->src_file = file;
-        diag->src_line = line;
-#else
-        (void)file;
-        (void)line;
-#endif
-    }
-    return code;
-}
-#define FAIL(diag, code, msg) fail((diag), (code), (msg), __FILE__, __LINE__)
 
 /*
  * Keep a copy of r (NULL: forget the last result) and take over `used`, a
@@ -76,12 +59,12 @@ pinset_err pinset_curl_new(pinset_curl **out, pinset_policy *policy, const pinse
     pinset_err err;
 
     if (out == NULL || policy == NULL) {
-        return FAIL(diag, PINSET_E_INVALID_ARG, "curl: out or policy is null");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "curl: out or policy is null");
     }
     *out = NULL;
     pc = calloc(1, sizeof(*pc));
     if (pc == NULL) {
-        return FAIL(diag, PINSET_E_NOMEM, "curl: out of memory");
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "curl: out of memory");
     }
     err = pinset_result_new(&pc->last, diag);
     if (err == PINSET_OK) {
@@ -216,7 +199,7 @@ pinset_err pinset_curl_setup(pinset_curl *pc, CURL *curl, pinset_diag *diag)
     int openssl = 0;
 
     if (pc == NULL || curl == NULL) {
-        return FAIL(diag, PINSET_E_INVALID_ARG, "curl: helper or handle is null");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "curl: helper or handle is null");
     }
     /* the helper needs libcurl's OpenSSL backend */
     {
@@ -226,7 +209,7 @@ pinset_err pinset_curl_setup(pinset_curl *pc, CURL *curl, pinset_diag *diag)
             v != NULL && v->ssl_version != NULL && strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
     }
     if (!openssl) {
-        return FAIL(diag, PINSET_E_UNSUPPORTED, "curl: libcurl does not use openssl");
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "curl: libcurl does not use openssl");
     }
     pc->curl = curl;
     if (curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, ctx_cb) != CURLE_OK ||
@@ -234,7 +217,7 @@ pinset_err pinset_curl_setup(pinset_curl *pc, CURL *curl, pinset_diag *diag)
         curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, prereq_cb) != CURLE_OK ||
         curl_easy_setopt(curl, CURLOPT_PREREQDATA, pc) != CURLE_OK ||
         curl_easy_setopt(curl, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK) {
-        return FAIL(diag, PINSET_E_UNSUPPORTED, "curl: libcurl refused a pinset option");
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "curl: libcurl refused a pinset option");
     }
     return PINSET_OK;
 }

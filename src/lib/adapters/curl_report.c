@@ -22,15 +22,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include <pinset/curl.h>
+#include <pinset/host.h>
 #include <pinset/reporter.h>
 
 #include "curl_report_int.h"
+#include "util/diag.h"
 
 /* The largest document queued (reports carry two chains of PEM). */
 #define REPORT_DOC_MAX ((size_t)1 << 20)
@@ -87,24 +90,6 @@ struct pinset_reporter {
     struct report_dedup dedup;
     uint64_t rng;
 };
-
-static pinset_err fail(pinset_diag *diag, pinset_err code, const char *msg, const char *file,
-                       int line)
-{
-    if (diag != NULL) {
-        diag->code = code;
-        (void)snprintf(diag->message, sizeof(diag->message), "%s", msg);
-#ifndef NDEBUG
-        diag->src_file = file;
-        diag->src_line = line;
-#else
-        (void)file;
-        (void)line;
-#endif
-    }
-    return code;
-}
-#define FAIL(diag, code, msg) fail((diag), (code), (msg), __FILE__, __LINE__)
 
 static uint64_t mono_ms(void)
 {
@@ -258,6 +243,60 @@ enum sent {
     SENT_STOPPED,
 };
 
+/* The URI's host, canonical, without IPv6 brackets, into buf: 1, else 0. */
+static int uri_host(char *buf, size_t cap, const char *uri)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    int ok = 0;
+
+    if (u == NULL) {
+        return 0;
+    }
+    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
+        const char *h = host;
+        size_t n = strlen(h);
+        pinset_host_type type;
+
+        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+            h++;
+            n -= 2;
+        }
+        ok = pinset_host_canon(buf, cap, &type, h, n, NULL) == PINSET_OK;
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/*
+ * The helper's last handshake result, when it is this request's: a request
+ * that made no handshake (plain http, no connection) leaves the previous
+ * request's result in place, which says nothing about this one.
+ */
+static const pinset_result *this_result(const pinset_reporter *rep, const char *uri)
+{
+    const pinset_result *r = pinset_curl_result(rep->pc);
+    const char *rh = r != NULL ? pinset_result_host(r) : NULL;
+    char host[PINSET_HOST_MAX];
+
+    if (rh == NULL || rh[0] == '\0' || !uri_host(host, sizeof(host), uri) ||
+        strcmp(rh, host) != 0) {
+        return NULL;
+    }
+    return r;
+}
+
+/* The request went over TLS (an https:// URI): 1, else 0. */
+static int over_tls(CURL *c)
+{
+    char *scheme = NULL;
+
+    return curl_easy_getinfo(c, CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme != NULL &&
+           strcasecmp(scheme, "https") == 0;
+}
+
 /* POST the report to one URI over the checked channel. */
 static enum sent post(pinset_reporter *rep, const struct item *it, const char *uri, int *checked)
 {
@@ -281,7 +320,7 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
     if ((res == CURLE_OK || res == CURLE_WRITE_ERROR) &&
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
         pinset_curl_check(rep->pc) == PINSET_OK) {
-        r = pinset_curl_result(rep->pc);
+        r = over_tls(c) ? this_result(rep, uri) : NULL;
         *checked = r != NULL && pinset_result_verdict(r) == PINSET_VERDICT_PASS;
         if (code >= 200 && code < 300) {
             return SENT_OK;
@@ -297,7 +336,9 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
      * pinned host's pins: nothing of the report left. A failure on a host
      * the policy does not pin is an ordinary transient one.
      */
-    r = pinset_curl_result(rep->pc);
+    /* no connection made: no handshake, whatever an earlier one to this host said */
+    r = res != CURLE_COULDNT_CONNECT && res != CURLE_COULDNT_RESOLVE_HOST ? this_result(rep, uri)
+                                                                          : NULL;
     if (res == CURLE_ABORTED_BY_CALLBACK ||
         (r != NULL && pinset_result_verdict(r) == PINSET_VERDICT_FAIL)) {
         return SENT_REFUSED;
@@ -631,7 +672,7 @@ out:
     json_decref(doc);
     free(b.p);
     if (err == PINSET_E_NOMEM) {
-        return FAIL(diag, err, "reporter: cannot derive the channel policy");
+        return PINSET_DIAG(diag, err, "reporter: cannot derive the channel policy");
     }
     return err;
 }
@@ -670,13 +711,13 @@ static pinset_err setup_files(pinset_reporter *rep, const pinset_reporter_opts *
         copy_str(&rep->jsonl_path, o->jsonl_path) != 0 || copy_str(&rep->cafile, o->cafile) != 0 ||
         copy_str(&rep->proxy, o->proxy) != 0 ||
         pinset__dedup_init(&rep->dedup, (int64_t)rep->o.dedup_window_s) != 0) {
-        return FAIL(diag, PINSET_E_NOMEM, "reporter: out of memory");
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "reporter: out of memory");
     }
     if (rep->jsonl_path != NULL) {
         rep->jsonl_fd =
             open(rep->jsonl_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
         if (rep->jsonl_fd < 0) {
-            return FAIL(diag, PINSET_E_IO, "reporter: cannot open the json-lines file");
+            return PINSET_DIAG(diag, PINSET_E_IO, "reporter: cannot open the json-lines file");
         }
     }
     if (rep->state_path != NULL) {
@@ -695,7 +736,7 @@ static pinset_err setup_curl(pinset_reporter *rep, const pinset_reporter_opts *o
         struct curl_slist *l = curl_slist_append(rep->resolve, o->resolve[i]);
 
         if (l == NULL) {
-            return FAIL(diag, PINSET_E_NOMEM, "reporter: out of memory");
+            return PINSET_DIAG(diag, PINSET_E_NOMEM, "reporter: out of memory");
         }
         rep->resolve = l;
     }
@@ -707,7 +748,7 @@ static pinset_err setup_curl(pinset_reporter *rep, const pinset_reporter_opts *o
     }
     rep->curl = c = curl_easy_init();
     if (rep->headers == NULL || c == NULL) {
-        return FAIL(diag, PINSET_E_NOMEM, "reporter: cannot make a curl handle");
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "reporter: cannot make a curl handle");
     }
     err = pinset_curl_new(&rep->pc, rep->channel, NULL, diag);
     if (err == PINSET_OK) {
@@ -732,7 +773,7 @@ static pinset_err setup_curl(pinset_reporter *rep, const pinset_reporter_opts *o
 #endif
         (rep->resolve != NULL && curl_easy_setopt(c, CURLOPT_RESOLVE, rep->resolve) != CURLE_OK) ||
         (rep->cafile != NULL && curl_easy_setopt(c, CURLOPT_CAINFO, rep->cafile) != CURLE_OK)) {
-        return FAIL(diag, PINSET_E_UNSUPPORTED, "reporter: libcurl refused an option");
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "reporter: libcurl refused an option");
     }
     return PINSET_OK;
 }
@@ -743,7 +784,7 @@ static pinset_err start(pinset_reporter *rep, pinset_diag *diag)
     int ok;
 
     if (pthread_mutex_init(&rep->mu, NULL) != 0) {
-        return FAIL(diag, PINSET_E_INTERNAL, "reporter: cannot make a mutex");
+        return PINSET_DIAG(diag, PINSET_E_INTERNAL, "reporter: cannot make a mutex");
     }
     ok = pthread_condattr_init(&ca) == 0;
     ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
@@ -751,11 +792,11 @@ static pinset_err start(pinset_reporter *rep, pinset_diag *diag)
     ok = ok && pthread_cond_init(&rep->idle, &ca) == 0;
     (void)pthread_condattr_destroy(&ca);
     if (!ok) {
-        return FAIL(diag, PINSET_E_INTERNAL, "reporter: cannot make a condition variable");
+        return PINSET_DIAG(diag, PINSET_E_INTERNAL, "reporter: cannot make a condition variable");
     }
     rep->sync = 1;
     if (pthread_create(&rep->thread, NULL, run, rep) != 0) {
-        return FAIL(diag, PINSET_E_INTERNAL, "reporter: cannot start the thread");
+        return PINSET_DIAG(diag, PINSET_E_INTERNAL, "reporter: cannot start the thread");
     }
     rep->started = 1;
     return PINSET_OK;
@@ -770,12 +811,13 @@ pinset_err pinset_reporter_new(pinset_reporter **out, pinset_policy *policy,
 
     if (out == NULL || policy == NULL || (opts != NULL && opts->version != 1) ||
         (opts != NULL && opts->resolve_count > 0 && opts->resolve == NULL)) {
-        return FAIL(diag, PINSET_E_INVALID_ARG, "reporter: null argument or bad options version");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG,
+                           "reporter: null argument or bad options version");
     }
     *out = NULL;
     rep = calloc(1, sizeof(*rep));
     if (rep == NULL) {
-        return FAIL(diag, PINSET_E_NOMEM, "reporter: out of memory");
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "reporter: out of memory");
     }
     rep->o = opts != NULL ? *opts : defaults;
     set_defaults(&rep->o);

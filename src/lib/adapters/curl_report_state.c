@@ -130,7 +130,11 @@ void pinset__dedup_remove(struct report_dedup *d, const uint8_t key[32])
     }
 }
 
-/* The whole file into a NUL-terminated buffer, if a regular file of at most `max` octets. */
+/*
+ * The whole file into a NUL-terminated buffer, if a regular file of at most
+ * `max` octets, ours and written by nobody else: keys planted by another
+ * user would silence the reports they name.
+ */
 static char *read_bounded(const char *path, size_t max, size_t *len_out)
 {
     struct stat st;
@@ -141,7 +145,8 @@ static char *read_bounded(const char *path, size_t max, size_t *len_out)
     if (fd < 0) {
         return NULL;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_size < 0 ||
         (unsigned long long)st.st_size > max) {
         goto fail;
     }

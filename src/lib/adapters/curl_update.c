@@ -6,12 +6,13 @@
  * allocation-failure counter.
  */
 #include <curl/curl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pinset/curl_update.h>
+
+#include "util/diag.h"
 
 /* What the write callback holds: the sink, the cap and what came in. */
 struct fetch {
@@ -29,26 +30,6 @@ struct mem {
     size_t len, cap;
     int nomem;
 };
-
-/* Fill diag as libpinset's helper does (internal there): the code and one line. */
-static pinset_err fail(pinset_diag *diag, pinset_err code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static pinset_err fail(pinset_diag *diag, pinset_err code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (diag != NULL) {
-        diag->code = code;
-        va_start(ap, fmt);
-        (void)vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
@@ -146,13 +127,13 @@ pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_op
         (opts != NULL &&
          (opts->version != PINSET_CURL_UPDATE_OPTIONS_VERSION || opts->max_redirects < 0 ||
           opts->max_redirects > PINSET_CURL_UPDATE_MAX_REDIRECTS))) {
-        return fail(diag, PINSET_E_INVALID_ARG, "null argument or bad options");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or bad options");
     }
     if (opts != NULL) {
         o = *opts;
     }
     if (!scheme_is(url, "http") && !scheme_is(url, "https")) {
-        return fail(diag, PINSET_E_UNSUPPORTED, "not an http:// or https:// url");
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED, "not an http:// or https:// url");
     }
     memset(&f, 0, sizeof(f));
     f.write = write;
@@ -162,33 +143,35 @@ pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_op
     errbuf[0] = '\0';
     c = curl_easy_init();
     if (c == NULL) {
-        return fail(diag, PINSET_E_NOMEM, "cannot create a libcurl handle");
+        return PINSET_DIAG(diag, PINSET_E_NOMEM, "cannot create a libcurl handle");
     }
     if (setup(c, url, &o, &f, errbuf) != 0) {
         curl_easy_cleanup(c);
-        return fail(diag, PINSET_E_UNSUPPORTED, "libcurl refused an option (libcurl too old?)");
+        return PINSET_DIAG(diag, PINSET_E_UNSUPPORTED,
+                           "libcurl refused an option (libcurl too old?)");
     }
     rc = curl_easy_perform(c);
     (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     if (f.over || rc == CURLE_FILESIZE_EXCEEDED) {
-        return fail(diag, PINSET_E_LIMIT, "fetch: the document is larger than %zu octets", f.max);
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "fetch: the document is larger than %zu octets",
+                           f.max);
     }
     if (f.refused) {
-        return fail(diag, PINSET_E_IO, "fetch: the output refused the document");
+        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: the output refused the document");
     }
     if (rc == CURLE_TOO_MANY_REDIRECTS) {
-        return fail(diag, PINSET_E_IO, "fetch: more than %ld redirects", o.max_redirects);
+        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: more than %ld redirects", o.max_redirects);
     }
     if (rc != CURLE_OK) {
-        return fail(diag, PINSET_E_IO, "fetch: %s",
-                    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: %s",
+                           errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
     }
     if (status >= 300 && status < 400) {
-        return fail(diag, PINSET_E_IO, "fetch: redirect refused (HTTP status %ld)", status);
+        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: redirect refused (HTTP status %ld)", status);
     }
     if (status != 200) {
-        return fail(diag, PINSET_E_IO, "fetch: HTTP status %ld", status);
+        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: HTTP status %ld", status);
     }
     return PINSET_OK;
 }
@@ -208,11 +191,11 @@ pinset_err pinset_curl_update_apply(pinset_update **update_out, pinset_updater_s
         *status_out = PINSET_UPDATER_INVALID;
     }
     if (update_out == NULL) {
-        return fail(diag, PINSET_E_INVALID_ARG, "null argument");
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
     }
     err = pinset_curl_update_fetch(url, opts, mem_sink, &m, diag);
     if (m.nomem) {
-        err = fail(diag, PINSET_E_NOMEM, "out of memory");
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
     }
     if (err == PINSET_OK) {
         err = pinset_updater_apply_threshold(update_out, status_out, state_dir, m.p, m.len, roots,

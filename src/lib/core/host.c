@@ -3,9 +3,10 @@
  *
  * DNS names: lower-case ASCII, IDNA 2008 A-labels (RFC 5890/5891, via
  * libidn2 with UTS #46 non-transitional mapping for U-label input), one
- * trailing dot removed, LDH labels of 1..63 octets, at most 253 octets in all
- * (RFC 1035 section 2.3.4). IP literals: IPv4 as a dotted quad only, IPv6 in
- * the RFC 5952 text form, both via inet_pton/inet_ntop.
+ * trailing dot removed, labels of letters, digits, hyphens and underscores of
+ * 1..63 octets, at most 253 octets in all (RFC 1035 section 2.3.4; '_' as
+ * DNS names such as `_dmarc.example.com` and Android's domains allow it). IP literals: IPv4 as a
+ * dotted quad only, IPv6 in the RFC 5952 text form, both via inet_pton/inet_ntop.
  */
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -20,9 +21,10 @@
 /* Longest input accepted: U-labels take up to 4 octets per character. */
 #define HOST_MAX_INPUT 1024
 
+/* A character of a lower-case ASCII label: LDH, and '_' (DNS allows it; Android accepts it). */
 static int is_lower_ldh(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 static int is_digit(unsigned char c)

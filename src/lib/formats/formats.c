@@ -449,19 +449,6 @@ pinset_err pinset__fmt_lose_common(pinset_fidelity *f, const pinset_policy *p,
     return err;
 }
 
-pinset_err pinset__fmt_emit(pinset_write_fn write, void *payload, const char *s, size_t len)
-{
-    while (len > 0) {
-        size_t k = len > 4096 ? 4096 : len;
-        if (write(s, k, payload) != 0) {
-            return PINSET_E_IO;
-        }
-        s += k;
-        len -= k;
-    }
-    return PINSET_OK;
-}
-
 /* ---- import and export ---- */
 
 static const pinset_convert_options default_opts = PINSET_CONVERT_OPTIONS_INIT;
@@ -592,7 +579,7 @@ static pinset_err export_to(pinset_fidelity *f, const pinset_policy *policy, pin
         err = pinset__trustkit_export(f, policy, opts, &b, diag);
     }
     if (err == PINSET_OK) {
-        err = pinset__fmt_emit(write, payload, (const char *)b.p, b.len);
+        err = pinset__emit(write, payload, (const char *)b.p, b.len);
     }
     pinset__buf_free(&b);
     return err;

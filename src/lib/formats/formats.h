@@ -75,8 +75,6 @@ pinset_err pinset__fmt_lose_common(pinset_fidelity *f, const pinset_policy *p,
  */
 pinset_err pinset__fmt_lose_settings(pinset_fidelity *f, const pinset_policy *p,
                                      const struct pinset_rule *r, const char *fmt_name);
-/* Send len octets to the sink in chunks of at most 4096; PINSET_E_IO when it refuses. */
-pinset_err pinset__fmt_emit(pinset_write_fn write, void *payload, const char *s, size_t len);
 
 /* ---- one file per format ---- */
 

@@ -423,12 +423,20 @@ struct sig_result {
     int64_t key_expires;   /* its delegation's expires_at, 0 for a root's */
     char **scope;          /* its delegation's scope (taken from it), or NULL */
     size_t nscope;
+    EVP_PKEY *key; /* the key it verified with (owned), or NULL */
 };
 
 static void fail(struct sig_result *r, pinset_updater_status why, pinset_err err)
 {
     r->why = why;
     r->err = err;
+}
+
+static void free_keys(EVP_PKEY **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        EVP_PKEY_free(keys[i]);
+    }
 }
 
 /* A signature by a signing key: its delegation, then the signature with the delegated key. */
@@ -477,8 +485,10 @@ static void check_delegated(struct sig_result *r, const struct pinset__dsse_sig 
         r->key_expires = d.expires_at;
         r->scope = d.scope; /* checked against the document's once its payload is read */
         r->nscope = d.nscope;
+        r->key = d.key; /* the key, whatever the encoding its keyid was taken from */
         d.scope = NULL;
         d.nscope = 0;
+        d.key = NULL;
     }
     pinset__delegation_free(&d);
 }
@@ -502,7 +512,11 @@ static void check_one(struct sig_result *r, const struct pinset__dsse_sig *sig,
         }
         pub = pinset__dsse_public(va->roots[k]);
         ok = pub != NULL && pinset__dsse_verify(pub, sig->sig, sig->sig_len, pae->p, pae->len);
-        EVP_PKEY_free(pub);
+        if (ok) {
+            r->key = pub;
+        } else {
+            EVP_PKEY_free(pub);
+        }
         if (!ok) {
             fail(r, PINSET_UPDATER_INVALID,
                  PINSET_DIAG(&r->diag, PINSET_E_CRYPTO,
@@ -527,6 +541,7 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
 {
     char ids[MAX_TRUSTED][PINSET__KEYID_HEX + 1];
     const char *counted[PINSET_UPDATE_MAX_SIGNATURES];
+    EVP_PKEY *keys[PINSET_UPDATE_MAX_SIGNATURES]; /* the counted signatures' keys */
     struct sig_result r, first;
     struct pinset__buf pae;
     unsigned int threshold = va->threshold > 0 ? va->threshold : 1;
@@ -553,13 +568,23 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
             dup |= strcmp(counted[c], env->sigs[i].keyid) == 0;
         }
         if (dup) {
-            continue; /* distinct keyids count once */
+            continue; /* distinct keys count once: the same keyid first */
         }
         memset(&r, 0, sizeof(r));
         r.diag = diag != NULL ? *diag : (pinset_diag)PINSET_DIAG_INIT;
         check_one(&r, &env->sigs[i], &pae, (const char(*)[PINSET__KEYID_HEX + 1]) ids, va);
+        for (size_t c = 0; c < n && r.key != NULL; c++) {
+            dup |= EVP_PKEY_eq(r.key, keys[c]) == 1;
+        }
+        if (dup) {
+            /* one key under another encoding of its SubjectPublicKeyInfo: another keyid */
+            free_scope(r.scope, r.nscope);
+            EVP_PKEY_free(r.key);
+            continue;
+        }
         if (r.err == PINSET_E_NOMEM) {
             /* no verdict on a document when memory ran out */
+            free_keys(keys, n);
             pinset__buf_free(&pae);
             if (diag != NULL) {
                 *diag = r.diag;
@@ -573,6 +598,7 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
             sg->key_expires = r.key_expires;
             sg->scope = r.scope;
             sg->nscope = r.nscope;
+            keys[n] = r.key;
             counted[n++] = env->sigs[i].keyid;
             u->nsigners = n;
             continue;
@@ -593,6 +619,7 @@ static pinset_err check_signatures(pinset_update *u, pinset_updater_status *why,
             have = 1;
         }
     }
+    free_keys(keys, n);
     pinset__buf_free(&pae);
     if (n >= threshold) {
         return PINSET_OK; /* for now: scoped delegations are checked after the payload */

@@ -1,0 +1,643 @@
+/*
+ * test_cli_store_pg.c - the collector's store (src/store) on a real
+ * PostgreSQL server: the assertions of test_cli_store.c (migrations and
+ * the schema version, dedup with count, first and last seen, the queries,
+ * read-only opening, a newer schema refused), and what a shared database
+ * adds: two collectors starting together migrate once (the advisory lock),
+ * two stores adding the same report at once lose no update, a batch is one
+ * transaction (all or none), two stores' batches of the same reports in
+ * opposite orders neither deadlock nor lose a count, a dropped
+ * connection is reconnected, hostile strings are stored as they are
+ * (parameters bound), every libpq error is one line, and a URL's password
+ * is never printed.
+ *
+ * The server: PINSET_PG_URL when set; otherwise this program runs itself
+ * again under tests/testlib/pg.sh, which starts one (initdb in a temporary
+ * directory, a free port on 127.0.0.1, as an unprivileged user when run as
+ * root) and stops it at the end; exit 77 (skipped) where the PostgreSQL
+ * server binaries are missing.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+/* cmocka.h needs setjmp.h, stdarg.h and stddef.h before it: keep this order */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+/* clang-format on */
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <store/store.h>
+
+static const char *url;
+
+static PGconn *admin(void)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    return c;
+}
+
+static void exec_sql(const char *sql)
+{
+    PGconn *c = admin();
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    }
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int64_t query_int(const char *sql)
+{
+    PGconn *c = admin();
+    PGresult *r = PQexec(c, sql);
+    int64_t v = -1;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    }
+    if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    }
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+/* Each test starts on an empty database. */
+static int setup(void **state)
+{
+    (void)state;
+    exec_sql("DROP TABLE IF EXISTS report_hours, reports, schema_version, other CASCADE");
+    return 0;
+}
+
+static store_report sample(uint8_t key, const char *host, const char *cls, int64_t t)
+{
+    store_report r;
+
+    memset(&r, 0, sizeof(r));
+    r.received = t;
+    r.client = "192.0.2.0/24";
+    r.format = "rfc7469";
+    r.host = host;
+    r.port = 443;
+    r.noted_host = host;
+    r.class_name = cls;
+    r.served_pins = "AAAA BBBB";
+    r.validated_pins = "";
+    r.known_pins = "CCCC";
+    r.client_time = t;
+    r.detail = "{\"why\":\"test\"}";
+    memset(r.dedup, key, sizeof(r.dedup));
+    return r;
+}
+
+static void open_creates_and_migrates(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_non_null(s);
+    assert_string_equal(s->ops->name, "postgres");
+    store_close(s);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
+                               " tablename IN ('reports', 'report_hours', 'schema_version')"),
+                     3);
+    /* opening again migrates nothing */
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+}
+
+static void dedup_counts_one_row(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    store_report a = sample(1, "a.example", "interception", 1000000);
+    store_report b = sample(2, "a.example", "interception", 1000000);
+    char sql[128];
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &a, &id1, err, sizeof(err)), 0);
+    a.received = 1007200; /* two hours later */
+    a.client = "198.51.100.0/24";
+    assert_int_equal(store_add(s, &a, &id2, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &b, &id3, err, sizeof(err)), 0);
+    assert_int_equal(id1, id2);
+    assert_true(id3 != id1);
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 2);
+    snprintf(sql, sizeof(sql), "SELECT count FROM reports WHERE id = %lld", (long long)id1);
+    assert_int_equal(query_int(sql), 2);
+    snprintf(sql, sizeof(sql), "SELECT first_seen FROM reports WHERE id = %lld", (long long)id1);
+    assert_int_equal(query_int(sql), 1000000);
+    snprintf(sql, sizeof(sql), "SELECT last_seen FROM reports WHERE id = %lld", (long long)id1);
+    assert_int_equal(query_int(sql), 1007200);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM report_hours WHERE report_id = %lld",
+             (long long)id1);
+    assert_int_equal(query_int(sql), 2);
+    assert_int_equal(query_int("SELECT sum(count) FROM report_hours"), 3);
+    snprintf(sql, sizeof(sql),
+             "SELECT (client = '198.51.100.0/24')::int FROM reports WHERE id = %lld",
+             (long long)id1);
+    assert_int_equal(query_int(sql), 1);
+    /* the key is the 32 bytes as given */
+    assert_int_equal(query_int("SELECT count(*) FROM reports WHERE dedup_key = "
+                               "decode(repeat('01', 32), 'hex')"),
+                     1);
+}
+
+typedef struct seen {
+    int n;
+    char host[4][64], cls[4][64];
+    int64_t reports[4], rows[4];
+} seen;
+
+static int on_group(const store_group *g, void *payload)
+{
+    seen *x = payload;
+    if (x->n < 4) {
+        snprintf(x->host[x->n], 64, "%s", g->host);
+        snprintf(x->cls[x->n], 64, "%s", g->class_name);
+        x->reports[x->n] = g->reports;
+        x->rows[x->n] = g->rows;
+    }
+    x->n++;
+    return 0;
+}
+
+static int on_row(const store_row *r, void *payload)
+{
+    seen *x = payload;
+    if (x->n < 4) {
+        snprintf(x->host[x->n], 64, "%s", r->host);
+        snprintf(x->cls[x->n], 64, "%s", r->served_pins);
+        x->reports[x->n] = r->count;
+        x->rows[x->n] = r->port;
+    }
+    x->n++;
+    return 0;
+}
+
+static int on_point(const store_point *p, void *payload)
+{
+    seen *x = payload;
+    if (x->n < 4) {
+        snprintf(x->cls[x->n], 64, "%s", p->class_name);
+        x->rows[x->n] = p->start;
+        x->reports[x->n] = p->reports;
+    }
+    x->n++;
+    return 0;
+}
+
+static int stop_at_first(const store_row *r, void *payload)
+{
+    (void)r;
+    (*(int *)payload)++;
+    return 7;
+}
+
+static void queries_group_filter_and_bucket(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    int64_t day = 86400 * 20000;
+    store_report r1 = sample(1, "a.example", "interception", day + 10);
+    store_report r2 = sample(2, "a.example", "rotation-drift", day + 20);
+    store_report r3 = sample(3, "b.example", "clock-skew", day + 86400 + 30);
+    store_report r4 = sample(4, "B.example", "clock-skew", day + 86400 + 30);
+    seen x;
+    store_filter f = {0, NULL};
+    int calls = 0;
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r2, NULL, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r3, NULL, err, sizeof(err)), 0);
+
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.host[0], "a.example");
+    assert_string_equal(x.cls[0], "interception");
+    assert_int_equal(x.reports[0], 2);
+    assert_int_equal(x.rows[0], 1);
+    assert_string_equal(x.cls[1], "rotation-drift");
+    assert_string_equal(x.host[2], "b.example");
+
+    memset(&x, 0, sizeof(x));
+    f.host = "b.example";
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.cls[0], "clock-skew");
+
+    memset(&x, 0, sizeof(x));
+    f.host = NULL;
+    f.since = day + 86400;
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+
+    memset(&x, 0, sizeof(x));
+    f.since = 0;
+    f.host = "a.example";
+    assert_int_equal(s->ops->rows(s, &f, 0, on_row, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 2);
+    assert_string_equal(x.cls[0], "AAAA BBBB");
+    assert_int_equal(x.reports[0], 2);
+    assert_int_equal(x.rows[0], 443);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->rows(s, &f, 1, on_row, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+
+    memset(&x, 0, sizeof(x));
+    f.host = NULL;
+    assert_int_equal(s->ops->series(s, &f, 86400, on_point, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 3); /* day 1: interception, rotation-drift; day 2: clock-skew */
+    assert_int_equal(x.rows[0], day);
+    assert_string_equal(x.cls[0], "interception");
+    assert_int_equal(x.reports[0], 2);
+    assert_int_equal(x.rows[2], day + 86400);
+
+    /* a callback's stop is returned, and the connection serves the next query */
+    assert_int_equal(s->ops->rows(s, &f, 0, stop_at_first, &calls, err, sizeof(err)), 7);
+    assert_int_equal(calls, 1);
+    /* text sorts by code point, as in SQLite, whatever the database's locale */
+    assert_int_equal(store_add(s, &r4, NULL, err, sizeof(err)), 0);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->groups(s, &f, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 4);
+    assert_string_equal(x.host[0], "B.example");
+    assert_string_equal(x.host[1], "a.example");
+    store_close(s);
+}
+
+static void read_only_reads_and_refuses_foreign_databases(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report r = sample(1, "a.example", "interception", 1000000);
+    seen x;
+
+    (void)state;
+    /* an empty database: refused, nothing created */
+    assert_int_equal(store_open(&s, url, 1, err, sizeof(err)), -1);
+    assert_null(s);
+    assert_non_null(strstr(err, "not a pinset report database"));
+    assert_int_equal(query_int("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), 0);
+    /* a database of something else */
+    exec_sql("CREATE TABLE other (x int)");
+    assert_int_equal(store_open(&s, url, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a pinset report database"));
+
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(store_open(&s, url, 1, err, sizeof(err)), 0);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->groups(s, NULL, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+    /* read-only means it: an add is refused by the server */
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "read-only"));
+    assert_null(strchr(err, '\n'));
+    store_close(s);
+    assert_int_equal(query_int("SELECT count FROM reports"), 1);
+}
+
+static void newer_schema_refused(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    store_close(s);
+    exec_sql("INSERT INTO schema_version (version, applied) VALUES (99, 0)");
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "schema version 99 is newer"));
+    assert_int_equal(store_open(&s, url, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "schema version 99 is newer"));
+    assert_null(s);
+    /* the migration that failed left the database as it was */
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), 2);
+}
+
+typedef struct worker {
+    int64_t adds;
+    int rc;
+    store *s;
+    char err[256];
+} worker;
+
+static void *open_worker(void *p)
+{
+    worker *w = p;
+    w->rc = store_open(&w->s, url, 0, w->err, sizeof(w->err));
+    return NULL;
+}
+
+static void *add_worker(void *p)
+{
+    worker *w = p;
+    store_report r = sample(9, "shared.example", "interception", 1000000);
+
+    for (int64_t i = 0; i < w->adds && w->rc == 0; i++) {
+        r.received = 1000000 + i;
+        w->rc = store_add(w->s, &r, NULL, w->err, sizeof(w->err));
+    }
+    return NULL;
+}
+
+static void two_collectors_share_one_database(void **state)
+{
+    enum { N = 4, ADDS = 150 };
+    pthread_t t[N];
+    worker w[N];
+    seen x;
+    store_report a = sample(1, "a.example", "interception", 2000000);
+
+    (void)state;
+    /* N collectors starting at once on an empty database: all open, one migration */
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, open_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].rc != 0) {
+            fail_msg("store %d: %s", i, w[i].err);
+        }
+    }
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+
+    /* a report added by one is read by another */
+    assert_int_equal(store_add(w[0].s, &a, NULL, w[0].err, sizeof(w[0].err)), 0);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(w[1].s->ops->groups(w[1].s, NULL, on_group, &x, w[1].err, 256), 0);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.host[0], "a.example");
+
+    /* the same report from N collectors at once: one row, every copy counted */
+    for (int i = 0; i < N; i++) {
+        w[i].adds = ADDS;
+        assert_int_equal(pthread_create(&t[i], NULL, add_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].rc != 0) {
+            fail_msg("store %d: %s", i, w[i].err);
+        }
+    }
+    assert_int_equal(query_int("SELECT count(*) FROM reports WHERE host = 'shared.example'"), 1);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'shared.example'"),
+                     N * ADDS);
+    assert_int_equal(query_int("SELECT sum(h.count) FROM report_hours h JOIN reports r ON"
+                               " r.id = h.report_id WHERE r.host = 'shared.example'"),
+                     N * ADDS);
+    assert_int_equal(query_int("SELECT first_seen FROM reports WHERE host = 'shared.example'"),
+                     1000000);
+    assert_int_equal(query_int("SELECT last_seen FROM reports WHERE host = 'shared.example'"),
+                     1000000 + ADDS - 1);
+    for (int i = 0; i < N; i++) {
+        store_close(w[i].s);
+    }
+}
+
+static void batch_is_one_transaction(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report a = sample(1, "a.example", "interception", 1000000);
+    store_report b = sample(2, "b.example", "clock-skew", 1000000);
+    store_report bad = sample(3, "c.example", "clock-skew", 1000000);
+    const store_report *rows[3] = {&b, &a, &b}; /* a duplicate within the batch, keys unsorted */
+    const store_report *with_bad[2] = {&a, &bad};
+    int64_t ids[3] = {0, 0, 0};
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->add(s, rows, 3, ids, err, sizeof(err)), 0);
+    assert_int_equal(ids[0], ids[2]); /* ids in the caller's order, whatever the order of work */
+    assert_true(ids[1] != ids[0]);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'b.example'"), 2);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 1);
+    assert_int_equal(query_int("SELECT sum(count) FROM report_hours"), 3);
+    /* all or none: a report the server refuses (invalid UTF-8) takes the batch with it */
+    bad.detail = "{\"why\":\"\xff\"}";
+    assert_int_equal(s->ops->add(s, with_bad, 2, NULL, err, sizeof(err)), -1);
+    assert_true(strncmp(err, "insert: ", 8) == 0);
+    assert_null(strpbrk(err, "\n\t"));
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM reports WHERE host = 'c.example'"), 0);
+    /* and the session goes on */
+    assert_int_equal(s->ops->add(s, with_bad, 1, NULL, err, sizeof(err)), 0);
+    assert_int_equal(query_int("SELECT count FROM reports WHERE host = 'a.example'"), 2);
+    store_close(s);
+}
+
+typedef struct batcher {
+    store *s;
+    int reverse, rc;
+    char err[256];
+} batcher;
+
+static void *batch_worker(void *p)
+{
+    batcher *w = p;
+    store_report r[8];
+    const store_report *rows[8];
+
+    for (int i = 0; i < 8; i++) {
+        r[i] = sample((uint8_t)(20 + i), "batch.example", "interception", 4000000);
+        rows[w->reverse ? 7 - i : i] = &r[i];
+    }
+    for (int k = 0; k < 100 && w->rc == 0; k++) {
+        w->rc = w->s->ops->add(w->s, rows, 8, NULL, w->err, sizeof(w->err));
+    }
+    return NULL;
+}
+
+static void batches_in_opposite_orders_do_not_deadlock(void **state)
+{
+    pthread_t t[2];
+    batcher w[2];
+    char err[256] = "";
+
+    (void)state;
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_open(&w[i].s, url, 0, err, sizeof(err)), 0);
+        w[i].reverse = i;
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, batch_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].rc != 0) {
+            fail_msg("collector %d: %s", i, w[i].err);
+        }
+    }
+    /* 8 rows, each counted once per batch of each collector */
+    assert_int_equal(query_int("SELECT count(*) FROM reports WHERE host = 'batch.example'"), 8);
+    assert_int_equal(query_int("SELECT min(count) FROM reports WHERE host = 'batch.example'"), 200);
+    assert_int_equal(query_int("SELECT max(count) FROM reports WHERE host = 'batch.example'"), 200);
+    for (int i = 0; i < 2; i++) {
+        store_close(w[i].s);
+    }
+}
+
+static void hostile_strings_bound_not_interpolated(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report r = sample(5, "x'); DROP TABLE reports; --", "interception", 1000000);
+    seen x;
+    store_filter f = {0, "x'); DROP TABLE reports; --"};
+
+    (void)state;
+    r.detail = "{\"why\":\"$1 \\\\ '' \\\" <script>\"}";
+    r.served_pins = "\xc3\xa9t\xc3\xa9 '\"";
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->rows(s, &f, 0, on_row, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.host[0], r.host);
+    assert_string_equal(x.cls[0], r.served_pins);
+    store_close(s);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM reports WHERE detail = '{\"why\":\"$1 \\\\ '''' \\\" "
+                  "<script>\"}'"),
+        1);
+}
+
+static void lost_connection_reconnected(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report r = sample(6, "a.example", "interception", 1000000);
+    seen x;
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
+    /* the server ends the store's session (a restart, a failover, an idle timeout) */
+    assert_true(query_int("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM"
+                          " pg_stat_activity WHERE application_name = 'pinset') t") >= 1);
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
+    assert_int_equal(query_int("SELECT count FROM reports"), 2);
+    assert_true(query_int("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM"
+                          " pg_stat_activity WHERE application_name = 'pinset') t") >= 1);
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(s->ops->groups(s, NULL, on_group, &x, err, sizeof(err)), 0);
+    assert_int_equal(x.n, 1);
+    store_close(s);
+}
+
+static void errors_are_one_line(void **state)
+{
+    store *s = NULL;
+    char err[256] = "", target[300];
+    const char *p;
+
+    (void)state;
+    /* nothing listens on port 1 */
+    assert_int_equal(store_open(&s, "postgres://pinset@127.0.0.1:1/pinset?connect_timeout=5", 0,
+                                err, sizeof(err)),
+                     -1);
+    assert_null(s);
+    assert_true(strncmp(err, "connect: ", 9) == 0);
+    assert_non_null(strstr(err, "127.0.0.1"));
+    assert_null(strpbrk(err, "\n\t"));
+    /* a database that does not exist, on the real server */
+    p = strrchr(url, '/');
+    assert_non_null(p);
+    snprintf(target, sizeof(target), "%.*s/no_such_db", (int)(p - url), url);
+    assert_int_equal(store_open(&s, target, 0, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "no_such_db"));
+    assert_null(strpbrk(err, "\n\t"));
+    /* a malformed URL */
+    assert_int_equal(store_open(&s, "postgresql://[::1/x", 0, err, sizeof(err)), -1);
+    assert_true(strncmp(err, "connect: ", 9) == 0);
+    assert_null(strpbrk(err, "\n\t"));
+}
+
+static void password_never_shown(void **state)
+{
+    char buf[128];
+
+    (void)state;
+    assert_string_equal(store_target_shown("postgres://u:s3cret@db.example:5432/r", buf, 128),
+                        "postgres://u:***@db.example:5432/r");
+    assert_string_equal(store_target_shown("postgresql://db.example/r?sslmode=require&"
+                                           "password=s3cret&user=u",
+                                           buf, 128),
+                        "postgresql://db.example/r?sslmode=require&password=***&user=u");
+    assert_string_equal(store_target_shown("postgres://u@db.example/r", buf, 128),
+                        "postgres://u@db.example/r");
+    assert_string_equal(store_target_shown("postgres://[::1]:5432/r", buf, 128),
+                        "postgres://[::1]:5432/r");
+    assert_string_equal(store_target_shown("/var/lib/a:b@c.sqlite", buf, 128),
+                        "/var/lib/a:b@c.sqlite");
+    assert_string_equal(store_target_shown("postgres://u:s3cret@db", buf, 16), "postgres://u:**");
+    assert_string_equal(store_target_shown("postgres://db/r?password=s3cret", buf, 30),
+                        "postgres://db/r?password=***");
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(open_creates_and_migrates, setup),
+        cmocka_unit_test_setup(dedup_counts_one_row, setup),
+        cmocka_unit_test_setup(queries_group_filter_and_bucket, setup),
+        cmocka_unit_test_setup(read_only_reads_and_refuses_foreign_databases, setup),
+        cmocka_unit_test_setup(newer_schema_refused, setup),
+        cmocka_unit_test_setup(two_collectors_share_one_database, setup),
+        cmocka_unit_test_setup(batch_is_one_transaction, setup),
+        cmocka_unit_test_setup(batches_in_opposite_orders_do_not_deadlock, setup),
+        cmocka_unit_test_setup(hostile_strings_bound_not_interpolated, setup),
+        cmocka_unit_test_setup(lost_connection_reconnected, setup),
+        cmocka_unit_test_setup(errors_are_one_line, setup),
+        cmocka_unit_test(password_never_shown),
+    };
+    const char *src = getenv("PINSET_SOURCE_DIR");
+    char helper[512];
+
+    (void)argc;
+    url = getenv("PINSET_PG_URL");
+    if (url == NULL || url[0] == '\0') {
+        /* start a server: run again under the helper, which sets PINSET_PG_URL */
+        if (src == NULL) {
+            fprintf(stderr, "test_cli_store_pg: set PINSET_PG_URL or PINSET_SOURCE_DIR\n");
+            return 1;
+        }
+        snprintf(helper, sizeof(helper), "%s/tests/testlib/pg.sh", src);
+        execlp("bash", "bash", helper, "run", argv[0], (char *)NULL);
+        perror("test_cli_store_pg: bash");
+        return 1;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
