@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The schema version of the collector's tables (store_sqlite.c's and store_pg.c's migrations). */
+#define STORE_SCHEMA_VERSION 1
 /*
- * The schema version this build writes with SQLite (store_sqlite.c's migrations; 2 adds the
- * monitor's tables). store_pg.c keeps its own count of migrations (1: the collector's tables).
+ * SQLite's schema version with the monitor's tables (store_sqlite.c's migration 2); PostgreSQL's
+ * stays at STORE_SCHEMA_VERSION until store_pg.c keeps them.
  */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SQLITE_SCHEMA_VERSION 2
 
 /* One report to record: every string NUL-terminated, already validated. */
 typedef struct store_report {

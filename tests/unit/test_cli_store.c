@@ -108,8 +108,9 @@ static void open_creates_and_migrates(void **state)
     assert_non_null(s);
     assert_string_equal(s->ops->name, "sqlite");
     store_close(s);
-    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"),
+                     STORE_SQLITE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SQLITE_SCHEMA_VERSION);
     /* WAL mode is a property of the file */
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -122,7 +123,7 @@ static void open_creates_and_migrates(void **state)
     /* opening again migrates nothing */
     assert_int_equal(store_open(&s, path, 0, err, sizeof(err)), 0);
     store_close(s);
-    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SQLITE_SCHEMA_VERSION);
 }
 
 static void dedup_counts_one_row(void **state)
