@@ -21,10 +21,11 @@
 /* The schema version of the collector's tables (store_sqlite.c's and store_pg.c's migrations). */
 #define STORE_SCHEMA_VERSION 1
 /*
- * SQLite's schema version with the monitor's tables (store_sqlite.c's migration 2); PostgreSQL's
- * stays at STORE_SCHEMA_VERSION until store_pg.c keeps them.
+ * Each backend's schema version with the monitor's tables (store_sqlite.c's and store_pg.c's
+ * migration 1 -> 2).
  */
 #define STORE_SQLITE_SCHEMA_VERSION 2
+#define STORE_PG_SCHEMA_VERSION     2
 
 /* One report to record: every string NUL-terminated, already validated. */
 typedef struct store_report {

@@ -9,7 +9,11 @@
  * opposite orders neither deadlock nor lose a count, a dropped
  * connection is reconnected, hostile strings are stored as they are
  * (parameters bound), every libpq error is one line, and a URL's password
- * is never printed.
+ * is never printed. The monitor's tables (schema version 2): a version 1
+ * database (the collector's) is migrated keeping its reports, a round
+ * replaces its hosts' state per shard with its alerts (test_cli_store.c's
+ * assertions), two monitors on different shards of one database keep
+ * each other's hosts, and two on the same shard: the last round wins.
  *
  * The server: PINSET_PG_URL when set; otherwise this program runs itself
  * again under tests/testlib/pg.sh, which starts one (initdb in a temporary
@@ -79,7 +83,8 @@ static int64_t query_int(const char *sql)
 static int setup(void **state)
 {
     (void)state;
-    exec_sql("DROP TABLE IF EXISTS report_hours, reports, schema_version, other CASCADE");
+    exec_sql("DROP TABLE IF EXISTS report_hours, reports, schema_version, other, monitor_rounds,"
+             " monitor_hosts, monitor_alerts CASCADE");
     return 0;
 }
 
@@ -114,15 +119,19 @@ static void open_creates_and_migrates(void **state)
     assert_non_null(s);
     assert_string_equal(s->ops->name, "postgres");
     store_close(s);
-    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
-    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), STORE_PG_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_PG_SCHEMA_VERSION);
     assert_int_equal(query_int("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
                                " tablename IN ('reports', 'report_hours', 'schema_version')"),
+                     3);
+    assert_int_equal(query_int("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
+                               " tablename IN ('monitor_rounds', 'monitor_hosts',"
+                               " 'monitor_alerts')"),
                      3);
     /* opening again migrates nothing */
     assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
     store_close(s);
-    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_PG_SCHEMA_VERSION);
 }
 
 static void dedup_counts_one_row(void **state)
@@ -340,7 +349,7 @@ static void newer_schema_refused(void **state)
     assert_non_null(strstr(err, "schema version 99 is newer"));
     assert_null(s);
     /* the migration that failed left the database as it was */
-    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), 2);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_PG_SCHEMA_VERSION + 1);
 }
 
 typedef struct worker {
@@ -389,7 +398,7 @@ static void two_collectors_share_one_database(void **state)
             fail_msg("store %d: %s", i, w[i].err);
         }
     }
-    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), STORE_PG_SCHEMA_VERSION);
 
     /* a report added by one is read by another */
     assert_int_equal(store_add(w[0].s, &a, NULL, w[0].err, sizeof(w[0].err)), 0);
@@ -607,6 +616,255 @@ static void password_never_shown(void **state)
                         "postgres://db/r?password=***");
 }
 
+/* ---- the monitor's tables (schema version 2; pinset monitor) ---- */
+
+static store_mon_host mon_sample(const char *shard, const char *host, const char *outcome,
+                                 int64_t round)
+{
+    store_mon_host h;
+
+    memset(&h, 0, sizeof(h));
+    h.shard = shard;
+    h.host = host;
+    h.port = 443;
+    h.outcome = outcome;
+    h.matched_pin = "bZ2bdpv5bmJqHFLMB01i1UkvN6GzdQlAnodmCyxzKAo=";
+    h.leaf_spki = "S35JLnkMvuGiC7Jixyh2kV/GVb5X0jL6zak92/5HRPY=";
+    h.backup_live = "";
+    h.error = "";
+    h.leaf_not_after = 1800000000;
+    h.expiry_flags = 1;
+    h.last_change = round;
+    h.last_round = round;
+    return h;
+}
+
+typedef struct mon_seen {
+    char hosts[8][48], outcomes[8][16];
+    int64_t rounds[8];
+    unsigned int ports[8];
+    size_t n;
+} mon_seen;
+
+static int collect_mon(const store_mon_host *h, void *payload)
+{
+    mon_seen *m = payload;
+
+    if (m->n < 8) {
+        snprintf(m->hosts[m->n], sizeof(m->hosts[0]), "%s", h->host);
+        snprintf(m->outcomes[m->n], sizeof(m->outcomes[0]), "%s", h->outcome);
+        m->rounds[m->n] = h->last_round;
+        m->ports[m->n] = h->port;
+        m->n++;
+    }
+    return 0;
+}
+
+/* A version 1 database (the collector's tables only) gains the monitor's, keeping its reports. */
+static void version_1_database_migrated_to_2(void **state)
+{
+    store *s = NULL;
+    char err[256] = "";
+    store_report a = sample(1, "a.example", "interception", 1000000);
+
+    (void)state;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_add(s, &a, NULL, err, sizeof(err)), 0);
+    store_close(s);
+    /* back to what a pinset before the monitor left */
+    exec_sql("DROP TABLE monitor_rounds, monitor_hosts, monitor_alerts");
+    exec_sql("DELETE FROM schema_version WHERE version = 2");
+    assert_int_equal(store_open(&s, url, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "schema version 1 is older"));
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_true(store_mon_ready(s));
+    store_close(s);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 2);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts"), 0);
+}
+
+/* A round replaces its hosts' state (keyed by host and port), per shard, with its alerts. */
+static void monitor_round_replaces_state_by_shard(void **state)
+{
+    store *s = NULL;
+    char err[256];
+    mon_seen seen;
+    (void)state;
+    store_mon_host r1[] = {mon_sample("0/2", "b.example", "PASS", 100),
+                           mon_sample("0/2", "a.example", "PASS", 100)};
+    store_mon_host other[] = {mon_sample("1/2", "c.example", "PASS", 100)};
+    store_mon_host r2[] = {mon_sample("0/2", "a.example", "FAIL", 200)};
+    store_mon_alert al = {200, "0/2",         "a.example",
+                          443, "new_failure", "{\"kind\":\"new_failure\"}"};
+
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_true(store_mon_ready(s));
+    assert_int_equal(s->ops->mon_round(s, "0/2", 100, 101, r1, 2, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_round(s, "1/2", 100, 101, other, 1, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_round(s, "0/2", 200, 201, r2, 1, &al, 1, err, sizeof(err)), 0);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(s->ops->mon_hosts(s, "0/2", collect_mon, &seen, err, sizeof(err)), 0);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.hosts[0], "a.example"); /* by host */
+    assert_string_equal(seen.outcomes[0], "FAIL");   /* the second round's */
+    assert_string_equal(seen.hosts[1], "b.example");
+    assert_string_equal(seen.outcomes[1], "PASS");
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(s->ops->mon_hosts(s, "1/2", collect_mon, &seen, err, sizeof(err)), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.hosts[0], "c.example");
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_rounds"), 3);
+    assert_int_equal(query_int("SELECT alerts FROM monitor_rounds WHERE started = 200"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_alerts WHERE kind = 'new_failure'"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts"), 3);
+}
+
+/* Several hosts of one shard, by host then port; hostile strings stored as they are. */
+static void monitor_hosts_ordered_and_bound(void **state)
+{
+    store *s = NULL;
+    char err[256];
+    mon_seen seen;
+    (void)state;
+    store_mon_host r[] = {mon_sample("0/1", "b.example", "PASS", 100),
+                          mon_sample("0/1", "a.example", "PASS", 100),
+                          mon_sample("0/1", "a.example", "PASS", 100),
+                          mon_sample("0/1", "x'); DROP TABLE monitor_hosts; --", "FAIL", 100)};
+    store_mon_alert al = {100, "0/1", "a.example", 8443, "expiry", "{\"q\":\"'\\\"$1\"}"};
+
+    r[1].port = 8443;
+    assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_round(s, "0/1", 100, 101, r, 4, &al, 1, err, sizeof(err)), 0);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(s->ops->mon_hosts(s, "0/1", collect_mon, &seen, err, sizeof(err)), 0);
+    assert_int_equal(seen.n, 4);
+    assert_string_equal(seen.hosts[0], "a.example");
+    assert_int_equal(seen.ports[0], 443);
+    assert_string_equal(seen.hosts[1], "a.example");
+    assert_int_equal(seen.ports[1], 8443);
+    assert_string_equal(seen.hosts[2], "b.example");
+    assert_string_equal(seen.hosts[3], "x'); DROP TABLE monitor_hosts; --");
+    store_close(s);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_alerts WHERE"
+                               " body = '{\"q\":\"''\\\"$1\"}' AND port = 8443"),
+                     1);
+}
+
+typedef struct mon_worker {
+    store *s;
+    const char *shard;
+    const char *hosts[3];
+    int reverse; /* upsert its hosts in the opposite order */
+    int rounds;
+    int rc;
+    char err[256];
+} mon_worker;
+
+static void *mon_round_worker(void *p)
+{
+    mon_worker *w = p;
+
+    for (int i = 1; i <= w->rounds && w->rc == 0; i++) {
+        store_mon_host h[3];
+        for (int j = 0; j < 3; j++) {
+            int k = w->reverse ? 2 - j : j;
+            h[j] = mon_sample(w->shard, w->hosts[k], i % 2 ? "PASS" : "FAIL", i);
+        }
+        w->rc =
+            w->s->ops->mon_round(w->s, w->shard, i, i + 1, h, 3, NULL, 0, w->err, sizeof(w->err));
+    }
+    return NULL;
+}
+
+static void run_mon_workers(mon_worker *w, size_t n)
+{
+    pthread_t t[2];
+
+    assert_true(n <= 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(store_open(&w[i].s, url, 0, w[i].err, sizeof(w[i].err)), 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, mon_round_worker, &w[i]), 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].rc != 0) {
+            fail_msg("monitor %zu: %s", i, w[i].err);
+        }
+    }
+}
+
+/* Two monitors on shards 0/2 and 1/2 of one database, rounds at once: neither loses a host. */
+static void monitors_on_two_shards_keep_their_hosts(void **state)
+{
+    enum { ROUNDS = 40 };
+    mon_worker w[2] = {
+        {NULL, "0/2", {"a.example", "c.example", "e.example"}, 0, ROUNDS, 0, ""},
+        {NULL, "1/2", {"b.example", "d.example", "f.example"}, 0, ROUNDS, 0, ""},
+    };
+    mon_seen seen;
+    char err[256];
+
+    (void)state;
+    run_mon_workers(w, 2);
+    for (int i = 0; i < 2; i++) {
+        memset(&seen, 0, sizeof(seen));
+        assert_int_equal(
+            w[i].s->ops->mon_hosts(w[i].s, w[i].shard, collect_mon, &seen, err, sizeof(err)), 0);
+        assert_int_equal(seen.n, 3);
+        for (int j = 0; j < 3; j++) {
+            assert_string_equal(seen.hosts[j], w[i].hosts[j]);
+            assert_int_equal(seen.rounds[j], ROUNDS);
+            assert_string_equal(seen.outcomes[j], "FAIL"); /* round ROUNDS is even */
+        }
+        store_close(w[i].s);
+    }
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts"), 6);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts WHERE shard = '0/2'"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_rounds"), 2 * ROUNDS);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_rounds WHERE shard = '1/2'"), ROUNDS);
+}
+
+/*
+ * Two monitors on the same shard (a misconfiguration, or one replacing another): rounds at once
+ * with the hosts in opposite orders neither fail nor deadlock, and the last round wins.
+ */
+static void same_shard_last_round_wins(void **state)
+{
+    enum { ROUNDS = 40 };
+    mon_worker w[2] = {
+        {NULL, "0/1", {"a.example", "b.example", "c.example"}, 0, ROUNDS, 0, ""},
+        {NULL, "0/1", {"a.example", "b.example", "c.example"}, 1, ROUNDS, 0, ""},
+    };
+    store_mon_host h1 = mon_sample("0/1", "a.example", "PASS", 500);
+    store_mon_host h2 = mon_sample("0/1", "a.example", "FAIL", 400);
+    mon_seen seen;
+    char err[256];
+
+    (void)state;
+    run_mon_workers(w, 2);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_rounds"), 2 * ROUNDS);
+    /* one after the other: the second's state stays, whatever its times */
+    assert_int_equal(
+        w[0].s->ops->mon_round(w[0].s, "0/1", 500, 501, &h1, 1, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(
+        w[1].s->ops->mon_round(w[1].s, "0/1", 400, 401, &h2, 1, NULL, 0, err, sizeof(err)), 0);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(w[0].s->ops->mon_hosts(w[0].s, "0/1", collect_mon, &seen, err, sizeof(err)),
+                     0);
+    assert_int_equal(seen.n, 3);
+    assert_string_equal(seen.hosts[0], "a.example");
+    assert_string_equal(seen.outcomes[0], "FAIL");
+    assert_int_equal(seen.rounds[0], 400);
+    store_close(w[0].s);
+    store_close(w[1].s);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +880,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(lost_connection_reconnected, setup),
         cmocka_unit_test_setup(errors_are_one_line, setup),
         cmocka_unit_test(password_never_shown),
+        cmocka_unit_test_setup(version_1_database_migrated_to_2, setup),
+        cmocka_unit_test_setup(monitor_round_replaces_state_by_shard, setup),
+        cmocka_unit_test_setup(monitor_hosts_ordered_and_bound, setup),
+        cmocka_unit_test_setup(monitors_on_two_shards_keep_their_hosts, setup),
+        cmocka_unit_test_setup(same_shard_last_round_wins, setup),
     };
     const char *src = getenv("PINSET_SOURCE_DIR");
     char helper[512];
