@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "input.h"
+#include "netopt.h"
 #include "out.h"
 #include "suggest.h"
 
@@ -232,9 +233,20 @@ int64_t chk_cert_not_after(const X509 *x)
 SSL_CTX *chk_client_ctx(const char *cafile, const char *capath, int64_t now, char *err,
                         size_t errcap)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX *ctx;
+    char why[300], name[256];
     int ok;
 
+    /* from a configuration file too (pinset monitor): a FIFO would block OpenSSL's read */
+    for (int dir = 0; dir <= 1; dir++) {
+        const char *path = dir ? capath : cafile;
+        if (path != NULL && netopt_anchors_usable(path, dir, why, sizeof(why)) != 0) {
+            out_safe_copy(name, sizeof(name), path);
+            snprintf(err, errcap, "cannot load trust anchors from %s: %s", name, why);
+            return NULL;
+        }
+    }
+    ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL) {
         snprintf(err, errcap, "cannot create a tls context");
         return NULL;
@@ -249,13 +261,12 @@ SSL_CTX *chk_client_ctx(const char *cafile, const char *capath, int64_t now, cha
         ok = SSL_CTX_set_default_verify_paths(ctx);
     }
     if (ok != 1) {
-        const char *why = ERR_reason_error_string(ERR_peek_last_error());
-        char name[256];
+        const char *reason = ERR_reason_error_string(ERR_peek_last_error());
 
         out_safe_copy(name, sizeof(name), cafile != NULL ? cafile : capath);
         if (cafile != NULL || capath != NULL) {
             snprintf(err, errcap, "cannot load trust anchors from %s: %s", name,
-                     why != NULL ? why : "no certificate");
+                     reason != NULL ? reason : "no certificate");
         } else {
             snprintf(err, errcap, "cannot load the system trust store");
         }

@@ -40,7 +40,7 @@ void check_run_error(check_args *a, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(a->why, sizeof(a->why), fmt, ap);
     va_end(ap);
-    cli_err("check", "%s", a->why);
+    cli_err(a->cmd != NULL ? a->cmd : "check", "%s", a->why);
 }
 
 /* ---- probing with the verdict hook ---- */

@@ -96,6 +96,7 @@ typedef struct check_args {
     outfile of;                /* --output: its temporary, open from the start of the run */
     int nagios;                /* --format nagios was asked for (known before parsing ends) */
     char why[512];             /* the reason a run ended early, for the nagios status line */
+    const char *cmd;           /* the command named in messages ("monitor"); NULL: "check" */
 } check_args;
 
 /* ---- check_run.c: the round ---- */

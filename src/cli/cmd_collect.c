@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "input.h"
+#include "netopt.h"
 
 enum {
     COL_OPT_LISTEN,
@@ -158,8 +159,14 @@ static int read_pem(struct pinset__buf *b, const char *path)
 
 static X509_STORE *trust_store(const char *cafile)
 {
-    X509_STORE *st = X509_STORE_new();
+    X509_STORE *st;
+    char why[300];
 
+    /* a FIFO would block OpenSSL's read of the file */
+    if (cafile != NULL && netopt_anchors_usable(cafile, 0, why, sizeof(why)) != 0) {
+        return NULL;
+    }
+    st = X509_STORE_new();
     if (st == NULL) {
         return NULL;
     }

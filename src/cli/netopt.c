@@ -142,38 +142,49 @@ static int anchor_error(const cmd_spec *cmd, const char *name, const char *why)
 
 /*
  * The trust anchors must at least be there: OpenSSL's own message for a
- * missing file is "system lib". Says why as `hash` does for its inputs. The
- * open does not block (O_NONBLOCK), and --cafile must be a regular file:
- * OpenSSL opens it again by name with a blocking read, which a FIFO with no
- * writer would hold forever.
+ * missing file is "system lib". The open does not block (O_NONBLOCK), and a
+ * CA file must be a regular file: OpenSSL opens it again by name with a
+ * blocking read, which a FIFO with no writer would hold forever.
  */
-static int check_anchors(const cmd_spec *cmd, const char *path, int want_dir)
+int netopt_anchors_usable(const char *path, int want_dir, char *why, size_t cap)
 {
     struct stat sb;
-    char name[256], why[300];
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     int err = errno;
 
-    out_safe_copy(name, sizeof(name), path);
     if (fd >= 0 && fstat(fd, &sb) != 0) {
         err = errno;
         close(fd);
         fd = -1;
     }
     if (fd < 0) {
-        snprintf(why, sizeof(why), "cannot open: %s", strerror(err));
-        return anchor_error(cmd, name, why);
+        snprintf(why, cap, "cannot open: %s", strerror(err));
+        return -1;
     }
     close(fd);
     if (want_dir && !S_ISDIR(sb.st_mode)) {
-        return anchor_error(cmd, name, "--capath wants a directory");
+        snprintf(why, cap, "--capath wants a directory");
+        return -1;
     }
     if (!want_dir && S_ISDIR(sb.st_mode)) {
-        return anchor_error(cmd, name, "is a directory (use --capath for a hashed directory)");
+        snprintf(why, cap, "is a directory (use --capath for a hashed directory)");
+        return -1;
     }
     if (!want_dir && !S_ISREG(sb.st_mode)) {
-        return anchor_error(cmd, name,
-                            "not a regular file (trust anchors are read from a PEM file)");
+        snprintf(why, cap, "not a regular file (trust anchors are read from a PEM file)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Says why as `hash` does for its inputs. */
+static int check_anchors(const cmd_spec *cmd, const char *path, int want_dir)
+{
+    char name[256], why[300];
+
+    if (netopt_anchors_usable(path, want_dir, why, sizeof(why)) != 0) {
+        out_safe_copy(name, sizeof(name), path);
+        return anchor_error(cmd, name, why);
     }
     return 0;
 }

@@ -101,4 +101,11 @@ int netopt_next(opt_state *st, const cmd_spec *cmd, netopt *n, const char **valu
 /* The exit status for an OPT_ERROR or NETOPT_NOMEM result of netopt_next. */
 int netopt_exit(int r);
 
+/*
+ * Whether trust anchors at path can be read without blocking: a regular file
+ * (want_dir 0) or a directory (want_dir 1). 0, or -1 with the reason in why.
+ * Every place that hands a CA file or directory to OpenSSL asks this first.
+ */
+int netopt_anchors_usable(const char *path, int want_dir, char *why, size_t cap);
+
 #endif /* PINSET_CLI_NETOPT_H */

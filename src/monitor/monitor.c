@@ -338,6 +338,7 @@ static int run_inventory(mon *m, const mon_inventory *inv, int64_t now, host_vec
     memset(&run, 0, sizeof(run));
     a.shard_n = 1;
     a.warn_days = a.crit_days = -1;
+    a.cmd = "monitor";
     if (netopt_init(&a.net, no_formats) != 0) {
         snprintf(err, cap, "out of memory");
         return -1;
