@@ -28,12 +28,11 @@ check_core() {
     fi
 }
 
-# check_curl FILE: fails unless FILE needs libpinset and libcurl and uses no pinset__* symbol.
-check_curl() {
-    local got bad=0 internal
-    got=$(needed "$1")
-    grep -qE '^libpinset\.so' <<<"$got" || { echo "FAIL: $(basename "$1") does not need libpinset"; bad=1; }
-    grep -qE '^libcurl(-[a-z]+)?\.so' <<<"$got" || { echo "FAIL: $(basename "$1") does not need libcurl"; bad=1; }
+# links_libpinset_only_public FILE: fails unless FILE needs libpinset and resolves every pinset_*
+# symbol it uses from libpinset's exports (no pinset__* internal, which libpinset.so hides).
+links_libpinset_only_public() {
+    local bad=0 internal
+    grep -qE '^libpinset\.so' <<<"$(needed "$1")" || { echo "FAIL: $(basename "$1") does not need libpinset"; bad=1; }
     internal=$(nm -D --undefined-only "$1" 2>/dev/null | awk '{ print $NF }' | grep '^pinset__' || true)
     if [ -n "$internal" ]; then
         echo "FAIL: $(basename "$1") uses libpinset internals, which libpinset.so does not export:"
@@ -43,18 +42,19 @@ check_curl() {
     return $bad
 }
 
+# check_curl FILE: fails unless FILE needs libpinset and libcurl and uses no pinset__* symbol.
+check_curl() {
+    local bad=0
+    links_libpinset_only_public "$1" || bad=1
+    grep -qE '^libcurl(-[a-z]+)?\.so' <<<"$(needed "$1")" || { echo "FAIL: $(basename "$1") does not need libcurl"; bad=1; }
+    return $bad
+}
+
 # check_formats FILE: fails unless FILE needs libpinset, not libcurl or libevent, and no internal.
 check_formats() {
-    local got bad=0 internal
-    got=$(needed "$1")
-    grep -qE '^libpinset\.so' <<<"$got" || { echo "FAIL: $(basename "$1") does not need libpinset"; bad=1; }
+    local bad=0
+    links_libpinset_only_public "$1" || bad=1
     check_core "$1" || bad=1
-    internal=$(nm -D --undefined-only "$1" 2>/dev/null | awk '{ print $NF }' | grep '^pinset__' || true)
-    if [ -n "$internal" ]; then
-        echo "FAIL: $(basename "$1") uses libpinset internals, which libpinset.so does not export:"
-        echo "$internal"
-        bad=1
-    fi
     return $bad
 }
 
@@ -74,6 +74,8 @@ if "$cc" -shared -fPIC -o "$tmp/libcurl.so.4" "$tmp/g.c" 2> /dev/null &&
         { echo "self-test: cannot link a planted library"; exit 1; }
     "$cc" -shared -fPIC -o "$tmp/good_curl.so" "$tmp/g.c" -L"$tmp" -Wl,--no-as-needed -lpinset -lcurl ||
         { echo "self-test: cannot link a planted library"; exit 1; }
+    "$cc" -shared -fPIC -o "$tmp/good_formats.so" "$tmp/g.c" -L"$tmp" -Wl,--no-as-needed -lpinset ||
+        { echo "self-test: cannot link a planted library"; exit 1; }
     check_core "$tmp/bad_core.so" > /dev/null && { echo "self-test: a library needing libcurl passed"; exit 1; }
     check_core "$tmp/good_curl.so" > /dev/null && { echo "self-test: a library needing libcurl passed"; exit 1; }
     check_core "$tmp/libpinset.so.0" > /dev/null || { echo "self-test: a clean library failed"; exit 1; }
@@ -82,6 +84,8 @@ if "$cc" -shared -fPIC -o "$tmp/libcurl.so.4" "$tmp/g.c" 2> /dev/null &&
     check_curl "$tmp/good_curl.so" > /dev/null || { echo "self-test: a good libpinset-curl failed"; exit 1; }
     check_formats "$tmp/bad_curl.so" > /dev/null && { echo "self-test: formats using internals passed"; exit 1; }
     check_formats "$tmp/good_curl.so" > /dev/null && { echo "self-test: formats needing libcurl passed"; exit 1; }
+    check_formats "$tmp/good_formats.so" > /dev/null || { echo "self-test: a good libpinset-formats failed"; exit 1; }
+    check_formats "$tmp/bad_core.so" > /dev/null && { echo "self-test: formats without libpinset passed"; exit 1; }
 fi
 
 [ -f "$lib" ] || { echo "FAIL: $lib not found"; exit 1; }
