@@ -15,6 +15,44 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
+# run_consumer PROG WANT WHAT: run a built consumer against the staged libraries; its output is WANT.
+run_consumer() {
+    local out
+    out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$1") || fail "$3 failed: $out"
+    [ "$out" = "$2" ] || fail "unexpected output from $3: $out"
+}
+
+# pc_consumer SRC PC WANT: SRC builds with pkg-config's flags for PC and prints WANT.
+pc_consumer() {
+    local flags
+    flags=$(PKG_CONFIG_PATH="$tmp" pkg-config --cflags --libs "$2") || fail "pkg-config cannot read $2.pc"
+    # shellcheck disable=SC2086
+    cc -std=c99 -pedantic -Wall -Werror $san "$tmp/$1.c" -o "$tmp/$1" $flags > "$tmp/cc.log" 2>&1 ||
+        { cat "$tmp/cc.log"; fail "a program does not build with pkg-config's $2 flags"; }
+    run_consumer "$tmp/$1" "$3" "the $2 program"
+}
+
+# cmake_consumer SRC COMPONENT TARGET WANT [PRELUDE]: SRC builds with find_package(pinset
+# COMPONENTS COMPONENT) and TARGET (PRELUDE: CMake lines before it) and prints WANT.
+cmake_consumer() {
+    local dir="$tmp/cm_$2"
+    mkdir -p "$dir"
+    cp "$tmp/$1.c" "$dir/$1.c"
+    cat > "$dir/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.20)
+project($1 C)
+${5:-}
+find_package(pinset 0.1 REQUIRED COMPONENTS $2)
+add_executable($1 $1.c)
+target_link_libraries($1 PRIVATE $3)
+CM
+    cmake -S "$dir" -B "$dir/b" -DCMAKE_PREFIX_PATH="$root" -DCMAKE_C_FLAGS="$san" \
+        -DCMAKE_EXE_LINKER_FLAGS="$san" > "$dir.log" 2>&1 ||
+        { cat "$dir.log"; fail "find_package(pinset COMPONENTS $2) failed"; }
+    cmake --build "$dir/b" > "$dir.log" 2>&1 || { cat "$dir.log"; fail "a $3 program does not build"; }
+    run_consumer "$dir/b/$1" "$4" "the $3 program"
+}
+
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 [ -n "$prefix" ] || fail "no CMAKE_INSTALL_PREFIX in $build/CMakeCache.txt"
 DESTDIR="$tmp/root" cmake --install "$build" > "$tmp/install.log" 2>&1 ||
@@ -112,12 +150,7 @@ int main(void)
     return e == PINSET_OK ? 0 : 1;
 }
 C
-flags=$(PKG_CONFIG_PATH="$tmp" pkg-config --cflags --libs pinset-curl) || fail "pkg-config cannot read pinset-curl.pc"
-# shellcheck disable=SC2086
-cc -std=c99 -pedantic -Wall -Werror $san "$tmp/use_curl.c" -o "$tmp/use_curl" $flags > "$tmp/cc.log" 2>&1 ||
-    { cat "$tmp/cc.log"; fail "a libcurl program does not build with pkg-config's pinset-curl flags"; }
-out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/use_curl") || fail "the pinset-curl program failed: $out"
-[ "$out" = "PINSET_OK PINSET_E_NO_MATCH" ] || fail "unexpected output from the pinset-curl program: $out"
+pc_consumer use_curl pinset-curl "PINSET_OK PINSET_E_NO_MATCH"
 
 # pinset-formats through pkg-config: every format, those of libpinset passed on to it
 sed "s|^prefix=.*|prefix=$root|" "$libdir/pkgconfig/pinset-formats.pc" > "$tmp/pinset-formats.pc"
@@ -141,14 +174,7 @@ int main(void)
     return e == PINSET_OK ? 0 : 1;
 }
 C
-flags=$(PKG_CONFIG_PATH="$tmp" pkg-config --cflags --libs pinset-formats) ||
-    fail "pkg-config cannot read pinset-formats.pc"
-# shellcheck disable=SC2086
-cc -std=c99 -pedantic -Wall -Werror $san "$tmp/use_formats.c" -o "$tmp/use_formats" $flags > "$tmp/cc.log" 2>&1 ||
-    { cat "$tmp/cc.log"; fail "a program does not build with pkg-config's pinset-formats flags"; }
-out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/use_formats") ||
-    fail "the pinset-formats program failed: $out"
-[ "$out" = "PINSET_OK 1" ] || fail "unexpected output from the pinset-formats program: $out"
+pc_consumer use_formats pinset-formats "PINSET_OK 1"
 
 # CMake package: find_package(pinset) and link pinset::pinset (configure only: the imported
 # target must resolve with its dependencies).
@@ -166,44 +192,11 @@ cmake -S "$tmp/cm" -B "$tmp/cm/b" -DCMAKE_PREFIX_PATH="$root" > "$tmp/cm.log" 2>
 grep -qE 'pinset-curl|libcurl' "$tmp/cm/b/CMakeFiles/use.dir/link.txt" 2> /dev/null &&
     fail "find_package(pinset) without COMPONENTS curl pulls in pinset::curl"
 
-# find_package(pinset COMPONENTS curl) and pinset::curl: configured, built and run.
-mkdir -p "$tmp/cmc"
-cp "$tmp/use_curl.c" "$tmp/cmc/use_curl.c"
-cat > "$tmp/cmc/CMakeLists.txt" <<'CM'
-cmake_minimum_required(VERSION 3.20)
-project(use_curl C)
-find_package(pinset 0.1 REQUIRED)
+# find_package(pinset COMPONENTS curl) and pinset::curl, ...formats and pinset::formats:
+# configured, built and run; pinset::curl only when asked for.
+cmake_consumer use_curl curl pinset::curl "PINSET_OK PINSET_E_NO_MATCH" 'find_package(pinset 0.1 REQUIRED)
 if(TARGET pinset::curl)
   message(FATAL_ERROR "pinset::curl defined without COMPONENTS curl")
-endif()
-find_package(pinset 0.1 REQUIRED COMPONENTS curl)
-add_executable(use_curl use_curl.c)
-target_link_libraries(use_curl PRIVATE pinset::curl)
-CM
-cmake -S "$tmp/cmc" -B "$tmp/cmc/b" -DCMAKE_PREFIX_PATH="$root" -DCMAKE_C_FLAGS="$san" \
-    -DCMAKE_EXE_LINKER_FLAGS="$san" > "$tmp/cmc.log" 2>&1 ||
-    { cat "$tmp/cmc.log"; fail "find_package(pinset COMPONENTS curl) failed"; }
-cmake --build "$tmp/cmc/b" > "$tmp/cmc.log" 2>&1 ||
-    { cat "$tmp/cmc.log"; fail "a pinset::curl program does not build"; }
-out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/cmc/b/use_curl") ||
-    fail "the pinset::curl program failed: $out"
-[ "$out" = "PINSET_OK PINSET_E_NO_MATCH" ] || fail "unexpected output from the pinset::curl program: $out"
-# find_package(pinset COMPONENTS formats) and pinset::formats: configured, built and run.
-mkdir -p "$tmp/cmf"
-cp "$tmp/use_formats.c" "$tmp/cmf/use_formats.c"
-cat > "$tmp/cmf/CMakeLists.txt" <<'CM'
-cmake_minimum_required(VERSION 3.20)
-project(use_formats C)
-find_package(pinset 0.1 REQUIRED COMPONENTS formats)
-add_executable(use_formats use_formats.c)
-target_link_libraries(use_formats PRIVATE pinset::formats)
-CM
-cmake -S "$tmp/cmf" -B "$tmp/cmf/b" -DCMAKE_PREFIX_PATH="$root" -DCMAKE_C_FLAGS="$san" \
-    -DCMAKE_EXE_LINKER_FLAGS="$san" > "$tmp/cmf.log" 2>&1 ||
-    { cat "$tmp/cmf.log"; fail "find_package(pinset COMPONENTS formats) failed"; }
-cmake --build "$tmp/cmf/b" > "$tmp/cmf.log" 2>&1 ||
-    { cat "$tmp/cmf.log"; fail "a pinset::formats program does not build"; }
-out=$(LD_LIBRARY_PATH="$libdir" ASAN_OPTIONS=detect_leaks=0 "$tmp/cmf/b/use_formats") ||
-    fail "the pinset::formats program failed: $out"
-[ "$out" = "PINSET_OK 1" ] || fail "unexpected output from the pinset::formats program: $out"
-echo "ok: installed tree complete; pkg-config and find_package consumers of pinset and pinset-curl build; a pinset-only program needs no libcurl"
+endif()'
+cmake_consumer use_formats formats pinset::formats "PINSET_OK 1"
+echo "ok: installed tree complete; pkg-config and find_package consumers of pinset, pinset-curl and pinset-formats build; a pinset-only program needs no libcurl"
