@@ -4,13 +4,14 @@
  *
  * jansson parses the file; jansson keeps no position for a value, so a
  * refusal of a well-formed value (a share that is not a number) finds the
- * value's line and column again with a small scanner over the same text,
+ * value's line and column again with util/jsonpath over the same text,
  * which jansson has already found to be valid JSON.
  */
 #include "plan_fleet.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <util/jsonpath.h>
 #include <util/read.h>
 
 #include "check_out.h"
@@ -23,142 +24,25 @@ typedef struct fleet_ctx {
     size_t len;
 } fleet_ctx;
 
-/* ---- where a value is: a scanner over text that jansson accepted ---- */
-
-static void skip_ws(const fleet_ctx *c, size_t *pos)
-{
-    while (*pos < c->len && strchr(" \t\r\n", c->text[*pos]) != NULL && c->text[*pos] != '\0') {
-        (*pos)++;
-    }
-}
-
-static void skip_string(const fleet_ctx *c, size_t *pos)
-{
-    (*pos)++; /* the opening quote */
-    while (*pos < c->len) {
-        char ch = c->text[(*pos)++];
-        if (ch == '\\') {
-            (*pos)++;
-        } else if (ch == '"') {
-            return;
-        }
-    }
-}
-
-static void skip_value(const fleet_ctx *c, size_t *pos)
-{
-    size_t depth = 0;
-
-    skip_ws(c, pos);
-    if (*pos < c->len && c->text[*pos] == '"') {
-        skip_string(c, pos);
-        return;
-    }
-    if (*pos < c->len && (c->text[*pos] == '[' || c->text[*pos] == '{')) {
-        while (*pos < c->len) {
-            char ch = c->text[*pos];
-            if (ch == '"') {
-                skip_string(c, pos);
-                continue;
-            }
-            if (ch == '[' || ch == '{') {
-                depth++;
-            } else if ((ch == ']' || ch == '}') && --depth == 0) {
-                (*pos)++;
-                return;
-            }
-            (*pos)++;
-        }
-        return;
-    }
-    while (*pos < c->len && strchr(",]} \t\r\n", c->text[*pos]) == NULL) {
-        (*pos)++;
-    }
-}
-
-/* From an object at *pos, move to the value of member `key`. 0 when found. */
-static int to_member(const fleet_ctx *c, size_t *pos, const char *key)
-{
-    skip_ws(c, pos);
-    if (*pos >= c->len || c->text[*pos] != '{') {
-        return -1;
-    }
-    (*pos)++;
-    for (;;) {
-        size_t start, klen;
-        skip_ws(c, pos);
-        if (*pos >= c->len || c->text[*pos] != '"') {
-            return -1;
-        }
-        start = *pos + 1;
-        skip_string(c, pos);
-        klen = *pos - 1 - start;
-        skip_ws(c, pos);
-        if (*pos >= c->len || c->text[*pos] != ':') {
-            return -1;
-        }
-        (*pos)++;
-        skip_ws(c, pos);
-        if (klen == strlen(key) && memcmp(c->text + start, key, klen) == 0) {
-            return 0;
-        }
-        skip_value(c, pos);
-        skip_ws(c, pos);
-        if (*pos >= c->len || c->text[*pos] != ',') {
-            return -1;
-        }
-        (*pos)++;
-    }
-}
-
-/* From an array at *pos, move to its element i. 0 when found. */
-static int to_element(const fleet_ctx *c, size_t *pos, size_t i)
-{
-    skip_ws(c, pos);
-    if (*pos >= c->len || c->text[*pos] != '[') {
-        return -1;
-    }
-    (*pos)++;
-    for (size_t k = 0;; k++) {
-        skip_ws(c, pos);
-        if (*pos >= c->len || c->text[*pos] == ']') {
-            return -1;
-        }
-        if (k == i) {
-            return 0;
-        }
-        skip_value(c, pos);
-        skip_ws(c, pos);
-        if (*pos >= c->len || c->text[*pos] != ',') {
-            return -1;
-        }
-        (*pos)++;
-    }
-}
+/* ---- where a value is: util/jsonpath over the text jansson accepted ---- */
 
 /*
  * The offset of the value at versions[index].key (index SIZE_MAX: the
- * versions array; key NULL: the element; top 1: the document), as far as it
- * is found.
+ * versions array; key NULL: the element; top 1: the document), or of the
+ * deepest part of that path the text holds.
  */
 static size_t value_offset(const fleet_ctx *c, int top, size_t index, const char *key)
 {
-    size_t pos = 0, at;
+    const struct pinset__jpath_elem path[] = {{"versions", 0}, {NULL, index}, {key, 0}};
+    size_t depth = top ? 0 : index == SIZE_MAX ? 1 : key == NULL ? 2 : 3;
+    size_t off;
 
-    skip_ws(c, &pos);
-    at = pos;
-    if (top || to_member(c, &pos, "versions") != 0) {
-        return at;
+    /* depth 0, the document's value, is always found */
+    while ((off = pinset__json_locate((const uint8_t *)c->text, c->len, path, depth, 0)) ==
+           SIZE_MAX) {
+        depth--;
     }
-    at = pos;
-    if (index == SIZE_MAX || to_element(c, &pos, index) != 0) {
-        return at;
-    }
-    at = pos;
-    if (key == NULL || to_member(c, &pos, key) != 0) {
-        return at;
-    }
-    return pos;
+    return off;
 }
 
 /* Refuse the value at a path: "pinset: CMD: FILE:LINE:COL: PATH: message". Returns EXIT_INPUT. */
@@ -176,16 +60,7 @@ static int refuse(const fleet_ctx *c, int top, size_t index, const char *key, co
 
     d.code = PINSET_E_PARSE;
     d.input = c->file;
-    d.line = 1;
-    d.column = 1;
-    for (size_t i = 0; i < off && i < c->len; i++) {
-        if (c->text[i] == '\n') {
-            d.line++;
-            d.column = 1;
-        } else {
-            d.column++;
-        }
-    }
+    pinset__json_pos((const uint8_t *)c->text, off, &d.line, &d.column);
     if (top) {
         d.path[0] = '\0';
     } else if (index == SIZE_MAX) {

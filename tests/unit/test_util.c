@@ -30,6 +30,7 @@
 #include "util/cursor.h"
 #include "util/der_tlv.h"
 #include "util/digest.h"
+#include "util/jsonpath.h"
 #include "util/read.h"
 #include "util/rfc3339.h"
 
@@ -642,9 +643,41 @@ static void emit_chunks(void **state)
     assert_int_equal(c.calls, 2); /* nothing more after a refusal */
 }
 
+/* ---- util/jsonpath: where a value of valid JSON text is ---- */
+
+static void jsonpath_locate_and_pos(void **state)
+{
+    static const char doc[] =
+        "{\"a\": 1,\n \"versions\": [{\"name\": \"v1\"},\n  {\"na\\u006de\": 2, "
+        "\"share\": \"x\u00e9\", \"eos\": 3}]}";
+    const uint8_t *b = (const uint8_t *)doc;
+    const struct pinset__jpath_elem path[] = {{"versions", 0}, {NULL, 1}, {"eos", 0}};
+    const struct pinset__jpath_elem esc[] = {{"versions", 0}, {NULL, 1}, {"name", 0}};
+    const struct pinset__jpath_elem past[] = {{"versions", 0}, {NULL, 2}};
+    size_t n = strlen(doc), off, line, col;
+    char text[64];
+
+    (void)state;
+    assert_int_equal(pinset__json_locate(b, n, path, 0, 0), 0); /* the document */
+    off = pinset__json_locate(b, n, path, 3, 0);
+    assert_true(off != SIZE_MAX);
+    assert_memory_equal(doc + off, "3}", 2);
+    pinset__json_pos(b, off, &line, &col);
+    assert_int_equal(line, 3);
+    assert_int_equal(col, 42); /* columns count characters: the é (2 octets) is one */
+    off = pinset__json_locate(b, n, path, 3, 1);
+    assert_memory_equal(doc + off, "\"eos\"", 5);
+    /* a key written with an escape, an index past the end: not found as written */
+    assert_int_equal(pinset__json_locate(b, n, esc, 3, 0), SIZE_MAX);
+    assert_int_equal(pinset__json_locate(b, n, past, 2, 0), SIZE_MAX);
+    pinset__jpath_format(path, 3, text, sizeof(text));
+    assert_string_equal(text, "versions[1].eos");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(jsonpath_locate_and_pos),
         cmocka_unit_test(emit_chunks),
         cmocka_unit_test(tlv_reads_short_and_long_forms),
         cmocka_unit_test(tlv_refuses_what_der_forbids),

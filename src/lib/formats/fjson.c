@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "formats/formats.h"
-#include "policy/locate.h"
+#include "util/jsonpath.h"
 
 static pinset_err fail_at(const uint8_t *b, size_t at, pinset_diag *diag, pinset_err err,
                           const char *msg)

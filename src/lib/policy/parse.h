@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "policy/locate.h"
 #include "policy/policy_int.h"
+#include "util/jsonpath.h"
 
 #define POLICY_VERSION    1
 #define MAX_PATH_DEPTH    8

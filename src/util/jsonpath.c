@@ -1,14 +1,16 @@
 /*
- * locate.c - the line and column of a value in valid JSON text, found by
+ * jsonpath.c - the line and column of a value in valid JSON text, found by
  * re-scanning the text along the value's JSON path, and the rendering of
  * such paths. jansson 2.14 reports positions for syntax errors only; the
  * policy parser (parse.c) knows the JSON path of a value that fails a
  * semantic check, and asks here where it is.
  */
-#include "policy/locate.h"
+#include "util/jsonpath.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "util/base.h"
 
 /* ---- rendering a JSON path ---- */
 

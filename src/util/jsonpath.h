@@ -1,11 +1,12 @@
 /*
- * locate.h - where a value of a valid JSON text is: its line and column,
+ * jsonpath.h - where a value of a valid JSON text is: its line and column,
  * found from its JSON path ("rules[3].pins[1].sha256") by a re-scan of the
- * text. Used by the policy parser for semantic errors (jansson keeps no
- * position per value). Internal; depends on nothing of the policy model.
+ * text. Used for semantic errors by the policy parser, the JSON converters
+ * and the tool (plan's fleet file): jansson keeps no position per value.
+ * Internal.
  */
-#ifndef PINSET_POLICY_LOCATE_H
-#define PINSET_POLICY_LOCATE_H
+#ifndef PINSET_UTIL_JSONPATH_H
+#define PINSET_UTIL_JSONPATH_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,4 +31,4 @@ size_t pinset__json_locate(const uint8_t *b, size_t n, const struct pinset__jpat
 /* 1-based line and column (in characters) of offset off in b. */
 void pinset__json_pos(const uint8_t *b, size_t off, size_t *line, size_t *col);
 
-#endif /* PINSET_POLICY_LOCATE_H */
+#endif /* PINSET_UTIL_JSONPATH_H */
