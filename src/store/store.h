@@ -18,11 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The schema version of the collector's tables (store_sqlite.c's and store_pg.c's migrations). */
-#define STORE_SCHEMA_VERSION 1
 /*
- * Each backend's schema version with the monitor's tables (store_sqlite.c's and store_pg.c's
- * migration 1 -> 2).
+ * Each backend's schema version: 1, the collector's tables; 2, with the monitor's (store_sqlite.c's
+ * and store_pg.c's migration 1 -> 2). Each backend checks its count of migrations against it.
  */
 #define STORE_SQLITE_SCHEMA_VERSION 2
 #define STORE_PG_SCHEMA_VERSION     2

@@ -102,6 +102,8 @@ static const char *const migrations[] = {
     "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(MIGRATIONS == STORE_PG_SCHEMA_VERSION,
+               "store.h's schema version is the count of migrations");
 
 /* The advisory lock's key: "pinset" read as a number; held for the migration's transaction. */
 #define MIGRATION_LOCK "7596562542260596"

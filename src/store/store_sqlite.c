@@ -80,6 +80,8 @@ static const char *const migrations[] = {
     "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(MIGRATIONS == STORE_SQLITE_SCHEMA_VERSION,
+               "store.h's schema version is the count of migrations");
 
 static const char add_sql[] =
     "INSERT INTO reports (dedup_key, format, host, port, noted_host, class, served_pins,"
