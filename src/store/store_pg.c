@@ -183,21 +183,27 @@ static const char mon_round_put_sql[] =
 static const unsigned int mon_round_put_types[] = {OID_TEXT, OID_INT8, OID_INT8, OID_INT8,
                                                    OID_INT8};
 
-/* The statements, prepared on each connection by name. */
+/* The statements, prepared on each connection by name; a statement has as many parameters as types.
+ */
+#define STATEMENT(name, sql, types)                               \
+    {                                                             \
+        name, sql, (int)(sizeof(types) / sizeof(types[0])), types \
+    }
 static const struct {
     const char *name, *sql;
     int nparams;
     const unsigned int *types;
 } statements[] = {
-    {"pinset_add", add_sql, 14, add_types},
-    {"pinset_groups", groups_sql, 3, query_types},
-    {"pinset_rows", rows_sql, 3, query_types},
-    {"pinset_series", series_sql, 3, query_types},
-    {"pinset_mon_hosts", mon_hosts_sql, 1, mon_hosts_types},
-    {"pinset_mon_host_put", mon_host_put_sql, 14, mon_host_put_types},
-    {"pinset_mon_alert_put", mon_alert_put_sql, 6, mon_alert_put_types},
-    {"pinset_mon_round_put", mon_round_put_sql, 5, mon_round_put_types},
+    STATEMENT("pinset_add", add_sql, add_types),
+    STATEMENT("pinset_groups", groups_sql, query_types),
+    STATEMENT("pinset_rows", rows_sql, query_types),
+    STATEMENT("pinset_series", series_sql, query_types),
+    STATEMENT("pinset_mon_hosts", mon_hosts_sql, mon_hosts_types),
+    STATEMENT("pinset_mon_host_put", mon_host_put_sql, mon_host_put_types),
+    STATEMENT("pinset_mon_alert_put", mon_alert_put_sql, mon_alert_put_types),
+    STATEMENT("pinset_mon_round_put", mon_round_put_sql, mon_round_put_types),
 };
+#undef STATEMENT
 #define STATEMENTS (sizeof(statements) / sizeof(statements[0]))
 
 /* One connection (session) with the statements prepared on it. */
