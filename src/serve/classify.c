@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <util/digest.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -151,7 +152,7 @@ static int vcache_key(uint8_t out[32], const report_chain *c, const char *host, 
     n += sizeof(slot);
     memcpy(buf + n, host, hl);
     n += hl;
-    return EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+    return pinset__sha256(out, buf, n, NULL, NULL) ? 0 : -1;
 }
 
 static int verifies_uncached(const report_chain *c, const char *host, X509_STORE *trust,

@@ -8,6 +8,7 @@
 #include <serve/report.h>
 #include <stdio.h>
 #include <string.h>
+#include <util/digest.h>
 #include <util/rfc3339.h>
 
 #include <openssl/bio.h>
@@ -318,9 +319,7 @@ static void fetch_sha256(void)
 static int sha256(uint8_t out[32], const void *buf, size_t len)
 {
     pthread_once(&sha256_once, fetch_sha256);
-    return EVP_Digest(buf, len, out, NULL, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1
-               ? 0
-               : -1;
+    return pinset__sha256(out, buf, len, sha256_md, NULL) ? 0 : -1;
 }
 
 /* The certificate's fields from its parsed form (x holds the reference given to c). */

@@ -576,10 +576,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             if (strcmp(url, "/metrics") == 0) {
                 return metrics(s, c);
             }
-            if (strcmp(url, "/") == 0 || strncmp(url, "/host/", 6) == 0) {
-                return page(s, c, url);
-            }
-            return respond_text(s, c, 404, "pinset collect: not found\n");
+            return page(s, c, url); /* "/" or "/host/...": the rest of `known` */
         }
         if (strcmp(method, "POST") != 0) {
             return respond_allow(s, c, 405, "POST", "pinset collect: POST reports to /report\n");
@@ -591,7 +588,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL && strtoull(cl, NULL, 10) > REPORT_MAX_BODY) {
             atomic_fetch_add(&s->refused[REFUSED_TOO_LARGE], 1);
-            return respond_text(s, c, 413, "pinset collect: report over %s bytes\n", "65536");
+            return respond_text(s, c, 413, "pinset collect: report over %d bytes\n",
+                                REPORT_MAX_BODY);
         }
         q->report = 1;
         pinset__buf_init(&q->body, REPORT_MAX_BODY, 0);
@@ -617,7 +615,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     q->report = 0;
     if (q->too_big) {
         atomic_fetch_add(&s->refused[REFUSED_TOO_LARGE], 1);
-        return respond_text(s, c, 413, "pinset collect: report over %s bytes\n", "65536");
+        return respond_text(s, c, 413, "pinset collect: report over %d bytes\n", REPORT_MAX_BODY);
     }
     return ingest(s, c, q);
 }

@@ -15,6 +15,27 @@ int store_is_postgres(const char *target)
                               strncasecmp(target, "postgresql://", 13) == 0);
 }
 
+int store_schema_check(int64_t v, int64_t known, int need_current, char *err, size_t cap)
+{
+    if (need_current && v == 0) {
+        snprintf(err, cap, "not a pinset report database (no schema_version table)");
+        return -1;
+    }
+    if (v > known) {
+        snprintf(err, cap, "schema version %lld is newer than this pinset knows (%d)", (long long)v,
+                 (int)known);
+        return -1;
+    }
+    if (need_current && v < known) {
+        snprintf(
+            err, cap,
+            "schema version %lld is older than this pinset's (%d): run pinset collect on it once",
+            (long long)v, (int)known);
+        return -1;
+    }
+    return 0;
+}
+
 int store_open(store **out, const char *target, int read_only, char *err, size_t cap)
 {
     *out = NULL;

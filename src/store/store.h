@@ -18,11 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The schema version of the collector's tables (store_sqlite.c's and store_pg.c's migrations). */
-#define STORE_SCHEMA_VERSION 1
 /*
- * Each backend's schema version with the monitor's tables (store_sqlite.c's and store_pg.c's
- * migration 1 -> 2).
+ * Each backend's schema version: 1, the collector's tables; 2, with the monitor's (store_sqlite.c's
+ * and store_pg.c's migration 1 -> 2). Each backend checks its count of migrations against it.
  */
 #define STORE_SQLITE_SCHEMA_VERSION 2
 #define STORE_PG_SCHEMA_VERSION     2
@@ -167,6 +165,12 @@ int store_open(store **out, const char *target, int read_only, char *err, size_t
 int store_sqlite_open(store **out, const char *path, int read_only, char *err, size_t cap);
 /* The PostgreSQL backend (store_pg.c): `url` as libpq reads a connection URI. */
 int store_pg_open(store **out, const char *url, int read_only, char *err, size_t cap);
+/*
+ * Check a store's schema version v against the `known` migrations: newer is
+ * refused; with need_current (a read-only open, which never migrates) so are
+ * no schema at all and an older one. Returns 0, or -1 with the reason in err.
+ */
+int store_schema_check(int64_t v, int64_t known, int need_current, char *err, size_t cap);
 /* Whether a target names a PostgreSQL database. */
 int store_is_postgres(const char *target);
 /*

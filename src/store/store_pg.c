@@ -102,6 +102,8 @@ static const char *const migrations[] = {
     "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(MIGRATIONS == STORE_PG_SCHEMA_VERSION,
+               "store.h's schema version is the count of migrations");
 
 /* The advisory lock's key: "pinset" read as a number; held for the migration's transaction. */
 #define MIGRATION_LOCK "7596562542260596"
@@ -181,21 +183,27 @@ static const char mon_round_put_sql[] =
 static const unsigned int mon_round_put_types[] = {OID_TEXT, OID_INT8, OID_INT8, OID_INT8,
                                                    OID_INT8};
 
-/* The statements, prepared on each connection by name. */
+/* The statements, prepared on each connection by name; a statement has as many parameters as types.
+ */
+#define STATEMENT(name, sql, types)                               \
+    {                                                             \
+        name, sql, (int)(sizeof(types) / sizeof(types[0])), types \
+    }
 static const struct {
     const char *name, *sql;
     int nparams;
     const unsigned int *types;
 } statements[] = {
-    {"pinset_add", add_sql, 14, add_types},
-    {"pinset_groups", groups_sql, 3, query_types},
-    {"pinset_rows", rows_sql, 3, query_types},
-    {"pinset_series", series_sql, 3, query_types},
-    {"pinset_mon_hosts", mon_hosts_sql, 1, mon_hosts_types},
-    {"pinset_mon_host_put", mon_host_put_sql, 14, mon_host_put_types},
-    {"pinset_mon_alert_put", mon_alert_put_sql, 6, mon_alert_put_types},
-    {"pinset_mon_round_put", mon_round_put_sql, 5, mon_round_put_types},
+    STATEMENT("pinset_add", add_sql, add_types),
+    STATEMENT("pinset_groups", groups_sql, query_types),
+    STATEMENT("pinset_rows", rows_sql, query_types),
+    STATEMENT("pinset_series", series_sql, query_types),
+    STATEMENT("pinset_mon_hosts", mon_hosts_sql, mon_hosts_types),
+    STATEMENT("pinset_mon_host_put", mon_host_put_sql, mon_host_put_types),
+    STATEMENT("pinset_mon_alert_put", mon_alert_put_sql, mon_alert_put_types),
+    STATEMENT("pinset_mon_round_put", mon_round_put_sql, mon_round_put_types),
 };
+#undef STATEMENT
 #define STATEMENTS (sizeof(statements) / sizeof(statements[0]))
 
 /* One connection (session) with the statements prepared on it. */
@@ -868,9 +876,7 @@ static int migrate(pg_conn *s, char *err, size_t cap)
         schema_version(s, &v, err, cap) != 0) {
         goto bad;
     }
-    if (v > (int64_t)MIGRATIONS) {
-        snprintf(err, cap, "schema version %lld is newer than this pinset knows (%d)", (long long)v,
-                 (int)MIGRATIONS);
+    if (store_schema_check(v, (int64_t)MIGRATIONS, 0, err, cap) != 0) {
         goto bad;
     }
     if (v == 0 && exec(s,
@@ -926,20 +932,7 @@ int store_pg_open(store **out, const char *url, int read_only, char *err, size_t
         if (schema_version(c, &v, err, cap) != 0) {
             goto bad;
         }
-        if (v == 0) {
-            snprintf(err, cap, "not a pinset report database (no schema_version table)");
-            goto bad;
-        }
-        if (v > (int64_t)MIGRATIONS) {
-            snprintf(err, cap, "schema version %lld is newer than this pinset knows (%d)",
-                     (long long)v, (int)MIGRATIONS);
-            goto bad;
-        }
-        if (v < (int64_t)MIGRATIONS) {
-            snprintf(
-                err, cap,
-                "schema version %lld is older than this pinset's (%d): run pinset collect on it once",
-                (long long)v, (int)MIGRATIONS);
+        if (store_schema_check(v, (int64_t)MIGRATIONS, 1, err, cap) != 0) {
             goto bad;
         }
     } else if (migrate(c, err, cap) != 0) {

@@ -80,6 +80,8 @@ static const char *const migrations[] = {
     "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(MIGRATIONS == STORE_SQLITE_SCHEMA_VERSION,
+               "store.h's schema version is the count of migrations");
 
 static const char add_sql[] =
     "INSERT INTO reports (dedup_key, format, host, port, noted_host, class, served_pins,"
@@ -561,9 +563,7 @@ static int migrate(sqlite_store *s, char *err, size_t cap)
     if (schema_version(s, &v, err, cap) != 0) {
         goto bad;
     }
-    if (v > (int64_t)MIGRATIONS) {
-        snprintf(err, cap, "schema version %lld is newer than this pinset knows (%d)", (long long)v,
-                 (int)MIGRATIONS);
+    if (store_schema_check(v, (int64_t)MIGRATIONS, 0, err, cap) != 0) {
         goto bad;
     }
     if (v == 0 &&
@@ -611,20 +611,7 @@ int store_sqlite_open(store **out, const char *path, int read_only, char *err, s
         if (schema_version(s, &v, err, cap) != 0) {
             goto bad;
         }
-        if (v == 0) {
-            snprintf(err, cap, "not a pinset report database (no schema_version table)");
-            goto bad;
-        }
-        if (v > (int64_t)MIGRATIONS) {
-            snprintf(err, cap, "schema version %lld is newer than this pinset knows (%d)",
-                     (long long)v, (int)MIGRATIONS);
-            goto bad;
-        }
-        if (v < (int64_t)MIGRATIONS) {
-            snprintf(
-                err, cap,
-                "schema version %lld is older than this pinset's (%d): run pinset collect on it once",
-                (long long)v, (int)MIGRATIONS);
+        if (store_schema_check(v, (int64_t)MIGRATIONS, 1, err, cap) != 0) {
             goto bad;
         }
         *out = &s->base;
