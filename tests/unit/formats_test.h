@@ -1,7 +1,7 @@
 /*
  * formats_test.h - what the converter tests share: a fixed output buffer
  * with its pinset_write_fn sink, and the corpus vectors of
- * tests/corpora/vectors/, and the allocation-failure walk over one
+ * tests/corpora/vectors/, and the allocation-failure walks over one
  * import and one export. Include after <cmocka.h>.
  */
 #ifndef PINSET_TESTS_FORMATS_TEST_H
@@ -100,6 +100,70 @@ static inline void alloc_fail_import_export(pinset_format fmt, const char *doc,
     }
     assert_true(done_import && done_export);
     free(out);
+}
+
+/* pinset_policy_import and pinset_formats_import; the same for export */
+typedef pinset_err (*formats_import_fn)(pinset_policy **out, pinset_fidelity **fidelity_out,
+                                        const uint8_t *buf, size_t len, pinset_format format,
+                                        const pinset_convert_options *opts, pinset_diag *diag);
+typedef pinset_err (*formats_export_fn)(pinset_fidelity **fidelity_out, const pinset_policy *policy,
+                                        pinset_format format, const pinset_convert_options *opts,
+                                        pinset_write_fn write, void *payload, pinset_diag *diag);
+
+/*
+ * Fails allocation n = 1, 2, ... in import_fn(doc, from) until it succeeds,
+ * then, with doc imported, in export_fn(to) until it succeeds (options NULL):
+ * every failure is PINSET_E_NOMEM with nothing handed back.
+ */
+static inline void alloc_fail_until_ok(formats_import_fn import_fn, pinset_format from,
+                                       const char *doc, formats_export_fn export_fn,
+                                       pinset_format to)
+{
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_policy *p = NULL;
+    pinset_err err;
+    int done = 0;
+
+    for (unsigned long n = 1; n < 10000 && !done; n++) {
+        pinset_policy *q = NULL;
+        pinset_fidelity *f = NULL;
+        pinset__alloc_fail_at(n);
+        err = import_fn(&q, &f, (const uint8_t *)doc, strlen(doc), from, NULL, NULL);
+        pinset__alloc_fail_at(0);
+        if (err == PINSET_OK) {
+            done = 1;
+            pinset_fidelity_free(f);
+            pinset_policy_free(q);
+            break;
+        }
+        assert_int_equal(err, PINSET_E_NOMEM);
+        assert_null(q);
+        assert_null(f);
+    }
+    assert_true(done);
+    done = 0;
+    err = import_fn(&p, NULL, (const uint8_t *)doc, strlen(doc), from, NULL, &d);
+    if (err != PINSET_OK) {
+        fail_msg("import of '%s': %s: %s (line %zu col %zu)", doc, pinset_err_name(err), d.message,
+                 d.line, d.column);
+    }
+    for (unsigned long n = 1; n < 10000 && !done; n++) {
+        pinset_fidelity *f = NULL;
+        struct sbuf out;
+        out.n = 0;
+        pinset__alloc_fail_at(n);
+        err = export_fn(&f, p, to, NULL, sink, &out, NULL);
+        pinset__alloc_fail_at(0);
+        if (err == PINSET_OK) {
+            done = 1;
+            pinset_fidelity_free(f);
+            break;
+        }
+        assert_int_equal(err, PINSET_E_NOMEM);
+        assert_null(f);
+    }
+    pinset_policy_free(p);
+    assert_true(done);
 }
 
 #endif /* PINSET_TESTS_FORMATS_TEST_H */
