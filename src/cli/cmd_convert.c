@@ -27,6 +27,12 @@
 #include "out.h"
 #include "outfile.h"
 
+/* the formats --to writes and --from reads, as the help and the errors name them */
+#define CONVERT_TO_FORMATS \
+    "native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy"
+#define CONVERT_FROM_FORMATS \
+    "native, hpkp, curl, okhttp, chromium, trustkit, android, trustkit-plist or ats"
+
 enum {
     CONV_OPT_TO,
     CONV_OPT_OUTPUT,
@@ -38,11 +44,9 @@ enum {
 };
 
 static const opt_spec convert_opts[] = {
-    {"to", 0, "FORMAT",
-     "the output format: native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy (required)"},
+    {"to", 0, "FORMAT", "the output format: " CONVERT_TO_FORMATS " (required)"},
     {"output", 'o', "FILE", "write the document to FILE, atomically (default: standard output)"},
-    {"from", 0, "FORMAT",
-     "the input format, instead of detecting it: native, hpkp, curl, okhttp, chromium, trustkit, android, trustkit-plist or ats"},
+    {"from", 0, "FORMAT", "the input format, instead of detecting it: " CONVERT_FROM_FORMATS},
     {"host", 0, "HOST", "the host an HPKP header or curl list is for; export only its rule"},
     {"strict", 0, NULL, "exit 1 and write nothing when anything would be lost"},
     {"format", 'f', "FORMAT", "text (default) or json"},
@@ -71,10 +75,8 @@ static int want_format(const char *opt, const char *v, pinset_format *out)
 {
     *out = pinset_format_from_name(v);
     if (*out == PINSET_FORMAT_UNKNOWN) {
-        return opt_usage_error(
-            &cmd_convert_spec,
-            "%s wants native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy, got '%s'",
-            opt, v);
+        return opt_usage_error(&cmd_convert_spec, "%s wants " CONVERT_TO_FORMATS ", got '%s'", opt,
+                               v);
     }
     return EXIT_OK;
 }
@@ -151,9 +153,7 @@ static int parse_args(convert_args *a, int argc, char **argv)
                                                   "input)");
     }
     if (a->to == PINSET_FORMAT_UNKNOWN) {
-        return opt_usage_error(
-            &cmd_convert_spec,
-            "--to is required: native, hpkp, curl, okhttp, okhttp-kotlin, okhttp-java, chromium, trustkit, android, trustkit-plist, ats or envoy");
+        return opt_usage_error(&cmd_convert_spec, "--to is required: " CONVERT_TO_FORMATS);
     }
     return EXIT_OK;
 }
@@ -359,10 +359,8 @@ static int convert(const convert_args *a, const struct pinset__buf *in)
 
     pinset__buf_init(&doc, CONVERT_MAX_INPUT, 0);
     if (from == PINSET_FORMAT_UNKNOWN) {
-        cli_err(
-            "convert",
-            "%s: cannot tell its format: give --from (native, hpkp, curl, okhttp, chromium, trustkit, android, trustkit-plist or ats)",
-            input_name(a->in));
+        cli_err("convert", "%s: cannot tell its format: give --from (" CONVERT_FROM_FORMATS ")",
+                input_name(a->in));
         return EXIT_INPUT;
     }
     if ((from == PINSET_FORMAT_HPKP || from == PINSET_FORMAT_CURL) && a->host == NULL) {

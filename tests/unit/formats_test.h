@@ -1,14 +1,21 @@
 /*
  * formats_test.h - what the converter tests share: a fixed output buffer
  * with its pinset_write_fn sink, and the corpus vectors of
- * tests/corpora/vectors/. Include after <cmocka.h>.
+ * tests/corpora/vectors/, and the allocation-failure walks over one
+ * import and one export. Include after <cmocka.h>.
  */
 #ifndef PINSET_TESTS_FORMATS_TEST_H
 #define PINSET_TESTS_FORMATS_TEST_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pinset/convert.h>
+#include <pinset/policy.h>
+
+#include "internal.h"
 
 struct sbuf {
     char b[65536];
@@ -44,6 +51,119 @@ static inline json_t *load_vectors(const char *name)
         fail_msg("%s: %s", path, jerr.text);
     }
     return v;
+}
+
+/*
+ * Fails allocation k = 1, 2, ... in pinset_policy_import of doc and in
+ * pinset_policy_export of lossy (host NULL), both in format fmt, until
+ * each has succeeded once: every failure is PINSET_E_NOMEM with nothing
+ * handed back, and the import that succeeds reports want_import_losses.
+ */
+static inline void alloc_fail_import_export(pinset_format fmt, const char *doc,
+                                            size_t want_import_losses, const pinset_policy *lossy)
+{
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
+    struct sbuf *out = calloc(1, sizeof(*out));
+    int done_import = 0, done_export = 0;
+
+    assert_non_null(out);
+    for (unsigned long k = 1; k < 300 && !(done_import && done_export); k++) {
+        pinset_policy *p = NULL;
+        pinset_fidelity *f = NULL;
+        pinset_err err;
+        pinset__alloc_fail_at(k);
+        err = pinset_policy_import(&p, &f, (const uint8_t *)doc, strlen(doc), fmt, NULL, NULL);
+        pinset__alloc_fail_at(0);
+        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM);
+        if (err == PINSET_OK) {
+            assert_int_equal(pinset_fidelity_count(f), want_import_losses);
+            done_import = 1;
+        } else {
+            assert_null(p);
+            assert_null(f);
+        }
+        pinset_fidelity_free(f);
+        pinset_policy_free(p);
+        f = NULL;
+        out->n = 0;
+        out->b[0] = '\0';
+        pinset__alloc_fail_at(k);
+        err = pinset_policy_export(&f, lossy, fmt, &o, sink, out, NULL);
+        pinset__alloc_fail_at(0);
+        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM);
+        if (err == PINSET_OK) {
+            done_export = 1;
+        } else {
+            assert_null(f);
+        }
+        pinset_fidelity_free(f);
+    }
+    assert_true(done_import && done_export);
+    free(out);
+}
+
+/* pinset_policy_import and pinset_formats_import; the same for export */
+typedef pinset_err (*formats_import_fn)(pinset_policy **out, pinset_fidelity **fidelity_out,
+                                        const uint8_t *buf, size_t len, pinset_format format,
+                                        const pinset_convert_options *opts, pinset_diag *diag);
+typedef pinset_err (*formats_export_fn)(pinset_fidelity **fidelity_out, const pinset_policy *policy,
+                                        pinset_format format, const pinset_convert_options *opts,
+                                        pinset_write_fn write, void *payload, pinset_diag *diag);
+
+/*
+ * Fails allocation n = 1, 2, ... in import_fn(doc, from) until it succeeds,
+ * then, with doc imported, in export_fn(to) until it succeeds (options NULL):
+ * every failure is PINSET_E_NOMEM with nothing handed back.
+ */
+static inline void alloc_fail_until_ok(formats_import_fn import_fn, pinset_format from,
+                                       const char *doc, formats_export_fn export_fn,
+                                       pinset_format to)
+{
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_policy *p = NULL;
+    pinset_err err;
+    int done = 0;
+
+    for (unsigned long n = 1; n < 10000 && !done; n++) {
+        pinset_policy *q = NULL;
+        pinset_fidelity *f = NULL;
+        pinset__alloc_fail_at(n);
+        err = import_fn(&q, &f, (const uint8_t *)doc, strlen(doc), from, NULL, NULL);
+        pinset__alloc_fail_at(0);
+        if (err == PINSET_OK) {
+            done = 1;
+            pinset_fidelity_free(f);
+            pinset_policy_free(q);
+            break;
+        }
+        assert_int_equal(err, PINSET_E_NOMEM);
+        assert_null(q);
+        assert_null(f);
+    }
+    assert_true(done);
+    done = 0;
+    err = import_fn(&p, NULL, (const uint8_t *)doc, strlen(doc), from, NULL, &d);
+    if (err != PINSET_OK) {
+        fail_msg("import of '%s': %s: %s (line %zu col %zu)", doc, pinset_err_name(err), d.message,
+                 d.line, d.column);
+    }
+    for (unsigned long n = 1; n < 10000 && !done; n++) {
+        pinset_fidelity *f = NULL;
+        struct sbuf out;
+        out.n = 0;
+        pinset__alloc_fail_at(n);
+        err = export_fn(&f, p, to, NULL, sink, &out, NULL);
+        pinset__alloc_fail_at(0);
+        if (err == PINSET_OK) {
+            done = 1;
+            pinset_fidelity_free(f);
+            break;
+        }
+        assert_int_equal(err, PINSET_E_NOMEM);
+        assert_null(f);
+    }
+    pinset_policy_free(p);
+    assert_true(done);
 }
 
 #endif /* PINSET_TESTS_FORMATS_TEST_H */

@@ -409,42 +409,10 @@ static void detection(void **state)
 static void allocation_failures(void **state)
 {
     pinset_policy *lossy = parse(LOSSY);
-    struct sbuf *out = calloc(1, sizeof(*out));
-    int done_import = 0, done_export = 0;
 
     (void)state;
-    for (unsigned long k = 1; k < 300 && !(done_import && done_export); k++) {
-        pinset_policy *p = NULL;
-        pinset_fidelity *f = NULL;
-        pinset_err err;
-        pinset__alloc_fail_at(k);
-        err = import(&p, &f, doc_static, NULL);
-        pinset__alloc_fail_at(0);
-        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM);
-        if (err == PINSET_OK) {
-            assert_int_equal(pinset_fidelity_count(f), 7);
-            done_import = 1;
-        } else {
-            assert_null(p);
-            assert_null(f);
-        }
-        pinset_fidelity_free(f);
-        pinset_policy_free(p);
-        f = NULL;
-        pinset__alloc_fail_at(k);
-        err = export(lossy, NULL, &f, out, NULL);
-        pinset__alloc_fail_at(0);
-        assert_true(err == PINSET_OK || err == PINSET_E_NOMEM);
-        if (err == PINSET_OK) {
-            done_export = 1;
-        } else {
-            assert_null(f);
-        }
-        pinset_fidelity_free(f);
-    }
-    assert_true(done_import && done_export);
+    alloc_fail_import_export(PINSET_FORMAT_CHROMIUM, doc_static, 7, lossy);
     pinset_policy_free(lossy);
-    free(out);
 }
 
 int main(void)

@@ -661,49 +661,10 @@ static void allocation_failures(void **state)
                               "*.example.com sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n"
                               "a.example.com sha256/" PIN_I "\nexample.com sha256/" PIN_M "\n"
                               "**.example.com sha256/" PIN_A "\n";
-    int done = 0;
 
     (void)state;
-    for (unsigned long n = 1; n < 10000 && !done; n++) {
-        pinset_policy *p = NULL;
-        pinset_fidelity *f = NULL;
-        pinset_err err;
-        pinset__alloc_fail_at(n);
-        err = import(&p, &f, text, NULL);
-        pinset__alloc_fail_at(0);
-        if (err == PINSET_OK) {
-            done = 1;
-            pinset_fidelity_free(f);
-            pinset_policy_free(p);
-            break;
-        }
-        assert_int_equal(err, PINSET_E_NOMEM);
-        assert_null(p);
-        assert_null(f);
-    }
-    assert_true(done);
-    done = 0;
-    {
-        pinset_policy *p = import_ok(text, NULL);
-        for (unsigned long n = 1; n < 10000 && !done; n++) {
-            pinset_fidelity *f = NULL;
-            struct sbuf out;
-            pinset_err err;
-            out.n = 0;
-            pinset__alloc_fail_at(n);
-            err = pinset_policy_export(&f, p, PINSET_FORMAT_OKHTTP_KOTLIN, NULL, sink, &out, NULL);
-            pinset__alloc_fail_at(0);
-            if (err == PINSET_OK) {
-                done = 1;
-                pinset_fidelity_free(f);
-                break;
-            }
-            assert_int_equal(err, PINSET_E_NOMEM);
-            assert_null(f);
-        }
-        pinset_policy_free(p);
-    }
-    assert_true(done);
+    alloc_fail_until_ok(pinset_policy_import, PINSET_FORMAT_OKHTTP, text, pinset_policy_export,
+                        PINSET_FORMAT_OKHTTP_KOTLIN);
 }
 
 int main(void)
