@@ -252,6 +252,13 @@ static void print_counts(const char *label, json_t *obj)
     }
 }
 
+/* A string member of g, or `none` when it is missing or null (a time pinset cannot write). */
+static const char *member_str(const json_t *g, const char *key, const char *none)
+{
+    const char *v = json_string_value(json_object_get(g, key));
+    return v != NULL ? v : none;
+}
+
 static void print_text(json_t *groups)
 {
     size_t i;
@@ -269,12 +276,11 @@ static void print_text(json_t *groups)
         printf(": %lld reports (%lld distinct), first %s, last %s\n",
                (long long)json_integer_value(json_object_get(g, "reports")),
                (long long)json_integer_value(json_object_get(g, "distinct")),
-               json_string_value(json_object_get(g, "first_seen")),
-               json_string_value(json_object_get(g, "last_seen")));
+               member_str(g, "first_seen", "unknown"), member_str(g, "last_seen", "unknown"));
         print_counts("per day", json_object_get(g, "per_day"));
         print_counts("keys seen (spki pins of the chains)", json_object_get(g, "keys"));
         print_counts("clients' known pins", json_object_get(g, "known_pins"));
-        printf("  do: %s\n", json_string_value(json_object_get(g, "action")));
+        printf("  do: %s\n", member_str(g, "action", "unknown"));
     }
 }
 
