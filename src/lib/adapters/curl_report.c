@@ -243,30 +243,42 @@ enum sent {
     SENT_STOPPED,
 };
 
-/* The URI's host, canonical, without IPv6 brackets, into buf: 1, else 0. */
-static int uri_host(char *buf, size_t cap, const char *uri)
+/*
+ * The URI's host part as libcurl parses it: the string to curl_free(), with
+ * *h and *n the host without IPv6 brackets; NULL if the URI has no host.
+ */
+static char *uri_host_part(const char *uri, const char **h, size_t *n)
 {
     CURLU *u = curl_url();
     char *host = NULL;
-    int ok = 0;
 
     if (u == NULL) {
-        return 0;
+        return NULL;
     }
     if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
-        const char *h = host;
-        size_t n = strlen(h);
-        pinset_host_type type;
-
-        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-            h++;
-            n -= 2;
+        *h = host;
+        *n = strlen(host);
+        if (*n >= 2 && host[0] == '[' && host[*n - 1] == ']') {
+            (*h)++;
+            *n -= 2;
         }
-        ok = pinset_host_canon(buf, cap, &type, h, n, NULL) == PINSET_OK;
     }
-    curl_free(host);
     curl_url_cleanup(u);
+    return host;
+}
+
+/* The URI's host, canonical, without IPv6 brackets, into buf: 1, else 0. */
+static int uri_host(char *buf, size_t cap, const char *uri)
+{
+    const char *h = NULL;
+    size_t n = 0;
+    char *host = uri_host_part(uri, &h, &n);
+    pinset_host_type type;
+    int ok;
+
+    ok = host != NULL && pinset_host_canon(buf, cap, &type, h, n, NULL) == PINSET_OK;
+    curl_free(host);
     return ok;
 }
 
@@ -349,26 +361,13 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
 /* The URI's host is the host of `rule` (the failing rule): 1, else 0. */
 static int on_failing_host(const pinset_reporter *rep, const pinset_rule *rule, const char *uri)
 {
-    CURLU *u = curl_url();
-    char *host = NULL;
-    int same = 0;
+    const char *h = NULL;
+    size_t n = 0;
+    char *host = uri_host_part(uri, &h, &n);
+    int same;
 
-    if (u == NULL) {
-        return 0;
-    }
-    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
-        const char *h = host;
-        size_t n = strlen(h);
-
-        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-            h++;
-            n -= 2;
-        }
-        same = pinset_policy_lookup(rep->policy, h, n, NULL) == rule;
-    }
+    same = host != NULL && pinset_policy_lookup(rep->policy, h, n, NULL) == rule;
     curl_free(host);
-    curl_url_cleanup(u);
     return same;
 }
 
