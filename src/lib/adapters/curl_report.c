@@ -32,6 +32,7 @@
 #include <pinset/host.h>
 #include <pinset/reporter.h>
 
+#include "curl_int.h"
 #include "curl_report_int.h"
 #include "util/diag.h"
 
@@ -232,37 +233,12 @@ enum sent {
     SENT_STOPPED,
 };
 
-/*
- * The URI's host part as libcurl parses it: the string to curl_free(), with
- * *h and *n the host without IPv6 brackets; NULL if the URI has no host.
- */
-static char *uri_host_part(const char *uri, const char **h, size_t *n)
-{
-    CURLU *u = curl_url();
-    char *host = NULL;
-
-    if (u == NULL) {
-        return NULL;
-    }
-    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
-        *h = host;
-        *n = strlen(host);
-        if (*n >= 2 && host[0] == '[' && host[*n - 1] == ']') {
-            (*h)++;
-            *n -= 2;
-        }
-    }
-    curl_url_cleanup(u);
-    return host;
-}
-
 /* The URI's host, canonical, without IPv6 brackets, into buf: 1, else 0. */
 static int uri_host(char *buf, size_t cap, const char *uri)
 {
     const char *h = NULL;
     size_t n = 0;
-    char *host = uri_host_part(uri, &h, &n);
+    char *host = pinset__curl_uri_host(uri, &h, &n);
     pinset_host_type type;
     int ok;
 
@@ -352,7 +328,7 @@ static int on_failing_host(const pinset_reporter *rep, const pinset_rule *rule, 
 {
     const char *h = NULL;
     size_t n = 0;
-    char *host = uri_host_part(uri, &h, &n);
+    char *host = pinset__curl_uri_host(uri, &h, &n);
     int same;
 
     same = host != NULL && pinset_policy_lookup(rep->policy, h, n, NULL) == rule;
