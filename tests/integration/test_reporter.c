@@ -63,13 +63,6 @@ static uint8_t *leaf_der, *int_der;
 static size_t leaf_len, int_len;
 static char tmpdir[256];
 
-static void sleep_ms(unsigned int ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A policy for HOST in report mode, reporting to `uris` (a JSON array's inside, or ""). */
 static pinset_policy *policy_with(const char *uris)
 {
@@ -95,33 +88,13 @@ static pinset_policy *policy_to(const report_receiver *r)
     return policy_with(uris);
 }
 
-struct doc {
-    char *p;
-    size_t n;
-};
-
-static int doc_sink(const char *buf, size_t len, void *payload)
-{
-    struct doc *d = payload;
-    char *p = realloc(d->p, d->n + len + 1);
-
-    if (p == NULL) {
-        return -1;
-    }
-    memcpy(p + d->n, buf, len);
-    d->p = p;
-    d->n += len;
-    d->p[d->n] = '\0';
-    return 0;
-}
-
 /* The report the verdict path writes for HOST's chain, with `port`. Free d.p. */
-static struct doc report_doc(const pinset_policy *policy, unsigned int port)
+static struct receiver_doc report_doc(const pinset_policy *policy, unsigned int port)
 {
     pinset_cert chain[2] = {{leaf_der, leaf_len}, {int_der, int_len}};
     pinset_report_input in = PINSET_REPORT_INPUT_INIT;
     pinset_result *res = NULL;
-    struct doc d = {NULL, 0};
+    struct receiver_doc d = {NULL, 0};
 
     assert_int_equal(pinset_result_new(&res, NULL), PINSET_OK);
     assert_int_equal(pinset_check(res, policy, HOST, strlen(HOST), chain, 2, time(NULL), NULL),
@@ -130,7 +103,7 @@ static struct doc report_doc(const pinset_policy *policy, unsigned int port)
     in.port = port;
     in.validated = chain;
     in.validated_count = 2;
-    assert_int_equal(pinset_report_write(res, &in, doc_sink, &d, NULL), PINSET_OK);
+    assert_int_equal(pinset_report_write(res, &in, receiver_doc_sink, &d, NULL), PINSET_OK);
     pinset_result_free(res);
     return d;
 }
@@ -138,7 +111,7 @@ static struct doc report_doc(const pinset_policy *policy, unsigned int port)
 /* Hand the report for `port` to the reporter, as the hook would. */
 static void report(pinset_reporter *rep, const pinset_policy *policy, unsigned int port)
 {
-    struct doc d = report_doc(policy, port);
+    struct receiver_doc d = report_doc(policy, port);
 
     pinset_reporter_report(d.p, d.n, rep);
     free(d.p);
@@ -171,18 +144,6 @@ static pinset_reporter *reporter(pinset_policy *policy, const pinset_reporter_op
     return rep;
 }
 
-/* Poll (bounded: 60 s) until cond(arg) holds. */
-#define WAIT_FOR(cond)                                     \
-    do {                                                   \
-        int waited_ = 0;                                   \
-        while (!(cond) && waited_++ < 6000) {              \
-            sleep_ms(10);                                  \
-        }                                                  \
-        if (!(cond)) {                                     \
-            fail_msg("%s: not reached after 60 s", #cond); \
-        }                                                  \
-    } while (0)
-
 static void delivery_down_slow_500_back(void **state)
 {
     report_receiver *r = receiver_start(NULL, NULL);
@@ -206,20 +167,20 @@ static void delivery_down_slow_500_back(void **state)
     for (unsigned int i = 1; i <= 10; i++) {
         report(rep, policy, i);
     }
-    WAIT_FOR(stats_of(rep).retried >= 20);
+    RECEIVER_WAIT_FOR(stats_of(rep).retried >= 20);
     assert_int_equal(stats_of(rep).sent, 0);
 
     /* back, answering 500 */
     receiver_answer(r, 500, 0);
     assert_int_equal(receiver_up(r), 0);
-    WAIT_FOR(receiver_requests(r) >= 10);
+    RECEIVER_WAIT_FOR(receiver_requests(r) >= 10);
     assert_int_equal(receiver_accepted(r), 0);
     assert_int_equal(stats_of(rep).sent, 0);
 
     /* too slow: each request times out before the (late) 503 */
     seen = receiver_requests(r);
     receiver_answer(r, 503, 4000);
-    WAIT_FOR(receiver_requests(r) >= seen + 3);
+    RECEIVER_WAIT_FOR(receiver_requests(r) >= seen + 3);
     assert_int_equal(receiver_accepted(r), 0);
 
     /* slow but in time: everything arrives, once */
@@ -257,7 +218,7 @@ static void queue_bound_drops_oldest(void **state)
     /* report 0 in flight, held by the receiver, while 10 more arrive */
     receiver_answer(r, 200, RECEIVER_HOLD);
     report(rep, policy, 100);
-    WAIT_FOR(receiver_holding(r) == 1);
+    RECEIVER_WAIT_FOR(receiver_holding(r) == 1);
     for (unsigned int i = 1; i <= 10; i++) {
         report(rep, policy, 100 + i);
     }
@@ -299,7 +260,7 @@ static void dropped_report_not_deduplicated(void **state)
     assert_int_equal(receiver_down(r), 0);
     rep = reporter(policy, &o);
     report(rep, policy, 300);
-    WAIT_FOR(stats_of(rep).retried >= 1);
+    RECEIVER_WAIT_FOR(stats_of(rep).retried >= 1);
     assert_int_equal(receiver_up(r), 0);
     report(rep, policy, 300); /* the queue is full: the waiting one is dropped */
     assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
@@ -653,7 +614,7 @@ static void shutdown_with_receiver_down(void **state)
     for (unsigned int i = 1; i <= 3; i++) {
         report(rep, policy, i);
     }
-    WAIT_FOR(stats_of(rep).retried >= 3);
+    RECEIVER_WAIT_FOR(stats_of(rep).retried >= 3);
     assert_int_equal(pinset_reporter_close(rep, 300, &st), PINSET_E_IO);
     assert_int_equal(st.undelivered, 3);
     assert_int_equal(st.sent, 0);
@@ -670,7 +631,7 @@ static void shutdown_with_receiver_down(void **state)
     o.timeout_ms = 60000;
     rep = reporter(policy, &o);
     report(rep, policy, 5);
-    WAIT_FOR(receiver_holding(r) == 1);
+    RECEIVER_WAIT_FOR(receiver_holding(r) == 1);
     assert_int_equal(pinset_reporter_close(rep, 100, &st), PINSET_E_IO);
     assert_int_equal(st.undelivered, 1);
     assert_int_equal(st.sent, 0);

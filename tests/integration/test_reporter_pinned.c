@@ -68,24 +68,6 @@ static char tmpdir[256], cafile[512], app_cafile[512];
 static char *genuine_chain, *genuine_key, *rogue_chain, *rogue_key, *app_chain, *app_key;
 static char genuine_pin[64];
 
-static void sleep_ms(unsigned int ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
-#define WAIT_FOR(cond)                                     \
-    do {                                                   \
-        int waited_ = 0;                                   \
-        while (!(cond) && waited_++ < 6000) {              \
-            sleep_ms(10);                                  \
-        }                                                  \
-        if (!(cond)) {                                     \
-            fail_msg("%s: not reached after 60 s", #cond); \
-        }                                                  \
-    } while (0)
-
 /* PEM text of the leaf and the intermediate, and of the leaf key. */
 static char *pem_chain(const testlib_pki *p)
 {
@@ -157,26 +139,6 @@ static pinset_policy *policy_with(const char *app_uris, const char *reports_uris
     return policy_of(json);
 }
 
-struct doc {
-    char *p;
-    size_t n;
-};
-
-static int doc_sink(const char *buf, size_t len, void *payload)
-{
-    struct doc *d = payload;
-    char *p = realloc(d->p, d->n + len + 1);
-
-    if (p == NULL) {
-        return -1;
-    }
-    memcpy(p + d->n, buf, len);
-    d->p = p;
-    d->n += len;
-    d->p[d->n] = '\0';
-    return 0;
-}
-
 /* The report of a check of `pki`'s chain for `host`, handed to the reporter. */
 static void report_check(pinset_reporter *rep, const pinset_policy *policy, const char *host,
                          const testlib_pki *pki, pinset_verdict want)
@@ -186,7 +148,7 @@ static void report_check(pinset_reporter *rep, const pinset_policy *policy, cons
     pinset_cert chain[2] = {{leaf, (size_t)ll}, {inter, (size_t)il}};
     pinset_report_input in = PINSET_REPORT_INPUT_INIT;
     pinset_result *res = NULL;
-    struct doc d = {NULL, 0};
+    struct receiver_doc d = {NULL, 0};
 
     assert_true(ll > 0 && il > 0);
     assert_int_equal(pinset_result_new(&res, NULL), PINSET_OK);
@@ -198,7 +160,7 @@ static void report_check(pinset_reporter *rep, const pinset_policy *policy, cons
     in.port = 443;
     in.validated = chain;
     in.validated_count = 2;
-    assert_int_equal(pinset_report_write(res, &in, doc_sink, &d, NULL), PINSET_OK);
+    assert_int_equal(pinset_report_write(res, &in, receiver_doc_sink, &d, NULL), PINSET_OK);
     pinset_reporter_report(d.p, d.n, rep);
     free(d.p);
     pinset_result_free(res);
@@ -273,7 +235,7 @@ static void pinned_report_host_checked(void **state)
     policy = policy_with(uris, "");
     rep = reporter(policy, receiver_port(bad));
     report_check(rep, policy, APP, &app, PINSET_VERDICT_REPORT_ONLY_FAIL);
-    WAIT_FOR(stats_of(rep).held == 1 && stats_of(rep).retried >= 3);
+    RECEIVER_WAIT_FOR(stats_of(rep).held == 1 && stats_of(rep).retried >= 3);
     assert_int_equal(pinset_reporter_close(rep, 100, &st), PINSET_E_IO);
     assert_int_equal(st.sent, 0);
     assert_int_equal(st.failed, 0);
@@ -320,7 +282,7 @@ static void failing_host_next_uri_or_held(void **state)
     policy = policy_with("", uris);
     rep = reporter2(policy, port, receiver_port(plain));
     report_check(rep, policy, REPORTS, &rogue, PINSET_VERDICT_FAIL);
-    WAIT_FOR(stats_of(rep).held == 1 && stats_of(rep).retried >= 3);
+    RECEIVER_WAIT_FOR(stats_of(rep).held == 1 && stats_of(rep).retried >= 3);
     st = stats_of(rep);
     assert_int_equal(st.sent, 0);
     assert_int_equal(st.queued, 1);
@@ -411,9 +373,9 @@ static void stale_result_not_this_request(void **state)
         fail_msg("reporter: %s", d.message);
     }
     report_check(rep, policy, REPORTS, &rogue, PINSET_VERDICT_FAIL);
-    WAIT_FOR(stats_of(rep).held == 1);
+    RECEIVER_WAIT_FOR(stats_of(rep).held == 1);
     report_check(rep, policy, APP, &app, PINSET_VERDICT_REPORT_ONLY_FAIL);
-    WAIT_FOR(stats_of(rep).failed == 1 || stats_of(rep).held == 2);
+    RECEIVER_WAIT_FOR(stats_of(rep).failed == 1 || stats_of(rep).held == 2);
     st = stats_of(rep);
     assert_int_equal(st.held, 1); /* the rogue host's report only */
     assert_int_equal(st.failed, 1);
@@ -488,7 +450,7 @@ static void slow_receiver_never_blocks_handshakes(void **state)
         pinset_curl_free(pc);
         if (i == 0) {
             /* the first report is now held by the receiver: the thread is stuck on it */
-            WAIT_FOR(receiver_holding(slow) == 1);
+            RECEIVER_WAIT_FOR(receiver_holding(slow) == 1);
         }
     }
     /* every transfer finished while the first report was still in flight */

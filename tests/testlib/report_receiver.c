@@ -315,3 +315,25 @@ void receiver_stop(report_receiver *r)
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
+
+void receiver_sleep_ms(unsigned int ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+int receiver_doc_sink(const char *buf, size_t len, void *payload)
+{
+    struct receiver_doc *d = payload;
+    char *p = realloc(d->p, d->n + len + 1);
+
+    if (p == NULL) {
+        return -1;
+    }
+    memcpy(p + d->n, buf, len);
+    d->p = p;
+    d->n += len;
+    d->p[d->n] = '\0';
+    return 0;
+}

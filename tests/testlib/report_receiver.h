@@ -53,4 +53,29 @@ char *receiver_body(report_receiver *r, size_t i);
 /* Stop, wake held requests, free everything. NULL is a no-op. */
 void receiver_stop(report_receiver *r);
 
+/* ---- what the reporter's tests share ---- */
+
+void receiver_sleep_ms(unsigned int ms);
+
+/* Poll (bounded: 60 s) until cond holds, else fail the test (cmocka's fail_msg). */
+#define RECEIVER_WAIT_FOR(cond)                            \
+    do {                                                   \
+        int waited_ = 0;                                   \
+        while (!(cond) && waited_++ < 6000) {              \
+            receiver_sleep_ms(10);                         \
+        }                                                  \
+        if (!(cond)) {                                     \
+            fail_msg("%s: not reached after 60 s", #cond); \
+        }                                                  \
+    } while (0)
+
+/* A report document gathered in memory (p NUL-terminated; free p). */
+struct receiver_doc {
+    char *p;
+    size_t n;
+};
+
+/* A pinset_write_fn sink appending to the struct receiver_doc given as payload: 0, or -1. */
+int receiver_doc_sink(const char *buf, size_t len, void *payload);
+
 #endif /* PINSET_TEST_REPORT_RECEIVER_H */

@@ -247,6 +247,40 @@ static void keyid_is_the_spki_sha256(void **state)
     assert_string_equal(small, "");
 }
 
+/* Strict base64 (RFC 4648 section 4): padded, standard alphabet, unused bits zero. */
+static void base64_is_canonical_only(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out; /* NULL: refused */
+    } cases[] = {
+        {"Zg==", "f"},  {"Zm8=", "fo"}, {"Zm9v", "foo"},  {"AA==", "\0"},  {"Zh==", NULL},
+        {"Zg=A", NULL}, {"Zm9=", NULL}, {"Zm8", NULL},    {"Zg===", NULL}, {"Z===", NULL},
+        {"====", NULL}, {"Zm-v", NULL}, {"Zm_v", NULL},   {"Zm 9v", NULL}, {"Zm9v\n", NULL},
+        {"AB==", NULL}, {"AAB=", NULL}, {"AAA=", "\0\0"}, {"", NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *out = NULL;
+        size_t n = 0;
+        pinset_err e = pinset__b64_decode(&out, &n, cases[i].in, strlen(cases[i].in), NULL);
+
+        if (cases[i].out == NULL) {
+            assert_int_equal(e, PINSET_E_PARSE);
+            assert_null(out);
+        } else {
+            size_t want =
+                strlen(cases[i].in) / 4 * 3 - (cases[i].in[3] == '=') - (cases[i].in[2] == '=');
+
+            assert_int_equal(e, PINSET_OK);
+            assert_int_equal(n, want);
+            assert_memory_equal(out, cases[i].out, n);
+            pinset__free(out);
+        }
+    }
+}
+
 static void tampered_payload_byte_is_refused(void **state)
 {
     struct pinset__buf b;
@@ -731,6 +765,7 @@ int main(void)
         cmocka_unit_test(sign_then_verify_ed25519),
         cmocka_unit_test(sign_then_verify_p256),
         cmocka_unit_test(keyid_is_the_spki_sha256),
+        cmocka_unit_test(base64_is_canonical_only),
         cmocka_unit_test(tampered_payload_byte_is_refused),
         cmocka_unit_test(reserialised_payload_is_refused),
         cmocka_unit_test(tampered_payload_type_is_refused),

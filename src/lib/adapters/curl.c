@@ -19,6 +19,7 @@
 #include <pinset/curl.h>
 #include <pinset/host.h>
 
+#include "curl_int.h"
 #include "util/diag.h"
 
 struct pinset_curl {
@@ -95,34 +96,41 @@ void pinset_curl_free(pinset_curl *pc)
     free(pc);
 }
 
+char *pinset__curl_uri_host(const char *uri, const char **h, size_t *n)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+
+    if (u == NULL) {
+        return NULL;
+    }
+    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
+        *h = host;
+        *n = strlen(host);
+        if (*n >= 2 && host[0] == '[' && host[*n - 1] == ']') {
+            (*h)++;
+            *n -= 2;
+        }
+    }
+    curl_url_cleanup(u);
+    return host;
+}
+
 /* The URL's host, canonical, without IPv6 brackets; 0 on failure. */
 static int url_host(char *buf, size_t cap, pinset_host_type *type, CURL *curl)
 {
-    char *url = NULL, *host = NULL;
-    CURLU *u;
-    size_t n;
-    int ok = 0;
+    char *url = NULL, *host;
+    const char *h = NULL;
+    size_t n = 0;
+    int ok;
 
     if (curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL) {
         return 0;
     }
-    u = curl_url();
-    if (u == NULL) {
-        return 0;
-    }
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
-        const char *h = host;
-
-        n = strlen(h);
-        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-            h++;
-            n -= 2;
-        }
-        ok = pinset_host_canon(buf, cap, type, h, n, NULL) == PINSET_OK;
-    }
+    host = pinset__curl_uri_host(url, &h, &n);
+    ok = host != NULL && pinset_host_canon(buf, cap, type, h, n, NULL) == PINSET_OK;
     curl_free(host);
-    curl_url_cleanup(u);
     return ok;
 }
 

@@ -32,6 +32,7 @@
 #include <pinset/host.h>
 #include <pinset/reporter.h>
 
+#include "curl_int.h"
 #include "curl_report_int.h"
 #include "util/diag.h"
 
@@ -52,7 +53,6 @@ enum outcome {
 
 struct item {
     struct item *prev, *next;
-    char *json;
     size_t len;
     uint64_t born_ms, due_ms; /* monotonic */
     unsigned int attempts;    /* rounds that failed without a pin refusal */
@@ -64,6 +64,7 @@ struct item {
     uint32_t dead;           /* URIs that refused it for good (4xx) */
     const pinset_rule *rule; /* its rule in rep->policy, NULL: no URI */
     uint8_t key[32];
+    char json[]; /* len octets and a NUL: one allocation on the handshake's path */
 };
 
 struct pinset_reporter {
@@ -138,21 +139,13 @@ static void unlink_item(pinset_reporter *rep, struct item *it)
     }
 }
 
-static void item_free(struct item *it)
-{
-    if (it != NULL) {
-        free(it->json);
-        free(it);
-    }
-}
-
 /* Drop the oldest report that is not in flight (and held, when held_only): 1 if one was. */
 static int drop_oldest(pinset_reporter *rep, int held_only)
 {
     for (struct item *it = rep->head; it != NULL; it = it->next) {
         if (!it->in_flight && (!held_only || it->held)) {
             unlink_item(rep, it);
-            item_free(it);
+            free(it);
             rep->st.dropped++;
             return 1;
         }
@@ -168,11 +161,9 @@ void pinset_reporter_report(const char *json, size_t len, void *payload)
     if (rep == NULL) {
         return;
     }
-    it = calloc(1, sizeof(*it));
-    if (it != NULL && json != NULL && len > 0 && len <= REPORT_DOC_MAX) {
-        it->json = malloc(len + 1);
-    }
-    if (it != NULL && it->json != NULL) {
+    it = json != NULL && len > 0 && len <= REPORT_DOC_MAX ? malloc(sizeof(*it) + len + 1) : NULL;
+    if (it != NULL) {
+        memset(it, 0, sizeof(*it));
         memcpy(it->json, json, len);
         it->json[len] = '\0';
         it->len = len;
@@ -181,11 +172,10 @@ void pinset_reporter_report(const char *json, size_t len, void *payload)
     }
     (void)pthread_mutex_lock(&rep->mu);
     rep->st.received++;
-    if (it == NULL || it->json == NULL || rep->closed ||
-        (rep->count >= rep->o.queue_max && !drop_oldest(rep, 0))) {
+    if (it == NULL || rep->closed || (rep->count >= rep->o.queue_max && !drop_oldest(rep, 0))) {
         rep->st.dropped++;
         (void)pthread_mutex_unlock(&rep->mu);
-        item_free(it);
+        free(it);
         return;
     }
     it->prev = rep->tail;
@@ -246,27 +236,14 @@ enum sent {
 /* The URI's host, canonical, without IPv6 brackets, into buf: 1, else 0. */
 static int uri_host(char *buf, size_t cap, const char *uri)
 {
-    CURLU *u = curl_url();
-    char *host = NULL;
-    int ok = 0;
+    const char *h = NULL;
+    size_t n = 0;
+    char *host = pinset__curl_uri_host(uri, &h, &n);
+    pinset_host_type type;
+    int ok;
 
-    if (u == NULL) {
-        return 0;
-    }
-    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
-        const char *h = host;
-        size_t n = strlen(h);
-        pinset_host_type type;
-
-        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-            h++;
-            n -= 2;
-        }
-        ok = pinset_host_canon(buf, cap, &type, h, n, NULL) == PINSET_OK;
-    }
+    ok = host != NULL && pinset_host_canon(buf, cap, &type, h, n, NULL) == PINSET_OK;
     curl_free(host);
-    curl_url_cleanup(u);
     return ok;
 }
 
@@ -308,7 +285,7 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
 
     if (curl_easy_setopt(c, CURLOPT_URL, uri) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)it->len) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, it->json) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)it->json) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen) != CURLE_OK) {
         return SENT_TRANSIENT;
     }
@@ -349,26 +326,13 @@ static enum sent post(pinset_reporter *rep, const struct item *it, const char *u
 /* The URI's host is the host of `rule` (the failing rule): 1, else 0. */
 static int on_failing_host(const pinset_reporter *rep, const pinset_rule *rule, const char *uri)
 {
-    CURLU *u = curl_url();
-    char *host = NULL;
-    int same = 0;
+    const char *h = NULL;
+    size_t n = 0;
+    char *host = pinset__curl_uri_host(uri, &h, &n);
+    int same;
 
-    if (u == NULL) {
-        return 0;
-    }
-    if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
-        const char *h = host;
-        size_t n = strlen(h);
-
-        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-            h++;
-            n -= 2;
-        }
-        same = pinset_policy_lookup(rep->policy, h, n, NULL) == rule;
-    }
+    same = host != NULL && pinset_policy_lookup(rep->policy, h, n, NULL) == rule;
     curl_free(host);
-    curl_url_cleanup(u);
     return same;
 }
 
@@ -575,7 +539,7 @@ static void settle(pinset_reporter *rep, struct item *it, enum outcome out, int 
         rep->st.sent++;
         rep->st.checked += it->sent_checked ? 1u : 0u;
     }
-    item_free(it);
+    free(it);
 }
 
 static void *run(void *arg)
@@ -907,7 +871,7 @@ pinset_err pinset_reporter_close(pinset_reporter *rep, unsigned int timeout_ms,
         (void)pthread_mutex_lock(&rep->mu);
         while ((it = rep->head) != NULL) {
             unlink_item(rep, it);
-            item_free(it);
+            free(it);
             rep->st.undelivered++;
         }
         (void)pthread_mutex_unlock(&rep->mu);
@@ -940,7 +904,7 @@ void pinset_reporter_free(pinset_reporter *rep)
     }
     while ((it = rep->head) != NULL) {
         rep->head = it->next;
-        item_free(it);
+        free(it);
     }
     curl_easy_cleanup(rep->curl);
     pinset_curl_free(rep->pc);

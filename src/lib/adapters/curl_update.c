@@ -12,6 +12,7 @@
 
 #include <pinset/curl_update.h>
 
+#include "util/buf.h"
 #include "util/diag.h"
 
 /* What the write callback holds: the sink, the cap and what came in. */
@@ -24,11 +25,10 @@ struct fetch {
     int refused; /* the sink refused */
 };
 
-/* The body in memory, for apply. */
+/* The body in memory, for apply, and why the buffer refused it. */
 struct mem {
-    unsigned char *p;
-    size_t len, cap;
-    int nomem;
+    struct pinset__buf b;
+    pinset_err err;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -52,23 +52,8 @@ static int mem_sink(const char *buf, size_t len, void *payload)
 {
     struct mem *m = payload;
 
-    if (len > m->cap - m->len) {
-        size_t cap = m->cap == 0 ? 65536 : m->cap;
-        unsigned char *p;
-        while (cap - m->len < len) {
-            cap *= 2;
-        }
-        p = realloc(m->p, cap);
-        if (p == NULL) {
-            m->nomem = 1;
-            return 1;
-        }
-        m->p = p;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, buf, len);
-    m->len += len;
-    return 0;
+    m->err = pinset__buf_append(&m->b, buf, len);
+    return m->err != PINSET_OK;
 }
 
 static int scheme_is(const char *url, const char *scheme)
@@ -181,9 +166,10 @@ pinset_err pinset_curl_update_apply(pinset_update **update_out, pinset_updater_s
                                     const struct evp_pkey_st *const *roots, size_t nroots,
                                     const pinset_curl_update_options *opts, pinset_diag *diag)
 {
-    struct mem m = {NULL, 0, 0, 0};
+    struct mem m = {.err = PINSET_OK};
     pinset_err err;
 
+    pinset__buf_init(&m.b, PINSET_UPDATE_MAX_SIZE, 0);
     if (update_out != NULL) {
         *update_out = NULL;
     }
@@ -194,14 +180,14 @@ pinset_err pinset_curl_update_apply(pinset_update **update_out, pinset_updater_s
         return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
     }
     err = pinset_curl_update_fetch(url, opts, mem_sink, &m, diag);
-    if (m.nomem) {
+    if (m.err == PINSET_E_NOMEM) {
         err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
     }
     if (err == PINSET_OK) {
-        err = pinset_updater_apply_threshold(update_out, status_out, state_dir, m.p, m.len, roots,
-                                             nroots, opts != NULL ? opts->threshold : 1,
+        err = pinset_updater_apply_threshold(update_out, status_out, state_dir, m.b.p, m.b.len,
+                                             roots, nroots, opts != NULL ? opts->threshold : 1,
                                              opts != NULL ? opts->now : 0, diag);
     }
-    free(m.p);
+    pinset__buf_free(&m.b);
     return err;
 }
