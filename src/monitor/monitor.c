@@ -737,7 +737,7 @@ static void prom_times(FILE *f, const mon_snapshot *s, const char *name, const c
     }
 }
 
-char *mon_metrics(mon *m, int64_t now)
+char *mon_metrics(mon *m)
 {
     char *text = NULL;
     size_t len = 0;
@@ -745,7 +745,6 @@ char *mon_metrics(mon *m, int64_t now)
     size_t counts[R_N] = {0};
     static const char *const round_results[] = {"ok", "failed", "abandoned"};
 
-    (void)now;
     if (f == NULL) {
         return NULL;
     }
