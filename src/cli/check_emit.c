@@ -302,9 +302,9 @@ void check_prom_label(FILE *f, const char *s)
     }
 }
 
-static void prom_head(FILE *f, const char *name, const char *help)
+void check_prom_head(FILE *f, const char *name, const char *type, const char *help)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{host="...",port="..." and, when result is not NULL, ,result="..." */
@@ -420,18 +420,18 @@ static void emit_prometheus(FILE *f, const check_run *run, const check_args *a,
         snprintf(shard, sizeof(shard), "shard=\"%lu/%lu\"", a->shard_i, a->shard_n);
     }
     for (int m = 0; m < M_N; m++) {
-        prom_head(f, prom_names[m][0], prom_names[m][1]);
+        check_prom_head(f, prom_names[m][0], "gauge", prom_names[m][1]);
         for (size_t i = 0; i < run->n; i++) {
             prom_host(f, (prom_metric)m, &run->hosts[i]);
         }
     }
-    prom_head(f, "pinset_check_hosts", "hosts checked in this run, by result");
+    check_prom_head(f, "pinset_check_hosts", "gauge", "hosts checked in this run, by result");
     for (int r = 0; r < R_N; r++) {
         fprintf(f, "pinset_check_hosts{result=\"%s\"%s%s} %zu\n", check_prom_results[r],
                 shard[0] != '\0' ? "," : "", shard, counts[r]);
     }
-    prom_head(f, "pinset_check_timestamp_seconds",
-              "the time the pins were checked at, in seconds since the Unix epoch");
+    check_prom_head(f, "pinset_check_timestamp_seconds", "gauge",
+                    "the time the pins were checked at, in seconds since the Unix epoch");
     fprintf(f, "pinset_check_timestamp_seconds%s%s%s %lld\n", shard[0] != '\0' ? "{" : "", shard,
             shard[0] != '\0' ? "}" : "", (long long)run->now);
 }

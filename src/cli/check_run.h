@@ -136,6 +136,8 @@ int check_emit(FILE *f, const check_run *run, const check_args *a, const size_t 
                int state);
 /* Prometheus: a label value escaped (\\, \", \n), and the result label's values by outcome. */
 void check_prom_label(FILE *f, const char *s);
+/* Prometheus: a metric's # HELP and # TYPE lines (type "gauge" or "counter"). */
+void check_prom_head(FILE *f, const char *name, const char *type, const char *help);
 extern const char *const check_prom_results[R_N];
 /* The nagios status line of a run that could not happen (UNKNOWN). */
 void check_emit_nagios_error(const char *why);

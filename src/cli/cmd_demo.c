@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <serve/server.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <store/store.h>
@@ -472,6 +473,20 @@ static void arg(argv_buf *a, const char *s)
     a->used += n;
 }
 
+/* arg() for each of a NULL-terminated list; args() supplies the NULL. */
+static void args_list(argv_buf *a, ...)
+{
+    va_list ap;
+    const char *s;
+
+    va_start(ap, a);
+    while ((s = va_arg(ap, const char *)) != NULL) {
+        arg(a, s);
+    }
+    va_end(ap);
+}
+#define args(a, ...) args_list((a), __VA_ARGS__, (const char *)NULL)
+
 static int open_capture(const char *name)
 {
     int fd = openat(g_dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -868,14 +883,9 @@ static void fetch_args(argv_buf *a, const demo *d, int id, const char *format)
     snprintf(target, sizeof(target), "%s:%d", DEMO_HOST, DEMO_PORT);
     arg(a, "fetch");
     if (format != NULL) {
-        arg(a, "--format");
-        arg(a, format);
+        args(a, "--format", format);
     }
-    arg(a, "--cafile");
-    arg(a, "trust.pem");
-    arg(a, "--connect-to");
-    arg(a, d->map[id]);
-    arg(a, target);
+    args(a, "--cafile", "trust.pem", "--connect-to", d->map[id], target);
 }
 
 /* `check` or `explain` (they take the same options) of server id under a policy. */
@@ -884,14 +894,7 @@ static void check_args(argv_buf *a, const demo *d, const char *cmd, const char *
     char target[64];
 
     snprintf(target, sizeof(target), "%s:%d", DEMO_HOST, DEMO_PORT);
-    arg(a, cmd);
-    arg(a, "--policy");
-    arg(a, policy);
-    arg(a, "--cafile");
-    arg(a, "trust.pem");
-    arg(a, "--connect-to");
-    arg(a, d->map[id]);
-    arg(a, target);
+    args(a, cmd, "--policy", policy, "--cafile", "trust.pem", "--connect-to", d->map[id], target);
 }
 
 /* The verdict as pinset_result_explain() starts it ("FAIL (no-match): ..."). */
@@ -1103,8 +1106,7 @@ static void run_lint(demo *d, const char *file, int want, const char *meaning, i
     argv_buf a = {0};
     int rc;
 
-    arg(&a, "lint");
-    arg(&a, file);
+    args(&a, "lint", file);
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, want, meaning);
     expect_out(d, rc, "no-backup-pin", backup_finding, "no-backup-pin");
@@ -1127,12 +1129,7 @@ static int run_convert(demo *d, const char *to, const char *shows, const char *w
     argv_buf a = {0};
     int rc;
 
-    arg(&a, "convert");
-    arg(&a, "fixed.json");
-    arg(&a, "--to");
-    arg(&a, to);
-    arg(&a, "--host");
-    arg(&a, DEMO_HOST);
+    args(&a, "convert", "fixed.json", "--to", to, "--host", DEMO_HOST);
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "converted");
     expect_out(d, rc, shows, 1, what);
@@ -1154,14 +1151,8 @@ static void step_ship(demo *d)
     say("The next backup key is made now and kept offline: backup-key writes the key pair");
     say("(the private key 0600, never overwriting) and a CSR, and prints the pin to add");
     say("with role backup.");
-    arg(&a, "backup-key");
-    arg(&a, "new");
-    arg(&a, "--out");
-    arg(&a, ".");
-    arg(&a, "--name");
-    arg(&a, "pinset-demo-spare");
-    arg(&a, "--subject");
-    arg(&a, "/CN=" DEMO_HOST);
+    args(&a, "backup-key", "new", "--out", ".", "--name", "pinset-demo-spare", "--subject",
+         "/CN=" DEMO_HOST);
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "key pair and CSR written");
     expect_out(d, rc, "\"role\": \"backup\"", 1, "a policy entry with role backup");
@@ -1174,12 +1165,7 @@ static void step_ship(demo *d)
     say("An Android app on OkHttp ships the pins as a CertificatePinner list. Every command");
     say("reads every format pinset knows: check judges the server against the app's list.");
     memset(&a, 0, sizeof(a));
-    arg(&a, "convert");
-    arg(&a, "fixed.json");
-    arg(&a, "--to");
-    arg(&a, "okhttp");
-    arg(&a, "-o");
-    arg(&a, "app.okhttp");
+    args(&a, "convert", "fixed.json", "--to", "okhttp", "-o", "app.okhttp");
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "app.okhttp written");
     run_check(d, "app.okhttp", SRV_GENUINE, PINSET_VERDICT_PASS, EXIT_OK,
@@ -1187,26 +1173,16 @@ static void step_ship(demo *d)
     say("Pins that change without an app release: the policy as a signed update. Clients");
     say("that hold the public key accept the document only with a good signature, in date.");
     memset(&a, 0, sizeof(a));
-    arg(&a, "keygen");
-    arg(&a, "pinset-demo-update.key");
+    args(&a, "keygen", "pinset-demo-update.key");
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "key pair written");
     memset(&a, 0, sizeof(a));
-    arg(&a, "sign");
-    arg(&a, "--key");
-    arg(&a, "pinset-demo-update.key");
-    arg(&a, "--serial");
-    arg(&a, "1");
-    arg(&a, "fixed.json");
-    arg(&a, "-o");
-    arg(&a, "update.dsse");
+    args(&a, "sign", "--key", "pinset-demo-update.key", "--serial", "1", "fixed.json", "-o",
+         "update.dsse");
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "update.dsse signed");
     memset(&a, 0, sizeof(a));
-    arg(&a, "verify");
-    arg(&a, "--root");
-    arg(&a, "pinset-demo-update.key.pub");
-    arg(&a, "update.dsse");
+    args(&a, "verify", "--root", "pinset-demo-update.key.pub", "update.dsse");
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "the signature verifies");
 }
@@ -1242,12 +1218,7 @@ static void run_convert_to_file(demo *d, const char *to, const char *out, const 
     argv_buf a = {0};
     int rc;
 
-    arg(&a, "convert");
-    arg(&a, "fixed.json");
-    arg(&a, "--to");
-    arg(&a, to);
-    arg(&a, "-o");
-    arg(&a, out);
+    args(&a, "convert", "fixed.json", "--to", to, "-o", out);
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "written");
     expect_err(d, rc, lost, what);
@@ -1275,12 +1246,7 @@ static void step_app_config(demo *d)
               "FAIL from the Network Security Config");
     run_check(d, "Info.plist", SRV_GENUINE, PINSET_VERDICT_PASS, EXIT_OK, "PASS from the plist");
     say("A service mesh: Envoy's upstream TLS context checks the leaf key only.");
-    arg(&a, "convert");
-    arg(&a, "fixed.json");
-    arg(&a, "--to");
-    arg(&a, "envoy");
-    arg(&a, "--host");
-    arg(&a, DEMO_HOST);
+    args(&a, "convert", "fixed.json", "--to", "envoy", "--host", DEMO_HOST);
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "converted");
     expect_out(d, rc, d->pin_leaf, 1, "the leaf pin in verify_certificate_spki");
@@ -1426,9 +1392,7 @@ static void step_collect(demo *d)
     say("The collector stops as on SIGTERM: it finishes the requests in progress. pinset");
     say("reports reads the database: the report arrived, and the class says what it is.");
     collector_stop(&col);
-    arg(&a, "reports");
-    arg(&a, "--db");
-    arg(&a, "reports.sqlite");
+    args(&a, "reports", "--db", "reports.sqlite");
     rc = show_run(d, &a, NULL);
     expect_exit(d, rc, EXIT_OK, "read");
     expect_out(d, rc, DEMO_HOST, 1, "the host");

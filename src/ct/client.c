@@ -11,6 +11,7 @@
 
 #include "ct/tiles.h"
 #include "util/base.h"
+#include "util/buf.h"
 
 #define BODY_MAX (64u << 20) /* a get-entries response of a thousand large entries fits */
 
@@ -20,9 +21,9 @@ struct ct_client {
     unsigned int timeout_ms;
 };
 
+/* The response body: at most BODY_MAX bytes, NUL-terminated (util/buf). */
 struct body {
-    char *p;
-    size_t len, cap;
+    struct pinset__buf buf;
     int too_big;
 };
 
@@ -30,29 +31,10 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct body *b = userdata;
     size_t n = size * nmemb;
+    pinset_err e = pinset__buf_append(&b->buf, ptr, n);
 
-    if (n > BODY_MAX - b->len) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        char *p;
-
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            return 0;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, ptr, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return n;
+    b->too_big = e == PINSET_E_LIMIT;
+    return e == PINSET_OK ? n : 0;
 }
 
 int ct_client_new(ct_client **out, const char *url, unsigned int timeout_ms, char *err,
@@ -91,7 +73,8 @@ static int fetch(ct_client *c, const char *path, struct body *b, long *status, c
 {
     CURLcode cc;
 
-    memset(b, 0, sizeof(*b));
+    pinset__buf_init(&b->buf, BODY_MAX, 0);
+    b->too_big = 0;
     *status = 0;
     snprintf(url, urlcap, "%s%s", c->base, path);
     curl_easy_reset(c->curl);
@@ -108,8 +91,7 @@ static int fetch(ct_client *c, const char *path, struct body *b, long *status, c
     if (cc != CURLE_OK) {
         snprintf(err, errcap, "%s: %s", url,
                  b->too_big ? "response larger than 64 MiB" : curl_easy_strerror(cc));
-        free(b->p);
-        b->p = NULL;
+        pinset__buf_free(&b->buf);
         return -1;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
@@ -131,11 +113,12 @@ static int get_json(ct_client *c, const char *path, json_t **out, char *err, siz
     }
     if (status != 200) {
         snprintf(err, errcap, "%s: HTTP status %ld", url, status);
-        free(b.p);
+        pinset__buf_free(&b.buf);
         return -1;
     }
-    *out = json_loadb(b.p != NULL ? b.p : "", b.len, JSON_REJECT_DUPLICATES, &je);
-    free(b.p);
+    *out = json_loadb(b.buf.p != NULL ? (const char *)b.buf.p : "", b.buf.len,
+                      JSON_REJECT_DUPLICATES, &je);
+    pinset__buf_free(&b.buf);
     if (*out == NULL || !json_is_object(*out)) {
         snprintf(err, errcap, "%s: not a JSON object (%s)", url, *out == NULL ? je.text : "type");
         json_decref(*out);
@@ -158,11 +141,11 @@ int ct_client_get_raw(ct_client *c, const char *path, uint8_t **out, size_t *len
     }
     if (*status != 200) {
         snprintf(err, errcap, "%s: HTTP status %ld", url, *status);
-        free(b.p);
+        pinset__buf_free(&b.buf);
         return -1;
     }
-    *out = b.p != NULL ? (uint8_t *)b.p : calloc(1, 1);
-    *len = b.len;
+    *out = b.buf.p != NULL ? b.buf.p : calloc(1, 1);
+    *len = b.buf.len;
     return *out != NULL ? 0 : -1;
 }
 

@@ -99,7 +99,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return healthz(h, c);
     }
     if (strcmp(url, "/metrics") == 0) {
-        char *m = mon_metrics(h->m, (int64_t)time(NULL));
+        char *m = mon_metrics(h->m);
         if (m == NULL) {
             return text(c, 500, "pinset monitor: out of memory\n");
         }

@@ -726,7 +726,7 @@ static void prom_host_labels(FILE *f, const mon_host *h)
 static void prom_times(FILE *f, const mon_snapshot *s, const char *name, const char *help,
                        size_t field)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    check_prom_head(f, name, "gauge", help);
     for (size_t i = 0; i < s->n; i++) {
         int64_t t = *(const int64_t *)(const void *)((const char *)&s->hosts[i] + field);
         if (t != 0) {
@@ -737,7 +737,7 @@ static void prom_times(FILE *f, const mon_snapshot *s, const char *name, const c
     }
 }
 
-char *mon_metrics(mon *m, int64_t now)
+char *mon_metrics(mon *m)
 {
     char *text = NULL;
     size_t len = 0;
@@ -745,44 +745,36 @@ char *mon_metrics(mon *m, int64_t now)
     size_t counts[R_N] = {0};
     static const char *const round_results[] = {"ok", "failed", "abandoned"};
 
-    (void)now;
     if (f == NULL) {
         return NULL;
     }
     pthread_mutex_lock(&m->lock);
     mon_snapshot s = {m->prev, m->nprev};
     uint64_t rounds[3] = {m->rounds_ok, m->rounds_failed, m->rounds_abandoned};
-    fputs("# HELP pinset_monitor_rounds_total Monitor rounds since start, by how they ended.\n"
-          "# TYPE pinset_monitor_rounds_total counter\n",
-          f);
+    check_prom_head(f, "pinset_monitor_rounds_total", "counter",
+                    "Monitor rounds since start, by how they ended.");
     for (int i = 0; i < 3; i++) {
         fprintf(f, "pinset_monitor_rounds_total{result=\"%s\"} %llu\n", round_results[i],
                 (unsigned long long)rounds[i]);
     }
-    fputs("# HELP pinset_monitor_last_round_timestamp_seconds When the last finished round "
-          "ended (0: none yet).\n# TYPE pinset_monitor_last_round_timestamp_seconds gauge\n",
-          f);
+    check_prom_head(f, "pinset_monitor_last_round_timestamp_seconds", "gauge",
+                    "When the last finished round ended (0: none yet).");
     fprintf(f, "pinset_monitor_last_round_timestamp_seconds %lld\n", (long long)m->last_finish);
-    fputs("# HELP pinset_monitor_last_round_duration_seconds How long the last finished round "
-          "took.\n# TYPE pinset_monitor_last_round_duration_seconds gauge\n",
-          f);
+    check_prom_head(f, "pinset_monitor_last_round_duration_seconds", "gauge",
+                    "How long the last finished round took.");
     fprintf(f, "pinset_monitor_last_round_duration_seconds %.0f\n", m->last_duration);
-    fputs("# HELP pinset_monitor_alerts_total Alerts raised since start, by kind.\n"
-          "# TYPE pinset_monitor_alerts_total counter\n",
-          f);
+    check_prom_head(f, "pinset_monitor_alerts_total", "counter",
+                    "Alerts raised since start, by kind.");
     for (int k = 0; k < MA_N; k++) {
         fprintf(f, "pinset_monitor_alerts_total{kind=\"%s\"} %llu\n", mon_alert_kind_names[k],
                 (unsigned long long)m->alerts[k]);
     }
-    fputs("# HELP pinset_monitor_alert_delivery_failures_total Alerts that a sink could not "
-          "take (after its retries).\n# TYPE pinset_monitor_alert_delivery_failures_total "
-          "counter\n",
-          f);
+    check_prom_head(f, "pinset_monitor_alert_delivery_failures_total", "counter",
+                    "Alerts that a sink could not take (after its retries).");
     fprintf(f, "pinset_monitor_alert_delivery_failures_total %llu\n",
             (unsigned long long)m->alerts_failed);
-    fputs("# HELP pinset_monitor_host_result The host's result in the last round (1 for its "
-          "result, 0 for the others).\n# TYPE pinset_monitor_host_result gauge\n",
-          f);
+    check_prom_head(f, "pinset_monitor_host_result", "gauge",
+                    "The host's result in the last round (1 for its result, 0 for the others).");
     for (size_t i = 0; i < s.n; i++) {
         for (int r = 0; r < R_N; r++) {
             int is = strcmp(s.hosts[i].outcome, check_outcome_names[r]) == 0;
@@ -792,9 +784,7 @@ char *mon_metrics(mon *m, int64_t now)
             fprintf(f, ",result=\"%s\"} %d\n", check_prom_results[r], is);
         }
     }
-    fputs("# HELP pinset_monitor_hosts Hosts by their result in the last round.\n"
-          "# TYPE pinset_monitor_hosts gauge\n",
-          f);
+    check_prom_head(f, "pinset_monitor_hosts", "gauge", "Hosts by their result in the last round.");
     for (int r = 0; r < R_N; r++) {
         fprintf(f, "pinset_monitor_hosts{result=\"%s\"} %zu\n", check_prom_results[r], counts[r]);
     }

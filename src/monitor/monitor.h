@@ -87,7 +87,7 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap);
 void mon_free_hosts(mon_host *h, size_t n);
 
 /* The Prometheus text of the monitor's state into a malloc'd string (NULL: out of memory). */
-char *mon_metrics(mon *m, int64_t now);
+char *mon_metrics(mon *m);
 /* The status page (HTML) appended to b (pinset__buf_init'd by the caller). 0, or -1 when it does
    not fit or memory ran out. */
 struct pinset__buf;
