@@ -24,8 +24,9 @@ void ct_merkle_cleanup(void)
     sha256_md = NULL;
 }
 
-static int sha256_parts(uint8_t out[CT_HASH_LEN], uint8_t prefix, const uint8_t *a, size_t alen,
-                        const uint8_t *b, size_t blen)
+/* SHA-256 of prefix (none when NULL), a and b, on the thread's own digest and context. */
+static int sha256_parts(uint8_t out[CT_HASH_LEN], const uint8_t *prefix, const uint8_t *a,
+                        size_t alen, const uint8_t *b, size_t blen)
 {
     unsigned int n = 0;
 
@@ -36,7 +37,7 @@ static int sha256_parts(uint8_t out[CT_HASH_LEN], uint8_t prefix, const uint8_t 
         return -1;
     }
     return EVP_DigestInit_ex(sha256_ctx, sha256_md, NULL) == 1 &&
-                   EVP_DigestUpdate(sha256_ctx, &prefix, 1) == 1 &&
+                   (prefix == NULL || EVP_DigestUpdate(sha256_ctx, prefix, 1) == 1) &&
                    (alen == 0 || EVP_DigestUpdate(sha256_ctx, a, alen) == 1) &&
                    (blen == 0 || EVP_DigestUpdate(sha256_ctx, b, blen) == 1) &&
                    EVP_DigestFinal_ex(sha256_ctx, out, &n) == 1 && n == CT_HASH_LEN
@@ -46,30 +47,20 @@ static int sha256_parts(uint8_t out[CT_HASH_LEN], uint8_t prefix, const uint8_t 
 
 int ct_sha256(uint8_t out[CT_HASH_LEN], const uint8_t *data, size_t len)
 {
-    unsigned int n = 0;
-
-    if (sha256_md == NULL && (sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
-        return -1;
-    }
-    if (sha256_ctx == NULL && (sha256_ctx = EVP_MD_CTX_new()) == NULL) {
-        return -1;
-    }
-    return EVP_DigestInit_ex(sha256_ctx, sha256_md, NULL) == 1 &&
-                   EVP_DigestUpdate(sha256_ctx, data, len) == 1 &&
-                   EVP_DigestFinal_ex(sha256_ctx, out, &n) == 1 && n == CT_HASH_LEN
-               ? 0
-               : -1;
+    return sha256_parts(out, NULL, data, len, NULL, 0);
 }
 
 int ct_leaf_hash(uint8_t out[CT_HASH_LEN], const uint8_t *data, size_t len)
 {
-    return sha256_parts(out, 0x00, data, len, NULL, 0);
+    static const uint8_t leaf = 0x00;
+    return sha256_parts(out, &leaf, data, len, NULL, 0);
 }
 
 int ct_node_hash(uint8_t out[CT_HASH_LEN], const uint8_t left[CT_HASH_LEN],
                  const uint8_t right[CT_HASH_LEN])
 {
-    return sha256_parts(out, 0x01, left, CT_HASH_LEN, right, CT_HASH_LEN);
+    static const uint8_t node = 0x01;
+    return sha256_parts(out, &node, left, CT_HASH_LEN, right, CT_HASH_LEN);
 }
 
 static int empty_root(uint8_t out[CT_HASH_LEN])
