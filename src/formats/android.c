@@ -34,6 +34,7 @@
 #include <pinset/host.h>
 
 #include "util/alloc.h"
+#include "util/base64.h"
 #include "util/rfc3339.h"
 #include "xf.h"
 
@@ -291,18 +292,10 @@ static void trim(const char **s, size_t *n)
     }
 }
 
+/* A base64 digit's value, -2 for '=', -1 for any other octet. */
 static int b64_digit(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    return c == '+' ? 62 : c == '/' ? 63 : c == '=' ? -2 : -1;
+    return c == '=' ? -2 : pinset__b64_digit(c, 0);
 }
 
 /*

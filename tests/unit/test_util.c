@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/cursor.h"
 #include "util/der_tlv.h"
@@ -674,9 +675,35 @@ static void jsonpath_locate_and_pos(void **state)
     assert_string_equal(text, "versions[1].eos");
 }
 
+/* ---- util/base64: one character's value ---- */
+
+static void b64_digit_values(void **state)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    (void)state;
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(pinset__b64_digit((unsigned char)alphabet[i], 0), i);
+        assert_int_equal(pinset__b64_digit((unsigned char)alphabet[i], 1), i);
+    }
+    /* the URL-safe characters only when asked for */
+    assert_int_equal(pinset__b64_digit('-', 0), -1);
+    assert_int_equal(pinset__b64_digit('_', 0), -1);
+    assert_int_equal(pinset__b64_digit('-', 1), 62);
+    assert_int_equal(pinset__b64_digit('_', 1), 63);
+    /* nothing else is a digit: padding, blanks, NUL, high octets */
+    for (int c = 0; c < 256; c++) {
+        if (strchr(alphabet, c) == NULL || c == 0) {
+            assert_int_equal(pinset__b64_digit((unsigned char)c, 0), -1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(b64_digit_values),
         cmocka_unit_test(jsonpath_locate_and_pos),
         cmocka_unit_test(emit_chunks),
         cmocka_unit_test(tlv_reads_short_and_long_forms),

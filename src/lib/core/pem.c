@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "util/base64.h"
 
 static const char BEGIN[] = "-----BEGIN ";
 static const char END[] = "-----END ";
@@ -33,12 +34,6 @@ static int starts_with(const struct line *l, const char *word, size_t n)
 static int is_blank(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static int is_b64(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
 }
 
 int pinset__pem_detect(const uint8_t *buf, size_t len)
@@ -184,7 +179,7 @@ static pinset_err check_body_line(const struct pinset_pem_scan *s, const struct 
     for (size_t i = 0; i < l->len; i++) {
         char c = l->p[i];
 
-        if (is_b64(c) || c == '=' || is_blank(c)) {
+        if (pinset__b64_digit((unsigned char)c, 0) >= 0 || c == '=' || is_blank(c)) {
             continue;
         }
         where(diag, s, l->number, i + 1, l->offset + i);

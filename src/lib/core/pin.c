@@ -19,6 +19,7 @@
 
 #include "core/pin_int.h"
 #include "internal.h"
+#include "util/base64.h"
 #include "util/cursor.h"
 #include "util/digest.h"
 
@@ -34,26 +35,6 @@ static const char hex_upper[] = "0123456789ABCDEF";
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
 }
 
 static int hex_value(char c)
@@ -139,7 +120,7 @@ static pinset_err parse_b64(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
         data--;
     }
     for (i = 0; i < data; i++) {
-        if (b64_value(s[i]) < 0) {
+        if (pinset__b64_digit((unsigned char)s[i], 0) < 0) {
             return bad_char(diag, "base64 pin", s[i], at + i);
         }
     }
@@ -155,7 +136,7 @@ static pinset_err parse_b64(uint8_t out[PINSET_PIN_LEN], const char *s, size_t n
                            "base64 pin encodes %zu bytes, a sha256 pin has 32 (44 characters)",
                            data * 6 / 8);
     }
-    v = b64_value(s[B64_LEN - 2]);
+    v = pinset__b64_digit((unsigned char)s[B64_LEN - 2], 0);
     if ((v & 0x3) != 0) {
         pinset__diag_pos(diag, diag != NULL ? diag->object : SIZE_MAX, 1, at + B64_LEN - 1,
                          at + B64_LEN - 2);
@@ -356,7 +337,7 @@ static int all_b64(const char *s, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (s[i] != '=' && b64_value(s[i]) < 0) {
+        if (s[i] != '=' && pinset__b64_digit((unsigned char)s[i], 0) < 0) {
             return 0;
         }
     }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "formats/formats.h"
+#include "util/base64.h"
 #include "util/buf.h"
 
 /* One pin of one line: the pattern it belongs to and where it was read. */
@@ -67,26 +68,6 @@ static pinset_err fail_at(struct reader *rd, pinset_err err, size_t at, const ch
 
 /* ---- Okio's base64 (decodeBase64ToArray), then pinset's 32 octets ---- */
 
-static int b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+' || c == '-') {
-        return 62;
-    }
-    if (c == '/' || c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
 /*
  * Decode s[0..n) as Okio does: trailing '=' dropped, both alphabets, a last
  * group of 2 or 3 characters keeps only its whole octets (the unused bits
@@ -103,7 +84,7 @@ static int okio_decode(uint8_t out[PINSET_PIN_LEN], const uint8_t *s, size_t n, 
         n--;
     }
     for (size_t i = 0; i < n; i++) {
-        int v = b64_value(s[i]);
+        int v = pinset__b64_digit(s[i], 1);
         if (v < 0) {
             *bad_out = i;
             return -1;

@@ -18,6 +18,7 @@
 #include "formats/formats.h"
 #include "policy/parse.h"
 #include "policy/uri.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/rfc3339.h"
 
@@ -101,20 +102,6 @@ static pinset_err want_bool(struct tctx *t, json_t *v, const char *key, int *out
     return err;
 }
 
-static int b64_value(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') {
-        return ch - 'A';
-    }
-    if (ch >= 'a' && ch <= 'z') {
-        return ch - 'a' + 26;
-    }
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0' + 52;
-    }
-    return ch == '+' ? 62 : ch == '/' ? 63 : -1;
-}
-
 /*
  * One hash: the base64 of 32 octets. Foundation's decoder (options 0)
  * ignores the unused bits of the last character ("BBBB...B="): so do we,
@@ -136,7 +123,7 @@ static pinset_err one_hash(struct tctx *t, json_t *v, pinset_pin *pin)
     if (pinset_pin_parse(pin, s, n, PINSET_PIN_SPKI, NULL) == PINSET_OK) {
         return PINSET_OK;
     }
-    last = n == 44 ? b64_value(s[42]) : -1;
+    last = n == 44 ? pinset__b64_digit((unsigned char)s[42], 0) : -1;
     if (last >= 0 && s[43] == '=' && strlen(s) == n) {
         memcpy(fixed, s, 44);
         fixed[44] = '\0';

@@ -12,22 +12,8 @@
 #include <openssl/x509.h>
 
 #include "internal.h"
+#include "util/base64.h"
 #include "util/digest.h"
-
-/* The value of a standard base64 character (RFC 4648 table 1), or -1. */
-static int b64_val(int c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
 
 pinset_err pinset__b64_encode(struct pinset__buf *out, const uint8_t *buf, size_t len)
 {
@@ -71,12 +57,13 @@ pinset_err pinset__b64_decode(uint8_t **out, size_t *out_len, const char *s, siz
     }
     pad = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
     for (size_t i = 0; i < len - pad; i++) {
-        if (b64_val((unsigned char)s[i]) < 0) {
+        if (pinset__b64_digit((unsigned char)s[i], 0) < 0) {
             return PINSET_DIAG(diag, PINSET_E_PARSE,
                                "not padded standard base64 (bad character at %zu)", i);
         }
     }
-    if (pad > 0 && (b64_val((unsigned char)s[len - pad - 1]) & (pad == 1 ? 0x03 : 0x0f)) != 0) {
+    if (pad > 0 &&
+        (pinset__b64_digit((unsigned char)s[len - pad - 1], 0) & (pad == 1 ? 0x03 : 0x0f)) != 0) {
         return PINSET_DIAG(diag, PINSET_E_PARSE, "base64 is not canonical");
     }
     n = len / 4 * 3;
