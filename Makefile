@@ -32,10 +32,10 @@ check: deps
 # The rest of the CI matrix: clang Release with -Werror (every tier), ThreadSanitizer on the
 # tests that share policies across threads, and a short run of every fuzz target.
 matrix: deps
-	CC=clang cmake -S . -B build/clang-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINSET_WERROR=ON
+	CC=clang CXX=clang++ cmake -S . -B build/clang-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINSET_WERROR=ON
 	cmake --build build/clang-release -j $(JOBS)
 	cd build/clang-release && ctest --output-on-failure -j $(JOBS)
-	CC=clang cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINSET_TSAN=ON
+	CC=clang CXX=clang++ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINSET_TSAN=ON
 	cmake --build build/tsan -j $(JOBS)
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp ctest --output-on-failure -j $(JOBS) -R 'gen_pki|unit/test_policy|unit/test_verify|integration/test_attacks|integration/test_policy_swap|integration/test_reporter'
 	$(MAKE) fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
@@ -46,7 +46,7 @@ bench: deps
 	sh bench/run.sh $(BENCHB)
 
 fuzz: deps
-	CC=clang cmake -S . -B $(FUZZB) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPINSET_BUILD_TESTS=OFF -DPINSET_BUILD_FUZZERS=ON -DPINSET_SANITIZE=ON
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZB) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPINSET_BUILD_TESTS=OFF -DPINSET_BUILD_FUZZERS=ON -DPINSET_SANITIZE=ON
 	cmake --build $(FUZZB) -j $(JOBS)
 	sh fuzz/run.sh $(FUZZB) $(FUZZ_SECONDS)
 
@@ -54,7 +54,7 @@ install: build
 	cmake --install $(BUILD)
 
 format:
-	clang-format-16 -i $$(git ls-files '*.c' '*.h')
+	clang-format-16 -i $$(git ls-files '*.c' '*.h' '*.cpp')
 
 clean:
 	rm -rf build

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev g++
 libssl-dev openssl libjansson-dev libexpat1-dev libplist-dev libplist-utils libyaml-dev libcurl4-openssl-dev libevent-dev
-libidn2-dev libpsl-dev libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev libcmocka-dev scdoc sqlite3 chromium
+libidn2-dev libpsl-dev libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev libsimdjson-dev libcmocka-dev scdoc sqlite3 chromium
 clang-format-16 hyperfine curl valgrind jq iproute2 prometheus python3 python3-yaml man-db groff-base
 zsh fish
 certspotter"

@@ -13,28 +13,39 @@
 #include "util/base.h"
 #include "util/buf.h"
 
-#define BODY_MAX (64u << 20) /* a get-entries response of a thousand large entries fits */
+#define BODY_MAX  (64u << 20) /* a get-entries response of a thousand large entries fits */
+#define BODY_KEEP (8u << 20)  /* a larger buffer is released after use, not kept for the next */
 
 struct ct_client {
     CURL *curl;
     char *base;
     unsigned int timeout_ms;
-};
-
-/* The response body: at most BODY_MAX bytes, NUL-terminated (util/buf). */
-struct body {
-    struct pinset__buf buf;
+    /* The last response, at most BODY_MAX bytes and room for CT_JSON_PADDING after them; its
+     * storage is reused by the next request. */
+    struct pinset__buf body;
     int too_big;
+    ct_entries_reader *entries;
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct body *b = userdata;
+    ct_client *c = userdata;
     size_t n = size * nmemb;
-    pinset_err e = pinset__buf_append(&b->buf, ptr, n);
 
-    b->too_big = e == PINSET_E_LIMIT;
-    return e == PINSET_OK ? n : 0;
+    if (n > BODY_MAX - c->body.len) {
+        c->too_big = 1;
+        return 0;
+    }
+    return pinset__buf_append(&c->body, ptr, n) == PINSET_OK ? n : 0;
+}
+
+/* Forget the last response; its storage stays for the next unless it is large. */
+static void body_done(ct_client *c)
+{
+    if (c->body.cap > BODY_KEEP) {
+        pinset__buf_free(&c->body);
+    }
+    pinset__buf_reset(&c->body);
 }
 
 int ct_client_new(ct_client **out, const char *url, unsigned int timeout_ms, char *err,
@@ -44,11 +55,13 @@ int ct_client_new(ct_client **out, const char *url, unsigned int timeout_ms, cha
     size_t n = strlen(url);
 
     *out = NULL;
-    if (c == NULL || (c->base = malloc(n + 2)) == NULL || (c->curl = curl_easy_init()) == NULL) {
+    if (c == NULL || (c->base = malloc(n + 2)) == NULL || (c->curl = curl_easy_init()) == NULL ||
+        ct_entries_reader_new(&c->entries, BODY_MAX) != 0) {
         snprintf(err, errcap, "out of memory");
         ct_client_free(c);
         return -1;
     }
+    pinset__buf_init(&c->body, BODY_MAX + CT_JSON_PADDING, 0);
     snprintf(c->base, n + 2, "%s%s", url, n > 0 && url[n - 1] == '/' ? "" : "/");
     c->timeout_ms = timeout_ms;
     *out = c;
@@ -63,24 +76,27 @@ void ct_client_free(ct_client *c)
     if (c->curl != NULL) {
         curl_easy_cleanup(c->curl);
     }
+    ct_entries_reader_free(c->entries);
+    pinset__buf_free(&c->body);
     free(c->base);
     free(c);
 }
 
-/* GET base + path; the body into *out (malloc'd, NUL-terminated) and the HTTP status. */
-static int fetch(ct_client *c, const char *path, struct body *b, long *status, char *url,
-                 size_t urlcap, char *err, size_t errcap)
+/* GET base + path: 0 on HTTP 200 with the body in c->body, else -1 (*status the HTTP status). */
+static int fetch(ct_client *c, const char *path, long *status, char *url, size_t urlcap, char *err,
+                 size_t errcap)
 {
     CURLcode cc;
 
-    pinset__buf_init(&b->buf, BODY_MAX, 0);
-    b->too_big = 0;
+    pinset__buf_reset(&c->body);
+    c->too_big = 0;
     *status = 0;
     snprintf(url, urlcap, "%s%s", c->base, path);
     curl_easy_reset(c->curl);
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->curl, CURLOPT_BUFFERSIZE, 256L << 10);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
@@ -90,35 +106,34 @@ static int fetch(ct_client *c, const char *path, struct body *b, long *status, c
     cc = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) {
         snprintf(err, errcap, "%s: %s", url,
-                 b->too_big ? "response larger than 64 MiB" : curl_easy_strerror(cc));
-        pinset__buf_free(&b->buf);
+                 c->too_big ? "response larger than 64 MiB" : curl_easy_strerror(cc));
+        body_done(c);
         return -1;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    if (*status != 200) {
+        snprintf(err, errcap, "%s: HTTP status %ld", url, *status);
+        body_done(c);
+        return -1;
+    }
     return 0;
 }
 
 /* GET base + "ct/v1/" + path; the parsed JSON object into *out. */
 static int get_json(ct_client *c, const char *path, json_t **out, char *err, size_t errcap)
 {
-    struct body b;
     char url[4096], full[256];
     long status = 0;
     json_error_t je;
 
     *out = NULL;
     snprintf(full, sizeof(full), "ct/v1/%s", path);
-    if (fetch(c, full, &b, &status, url, sizeof(url), err, errcap) != 0) {
+    if (fetch(c, full, &status, url, sizeof(url), err, errcap) != 0) {
         return -1;
     }
-    if (status != 200) {
-        snprintf(err, errcap, "%s: HTTP status %ld", url, status);
-        pinset__buf_free(&b.buf);
-        return -1;
-    }
-    *out = json_loadb(b.buf.p != NULL ? (const char *)b.buf.p : "", b.buf.len,
+    *out = json_loadb(c->body.p != NULL ? (const char *)c->body.p : "", c->body.len,
                       JSON_REJECT_DUPLICATES, &je);
-    pinset__buf_free(&b.buf);
+    body_done(c);
     if (*out == NULL || !json_is_object(*out)) {
         snprintf(err, errcap, "%s: not a JSON object (%s)", url, *out == NULL ? je.text : "type");
         json_decref(*out);
@@ -131,21 +146,17 @@ static int get_json(ct_client *c, const char *path, json_t **out, char *err, siz
 int ct_client_get_raw(ct_client *c, const char *path, uint8_t **out, size_t *len, long *status,
                       char *err, size_t errcap)
 {
-    struct body b;
     char url[4096];
 
     *out = NULL;
     *len = 0;
-    if (fetch(c, path, &b, status, url, sizeof(url), err, errcap) != 0) {
+    if (fetch(c, path, status, url, sizeof(url), err, errcap) != 0) {
         return -1;
     }
-    if (*status != 200) {
-        snprintf(err, errcap, "%s: HTTP status %ld", url, *status);
-        pinset__buf_free(&b.buf);
-        return -1;
-    }
-    *out = b.buf.p != NULL ? b.buf.p : calloc(1, 1);
-    *len = b.buf.len;
+    /* The caller keeps the body: the buffer starts again empty. */
+    *out = c->body.p != NULL ? c->body.p : calloc(1, 1);
+    *len = c->body.len;
+    pinset__buf_init(&c->body, BODY_MAX + CT_JSON_PADDING, 0);
     return *out != NULL ? 0 : -1;
 }
 
@@ -304,76 +315,39 @@ out:
     return rc;
 }
 
-static int decode_field(const json_t *o, const char *key, uint8_t **out, size_t *out_len)
-{
-    const json_t *v = json_object_get(o, key);
-    size_t n;
-
-    if (!json_is_string(v)) {
-        return -1;
-    }
-    n = json_string_length(v);
-    *out = malloc(n / 4 * 3 + 1);
-    if (*out == NULL) {
-        return -1;
-    }
-    return ct_b64_decode(*out, n / 4 * 3 + 1, out_len, json_string_value(v), n);
-}
-
 int ct_client_get_entries(ct_client *c, uint64_t start, uint64_t end, ct_batch *out, char *err,
                           size_t errcap)
 {
-    char path[128];
-    json_t *j, *arr, *v;
-    size_t i;
-    int rc = -1;
+    char path[128], url[4096];
+    long status = 0;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    snprintf(path, sizeof(path), "get-entries?start=%llu&end=%llu", (unsigned long long)start,
+    snprintf(path, sizeof(path), "ct/v1/get-entries?start=%llu&end=%llu", (unsigned long long)start,
              (unsigned long long)end);
-    if (get_json(c, path, &j, err, errcap) != 0) {
+    if (fetch(c, path, &status, url, sizeof(url), err, errcap) != 0) {
         return -1;
     }
-    arr = json_object_get(j, "entries");
-    if (!json_is_array(arr) || json_array_size(arr) == 0 ||
-        json_array_size(arr) > end - start + 1) {
-        snprintf(err, errcap,
-                 "get-entries %llu..%llu: entries: missing, empty, or more than were asked for",
-                 (unsigned long long)start, (unsigned long long)end);
-        goto out;
-    }
-    out->e = calloc(json_array_size(arr), sizeof(*out->e));
-    if (out->e == NULL) {
+    /* simdjson reads past the end: the room was kept (body's max), zeroed for determinism. */
+    if (pinset__buf_reserve(&c->body, CT_JSON_PADDING) != PINSET_OK) {
         snprintf(err, errcap, "out of memory");
-        goto out;
+        body_done(c);
+        return -1;
     }
-    json_array_foreach(arr, i, v)
-    {
-        out->n = i + 1;
-        if (!json_is_object(v) ||
-            decode_field(v, "leaf_input", &out->e[i].leaf, &out->e[i].leaf_len) != 0 ||
-            decode_field(v, "extra_data", &out->e[i].extra, &out->e[i].extra_len) != 0) {
-            snprintf(err, errcap, "get-entries: entry %llu: leaf_input or extra_data: not base64",
-                     (unsigned long long)(start + i));
-            goto out;
-        }
-    }
-    rc = 0;
-out:
-    if (rc != 0) {
-        ct_batch_free(out);
-    }
-    json_decref(j);
+    memset(c->body.p + c->body.len, 0, CT_JSON_PADDING);
+    rc = ct_entries_read(c->entries, out, c->body.p, c->body.len, start, end - start + 1, err,
+                         errcap);
+    body_done(c);
     return rc;
 }
 
 void ct_batch_free(ct_batch *b)
 {
-    for (size_t i = 0; b->e != NULL && i < b->n; i++) {
+    for (size_t i = 0; b->arena == NULL && b->e != NULL && i < b->n; i++) {
         free(b->e[i].leaf);
         free(b->e[i].extra);
     }
+    free(b->arena);
     free(b->e);
-    b->e = NULL;
-    b->n = 0;
+    memset(b, 0, sizeof(*b));
 }

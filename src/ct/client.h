@@ -1,7 +1,8 @@
 /*
  * client.h - the RFC 6962 §4 client side of a CT log over HTTP (libcurl):
  * get-sth, get-sth-consistency and get-entries, each response bounded in size
- * and time, and parsed with jansson.
+ * and time; get-sth and its proofs parsed with jansson, get-entries with
+ * simdjson (ct/entries.h).
  */
 #ifndef PINSET_CT_CLIENT_H
 #define PINSET_CT_CLIENT_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ct/entries.h"
 #include "ct/merkle.h"
 #include "ct/sth.h"
 
@@ -26,26 +28,12 @@ int ct_client_get_consistency(ct_client *c, uint64_t first, uint64_t second,
                               uint8_t (*proof)[CT_HASH_LEN], size_t cap, size_t *len, char *err,
                               size_t errcap);
 
-/* One entry of get-entries, decoded; the buffers belong to the batch. */
-typedef struct ct_raw_entry {
-    uint8_t *leaf;
-    size_t leaf_len;
-    uint8_t *extra;
-    size_t extra_len;
-} ct_raw_entry;
-
-typedef struct ct_batch {
-    ct_raw_entry *e;
-    size_t n;
-} ct_batch;
-
 /*
  * GET ct/v1/get-entries?start=..&end=.. (inclusive): at least one entry and at
  * most end - start + 1, as RFC 6962 §4.6 lets a log return fewer. 0, or -1.
  */
 int ct_client_get_entries(ct_client *c, uint64_t start, uint64_t end, ct_batch *out, char *err,
                           size_t errcap);
-void ct_batch_free(ct_batch *b);
 
 /* ---- static-CT-API logs (the URL is the monitoring prefix) ---- */
 

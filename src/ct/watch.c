@@ -10,6 +10,7 @@
 #include "ct/client.h"
 #include "ct/tiles.h"
 #include "util/base.h"
+#include "util/read.h"
 
 struct pass {
     const ct_watch_opts *o;
@@ -181,9 +182,14 @@ static int check_growth(struct pass *p, ct_client *cl, const ct_position *old, c
     return 0;
 }
 
-/* Fetch and check the entries [pos->range.size, pos->sth_size), saving after each batch. */
+/* How often the position is saved while a pass catches up. */
+#define CT_SAVE_EVERY_MS 1000
+
+/* Fetch and check the entries [pos->range.size, pos->sth_size), saving as it goes. */
 static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, size_t errcap)
 {
+    int64_t saved = pinset__mono_ms();
+
     while (pos->range.size < pos->sth_size) {
         uint64_t start = pos->range.size, end = pos->sth_size - 1;
         ct_batch b;
@@ -208,10 +214,18 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
         }
         ct_batch_free(&b);
         p->res->end = pos->range.size;
-        /* Saved only once the whole batch is processed: a crash re-checks it. */
+        /*
+         * Saved only after whole batches, at most every CT_SAVE_EVERY_MS and at the end: a
+         * crash checks again what was not saved. (Saving after every batch cost more than
+         * reading the entries of a fast log.)
+         */
+        if (pos->range.size < pos->sth_size && pinset__mono_ms() - saved < CT_SAVE_EVERY_MS) {
+            continue;
+        }
         if (p->o->store->save(p->o->store, p->o->key->log_id, pos, err, errcap) != 0) {
             return CT_WATCH_INPUT;
         }
+        saved = pinset__mono_ms();
     }
     return CT_WATCH_OK;
 }

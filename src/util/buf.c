@@ -88,6 +88,14 @@ int pinset__buf_sink(const char *data, size_t len, void *payload)
     return pinset__buf_append(payload, data, len) == PINSET_OK ? 0 : 1;
 }
 
+void pinset__buf_reset(struct pinset__buf *b)
+{
+    b->len = 0;
+    if (b->p != NULL) {
+        b->p[0] = 0;
+    }
+}
+
 void pinset__buf_free(struct pinset__buf *b)
 {
     if (b == NULL) {

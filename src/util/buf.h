@@ -41,6 +41,9 @@ void pinset__buf_commit(struct pinset__buf *b, size_t n);
 /* A pinset_write_fn sink that appends to the buffer given as payload (0 ok, 1 refused). */
 int pinset__buf_sink(const char *data, size_t len, void *payload);
 
+/* Empty the buffer but keep its storage for the next content (not wiped: not for secrets). */
+void pinset__buf_reset(struct pinset__buf *b);
+
 /* Release the storage (wiped first if asked) and leave the buffer empty; NULL is a no-op. */
 void pinset__buf_free(struct pinset__buf *b);
 

@@ -22,7 +22,7 @@
 
 #define READ_CHUNK ((size_t)64 * 1024)
 
-static int64_t now_ms(void)
+int64_t pinset__mono_ms(void)
 {
     struct timespec ts;
 
@@ -34,7 +34,7 @@ static int64_t now_ms(void)
 static int wait_readable(int fd, int64_t deadline)
 {
     struct pollfd pfd = {fd, POLLIN, 0};
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - pinset__mono_ms();
     int rc;
 
     if (left <= 0) {
@@ -56,7 +56,7 @@ static int wait_readable(int fd, int64_t deadline)
 static pinset_err read_all(struct pinset__buf *r, int fd, int stream, int blocking, size_t max,
                            long timeout_ms, pinset_diag *diag)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = pinset__mono_ms() + timeout_ms;
 
     for (;;) {
         ssize_t got;

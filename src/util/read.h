@@ -15,6 +15,9 @@
 
 #include "util/buf.h"
 
+/* The monotonic clock in milliseconds: for deadlines and intervals. */
+int64_t pinset__mono_ms(void);
+
 /* Flags for pinset__read_path. */
 #define PINSET__READ_FIFO 0x1u /* accept a FIFO too (else regular files only) */
 

@@ -5,7 +5,7 @@ set -u
 src=${PINSET_SOURCE_DIR:?}
 cd "$src" || exit 1
 fmt=$(command -v clang-format-16) || { echo "FAIL: clang-format-16 not installed (scripts/install-deps.sh installs it)"; exit 1; }
-files=$(find src include tests fuzz bench examples -name '*.[ch]' -not -path '*/build/*' | sort)
+files=$(find src include tests fuzz bench examples \( -name '*.[ch]' -o -name '*.cpp' \) -not -path '*/build/*' | sort)
 [ -n "$files" ] || { echo "FAIL: no C files found under $src"; exit 1; }
 # self-test: a file that is not formatted must be caught
 tmp=$(mktemp -d) || exit 1

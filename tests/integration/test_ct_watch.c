@@ -359,6 +359,27 @@ static void test_bad_entries(void **state)
     assert_non_null(strstr(out_text, "entries 4..10 checked"));
 }
 
+/*
+ * A get-entries response larger than 64 MiB is refused after 64 MiB were read (not buffered
+ * whole, not parsed), the pass fails as the log's fault, and the position stays where it was.
+ */
+static void test_huge_response(void **state)
+{
+    char pos[8192];
+
+    (void)state;
+    serve(3, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch("s-huge", "text"), 1);
+    serve(7, TESTLIB_CT_HUGE_ENTRIES, 0);
+    assert_int_equal(watch("s-huge", "text"), 4);
+    assert_non_null(strstr(err_text, "response larger than 64 MiB"));
+    position("s-huge", pos, sizeof(pos));
+    assert_non_null(strstr(pos, "entries 3\n"));
+    serve(7, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch("s-huge", "text"), 1);
+    assert_non_null(strstr(out_text, "entries 3..7 checked"));
+}
+
 /* A hostile entry is reported as unreadable (never silently skipped) and the pass goes on. */
 static void test_unreadable_entry(void **state)
 {
@@ -507,17 +528,12 @@ static void test_crash_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_keys_alert),
-        cmocka_unit_test(test_known_keys_quiet),
-        cmocka_unit_test(test_resume_consistent),
-        cmocka_unit_test(test_bad_signature),
-        cmocka_unit_test(test_fork_inconsistent),
-        cmocka_unit_test(test_rewind),
-        cmocka_unit_test(test_bad_entries),
-        cmocka_unit_test(test_unreadable_entry),
-        cmocka_unit_test(test_static_alerts_and_grows),
-        cmocka_unit_test(test_static_misbehaviour),
-        cmocka_unit_test(test_crash_resumes),
+        cmocka_unit_test(test_unknown_keys_alert),  cmocka_unit_test(test_known_keys_quiet),
+        cmocka_unit_test(test_resume_consistent),   cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_fork_inconsistent),   cmocka_unit_test(test_rewind),
+        cmocka_unit_test(test_bad_entries),         cmocka_unit_test(test_huge_response),
+        cmocka_unit_test(test_unreadable_entry),    cmocka_unit_test(test_static_alerts_and_grows),
+        cmocka_unit_test(test_static_misbehaviour), cmocka_unit_test(test_crash_resumes),
     };
 
     if (getenv("PINSET_BIN") == NULL) {

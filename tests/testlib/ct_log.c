@@ -672,6 +672,36 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, void
     return r;
 }
 
+/* TESTLIB_CT_HUGE_ENTRIES: a body of HUGE_BODY bytes, made as it is sent. */
+#define HUGE_BODY ((uint64_t)(64u << 20) + 1)
+
+static ssize_t huge_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    static const char prefix[] = "{\"entries\":[";
+    size_t n = 0;
+
+    (void)cls;
+    for (; n < max && pos + n < HUGE_BODY; n++) {
+        buf[n] = pos + n < sizeof(prefix) - 1 ? prefix[pos + n] : ' ';
+    }
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static enum MHD_Result reply_huge(struct MHD_Connection *c)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(HUGE_BODY, 1 << 16, huge_body, NULL, NULL);
+    enum MHD_Result r;
+
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    r = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -715,6 +745,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (strcmp(url, "/ct/v1/get-sth") == 0) {
         o = get_sth(log, size);
     } else if (strcmp(url, "/ct/v1/get-entries") == 0) {
+        if (log->mode == TESTLIB_CT_HUGE_ENTRIES) {
+            pthread_mutex_unlock(&log->mu);
+            return reply_huge(c);
+        }
         o = get_entries(log, c, size);
     } else if (strcmp(url, "/ct/v1/get-sth-consistency") == 0) {
         o = get_consistency(log, c, size);

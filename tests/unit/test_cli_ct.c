@@ -29,6 +29,7 @@
 
 #include <pinset/pinset.h>
 
+#include "ct/entries.h"
 #include "ct/leaf.h"
 #include "ct/match.h"
 #include "ct/merkle.h"
@@ -361,6 +362,140 @@ static void test_position_hostile(void **state)
 }
 
 /* ---- base64, keys and tree heads ---- */
+
+/*
+ * The table decoder against OpenSSL's encoder: every length from 0 to 200 bytes of random data
+ * round-trips, and each character outside the alphabet, put at each place of a group, is refused.
+ */
+static void test_b64_tables(void **state)
+{
+    uint8_t data[200], out[200];
+    char text[272];
+    size_t n;
+
+    (void)state;
+    for (size_t len = 0; len <= sizeof(data); len++) {
+        int tl;
+
+        for (size_t i = 0; i < len; i++) {
+            data[i] = (uint8_t)(rand() & 0xff);
+        }
+        tl = EVP_EncodeBlock((unsigned char *)text, data, (int)len);
+        n = 999;
+        assert_int_equal(ct_b64_decode(out, sizeof(out), &n, text, (size_t)tl), 0);
+        assert_int_equal(n, len);
+        assert_memory_equal(out, data, len);
+    }
+    for (int c = 0; c < 256; c++) {
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '+' || c == '/';
+
+        for (int at = 0; at < 8; at++) {
+            char g[8] = {'Q', 'U', 'J', 'D', 'R', 'E', 'V', 'G'}; /* "ABCDEF" */
+
+            g[at] = (char)c;
+            assert_int_equal(ct_b64_decode(out, sizeof(out), &n, g, 8) == 0, ok);
+        }
+    }
+}
+
+/* Read a get-entries document (copied into a padded buffer). 0 or -1 with err. */
+static int read_entries(ct_entries_reader *r, ct_batch *b, const char *json, uint64_t max,
+                        char *err, size_t errcap)
+{
+    size_t len = strlen(json);
+    uint8_t *buf = calloc(1, len + CT_JSON_PADDING);
+    int rc;
+
+    assert_non_null(buf);
+    memcpy(buf, json, len);
+    rc = ct_entries_read(r, b, buf, len, 100, max, err, errcap);
+    free(buf);
+    return rc;
+}
+
+/* get-entries: what is read, and every hostile shape refused with the reason. */
+static void test_entries_read(void **state)
+{
+    static const struct {
+        const char *json, *why;
+    } bad[] = {
+        {"", "not JSON"},
+        {"{\"entries\":[", "not JSON"},
+        {"{\"entries\":[]} x", "not JSON"},
+        {"{\"entries\":[{\"leaf_input\":\"AA==\",\"extra_data\":\"\xff\"}]}", "not JSON"},
+        {"[]", "not a JSON object"},
+        {"{}", "entries: missing"},
+        {"{\"entries\":{}}", "entries: missing"},
+        {"{\"entries\":[]}", "entries: missing"},
+        {"{\"entries\":[],\"entries\":[{}]}", "entries: missing"},
+        {"{\"entries\":[1]}", "entry 100: not an object"},
+        {"{\"entries\":[{\"extra_data\":\"\"}]}", "entry 100: leaf_input: missing"},
+        {"{\"entries\":[{\"leaf_input\":\"\"}]}", "entry 100: extra_data: missing"},
+        {"{\"entries\":[{\"leaf_input\":\"\",\"leaf_input\":\"\",\"extra_data\":\"\"}]}",
+         "entry 100: leaf_input: twice"},
+        {"{\"entries\":[{\"leaf_input\":\"\",\"extra_data\":\"\",\"extra_data\":\"\"}]}",
+         "entry 100: extra_data: twice"},
+        {"{\"entries\":[{\"leaf_input\":1,\"extra_data\":\"\"}]}",
+         "entry 100: leaf_input: not a string"},
+        {"{\"entries\":[{\"leaf_input\":\"\",\"extra_data\":null}]}",
+         "entry 100: extra_data: not a string"},
+        {"{\"entries\":[{\"leaf_input\":\"AA=\",\"extra_data\":\"\"}]}",
+         "entry 100: leaf_input: not base64"},
+        {"{\"entries\":[{\"leaf_input\":\"\",\"extra_data\":\"AB==\"}]}",
+         "entry 100: extra_data: not base64"},
+        {"{\"entries\":[{\"leaf_input\":\"\",\"extra_data\":\"\"},"
+         "{\"leaf_input\":\"A A=\",\"extra_data\":\"\"}]}",
+         "entry 101: leaf_input: not base64"},
+        {"{\"entries\":[{\"leaf_input\":\"\",\"extra_data\":\"\"},"
+         "{\"leaf_input\":\"\",\"extra_data\":\"\"},{\"leaf_input\":\"\",\"extra_data\":\"\"}]}",
+         "more than were asked for"},
+    };
+    ct_entries_reader *r = NULL;
+    ct_batch b;
+    char err[512], deep[3000];
+
+    (void)state;
+    assert_int_equal(ct_entries_reader_new(&r, 1 << 20), 0);
+    /* members in any order, unknown ones ignored, JSON escapes ("\/") decoded before base64 */
+    assert_int_equal(
+        read_entries(r, &b,
+                     "{\"x\":[1,{\"y\":2}],\"entries\":["
+                     "{\"extra_data\":\"AQID\",\"note\":\"n\",\"leaf_input\":\"\\/w==\"},"
+                     "{\"leaf_input\":\"AAEC\",\"extra_data\":\"\"}]}",
+                     2, err, sizeof(err)),
+        0);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(b.e[0].leaf_len, 1);
+    assert_int_equal(b.e[0].leaf[0], 0xff);
+    assert_int_equal(b.e[0].extra_len, 3);
+    assert_memory_equal(b.e[0].extra, "\1\2\3", 3);
+    assert_int_equal(b.e[1].leaf_len, 3);
+    assert_memory_equal(b.e[1].leaf, "\0\1\2", 3);
+    assert_int_equal(b.e[1].extra_len, 0);
+    ct_batch_free(&b);
+    assert_null(b.e);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(read_entries(r, &b, bad[i].json, 2, err, sizeof(err)), -1);
+        if (strstr(err, bad[i].why) == NULL) {
+            fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err, bad[i].why);
+        }
+        assert_null(b.e);
+        assert_int_equal(b.n, 0);
+    }
+    /* nesting deeper than the parser's bound is refused, not recursed into */
+    memset(deep, '[', sizeof(deep) - 1);
+    deep[sizeof(deep) - 1] = '\0';
+    assert_int_equal(read_entries(r, &b, deep, 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not JSON"));
+    ct_entries_reader_free(r);
+    /* a document larger than the reader's bound */
+    assert_int_equal(ct_entries_reader_new(&r, 16), 0);
+    assert_int_equal(read_entries(r, &b, "{\"entries\":[  1  ]}", 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not JSON"));
+    ct_entries_reader_free(r);
+}
 
 static void test_b64_strict(void **state)
 {
@@ -904,6 +1039,8 @@ int main(void)
         cmocka_unit_test_setup(test_range_resumes, setup_big),
         cmocka_unit_test(test_position_hostile),
         cmocka_unit_test(test_b64_strict),
+        cmocka_unit_test(test_b64_tables),
+        cmocka_unit_test(test_entries_read),
         cmocka_unit_test(test_sth_signatures),
         cmocka_unit_test(test_entries_and_walk),
         cmocka_unit_test(test_known_keys),
