@@ -1,7 +1,7 @@
 /*
  * state.c - the directory store of CT positions (see state.h).
  */
-#define _POSIX_C_SOURCE 200809L /* fsync, mkdir, open */
+#define _GNU_SOURCE /* mkostemp (O_CLOEXEC); fsync, mkdir, open */
 
 #include "ct/state.h"
 
@@ -204,7 +204,7 @@ static int dir_save(ct_store *s, const uint8_t log_id[CT_HASH_LEN], const ct_pos
         goto out;
     }
     len = strlen(buf);
-    fd = mkstemp(tmp);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errcap, "%s: cannot create a temporary: %s", d->dir, strerror(errno));
         goto out;
@@ -222,7 +222,7 @@ static int dir_save(ct_store *s, const uint8_t log_id[CT_HASH_LEN], const ct_pos
         goto out;
     }
     /* The rename is durable only once the directory is. */
-    dfd = open(d->dir, O_RDONLY | O_DIRECTORY);
+    dfd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync(dfd) != 0) {
         snprintf(err, errcap, "%s: cannot fsync the directory: %s", d->dir, strerror(errno));
         goto out;
