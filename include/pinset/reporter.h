@@ -31,7 +31,9 @@
  *   larger than 1 MiB or is malformed is ignored (and replaced);
  * - appends the report to the JSON-lines file, when one is given: one line
  *   per report, written with O_APPEND in a single write(2), so lines of
- *   several writers never interleave; and hands it to the `forward`
+ *   several writers never interleave (the file is opened without following
+ *   a symbolic link and without blocking, and must be a regular file); and
+ *   hands it to the `forward`
  *   callback, when one is given (the hook's callback, moved off the handshake);
  * - POSTs it (Content-Type: application/json) to the report URIs of the
  *   rule the policy gives for its hostname, in order, until one answers
@@ -144,7 +146,9 @@ typedef struct pinset_reporter_stats {
  * @param opts   optional (NULL = defaults); copied
  * @param diag   optional detail
  * @return PINSET_OK, PINSET_E_INVALID_ARG (bad version or NULL), PINSET_E_NOMEM,
- *         PINSET_E_IO (the JSON-lines file cannot be opened), PINSET_E_UNSUPPORTED
+ *         PINSET_E_IO (the JSON-lines file cannot be opened, is a symbolic
+ *         link or is not a regular file: a FIFO, a device; the diag's
+ *         `input` names it), PINSET_E_UNSUPPORTED
  *         (libcurl without OpenSSL), PINSET_E_INTERNAL (no thread)
  * Ownership: release with pinset_reporter_free.
  * Lifetime: the policy reference and the option strings' copies are kept

@@ -25,6 +25,10 @@
  * - forward_callback_sink: the `forward` callback gets each new report once.
  * - proxy_only_when_given: the environment's proxy variables are not read;
  *   the `proxy` option is used.
+ * - jsonl_symlink_and_fifo_refused: a symbolic link planted at the JSON-lines
+ *   path is not followed (its target stays untouched), and a FIFO there,
+ *   with or without a reader, is refused at once instead of blocking the
+ *   application: pinset_reporter_new says why, naming the file.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -723,6 +728,90 @@ static void jsonl_concurrent_writers(void **state)
     pinset_policy_free(policy);
 }
 
+/* pinset_reporter_new with the JSON-lines file at path: its error, the diag's reason and input. */
+static pinset_err new_with_jsonl(const char *path, pinset_diag *d)
+{
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *policy = policy_with("");
+    pinset_reporter *rep = NULL;
+    pinset_err err;
+
+    o.jsonl_path = path;
+    err = pinset_reporter_new(&rep, policy, &o, d);
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    return err;
+}
+
+/*
+ * The JSON-lines path is not followed through a symbolic link (another user
+ * who can write the directory would redirect the appends to any file the
+ * application may write), and a FIFO there is refused without blocking.
+ */
+static void jsonl_symlink_and_fifo_refused(void **state)
+{
+    char target[512], link[512], fifo[512];
+    pinset_diag d = PINSET_DIAG_INIT;
+    struct stat sb;
+    pid_t pid;
+    int status = 0, reader;
+
+    (void)state;
+    snprintf(target, sizeof(target), "%s/victim", tmpdir);
+    snprintf(link, sizeof(link), "%s/planted.jsonl", tmpdir);
+    snprintf(fifo, sizeof(fifo), "%s/fifo.jsonl", tmpdir);
+    write_file(target, "", 0);
+    (void)unlink(link);
+    assert_int_equal(symlink(target, link), 0);
+
+    /* a symbolic link: refused, named, its target untouched */
+    assert_int_equal(new_with_jsonl(link, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, "json-lines file"));
+    assert_non_null(d.input);
+    assert_string_equal(d.input, link);
+    assert_int_equal(stat(target, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+
+    /* a FIFO with a reader: opening it would not block, but it is no file of lines */
+    (void)unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    reader = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(reader >= 0);
+    pinset_diag_init(&d);
+    assert_int_equal(new_with_jsonl(fifo, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, "not a regular file"));
+    assert_string_equal(d.input, fifo);
+    close(reader);
+
+    /*
+     * A FIFO without a reader: an open for writing would wait for one
+     * forever. In a child under an alarm, so that a blocking open fails the
+     * test (killed by SIGALRM) instead of hanging it.
+     */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        pinset_diag cd = PINSET_DIAG_INIT;
+
+        alarm(20);
+        _exit(new_with_jsonl(fifo, &cd) == PINSET_E_IO ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) {
+        fail_msg("pinset_reporter_new blocked on a FIFO (signal %d)", WTERMSIG(status));
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* a regular file still works: created 0600, appended to */
+    (void)unlink(target);
+    pinset_diag_init(&d);
+    assert_int_equal(new_with_jsonl(target, &d), PINSET_OK);
+    assert_int_equal(stat(target, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
 static int der_of(X509 *x, uint8_t **out, size_t *len)
 {
     unsigned char *p = NULL;
@@ -772,6 +861,7 @@ int main(void)
         cmocka_unit_test(jsonl_concurrent_writers),
         cmocka_unit_test(forward_callback_sink),
         cmocka_unit_test(proxy_only_when_given),
+        cmocka_unit_test(jsonl_symlink_and_fifo_refused),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

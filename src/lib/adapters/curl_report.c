@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -667,6 +668,52 @@ static int copy_str(char **out, const char *s)
     return *out == NULL ? -1 : 0;
 }
 
+/*
+ * Open the JSON-lines file for appending: a regular file only. Not through a
+ * symbolic link (one planted at the path by whoever can write its directory
+ * would redirect the appends to any file the application may write), and
+ * without blocking: an open for writing waits for a reader on a FIFO (and a
+ * device may block too), which would hang pinset_reporter_new. O_NONBLOCK
+ * makes a FIFO without a reader fail with ENXIO; whatever opens is checked
+ * with fstat, and a regular file's descriptor goes back to blocking.
+ */
+static pinset_err open_jsonl(int *out, const char *path, pinset_diag *diag)
+{
+    struct stat st;
+    const char *why = NULL;
+    int fd, flags, e = 0;
+
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+              0600);
+    if (fd < 0) {
+        e = errno;
+        /* ELOOP: the last component is a symbolic link; ENXIO: a FIFO without a reader, a socket */
+        if (e == ELOOP) {
+            why = "reporter: the json-lines file is a symbolic link";
+        } else if (e == ENXIO) {
+            why = "reporter: the json-lines file is not a regular file";
+        }
+    } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = "reporter: the json-lines file is not a regular file";
+    } else {
+        flags = fcntl(fd, F_GETFL);
+        if (flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0) {
+            *out = fd;
+            return PINSET_OK;
+        }
+        e = errno;
+    }
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    pinset__diag_input(diag, path);
+    if (why != NULL) {
+        return PINSET_DIAG(diag, PINSET_E_IO, "%s", why);
+    }
+    return PINSET_DIAG(diag, PINSET_E_IO, "reporter: cannot open the json-lines file: %s",
+                       strerror(e));
+}
+
 /* The strings, the JSON-lines file and the deduplication state. */
 static pinset_err setup_files(pinset_reporter *rep, const pinset_reporter_opts *o,
                               pinset_diag *diag)
@@ -678,10 +725,10 @@ static pinset_err setup_files(pinset_reporter *rep, const pinset_reporter_opts *
         return PINSET_DIAG(diag, PINSET_E_NOMEM, "reporter: out of memory");
     }
     if (rep->jsonl_path != NULL) {
-        rep->jsonl_fd =
-            open(rep->jsonl_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        if (rep->jsonl_fd < 0) {
-            return PINSET_DIAG(diag, PINSET_E_IO, "reporter: cannot open the json-lines file");
+        pinset_err err = open_jsonl(&rep->jsonl_fd, o->jsonl_path, diag);
+
+        if (err != PINSET_OK) {
+            return err;
         }
     }
     if (rep->state_path != NULL) {
