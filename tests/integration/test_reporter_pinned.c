@@ -24,6 +24,9 @@
  *   curl transfers whose reports go to a receiver that holds every request:
  *   all transfers complete while the first report is still in flight
  *   (counters and order, no timing), then every report is accounted for.
+ * - curl_report_carries_port: a report made by a real pinned curl transfer
+ *   to the TLS test server on 127.0.0.1 and a random port carries that port
+ *   (RFC 7469 section 3, "port"), not 0, in the report that arrives.
  * - example_reports: examples/reporting_client, run twice as a user runs it
  *   against a server its pins refuse: the report arrives once; the second
  *   run finds it in the state file.
@@ -462,7 +465,7 @@ static void slow_receiver_never_blocks_handshakes(void **state)
     receiver_answer(slow, 200, 0);
     assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
     st = stats_of(rep);
-    /* curl's reports carry port 0: identical, so one is sent and the rest deduplicated */
+    /* one server, one port: the reports are identical, so one is sent and the rest deduplicated */
     assert_int_equal(st.sent, 1);
     assert_int_equal(st.deduplicated, TRANSFERS - 1);
     assert_int_equal(st.dropped, 0);
@@ -473,6 +476,75 @@ static void slow_receiver_never_blocks_handshakes(void **state)
     pinset_policy_free(policy);
     tls_server_stop(srv);
     receiver_stop(slow);
+}
+
+/*
+ * The libcurl helper tells the hook the URL's port: a report from a real
+ * transfer says the port the request went to (RFC 7469 section 3), here the
+ * test server's random one, where it used to say 0.
+ */
+static void curl_report_carries_port(void **state)
+{
+    report_receiver *recv = receiver_start(NULL, NULL);
+    pinset_ossl_opts oo = PINSET_OSSL_OPTS_INIT;
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    pinset_curl *pc = NULL;
+    tls_server *srv;
+    CURL *curl;
+    CURLcode res;
+    char uris[256], chain_path[512], key_path[512], url[256], entry[128], needle[64];
+    char err[CURL_ERROR_SIZE] = "";
+    struct curl_slist *resolve;
+    unsigned int port;
+
+    (void)state;
+    assert_non_null(recv);
+    put("port-chain.pem", app_chain, chain_path, sizeof(chain_path));
+    put("port-key.pem", app_key, key_path, sizeof(key_path));
+    srv = tls_server_start(chain_path, key_path, 0);
+    assert_non_null(srv);
+    port = tls_server_port(srv);
+    assert_true(port != 0 && port != 443);
+    snprintf(uris, sizeof(uris), "\"http://127.0.0.1:%u/r\"", receiver_port(recv));
+    policy = policy_with(uris, "");
+    rep = reporter(policy, 1);
+    oo.report = pinset_reporter_report;
+    oo.report_payload = rep;
+    snprintf(url, sizeof(url), "https://" APP ":%u/", port);
+    snprintf(entry, sizeof(entry), APP ":%u:127.0.0.1", port);
+    resolve = curl_slist_append(NULL, entry);
+    assert_non_null(resolve);
+    curl = curl_easy_init();
+    assert_non_null(curl);
+    assert_int_equal(pinset_curl_new(&pc, policy, &oo, NULL), PINSET_OK);
+    assert_int_equal(pinset_curl_setup(pc, curl, NULL), PINSET_OK);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, app_cafile);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
+    res = curl_easy_perform(curl);
+    if (res != CURLE_OK) {
+        fail_msg("transfer: %s: %s", curl_easy_strerror(res), err);
+    }
+    assert_int_equal(pinset_result_verdict(pinset_curl_result(pc)),
+                     PINSET_VERDICT_REPORT_ONLY_FAIL);
+    curl_easy_cleanup(curl);
+    pinset_curl_free(pc);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    assert_int_equal(stats_of(rep).sent, 1);
+    assert_int_equal(receiver_accepted(recv), 1);
+    assert_int_equal(receiver_count(recv, "\"hostname\":\"" APP "\""), 1);
+    snprintf(needle, sizeof(needle), "\"port\":%u,", port);
+    assert_int_equal(receiver_count(recv, needle), 1);
+    assert_int_equal(receiver_count(recv, "\"port\":0,"), 0);
+    curl_slist_free_all(resolve);
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    tls_server_stop(srv);
+    receiver_stop(recv);
 }
 
 /*
@@ -631,6 +703,7 @@ int main(void)
         cmocka_unit_test(failing_host_next_uri_or_held),
         cmocka_unit_test(stale_result_not_this_request),
         cmocka_unit_test(slow_receiver_never_blocks_handshakes),
+        cmocka_unit_test(curl_report_carries_port),
         cmocka_unit_test(example_reports),
     };
 
