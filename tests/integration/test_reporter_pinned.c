@@ -24,6 +24,11 @@
  *   curl transfers whose reports go to a receiver that holds every request:
  *   all transfers complete while the first report is still in flight
  *   (counters and order, no timing), then every report is accounted for.
+ * - set_policy_releases_held: a report held because the report host's
+ *   server (the mis-issued one) fails its pins goes, checked, once a policy
+ *   update that pins that server's key is given to the reporter
+ *   (pinset_reporter_set_policy): the requests' checked channel follows the
+ *   update; with the old policy it stays held.
  * - curl_report_carries_port: a report made by a real pinned curl transfer
  *   to the TLS test server on 127.0.0.1 and a random port carries that port
  *   (RFC 7469 section 3, "port"), not 0, in the report that arrives.
@@ -479,6 +484,51 @@ static void slow_receiver_never_blocks_handshakes(void **state)
 }
 
 /*
+ * The report host rotated to a key the policy in force does not know: held.
+ * The update that pins the new key, given to the reporter, lets it through,
+ * checked under the new rules.
+ */
+static void set_policy_releases_held(void **state)
+{
+    report_receiver *rotated = receiver_start(rogue_chain, rogue_key);
+    pinset_policy *policy, *updated;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+    char uris[256], json[4096], rotated_pin[64];
+
+    (void)state;
+    assert_non_null(rotated);
+    testlib_spki_b64(rogue.leaf, rotated_pin);
+    snprintf(uris, sizeof(uris), "\"https://" REPORTS ":%u/report\"", receiver_port(rotated));
+    policy = policy_with(uris, "");
+    rep = reporter(policy, receiver_port(rotated));
+    report_check(rep, policy, APP, &app, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    RECEIVER_WAIT_FOR(stats_of(rep).held == 1 && stats_of(rep).retried >= 3);
+    assert_int_equal(receiver_requests(rotated), 0);
+
+    /* the update: reports.example pins the new key */
+    snprintf(json, sizeof(json),
+             "{\"version\": 1, \"rules\": ["
+             "{\"host\": \"" APP "\", \"mode\": \"report\", \"pins\": [\"" FAKE1 "\", \"" FAKE2
+             "\"], \"report_uris\": [%s]},"
+             "{\"host\": \"" REPORTS "\", \"pins\": [\"%s\", \"" FAKE2 "\"]}]}",
+             uris, rotated_pin);
+    updated = policy_of(json);
+    assert_int_equal(pinset_reporter_set_policy(rep, updated, NULL), PINSET_OK);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.checked, 1); /* over a connection the new rule passed */
+    assert_int_equal(st.held, 0);
+    assert_int_equal(receiver_accepted(rotated), 1);
+    assert_int_equal(receiver_count(rotated, "\"hostname\":\"" APP "\""), 1);
+    pinset_reporter_free(rep);
+    pinset_policy_free(updated);
+    pinset_policy_free(policy);
+    receiver_stop(rotated);
+}
+
+/*
  * The libcurl helper tells the hook the URL's port: a report from a real
  * transfer says the port the request went to (RFC 7469 section 3), here the
  * test server's random one, where it used to say 0.
@@ -703,6 +753,7 @@ int main(void)
         cmocka_unit_test(failing_host_next_uri_or_held),
         cmocka_unit_test(stale_result_not_this_request),
         cmocka_unit_test(slow_receiver_never_blocks_handshakes),
+        cmocka_unit_test(set_policy_releases_held),
         cmocka_unit_test(curl_report_carries_port),
         cmocka_unit_test(example_reports),
     };
