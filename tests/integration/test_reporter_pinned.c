@@ -29,6 +29,11 @@
  *   update that pins that server's key is given to the reporter
  *   (pinset_reporter_set_policy): the requests' checked channel follows the
  *   update; with the old policy it stays held.
+ * - ossl_port_source: the hook's port source (pinset_ossl_set_port_source,
+ *   what the curl helper installs), with a plain OpenSSL client: a
+ *   connection without a port of its own reports the source's; one given
+ *   with pinset_ossl_set_port keeps its own; an answer past 65535, or no
+ *   source, is 0.
  * - curl_report_carries_port: a report made by a real pinned curl transfer
  *   to the TLS test server on 127.0.0.1 and a random port carries that port
  *   (RFC 7469 section 3, "port"), not 0, in the report that arrives.
@@ -54,6 +59,7 @@
 #include <cmocka.h>
 
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <pinset/check.h>
@@ -528,6 +534,111 @@ static void set_policy_releases_held(void **state)
     receiver_stop(rotated);
 }
 
+struct captured {
+    unsigned int calls; /* of the port source */
+    unsigned int answer;
+    char last[65536]; /* the last report */
+};
+
+static void capture_report(const char *json, size_t len, void *payload)
+{
+    struct captured *c = payload;
+
+    snprintf(c->last, sizeof(c->last), "%.*s", (int)len, json);
+}
+
+static unsigned int fixed_port(const SSL *ssl, void *payload)
+{
+    struct captured *c = payload;
+
+    assert_non_null(ssl);
+    c->calls++;
+    return c->answer;
+}
+
+/* One handshake of a plain OpenSSL client with the hook (report mode: it goes through). */
+static void ossl_connect(pinset_ossl *pin, unsigned int port, unsigned int set_port)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl;
+    int fd = tls_connect_tcp(port);
+
+    assert_non_null(ctx);
+    assert_true(fd >= 0);
+    assert_int_equal(SSL_CTX_load_verify_locations(ctx, app_cafile, NULL), 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    assert_int_equal(pinset_ossl_attach(pin, ctx, NULL), PINSET_OK);
+    ssl = SSL_new(ctx);
+    assert_non_null(ssl);
+    assert_int_equal(SSL_set1_host(ssl, APP), 1);
+    SSL_set_tlsext_host_name(ssl, APP);
+    if (set_port != 0) {
+        assert_int_equal(pinset_ossl_set_port(pin, ssl, set_port), PINSET_OK);
+    }
+    SSL_set_fd(ssl, fd);
+    assert_int_equal(SSL_connect(ssl), 1);
+    assert_int_equal(pinset_ossl_check(pin, ssl), PINSET_OK);
+    (void)SSL_shutdown(ssl);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+}
+
+static void ossl_port_source(void **state)
+{
+    pinset_ossl_opts oo = PINSET_OSSL_OPTS_INIT;
+    struct captured c = {0, 8443, ""};
+    pinset_policy *policy;
+    pinset_ossl *pin = NULL;
+    tls_server *srv;
+    char chain_path[512], key_path[512];
+    unsigned int port;
+
+    (void)state;
+    put("src-chain.pem", app_chain, chain_path, sizeof(chain_path));
+    put("src-key.pem", app_key, key_path, sizeof(key_path));
+    srv = tls_server_start(chain_path, key_path, 0);
+    assert_non_null(srv);
+    port = tls_server_port(srv);
+    policy = policy_with("", "");
+    oo.report = capture_report;
+    oo.report_payload = &c;
+    assert_int_equal(pinset_ossl_new(&pin, policy, &oo, NULL), PINSET_OK);
+    pinset_ossl_set_port_source(NULL, fixed_port, &c); /* a no-op */
+    pinset_ossl_set_port_source(pin, fixed_port, &c);
+
+    /* no port of its own: the source's */
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 0);
+    assert_int_equal(c.calls, 1);
+    assert_non_null(strstr(c.last, "\"port\":8443,"));
+
+    /* pinset_ossl_set_port wins; the source is not asked */
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 9443);
+    assert_int_equal(c.calls, 1);
+    assert_non_null(strstr(c.last, "\"port\":9443,"));
+
+    /* an answer that is no port: unknown */
+    c.answer = 70000;
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 0);
+    assert_int_equal(c.calls, 2);
+    assert_non_null(strstr(c.last, "\"port\":0,"));
+
+    /* removed: unknown, not asked */
+    c.answer = 8443;
+    pinset_ossl_set_port_source(pin, NULL, &c);
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 0);
+    assert_int_equal(c.calls, 2);
+    assert_non_null(strstr(c.last, "\"port\":0,"));
+
+    pinset_ossl_free(pin);
+    pinset_policy_free(policy);
+    tls_server_stop(srv);
+}
+
 /*
  * The libcurl helper tells the hook the URL's port: a report from a real
  * transfer says the port the request went to (RFC 7469 section 3), here the
@@ -754,6 +865,7 @@ int main(void)
         cmocka_unit_test(stale_result_not_this_request),
         cmocka_unit_test(slow_receiver_never_blocks_handshakes),
         cmocka_unit_test(set_policy_releases_held),
+        cmocka_unit_test(ossl_port_source),
         cmocka_unit_test(curl_report_carries_port),
         cmocka_unit_test(example_reports),
     };
