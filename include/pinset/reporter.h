@@ -33,8 +33,8 @@
  *   per report, written with O_APPEND in a single write(2), so lines of
  *   several writers never interleave (the file is opened without following
  *   a symbolic link and without blocking, and must be a regular file); and
- *   hands it to the `forward`
- *   callback, when one is given (the hook's callback, moved off the handshake);
+ *   hands it to the `forward` callback, when one is given (the hook's
+ *   callback, moved off the handshake);
  * - POSTs it (Content-Type: application/json) to the report URIs of the
  *   rule the policy gives for its hostname, in order, until one answers
  *   2xx. Each request has a timeout; a failure is retried with exponential
