@@ -32,11 +32,15 @@
  * - CURLOPT_SSL_SESSIONID_CACHE = 0: curl's own session cache would resume
  *   sessions pinset never tagged, which the gate refuses.
  * Do not replace these options after setup.
+ * The helper also gives the hook each connection's port
+ * (pinset_ossl_set_port_source): the URL's port, or its scheme's default,
+ * which reports carry (RFC 7469 section 3, the port of the original request,
+ * also when CURLOPT_CONNECT_TO sends the connection elsewhere).
  *
  * Caveats: HTTPS proxies are not pinned (CURLOPT_PROXY_SSL_CTX... is not
- * installed); the server port is not known to the hook, so reports say
- * port 0; curl's CURLOPT_SSL_VERIFYHOST = 0 no longer disables the name
- * check, since OpenSSL now checks the URL's host.
+ * installed); curl's CURLOPT_SSL_VERIFYHOST = 0 no longer disables the name
+ * check, since OpenSSL now checks the URL's host. CURLOPT_PORT, which
+ * overrides the URL's port, is not seen: reports then say the URL's.
  */
 #ifndef PINSET_CURL_H
 #define PINSET_CURL_H

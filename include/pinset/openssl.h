@@ -301,6 +301,33 @@ PINSET_API void pinset_ossl_set_observer(pinset_ossl *pin, pinset_ossl_observer_
                                          void *payload);
 
 /**
+ * A source of a connection's port, for a wrapper that knows it but does not
+ * get hold of the SSL before its handshake, such as libcurl's (its SSL_CTX
+ * callback runs before the SSL exists): called by the cert-verify callback of
+ * a client connection whose port was not set with pinset_ossl_set_port.
+ *
+ * @param ssl     the connection; do not change it
+ * @param payload the payload given to pinset_ossl_set_port_source
+ * @return the server's port (1 to 65535), used as pinset_ossl_set_port's
+ *         would be (reports, session tags); 0 (or a larger value) = unknown
+ * Thread-safety: runs on the handshake's thread; several handshakes may call
+ *                it at once.
+ */
+typedef unsigned int (*pinset_ossl_port_fn)(const SSL *ssl, void *payload);
+
+/**
+ * Install the source of ports (one per pinset_ossl), replacing any other;
+ * fn NULL removes it. A port given with pinset_ossl_set_port wins over it.
+ * NULL pin is a no-op.
+ *
+ * Ownership: payload is borrowed: remove the source before freeing it.
+ * Thread-safety: as pinset_ossl_set_observer: install it before attaching
+ *                and remove it when no handshake can start.
+ */
+PINSET_API void pinset_ossl_set_port_source(pinset_ossl *pin, pinset_ossl_port_fn fn,
+                                            void *payload);
+
+/**
  * The policy now in force: the one given to pinset_ossl_new or the last
  * pinset_ossl_set_policy (per-SSL overrides not included).
  *

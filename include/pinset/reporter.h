@@ -31,8 +31,10 @@
  *   larger than 1 MiB or is malformed is ignored (and replaced);
  * - appends the report to the JSON-lines file, when one is given: one line
  *   per report, written with O_APPEND in a single write(2), so lines of
- *   several writers never interleave; and hands it to the `forward`
- *   callback, when one is given (the hook's callback, moved off the handshake);
+ *   several writers never interleave (the file is opened without following
+ *   a symbolic link and without blocking, and must be a regular file); and
+ *   hands it to the `forward` callback, when one is given (the hook's
+ *   callback, moved off the handshake);
  * - POSTs it (Content-Type: application/json) to the report URIs of the
  *   rule the policy gives for its hostname, in order, until one answers
  *   2xx. Each request has a timeout; a failure is retried with exponential
@@ -51,7 +53,8 @@
  * the same fields). The queue lives in memory: reports not yet delivered
  * when the process ends are lost (pinset_reporter_close says how many).
  * HTTPS proxies are not pinned (as curl.h). Reports from another policy
- * than the reporter's are routed by the reporter's policy.
+ * than the reporter's are routed by the reporter's policy: after a policy
+ * update, give the reporter the new one too (pinset_reporter_set_policy).
  */
 #ifndef PINSET_REPORTER_H
 #define PINSET_REPORTER_H
@@ -144,7 +147,9 @@ typedef struct pinset_reporter_stats {
  * @param opts   optional (NULL = defaults); copied
  * @param diag   optional detail
  * @return PINSET_OK, PINSET_E_INVALID_ARG (bad version or NULL), PINSET_E_NOMEM,
- *         PINSET_E_IO (the JSON-lines file cannot be opened), PINSET_E_UNSUPPORTED
+ *         PINSET_E_IO (the JSON-lines file cannot be opened, is a symbolic
+ *         link or is not a regular file: a FIFO, a device; the diag's
+ *         `input` names it), PINSET_E_UNSUPPORTED
  *         (libcurl without OpenSSL), PINSET_E_INTERNAL (no thread)
  * Ownership: release with pinset_reporter_free.
  * Lifetime: the policy reference and the option strings' copies are kept
@@ -155,6 +160,34 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_reporter_new(pinset_reporter **ou
                                                             pinset_policy *policy,
                                                             const pinset_reporter_opts *opts,
                                                             pinset_diag *diag);
+
+/**
+ * Route and check reports under another policy from now on: the policy of a
+ * signed update (update.h) the application has taken, so that reports go to
+ * the report URIs and over the pinned channel of the rules in force, not of
+ * the policy given to pinset_reporter_new. The reporter's thread adopts it
+ * before the next report it handles: a report in flight finishes its round
+ * under the old policy; the reports waiting (retried or held) are routed
+ * again under the new one, from the first of their new URIs, and held ones
+ * are tried at once. The old policy's reference is dropped then.
+ *
+ * @param rep    the reporter
+ * @param policy the new policy; pinset takes a reference
+ * @param diag   optional detail
+ * @return PINSET_OK; PINSET_E_INVALID_ARG (NULL); PINSET_E_NOMEM (the checked
+ *         channel's policy could not be derived: the reporter keeps the one in
+ *         force)
+ * Ownership: the caller keeps its own reference to policy.
+ * Lifetime: the reference is kept until the next pinset_reporter_set_policy
+ *           is adopted, or pinset_reporter_free.
+ * Thread-safety: safe, also while reports arrive on other threads
+ *                (pinset_reporter_report) and are delivered; of calls made at
+ *                once on several threads, one wins whole. Not with
+ *                pinset_reporter_free.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_reporter_set_policy(pinset_reporter *rep,
+                                                                   pinset_policy *policy,
+                                                                   pinset_diag *diag);
 
 /**
  * Queue one report document: the hook's report callback (pinset_report_fn).

@@ -26,7 +26,8 @@
  * updater reads documents given to it (libpinset-curl's
  * pinset_curl_update_fetch fetches them over HTTP); it does not swap the
  * OpenSSL hook's policy (the caller hands the new policy to
- * pinset_ossl_set_policy).
+ * pinset_ossl_set_policy, and to libpinset-curl's reporter, if any, with
+ * pinset_reporter_set_policy).
  */
 #ifndef PINSET_UPDATE_H
 #define PINSET_UPDATE_H

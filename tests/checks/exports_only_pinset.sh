@@ -3,7 +3,8 @@
 # (STYLE.md sections 1 and 9): every defined dynamic symbol of libpinset.so and
 # libpinset-curl.so and libpinset-formats.so is pinset_*, and none is an internal pinset__* one. The
 # linker's own markers (_init, _fini, _edata, _end, __bss_start) are not
-# symbols of ours and are ignored.
+# symbols of ours and are ignored. And every PINSET_API function of the
+# public headers (docs/symbols.txt lists them) is exported by one of them.
 set -u
 lib=${PINSET_LIB_SHARED:?PINSET_LIB_SHARED: the shared libpinset.so}
 curl_lib=${PINSET_CURL_LIB_SHARED:?PINSET_CURL_LIB_SHARED: the shared libpinset-curl.so}
@@ -31,4 +32,26 @@ fail=0
 check "$lib" pinset_version || fail=1
 check "$curl_lib" pinset_curl_new || fail=1
 check "$formats_lib" pinset_formats_import || fail=1
+
+# Every PINSET_API function the public headers declare is exported by one of
+# the three libraries: a declaration nothing defines (or defines without
+# PINSET_API, hidden by -fvisibility=hidden) would link in no application.
+src=${PINSET_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+api=$(perl -0777 -ne '
+    s{/\*.*?\*/}{ }gs; s{//[^\n]*}{ }g;
+    s{^[ \t]*#[^\n]*(\\\n[^\n]*)*}{ }mg;
+    while (/\bPINSET_API\b([^;{]*?)\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g) { print "$2\n" }
+' "$src"/include/pinset/*.h | sort -u)
+exported=$(for l in "$lib" "$curl_lib" "$formats_lib"; do
+    nm -D --defined-only "$l" | awk 'NF >= 3 { print $3 }' | sed 's/@.*//'
+done | sort -u)
+[ -n "$api" ] || { echo "FAIL: no PINSET_API function found in $src/include/pinset"; exit 1; }
+missing=$(comm -23 <(echo "$api") <(echo "$exported"))
+if [ -n "$missing" ]; then
+    echo "FAIL: PINSET_API functions declared in include/pinset but exported by no library:"
+    echo "$missing"
+    fail=1
+else
+    echo "ok: the $(wc -l <<<"$api") PINSET_API functions of include/pinset are all exported"
+fi
 exit $fail

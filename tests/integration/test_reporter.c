@@ -25,6 +25,16 @@
  * - forward_callback_sink: the `forward` callback gets each new report once.
  * - proxy_only_when_given: the environment's proxy variables are not read;
  *   the `proxy` option is used.
+ * - set_policy_routes_waiting_and_new_reports: after pinset_reporter_set_policy
+ *   (a policy update), reports waiting for a retry and new ones go to the new
+ *   policy's report URIs; the old URI (down) gets nothing.
+ * - set_policy_concurrent_with_reports: four threads report while the main
+ *   thread swaps the policy back and forth: every report arrives exactly
+ *   once at one of the two receivers (ThreadSanitizer runs it in make matrix).
+ * - jsonl_symlink_and_fifo_refused: a symbolic link planted at the JSON-lines
+ *   path is not followed (its target stays untouched), and a FIFO there,
+ *   with or without a reader, is refused at once instead of blocking the
+ *   application: pinset_reporter_new says why, naming the file.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -723,6 +734,224 @@ static void jsonl_concurrent_writers(void **state)
     pinset_policy_free(policy);
 }
 
+static void set_policy(pinset_reporter *rep, pinset_policy *policy)
+{
+    pinset_diag d = PINSET_DIAG_INIT;
+
+    if (pinset_reporter_set_policy(rep, policy, &d) != PINSET_OK) {
+        fail_msg("set_policy: %s", d.message);
+    }
+}
+
+/* A policy update: what waits and what comes next goes where the new rules say. */
+static void set_policy_routes_waiting_and_new_reports(void **state)
+{
+    report_receiver *old_r = receiver_start(NULL, NULL), *new_r = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *old_p, *new_p;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+
+    (void)state;
+    assert_non_null(old_r);
+    assert_non_null(new_r);
+    old_p = policy_to(old_r);
+    new_p = policy_to(new_r);
+    assert_int_equal(pinset_reporter_set_policy(NULL, new_p, NULL), PINSET_E_INVALID_ARG);
+    o.backoff_ms = 20;
+    o.backoff_max_ms = 100;
+    o.max_attempts = 100000;
+    rep = reporter(old_p, &o);
+    assert_int_equal(pinset_reporter_set_policy(rep, NULL, NULL), PINSET_E_INVALID_ARG);
+
+    /* the old policy's URI is down: both reports wait for a retry */
+    assert_int_equal(receiver_down(old_r), 0);
+    report(rep, old_p, 700);
+    report(rep, old_p, 701);
+    RECEIVER_WAIT_FOR(stats_of(rep).retried >= 4);
+    assert_int_equal(stats_of(rep).sent, 0);
+
+    /* the update: the caller may drop its reference at once */
+    set_policy(rep, new_p);
+    pinset_policy_free(new_p);
+    report(rep, old_p, 702);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.sent, 3);
+    assert_int_equal(st.failed, 0);
+    assert_int_equal(receiver_accepted(new_r), 3);
+    for (unsigned int port = 700; port <= 702; port++) {
+        assert_int_equal(count_port(new_r, port), 1);
+    }
+    /* the old URI, back, gets nothing more */
+    assert_int_equal(receiver_up(old_r), 0);
+    report(rep, old_p, 703);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    assert_int_equal(count_port(new_r, 703), 1);
+    assert_int_equal(receiver_requests(old_r), 0);
+    pinset_reporter_free(rep);
+    pinset_policy_free(old_p);
+    receiver_stop(old_r);
+    receiver_stop(new_r);
+}
+
+#define SWAP_THREADS 4
+#define SWAP_EACH    100
+#define SWAP_FIRST   20000
+#define SWAPS        60
+
+struct swap_writer {
+    pinset_reporter *rep;
+    const pinset_policy *policy;
+    unsigned int first;
+};
+
+static void *swap_reports(void *arg)
+{
+    struct swap_writer *w = arg;
+
+    for (unsigned int i = 0; i < SWAP_EACH; i++) {
+        report(w->rep, w->policy, w->first + i);
+    }
+    return NULL;
+}
+
+/* set_policy while reports arrive and go out: nothing lost, nothing twice, no race. */
+static void set_policy_concurrent_with_reports(void **state)
+{
+    report_receiver *a = receiver_start(NULL, NULL), *b = receiver_start(NULL, NULL);
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *pa, *pb;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+    struct swap_writer w[SWAP_THREADS];
+    pthread_t t[SWAP_THREADS];
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    pa = policy_to(a);
+    pb = policy_to(b);
+    o.queue_max = SWAP_THREADS * SWAP_EACH;
+    rep = reporter(pa, &o);
+    for (int i = 0; i < SWAP_THREADS; i++) {
+        w[i].rep = rep;
+        w[i].policy = pa;
+        w[i].first = SWAP_FIRST + (unsigned int)i * SWAP_EACH;
+        assert_int_equal(pthread_create(&t[i], NULL, swap_reports, &w[i]), 0);
+    }
+    for (int i = 0; i < SWAPS; i++) {
+        set_policy(rep, i % 2 == 0 ? pb : pa);
+    }
+    for (int i = 0; i < SWAP_THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    }
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.received, SWAP_THREADS * SWAP_EACH);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(st.failed, 0);
+    assert_int_equal(st.sent, SWAP_THREADS * SWAP_EACH);
+    assert_int_equal(receiver_accepted(a) + receiver_accepted(b), SWAP_THREADS * SWAP_EACH);
+    for (unsigned int p = SWAP_FIRST; p < SWAP_FIRST + SWAP_THREADS * SWAP_EACH; p++) {
+        assert_int_equal(count_port(a, p) + count_port(b, p), 1);
+    }
+    /* the last call set pa (SWAPS is even): a new report goes there */
+    report(rep, pa, 1);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    assert_int_equal(count_port(a, 1), 1);
+    assert_int_equal(count_port(b, 1), 0);
+    pinset_reporter_free(rep);
+    pinset_policy_free(pa);
+    pinset_policy_free(pb);
+    receiver_stop(a);
+    receiver_stop(b);
+}
+
+/* pinset_reporter_new with the JSON-lines file at path: its error, the diag's reason and input. */
+static pinset_err new_with_jsonl(const char *path, pinset_diag *d)
+{
+    pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
+    pinset_policy *policy = policy_with("");
+    pinset_reporter *rep = NULL;
+    pinset_err err;
+
+    o.jsonl_path = path;
+    err = pinset_reporter_new(&rep, policy, &o, d);
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    return err;
+}
+
+/*
+ * The JSON-lines path is not followed through a symbolic link (another user
+ * who can write the directory would redirect the appends to any file the
+ * application may write), and a FIFO there is refused without blocking.
+ */
+static void jsonl_symlink_and_fifo_refused(void **state)
+{
+    char target[512], link[512], fifo[512];
+    pinset_diag d = PINSET_DIAG_INIT;
+    struct stat sb;
+    pid_t pid;
+    int status = 0, reader;
+
+    (void)state;
+    snprintf(target, sizeof(target), "%s/victim", tmpdir);
+    snprintf(link, sizeof(link), "%s/planted.jsonl", tmpdir);
+    snprintf(fifo, sizeof(fifo), "%s/fifo.jsonl", tmpdir);
+    write_file(target, "", 0);
+    (void)unlink(link);
+    assert_int_equal(symlink(target, link), 0);
+
+    /* a symbolic link: refused, named, its target untouched */
+    assert_int_equal(new_with_jsonl(link, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, "json-lines file"));
+    assert_non_null(d.input);
+    assert_string_equal(d.input, link);
+    assert_int_equal(stat(target, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+
+    /* a FIFO with a reader: opening it would not block, but it is no file of lines */
+    (void)unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    reader = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(reader >= 0);
+    pinset_diag_init(&d);
+    assert_int_equal(new_with_jsonl(fifo, &d), PINSET_E_IO);
+    assert_non_null(strstr(d.message, "not a regular file"));
+    assert_string_equal(d.input, fifo);
+    close(reader);
+
+    /*
+     * A FIFO without a reader: an open for writing would wait for one
+     * forever. In a child under an alarm, so that a blocking open fails the
+     * test (killed by SIGALRM) instead of hanging it.
+     */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        pinset_diag cd = PINSET_DIAG_INIT;
+
+        alarm(20);
+        _exit(new_with_jsonl(fifo, &cd) == PINSET_E_IO ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) {
+        fail_msg("pinset_reporter_new blocked on a FIFO (signal %d)", WTERMSIG(status));
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* a regular file still works: created 0600, appended to */
+    (void)unlink(target);
+    pinset_diag_init(&d);
+    assert_int_equal(new_with_jsonl(target, &d), PINSET_OK);
+    assert_int_equal(stat(target, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
 static int der_of(X509 *x, uint8_t **out, size_t *len)
 {
     unsigned char *p = NULL;
@@ -772,6 +1001,9 @@ int main(void)
         cmocka_unit_test(jsonl_concurrent_writers),
         cmocka_unit_test(forward_callback_sink),
         cmocka_unit_test(proxy_only_when_given),
+        cmocka_unit_test(jsonl_symlink_and_fifo_refused),
+        cmocka_unit_test(set_policy_routes_waiting_and_new_reports),
+        cmocka_unit_test(set_policy_concurrent_with_reports),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -24,6 +24,19 @@
  *   curl transfers whose reports go to a receiver that holds every request:
  *   all transfers complete while the first report is still in flight
  *   (counters and order, no timing), then every report is accounted for.
+ * - set_policy_releases_held: a report held because the report host's
+ *   server (the mis-issued one) fails its pins goes, checked, once a policy
+ *   update that pins that server's key is given to the reporter
+ *   (pinset_reporter_set_policy): the requests' checked channel follows the
+ *   update; with the old policy it stays held.
+ * - ossl_port_source: the hook's port source (pinset_ossl_set_port_source,
+ *   what the curl helper installs), with a plain OpenSSL client: a
+ *   connection without a port of its own reports the source's; one given
+ *   with pinset_ossl_set_port keeps its own; an answer past 65535, or no
+ *   source, is 0.
+ * - curl_report_carries_port: a report made by a real pinned curl transfer
+ *   to the TLS test server on 127.0.0.1 and a random port carries that port
+ *   (RFC 7469 section 3, "port"), not 0, in the report that arrives.
  * - example_reports: examples/reporting_client, run twice as a user runs it
  *   against a server its pins refuse: the report arrives once; the second
  *   run finds it in the state file.
@@ -46,6 +59,7 @@
 #include <cmocka.h>
 
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <pinset/check.h>
@@ -462,7 +476,7 @@ static void slow_receiver_never_blocks_handshakes(void **state)
     receiver_answer(slow, 200, 0);
     assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
     st = stats_of(rep);
-    /* curl's reports carry port 0: identical, so one is sent and the rest deduplicated */
+    /* one server, one port: the reports are identical, so one is sent and the rest deduplicated */
     assert_int_equal(st.sent, 1);
     assert_int_equal(st.deduplicated, TRANSFERS - 1);
     assert_int_equal(st.dropped, 0);
@@ -473,6 +487,225 @@ static void slow_receiver_never_blocks_handshakes(void **state)
     pinset_policy_free(policy);
     tls_server_stop(srv);
     receiver_stop(slow);
+}
+
+/*
+ * The report host rotated to a key the policy in force does not know: held.
+ * The update that pins the new key, given to the reporter, lets it through,
+ * checked under the new rules.
+ */
+static void set_policy_releases_held(void **state)
+{
+    report_receiver *rotated = receiver_start(rogue_chain, rogue_key);
+    pinset_policy *policy, *updated;
+    pinset_reporter *rep;
+    pinset_reporter_stats st;
+    char uris[256], json[4096], rotated_pin[64];
+
+    (void)state;
+    assert_non_null(rotated);
+    testlib_spki_b64(rogue.leaf, rotated_pin);
+    snprintf(uris, sizeof(uris), "\"https://" REPORTS ":%u/report\"", receiver_port(rotated));
+    policy = policy_with(uris, "");
+    rep = reporter(policy, receiver_port(rotated));
+    report_check(rep, policy, APP, &app, PINSET_VERDICT_REPORT_ONLY_FAIL);
+    RECEIVER_WAIT_FOR(stats_of(rep).held == 1 && stats_of(rep).retried >= 3);
+    assert_int_equal(receiver_requests(rotated), 0);
+
+    /* the update: reports.example pins the new key */
+    snprintf(json, sizeof(json),
+             "{\"version\": 1, \"rules\": ["
+             "{\"host\": \"" APP "\", \"mode\": \"report\", \"pins\": [\"" FAKE1 "\", \"" FAKE2
+             "\"], \"report_uris\": [%s]},"
+             "{\"host\": \"" REPORTS "\", \"pins\": [\"%s\", \"" FAKE2 "\"]}]}",
+             uris, rotated_pin);
+    updated = policy_of(json);
+    assert_int_equal(pinset_reporter_set_policy(rep, updated, NULL), PINSET_OK);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    st = stats_of(rep);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.checked, 1); /* over a connection the new rule passed */
+    assert_int_equal(st.held, 0);
+    assert_int_equal(receiver_accepted(rotated), 1);
+    assert_int_equal(receiver_count(rotated, "\"hostname\":\"" APP "\""), 1);
+    pinset_reporter_free(rep);
+    pinset_policy_free(updated);
+    pinset_policy_free(policy);
+    receiver_stop(rotated);
+}
+
+struct captured {
+    unsigned int calls; /* of the port source */
+    unsigned int answer;
+    char last[65536]; /* the last report */
+};
+
+static void capture_report(const char *json, size_t len, void *payload)
+{
+    struct captured *c = payload;
+
+    snprintf(c->last, sizeof(c->last), "%.*s", (int)len, json);
+}
+
+static unsigned int fixed_port(const SSL *ssl, void *payload)
+{
+    struct captured *c = payload;
+
+    assert_non_null(ssl);
+    c->calls++;
+    return c->answer;
+}
+
+/* One handshake of a plain OpenSSL client with the hook (report mode: it goes through). */
+static void ossl_connect(pinset_ossl *pin, unsigned int port, unsigned int set_port)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl;
+    int fd = tls_connect_tcp(port);
+
+    assert_non_null(ctx);
+    assert_true(fd >= 0);
+    assert_int_equal(SSL_CTX_load_verify_locations(ctx, app_cafile, NULL), 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    assert_int_equal(pinset_ossl_attach(pin, ctx, NULL), PINSET_OK);
+    ssl = SSL_new(ctx);
+    assert_non_null(ssl);
+    assert_int_equal(SSL_set1_host(ssl, APP), 1);
+    SSL_set_tlsext_host_name(ssl, APP);
+    if (set_port != 0) {
+        assert_int_equal(pinset_ossl_set_port(pin, ssl, set_port), PINSET_OK);
+    }
+    SSL_set_fd(ssl, fd);
+    assert_int_equal(SSL_connect(ssl), 1);
+    assert_int_equal(pinset_ossl_check(pin, ssl), PINSET_OK);
+    (void)SSL_shutdown(ssl);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+}
+
+static void ossl_port_source(void **state)
+{
+    pinset_ossl_opts oo = PINSET_OSSL_OPTS_INIT;
+    struct captured c = {0, 8443, ""};
+    pinset_policy *policy;
+    pinset_ossl *pin = NULL;
+    tls_server *srv;
+    char chain_path[512], key_path[512];
+    unsigned int port;
+
+    (void)state;
+    put("src-chain.pem", app_chain, chain_path, sizeof(chain_path));
+    put("src-key.pem", app_key, key_path, sizeof(key_path));
+    srv = tls_server_start(chain_path, key_path, 0);
+    assert_non_null(srv);
+    port = tls_server_port(srv);
+    policy = policy_with("", "");
+    oo.report = capture_report;
+    oo.report_payload = &c;
+    assert_int_equal(pinset_ossl_new(&pin, policy, &oo, NULL), PINSET_OK);
+    pinset_ossl_set_port_source(NULL, fixed_port, &c); /* a no-op */
+    pinset_ossl_set_port_source(pin, fixed_port, &c);
+
+    /* no port of its own: the source's */
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 0);
+    assert_int_equal(c.calls, 1);
+    assert_non_null(strstr(c.last, "\"port\":8443,"));
+
+    /* pinset_ossl_set_port wins; the source is not asked */
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 9443);
+    assert_int_equal(c.calls, 1);
+    assert_non_null(strstr(c.last, "\"port\":9443,"));
+
+    /* an answer that is no port: unknown */
+    c.answer = 70000;
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 0);
+    assert_int_equal(c.calls, 2);
+    assert_non_null(strstr(c.last, "\"port\":0,"));
+
+    /* removed: unknown, not asked */
+    c.answer = 8443;
+    pinset_ossl_set_port_source(pin, NULL, &c);
+    c.last[0] = '\0';
+    ossl_connect(pin, port, 0);
+    assert_int_equal(c.calls, 2);
+    assert_non_null(strstr(c.last, "\"port\":0,"));
+
+    pinset_ossl_free(pin);
+    pinset_policy_free(policy);
+    tls_server_stop(srv);
+}
+
+/*
+ * The libcurl helper tells the hook the URL's port: a report from a real
+ * transfer says the port the request went to (RFC 7469 section 3), here the
+ * test server's random one, where it used to say 0.
+ */
+static void curl_report_carries_port(void **state)
+{
+    report_receiver *recv = receiver_start(NULL, NULL);
+    pinset_ossl_opts oo = PINSET_OSSL_OPTS_INIT;
+    pinset_policy *policy;
+    pinset_reporter *rep;
+    pinset_curl *pc = NULL;
+    tls_server *srv;
+    CURL *curl;
+    CURLcode res;
+    char uris[256], chain_path[512], key_path[512], url[256], entry[128], needle[64];
+    char err[CURL_ERROR_SIZE] = "";
+    struct curl_slist *resolve;
+    unsigned int port;
+
+    (void)state;
+    assert_non_null(recv);
+    put("port-chain.pem", app_chain, chain_path, sizeof(chain_path));
+    put("port-key.pem", app_key, key_path, sizeof(key_path));
+    srv = tls_server_start(chain_path, key_path, 0);
+    assert_non_null(srv);
+    port = tls_server_port(srv);
+    assert_true(port != 0 && port != 443);
+    snprintf(uris, sizeof(uris), "\"http://127.0.0.1:%u/r\"", receiver_port(recv));
+    policy = policy_with(uris, "");
+    rep = reporter(policy, 1);
+    oo.report = pinset_reporter_report;
+    oo.report_payload = rep;
+    snprintf(url, sizeof(url), "https://" APP ":%u/", port);
+    snprintf(entry, sizeof(entry), APP ":%u:127.0.0.1", port);
+    resolve = curl_slist_append(NULL, entry);
+    assert_non_null(resolve);
+    curl = curl_easy_init();
+    assert_non_null(curl);
+    assert_int_equal(pinset_curl_new(&pc, policy, &oo, NULL), PINSET_OK);
+    assert_int_equal(pinset_curl_setup(pc, curl, NULL), PINSET_OK);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, app_cafile);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
+    res = curl_easy_perform(curl);
+    if (res != CURLE_OK) {
+        fail_msg("transfer: %s: %s", curl_easy_strerror(res), err);
+    }
+    assert_int_equal(pinset_result_verdict(pinset_curl_result(pc)),
+                     PINSET_VERDICT_REPORT_ONLY_FAIL);
+    curl_easy_cleanup(curl);
+    pinset_curl_free(pc);
+    assert_int_equal(pinset_reporter_flush(rep, 60000), PINSET_OK);
+    assert_int_equal(stats_of(rep).sent, 1);
+    assert_int_equal(receiver_accepted(recv), 1);
+    assert_int_equal(receiver_count(recv, "\"hostname\":\"" APP "\""), 1);
+    snprintf(needle, sizeof(needle), "\"port\":%u,", port);
+    assert_int_equal(receiver_count(recv, needle), 1);
+    assert_int_equal(receiver_count(recv, "\"port\":0,"), 0);
+    curl_slist_free_all(resolve);
+    pinset_reporter_free(rep);
+    pinset_policy_free(policy);
+    tls_server_stop(srv);
+    receiver_stop(recv);
 }
 
 /*
@@ -631,6 +864,9 @@ int main(void)
         cmocka_unit_test(failing_host_next_uri_or_held),
         cmocka_unit_test(stale_result_not_this_request),
         cmocka_unit_test(slow_receiver_never_blocks_handshakes),
+        cmocka_unit_test(set_policy_releases_held),
+        cmocka_unit_test(ossl_port_source),
+        cmocka_unit_test(curl_report_carries_port),
         cmocka_unit_test(example_reports),
     };
 

@@ -53,6 +53,38 @@ static void observe(const SSL *ssl, const pinset_result *result, pinset_policy *
     pc->gate = PINSET_E_NO_MATCH; /* until the gate has seen the finished handshake */
 }
 
+/*
+ * The port source (pinset_ossl_set_port_source): the port of the URL being
+ * fetched, its scheme's default when it names none. RFC 7469 section 3's
+ * "port" is the port of the original request, so the URL's, also when
+ * CURLOPT_CONNECT_TO sends the connection elsewhere. Runs in the handshake,
+ * inside curl_easy_perform on the handle's thread, as ctx_cb. 0 = unknown.
+ */
+static unsigned int url_port(const SSL *ssl, void *payload)
+{
+    pinset_curl *pc = payload;
+    char *url = NULL, *port = NULL;
+    CURLU *u;
+    unsigned int n = 0;
+
+    (void)ssl;
+    if (pc->curl == NULL || curl_easy_getinfo(pc->curl, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
+        url == NULL) {
+        return 0;
+    }
+    u = curl_url();
+    if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port != NULL) {
+        /* libcurl gives 1 to 65535 in decimal; anything else counts as unknown */
+        for (const char *c = port; *c != '\0' && n <= 65535; c++) {
+            n = *c >= '0' && *c <= '9' ? n * 10 + (unsigned int)(*c - '0') : 65536;
+        }
+    }
+    curl_free(port);
+    curl_url_cleanup(u);
+    return n <= 65535 ? n : 0;
+}
+
 pinset_err pinset_curl_new(pinset_curl **out, pinset_policy *policy, const pinset_ossl_opts *opts,
                            pinset_diag *diag)
 {
@@ -76,6 +108,7 @@ pinset_err pinset_curl_new(pinset_curl **out, pinset_policy *policy, const pinse
         return err;
     }
     pinset_ossl_set_observer(pc->pin, observe, pc);
+    pinset_ossl_set_port_source(pc->pin, url_port, pc);
     pc->gate = PINSET_E_NO_MATCH;
     *out = pc;
     return PINSET_OK;
@@ -89,6 +122,7 @@ void pinset_curl_free(pinset_curl *pc)
     if (pc->pin != NULL) {
         /* contexts still cached elsewhere must not call back into freed memory */
         pinset_ossl_set_observer(pc->pin, NULL, NULL);
+        pinset_ossl_set_port_source(pc->pin, NULL, NULL);
     }
     pinset_ossl_free(pc->pin);
     pinset_result_free(pc->last);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,12 +65,15 @@ struct item {
     uint32_t dead;           /* URIs that refused it for good (4xx) */
     const pinset_rule *rule; /* its rule in rep->policy, NULL: no URI */
     uint8_t key[32];
-    char json[]; /* len octets and a NUL: one allocation on the handshake's path */
+    char host[PINSET_HOST_MAX]; /* its hostname as the report gives it ("": none), for routing */
+    char json[];                /* len octets and a NUL: one allocation on the handshake's path */
 };
 
 struct pinset_reporter {
-    pinset_policy *policy;  /* routing: the rule of a report's host */
+    pinset_policy *policy;  /* routing: the rule of a report's host (the thread's) */
     pinset_policy *channel; /* the same rules, every one enforced: the requests' checks */
+    /* pinset_reporter_set_policy's, under mu, until the thread adopts them (NULL: none) */
+    pinset_policy *next_policy, *next_channel;
     pinset_reporter_opts o; /* strings below are our copies */
     char *state_path, *jsonl_path, *cafile, *proxy;
     struct curl_slist *resolve, *headers;
@@ -345,6 +349,9 @@ static enum outcome deliver(pinset_reporter *rep, struct item *it)
     size_t n = pinset_rule_report_uri_count(it->rule);
     int refused = 0, live = 0;
 
+    if (n == 0) {
+        return OUT_DONE; /* routed again to a rule without report URIs: nowhere to send it */
+    }
     if (n > REPORT_URIS_MAX) {
         n = REPORT_URIS_MAX;
     }
@@ -412,9 +419,11 @@ static enum outcome first_sight(pinset_reporter *rep, struct item *it, int *dup)
         json_decref(doc);
         return OUT_FAILED;
     }
-    if (json_is_string(h)) {
-        it->rule =
-            pinset_policy_lookup(rep->policy, json_string_value(h), json_string_length(h), NULL);
+    /* a name with a NUL inside is no host name: no rule, as the lookup of all of it would say */
+    if (json_is_string(h) && json_string_length(h) < sizeof(it->host) &&
+        strlen(json_string_value(h)) == json_string_length(h)) {
+        memcpy(it->host, json_string_value(h), json_string_length(h) + 1);
+        it->rule = pinset_policy_lookup(rep->policy, it->host, strlen(it->host), NULL);
     }
     json_decref(doc);
     it->parsed = 1;
@@ -542,9 +551,44 @@ static void settle(pinset_reporter *rep, struct item *it, enum outcome out, int 
     free(it);
 }
 
+/*
+ * Adopt the policy pinset_reporter_set_policy left (under rep->mu, between
+ * two reports: none is in flight): the reports waiting are routed again
+ * under it, each from the start of its URIs; held ones are due at once, since
+ * the new rules may pass their report host. The old policies go to *old_out
+ * and *old_channel_out, to be freed outside the mutex.
+ */
+static void adopt(pinset_reporter *rep, pinset_policy **old_out, pinset_policy **old_channel_out)
+{
+    uint64_t now = mono_ms();
+
+    *old_out = rep->policy;
+    *old_channel_out = rep->channel;
+    rep->policy = rep->next_policy;
+    rep->channel = rep->next_channel;
+    rep->next_policy = rep->next_channel = NULL;
+    /* the checked channel: a request made from now on is checked under the new rules */
+    if (pinset_ossl_set_policy(pinset_curl_ossl(rep->pc), rep->channel) != PINSET_OK) {
+        /* only with a NULL argument or a lock that failed; the old channel stays in force */
+    }
+    for (struct item *it = rep->head; it != NULL; it = it->next) {
+        if (!it->parsed) {
+            continue; /* routed at first sight, under rep->policy */
+        }
+        it->rule = it->host[0] != '\0'
+                       ? pinset_policy_lookup(rep->policy, it->host, strlen(it->host), NULL)
+                       : NULL;
+        it->dead = 0;
+        if (it->held) {
+            it->due_ms = now;
+        }
+    }
+}
+
 static void *run(void *arg)
 {
     pinset_reporter *rep = arg;
+    pinset_policy *old, *old_channel;
     uint64_t next_ms;
     struct item *it;
     enum outcome out;
@@ -552,6 +596,14 @@ static void *run(void *arg)
 
     (void)pthread_mutex_lock(&rep->mu);
     while (!rep->stop) {
+        if (rep->next_policy != NULL) {
+            adopt(rep, &old, &old_channel);
+            (void)pthread_mutex_unlock(&rep->mu);
+            pinset_policy_free(old);
+            pinset_policy_free(old_channel);
+            (void)pthread_mutex_lock(&rep->mu);
+            continue;
+        }
         it = next_due(rep, mono_ms(), &next_ms);
         if (it == NULL) {
             wait_until(&rep->wake, &rep->mu, next_ms);
@@ -667,6 +719,52 @@ static int copy_str(char **out, const char *s)
     return *out == NULL ? -1 : 0;
 }
 
+/*
+ * Open the JSON-lines file for appending: a regular file only. Not through a
+ * symbolic link (one planted at the path by whoever can write its directory
+ * would redirect the appends to any file the application may write), and
+ * without blocking: an open for writing waits for a reader on a FIFO (and a
+ * device may block too), which would hang pinset_reporter_new. O_NONBLOCK
+ * makes a FIFO without a reader fail with ENXIO; whatever opens is checked
+ * with fstat, and a regular file's descriptor goes back to blocking.
+ */
+static pinset_err open_jsonl(int *out, const char *path, pinset_diag *diag)
+{
+    struct stat st;
+    const char *why = NULL;
+    int fd, flags, e = 0;
+
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+              0600);
+    if (fd < 0) {
+        e = errno;
+        /* ELOOP: the last component is a symbolic link; ENXIO: a FIFO without a reader, a socket */
+        if (e == ELOOP) {
+            why = "reporter: the json-lines file is a symbolic link";
+        } else if (e == ENXIO) {
+            why = "reporter: the json-lines file is not a regular file";
+        }
+    } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = "reporter: the json-lines file is not a regular file";
+    } else {
+        flags = fcntl(fd, F_GETFL);
+        if (flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0) {
+            *out = fd;
+            return PINSET_OK;
+        }
+        e = errno;
+    }
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    pinset__diag_input(diag, path);
+    if (why != NULL) {
+        return PINSET_DIAG(diag, PINSET_E_IO, "%s", why);
+    }
+    return PINSET_DIAG(diag, PINSET_E_IO, "reporter: cannot open the json-lines file: %s",
+                       strerror(e));
+}
+
 /* The strings, the JSON-lines file and the deduplication state. */
 static pinset_err setup_files(pinset_reporter *rep, const pinset_reporter_opts *o,
                               pinset_diag *diag)
@@ -678,10 +776,10 @@ static pinset_err setup_files(pinset_reporter *rep, const pinset_reporter_opts *
         return PINSET_DIAG(diag, PINSET_E_NOMEM, "reporter: out of memory");
     }
     if (rep->jsonl_path != NULL) {
-        rep->jsonl_fd =
-            open(rep->jsonl_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        if (rep->jsonl_fd < 0) {
-            return PINSET_DIAG(diag, PINSET_E_IO, "reporter: cannot open the json-lines file");
+        pinset_err err = open_jsonl(&rep->jsonl_fd, o->jsonl_path, diag);
+
+        if (err != PINSET_OK) {
+            return err;
         }
     }
     if (rep->state_path != NULL) {
@@ -918,9 +1016,38 @@ void pinset_reporter_free(pinset_reporter *rep)
     free(rep->jsonl_path);
     free(rep->cafile);
     free(rep->proxy);
+    pinset_policy_free(rep->next_channel);
+    pinset_policy_free(rep->next_policy);
     pinset_policy_free(rep->channel);
     pinset_policy_free(rep->policy);
     free(rep);
+}
+
+pinset_err pinset_reporter_set_policy(pinset_reporter *rep, pinset_policy *policy,
+                                      pinset_diag *diag)
+{
+    pinset_policy *channel = NULL, *old, *old_channel;
+    pinset_err err;
+
+    if (rep == NULL || policy == NULL) {
+        return PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "reporter: null argument");
+    }
+    /* derived here, on the caller's thread: the reporter's thread only swaps pointers */
+    err = channel_policy(&channel, policy, diag);
+    if (err != PINSET_OK) {
+        return err;
+    }
+    (void)pthread_mutex_lock(&rep->mu);
+    /* a policy set before and not adopted yet is replaced: the last one wins */
+    old = rep->next_policy;
+    old_channel = rep->next_channel;
+    rep->next_policy = pinset_policy_ref(policy);
+    rep->next_channel = channel;
+    (void)pthread_cond_signal(&rep->wake);
+    (void)pthread_mutex_unlock(&rep->mu);
+    pinset_policy_free(old);
+    pinset_policy_free(old_channel);
+    return PINSET_OK;
 }
 
 void pinset_reporter_get_stats(pinset_reporter_stats *out, pinset_reporter *rep)

@@ -1,11 +1,11 @@
 /*
  * openssl.c - the OpenSSL hook's life cycle and per-SSL state
  * (include/pinset/openssl.h): ex_data indices and callbacks, pinset_ossl_new
- * and _free, the policy swap, per-SSL override and port, and the observer
- * and policy getters used by libpinset-curl. The cert-verify callback is in
- * openssl_verify.c, the spki cache in openssl_cache.c, the post-handshake
- * gate and session tags in openssl_gate.c; openssl_int.h holds what they
- * share.
+ * and _free, the policy swap, per-SSL override and port, and the observer,
+ * port source and policy getters used by libpinset-curl. The cert-verify
+ * callback is in openssl_verify.c, the spki cache in openssl_cache.c, the
+ * post-handshake gate and session tags in openssl_gate.c; openssl_int.h
+ * holds what they share.
  *
  * State without globals (STYLE.md section 6): every pinset_ossl allocates its
  * own ex_data indices (SSL_CTX, SSL, SSL_SESSION) and frees them with its
@@ -298,6 +298,15 @@ void pinset_ossl_set_observer(pinset_ossl *pin, pinset_ossl_observer_fn fn, void
     }
     pin->observer = fn;
     pin->observer_payload = fn == NULL ? NULL : payload;
+}
+
+void pinset_ossl_set_port_source(pinset_ossl *pin, pinset_ossl_port_fn fn, void *payload)
+{
+    if (pin == NULL) {
+        return;
+    }
+    pin->port_source = fn;
+    pin->port_payload = fn == NULL ? NULL : payload;
 }
 
 pinset_policy *pinset_ossl_get1_policy(pinset_ossl *pin)

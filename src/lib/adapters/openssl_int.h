@@ -50,6 +50,8 @@ struct pinset_ossl {
     int ctx_idx, ssl_idx, sess_idx;
     pinset_ossl_observer_fn observer;
     void *observer_payload;
+    pinset_ossl_port_fn port_source;
+    void *port_payload;
     EVP_MD *md; /* SHA-256, fetched once */
     struct spki_slot cache[SPKI_CACHE_SLOTS];
     unsigned int cache_next;

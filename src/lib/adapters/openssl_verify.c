@@ -350,6 +350,11 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
     st->checked = 0;
     st->cb_verdict = PINSET_VERDICT_NONE;
     st->gate_reported = 0;
+    if (st->port == 0 && pin->port_source != NULL) {
+        unsigned int port = pin->port_source(ssl, pin->port_payload);
+
+        st->port = port <= 65535 ? port : 0; /* before the report that carries it */
+    }
     memset(&st->basis, 0, sizeof(st->basis));
     X509_free(st->leaf);
     st->leaf = NULL;
