@@ -11,6 +11,7 @@
 #ifndef PINSET_SERVE_SERVER_H
 #define PINSET_SERVE_SERVER_H
 
+#include <serve/httpd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,10 +27,9 @@ typedef struct serve_config {
     store *db;                   /* where reports go (used under the server's lock) */
     const pinset_policy *policy; /* optional */
     X509_STORE *trust;           /* optional: what "a valid public chain" verifies against */
-    const char *tls_cert;        /* PEM text, or NULL for plain HTTP */
-    const char *tls_key;
-    double rate;        /* reports per second per client network */
-    unsigned int burst; /* bucket size */
+    httpd_tls *tls;              /* NULL: plain HTTP; its key is wiped once the daemon has it */
+    double rate;                 /* reports per second per client network */
+    unsigned int burst;          /* bucket size */
     unsigned int threads;
 } serve_config;
 
@@ -44,7 +44,5 @@ void serve_stop(serve *s);
 
 /* Truncate a client address to its network: IPv4 /24, IPv6 /48 (text into buf). */
 void serve_truncate_addr(const struct sockaddr *sa, char *buf, size_t cap);
-/* Parse ADDR:PORT into a socket address (struct sockaddr_storage). 0 or -1. */
-int serve_parse_listen(const char *text, void *ss_out, size_t *len_out);
 
 #endif /* PINSET_SERVE_SERVER_H */
