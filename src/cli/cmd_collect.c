@@ -33,7 +33,9 @@ enum {
     COL_OPT_TLS_KEY,
     COL_OPT_RATE,
     COL_OPT_BURST,
-    COL_OPT_THREADS
+    COL_OPT_THREADS,
+    COL_OPT_PAGE_RATE,
+    COL_OPT_PAGE_BURST
 };
 
 static const opt_spec collect_opts[] = {
@@ -45,10 +47,13 @@ static const opt_spec collect_opts[] = {
     {"cafile", 0, "FILE",
      "trust anchors that make a chain valid and public (default: the system's)"},
     {"tls-cert", 0, "FILE", "serve HTTPS with this PEM certificate chain"},
-    {"tls-key", 0, "FILE", "the PEM private key of --tls-cert"},
+    {"tls-key", 0, "FILE",
+     "the PEM private key of --tls-cert (unencrypted, not open to other users)"},
     {"rate", 0, "N", "reports per second per client network (/24, /48) (default 20)"},
     {"burst", 0, "N", "reports a client network may send at once (default 100)"},
     {"threads", 0, "N", "server threads (default 4)"},
+    {"page-rate", 0, "N", "web pages (/, /host/NAME) per second per client network (default 2)"},
+    {"page-burst", 0, "N", "web pages a client network may load at once (default 30)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -59,7 +64,7 @@ const cmd_spec cmd_collect_spec = {"collect", "--listen ADDR:PORT --db PATH|URL 
 
 typedef struct collect_args {
     const char *listen, *db, *policy, *cafile, *tls_cert, *tls_key;
-    unsigned long rate, burst, threads;
+    unsigned long rate, burst, threads, page_rate, page_burst;
 } collect_args;
 
 static int parse_args(collect_args *a, int argc, char **argv)
@@ -72,6 +77,8 @@ static int parse_args(collect_args *a, int argc, char **argv)
     a->rate = 20;
     a->burst = 100;
     a->threads = 4;
+    a->page_rate = SERVE_PAGE_RATE;
+    a->page_burst = SERVE_PAGE_BURST;
     opt_init(&st, argc, argv);
     while ((r = opt_next(&st, &cmd_collect_spec, &v)) != OPT_END) {
         switch (r) {
@@ -112,6 +119,18 @@ static int parse_args(collect_args *a, int argc, char **argv)
         case COL_OPT_THREADS:
             if (opt_parse_uint(v, 64, &a->threads) != 0 || a->threads == 0) {
                 return opt_usage_error(&cmd_collect_spec, "--threads wants 1 to 64, got '%s'", v);
+            }
+            break;
+        case COL_OPT_PAGE_RATE:
+            if (opt_parse_uint(v, 1000000, &a->page_rate) != 0 || a->page_rate == 0) {
+                return opt_usage_error(&cmd_collect_spec,
+                                       "--page-rate wants 1 to 1000000, got '%s'", v);
+            }
+            break;
+        case COL_OPT_PAGE_BURST:
+            if (opt_parse_uint(v, 1000000, &a->page_burst) != 0 || a->page_burst == 0) {
+                return opt_usage_error(&cmd_collect_spec,
+                                       "--page-burst wants 1 to 1000000, got '%s'", v);
             }
             break;
         default:
@@ -222,6 +241,8 @@ int cmd_collect(int argc, char **argv)
     cfg.rate = (double)a.rate;
     cfg.burst = (unsigned int)a.burst;
     cfg.threads = (unsigned int)a.threads;
+    cfg.page_rate = (double)a.page_rate;
+    cfg.page_burst = (unsigned int)a.page_burst;
     if (serve_start(&srv, &cfg, err, sizeof(err)) != 0) {
         cli_err("collect", "%s", err);
         rc = EXIT_NETWORK;

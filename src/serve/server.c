@@ -37,6 +37,13 @@ typedef struct bucket {
     double last; /* monotonic seconds */
 } bucket;
 
+/* A token bucket per client network, in a fixed table of RL_SLOTS (under the server's rl_lock). */
+typedef struct limiter {
+    bucket *slots;
+    double rate; /* tokens per second */
+    unsigned int burst;
+} limiter;
+
 /* Response codes counted in /metrics. */
 static const unsigned int codes[] = {200, 201, 400, 404, 405, 413, 429, 500};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
@@ -48,7 +55,8 @@ struct serve {
     serve_config cfg;
     pthread_mutex_t db_lock;
     pthread_mutex_t rl_lock;
-    bucket *buckets;
+    limiter reports;  /* POST /report */
+    limiter pages;    /* GET / and /host/NAME: each runs queries over the store under its lock */
     uint32_t rl_seed; /* random: which networks share a slot is not the sender's choice */
     atomic_ullong responses[NCODES];
     atomic_ullong stored[CLASS_COUNT];
@@ -126,9 +134,9 @@ static uint32_t hash(uint32_t seed, const char *s)
     return h;
 }
 
-static int rate_take(serve *s, const char *net)
+static int rate_take(serve *s, limiter *l, const char *net)
 {
-    bucket *b = &s->buckets[hash(s->rl_seed, net) % RL_SLOTS];
+    bucket *b = &l->slots[hash(s->rl_seed, net) % RL_SLOTS];
     double now = mono_now();
     int ok;
 
@@ -136,7 +144,7 @@ static int rate_take(serve *s, const char *net)
     if (b->net[0] == '\0') {
         /* a free slot: a full bucket */
         snprintf(b->net, sizeof(b->net), "%s", net);
-        b->tokens = s->cfg.burst;
+        b->tokens = l->burst;
         b->last = now;
     } else if (strcmp(b->net, net) != 0) {
         /* another network in the slot takes it over with the tokens left, never a refill:
@@ -144,9 +152,9 @@ static int rate_take(serve *s, const char *net)
          * collisions hard to choose) */
         snprintf(b->net, sizeof(b->net), "%s", net);
     }
-    b->tokens += (now - b->last) * s->cfg.rate;
-    if (b->tokens > s->cfg.burst) {
-        b->tokens = s->cfg.burst;
+    b->tokens += (now - b->last) * l->rate;
+    if (b->tokens > l->burst) {
+        b->tokens = l->burst;
     }
     b->last = now;
     ok = b->tokens >= 1.0;
@@ -520,12 +528,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             if (strcmp(url, "/metrics") == 0) {
                 return metrics(s, c);
             }
-            return page(s, c, url); /* "/" or "/host/...": the rest of `known` */
+            /* "/" or "/host/...", the rest of `known`: queries over the store, under its lock */
+            if (!rate_take(s, &s->pages, q->client)) {
+                return respond_text(s, c, 429, "pinset collect: too many page views from %s\n",
+                                    q->client);
+            }
+            return page(s, c, url);
         }
         if (strcmp(method, "POST") != 0) {
             return respond_allow(s, c, 405, "POST", "pinset collect: POST reports to /report\n");
         }
-        if (!rate_take(s, q->client)) {
+        if (!rate_take(s, &s->reports, q->client)) {
             atomic_fetch_add(&s->refused[REFUSED_RATE], 1);
             return respond_text(s, c, 429, "pinset collect: too many reports from %s\n", q->client);
         }
@@ -586,11 +599,13 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
 
     *out = NULL;
     s = calloc(1, sizeof(*s));
-    if (s == NULL || (s->buckets = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
+    if (s == NULL || (s->reports.slots = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
+        (s->pages.slots = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
         (s->certs = report_cache_new()) == NULL || (s->verified = classify_cache_new()) == NULL) {
         if (s != NULL) {
             report_cache_free(s->certs);
-            free(s->buckets);
+            free(s->reports.slots);
+            free(s->pages.slots);
         }
         free(s);
         snprintf(err, cap, "out of memory");
@@ -598,6 +613,10 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
     }
     s->cfg = *cfg;
     s->cfg.tls = NULL; /* the key is gone once the daemon has it */
+    s->reports.rate = cfg->rate;
+    s->reports.burst = cfg->burst;
+    s->pages.rate = cfg->page_rate > 0 ? cfg->page_rate : SERVE_PAGE_RATE;
+    s->pages.burst = cfg->page_burst > 0 ? cfg->page_burst : SERVE_PAGE_BURST;
     if (RAND_bytes((unsigned char *)&s->rl_seed, sizeof(s->rl_seed)) != 1) {
         s->rl_seed = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)s;
     }
@@ -655,7 +674,8 @@ void serve_stop(serve *s)
     pthread_cond_destroy(&s->q_done);
     pthread_mutex_destroy(&s->db_lock);
     pthread_mutex_destroy(&s->rl_lock);
-    free(s->buckets);
+    free(s->reports.slots);
+    free(s->pages.slots);
     report_cache_free(s->certs);
     classify_cache_free(s->verified);
     free(s);
