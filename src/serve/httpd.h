@@ -1,11 +1,11 @@
 /*
  * httpd.h - the one start-up of the tool's HTTP(S) servers on
- * libmicrohttpd: the collector (serve/server.c) and the monitor
- * (monitor/http.c) give their handler and their limits; this parses the
- * listen address (IPv4, [IPv6]), picks the thread model (a pool of threads
- * on epoll), sets the connection limits and timeouts, and serves HTTPS
- * from a PEM certificate and key when asked. Part of the tool: libpinset
- * never links libmicrohttpd.
+ * libmicrohttpd: the collector (serve/server.c), the monitor
+ * (monitor/http.c) and the demo (cli/demo_http.c) give their handler and
+ * their limits; this parses the listen address (IPv4, [IPv6]), picks the
+ * thread model (a pool of threads on epoll), sets the connection limits and
+ * timeouts, and serves HTTPS from a PEM certificate and key when asked.
+ * Part of the tool: libpinset never links libmicrohttpd.
  *
  * HTTPS (httpd_tls_load): the files are read with the bounded reader and
  * checked with OpenSSL before libmicrohttpd (GnuTLS) sees them, so that a
