@@ -39,7 +39,7 @@ static const opt_spec monitor_opts[] = {
                    "serve /metrics, /healthz and / here (overrides \"listen\")"},
     [MO_ONCE] = {"once", 0, "N", "run N rounds one after the other, then exit"},
     [MO_CHECK_CONFIG] = {"check-config", 0, NULL,
-                         "check the configuration and its policies and targets, then exit"},
+                         "check the configuration, its policies, targets and TLS files, then exit"},
     [MO_TLS_CERT] = {"tls-cert", 0, "FILE",
                      "serve HTTPS with this PEM certificate chain (overrides \"tls_cert\")"},
     [MO_TLS_KEY] = {"tls-key", 0, "FILE",
