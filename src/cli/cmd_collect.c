@@ -15,7 +15,6 @@
 #include <store/store.h>
 #include <string.h>
 #include <util/buf.h>
-#include <util/read.h>
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
@@ -34,7 +33,9 @@ enum {
     COL_OPT_TLS_KEY,
     COL_OPT_RATE,
     COL_OPT_BURST,
-    COL_OPT_THREADS
+    COL_OPT_THREADS,
+    COL_OPT_PAGE_RATE,
+    COL_OPT_PAGE_BURST
 };
 
 static const opt_spec collect_opts[] = {
@@ -46,22 +47,24 @@ static const opt_spec collect_opts[] = {
     {"cafile", 0, "FILE",
      "trust anchors that make a chain valid and public (default: the system's)"},
     {"tls-cert", 0, "FILE", "serve HTTPS with this PEM certificate chain"},
-    {"tls-key", 0, "FILE", "the PEM private key of --tls-cert"},
+    {"tls-key", 0, "FILE",
+     "the PEM private key of --tls-cert (unencrypted, not open to other users)"},
     {"rate", 0, "N", "reports per second per client network (/24, /48) (default 20)"},
     {"burst", 0, "N", "reports a client network may send at once (default 100)"},
     {"threads", 0, "N", "server threads (default 4)"},
+    {"page-rate", 0, "N", "web pages (/, /host/NAME) per second per client network (default 2)"},
+    {"page-burst", 0, "N", "web pages a client network may load at once (default 30)"},
     {NULL, 0, NULL, NULL},
 };
 
 const cmd_spec cmd_collect_spec = {"collect", "--listen ADDR:PORT --db PATH|URL [options]",
                                    "Receive, classify and show pin-failure reports.", collect_opts};
 
-#define COLLECT_MAX_PEM    ((size_t)1024 * 1024)
 #define COLLECT_MAX_POLICY ((size_t)256 * 1024 * 1024)
 
 typedef struct collect_args {
     const char *listen, *db, *policy, *cafile, *tls_cert, *tls_key;
-    unsigned long rate, burst, threads;
+    unsigned long rate, burst, threads, page_rate, page_burst;
 } collect_args;
 
 static int parse_args(collect_args *a, int argc, char **argv)
@@ -74,6 +77,8 @@ static int parse_args(collect_args *a, int argc, char **argv)
     a->rate = 20;
     a->burst = 100;
     a->threads = 4;
+    a->page_rate = SERVE_PAGE_RATE;
+    a->page_burst = SERVE_PAGE_BURST;
     opt_init(&st, argc, argv);
     while ((r = opt_next(&st, &cmd_collect_spec, &v)) != OPT_END) {
         switch (r) {
@@ -116,6 +121,18 @@ static int parse_args(collect_args *a, int argc, char **argv)
                 return opt_usage_error(&cmd_collect_spec, "--threads wants 1 to 64, got '%s'", v);
             }
             break;
+        case COL_OPT_PAGE_RATE:
+            if (opt_parse_uint(v, 1000000, &a->page_rate) != 0 || a->page_rate == 0) {
+                return opt_usage_error(&cmd_collect_spec,
+                                       "--page-rate wants 1 to 1000000, got '%s'", v);
+            }
+            break;
+        case COL_OPT_PAGE_BURST:
+            if (opt_parse_uint(v, 1000000, &a->page_burst) != 0 || a->page_burst == 0) {
+                return opt_usage_error(&cmd_collect_spec,
+                                       "--page-burst wants 1 to 1000000, got '%s'", v);
+            }
+            break;
         default:
             return EXIT_USAGE;
         }
@@ -140,21 +157,6 @@ static int parse_args(collect_args *a, int argc, char **argv)
         return opt_usage_error(&cmd_collect_spec, "--tls-cert and --tls-key go together");
     }
     return EXIT_OK;
-}
-
-static int read_pem(struct pinset__buf *b, const char *path)
-{
-    pinset_diag d = PINSET_DIAG_INIT;
-
-    if (pinset__read_path(b, path, COLLECT_MAX_PEM, 10000, 0, &d) != PINSET_OK) {
-        cli_err_diag("collect", &d);
-        return -1;
-    }
-    if (b->len == 0) {
-        cli_err("collect", "%s: empty file", path);
-        return -1;
-    }
-    return 0;
 }
 
 static X509_STORE *trust_store(const char *cafile)
@@ -187,21 +189,20 @@ int cmd_collect(int argc, char **argv)
 {
     collect_args a;
     serve_config cfg;
-    struct pinset__buf cert, key;
+    httpd_tls tls;
     pinset_policy *policy = NULL;
     X509_STORE *trust = NULL;
     store *db = NULL;
     serve *srv = NULL;
     sigset_t set;
-    char err[256], shown[512];
+    char err[512], shown[512];
     int rc, sig = 0;
 
     rc = parse_args(&a, argc, argv);
     if (rc != EXIT_OK) {
         return rc < 0 ? EXIT_OK : rc;
     }
-    pinset__buf_init(&cert, COLLECT_MAX_PEM, 0);
-    pinset__buf_init(&key, COLLECT_MAX_PEM, 1);
+    memset(&tls, 0, sizeof(tls));
     rc = EXIT_INPUT;
     if (a.policy != NULL) {
         pinset_diag d = PINSET_DIAG_INIT;
@@ -217,8 +218,8 @@ int cmd_collect(int argc, char **argv)
                 a.cafile != NULL ? a.cafile : "the system's trust store");
         goto done;
     }
-    if (a.tls_cert != NULL &&
-        (read_pem(&cert, a.tls_cert) != 0 || read_pem(&key, a.tls_key) != 0)) {
+    if (a.tls_cert != NULL && httpd_tls_load(&tls, a.tls_cert, a.tls_key, err, sizeof(err)) != 0) {
+        cli_err("collect", "%s", err);
         goto done;
     }
     if (store_open(&db, a.db, 0, err, sizeof(err)) != 0) {
@@ -236,26 +237,22 @@ int cmd_collect(int argc, char **argv)
     cfg.db = db;
     cfg.policy = policy;
     cfg.trust = trust;
-    cfg.tls_cert = a.tls_cert != NULL ? (const char *)cert.p : NULL;
-    cfg.tls_key = a.tls_key != NULL ? (const char *)key.p : NULL;
+    cfg.tls = a.tls_cert != NULL ? &tls : NULL;
     cfg.rate = (double)a.rate;
     cfg.burst = (unsigned int)a.burst;
     cfg.threads = (unsigned int)a.threads;
+    cfg.page_rate = (double)a.page_rate;
+    cfg.page_burst = (unsigned int)a.page_burst;
     if (serve_start(&srv, &cfg, err, sizeof(err)) != 0) {
         cli_err("collect", "%s", err);
         rc = EXIT_NETWORK;
         goto done;
     }
-    {
-        char host[80];
-        const char *colon = a.listen[0] == '[' ? strchr(a.listen, ']') + 1 : strrchr(a.listen, ':');
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - a.listen), a.listen);
-        printf("listening on %s://%s:%u\n", a.tls_cert != NULL ? "https" : "http",
-               host[0] != '\0' ? host : "0.0.0.0", serve_port(srv));
-        if (fflush(stdout) != 0) {
-            rc = cli_output_failed("collect");
-            goto done;
-        }
+    httpd_url(shown, sizeof(shown), a.listen, serve_port(srv), a.tls_cert != NULL);
+    printf("listening on %s\n", shown);
+    if (fflush(stdout) != 0) {
+        rc = cli_output_failed("collect");
+        goto done;
     }
     while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM)) {
     }
@@ -266,7 +263,6 @@ done:
     store_close(db);
     X509_STORE_free(trust);
     pinset_policy_free(policy);
-    pinset__buf_free(&cert);
-    pinset__buf_free(&key);
+    httpd_tls_free(&tls);
     return rc;
 }

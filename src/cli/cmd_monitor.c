@@ -14,7 +14,7 @@
 #include <monitor/config.h>
 #include <monitor/monitor.h>
 #include <pthread.h>
-#include <serve/server.h>
+#include <serve/httpd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,7 +28,7 @@
 #include "common.h"
 #include "targets.h"
 
-enum { MO_CONFIG, MO_DB, MO_SHARD, MO_LISTEN, MO_ONCE, MO_CHECK_CONFIG };
+enum { MO_CONFIG, MO_DB, MO_SHARD, MO_LISTEN, MO_ONCE, MO_CHECK_CONFIG, MO_TLS_CERT, MO_TLS_KEY };
 
 static const opt_spec monitor_opts[] = {
     [MO_CONFIG] = {"config", 'c', "FILE", "the monitor's configuration (JSON; required)"},
@@ -39,7 +39,11 @@ static const opt_spec monitor_opts[] = {
                    "serve /metrics, /healthz and / here (overrides \"listen\")"},
     [MO_ONCE] = {"once", 0, "N", "run N rounds one after the other, then exit"},
     [MO_CHECK_CONFIG] = {"check-config", 0, NULL,
-                         "check the configuration and its policies and targets, then exit"},
+                         "check the configuration, its policies, targets and TLS files, then exit"},
+    [MO_TLS_CERT] = {"tls-cert", 0, "FILE",
+                     "serve HTTPS with this PEM certificate chain (overrides \"tls_cert\")"},
+    [MO_TLS_KEY] = {"tls-key", 0, "FILE",
+                    "the PEM private key of --tls-cert (overrides \"tls_key\")"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -49,7 +53,7 @@ const cmd_spec cmd_monitor_spec = {
     monitor_opts};
 
 typedef struct monitor_args {
-    const char *config, *db, *shard, *listen;
+    const char *config, *db, *shard, *listen, *tls_cert, *tls_key;
     unsigned long once;
     int check_only;
 } monitor_args;
@@ -95,12 +99,21 @@ static int parse_args(monitor_args *a, int argc, char **argv)
         case MO_CHECK_CONFIG:
             a->check_only = 1;
             break;
+        case MO_TLS_CERT:
+            a->tls_cert = v;
+            break;
+        case MO_TLS_KEY:
+            a->tls_key = v;
+            break;
         default:
             return EXIT_USAGE;
         }
     }
     if (a->config == NULL) {
         return opt_usage_error(&cmd_monitor_spec, "--config FILE is required");
+    }
+    if ((a->tls_cert == NULL) != (a->tls_key == NULL)) {
+        return opt_usage_error(&cmd_monitor_spec, "--tls-cert and --tls-key go together");
     }
     return EXIT_OK;
 }
@@ -151,7 +164,9 @@ static int load_config(mon_config *cfg, const monitor_args *a, char *err, size_t
         return -1;
     }
     if ((a->db != NULL && set_str(&cfg->db, a->db) != 0) ||
-        (a->listen != NULL && set_str(&cfg->listen, a->listen) != 0)) {
+        (a->listen != NULL && set_str(&cfg->listen, a->listen) != 0) ||
+        (a->tls_cert != NULL && set_str(&cfg->tls_cert, a->tls_cert) != 0) ||
+        (a->tls_key != NULL && set_str(&cfg->tls_key, a->tls_key) != 0)) {
         snprintf(err, cap, "out of memory");
         mon_config_free(cfg);
         return -1;
@@ -173,6 +188,12 @@ static int load_config(mon_config *cfg, const monitor_args *a, char *err, size_t
             mon_config_free(cfg);
             return -1;
         }
+    }
+    if (cfg->tls_cert != NULL && cfg->listen == NULL) {
+        snprintf(err, cap, "%s: tls_cert: HTTPS without an address: give \"listen\" or --listen",
+                 a->config);
+        mon_config_free(cfg);
+        return -1;
     }
     if (check_inputs(cfg, a->config, err, cap) != 0) {
         mon_config_free(cfg);
@@ -227,18 +248,25 @@ static int round_ended(mon *m, round_job *j)
 
 static void apply_config(mon *m, mon_config *next)
 {
-    /* db, shard and listen are the process's: they take effect at a restart */
+    /* db, shard, listen and the TLS files are the process's: they take effect at a restart */
     char *db = m->cfg.db, *listen = m->cfg.listen;
+    char *tls_cert = m->cfg.tls_cert, *tls_key = m->cfg.tls_key;
     unsigned long si = m->cfg.shard_i, sn = m->cfg.shard_n;
 
     m->cfg.db = NULL;
     m->cfg.listen = NULL;
+    m->cfg.tls_cert = NULL;
+    m->cfg.tls_key = NULL;
     mon_config_free(&m->cfg);
     free(next->db);
     free(next->listen);
+    free(next->tls_cert);
+    free(next->tls_key);
     m->cfg = *next;
     m->cfg.db = db;
     m->cfg.listen = listen;
+    m->cfg.tls_cert = tls_cert;
+    m->cfg.tls_key = tls_key;
     m->cfg.shard_i = si;
     m->cfg.shard_n = sn;
     memset(next, 0, sizeof(*next));
@@ -365,6 +393,7 @@ int cmd_monitor(int argc, char **argv)
     monitor_args a;
     mon *m = NULL;
     mon_http *http = NULL;
+    httpd_tls tls;
     sigset_t set;
     char err[512];
     int rc;
@@ -373,6 +402,7 @@ int cmd_monitor(int argc, char **argv)
     if (rc != EXIT_OK) {
         return rc < 0 ? EXIT_OK : rc;
     }
+    memset(&tls, 0, sizeof(tls));
     m = calloc(1, sizeof(*m));
     if (m == NULL) {
         cli_err("monitor", "out of memory");
@@ -380,6 +410,12 @@ int cmd_monitor(int argc, char **argv)
     }
     pthread_mutex_init(&m->lock, NULL);
     if (load_config(&m->cfg, &a, err, sizeof(err)) != 0) {
+        cli_err("monitor", "%s", err);
+        rc = EXIT_INPUT;
+        goto out;
+    }
+    if (m->cfg.tls_cert != NULL &&
+        httpd_tls_load(&tls, m->cfg.tls_cert, m->cfg.tls_key, err, sizeof(err)) != 0) {
         cli_err("monitor", "%s", err);
         rc = EXIT_INPUT;
         goto out;
@@ -403,14 +439,14 @@ int cmd_monitor(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (m->cfg.listen != NULL) {
-        if (mon_http_start(&http, m, m->cfg.listen, err, sizeof(err)) != 0) {
+        int https = m->cfg.tls_cert != NULL;
+        if (mon_http_start(&http, m, m->cfg.listen, https ? &tls : NULL, err, sizeof(err)) != 0) {
             cli_err("monitor", "%s", err);
             rc = EXIT_NETWORK;
             goto out;
         }
-        const char *l = m->cfg.listen;
-        const char *colon = l[0] == '[' ? strchr(l, ']') + 1 : strrchr(l, ':');
-        printf("listening on http://%.*s:%u/\n", (int)(colon - l), l, mon_http_port(http));
+        httpd_url(err, sizeof(err), m->cfg.listen, mon_http_port(http), https);
+        printf("listening on %s/\n", err);
         if (fflush(stdout) != 0) {
             rc = cli_output_failed("monitor");
             goto out;
@@ -425,6 +461,7 @@ int cmd_monitor(int argc, char **argv)
     curl_global_cleanup();
 out:
     mon_http_stop(http);
+    httpd_tls_free(&tls);
     if (m != NULL) {
         store_close(m->db);
         mon_free_hosts(m->prev, m->nprev);

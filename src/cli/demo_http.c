@@ -5,17 +5,15 @@
 
 #include "demo_http.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
+#include <serve/httpd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #define DEMO_HTTP_DOCS 8
 
@@ -26,7 +24,7 @@ typedef struct demo_doc {
 } demo_doc;
 
 struct demo_http {
-    struct MHD_Daemon *d;
+    httpd *d;
     uint16_t port;
     pthread_mutex_t lock;
     demo_doc docs[DEMO_HTTP_DOCS];
@@ -86,9 +84,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 demo_http *demo_http_start(char *err, size_t errcap)
 {
     demo_http *h = calloc(1, sizeof(*h));
-    struct sockaddr_in a;
-    const union MHD_DaemonInfo *info;
+    httpd_config cfg;
     sigset_t all, old;
+    char why[256];
 
     if (h == NULL) {
         snprintf(err, errcap, "demo http: out of memory");
@@ -96,25 +94,24 @@ demo_http *demo_http_start(char *err, size_t errcap)
     }
     pthread_mutex_init(&h->lock, NULL);
     atomic_init(&h->served, 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 1;
+    cfg.connection_limit = 16;
+    cfg.timeout = 5;
+    cfg.handler = handle;
+    cfg.handler_cls = h;
     /* signals go to the main thread, which cleans up */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    h->d =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, h,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a, MHD_OPTION_CONNECTION_LIMIT,
-                         16u, MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (h->d == NULL) {
-        snprintf(err, errcap, "demo http: cannot listen on 127.0.0.1");
+    if (httpd_start(&h->d, &cfg, why, sizeof(why)) != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        snprintf(err, errcap, "demo http: %s", why);
         demo_http_stop(h);
         return NULL;
     }
-    info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = info != NULL ? info->port : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    h->port = (uint16_t)httpd_port(h->d);
     if (h->port == 0) {
         snprintf(err, errcap, "demo http: no port");
         demo_http_stop(h);
@@ -175,9 +172,7 @@ void demo_http_stop(demo_http *h)
     if (h == NULL) {
         return;
     }
-    if (h->d != NULL) {
-        MHD_stop_daemon(h->d);
-    }
+    httpd_stop(h->d);
     for (int i = 0; i < DEMO_HTTP_DOCS; i++) {
         free(h->docs[i].data);
     }

@@ -388,6 +388,8 @@ static int parse_root(cfg_ctx *c, mon_config *cfg, json_t *root)
                                        "expiry",
                                        "alerts",
                                        "listen",
+                                       "tls_cert",
+                                       "tls_key",
                                        "db",
                                        "shard",
                                        "ct",
@@ -401,10 +403,19 @@ static int parse_root(cfg_ctx *c, mon_config *cfg, json_t *root)
         get_uint(c, root, "", "stop_deadline_seconds", 0, 3600, &cfg->stop_deadline) != 0 ||
         parse_probe(c, cfg, root) != 0 || parse_expiry(c, cfg, root) != 0 ||
         parse_alerts(c, cfg, root) != 0 || get_str(c, root, "", "listen", 0, &cfg->listen) != 0 ||
+        get_str(c, root, "", "tls_cert", 1, &cfg->tls_cert) != 0 ||
+        get_str(c, root, "", "tls_key", 1, &cfg->tls_key) != 0 ||
         get_str(c, root, "", "db", 0, &cfg->db) != 0 ||
         get_str(c, root, "", "shard", 0, &shard) != 0 || parse_ct(c, cfg, root) != 0) {
         free(shard);
         return -1;
+    }
+    /* HTTPS is a certificate and its key, on the listen address */
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        free(shard);
+        return bad(c, cfg->tls_cert == NULL ? "tls_cert" : "tls_key",
+                   "required with \"%s\" (HTTPS needs both)",
+                   cfg->tls_cert == NULL ? "tls_key" : "tls_cert");
     }
     /* a database URL is no path; a file name is taken from the file's directory */
     if (cfg->db != NULL && strstr(cfg->db, "://") == NULL) {
@@ -523,6 +534,8 @@ void mon_config_free(mon_config *cfg)
     free(cfg->webhook_url);
     free(cfg->jsonl);
     free(cfg->listen);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     free(cfg->db);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -54,8 +54,9 @@ typedef struct mon_config {
     unsigned int command_timeout;
     char *jsonl;
     /* service */
-    char *listen; /* NULL: no HTTP */
-    char *db;     /* a SQLite path or postgres:// URL */
+    char *listen;             /* NULL: no HTTP */
+    char *tls_cert, *tls_key; /* PEM files: HTTPS on listen (both or neither) */
+    char *db;                 /* a SQLite path or postgres:// URL */
     unsigned long shard_i, shard_n;
     /* CT: logs read once per round against ct_policy (default: the first inventory's) */
     mon_ct_log ct[MON_MAX_CT_LOGS];

@@ -3,24 +3,23 @@
  * /metrics (Prometheus text), GET /healthz (200 when the last round
  * finished within two intervals, 503 otherwise) and GET / (the status page,
  * with the collector's style, escaping and Content-Security-Policy:
- * serve/web.h).
+ * serve/web.h); plain HTTP or HTTPS, started by serve/httpd.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <microhttpd.h>
 #include <monitor/monitor.h>
-#include <serve/server.h>
+#include <serve/httpd.h>
 #include <serve/web.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <util/buf.h>
 
 #include "common.h"
 
 struct mon_http {
-    struct MHD_Daemon *d;
+    httpd *d;
     mon *m;
 };
 
@@ -121,18 +120,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return text(c, 404, "pinset monitor: not found (/, /metrics, /healthz)\n");
 }
 
-int mon_http_start(mon_http **out, mon *m, const char *listen, char *err, size_t cap)
+int mon_http_start(mon_http **out, mon *m, const char *listen, httpd_tls *tls, char *err,
+                   size_t cap)
 {
-    struct sockaddr_storage ss;
-    size_t sslen = 0;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    httpd_config hc;
     mon_http *h;
 
     *out = NULL;
-    if (serve_parse_listen(listen, &ss, &sslen) != 0) {
-        snprintf(err, cap, "listen '%s': not ADDR:PORT or [ADDR6]:PORT", listen);
-        return -1;
-    }
     h = calloc(1, sizeof(*h));
     if (h == NULL) {
         snprintf(err, cap, "out of memory");
@@ -140,15 +134,15 @@ int mon_http_start(mon_http **out, mon *m, const char *listen, char *err, size_t
     }
     h->m = m;
     (void)web_csp(); /* computed once, before any thread reads it */
-    if (ss.ss_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
-    }
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, 2u,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 15u,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
-    if (h->d == NULL) {
-        snprintf(err, cap, "cannot listen on %s (in use, or not this machine's address)", listen);
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = listen;
+    hc.threads = 2;
+    hc.connection_limit = 64;
+    hc.timeout = 15;
+    hc.handler = handle;
+    hc.handler_cls = h;
+    hc.tls = tls;
+    if (httpd_start(&h->d, &hc, err, cap) != 0) {
         free(h);
         return -1;
     }
@@ -158,8 +152,7 @@ int mon_http_start(mon_http **out, mon *m, const char *listen, char *err, size_t
 
 unsigned int mon_http_port(const mon_http *h)
 {
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    return i != NULL ? i->port : 0;
+    return httpd_port(h->d);
 }
 
 void mon_http_stop(mon_http *h)
@@ -167,6 +160,6 @@ void mon_http_stop(mon_http *h)
     if (h == NULL) {
         return;
     }
-    MHD_stop_daemon(h->d);
+    httpd_stop(h->d);
     free(h);
 }

@@ -95,8 +95,13 @@ int mon_status_page(mon *m, int64_t now, struct pinset__buf *b);
 
 /* ---- http.c ---- */
 typedef struct mon_http mon_http;
-/* Serve /metrics, /healthz and / on listen (ADDR:PORT). 0, or -1 with err. */
-int mon_http_start(mon_http **out, mon *m, const char *listen, char *err, size_t cap);
+struct httpd_tls;
+/*
+ * Serve /metrics, /healthz and / on listen (ADDR:PORT), over HTTPS when tls
+ * is not NULL (its key is wiped once the daemon has it). 0, or -1 with err.
+ */
+int mon_http_start(mon_http **out, mon *m, const char *listen, struct httpd_tls *tls, char *err,
+                   size_t cap);
 unsigned int mon_http_port(const mon_http *h);
 void mon_http_stop(mon_http *h);
 

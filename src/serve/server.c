@@ -5,8 +5,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -39,6 +37,13 @@ typedef struct bucket {
     double last; /* monotonic seconds */
 } bucket;
 
+/* A token bucket per client network, in a fixed table of RL_SLOTS (under the server's rl_lock). */
+typedef struct limiter {
+    bucket *slots;
+    double rate; /* tokens per second */
+    unsigned int burst;
+} limiter;
+
 /* Response codes counted in /metrics. */
 static const unsigned int codes[] = {200, 201, 400, 404, 405, 413, 429, 500};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
@@ -46,11 +51,12 @@ enum { REFUSED_MALFORMED, REFUSED_TOO_LARGE, REFUSED_RATE, REFUSED_COUNT };
 static const char *const refused_names[REFUSED_COUNT] = {"malformed", "too-large", "rate-limited"};
 
 struct serve {
-    struct MHD_Daemon *d;
+    httpd *d;
     serve_config cfg;
     pthread_mutex_t db_lock;
     pthread_mutex_t rl_lock;
-    bucket *buckets;
+    limiter reports;  /* POST /report */
+    limiter pages;    /* GET / and /host/NAME: each runs queries over the store under its lock */
     uint32_t rl_seed; /* random: which networks share a slot is not the sender's choice */
     atomic_ullong responses[NCODES];
     atomic_ullong stored[CLASS_COUNT];
@@ -117,60 +123,6 @@ void serve_truncate_addr(const struct sockaddr *sa, char *buf, size_t cap)
     }
 }
 
-int serve_parse_listen(const char *text, void *ss_out, size_t *len_out)
-{
-    struct sockaddr_storage *ss = ss_out;
-    char host[64];
-    const char *colon, *port_s;
-    unsigned long port;
-    char *end;
-
-    memset(ss, 0, sizeof(*ss));
-    if (text == NULL) {
-        return -1;
-    }
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (close == NULL || close[1] != ':' || (size_t)(close - text - 1) >= sizeof(host)) {
-            return -1;
-        }
-        memcpy(host, text + 1, (size_t)(close - text - 1));
-        host[close - text - 1] = '\0';
-        port_s = close + 2;
-    } else {
-        colon = strrchr(text, ':');
-        if (colon == NULL || (size_t)(colon - text) >= sizeof(host)) {
-            return -1;
-        }
-        memcpy(host, text, (size_t)(colon - text));
-        host[colon - text] = '\0';
-        port_s = colon + 1;
-    }
-    errno = 0;
-    port = strtoul(port_s, &end, 10);
-    if (port_s[0] < '0' || port_s[0] > '9' || *end != '\0' || errno != 0 || port > 65535) {
-        return -1;
-    }
-    if (host[0] == '\0') {
-        snprintf(host, sizeof(host), "0.0.0.0");
-    }
-    struct sockaddr_in *in = (struct sockaddr_in *)ss_out;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss_out;
-    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)port);
-        *len_out = sizeof(*in);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        *len_out = sizeof(*in6);
-        return 0;
-    }
-    return -1;
-}
-
 /* ---- the rate limiter: a token bucket per client network, in a fixed table ---- */
 
 static uint32_t hash(uint32_t seed, const char *s)
@@ -182,9 +134,9 @@ static uint32_t hash(uint32_t seed, const char *s)
     return h;
 }
 
-static int rate_take(serve *s, const char *net)
+static int rate_take(serve *s, limiter *l, const char *net)
 {
-    bucket *b = &s->buckets[hash(s->rl_seed, net) % RL_SLOTS];
+    bucket *b = &l->slots[hash(s->rl_seed, net) % RL_SLOTS];
     double now = mono_now();
     int ok;
 
@@ -192,7 +144,7 @@ static int rate_take(serve *s, const char *net)
     if (b->net[0] == '\0') {
         /* a free slot: a full bucket */
         snprintf(b->net, sizeof(b->net), "%s", net);
-        b->tokens = s->cfg.burst;
+        b->tokens = l->burst;
         b->last = now;
     } else if (strcmp(b->net, net) != 0) {
         /* another network in the slot takes it over with the tokens left, never a refill:
@@ -200,9 +152,9 @@ static int rate_take(serve *s, const char *net)
          * collisions hard to choose) */
         snprintf(b->net, sizeof(b->net), "%s", net);
     }
-    b->tokens += (now - b->last) * s->cfg.rate;
-    if (b->tokens > s->cfg.burst) {
-        b->tokens = s->cfg.burst;
+    b->tokens += (now - b->last) * l->rate;
+    if (b->tokens > l->burst) {
+        b->tokens = l->burst;
     }
     b->last = now;
     ok = b->tokens >= 1.0;
@@ -576,12 +528,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             if (strcmp(url, "/metrics") == 0) {
                 return metrics(s, c);
             }
-            return page(s, c, url); /* "/" or "/host/...": the rest of `known` */
+            /* "/" or "/host/...", the rest of `known`: queries over the store, under its lock */
+            if (!rate_take(s, &s->pages, q->client)) {
+                return respond_text(s, c, 429, "pinset collect: too many page views from %s\n",
+                                    q->client);
+            }
+            return page(s, c, url);
         }
         if (strcmp(method, "POST") != 0) {
             return respond_allow(s, c, 405, "POST", "pinset collect: POST reports to /report\n");
         }
-        if (!rate_take(s, q->client)) {
+        if (!rate_take(s, &s->reports, q->client)) {
             atomic_fetch_add(&s->refused[REFUSED_RATE], 1);
             return respond_text(s, c, 429, "pinset collect: too many reports from %s\n", q->client);
         }
@@ -637,32 +594,29 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
 {
-    struct sockaddr_storage ss;
-    size_t sslen = 0;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    httpd_config hc;
     serve *s;
 
     *out = NULL;
-    if (serve_parse_listen(cfg->listen, &ss, &sslen) != 0) {
-        snprintf(err, cap, "--listen: not ADDR:PORT or [ADDR6]:PORT");
-        return -1;
-    }
-    if (cfg->tls_cert != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-        snprintf(err, cap, "this libmicrohttpd was built without TLS");
-        return -1;
-    }
     s = calloc(1, sizeof(*s));
-    if (s == NULL || (s->buckets = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
+    if (s == NULL || (s->reports.slots = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
+        (s->pages.slots = calloc(RL_SLOTS, sizeof(bucket))) == NULL ||
         (s->certs = report_cache_new()) == NULL || (s->verified = classify_cache_new()) == NULL) {
         if (s != NULL) {
             report_cache_free(s->certs);
-            free(s->buckets);
+            free(s->reports.slots);
+            free(s->pages.slots);
         }
         free(s);
         snprintf(err, cap, "out of memory");
         return -1;
     }
     s->cfg = *cfg;
+    s->cfg.tls = NULL; /* the key is gone once the daemon has it */
+    s->reports.rate = cfg->rate;
+    s->reports.burst = cfg->burst;
+    s->pages.rate = cfg->page_rate > 0 ? cfg->page_rate : SERVE_PAGE_RATE;
+    s->pages.burst = cfg->page_burst > 0 ? cfg->page_burst : SERVE_PAGE_BURST;
     if (RAND_bytes((unsigned char *)&s->rl_seed, sizeof(s->rl_seed)) != 1) {
         s->rl_seed = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)s;
     }
@@ -678,23 +632,18 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
     }
     s->writer_started = 1;
     (void)web_csp(); /* computed once, before any thread reads it */
-    if (ss.ss_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
-    }
-    if (cfg->tls_cert != NULL) {
-        flags |= MHD_USE_TLS;
-    }
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-                            cfg->threads > 0 ? cfg->threads : 4u, MHD_OPTION_CONNECTION_LIMIT, 512u,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PER_IP_MAX,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                            cfg->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-                            cfg->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key, MHD_OPTION_END);
-    if (s->d == NULL) {
-        snprintf(err, cap, "cannot listen on %s (in use, or not this machine's address)",
-                 cfg->listen);
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = cfg->listen;
+    hc.threads = cfg->threads > 0 ? cfg->threads : 4u;
+    hc.connection_limit = 512;
+    hc.per_ip_limit = PER_IP_MAX;
+    hc.timeout = 15;
+    hc.handler = handle;
+    hc.handler_cls = s;
+    hc.completed = completed;
+    hc.completed_cls = s;
+    hc.tls = cfg->tls;
+    if (httpd_start(&s->d, &hc, err, cap) != 0) {
         serve_stop(s);
         return -1;
     }
@@ -704,8 +653,7 @@ int serve_start(serve **out, const serve_config *cfg, char *err, size_t cap)
 
 unsigned int serve_port(const serve *s)
 {
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    return i != NULL ? i->port : 0;
+    return httpd_port(s->d);
 }
 
 void serve_stop(serve *s)
@@ -713,9 +661,7 @@ void serve_stop(serve *s)
     if (s == NULL) {
         return;
     }
-    if (s->d != NULL) {
-        MHD_stop_daemon(s->d); /* finishes the requests in progress: their rows commit first */
-    }
+    httpd_stop(s->d); /* finishes the requests in progress: their rows commit first */
     if (s->writer_started) {
         pthread_mutex_lock(&s->q_lock);
         s->stopping = 1;
@@ -728,7 +674,8 @@ void serve_stop(serve *s)
     pthread_cond_destroy(&s->q_done);
     pthread_mutex_destroy(&s->db_lock);
     pthread_mutex_destroy(&s->rl_lock);
-    free(s->buckets);
+    free(s->reports.slots);
+    free(s->pages.slots);
     report_cache_free(s->certs);
     classify_cache_free(s->verified);
     free(s);
