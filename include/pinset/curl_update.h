@@ -190,7 +190,8 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_curl_update_index_parse(
  * PINSET_OK with *status_out PINSET_UPDATER_UP_TO_DATE and *update_out the
  * applied document (NULL when none), nothing else fetched, the state not
  * touched. Otherwise resolve the index's document path against index_url
- * (libcurl's URL API, RFC 3986 §5), fetch it (pinset_curl_update_fetch),
+ * as given (libcurl's URL API, RFC 3986 §5; not against the URL a followed
+ * redirect led to), fetch it (pinset_curl_update_fetch),
  * refuse it unless its SHA-256 is the index's, and apply it
  * (pinset_updater_apply_threshold with opts->threshold and opts->now), which
  * makes every check the document needs: the index is never trusted, and an

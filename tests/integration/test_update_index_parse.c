@@ -252,6 +252,19 @@ static void test_bad_arguments(void **state)
     assert_null(u);
     assert_int_equal(st, PINSET_UPDATER_INVALID);
     zeroed(&ix);
+    {
+        /* bad options are refused before the state directory is read or anything fetched */
+        pinset_curl_update_options o = PINSET_CURL_UPDATE_OPTIONS_INIT;
+        const struct evp_pkey_st *roots[1] = {(const struct evp_pkey_st *)&o};
+        o.max_redirects = PINSET_CURL_UPDATE_MAX_REDIRECTS + 1;
+        d = (pinset_diag)PINSET_DIAG_INIT;
+        assert_int_equal(pinset_curl_update_apply_index(&u, &st, &ix,
+                                                        "http://127.0.0.1:1/index.json",
+                                                        "no-such-state-dir", roots, 1, &o, &d),
+                         PINSET_E_INVALID_ARG);
+        assert_int_equal(st, PINSET_UPDATER_INVALID);
+        assert_non_null(strstr(d.message, "bad options"));
+    }
 }
 
 int main(void)

@@ -296,8 +296,11 @@ pinset_err pinset_curl_update_apply_index(pinset_update **update_out,
         *update_out = NULL;
     }
     if (update_out == NULL || index_url == NULL || state_dir == NULL || roots == NULL ||
-        nroots == 0) {
-        err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument");
+        nroots == 0 ||
+        (opts != NULL &&
+         (opts->version != PINSET_CURL_UPDATE_OPTIONS_VERSION || opts->max_redirects < 0 ||
+          opts->max_redirects > PINSET_CURL_UPDATE_MAX_REDIRECTS))) {
+        err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or bad options");
         goto out;
     }
     if (opts != NULL) {
