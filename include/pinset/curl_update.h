@@ -26,6 +26,9 @@
  *   and then at most that many, to https only when the URL was https;
  * - a 200 status; anything else is refused.
  *
+ * pinset_curl_update_apply_index follows an index.json (pinset publish)
+ * instead of a document's URL: see "following an index" below.
+ *
  * Caveats: proxies from the environment (http_proxy...) are used as
  * libcurl uses them; no HTTP caching (If-None-Match) is done: each call
  * fetches the whole document.
@@ -125,6 +128,104 @@ PINSET_API PINSET_MUST_CHECK pinset_err pinset_curl_update_apply(
     pinset_update **update_out, pinset_updater_status *status_out, const char *url,
     const char *state_dir, const struct evp_pkey_st *const *roots, size_t nroots,
     const pinset_curl_update_options *opts, pinset_diag *diag);
+
+/*
+ * ---- following an index: index.json, as `pinset publish` writes it ----
+ *
+ * {"serial": N, "document": "updates/N.dsse", "sha256": "<64 hex>",
+ *  "issued_at": "<RFC 3339>", "expires_at": "<RFC 3339>"}
+ *
+ * The index is a hint for fetching, never trusted for security: it is not
+ * signed, and whatever it says, the document it names goes through the
+ * updater (signature, threshold, delegations, rollback, equivocation,
+ * expiry). It only decides whether a fetch is worth making (its serial) and
+ * which document to fetch (its path, relative to the index's URL), and binds
+ * the fetched bytes to what the publisher indexed (its SHA-256), so that a
+ * mirror serving a stale or mixed-up tree is refused before the updater.
+ */
+
+/** The largest index.json accepted, in octets (64 KiB). */
+#define PINSET_CURL_UPDATE_INDEX_MAX_SIZE ((size_t)64 * 1024)
+/** The longest document path an index may name, in octets. */
+#define PINSET_CURL_UPDATE_INDEX_PATH_MAX 1024
+
+/** An index.json, as pinset_curl_update_index_parse read it. */
+typedef struct pinset_curl_update_index {
+    uint64_t serial; /**< the serial of the document it names (at least 1) */
+    /** the document's path relative to the index (letters, digits, "-._~" and "/") */
+    char document[PINSET_CURL_UPDATE_INDEX_PATH_MAX + 1];
+    uint8_t sha256[32]; /**< the SHA-256 of the document's bytes */
+    int64_t issued_at;  /**< issued_at, seconds since the epoch (informative) */
+    int64_t expires_at; /**< expires_at, seconds since the epoch (informative) */
+} pinset_curl_update_index;
+
+/**
+ * Parse an index.json strictly: a JSON object (duplicate keys refused) with
+ * exactly the members serial (an integer of at least 1), document (a
+ * relative path: not empty, not absolute, no scheme, query or fragment, no
+ * "..", no empty segment, only letters, digits, "-._~" and "/"), sha256 (64
+ * hex digits), issued_at and expires_at (RFC 3339 strings, expires_at after
+ * issued_at). Any other member, or a member of another type, is refused.
+ *
+ * @param out  receives the index (zeroed on failure)
+ * @param buf  the bytes of index.json (borrowed), len of them (at most
+ *             PINSET_CURL_UPDATE_INDEX_MAX_SIZE)
+ * @param len  number of bytes
+ * @param diag optional detail: the member in `path` ("document") and the
+ *             reason; a JSON syntax error with its line and column
+ * @return PINSET_OK; PINSET_E_PARSE; PINSET_E_LIMIT (over the size cap);
+ *         PINSET_E_INVALID_ARG
+ * Ownership: nothing retained.
+ * Thread-safety: safe.
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_curl_update_index_parse(
+    pinset_curl_update_index *out, const uint8_t *buf, size_t len, pinset_diag *diag);
+
+/**
+ * Follow an index: load the applied document from the state directory
+ * (pinset_updater_load_threshold), fetch index_url (at most
+ * PINSET_CURL_UPDATE_INDEX_MAX_SIZE octets, with the timeouts, redirect rule
+ * and cafile of the options) and parse it (pinset_curl_update_index_parse).
+ * When the index's serial is not above the applied document's, stop there:
+ * PINSET_OK with *status_out PINSET_UPDATER_UP_TO_DATE and *update_out the
+ * applied document (NULL when none), nothing else fetched, the state not
+ * touched. Otherwise resolve the index's document path against index_url
+ * as given (libcurl's URL API, RFC 3986 §5; not against the URL a followed
+ * redirect led to), fetch it (pinset_curl_update_fetch),
+ * refuse it unless its SHA-256 is the index's, and apply it
+ * (pinset_updater_apply_threshold with opts->threshold and opts->now), which
+ * makes every check the document needs: the index is never trusted, and an
+ * index that names an older document than the applied one with a higher
+ * serial gets a rollback refusal from the updater.
+ *
+ * Any failure leaves the state directory untouched. *status_out is then
+ * PINSET_UPDATER_STATE_ERROR when loading the applied document failed, the
+ * updater's status when it refused, else PINSET_UPDATER_INVALID.
+ *
+ * @param update_out receives the applied (unchanged, or up-to-date) update; NULL on refusal
+ * @param status_out what happened (optional)
+ * @param index_out  receives the index when it was read (optional; zeroed otherwise)
+ * @param index_url  the index's http:// or https:// URL
+ * @param state_dir  the updater's state directory
+ * @param roots      the root keys (borrowed), nroots of them
+ * @param nroots     number of root keys
+ * @param opts       options (NULL: the defaults); max_size caps the document
+ * @param diag       optional detail; its path names the index member at fault
+ *                   ("sha256", "document" for the document's transfer)
+ * @return PINSET_OK; the codes of pinset_updater_load, of
+ *         pinset_curl_update_fetch, of pinset_curl_update_index_parse and of
+ *         pinset_updater_apply; PINSET_E_NO_MATCH (the document's SHA-256 is
+ *         not the index's)
+ * Ownership: release *update_out with pinset_update_free.
+ * Thread-safety: safe; calls on one state directory are serialised by the
+ * updater's lock (between the load and the apply another caller may apply a
+ * document: the apply judges against the state as it is then).
+ */
+PINSET_API PINSET_MUST_CHECK pinset_err pinset_curl_update_apply_index(
+    pinset_update **update_out, pinset_updater_status *status_out,
+    pinset_curl_update_index *index_out, const char *index_url, const char *state_dir,
+    const struct evp_pkey_st *const *roots, size_t nroots, const pinset_curl_update_options *opts,
+    pinset_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -379,7 +379,9 @@ typedef enum pinset_updater_status {
     PINSET_UPDATER_DELEGATION_ROLLBACK =
         12, /**< a delegation older than the highest delegation serial accepted */
     PINSET_UPDATER_DELEGATION_SCOPE =
-        13 /**< the document's scope is not within its signing key's delegation */
+        13, /**< the document's scope is not within its signing key's delegation */
+    PINSET_UPDATER_UP_TO_DATE =
+        14 /**< (pinset_curl_update_apply_index) the index names no newer serial: nothing fetched */
 } pinset_updater_status;
 
 /** pinset_updater_load flag: the current document is past its expires_at (see on_stale). */

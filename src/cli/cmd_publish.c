@@ -253,7 +253,7 @@ out:
 
 int cmd_publish(int argc, char **argv)
 {
-    static const update_opt_ids ids = {O_ROOT, O_NOW, O_OUT, -1, -1, -1, -1};
+    static const update_opt_ids ids = {O_ROOT, O_NOW, O_OUT, -1, -1, -1, -1, -1};
     update_args a;
     int rc = update_args_parse(&a, &cmd_publish_spec, argc, argv, &ids,
                                "--root FILE, --out DIR and DOC are required");

@@ -109,7 +109,7 @@ out:
 
 int cmd_verify(int argc, char **argv)
 {
-    static const update_opt_ids ids = {O_ROOT, O_NOW, -1, O_THRESHOLD, -1, -1, -1};
+    static const update_opt_ids ids = {O_ROOT, O_NOW, -1, O_THRESHOLD, -1, -1, -1, -1};
     update_args a;
     int rc = update_args_parse(&a, &cmd_verify_spec, argc, argv, &ids,
                                "--root FILE and DOC are required");

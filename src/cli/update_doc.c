@@ -111,6 +111,8 @@ int update_args_parse(update_args *a, const cmd_spec *spec, int argc, char **arg
             }
         } else if (r >= 0 && r == ids->dir) {
             a->dir = v;
+        } else if (r >= 0 && r == ids->index) {
+            a->index = 1;
         } else if (r >= 0 && r == ids->cafile) {
             a->cafile = v;
         } else if (r >= 0 && r == ids->max_redirects) {

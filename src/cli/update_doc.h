@@ -45,11 +45,12 @@ typedef struct update_args {
     const char *cafile;          /* --cafile, or NULL */
     unsigned long timeout;       /* --timeout in seconds, or 0 */
     unsigned long max_redirects; /* --max-redirects, or 0 */
+    int index;                   /* --index: DOC is the URL of an index.json (pinset publish) */
 } update_args;
 
 /* Where a command's table has each option update_args_parse reads; -1: none. */
 typedef struct update_opt_ids {
-    int root, now, dir, threshold, cafile, timeout, max_redirects;
+    int root, now, dir, threshold, cafile, timeout, max_redirects, index;
 } update_opt_ids;
 
 /*

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include <pinset/curl_update.h>
 
 #include "util/buf.h"
@@ -98,8 +102,10 @@ static int setup(CURL *c, const char *url, const pinset_curl_update_options *o, 
     return bad;
 }
 
-pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_options *opts,
-                                    pinset_write_fn write, void *payload, pinset_diag *diag)
+/* The transfer of pinset_curl_update_fetch, with the cap `cap` (0: max_size) and `what` it fetches.
+ */
+static pinset_err fetch(const char *url, const pinset_curl_update_options *opts, size_t cap,
+                        const char *what, pinset_write_fn write, void *payload, pinset_diag *diag)
 {
     pinset_curl_update_options o = PINSET_CURL_UPDATE_OPTIONS_INIT;
     char errbuf[CURL_ERROR_SIZE];
@@ -125,6 +131,9 @@ pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_op
     f.payload = payload;
     f.max =
         o.max_size > 0 && o.max_size < PINSET_UPDATE_MAX_SIZE ? o.max_size : PINSET_UPDATE_MAX_SIZE;
+    if (cap > 0) {
+        f.max = cap;
+    }
     errbuf[0] = '\0';
     c = curl_easy_init();
     if (c == NULL) {
@@ -139,11 +148,11 @@ pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_op
     (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     if (f.over || rc == CURLE_FILESIZE_EXCEEDED) {
-        return PINSET_DIAG(diag, PINSET_E_LIMIT, "fetch: the document is larger than %zu octets",
+        return PINSET_DIAG(diag, PINSET_E_LIMIT, "fetch: the %s is larger than %zu octets", what,
                            f.max);
     }
     if (f.refused) {
-        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: the output refused the document");
+        return PINSET_DIAG(diag, PINSET_E_IO, "fetch: the output refused the %s", what);
     }
     if (rc == CURLE_TOO_MANY_REDIRECTS) {
         return PINSET_DIAG(diag, PINSET_E_IO, "fetch: more than %ld redirects", o.max_redirects);
@@ -159,6 +168,12 @@ pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_op
         return PINSET_DIAG(diag, PINSET_E_IO, "fetch: HTTP status %ld", status);
     }
     return PINSET_OK;
+}
+
+pinset_err pinset_curl_update_fetch(const char *url, const pinset_curl_update_options *opts,
+                                    pinset_write_fn write, void *payload, pinset_diag *diag)
+{
+    return fetch(url, opts, 0, "document", write, payload, diag);
 }
 
 pinset_err pinset_curl_update_apply(pinset_update **update_out, pinset_updater_status *status_out,
@@ -188,6 +203,163 @@ pinset_err pinset_curl_update_apply(pinset_update **update_out, pinset_updater_s
                                              roots, nroots, opts != NULL ? opts->threshold : 1,
                                              opts != NULL ? opts->now : 0, diag);
     }
+    pinset__buf_free(&m.b);
+    return err;
+}
+
+/*
+ * The document's URL: its path from the index resolved against the index's
+ * URL by libcurl's URL parser (RFC 3986 §5.2), never by string joining.
+ * *out is a new string (free with curl_free).
+ */
+static pinset_err resolve(char **out, const char *index_url, const char *document,
+                          pinset_diag *diag)
+{
+    CURLU *h = curl_url();
+    CURLUcode rc = CURLUE_OUT_OF_MEMORY;
+
+    *out = NULL;
+    if (h != NULL) {
+        rc = curl_url_set(h, CURLUPART_URL, index_url, 0);
+        if (rc == CURLUE_OK) {
+            rc = curl_url_set(h, CURLUPART_URL, document, 0); /* relative to the index */
+        }
+        if (rc == CURLUE_OK) {
+            rc = curl_url_get(h, CURLUPART_URL, out, 0);
+        }
+        curl_url_cleanup(h);
+    }
+    if (rc != CURLUE_OK) {
+        pinset__diag_path(diag, "document");
+        return PINSET_DIAG(diag, rc == CURLUE_OUT_OF_MEMORY ? PINSET_E_NOMEM : PINSET_E_PARSE,
+                           "document cannot be resolved against the index's URL: %s",
+                           curl_url_strerror(rc));
+    }
+    return PINSET_OK;
+}
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* The fetched document's bytes are those the index names (its sha256); else PINSET_E_NO_MATCH. */
+static pinset_err check_digest(const struct pinset__buf *b, const pinset_curl_update_index *ix,
+                               pinset_diag *diag)
+{
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+    char got[65], want[65];
+
+    if (EVP_Digest(b->len > 0 ? b->p : (const uint8_t *)"", b->len, md, &mdlen, EVP_sha256(),
+                   NULL) != 1 ||
+        mdlen != sizeof(md)) {
+        ERR_clear_error();
+        return PINSET_DIAG(diag, PINSET_E_CRYPTO, "sha256: cannot hash the document");
+    }
+    if (CRYPTO_memcmp(md, ix->sha256, sizeof(md)) != 0) {
+        hex(got, md, sizeof(md));
+        hex(want, ix->sha256, sizeof(md));
+        pinset__diag_path(diag, "sha256");
+        return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
+                           "the document's SHA-256 is %s, not the index's %s: not applied", got,
+                           want);
+    }
+    return PINSET_OK;
+}
+
+pinset_err pinset_curl_update_apply_index(pinset_update **update_out,
+                                          pinset_updater_status *status_out,
+                                          pinset_curl_update_index *index_out,
+                                          const char *index_url, const char *state_dir,
+                                          const struct evp_pkey_st *const *roots, size_t nroots,
+                                          const pinset_curl_update_options *opts, pinset_diag *diag)
+{
+    pinset_curl_update_options o = PINSET_CURL_UPDATE_OPTIONS_INIT;
+    pinset_updater_status status = PINSET_UPDATER_INVALID;
+    pinset_curl_update_index ix;
+    struct mem m = {.err = PINSET_OK};
+    pinset_update *cur = NULL;
+    char *doc_url = NULL;
+    uint64_t have = 0;
+    pinset_err err;
+
+    memset(&ix, 0, sizeof(ix));
+    pinset__buf_init(&m.b, PINSET_UPDATE_MAX_SIZE, 0);
+    if (update_out != NULL) {
+        *update_out = NULL;
+    }
+    if (update_out == NULL || index_url == NULL || state_dir == NULL || roots == NULL ||
+        nroots == 0 ||
+        (opts != NULL &&
+         (opts->version != PINSET_CURL_UPDATE_OPTIONS_VERSION || opts->max_redirects < 0 ||
+          opts->max_redirects > PINSET_CURL_UPDATE_MAX_REDIRECTS))) {
+        err = PINSET_DIAG(diag, PINSET_E_INVALID_ARG, "null argument or bad options");
+        goto out;
+    }
+    if (opts != NULL) {
+        o = *opts;
+    }
+    /* what the updater has: the applied document's serial (0: none yet) */
+    err = pinset_updater_load_threshold(&cur, NULL, state_dir, roots, nroots, o.threshold, o.now,
+                                        diag);
+    if (err != PINSET_OK) {
+        status = PINSET_UPDATER_STATE_ERROR;
+        goto out;
+    }
+    have = cur != NULL ? pinset_update_serial(cur) : 0;
+    err = fetch(index_url, opts, PINSET_CURL_UPDATE_INDEX_MAX_SIZE, "index", mem_sink, &m, diag);
+    if (m.err == PINSET_E_NOMEM) {
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    if (err == PINSET_OK) {
+        err = pinset_curl_update_index_parse(&ix, m.b.p, m.b.len, diag);
+    }
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    if (ix.serial <= have) {
+        /* nothing newer: the index is a hint, so nothing is fetched and nothing written */
+        status = PINSET_UPDATER_UP_TO_DATE;
+        *update_out = cur;
+        cur = NULL;
+        goto out;
+    }
+    err = resolve(&doc_url, index_url, ix.document, diag);
+    if (err != PINSET_OK) {
+        goto out;
+    }
+    pinset__buf_free(&m.b);
+    pinset__buf_init(&m.b, PINSET_UPDATE_MAX_SIZE, 0);
+    err = fetch(doc_url, opts, 0, "document", mem_sink, &m, diag);
+    if (m.err == PINSET_E_NOMEM) {
+        err = PINSET_DIAG(diag, PINSET_E_NOMEM, "out of memory");
+    }
+    if (err != PINSET_OK) {
+        pinset__diag_path(diag, "document");
+        goto out;
+    }
+    /* bound to what the publisher indexed before the updater sees it */
+    err = check_digest(&m.b, &ix, diag);
+    if (err == PINSET_OK) {
+        err = pinset_updater_apply_threshold(update_out, &status, state_dir, m.b.p, m.b.len, roots,
+                                             nroots, o.threshold, o.now, diag);
+    }
+out:
+    if (status_out != NULL) {
+        *status_out = status;
+    }
+    if (index_out != NULL) {
+        *index_out = ix;
+    }
+    curl_free(doc_url);
+    pinset_update_free(cur);
     pinset__buf_free(&m.b);
     return err;
 }
