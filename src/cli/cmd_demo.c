@@ -1523,8 +1523,8 @@ static void step_update(demo *d)
     printf("%s[a web server on 127.0.0.1:%u serves site/]%s\n", out_sgr(d->color, OUT_DIM),
            (unsigned int)demo_http_port(h), out_sgr_reset(d->color));
     say("A client holds only the root's public key and a state directory (mode 0700).");
-    say("update fetches serial 2, checks the signature through the delegation it");
-    say("carries, and applies it:");
+    say("update reads index.json, fetches the serial it names (2), checks its SHA-256");
+    say("and the signature through the delegation it carries, and applies it:");
     printf("%s$ mkdir -m 700 state%s\n", out_sgr(d->color, OUT_BOLD), out_sgr_reset(d->color));
     if (mkdirat(g_dirfd, "state", 0700) != 0) {
         demo_http_stop(h);
@@ -1534,11 +1534,11 @@ static void step_update(demo *d)
     }
     snprintf(url1, sizeof(url1), "http://127.0.0.1:%u/updates/1.dsse",
              (unsigned int)demo_http_port(h));
-    snprintf(url2, sizeof(url2), "http://127.0.0.1:%u/updates/2.dsse",
-             (unsigned int)demo_http_port(h));
+    snprintf(url2, sizeof(url2), "http://127.0.0.1:%u/index.json", (unsigned int)demo_http_port(h));
     {
-        const char *const u2[] = {
-            "update", "--root", "pinset-demo-root.key.pub", "--state", "state", url2, NULL};
+        const char *const u2[] = {"update",  "--root", "pinset-demo-root.key.pub",
+                                  "--state", "state",  "--index",
+                                  url2,      NULL};
         const char *const u1[] = {
             "update", "--root", "pinset-demo-root.key.pub", "--state", "state", url1, NULL};
         rc = run_cmd(d, u2, EXIT_OK, "serial 2 applied");
@@ -1547,7 +1547,7 @@ static void step_update(demo *d)
         rc = run_cmd(d, u1, EXIT_NEGATIVE, "rejected");
         expect_err(d, rc, "rollback", "a rollback");
     }
-    expect(d, demo_http_served(h) == 2, "both documents were fetched over HTTP");
+    expect(d, demo_http_served(h) == 3, "the index and both documents were fetched over HTTP");
     demo_http_stop(h);
 }
 
