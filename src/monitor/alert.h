@@ -3,8 +3,8 @@
  * one JSON document, given to every sink that the configuration names:
  *   webhook  POSTed with libcurl (Content-Type: application/json), retried
  *            with exponential backoff on a transport error or a non-2xx status;
- *   command  run with fork/exec, the document on its standard input, killed
- *            after its timeout;
+ *   command  run with fork/exec, the document on its standard input (written
+ *            with poll(2) under the timeout), killed and reaped after it;
  *   jsonl    appended as one line with a single write(2) on an O_APPEND file.
  */
 #ifndef PINSET_MONITOR_ALERT_H
