@@ -667,6 +667,9 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap)
         snprintf(err, cap, "out of memory");
         return -1;
     }
+    pthread_mutex_lock(&m->lock);
+    m->in_round = 1;
+    pthread_mutex_unlock(&m->lock);
     for (size_t i = 0; i < m->cfg.ninv; i++) {
         if (atomic_load(&m->abandon)) {
             break;
@@ -708,6 +711,7 @@ out:
     } else {
         m->rounds_failed++;
     }
+    m->in_round = 0;
     pthread_mutex_unlock(&m->lock);
     mon_free_hosts(hv.v, hv.n);
     json_decref(al.docs);
@@ -757,6 +761,9 @@ char *mon_metrics(mon *m)
         fprintf(f, "pinset_monitor_rounds_total{result=\"%s\"} %llu\n", round_results[i],
                 (unsigned long long)rounds[i]);
     }
+    check_prom_head(f, "pinset_monitor_round_in_progress", "gauge",
+                    "Whether a round is running now (1) or not (0).");
+    fprintf(f, "pinset_monitor_round_in_progress %d\n", m->in_round);
     check_prom_head(f, "pinset_monitor_last_round_timestamp_seconds", "gauge",
                     "When the last finished round ended (0: none yet).");
     fprintf(f, "pinset_monitor_last_round_timestamp_seconds %lld\n", (long long)m->last_finish);

@@ -67,6 +67,7 @@ typedef struct mon {
     uint64_t rounds_ok, rounds_failed, rounds_abandoned;
     uint64_t alerts[MA_N], alerts_failed;
     double last_duration;
+    int in_round;          /* a round is running (set and cleared by mon_round) */
     unsigned int interval; /* copy of cfg.interval for /healthz */
     /* set by the main thread: results of the round in progress are thrown away */
     atomic_int abandon;
