@@ -428,6 +428,7 @@ out:
     if (m != NULL) {
         store_close(m->db);
         mon_free_hosts(m->prev, m->nprev);
+        mon_free_logs(m->logs, m->nlogs);
         mon_config_free(&m->cfg);
         pthread_mutex_destroy(&m->lock);
         free(m);

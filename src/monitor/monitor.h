@@ -28,8 +28,9 @@ enum mon_alert_kind {
     MA_NEW_FAILURE,
     MA_EXPIRY,
     MA_BACKUP_LIVE,
-    MA_CT_FINDING, /* a CT log holds a certificate for a pinned name on a key not pinned */
-    MA_CT_LOG,     /* a CT log misbehaved or could not be read */
+    MA_CT_FINDING,       /* a CT log holds a certificate for a pinned name on a key not pinned */
+    MA_CT_LOG,           /* a CT log broke (misbehaved or could not be read), or broke otherwise */
+    MA_CT_LOG_RECOVERED, /* a CT log that was broken was read without fault */
     MA_N
 };
 extern const char *const mon_alert_kind_names[MA_N];
@@ -48,6 +49,14 @@ typedef struct mon_host {
     int64_t last_change, last_round;
 } mon_host;
 
+/* The state of one CT log: what the last round saw (owned strings; store_mon_log). */
+typedef struct mon_log {
+    char *url;
+    char broken[48];  /* "" worked; else why not: log-bad-signature, log-unreadable, ... */
+    char detail[256]; /* the reason in words */
+    int64_t since, last_round;
+} mon_log;
+
 /* The last finished round, as the HTTP side shows it. */
 typedef struct mon_snapshot {
     mon_host *hosts; /* by host, then port */
@@ -60,6 +69,8 @@ typedef struct mon {
     char shard[32]; /* "I/N" */
     mon_host *prev; /* the stored state of this shard's hosts, by host then port */
     size_t nprev;
+    mon_log *logs; /* the stored state of this shard's CT logs, by URL (round thread only) */
+    size_t nlogs;
     /* shared with the HTTP threads, under lock */
     pthread_mutex_t lock;
     mon_snapshot snap;
@@ -73,7 +84,8 @@ typedef struct mon {
     atomic_int abandon;
 } mon;
 
-/* Load the stored state of m->shard's hosts into m->prev. 0 or -1 with err. */
+/* Load the stored state of m->shard's hosts into m->prev, of its CT logs into m->logs. 0 or -1
+   with err. */
 int mon_load_state(mon *m, char *err, size_t cap);
 
 /*
@@ -86,6 +98,7 @@ int mon_load_state(mon *m, char *err, size_t cap);
 int mon_round(mon *m, int64_t now, char *err, size_t cap);
 
 void mon_free_hosts(mon_host *h, size_t n);
+void mon_free_logs(mon_log *l, size_t n);
 
 /* The Prometheus text of the monitor's state into a malloc'd string (NULL: out of memory). */
 char *mon_metrics(mon *m);
