@@ -35,12 +35,32 @@ static size_t discard(char *p, size_t size, size_t n, void *u)
 
 /* ---- webhook ---- */
 
-static int webhook_once(const mon_config *cfg, const char *json, char *why, size_t cap)
+/* What the progress callback looks at. */
+typedef struct stop_ref {
+    atomic_int *stop;
+} stop_ref;
+
+/* libcurl's progress callback: a transfer in flight is aborted once *stop is set. */
+static int stop_check(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const stop_ref *r = p;
+
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return r->stop != NULL && atomic_load(r->stop) ? 1 : 0;
+}
+
+/* One POST (no retry: the outbox retries). 0, or -1 with the reason in why. */
+static int webhook_once(const mon_config *cfg, const char *json, atomic_int *stop, char *why,
+                        size_t cap)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     long status = 0;
     CURLcode rc;
+    stop_ref ref = {stop};
 
     if (c == NULL || (h = curl_slist_append(NULL, "Content-Type: application/json")) == NULL) {
         curl_easy_cleanup(c);
@@ -56,6 +76,9 @@ static int webhook_once(const mon_config *cfg, const char *json, char *why, size
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "pinset-monitor");
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stop_check);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ref);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (cfg->cafile != NULL) {
         curl_easy_setopt(c, CURLOPT_CAINFO, cfg->cafile);
     }
@@ -66,7 +89,8 @@ static int webhook_once(const mon_config *cfg, const char *json, char *why, size
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK) {
-        snprintf(why, cap, "%s", curl_easy_strerror(rc));
+        snprintf(why, cap, "%s",
+                 rc == CURLE_ABORTED_BY_CALLBACK ? "stopped" : curl_easy_strerror(rc));
         return -1;
     }
     if (status < 200 || status > 299) {
@@ -74,24 +98,6 @@ static int webhook_once(const mon_config *cfg, const char *json, char *why, size
         return -1;
     }
     return 0;
-}
-
-static int webhook(const mon_config *cfg, const char *json)
-{
-    char why[256] = "";
-    unsigned long wait = cfg->webhook_backoff_ms;
-
-    for (unsigned int attempt = 0; attempt <= cfg->webhook_retries; attempt++) {
-        if (attempt > 0) {
-            sleep_ms(wait);
-            wait = wait * 2 > 600000 ? 600000 : wait * 2;
-        }
-        if (webhook_once(cfg, json, why, sizeof(why)) == 0) {
-            return 0;
-        }
-    }
-    cli_err("monitor", "webhook: %s after %u attempts", why, cfg->webhook_retries + 1);
-    return -1;
 }
 
 /* ---- command hook ---- */
@@ -273,18 +279,43 @@ out:
     return rc;
 }
 
+int mon_alert_sinks(const mon_config *cfg)
+{
+    return (cfg->jsonl != NULL ? MON_SINK_JSONL : 0) |
+           (cfg->command[0] != NULL ? MON_SINK_COMMAND : 0) |
+           (cfg->webhook_url != NULL ? MON_SINK_WEBHOOK : 0);
+}
+
+int mon_alert_try(const mon_config *cfg, const char *json, int sink, atomic_int *stop)
+{
+    char why[256] = "";
+
+    switch (sink & mon_alert_sinks(cfg)) {
+    case MON_SINK_JSONL:
+        return jsonl(cfg, json);
+    case MON_SINK_COMMAND:
+        return command(cfg, json);
+    case MON_SINK_WEBHOOK:
+        if (webhook_once(cfg, json, stop, why, sizeof(why)) == 0) {
+            return 0;
+        }
+        if (stop == NULL || !atomic_load(stop)) {
+            cli_err("monitor", "webhook: %s", why);
+        }
+        return -1;
+    default:
+        return -1;
+    }
+}
+
 int mon_alert_deliver(const mon_config *cfg, const char *json)
 {
     int failed = 0;
 
-    if (cfg->jsonl != NULL && jsonl(cfg, json) != 0) {
-        failed++;
-    }
-    if (cfg->command[0] != NULL && command(cfg, json) != 0) {
-        failed++;
-    }
-    if (cfg->webhook_url != NULL && webhook(cfg, json) != 0) {
-        failed++;
+    for (int sink = 1; sink <= MON_SINK_WEBHOOK; sink <<= 1) {
+        if ((mon_alert_sinks(cfg) & sink) != 0 && mon_alert_try(cfg, json, sink, NULL) != 0) {
+            failed++;
+        }
     }
     return failed;
 }

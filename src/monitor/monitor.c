@@ -18,6 +18,8 @@
 #include <util/read.h>
 #include <util/rfc3339.h>
 
+#include <openssl/rand.h>
+
 #include "check_run.h"
 #include "common.h"
 #include "ct/match.h"
@@ -716,11 +718,26 @@ static store_mon_host store_view(const mon *m, const mon_host *h)
     return s;
 }
 
-/* Deliver the alerts, then record the round with them. */
+/* A random idempotency key for an alert: 32 hex digits. 0 or -1. */
+static int new_alert_id(char out[33])
+{
+    unsigned char r[16];
+
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(r); i++) {
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    }
+    return 0;
+}
+
+/* Record the round with its alerts pending in the outbox, then wake the outbox. */
 static int commit(mon *m, host_vec *hv, alert_list *al, const log_vec *lv, int64_t now, int64_t end,
                   char *err, size_t cap)
 {
-    size_t na = json_array_size(al->docs), failed = 0;
+    size_t na = json_array_size(al->docs);
+    int sinks = mon_alert_sinks(&m->cfg);
     store_mon_host *sh = calloc(hv->n ? hv->n : 1, sizeof(*sh));
     store_mon_alert *sa = calloc(na ? na : 1, sizeof(*sa));
     char **texts = calloc(na ? na : 1, sizeof(*texts));
@@ -736,6 +753,11 @@ static int commit(mon *m, host_vec *hv, alert_list *al, const log_vec *lv, int64
     }
     for (size_t i = 0; i < na; i++) {
         json_t *d = json_array_get(al->docs, i);
+        char id[33];
+        if (new_alert_id(id) != 0 || json_object_set_new(d, "alert_id", json_string(id)) != 0) {
+            snprintf(err, cap, "no random alert_id");
+            goto out;
+        }
         texts[i] = json_dumps(d, JSON_COMPACT);
         if (texts[i] == NULL) {
             snprintf(err, cap, "out of memory");
@@ -747,22 +769,24 @@ static int commit(mon *m, host_vec *hv, alert_list *al, const log_vec *lv, int64
         sa[i].port = (unsigned int)json_integer_value(json_object_get(d, "port"));
         sa[i].kind = json_string_value(json_object_get(d, "kind"));
         sa[i].body = texts[i];
-    }
-    for (size_t i = 0; i < na; i++) {
-        if (mon_alert_deliver(&m->cfg, texts[i]) != 0) {
-            failed++;
-        }
+        sa[i].alert_id = json_string_value(json_object_get(d, "alert_id"));
+        sa[i].pending = sinks;
     }
     for (size_t i = 0; i < lv->n; i++) {
         sl[i] = (store_mon_log){m->shard,        lv->v[i].url,   lv->v[i].broken,
                                 lv->v[i].detail, lv->v[i].since, lv->v[i].last_round};
     }
     rc = m->db->ops->mon_round(m->db, m->shard, now, end, sh, hv->n, sa, na, sl, lv->n, err, cap);
+    if (rc != 0) {
+        goto out;
+    }
+    if (na > 0 && sinks != 0) {
+        mon_outbox_kick(m->outbox);
+    }
     pthread_mutex_lock(&m->lock);
     for (int k = 0; k < MA_N; k++) {
         m->alerts[k] += al->by_kind[k];
     }
-    m->alerts_failed += failed;
     pthread_mutex_unlock(&m->lock);
 out:
     for (size_t i = 0; texts != NULL && i < na; i++) {
@@ -905,9 +929,12 @@ char *mon_metrics(mon *m)
                 (unsigned long long)m->alerts[k]);
     }
     check_prom_head(f, "pinset_monitor_alert_delivery_failures_total", "counter",
-                    "Alerts that a sink could not take (after its retries).");
+                    "Alerts that a sink gave up on (after its retries).");
     fprintf(f, "pinset_monitor_alert_delivery_failures_total %llu\n",
             (unsigned long long)m->alerts_failed);
+    check_prom_head(f, "pinset_monitor_alerts_pending", "gauge",
+                    "Alerts stored, with a sink still to take them (the outbox's last look).");
+    fprintf(f, "pinset_monitor_alerts_pending %zu\n", m->alerts_pending);
     check_prom_head(f, "pinset_monitor_host_result", "gauge",
                     "The host's result in the last round (1 for its result, 0 for the others).");
     for (size_t i = 0; i < s.n; i++) {

@@ -77,11 +77,13 @@ typedef struct mon {
     int64_t last_start, last_finish; /* of the last round that finished; 0 none */
     uint64_t rounds_ok, rounds_failed, rounds_abandoned;
     uint64_t alerts[MA_N], alerts_failed;
+    size_t alerts_pending; /* in the outbox at its last look */
     double last_duration;
     int in_round;          /* a round is running (set and cleared by mon_round) */
     unsigned int interval; /* copy of cfg.interval for /healthz */
     /* set by the main thread: results of the round in progress are thrown away */
     atomic_int abandon;
+    struct mon_outbox *outbox; /* woken after each round's commit; NULL: none (set before rounds) */
 } mon;
 
 /* Load the stored state of m->shard's hosts into m->prev, of its CT logs into m->logs. 0 or -1
@@ -90,7 +92,8 @@ int mon_load_state(mon *m, char *err, size_t cap);
 
 /*
  * One round: every inventory's probe, the comparison with the stored state,
- * the alerts (delivered, then stored with the round). `now` is the round's
+ * the alerts (stored pending with the round, then m->outbox woken: it
+ * delivers them). `now` is the round's
  * start. Returns 0, or -1 with the reason in err (the stored state is then
  * unchanged). A round abandoned meanwhile (m->abandon) changes nothing and
  * returns 1.
@@ -106,6 +109,21 @@ char *mon_metrics(mon *m);
    not fit or memory ran out. */
 struct pinset__buf;
 int mon_status_page(mon *m, int64_t now, struct pinset__buf *b);
+
+/* ---- outbox.c: the alerts' delivery, off the round's path (see there) ---- */
+typedef struct mon_outbox mon_outbox;
+/* Open a store handle of its own on m->cfg.db and start the delivery thread, which first delivers
+   what an earlier process left pending. 0, or -1 with err. */
+int mon_outbox_start(mon_outbox **out, mon *m, char *err, size_t cap);
+/* The sinks' settings of cfg from the next look on (after SIGHUP). */
+void mon_outbox_config(mon_outbox *o, const mon_config *cfg);
+/* New alerts are pending (a round committed). */
+void mon_outbox_kick(mon_outbox *o);
+/* Whether the last look found nothing pending and nothing came since (for --once). */
+int mon_outbox_idle(mon_outbox *o);
+/* Stop it: a webhook in flight is aborted; waits until `deadline` (CLOCK_MONOTONIC seconds).
+   0 stopped and freed; -1 still busy (a command hook): the caller exits without it. */
+int mon_outbox_stop(mon_outbox *o, double deadline);
 
 /* ---- http.c ---- */
 typedef struct mon_http mon_http;

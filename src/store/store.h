@@ -117,7 +117,8 @@ typedef struct store_mon_outbox {
     const char *body;
     int pending;          /* sinks still to take it */
     int attempts;         /* delivery attempts made so far */
-    int64_t next_attempt; /* not before this time (Unix seconds) */
+    int64_t next_attempt; /* not before this time (Unix milliseconds; at first the round's start) */
+    int64_t time;         /* the alert's (its round's start, Unix seconds) */
 } store_mon_outbox;
 
 /* The state of one CT log as the last round of `shard` saw it (schema version 3). */

@@ -190,7 +190,7 @@ static const unsigned int mon_host_put_types[] = {OID_TEXT, OID_TEXT, OID_INT4, 
                                                   OID_INT8, OID_INT4, OID_INT8, OID_INT8};
 static const char mon_alert_put_sql[] =
     "INSERT INTO monitor_alerts (time, shard, host, port, kind, body, alert_id, pending,"
-    " next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1)";
+    " next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1 * 1000)";
 static const unsigned int mon_alert_put_types[] = {OID_INT8, OID_TEXT, OID_TEXT, OID_INT4,
                                                    OID_TEXT, OID_TEXT, OID_TEXT, OID_INT4};
 /* A CT log's new state replaces its row (keyed by shard and URL). */
@@ -205,7 +205,7 @@ static const char mon_logs_sql[] =
     "SELECT shard, url, broken, detail, since, last_round FROM monitor_ct_logs WHERE shard = $1"
     " ORDER BY url COLLATE \"C\"";
 static const char mon_outbox_sql[] =
-    "SELECT id, body, pending, attempts, next_attempt FROM monitor_alerts"
+    "SELECT id, body, pending, attempts, next_attempt, time FROM monitor_alerts"
     " WHERE shard = $1 AND pending != 0 ORDER BY id";
 static const char mon_outbox_mark_sql[] =
     "UPDATE monitor_alerts SET pending = $2, attempts = $3, next_attempt = $4,"
@@ -830,8 +830,8 @@ typedef struct outbox_ctx {
 static int mon_outbox_row(const PGresult *res, void *p)
 {
     const outbox_ctx *c = p;
-    store_mon_outbox a = {col_int(res, 0, 0), col_text(res, 0, 1), (int)col_int(res, 0, 2),
-                          (int)col_int(res, 0, 3), col_int(res, 0, 4)};
+    store_mon_outbox a = {col_int(res, 0, 0),      col_text(res, 0, 1), (int)col_int(res, 0, 2),
+                          (int)col_int(res, 0, 3), col_int(res, 0, 4),  col_int(res, 0, 5)};
 
     return c->fn(&a, c->payload);
 }

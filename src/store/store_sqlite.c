@@ -383,7 +383,7 @@ static const char mon_host_put_sql[] =
     " ?14)";
 static const char mon_alert_put_sql[] =
     "INSERT INTO monitor_alerts (time, shard, host, port, kind, body, alert_id, pending,"
-    " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1)";
+    " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1 * 1000)";
 static const char mon_log_put_sql[] =
     "INSERT OR REPLACE INTO monitor_ct_logs (shard, url, broken, detail, since, last_round)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -391,7 +391,7 @@ static const char mon_logs_sql[] =
     "SELECT shard, url, broken, detail, since, last_round FROM monitor_ct_logs WHERE shard = ?1"
     " ORDER BY url";
 static const char mon_outbox_sql[] =
-    "SELECT id, body, pending, attempts, next_attempt FROM monitor_alerts"
+    "SELECT id, body, pending, attempts, next_attempt, time FROM monitor_alerts"
     " WHERE shard = ?1 AND pending != 0 ORDER BY id";
 static const char mon_outbox_mark_sql[] =
     "UPDATE monitor_alerts SET pending = ?2, attempts = ?3, next_attempt = ?4,"
@@ -531,9 +531,9 @@ typedef struct outbox_ctx {
 static int mon_outbox_row(sqlite3_stmt *st, void *p)
 {
     const outbox_ctx *c = p;
-    store_mon_outbox a = {sqlite3_column_int64(st, 0), col_text(st, 1),
+    store_mon_outbox a = {sqlite3_column_int64(st, 0),      col_text(st, 1),
                           (int)sqlite3_column_int64(st, 2), (int)sqlite3_column_int64(st, 3),
-                          sqlite3_column_int64(st, 4)};
+                          sqlite3_column_int64(st, 4),      sqlite3_column_int64(st, 5)};
 
     return c->fn(&a, c->payload);
 }

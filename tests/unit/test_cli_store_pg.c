@@ -964,7 +964,7 @@ static void monitor_ct_logs_and_outbox(void **state)
     assert_true(so.ids[0] < so.ids[1]); /* oldest first */
     assert_int_equal(so.pending[0], 5);
     assert_int_equal(so.attempts[0], 0);
-    assert_int_equal(so.next[0], 100);
+    assert_int_equal(so.next[0], 100000); /* milliseconds */
     assert_string_equal(so.body[1], "{\"n\":2}");
     /* one sink took the first, another is to try again later; the second delivered */
     assert_int_equal(s->ops->mon_outbox_mark(s, so.ids[0], 4, 1, 130, 0, 120, err, sizeof(err)), 0);
