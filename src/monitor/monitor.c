@@ -929,7 +929,7 @@ char *mon_metrics(mon *m)
                 (unsigned long long)m->alerts[k]);
     }
     check_prom_head(f, "pinset_monitor_alert_delivery_failures_total", "counter",
-                    "Alerts that a sink gave up on (after its retries).");
+                    "Deliveries given up, per alert and sink (after the retries).");
     fprintf(f, "pinset_monitor_alert_delivery_failures_total %llu\n",
             (unsigned long long)m->alerts_failed);
     check_prom_head(f, "pinset_monitor_alerts_pending", "gauge",

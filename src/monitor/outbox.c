@@ -141,6 +141,7 @@ static int64_t backoff(const mon_config *cfg, int n)
     return w > OUTBOX_MAX_WAIT ? OUTBOX_MAX_WAIT : w;
 }
 
+/* One delivery given up (per alert and sink). */
 static void count_given_up(mon_outbox *o)
 {
     pthread_mutex_lock(&o->m->lock);
@@ -183,6 +184,16 @@ static int64_t deliver(mon_outbox *o, row *r, int which, int counts)
     if ((r->pending & which) == 0) {
         return r->pending != 0 ? r->next_attempt : 0;
     }
+    if ((r->pending & which & MON_SINK_WEBHOOK) != 0 &&
+        (int64_t)time(NULL) >= r->time + (int64_t)cfg->webhook_give_up) {
+        /* too old for another attempt (it waited in the store while no monitor ran) */
+        cli_err("monitor", "alert %lld: webhook: given up, %u seconds after its round",
+                (long long)r->id, cfg->webhook_give_up);
+        r->pending &= ~MON_SINK_WEBHOOK;
+        mark(o, r, MON_SINK_WEBHOOK);
+        count_given_up(o);
+        return r->pending != 0 ? r->next_attempt : 0;
+    }
     r->attempts += counts;
     for (int sink = MON_SINK_JSONL; sink <= MON_SINK_WEBHOOK && !atomic_load(&o->stop);
          sink <<= 1) {
@@ -209,8 +220,10 @@ static int64_t deliver(mon_outbox *o, row *r, int which, int counts)
         }
         mark(o, r, gave_up);
     }
-    if (gave_up != 0) {
-        count_given_up(o);
+    for (int sink = MON_SINK_JSONL; sink <= MON_SINK_WEBHOOK; sink <<= 1) {
+        if ((gave_up & sink) != 0) {
+            count_given_up(o);
+        }
     }
     return r->pending != 0 ? r->next_attempt : 0;
 }

@@ -11,6 +11,7 @@
 #   sigterm  SIGTERM while the webhook backs off (10 minutes): the monitor exits at once with 0,
 #            the alerts pending with their attempt counted; the next start delivers them
 #   give-up  a webhook that answers 500: retries + 1 attempts, then given up, recorded
+#   too old  an alert left pending longer than give_up_seconds is given up without an attempt
 # Every server is stopped on exit; every wait is bounded and waits on a condition; no timing
 # is asserted.
 set -u
@@ -207,6 +208,24 @@ rc=$?
     && grep -q 'webhook: given up after 2 attempts' "$TMP/once.err" \
     && ok "give-up: recorded in the store (gave_up: the webhook), said on stderr" \
     || bad "give-up: $(sql three 'SELECT id, pending, attempts, gave_up FROM monitor_alerts')"
+
+# --- too old: an alert pending past give_up_seconds (no monitor ran meanwhile) is not sent ---
+: > "$TMP/attempts"
+: > "$TMP/received"
+echo 500 > "$TMP/mode"
+config four '"retries": 5, "backoff_ms": 600000, "timeout_seconds": 30'
+start_monitor
+wait_for attempts3 && wait_for pending_is four 3 || bad "too old: no first attempts"
+stop_monitor
+sql four 'UPDATE monitor_alerts SET time = 1' # as if its round were long ago
+echo 200 > "$TMP/mode"
+timeout -k 5 120 "$PINSET_BIN" monitor --config "$TMP/mon.json" --once 1 > /dev/null 2> "$TMP/once.err"
+rc=$?
+[ "$rc" = 0 ] && [ ! -s "$TMP/received" ] \
+    && [ "$(sql four 'SELECT count(*) FROM monitor_alerts WHERE pending = 0 AND gave_up = 4')" = 3 ] \
+    && grep -q 'webhook: given up, 86400 seconds after its round' "$TMP/once.err" \
+    && ok "too old: given up without an attempt, recorded" \
+    || { bad "too old: exit $rc, received $(cat "$TMP/received"), $(sql four 'SELECT id, pending, gave_up FROM monitor_alerts')"; cat "$TMP/once.err"; }
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
