@@ -28,9 +28,10 @@
 #include "ct/watch.h"
 #include "out.h"
 
-const char *const mon_alert_kind_names[MA_N] = {"pin_drift",       "new_failure", "expiry",
-                                                "backup_live",     "ct_finding",  "ct_log",
-                                                "ct_log_recovered"};
+const char *const mon_alert_kind_names[MA_N] = {"pin_drift",        "new_failure", "expiry",
+                                                "backup_live",      "ct_finding",  "ct_log",
+                                                "ct_log_recovered", "recovered"};
+_Static_assert(MA_N == 8, "a name for every alert kind");
 
 void mon_free_hosts(mon_host *h, size_t n)
 {
@@ -322,10 +323,18 @@ static int compare(alert_list *al, const mon *m, const char *policy, const mon_h
                                                : "another pin of the rule matches now");
         rc |= add_alert(al, m, policy, MA_PIN_DRIFT, p, c, now, msg, NULL);
     }
-    if (is_failure(c->outcome) && (p == NULL || !is_failure(p->outcome))) {
+    /* the rule of a CT log's state too: once when it fails, again when it fails otherwise (FAIL
+       and ERROR), once when it works again */
+    if (is_failure(c->outcome) &&
+        (p == NULL || !is_failure(p->outcome) || strcmp(p->outcome, c->outcome) != 0)) {
         snprintf(msg, sizeof(msg), "%s:%u: %s (was %s)%s%s", c->host, c->port, c->outcome,
                  p != NULL ? p->outcome : "never seen", c->error[0] != '\0' ? ": " : "", c->error);
         rc |= add_alert(al, m, policy, MA_NEW_FAILURE, p, c, now, msg, NULL);
+    }
+    if (p != NULL && is_failure(p->outcome) && !is_failure(c->outcome)) {
+        snprintf(msg, sizeof(msg), "%s:%u: recovered: %s (was %s)", c->host, c->port, c->outcome,
+                 p->outcome);
+        rc |= add_alert(al, m, policy, MA_RECOVERED, p, c, now, msg, NULL);
     }
     newflags = c->flags & ~(p != NULL ? p->flags : 0);
     if (newflags != 0) {

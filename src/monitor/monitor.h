@@ -31,6 +31,7 @@ enum mon_alert_kind {
     MA_CT_FINDING,       /* a CT log holds a certificate for a pinned name on a key not pinned */
     MA_CT_LOG,           /* a CT log broke (misbehaved or could not be read), or broke otherwise */
     MA_CT_LOG_RECOVERED, /* a CT log that was broken was read without fault */
+    MA_RECOVERED,        /* a host whose result was FAIL or ERROR is neither now */
     MA_N
 };
 extern const char *const mon_alert_kind_names[MA_N];

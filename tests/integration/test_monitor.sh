@@ -9,6 +9,8 @@
 #   service     /healthz, /metrics (promtool check metrics), the status page (CSP, escaping),
 #               SIGHUP with a bad then a good configuration, SIGTERM: exit 0
 #   stop        SIGTERM during a round stuck on a silent server: exit 0 after stop_deadline
+#   recovery    every host down (ERROR): new_failure, also for a host that was FAIL (it fails
+#               otherwise); back up: recovered once per host
 # Every server is stopped on exit; every wait is bounded and waits on a condition (the round in
 # progress is seen in /metrics, not guessed with a sleep); no timing is asserted.
 set -u
@@ -231,6 +233,24 @@ done
 stop_monitor
 [ "$STOP_RC" = 0 ] && grep -q 'stop deadline (2 s) reached: the round in progress is abandoned' "$TMP/svc.err" \
     && ok "SIGTERM during a stuck round: abandoned after the deadline, exit 0" || { bad "stuck round: $STOP_RC"; cat "$TMP/svc.err"; }
+
+# --- a host's failure: alerted again when it fails otherwise (FAIL to ERROR), recovered once ---
+down_port
+lines_before=$(wc -l < "$TMP/alerts.jsonl")
+config "$PORT_DOWN"
+monitor --once 2
+tail -n +$((lines_before + 1)) "$TMP/alerts.jsonl" > "$TMP/new.jsonl"
+[ "$(jq -r 'select(.kind == "new_failure") | .host' "$TMP/new.jsonl" | sort | tr '\n' ' ')" = "backup.check.test drift.check.test fail.check.test " ] \
+    && jq 'select(.host == "fail.check.test") | .previous.outcome == "FAIL" and .current.outcome == "ERROR"' "$TMP/new.jsonl" | grep -qx true \
+    && ok "every host down: new_failure each, FAIL to ERROR too (it fails otherwise); not repeated" \
+    || { bad "down: $(kinds "$TMP/new.jsonl")"; cat "$TMP/err"; }
+lines_before=$(wc -l < "$TMP/alerts.jsonl")
+config "$PORT_GOOD"
+monitor --once 2
+tail -n +$((lines_before + 1)) "$TMP/alerts.jsonl" > "$TMP/new.jsonl"
+[ "$(jq -r 'select(.kind == "recovered") | .host' "$TMP/new.jsonl" | sort | tr '\n' ' ')" = "backup.check.test drift.check.test fail.check.test " ] \
+    && jq 'select(.kind == "recovered" and .host == "drift.check.test") | .previous.outcome == "ERROR" and .current.outcome == "PASS"' "$TMP/new.jsonl" | grep -qx true \
+    && ok "back up: recovered once for each host" || { bad "recovered: $(kinds "$TMP/new.jsonl")"; cat "$TMP/err"; }
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
