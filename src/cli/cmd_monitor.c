@@ -273,6 +273,7 @@ static void apply_config(mon *m, mon_config *next)
     pthread_mutex_lock(&m->lock);
     m->interval = m->cfg.interval;
     pthread_mutex_unlock(&m->lock);
+    mon_outbox_config(m->outbox, &m->cfg);
 }
 
 typedef struct loop_state {
@@ -316,10 +317,12 @@ static int run_loop(mon *m, const monitor_args *a, const sigset_t *set)
             apply_config(m, &ls.next);
             ls.have_next = 0;
         }
-        if (!ls.running && (ls.stopping || (a->once != 0 && ls.rounds >= a->once))) {
+        /* with --once, the alerts delivered (or given up) before the exit */
+        if (!ls.running &&
+            (ls.stopping || (a->once != 0 && ls.rounds >= a->once && mon_outbox_idle(m->outbox)))) {
             break;
         }
-        if (!ls.running && now >= ls.next_start) {
+        if (!ls.running && now >= ls.next_start && (a->once == 0 || ls.rounds < a->once)) {
             memset(&ls.job, 0, sizeof(ls.job));
             ls.job.m = m;
             ls.job.started = (int64_t)time(NULL);
@@ -362,6 +365,16 @@ static int run_loop(mon *m, const monitor_args *a, const sigset_t *set)
     if (ls.have_next) {
         mon_config_free(&ls.next);
     }
+    /* the outbox: a webhook in flight aborted, a command hook waited for until the stop deadline */
+    if (mon_outbox_stop(m->outbox, ls.stopping ? ls.stop_at : mono() + m->cfg.stop_deadline) != 0) {
+        cli_err("monitor",
+                "stop deadline (%u s) reached: alerts still pending are delivered at "
+                "the next start",
+                m->cfg.stop_deadline);
+        fflush(NULL);
+        _exit(a->once != 0 && ls.failed ? EXIT_INPUT : EXIT_OK);
+    }
+    m->outbox = NULL;
     return a->once != 0 && ls.failed ? EXIT_INPUT : EXIT_OK;
 }
 
@@ -457,6 +470,13 @@ int cmd_monitor(int argc, char **argv)
         rc = EXIT_INTERNAL;
         goto out;
     }
+    /* after curl_global_init (not thread-safe) and the signal mask (inherited) */
+    if (mon_outbox_start(&m->outbox, m, err, sizeof(err)) != 0) {
+        cli_err("monitor", "outbox: %s", err);
+        curl_global_cleanup();
+        rc = EXIT_INPUT;
+        goto out;
+    }
     rc = run_loop(m, &a, &set);
     curl_global_cleanup();
 out:
@@ -465,6 +485,7 @@ out:
     if (m != NULL) {
         store_close(m->db);
         mon_free_hosts(m->prev, m->nprev);
+        mon_free_logs(m->logs, m->nlogs);
         mon_config_free(&m->cfg);
         pthread_mutex_destroy(&m->lock);
         free(m);

@@ -251,7 +251,8 @@ static int parse_expiry(cfg_ctx *c, mon_config *cfg, json_t *root)
 
 static int parse_webhook(cfg_ctx *c, mon_config *cfg, json_t *alerts)
 {
-    static const char *const keys[] = {"url", "retries", "backoff_ms", "timeout_seconds", NULL};
+    static const char *const keys[] = {
+        "url", "retries", "backoff_ms", "timeout_seconds", "give_up_seconds", NULL};
     json_t *o = json_object_get(alerts, "webhook");
     const char *p = "alerts.webhook";
 
@@ -261,7 +262,8 @@ static int parse_webhook(cfg_ctx *c, mon_config *cfg, json_t *alerts)
     if (only_keys(c, p, o, keys) != 0 || get_str(c, o, p, "url", 0, &cfg->webhook_url) != 0 ||
         get_uint(c, o, p, "retries", 0, 20, &cfg->webhook_retries) != 0 ||
         get_uint(c, o, p, "backoff_ms", 0, 600000, &cfg->webhook_backoff_ms) != 0 ||
-        get_uint(c, o, p, "timeout_seconds", 1, 600, &cfg->webhook_timeout) != 0) {
+        get_uint(c, o, p, "timeout_seconds", 1, 600, &cfg->webhook_timeout) != 0 ||
+        get_uint(c, o, p, "give_up_seconds", 1, 604800, &cfg->webhook_give_up) != 0) {
         return -1;
     }
     if (cfg->webhook_url == NULL) {
@@ -476,6 +478,7 @@ int mon_config_load(mon_config *cfg, const char *path, char *err, size_t cap)
     cfg->webhook_retries = 3;
     cfg->webhook_backoff_ms = 1000;
     cfg->webhook_timeout = 10;
+    cfg->webhook_give_up = 86400;
     cfg->command_timeout = 10;
     cfg->shard_n = 1;
     cfg->ct_batch = 256;

@@ -50,6 +50,7 @@ typedef struct mon_config {
     /* alert sinks */
     char *webhook_url;
     unsigned int webhook_retries, webhook_backoff_ms, webhook_timeout;
+    unsigned int webhook_give_up;    /* seconds after the alert's round: no attempt after it */
     char *command[MON_MAX_ARGV + 1]; /* NULL-terminated */
     unsigned int command_timeout;
     char *jsonl;

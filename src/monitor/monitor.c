@@ -18,6 +18,8 @@
 #include <util/read.h>
 #include <util/rfc3339.h>
 
+#include <openssl/rand.h>
+
 #include "check_run.h"
 #include "common.h"
 #include "ct/match.h"
@@ -26,8 +28,10 @@
 #include "ct/watch.h"
 #include "out.h"
 
-const char *const mon_alert_kind_names[MA_N] = {"pin_drift",   "new_failure", "expiry",
-                                                "backup_live", "ct_finding",  "ct_log"};
+const char *const mon_alert_kind_names[MA_N] = {"pin_drift",        "new_failure", "expiry",
+                                                "backup_live",      "ct_finding",  "ct_log",
+                                                "ct_log_recovered", "recovered"};
+_Static_assert(MA_N == 8, "a name for every alert kind");
 
 void mon_free_hosts(mon_host *h, size_t n)
 {
@@ -35,6 +39,14 @@ void mon_free_hosts(mon_host *h, size_t n)
         free(h[i].host);
     }
     free(h);
+}
+
+void mon_free_logs(mon_log *l, size_t n)
+{
+    for (size_t i = 0; l != NULL && i < n; i++) {
+        free(l[i].url);
+    }
+    free(l);
 }
 
 static int host_cmp(const void *pa, const void *pb)
@@ -102,12 +114,55 @@ static int load_one(const store_mon_host *s, void *payload)
     return 0;
 }
 
+/* A growable array of CT log states. */
+typedef struct log_vec {
+    mon_log *v;
+    size_t n, cap;
+} log_vec;
+
+static mon_log *log_push(log_vec *lv, const char *url)
+{
+    if (lv->n == lv->cap) {
+        size_t cap = lv->cap ? lv->cap * 2 : 8;
+        mon_log *p = realloc(lv->v, cap * sizeof(*p));
+        if (p == NULL) {
+            return NULL;
+        }
+        lv->v = p;
+        lv->cap = cap;
+    }
+    memset(&lv->v[lv->n], 0, sizeof(lv->v[0]));
+    if ((lv->v[lv->n].url = strdup(url)) == NULL) {
+        return NULL;
+    }
+    return &lv->v[lv->n++];
+}
+
+static int load_log(const store_mon_log *s, void *payload)
+{
+    mon_log *l = log_push(payload, s->url);
+
+    if (l == NULL) {
+        return -2;
+    }
+    copy(l->broken, sizeof(l->broken), s->broken);
+    copy(l->detail, sizeof(l->detail), s->detail);
+    l->since = s->since;
+    l->last_round = s->last_round;
+    return 0;
+}
+
 int mon_load_state(mon *m, char *err, size_t cap)
 {
     host_vec hv = {NULL, 0, 0};
+    log_vec lv = {NULL, 0, 0};
     int rc = m->db->ops->mon_hosts(m->db, m->shard, load_one, &hv, err, cap);
 
+    if (rc == 0) {
+        rc = m->db->ops->mon_logs(m->db, m->shard, load_log, &lv, err, cap);
+    }
     if (rc != 0) {
+        mon_free_logs(lv.v, lv.n);
         if (rc == -2) {
             snprintf(err, cap, "out of memory");
         }
@@ -122,6 +177,9 @@ int mon_load_state(mon *m, char *err, size_t cap)
     m->prev = hv.v;
     m->nprev = hv.n;
     pthread_mutex_unlock(&m->lock);
+    mon_free_logs(m->logs, m->nlogs);
+    m->logs = lv.v;
+    m->nlogs = lv.n;
     return 0;
 }
 
@@ -265,10 +323,18 @@ static int compare(alert_list *al, const mon *m, const char *policy, const mon_h
                                                : "another pin of the rule matches now");
         rc |= add_alert(al, m, policy, MA_PIN_DRIFT, p, c, now, msg, NULL);
     }
-    if (is_failure(c->outcome) && (p == NULL || !is_failure(p->outcome))) {
+    /* the rule of a CT log's state too: once when it fails, again when it fails otherwise (FAIL
+       and ERROR), once when it works again */
+    if (is_failure(c->outcome) &&
+        (p == NULL || !is_failure(p->outcome) || strcmp(p->outcome, c->outcome) != 0)) {
         snprintf(msg, sizeof(msg), "%s:%u: %s (was %s)%s%s", c->host, c->port, c->outcome,
                  p != NULL ? p->outcome : "never seen", c->error[0] != '\0' ? ": " : "", c->error);
         rc |= add_alert(al, m, policy, MA_NEW_FAILURE, p, c, now, msg, NULL);
+    }
+    if (p != NULL && is_failure(p->outcome) && !is_failure(c->outcome)) {
+        snprintf(msg, sizeof(msg), "%s:%u: recovered: %s (was %s)", c->host, c->port, c->outcome,
+                 p->outcome);
+        rc |= add_alert(al, m, policy, MA_RECOVERED, p, c, now, msg, NULL);
     }
     newflags = c->flags & ~(p != NULL ? p->flags : 0);
     if (newflags != 0) {
@@ -406,6 +472,8 @@ typedef struct ct_ctx {
     const mon_ct_log *log;
     int64_t now;
     int oom;
+    char broken[48];  /* the pass's first misbehaviour ("" none) */
+    char detail[256]; /* and its detail */
 } ct_ctx;
 
 static void ct_alert(ct_ctx *x, enum mon_alert_kind k, json_t *doc)
@@ -428,13 +496,11 @@ static void on_ct_event(const ct_event *ev, void *payload)
         return;
     }
     if (ev->kind == CT_EV_MISBEHAVED) {
-        snprintf(msg, sizeof(msg), "%s: %s", x->log->url, ev->alert);
-        ct_alert(x, MA_CT_LOG,
-                 json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:o, s:o, s:o}", "kind",
-                           mon_alert_kind_names[MA_CT_LOG], "time", time_json(x->now), "host",
-                           out_json_str(x->log->url), "port", (json_int_t)0, "shard", x->m->shard,
-                           "alert", ev->alert, "log", out_json_str(x->log->url), "message",
-                           out_json_str(msg), "detail", out_json_str(ev->detail)));
+        /* the log's state for this round: alerted after the pass, when it changed */
+        if (x->broken[0] == '\0') {
+            copy(x->broken, sizeof(x->broken), ev->alert);
+            copy(x->detail, sizeof(x->detail), ev->detail);
+        }
         return;
     }
     if (pinset_pin_format(pin, sizeof(pin), &ev->finding->spki, PINSET_PIN_FMT_BASE64) !=
@@ -491,8 +557,65 @@ static void default_origin(char *out, size_t cap, const char *url)
     }
 }
 
+static const mon_log *find_log(const mon *m, const char *url)
+{
+    for (size_t i = 0; i < m->nlogs; i++) {
+        if (strcmp(m->logs[i].url, url) == 0) {
+            return &m->logs[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The log's state after this round's pass (broken with a reason, or working) against the stored
+ * one: an alert when it broke or broke otherwise (ct_log), when it works again (ct_log_recovered),
+ * none while it stays as it was. The new state is added to lv, stored with the round.
+ */
+static void ct_log_state(ct_ctx *x, log_vec *lv)
+{
+    const mon_log *p = find_log(x->m, x->log->url);
+    int was = p != NULL && p->broken[0] != '\0', is = x->broken[0] != '\0';
+    int changed = is ? !was || strcmp(p->broken, x->broken) != 0 : was;
+    mon_log *l = log_push(lv, x->log->url);
+    char msg[1400];
+
+    if (l == NULL) {
+        x->oom = 1;
+        return;
+    }
+    copy(l->broken, sizeof(l->broken), x->broken);
+    copy(l->detail, sizeof(l->detail), x->detail);
+    l->since = changed || p == NULL ? x->now : p->since;
+    l->last_round = x->now;
+    if (!changed) {
+        return;
+    }
+    if (is) {
+        snprintf(msg, sizeof(msg), "%s: %s%s%s", x->log->url, x->broken, was ? ", was " : "",
+                 was ? p->broken : "");
+        ct_alert(x, MA_CT_LOG,
+                 json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "kind",
+                           mon_alert_kind_names[MA_CT_LOG], "time", time_json(x->now), "host",
+                           out_json_str(x->log->url), "port", (json_int_t)0, "shard", x->m->shard,
+                           "alert", x->broken, "log", out_json_str(x->log->url), "message",
+                           out_json_str(msg), "detail", out_json_str(x->detail), "previous",
+                           was ? out_json_str(p->broken) : json_null()));
+    } else {
+        snprintf(msg, sizeof(msg), "%s: recovered (was %s since %lld)", x->log->url, p->broken,
+                 (long long)p->since);
+        ct_alert(x, MA_CT_LOG_RECOVERED,
+                 json_pack("{s:s, s:o, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "kind",
+                           mon_alert_kind_names[MA_CT_LOG_RECOVERED], "time", time_json(x->now),
+                           "host", out_json_str(x->log->url), "port", (json_int_t)0, "shard",
+                           x->m->shard, "alert", "log-recovered", "log", out_json_str(x->log->url),
+                           "message", out_json_str(msg), "previous", out_json_str(p->broken),
+                           "broken_since", time_json(p->since)));
+    }
+}
+
 /* Every CT log of the configuration, once. A log that cannot be read is an alert, not an error. */
-static int run_ct(mon *m, int64_t now, alert_list *al, char *err, size_t cap)
+static int run_ct(mon *m, int64_t now, alert_list *al, log_vec *lv, char *err, size_t cap)
 {
     const mon_config *cfg = &m->cfg;
     const char *policy_path = cfg->ct_policy != NULL ? cfg->ct_policy : cfg->inv[0].policy;
@@ -515,7 +638,7 @@ static int run_ct(mon *m, int64_t now, alert_list *al, char *err, size_t cap)
     }
     for (size_t i = 0; i < cfg->nct && !atomic_load(&m->abandon); i++) {
         const mon_ct_log *l = &cfg->ct[i];
-        ct_ctx x = {al, m, l, now, 0};
+        ct_ctx x = {al, m, l, now, 0, "", ""};
         ct_log_key key;
         ct_watch_result res;
         char origin[1024], why[1024] = "";
@@ -536,17 +659,20 @@ static int run_ct(mon *m, int64_t now, alert_list *al, char *err, size_t cap)
                            cfg->ct_timeout * 1000u};
         pass = ct_watch_pass(&o, on_ct_event, &x, &res, why, sizeof(why));
         ct_log_key_free(&key);
-        if (x.oom) {
-            snprintf(err, cap, "out of memory");
-            goto out;
-        }
         if (pass == CT_WATCH_INTERNAL || pass == CT_WATCH_INPUT) {
             snprintf(err, cap, "ct: %s: %s", l->url, why);
             goto out;
         }
-        if (pass == CT_WATCH_LOG && why[0] != '\0') {
-            /* unreachable or unreadable: said once per round, as an alert of its own */
+        if (pass == CT_WATCH_LOG && (why[0] != '\0' || x.broken[0] == '\0')) {
+            /* unreachable or unreadable: a state of the log as a misbehaviour is */
             on_ct_event(&(ct_event){CT_EV_MISBEHAVED, "log-unreadable", why, 0, NULL, NULL}, &x);
+        }
+        if (!x.oom) {
+            ct_log_state(&x, lv);
+        }
+        if (x.oom) {
+            snprintf(err, cap, "out of memory");
+            goto out;
         }
     }
     rc = 0;
@@ -601,17 +727,33 @@ static store_mon_host store_view(const mon *m, const mon_host *h)
     return s;
 }
 
-/* Deliver the alerts, then record the round with them. */
-static int commit(mon *m, host_vec *hv, alert_list *al, int64_t now, int64_t end, char *err,
-                  size_t cap)
+/* A random idempotency key for an alert: 32 hex digits. 0 or -1. */
+static int new_alert_id(char out[33])
 {
-    size_t na = json_array_size(al->docs), failed = 0;
+    unsigned char r[16];
+
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(r); i++) {
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    }
+    return 0;
+}
+
+/* Record the round with its alerts pending in the outbox, then wake the outbox. */
+static int commit(mon *m, host_vec *hv, alert_list *al, const log_vec *lv, int64_t now, int64_t end,
+                  char *err, size_t cap)
+{
+    size_t na = json_array_size(al->docs);
+    int sinks = mon_alert_sinks(&m->cfg);
     store_mon_host *sh = calloc(hv->n ? hv->n : 1, sizeof(*sh));
     store_mon_alert *sa = calloc(na ? na : 1, sizeof(*sa));
     char **texts = calloc(na ? na : 1, sizeof(*texts));
+    store_mon_log *sl = calloc(lv->n ? lv->n : 1, sizeof(*sl));
     int rc = -1;
 
-    if (sh == NULL || sa == NULL || texts == NULL) {
+    if (sh == NULL || sa == NULL || texts == NULL || sl == NULL) {
         snprintf(err, cap, "out of memory");
         goto out;
     }
@@ -620,6 +762,11 @@ static int commit(mon *m, host_vec *hv, alert_list *al, int64_t now, int64_t end
     }
     for (size_t i = 0; i < na; i++) {
         json_t *d = json_array_get(al->docs, i);
+        char id[33];
+        if (new_alert_id(id) != 0 || json_object_set_new(d, "alert_id", json_string(id)) != 0) {
+            snprintf(err, cap, "no random alert_id");
+            goto out;
+        }
         texts[i] = json_dumps(d, JSON_COMPACT);
         if (texts[i] == NULL) {
             snprintf(err, cap, "out of memory");
@@ -631,18 +778,24 @@ static int commit(mon *m, host_vec *hv, alert_list *al, int64_t now, int64_t end
         sa[i].port = (unsigned int)json_integer_value(json_object_get(d, "port"));
         sa[i].kind = json_string_value(json_object_get(d, "kind"));
         sa[i].body = texts[i];
+        sa[i].alert_id = json_string_value(json_object_get(d, "alert_id"));
+        sa[i].pending = sinks;
     }
-    for (size_t i = 0; i < na; i++) {
-        if (mon_alert_deliver(&m->cfg, texts[i]) != 0) {
-            failed++;
-        }
+    for (size_t i = 0; i < lv->n; i++) {
+        sl[i] = (store_mon_log){m->shard,        lv->v[i].url,   lv->v[i].broken,
+                                lv->v[i].detail, lv->v[i].since, lv->v[i].last_round};
     }
-    rc = m->db->ops->mon_round(m->db, m->shard, now, end, sh, hv->n, sa, na, err, cap);
+    rc = m->db->ops->mon_round(m->db, m->shard, now, end, sh, hv->n, sa, na, sl, lv->n, err, cap);
+    if (rc != 0) {
+        goto out;
+    }
+    if (na > 0 && sinks != 0) {
+        mon_outbox_kick(m->outbox);
+    }
     pthread_mutex_lock(&m->lock);
     for (int k = 0; k < MA_N; k++) {
         m->alerts[k] += al->by_kind[k];
     }
-    m->alerts_failed += failed;
     pthread_mutex_unlock(&m->lock);
 out:
     for (size_t i = 0; texts != NULL && i < na; i++) {
@@ -651,12 +804,14 @@ out:
     free(texts);
     free(sh);
     free(sa);
+    free(sl);
     return rc;
 }
 
 int mon_round(mon *m, int64_t now, char *err, size_t cap)
 {
     host_vec hv = {NULL, 0, 0};
+    log_vec lv = {NULL, 0, 0};
     alert_list al;
     int rc = -1;
     int64_t end;
@@ -667,6 +822,9 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap)
         snprintf(err, cap, "out of memory");
         return -1;
     }
+    pthread_mutex_lock(&m->lock);
+    m->in_round = 1;
+    pthread_mutex_unlock(&m->lock);
     for (size_t i = 0; i < m->cfg.ninv; i++) {
         if (atomic_load(&m->abandon)) {
             break;
@@ -675,7 +833,7 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap)
             goto out;
         }
     }
-    if (m->cfg.nct > 0 && !atomic_load(&m->abandon) && run_ct(m, now, &al, err, cap) != 0) {
+    if (m->cfg.nct > 0 && !atomic_load(&m->abandon) && run_ct(m, now, &al, &lv, err, cap) != 0) {
         goto out;
     }
     if (atomic_load(&m->abandon)) {
@@ -684,9 +842,14 @@ int mon_round(mon *m, int64_t now, char *err, size_t cap)
     }
     dedup(&hv);
     end = (int64_t)time(NULL);
-    if (commit(m, &hv, &al, now, end, err, cap) != 0) {
+    if (commit(m, &hv, &al, &lv, now, end, err, cap) != 0) {
         goto out;
     }
+    mon_free_logs(m->logs, m->nlogs);
+    m->logs = lv.v;
+    m->nlogs = lv.n;
+    lv.v = NULL;
+    lv.n = 0;
     pthread_mutex_lock(&m->lock);
     mon_free_hosts(m->prev, m->nprev);
     m->prev = hv.v;
@@ -708,8 +871,10 @@ out:
     } else {
         m->rounds_failed++;
     }
+    m->in_round = 0;
     pthread_mutex_unlock(&m->lock);
     mon_free_hosts(hv.v, hv.n);
+    mon_free_logs(lv.v, lv.n);
     json_decref(al.docs);
     return rc;
 }
@@ -757,6 +922,9 @@ char *mon_metrics(mon *m)
         fprintf(f, "pinset_monitor_rounds_total{result=\"%s\"} %llu\n", round_results[i],
                 (unsigned long long)rounds[i]);
     }
+    check_prom_head(f, "pinset_monitor_round_in_progress", "gauge",
+                    "Whether a round is running now (1) or not (0).");
+    fprintf(f, "pinset_monitor_round_in_progress %d\n", m->in_round);
     check_prom_head(f, "pinset_monitor_last_round_timestamp_seconds", "gauge",
                     "When the last finished round ended (0: none yet).");
     fprintf(f, "pinset_monitor_last_round_timestamp_seconds %lld\n", (long long)m->last_finish);
@@ -770,9 +938,12 @@ char *mon_metrics(mon *m)
                 (unsigned long long)m->alerts[k]);
     }
     check_prom_head(f, "pinset_monitor_alert_delivery_failures_total", "counter",
-                    "Alerts that a sink could not take (after its retries).");
+                    "Deliveries given up, per alert and sink (after the retries).");
     fprintf(f, "pinset_monitor_alert_delivery_failures_total %llu\n",
             (unsigned long long)m->alerts_failed);
+    check_prom_head(f, "pinset_monitor_alerts_pending", "gauge",
+                    "Alerts stored, with a sink still to take them (the outbox's last look).");
+    fprintf(f, "pinset_monitor_alerts_pending %zu\n", m->alerts_pending);
     check_prom_head(f, "pinset_monitor_host_result", "gauge",
                     "The host's result in the last round (1 for its result, 0 for the others).");
     for (size_t i = 0; i < s.n; i++) {

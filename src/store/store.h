@@ -20,10 +20,11 @@
 
 /*
  * Each backend's schema version: 1, the collector's tables; 2, with the monitor's (store_sqlite.c's
- * and store_pg.c's migration 1 -> 2). Each backend checks its count of migrations against it.
+ * and store_pg.c's migration 1 -> 2); 3, the monitor's CT log states and its alert outbox
+ * (migration 2 -> 3). Each backend checks its count of migrations against it.
  */
-#define STORE_SQLITE_SCHEMA_VERSION 2
-#define STORE_PG_SCHEMA_VERSION     2
+#define STORE_SQLITE_SCHEMA_VERSION 3
+#define STORE_PG_SCHEMA_VERSION     3
 
 /* One report to record: every string NUL-terminated, already validated. */
 typedef struct store_report {
@@ -96,16 +97,43 @@ typedef struct store_mon_host {
     int64_t last_round;  /* the round that last saw it (its start time) */
 } store_mon_host;
 
-/* One alert as kept in the store (the delivered JSON in `body`). */
+/*
+ * One alert as kept in the store (the JSON in `body`). Stored with its round before any sink is
+ * given it (schema version 3: the outbox): `pending` holds the sinks still to take it.
+ */
 typedef struct store_mon_alert {
     int64_t time;
     const char *shard, *host;
     unsigned int port;
-    const char *kind; /* pin_drift, new_failure, expiry, backup_live */
-    const char *body; /* the alert's JSON document */
+    const char *kind;     /* pin_drift, new_failure, expiry, backup_live, ct_finding, ... */
+    const char *body;     /* the alert's JSON document */
+    const char *alert_id; /* its idempotency key (also in body) */
+    int pending;          /* sinks still to take it (alert.h's MON_SINK_*); 0 delivered */
 } store_mon_alert;
 
+/* An alert of the outbox: stored, some sink still to take it (schema version 3). */
+typedef struct store_mon_outbox {
+    int64_t id;
+    const char *body;
+    int pending;          /* sinks still to take it */
+    int attempts;         /* delivery attempts made so far */
+    int64_t next_attempt; /* not before this time (Unix milliseconds; at first the round's start) */
+    int64_t time;         /* the alert's (its round's start, Unix seconds) */
+} store_mon_outbox;
+
+/* The state of one CT log as the last round of `shard` saw it (schema version 3). */
+typedef struct store_mon_log {
+    const char *shard;
+    const char *url;
+    const char *broken; /* "" when it worked; else why not: log-bad-signature, log-unreadable... */
+    const char *detail; /* the reason in words, or "" */
+    int64_t since;      /* when it entered this state */
+    int64_t last_round; /* the round that last read it (its start time) */
+} store_mon_log;
+
 typedef int (*store_mon_host_fn)(const store_mon_host *h, void *payload);
+typedef int (*store_mon_log_fn)(const store_mon_log *l, void *payload);
+typedef int (*store_mon_outbox_fn)(const store_mon_outbox *a, void *payload);
 
 typedef struct store store;
 
@@ -143,11 +171,26 @@ typedef struct store_ops {
     /*
      * Record one round in one transaction (all or none): the round row
      * (started, finished, hosts, alerts), the new state of its hosts
-     * (replacing the old, keyed by host and port), and its alerts.
+     * (replacing the old, keyed by host and port), its alerts (pending in
+     * the outbox) and the new state of its CT logs (keyed by shard and URL).
      */
     int (*mon_round)(store *s, const char *shard, int64_t started, int64_t finished,
                      const store_mon_host *hosts, size_t nhosts, const store_mon_alert *alerts,
-                     size_t nalerts, char *err, size_t cap);
+                     size_t nalerts, const store_mon_log *logs, size_t nlogs, char *err,
+                     size_t cap);
+    /* The stored state of every CT log of `shard`, by URL (schema version 3). */
+    int (*mon_logs)(store *s, const char *shard, store_mon_log_fn fn, void *payload, char *err,
+                    size_t cap);
+    /* The outbox of `shard`: its alerts with a sink still to take them, oldest first. */
+    int (*mon_outbox)(store *s, const char *shard, store_mon_outbox_fn fn, void *payload, char *err,
+                      size_t cap);
+    /*
+     * After a delivery attempt of alert `id`: the sinks still pending (0: delivered, at time
+     * `now`), the attempts made, when to try next, and the sinks that gave up (added to those
+     * recorded). One statement, committed before it returns.
+     */
+    int (*mon_outbox_mark)(store *s, int64_t id, int pending, int attempts, int64_t next_attempt,
+                           int gave_up, int64_t now, char *err, size_t cap);
 } store_ops;
 
 /* Every backend's handle starts with this. */
@@ -186,7 +229,8 @@ static inline int store_add(store *s, const store_report *r, int64_t *id_out, ch
 /* Whether the backend keeps the monitor's tables. */
 static inline int store_mon_ready(const store *s)
 {
-    return s->ops->mon_hosts != NULL && s->ops->mon_round != NULL;
+    return s->ops->mon_hosts != NULL && s->ops->mon_round != NULL && s->ops->mon_logs != NULL &&
+           s->ops->mon_outbox != NULL && s->ops->mon_outbox_mark != NULL;
 }
 static inline void store_close(store *s)
 {

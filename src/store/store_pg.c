@@ -100,6 +100,22 @@ static const char *const migrations[] = {
     " kind TEXT NOT NULL,"
     " body TEXT NOT NULL);"
     "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
+    /* 2 -> 3: the state of each CT log, and the alerts' outbox (as store_sqlite.c's) */
+    "CREATE TABLE monitor_ct_logs ("
+    " shard TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " broken TEXT NOT NULL,"
+    " detail TEXT NOT NULL,"
+    " since BIGINT NOT NULL,"
+    " last_round BIGINT NOT NULL,"
+    " PRIMARY KEY (shard, url));"
+    "ALTER TABLE monitor_alerts ADD COLUMN alert_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE monitor_alerts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN next_attempt BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN delivered BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN gave_up INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX monitor_alerts_pending ON monitor_alerts(shard, id) WHERE pending != 0;",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(MIGRATIONS == STORE_PG_SCHEMA_VERSION,
@@ -173,10 +189,30 @@ static const unsigned int mon_host_put_types[] = {OID_TEXT, OID_TEXT, OID_INT4, 
                                                   OID_TEXT, OID_TEXT, OID_TEXT, OID_INT8, OID_INT8,
                                                   OID_INT8, OID_INT4, OID_INT8, OID_INT8};
 static const char mon_alert_put_sql[] =
-    "INSERT INTO monitor_alerts (time, shard, host, port, kind, body)"
-    " VALUES ($1, $2, $3, $4, $5, $6)";
-static const unsigned int mon_alert_put_types[] = {OID_INT8, OID_TEXT, OID_TEXT,
-                                                   OID_INT4, OID_TEXT, OID_TEXT};
+    "INSERT INTO monitor_alerts (time, shard, host, port, kind, body, alert_id, pending,"
+    " next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1 * 1000)";
+static const unsigned int mon_alert_put_types[] = {OID_INT8, OID_TEXT, OID_TEXT, OID_INT4,
+                                                   OID_TEXT, OID_TEXT, OID_TEXT, OID_INT4};
+/* A CT log's new state replaces its row (keyed by shard and URL). */
+static const char mon_log_put_sql[] =
+    "INSERT INTO monitor_ct_logs (shard, url, broken, detail, since, last_round)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (shard, url) DO UPDATE SET broken = excluded.broken,"
+    " detail = excluded.detail, since = excluded.since, last_round = excluded.last_round";
+static const unsigned int mon_log_put_types[] = {OID_TEXT, OID_TEXT, OID_TEXT,
+                                                 OID_TEXT, OID_INT8, OID_INT8};
+static const char mon_logs_sql[] =
+    "SELECT shard, url, broken, detail, since, last_round FROM monitor_ct_logs WHERE shard = $1"
+    " ORDER BY url COLLATE \"C\"";
+static const char mon_outbox_sql[] =
+    "SELECT id, body, pending, attempts, next_attempt, time FROM monitor_alerts"
+    " WHERE shard = $1 AND pending != 0 ORDER BY id";
+static const char mon_outbox_mark_sql[] =
+    "UPDATE monitor_alerts SET pending = $2, attempts = $3, next_attempt = $4,"
+    " gave_up = gave_up | $5, delivered = CASE WHEN $2 = 0 THEN $6 ELSE delivered END"
+    " WHERE id = $1";
+static const unsigned int mon_outbox_mark_types[] = {OID_INT8, OID_INT4, OID_INT4,
+                                                     OID_INT8, OID_INT4, OID_INT8};
 static const char mon_round_put_sql[] =
     "INSERT INTO monitor_rounds (shard, started, finished, hosts, alerts)"
     " VALUES ($1, $2, $3, $4, $5)";
@@ -202,6 +238,10 @@ static const struct {
     STATEMENT("pinset_mon_host_put", mon_host_put_sql, mon_host_put_types),
     STATEMENT("pinset_mon_alert_put", mon_alert_put_sql, mon_alert_put_types),
     STATEMENT("pinset_mon_round_put", mon_round_put_sql, mon_round_put_types),
+    STATEMENT("pinset_mon_log_put", mon_log_put_sql, mon_log_put_types),
+    STATEMENT("pinset_mon_logs", mon_logs_sql, mon_hosts_types),
+    STATEMENT("pinset_mon_outbox", mon_outbox_sql, mon_hosts_types),
+    STATEMENT("pinset_mon_outbox_mark", mon_outbox_mark_sql, mon_outbox_mark_types),
 };
 #undef STATEMENT
 #define STATEMENTS (sizeof(statements) / sizeof(statements[0]))
@@ -732,18 +772,104 @@ static int mon_put_host(pg_conn *s, const store_mon_host *h, int *retry, char *e
 
 static int mon_put_alert(pg_conn *s, const store_mon_alert *a, int *retry, char *err, size_t cap)
 {
-    char t[24], port[16];
-    const char *v[6];
+    char t[24], port[16], pending[16];
+    const char *v[8];
 
     snprintf(t, sizeof(t), "%lld", (long long)a->time);
     snprintf(port, sizeof(port), "%u", a->port);
+    snprintf(pending, sizeof(pending), "%d", a->pending);
     v[0] = t;
     v[1] = str(a->shard);
     v[2] = str(a->host);
     v[3] = port;
     v[4] = str(a->kind);
     v[5] = str(a->body);
-    return mon_put(s, "pinset_mon_alert_put", 6, v, retry, err, cap);
+    v[6] = str(a->alert_id);
+    v[7] = pending;
+    return mon_put(s, "pinset_mon_alert_put", 8, v, retry, err, cap);
+}
+
+static int mon_put_log(pg_conn *s, const store_mon_log *l, int *retry, char *err, size_t cap)
+{
+    char since[24], round[24];
+    const char *v[6] = {str(l->shard), str(l->url), str(l->broken), str(l->detail), since, round};
+
+    snprintf(since, sizeof(since), "%lld", (long long)l->since);
+    snprintf(round, sizeof(round), "%lld", (long long)l->last_round);
+    return mon_put(s, "pinset_mon_log_put", 6, v, retry, err, cap);
+}
+
+typedef struct log_ctx {
+    store_mon_log_fn fn;
+    void *payload;
+} log_ctx;
+
+static int mon_log_row(const PGresult *res, void *p)
+{
+    const log_ctx *c = p;
+    store_mon_log l = {col_text(res, 0, 0), col_text(res, 0, 1), col_text(res, 0, 2),
+                       col_text(res, 0, 3), col_int(res, 0, 4),  col_int(res, 0, 5)};
+
+    return c->fn(&l, c->payload);
+}
+
+static int mon_logs(store *base, const char *shard, store_mon_log_fn fn, void *payload, char *err,
+                    size_t cap)
+{
+    log_ctx c = {fn, payload};
+    const char *v[1] = {str(shard)};
+
+    return run_prepared((pg_store *)base, "pinset_mon_logs", 1, v, mon_log_row, &c, err, cap);
+}
+
+typedef struct outbox_ctx {
+    store_mon_outbox_fn fn;
+    void *payload;
+} outbox_ctx;
+
+static int mon_outbox_row(const PGresult *res, void *p)
+{
+    const outbox_ctx *c = p;
+    store_mon_outbox a = {col_int(res, 0, 0),      col_text(res, 0, 1), (int)col_int(res, 0, 2),
+                          (int)col_int(res, 0, 3), col_int(res, 0, 4),  col_int(res, 0, 5)};
+
+    return c->fn(&a, c->payload);
+}
+
+static int mon_outbox(store *base, const char *shard, store_mon_outbox_fn fn, void *payload,
+                      char *err, size_t cap)
+{
+    outbox_ctx c = {fn, payload};
+    const char *v[1] = {str(shard)};
+
+    return run_prepared((pg_store *)base, "pinset_mon_outbox", 1, v, mon_outbox_row, &c, err, cap);
+}
+
+/* One statement (its own transaction); a session found lost is reset and it is sent once more. */
+static int mon_outbox_mark(store *base, int64_t id, int pending, int attempts, int64_t next_attempt,
+                           int gave_up, int64_t now, char *err, size_t cap)
+{
+    pg_store *p = (pg_store *)base;
+    char a[24], b[16], c[16], d[24], e[16], f[24];
+    const char *v[6] = {a, b, c, d, e, f};
+
+    snprintf(a, sizeof(a), "%lld", (long long)id);
+    snprintf(b, sizeof(b), "%d", pending);
+    snprintf(c, sizeof(c), "%d", attempts);
+    snprintf(d, sizeof(d), "%lld", (long long)next_attempt);
+    snprintf(e, sizeof(e), "%d", gave_up);
+    snprintf(f, sizeof(f), "%lld", (long long)now);
+    for (int attempt = 0;; attempt++) {
+        PGresult *res = PQexecPrepared(p->c->conn, "pinset_mon_outbox_mark", 6, v, NULL, NULL, 0);
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            PQclear(res);
+            return 0;
+        }
+        if (attempt > 0 || PQstatus(p->c->conn) == CONNECTION_OK || !revive(p->c)) {
+            return fail_res(p->c, res, err, cap, "mark the alert");
+        }
+        PQclear(res);
+    }
 }
 
 /* Hosts go in (host, port) order: two monitors on one shard lock rows in the same order. */
@@ -763,6 +889,8 @@ typedef struct mon_round_args {
     size_t nhosts;
     const store_mon_alert *alerts;
     size_t nalerts;
+    const store_mon_log *logs;
+    size_t nlogs;
 } mon_round_args;
 
 /* The round in one transaction; *retry when it failed before COMMIT in a way worth a second try. */
@@ -788,6 +916,11 @@ static int mon_round_once(pg_conn *s, const mon_round_args *r, int *retry, char 
             goto rollback;
         }
     }
+    for (size_t i = 0; i < r->nlogs; i++) {
+        if (mon_put_log(s, &r->logs[i], retry, err, cap) != 0) {
+            goto rollback;
+        }
+    }
     snprintf(started, sizeof(started), "%lld", (long long)r->started);
     snprintf(finished, sizeof(finished), "%lld", (long long)r->finished);
     snprintf(nh, sizeof(nh), "%zu", r->nhosts);
@@ -810,11 +943,11 @@ rollback:
 
 static int mon_round(store *base, const char *shard, int64_t started, int64_t finished,
                      const store_mon_host *hosts, size_t nhosts, const store_mon_alert *alerts,
-                     size_t nalerts, char *err, size_t cap)
+                     size_t nalerts, const store_mon_log *logs, size_t nlogs, char *err, size_t cap)
 {
     pg_store *p = (pg_store *)base;
     const store_mon_host **order = NULL;
-    mon_round_args r = {shard, started, finished, NULL, nhosts, alerts, nalerts};
+    mon_round_args r = {shard, started, finished, NULL, nhosts, alerts, nalerts, logs, nlogs};
     int rc, retry = 0;
 
     if (nhosts > 0) {
@@ -837,8 +970,9 @@ static int mon_round(store *base, const char *shard, int64_t started, int64_t fi
     return rc;
 }
 
-static const store_ops pg_ops = {"postgres", add,      groups,    rows,
-                                 series,     pg_close, mon_hosts, mon_round};
+static const store_ops pg_ops = {"postgres", add,        groups,         rows,
+                                 series,     pg_close,   mon_hosts,      mon_round,
+                                 mon_logs,   mon_outbox, mon_outbox_mark};
 
 /* The schema's version (0: no schema_version table); a query error is -1. */
 static int schema_version(pg_conn *s, int64_t *out, char *err, size_t cap)

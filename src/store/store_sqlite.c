@@ -78,6 +78,26 @@ static const char *const migrations[] = {
     " kind TEXT NOT NULL,"
     " body TEXT NOT NULL);"
     "CREATE INDEX monitor_alerts_host ON monitor_alerts(host, time);",
+    /*
+     * 2 -> 3: the state of each CT log (an alert when it breaks, when the reason changes and
+     * when it recovers: never each round), and the alerts' outbox: an alert is stored pending
+     * before any sink is given it (the alerts stored before were delivered: pending 0)
+     */
+    "CREATE TABLE monitor_ct_logs ("
+    " shard TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " broken TEXT NOT NULL,"
+    " detail TEXT NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " last_round INTEGER NOT NULL,"
+    " PRIMARY KEY (shard, url)) WITHOUT ROWID;"
+    "ALTER TABLE monitor_alerts ADD COLUMN alert_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE monitor_alerts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE monitor_alerts ADD COLUMN gave_up INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX monitor_alerts_pending ON monitor_alerts(shard, id) WHERE pending != 0;",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(MIGRATIONS == STORE_SQLITE_SCHEMA_VERSION,
@@ -362,8 +382,21 @@ static const char mon_host_put_sql[] =
     " last_change, last_round) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
     " ?14)";
 static const char mon_alert_put_sql[] =
-    "INSERT INTO monitor_alerts (time, shard, host, port, kind, body)"
+    "INSERT INTO monitor_alerts (time, shard, host, port, kind, body, alert_id, pending,"
+    " next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1 * 1000)";
+static const char mon_log_put_sql[] =
+    "INSERT OR REPLACE INTO monitor_ct_logs (shard, url, broken, detail, since, last_round)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char mon_logs_sql[] =
+    "SELECT shard, url, broken, detail, since, last_round FROM monitor_ct_logs WHERE shard = ?1"
+    " ORDER BY url";
+static const char mon_outbox_sql[] =
+    "SELECT id, body, pending, attempts, next_attempt, time FROM monitor_alerts"
+    " WHERE shard = ?1 AND pending != 0 ORDER BY id";
+static const char mon_outbox_mark_sql[] =
+    "UPDATE monitor_alerts SET pending = ?2, attempts = ?3, next_attempt = ?4,"
+    " gave_up = gave_up | ?5, delivered = CASE WHEN ?2 = 0 THEN ?6 ELSE delivered END"
+    " WHERE id = ?1";
 static const char mon_round_put_sql[] =
     "INSERT INTO monitor_rounds (shard, started, finished, hosts, alerts)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -440,21 +473,118 @@ static int mon_put_alert(sqlite3_stmt *st, const store_mon_alert *a)
 {
     int rc = sqlite3_bind_int64(st, 1, a->time) | bind_text(st, 2, a->shard) |
              bind_text(st, 3, a->host) | sqlite3_bind_int64(st, 4, a->port) |
-             bind_text(st, 5, a->kind) | bind_text(st, 6, a->body);
+             bind_text(st, 5, a->kind) | bind_text(st, 6, a->body) | bind_text(st, 7, a->alert_id) |
+             sqlite3_bind_int64(st, 8, a->pending);
 
     return rc != SQLITE_OK ? -1 : step_done(st);
 }
 
-static int mon_round(store *base, const char *shard, int64_t started, int64_t finished,
-                     const store_mon_host *hosts, size_t nhosts, const store_mon_alert *alerts,
-                     size_t nalerts, char *err, size_t cap)
+static int mon_put_log(sqlite3_stmt *st, const store_mon_log *l)
+{
+    int rc = bind_text(st, 1, l->shard) | bind_text(st, 2, l->url) | bind_text(st, 3, l->broken) |
+             bind_text(st, 4, l->detail) | sqlite3_bind_int64(st, 5, l->since) |
+             sqlite3_bind_int64(st, 6, l->last_round);
+
+    return rc != SQLITE_OK ? -1 : step_done(st);
+}
+
+typedef struct log_ctx {
+    store_mon_log_fn fn;
+    void *payload;
+} log_ctx;
+
+static int mon_log_row(sqlite3_stmt *st, void *p)
+{
+    const log_ctx *c = p;
+    store_mon_log l = {col_text(st, 0),
+                       col_text(st, 1),
+                       col_text(st, 2),
+                       col_text(st, 3),
+                       sqlite3_column_int64(st, 4),
+                       sqlite3_column_int64(st, 5)};
+
+    return c->fn(&l, c->payload);
+}
+
+static int mon_logs(store *base, const char *shard, store_mon_log_fn fn, void *payload, char *err,
+                    size_t cap)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *hst = NULL, *ast = NULL, *rst = NULL;
+    sqlite3_stmt *st = NULL;
+    log_ctx c = {fn, payload};
+
+    if (prepare(s, mon_logs_sql, &st, err, cap) != 0) {
+        return -1;
+    }
+    if (bind_text(st, 1, shard) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail(s, err, cap, "bind");
+    }
+    return run_query(s, st, mon_log_row, &c, err, cap);
+}
+
+typedef struct outbox_ctx {
+    store_mon_outbox_fn fn;
+    void *payload;
+} outbox_ctx;
+
+static int mon_outbox_row(sqlite3_stmt *st, void *p)
+{
+    const outbox_ctx *c = p;
+    store_mon_outbox a = {sqlite3_column_int64(st, 0),      col_text(st, 1),
+                          (int)sqlite3_column_int64(st, 2), (int)sqlite3_column_int64(st, 3),
+                          sqlite3_column_int64(st, 4),      sqlite3_column_int64(st, 5)};
+
+    return c->fn(&a, c->payload);
+}
+
+static int mon_outbox(store *base, const char *shard, store_mon_outbox_fn fn, void *payload,
+                      char *err, size_t cap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    outbox_ctx c = {fn, payload};
+
+    if (prepare(s, mon_outbox_sql, &st, err, cap) != 0) {
+        return -1;
+    }
+    if (bind_text(st, 1, shard) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail(s, err, cap, "bind");
+    }
+    return run_query(s, st, mon_outbox_row, &c, err, cap);
+}
+
+static int mon_outbox_mark(store *base, int64_t id, int pending, int attempts, int64_t next_attempt,
+                           int gave_up, int64_t now, char *err, size_t cap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (prepare(s, mon_outbox_mark_sql, &st, err, cap) != 0) {
+        return -1;
+    }
+    rc = sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, pending) |
+         sqlite3_bind_int64(st, 3, attempts) | sqlite3_bind_int64(st, 4, next_attempt) |
+         sqlite3_bind_int64(st, 5, gave_up) | sqlite3_bind_int64(st, 6, now);
+    rc = rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE ? fail(s, err, cap, "mark the alert")
+                                                            : 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int mon_round(store *base, const char *shard, int64_t started, int64_t finished,
+                     const store_mon_host *hosts, size_t nhosts, const store_mon_alert *alerts,
+                     size_t nalerts, const store_mon_log *logs, size_t nlogs, char *err, size_t cap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *hst = NULL, *ast = NULL, *rst = NULL, *lst = NULL;
     int rc = -1;
 
     if (prepare(s, mon_host_put_sql, &hst, err, cap) != 0 ||
         prepare(s, mon_alert_put_sql, &ast, err, cap) != 0 ||
+        prepare(s, mon_log_put_sql, &lst, err, cap) != 0 ||
         prepare(s, mon_round_put_sql, &rst, err, cap) != 0) {
         goto out;
     }
@@ -471,6 +601,11 @@ static int mon_round(store *base, const char *shard, int64_t started, int64_t fi
     }
     for (size_t i = 0; i < nalerts; i++) {
         if (mon_put_alert(ast, &alerts[i]) != 0) {
+            goto rollback;
+        }
+    }
+    for (size_t i = 0; i < nlogs; i++) {
+        if (mon_put_log(lst, &logs[i]) != 0) {
             goto rollback;
         }
     }
@@ -494,6 +629,7 @@ out:
     sqlite3_finalize(hst);
     sqlite3_finalize(ast);
     sqlite3_finalize(rst);
+    sqlite3_finalize(lst);
     return rc;
 }
 
@@ -510,8 +646,9 @@ static void sqlite_close(store *base)
     free(s);
 }
 
-static const store_ops sqlite_ops = {"sqlite", add,          groups,    rows,
-                                     series,   sqlite_close, mon_hosts, mon_round};
+static const store_ops sqlite_ops = {"sqlite", add,          groups,         rows,
+                                     series,   sqlite_close, mon_hosts,      mon_round,
+                                     mon_logs, mon_outbox,   mon_outbox_mark};
 
 /* The schema's version: 0 for a new file. */
 static int schema_version(sqlite_store *s, int64_t *out, char *err, size_t cap)

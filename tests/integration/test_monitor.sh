@@ -9,7 +9,10 @@
 #   service     /healthz, /metrics (promtool check metrics), the status page (CSP, escaping),
 #               SIGHUP with a bad then a good configuration, SIGTERM: exit 0
 #   stop        SIGTERM during a round stuck on a silent server: exit 0 after stop_deadline
-# Every server is stopped on exit; every wait is bounded; no timing is asserted.
+#   recovery    every host down (ERROR): new_failure, also for a host that was FAIL (it fails
+#               otherwise); back up: recovered once per host
+# Every server is stopped on exit; every wait is bounded and waits on a condition (the round in
+# progress is seen in /metrics, not guessed with a sleep); no timing is asserted.
 set -u
 : "${PINSET_BIN:?}" "${PINSET_TESTDATA:?}"
 command -v openssl > /dev/null || { echo "skip: no openssl"; exit 77; }
@@ -138,7 +141,7 @@ start_monitor() {
     "$PINSET_BIN" monitor --config "$TMP/mon.json" --listen 127.0.0.1:0 > "$TMP/svc.out" 2> "$TMP/svc.err" &
     MON_PID=$!
     MON_PORT=
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         MON_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$TMP/svc.out")
         [ -n "$MON_PORT" ] && break
         sleep 0.1
@@ -161,7 +164,7 @@ stop_monitor() {
 config "$PORT_ROGUE"
 start_monitor
 code=
-for _ in $(seq 100); do
+for _ in $(seq 600); do # a round of three hosts: may be slow under load (bounded: 60 s)
     code=$(curl -s -o "$TMP/health" -w '%{http_code}' "http://127.0.0.1:$MON_PORT/healthz")
     [ "$code" = 200 ] && break
     sleep 0.1
@@ -187,13 +190,13 @@ grep -qi "^Content-Security-Policy: default-src 'none'; style-src 'sha256-" "$TM
 cp "$TMP/mon.json" "$TMP/mon.good"
 echo '{"inventory": [{"policy": "policy.json"}], "alerts": {"webhook": {"url": "http://127.0.0.1:1/", "retry": 1}}, "db": "state.db"}' > "$TMP/mon.json"
 kill -HUP "$MON_PID"
-for _ in $(seq 100); do grep -q 'SIGHUP' "$TMP/svc.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q 'SIGHUP' "$TMP/svc.err" && break; sleep 0.1; done
 grep -q 'SIGHUP: configuration refused, the one in force is kept: .*mon.json: alerts.webhook.retry: unknown key' "$TMP/svc.err" \
     && kill -0 "$MON_PID" && ok "SIGHUP: a bad configuration is refused with the key path, the monitor goes on" \
     || { bad "SIGHUP bad"; cat "$TMP/svc.err"; }
 cp "$TMP/mon.good" "$TMP/mon.json"
 kill -HUP "$MON_PID"
-for _ in $(seq 100); do grep -q 'SIGHUP: configuration reloaded' "$TMP/svc.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q 'SIGHUP: configuration reloaded' "$TMP/svc.err" && break; sleep 0.1; done
 grep -q 'SIGHUP: configuration reloaded' "$TMP/svc.err" && ok "SIGHUP: a good configuration is taken" || bad "SIGHUP good"
 stop_monitor
 [ "$STOP_RC" = 0 ] && grep -q 'SIGTERM: stopping' "$TMP/svc.err" && ok "SIGTERM: exit 0" || bad "SIGTERM: $STOP_RC"
@@ -202,7 +205,7 @@ stop_monitor
 before=$(sqlite3 "$TMP/state.db" 'SELECT max(last_round) FROM monitor_hosts' 2> /dev/null)
 TIMEOUT=4 INTERVAL=600 config "$PORT_TARPIT" '"round_deadline_seconds": 1'
 start_monitor
-for _ in $(seq 200); do grep -q 'round abandoned: its results were not kept' "$TMP/svc.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q 'round abandoned: its results were not kept' "$TMP/svc.err" && break; sleep 0.1; done
 curl -s "http://127.0.0.1:$MON_PORT/metrics" > "$TMP/metrics"
 grep -q 'round over its deadline (1 s): abandoned' "$TMP/svc.err" \
     && grep -q '^pinset_monitor_rounds_total{result="abandoned"} 1$' "$TMP/metrics" \
@@ -219,11 +222,35 @@ stop_monitor
 # --- SIGTERM while a round waits on a silent server: abandoned after stop_deadline, exit 0 ---
 TIMEOUT=60 INTERVAL=600 config "$PORT_TARPIT"
 start_monitor
-for _ in $(seq 50); do [ -s "$TMP/svc.out" ] && break; sleep 0.1; done
-sleep 0.5 # the round has started (its probe waits on the stopped server)
+# wait until the round is running (its probe then waits on the stopped server), not a fixed time:
+# a SIGTERM before the round starts stops at once, without the deadline this case is about
+running=
+for _ in $(seq 600); do
+    curl -s "http://127.0.0.1:$MON_PORT/metrics" | grep -q '^pinset_monitor_round_in_progress 1$' && { running=1; break; }
+    sleep 0.1
+done
+[ -n "$running" ] || bad "the round did not start"
 stop_monitor
 [ "$STOP_RC" = 0 ] && grep -q 'stop deadline (2 s) reached: the round in progress is abandoned' "$TMP/svc.err" \
     && ok "SIGTERM during a stuck round: abandoned after the deadline, exit 0" || { bad "stuck round: $STOP_RC"; cat "$TMP/svc.err"; }
+
+# --- a host's failure: alerted again when it fails otherwise (FAIL to ERROR), recovered once ---
+down_port
+lines_before=$(wc -l < "$TMP/alerts.jsonl")
+config "$PORT_DOWN"
+monitor --once 2
+tail -n +$((lines_before + 1)) "$TMP/alerts.jsonl" > "$TMP/new.jsonl"
+[ "$(jq -r 'select(.kind == "new_failure") | .host' "$TMP/new.jsonl" | sort | tr '\n' ' ')" = "backup.check.test drift.check.test fail.check.test " ] \
+    && jq 'select(.host == "fail.check.test") | .previous.outcome == "FAIL" and .current.outcome == "ERROR"' "$TMP/new.jsonl" | grep -qx true \
+    && ok "every host down: new_failure each, FAIL to ERROR too (it fails otherwise); not repeated" \
+    || { bad "down: $(kinds "$TMP/new.jsonl")"; cat "$TMP/err"; }
+lines_before=$(wc -l < "$TMP/alerts.jsonl")
+config "$PORT_GOOD"
+monitor --once 2
+tail -n +$((lines_before + 1)) "$TMP/alerts.jsonl" > "$TMP/new.jsonl"
+[ "$(jq -r 'select(.kind == "recovered") | .host' "$TMP/new.jsonl" | sort | tr '\n' ' ')" = "backup.check.test drift.check.test fail.check.test " ] \
+    && jq 'select(.kind == "recovered" and .host == "drift.check.test") | .previous.outcome == "ERROR" and .current.outcome == "PASS"' "$TMP/new.jsonl" | grep -qx true \
+    && ok "back up: recovered once for each host" || { bad "recovered: $(kinds "$TMP/new.jsonl")"; cat "$TMP/err"; }
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -10,7 +10,9 @@
  *   1 x509 www.example.com  unknown key  ct_finding
  *   2 x509 other.test       another key  (not watched)
  * A second round finds nothing new (the position is kept); a log whose
- * tree-head signature is bad gives a ct_log alert.
+ * tree-head signature is bad gives a ct_log alert, once while it stays so
+ * (across restarts: the log's state is in the store), again when it breaks
+ * otherwise, and ct_log_recovered once when it works again.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -171,15 +173,35 @@ static void test_ct_finding_once(void **state)
     assert_int_equal(count(alerts, "\"kind\":"), 1);
 }
 
-/* A log whose tree head does not verify: a ct_log alert naming the misbehaviour. */
+/*
+ * A log whose tree head does not verify: a ct_log alert naming the misbehaviour, once while it
+ * stays broken, though each round is a new process (the state is in the store); again when it
+ * breaks otherwise; ct_log_recovered once when it works again.
+ */
 static void test_ct_log_misbehaves(void **state)
 {
     (void)state;
     testlib_ct_log_set_mode(log_, TESTLIB_CT_BAD_SIG, 0);
     assert_int_equal(round_once(), 0);
-    testlib_ct_log_set_mode(log_, TESTLIB_CT_NORMAL, 0);
     assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 1);
     assert_non_null(strstr(alerts, "\"alert\":\"log-bad-signature\""));
+    /* still broken, the same way: the next round (a restart) says nothing new */
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 1);
+    /* broken otherwise (a forked tree): alerted again, naming the previous reason */
+    testlib_ct_log_set_mode(log_, TESTLIB_CT_FORK, 1);
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 2);
+    assert_non_null(strstr(alerts, "\"previous\":\"log-bad-signature\""));
+    /* works again: recovered, once */
+    testlib_ct_log_set_mode(log_, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(round_once(), 0);
+    assert_int_equal(count(alerts, "\"kind\":\"ct_log_recovered\""), 1);
+    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 2);
+    assert_non_null(strstr(alerts, "\"alert\":\"log-recovered\""));
 }
 
 int main(void)

@@ -84,7 +84,7 @@ static int setup(void **state)
 {
     (void)state;
     exec_sql("DROP TABLE IF EXISTS report_hours, reports, schema_version, other, monitor_rounds,"
-             " monitor_hosts, monitor_alerts CASCADE");
+             " monitor_hosts, monitor_alerts, monitor_ct_logs CASCADE");
     return 0;
 }
 
@@ -672,14 +672,14 @@ static void version_1_database_migrated_to_2(void **state)
     assert_int_equal(store_add(s, &a, NULL, err, sizeof(err)), 0);
     store_close(s);
     /* back to what a pinset before the monitor left */
-    exec_sql("DROP TABLE monitor_rounds, monitor_hosts, monitor_alerts");
-    exec_sql("DELETE FROM schema_version WHERE version = 2");
+    exec_sql("DROP TABLE monitor_rounds, monitor_hosts, monitor_alerts, monitor_ct_logs");
+    exec_sql("DELETE FROM schema_version WHERE version >= 2");
     assert_int_equal(store_open(&s, url, 1, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "schema version 1 is older"));
     assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
     assert_true(store_mon_ready(s));
     store_close(s);
-    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 2);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 3);
     assert_int_equal(query_int("SELECT count(*) FROM reports"), 1);
     assert_int_equal(query_int("SELECT count(*) FROM monitor_hosts"), 0);
 }
@@ -695,14 +695,17 @@ static void monitor_round_replaces_state_by_shard(void **state)
                            mon_sample("0/2", "a.example", "PASS", 100)};
     store_mon_host other[] = {mon_sample("1/2", "c.example", "PASS", 100)};
     store_mon_host r2[] = {mon_sample("0/2", "a.example", "FAIL", 200)};
-    store_mon_alert al = {200, "0/2",         "a.example",
-                          443, "new_failure", "{\"kind\":\"new_failure\"}"};
+    store_mon_alert al = {200, "0/2", "a.example", 443, "new_failure", "{\"kind\":\"new_failure\"}",
+                          "",  0};
 
     assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
     assert_true(store_mon_ready(s));
-    assert_int_equal(s->ops->mon_round(s, "0/2", 100, 101, r1, 2, NULL, 0, err, sizeof(err)), 0);
-    assert_int_equal(s->ops->mon_round(s, "1/2", 100, 101, other, 1, NULL, 0, err, sizeof(err)), 0);
-    assert_int_equal(s->ops->mon_round(s, "0/2", 200, 201, r2, 1, &al, 1, err, sizeof(err)), 0);
+    assert_int_equal(
+        s->ops->mon_round(s, "0/2", 100, 101, r1, 2, NULL, 0, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(
+        s->ops->mon_round(s, "1/2", 100, 101, other, 1, NULL, 0, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(
+        s->ops->mon_round(s, "0/2", 200, 201, r2, 1, &al, 1, NULL, 0, err, sizeof(err)), 0);
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(s->ops->mon_hosts(s, "0/2", collect_mon, &seen, err, sizeof(err)), 0);
     assert_int_equal(seen.n, 2);
@@ -733,11 +736,13 @@ static void monitor_hosts_ordered_and_bound(void **state)
                           mon_sample("0/1", "a.example", "PASS", 100),
                           mon_sample("0/1", "a.example", "PASS", 100),
                           mon_sample("0/1", "x'); DROP TABLE monitor_hosts; --", "FAIL", 100)};
-    store_mon_alert al = {100, "0/1", "a.example", 8443, "expiry", "{\"q\":\"'\\\"$1\"}"};
+    store_mon_alert al = {100,      "0/1", "a.example", 8443, "expiry", "{\"q\":\"'\\\"$1\"}",
+                          "'); --", 1};
 
     r[1].port = 8443;
     assert_int_equal(store_open(&s, url, 0, err, sizeof(err)), 0);
-    assert_int_equal(s->ops->mon_round(s, "0/1", 100, 101, r, 4, &al, 1, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_round(s, "0/1", 100, 101, r, 4, &al, 1, NULL, 0, err, sizeof(err)),
+                     0);
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(s->ops->mon_hosts(s, "0/1", collect_mon, &seen, err, sizeof(err)), 0);
     assert_int_equal(seen.n, 4);
@@ -773,8 +778,8 @@ static void *mon_round_worker(void *p)
             int k = w->reverse ? 2 - j : j;
             h[j] = mon_sample(w->shard, w->hosts[k], i % 2 ? "PASS" : "FAIL", i);
         }
-        w->rc =
-            w->s->ops->mon_round(w->s, w->shard, i, i + 1, h, 3, NULL, 0, w->err, sizeof(w->err));
+        w->rc = w->s->ops->mon_round(w->s, w->shard, i, i + 1, h, 3, NULL, 0, NULL, 0, w->err,
+                                     sizeof(w->err));
     }
     return NULL;
 }
@@ -851,9 +856,11 @@ static void same_shard_last_round_wins(void **state)
     assert_int_equal(query_int("SELECT count(*) FROM monitor_rounds"), 2 * ROUNDS);
     /* one after the other: the second's state stays, whatever its times */
     assert_int_equal(
-        w[0].s->ops->mon_round(w[0].s, "0/1", 500, 501, &h1, 1, NULL, 0, err, sizeof(err)), 0);
+        w[0].s->ops->mon_round(w[0].s, "0/1", 500, 501, &h1, 1, NULL, 0, NULL, 0, err, sizeof(err)),
+        0);
     assert_int_equal(
-        w[1].s->ops->mon_round(w[1].s, "0/1", 400, 401, &h2, 1, NULL, 0, err, sizeof(err)), 0);
+        w[1].s->ops->mon_round(w[1].s, "0/1", 400, 401, &h2, 1, NULL, 0, NULL, 0, err, sizeof(err)),
+        0);
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(w[0].s->ops->mon_hosts(w[0].s, "0/1", collect_mon, &seen, err, sizeof(err)),
                      0);
@@ -863,6 +870,158 @@ static void same_shard_last_round_wins(void **state)
     assert_int_equal(seen.rounds[0], 400);
     store_close(w[0].s);
     store_close(w[1].s);
+}
+
+#define STORE_OPEN(s, err) store_open(s, url, 0, err, sizeof(err))
+
+/* ---- schema version 3: the CT logs' state and the alerts' outbox ---- */
+
+typedef struct seen_logs {
+    size_t n;
+    char urls[4][64], broken[4][32];
+    int64_t since[4];
+} seen_logs;
+
+static int collect_log(const store_mon_log *l, void *payload)
+{
+    seen_logs *s = payload;
+
+    if (s->n < 4) {
+        snprintf(s->urls[s->n], sizeof(s->urls[0]), "%s", l->url);
+        snprintf(s->broken[s->n], sizeof(s->broken[0]), "%s", l->broken);
+        s->since[s->n] = l->since;
+        s->n++;
+    }
+    return 0;
+}
+
+typedef struct seen_outbox {
+    size_t n;
+    int64_t ids[4];
+    int pending[4], attempts[4];
+    int64_t next[4];
+    char body[4][64];
+} seen_outbox;
+
+static int collect_outbox(const store_mon_outbox *a, void *payload)
+{
+    seen_outbox *s = payload;
+
+    if (s->n < 4) {
+        s->ids[s->n] = a->id;
+        s->pending[s->n] = a->pending;
+        s->attempts[s->n] = a->attempts;
+        s->next[s->n] = a->next_attempt;
+        snprintf(s->body[s->n], sizeof(s->body[0]), "%s", a->body);
+        s->n++;
+    }
+    return 0;
+}
+
+/*
+ * A round stores its CT logs' state (replaced per shard and URL) and its alerts pending; the
+ * outbox lists the pending ones, oldest first, until marked delivered.
+ */
+static void monitor_ct_logs_and_outbox(void **state)
+{
+    store *s = NULL;
+    char err[256];
+    seen_logs sl;
+    seen_outbox so;
+    (void)state;
+    store_mon_log l1[] = {{"0/1", "http://b.test/", "log-bad-signature", "bad", 100, 100},
+                          {"0/1", "http://a.test/", "", "", 100, 100}};
+    store_mon_log l2[] = {{"0/1", "http://b.test/", "", "", 200, 200}};
+    store_mon_log other[] = {{"1/2", "http://b.test/", "log-rewind", "", 150, 150}};
+    store_mon_alert al[] = {{100, "0/1", "http://b.test/", 0, "ct_log", "{\"n\":1}", "id-1", 5},
+                            {100, "0/1", "x.test", 443, "expiry", "{\"n\":2}", "id-2", 4}};
+
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_int_equal(s->ops->mon_round(s, "0/1", 100, 101, NULL, 0, al, 2, l1, 2, err, sizeof(err)),
+                     0);
+    assert_int_equal(
+        s->ops->mon_round(s, "1/2", 150, 151, NULL, 0, NULL, 0, other, 1, err, sizeof(err)), 0);
+    memset(&sl, 0, sizeof(sl));
+    assert_int_equal(s->ops->mon_logs(s, "0/1", collect_log, &sl, err, sizeof(err)), 0);
+    assert_int_equal(sl.n, 2);
+    assert_string_equal(sl.urls[0], "http://a.test/"); /* by URL */
+    assert_string_equal(sl.broken[1], "log-bad-signature");
+    assert_int_equal(
+        s->ops->mon_round(s, "0/1", 200, 201, NULL, 0, NULL, 0, l2, 1, err, sizeof(err)), 0);
+    memset(&sl, 0, sizeof(sl));
+    assert_int_equal(s->ops->mon_logs(s, "0/1", collect_log, &sl, err, sizeof(err)), 0);
+    assert_int_equal(sl.n, 2);
+    assert_string_equal(sl.broken[1], ""); /* replaced: recovered */
+    assert_int_equal(sl.since[1], 200);
+    memset(&sl, 0, sizeof(sl));
+    assert_int_equal(s->ops->mon_logs(s, "1/2", collect_log, &sl, err, sizeof(err)), 0);
+    assert_int_equal(sl.n, 1); /* the other shard's, untouched */
+    assert_string_equal(sl.broken[0], "log-rewind");
+
+    memset(&so, 0, sizeof(so));
+    assert_int_equal(s->ops->mon_outbox(s, "0/1", collect_outbox, &so, err, sizeof(err)), 0);
+    assert_int_equal(so.n, 2);
+    assert_true(so.ids[0] < so.ids[1]); /* oldest first */
+    assert_int_equal(so.pending[0], 5);
+    assert_int_equal(so.attempts[0], 0);
+    assert_int_equal(so.next[0], 100000); /* milliseconds */
+    assert_string_equal(so.body[1], "{\"n\":2}");
+    /* one sink took the first, another is to try again later; the second delivered */
+    assert_int_equal(s->ops->mon_outbox_mark(s, so.ids[0], 4, 1, 130, 0, 120, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_outbox_mark(s, so.ids[1], 0, 1, 0, 0, 120, err, sizeof(err)), 0);
+    memset(&so, 0, sizeof(so));
+    assert_int_equal(s->ops->mon_outbox(s, "0/1", collect_outbox, &so, err, sizeof(err)), 0);
+    assert_int_equal(so.n, 1);
+    assert_int_equal(so.pending[0], 4);
+    assert_int_equal(so.attempts[0], 1);
+    assert_int_equal(so.next[0], 130);
+    /* it gives up: no sink left pending, the one that gave up recorded */
+    assert_int_equal(s->ops->mon_outbox_mark(s, so.ids[0], 0, 4, 0, 4, 200, err, sizeof(err)), 0);
+    memset(&so, 0, sizeof(so));
+    assert_int_equal(s->ops->mon_outbox(s, "0/1", collect_outbox, &so, err, sizeof(err)), 0);
+    assert_int_equal(so.n, 0);
+    store_close(s);
+    assert_int_equal(query_int("SELECT gave_up FROM monitor_alerts WHERE alert_id = 'id-1'"), 4);
+    assert_int_equal(query_int("SELECT delivered FROM monitor_alerts WHERE alert_id = 'id-2'"),
+                     120);
+}
+
+/* A version 2 database (the monitor without the outbox) is migrated: its alerts are not pending. */
+static void version_2_database_migrated_to_3(void **state)
+{
+    store *s = NULL;
+    char err[256];
+    seen_outbox so;
+    (void)state;
+    store_mon_alert al = {100, "0/1", "x.test", 443, "expiry", "{}", "", 0};
+
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    store_close(s);
+    /* back to what a pinset before version 3 left, with one alert delivered */
+    exec_sql("DROP TABLE monitor_ct_logs");
+    exec_sql("DROP INDEX monitor_alerts_pending");
+    exec_sql("ALTER TABLE monitor_alerts DROP COLUMN alert_id");
+    exec_sql("ALTER TABLE monitor_alerts DROP COLUMN pending");
+    exec_sql("ALTER TABLE monitor_alerts DROP COLUMN attempts");
+    exec_sql("ALTER TABLE monitor_alerts DROP COLUMN next_attempt");
+    exec_sql("ALTER TABLE monitor_alerts DROP COLUMN delivered");
+    exec_sql("ALTER TABLE monitor_alerts DROP COLUMN gave_up");
+    exec_sql("INSERT INTO monitor_alerts (time, shard, host, port, kind, body)"
+             " VALUES (1, '0/1', 'old.test', 443, 'expiry', '{}')");
+    exec_sql("DELETE FROM schema_version WHERE version = 3");
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_true(store_mon_ready(s));
+    memset(&so, 0, sizeof(so));
+    assert_int_equal(s->ops->mon_outbox(s, "0/1", collect_outbox, &so, err, sizeof(err)), 0);
+    assert_int_equal(so.n, 0); /* delivered before: not again */
+    al.pending = 1;
+    assert_int_equal(
+        s->ops->mon_round(s, "0/1", 100, 101, NULL, 0, &al, 1, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(s->ops->mon_outbox(s, "0/1", collect_outbox, &so, err, sizeof(err)), 0);
+    assert_int_equal(so.n, 1);
+    store_close(s);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_ct_logs"), 0);
 }
 
 int main(int argc, char **argv)
@@ -885,6 +1044,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(monitor_hosts_ordered_and_bound, setup),
         cmocka_unit_test_setup(monitors_on_two_shards_keep_their_hosts, setup),
         cmocka_unit_test_setup(same_shard_last_round_wins, setup),
+        cmocka_unit_test_setup(monitor_ct_logs_and_outbox, setup),
+        cmocka_unit_test_setup(version_2_database_migrated_to_3, setup),
     };
     const char *src = getenv("PINSET_SOURCE_DIR");
     char helper[512];
