@@ -150,7 +150,9 @@ config one '"retries": 3, "backoff_ms": 100, "timeout_seconds": 600'
 start_monitor
 wait_for healthy && ok "hang: the round finished and was stored while the webhook hangs" \
     || { bad "hang: the round waits for the webhook"; cat "$TMP/svc.err"; }
-[ "$(wc -l < "$TMP/one.jsonl" 2> /dev/null)" = 3 ] && [ "$(ids_of one | grep -c '^[0-9a-f]\{32\}$')" = 3 ] \
+# The delivery thread writes the JSON-lines file after the round is stored: wait for it.
+jsonl_has_3() { [ "$(wc -l < "$TMP/one.jsonl" 2> /dev/null)" = 3 ] && [ "$(ids_of one | grep -c '^[0-9a-f]\{32\}$')" = 3 ]; }
+wait_for jsonl_has_3 \
     && ok "hang: each alert in the JSON-lines file, with an alert_id" || bad "hang: alerts $(cat "$TMP/one.jsonl")"
 wait_for pending_is one 3 && [ "$(sql one 'SELECT count(*) FROM monitor_alerts WHERE pending = 4')" = 3 ] \
     && ok "hang: the alerts are pending in the store (the webhook's part only)" \
