@@ -185,10 +185,29 @@ static int check_growth(struct pass *p, ct_client *cl, const ct_position *old, c
 /* How often the position is saved while a pass catches up. */
 #define CT_SAVE_EVERY_MS 1000
 
+/*
+ * The position after the batches checked since the last save, when a batch could not be fetched:
+ * saved (they were checked whole), else the next pass would check and alert them again, and a log
+ * that fails within every CT_SAVE_EVERY_MS would never advance. The fetch's error stays in err
+ * unless the save fails.
+ */
+static int keep_progress(struct pass *p, const ct_position *pos, uint64_t saved, char *err,
+                         size_t errcap)
+{
+    if (pos->range.size == saved) {
+        return CT_WATCH_LOG;
+    }
+    if (p->o->store->save(p->o->store, p->o->key->log_id, pos, err, errcap) != 0) {
+        return CT_WATCH_INPUT;
+    }
+    return CT_WATCH_LOG;
+}
+
 /* Fetch and check the entries [pos->range.size, pos->sth_size), saving as it goes. */
 static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, size_t errcap)
 {
-    int64_t saved = pinset__mono_ms();
+    int64_t saved_at = pinset__mono_ms();
+    uint64_t saved = pos->range.size;
 
     while (pos->range.size < pos->sth_size) {
         uint64_t start = pos->range.size, end = pos->sth_size - 1;
@@ -201,7 +220,7 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
         if ((p->o->api == CT_API_STATIC
                  ? ct_client_get_tile_entries(cl, pos->sth_size, start, end, &b, err, errcap)
                  : ct_client_get_entries(cl, start, end, &b, err, errcap)) != 0) {
-            return CT_WATCH_LOG;
+            return keep_progress(p, pos, saved, err, errcap);
         }
         for (size_t i = 0; i < b.n; i++) {
             if (ct_leaf_hash(h, b.e[i].leaf, b.e[i].leaf_len) != 0 ||
@@ -219,13 +238,14 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
          * crash checks again what was not saved. (Saving after every batch cost more than
          * reading the entries of a fast log.)
          */
-        if (pos->range.size < pos->sth_size && pinset__mono_ms() - saved < CT_SAVE_EVERY_MS) {
+        if (pos->range.size < pos->sth_size && pinset__mono_ms() - saved_at < CT_SAVE_EVERY_MS) {
             continue;
         }
         if (p->o->store->save(p->o->store, p->o->key->log_id, pos, err, errcap) != 0) {
             return CT_WATCH_INPUT;
         }
-        saved = pinset__mono_ms();
+        saved = pos->range.size;
+        saved_at = pinset__mono_ms();
     }
     return CT_WATCH_OK;
 }

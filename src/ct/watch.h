@@ -2,8 +2,9 @@
  * watch.h - one pass over a CT log: fetch and verify its tree head, check it
  * against the stored position (no rewind, consistent), fetch the new entries
  * in bounded batches, check each against the policy, save the position after
- * whole batches (at most once a second, and at the end), and check at the end that the entries make
- * the tree head's root. The monitor (`pinset monitor --config`) runs the same pass per log.
+ * whole batches (at most once a second, when a batch cannot be fetched, and
+ * at the end), and check at the end that the entries make the tree head's
+ * root. The monitor (`pinset monitor --config`) runs the same pass per log.
  */
 #ifndef PINSET_CT_WATCH_H
 #define PINSET_CT_WATCH_H

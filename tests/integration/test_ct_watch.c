@@ -380,6 +380,29 @@ static void test_huge_response(void **state)
     assert_non_null(strstr(out_text, "entries 3..7 checked"));
 }
 
+/*
+ * A log that fails in the middle of a pass (HTTP 503 from entry 8 on, batches of 4): the batches
+ * checked before the failure are kept, so the next pass neither checks nor alerts them again,
+ * and a log that fails within every second still advances.
+ */
+static void test_fails_mid_pass(void **state)
+{
+    char pos[8192];
+
+    (void)state;
+    serve(12, TESTLIB_CT_FAIL_ENTRIES, 8);
+    assert_int_equal(watch("s-flaky", "text"), 4);
+    assert_int_equal(count(out_text, "ALERT unknown-key"), 3);
+    assert_non_null(strstr(err_text, "HTTP status 503"));
+    position("s-flaky", pos, sizeof(pos));
+    assert_non_null(strstr(pos, "sth_size 12\n"));
+    assert_non_null(strstr(pos, "entries 8\n"));
+    serve(12, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch("s-flaky", "text"), 0);
+    assert_null(strstr(out_text, "ALERT"));
+    assert_non_null(strstr(out_text, "entries 8..12 checked"));
+}
+
 /* A hostile entry is reported as unreadable (never silently skipped) and the pass goes on. */
 static void test_unreadable_entry(void **state)
 {
@@ -528,12 +551,19 @@ static void test_crash_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_keys_alert),  cmocka_unit_test(test_known_keys_quiet),
-        cmocka_unit_test(test_resume_consistent),   cmocka_unit_test(test_bad_signature),
-        cmocka_unit_test(test_fork_inconsistent),   cmocka_unit_test(test_rewind),
-        cmocka_unit_test(test_bad_entries),         cmocka_unit_test(test_huge_response),
-        cmocka_unit_test(test_unreadable_entry),    cmocka_unit_test(test_static_alerts_and_grows),
-        cmocka_unit_test(test_static_misbehaviour), cmocka_unit_test(test_crash_resumes),
+        cmocka_unit_test(test_unknown_keys_alert),
+        cmocka_unit_test(test_known_keys_quiet),
+        cmocka_unit_test(test_resume_consistent),
+        cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_fork_inconsistent),
+        cmocka_unit_test(test_rewind),
+        cmocka_unit_test(test_bad_entries),
+        cmocka_unit_test(test_huge_response),
+        cmocka_unit_test(test_fails_mid_pass),
+        cmocka_unit_test(test_unreadable_entry),
+        cmocka_unit_test(test_static_alerts_and_grows),
+        cmocka_unit_test(test_static_misbehaviour),
+        cmocka_unit_test(test_crash_resumes),
     };
 
     if (getenv("PINSET_BIN") == NULL) {

@@ -398,6 +398,14 @@ static int arg_u64(struct MHD_Connection *c, const char *name, uint64_t *out)
     return *end == '\0' ? 0 : -1;
 }
 
+/* The start= of a get-entries request (UINT64_MAX when there is none). */
+static uint64_t entries_start(struct MHD_Connection *c)
+{
+    uint64_t start;
+
+    return arg_u64(c, "start", &start) == 0 ? start : UINT64_MAX;
+}
+
 static json_t *get_entries(testlib_ct_log *log, struct MHD_Connection *c, uint64_t size)
 {
     static __thread uint8_t tmp[1 << 16];
@@ -750,6 +758,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return reply_huge(c);
         }
         o = get_entries(log, c, size);
+        if (log->mode == TESTLIB_CT_FAIL_ENTRIES && entries_start(c) >= log->fork_at) {
+            json_decref(o);
+            o = NULL;
+            status = 503;
+        }
     } else if (strcmp(url, "/ct/v1/get-sth-consistency") == 0) {
         o = get_consistency(log, c, size);
     } else {

@@ -29,9 +29,11 @@ typedef enum testlib_ct_mode {
     TESTLIB_CT_NORMAL = 0,
     TESTLIB_CT_BAD_SIG = 1, /* one bit of every tree-head signature flipped */
     TESTLIB_CT_FORK = 2,    /* entries from fork_at on rewritten (tree, heads and proofs agree) */
-    TESTLIB_CT_BAD_ENTRIES = 3, /* get-entries serves rewritten entries from fork_at on */
-    TESTLIB_CT_HUGE_ENTRIES = 4 /* get-entries answers with 64 MiB + 1 bytes (a JSON prefix, then
+    TESTLIB_CT_BAD_ENTRIES = 3,  /* get-entries serves rewritten entries from fork_at on */
+    TESTLIB_CT_HUGE_ENTRIES = 4, /* get-entries answers with 64 MiB + 1 bytes (a JSON prefix, then
                                    spaces): more than a client should read */
+    TESTLIB_CT_FAIL_ENTRIES =
+        5 /* get-entries from fork_at on answers 503 (a log that fails mid-pass) */
 } testlib_ct_mode;
 
 /* A log with a fresh P-256 key; NULL on failure. */

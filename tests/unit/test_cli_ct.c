@@ -484,11 +484,17 @@ static void test_entries_read(void **state)
         assert_null(b.e);
         assert_int_equal(b.n, 0);
     }
-    /* nesting deeper than the parser's bound is refused, not recursed into */
-    memset(deep, '[', sizeof(deep) - 1);
-    deep[sizeof(deep) - 1] = '\0';
+    /*
+     * nesting deeper than the parser's bound (1024) is refused, not recursed into: a well-formed
+     * entry of 1100 nested arrays (within the bound it would be "not an object")
+     */
+    memcpy(deep, "{\"entries\":[", 12);
+    memset(deep + 12, '[', 1100);
+    memset(deep + 12 + 1100, ']', 1100);
+    memcpy(deep + 12 + 2200, "]}", 3);
     assert_int_equal(read_entries(r, &b, deep, 2, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not JSON"));
+    assert_non_null(strstr(err, "too deep"));
     ct_entries_reader_free(r);
     /* a document larger than the reader's bound */
     assert_int_equal(ct_entries_reader_new(&r, 16), 0);
