@@ -180,6 +180,68 @@ static inline pinset_policy *formats_import_ok(formats_import_fn import_fn, pins
 }
 
 /*
+ * p exported by export_fn to fmt (options o) into mid, emptied first: the
+ * export must succeed and lose nothing (the first half of a round trip).
+ */
+static inline void formats_export_whole(formats_export_fn export_fn, const pinset_policy *p,
+                                        pinset_format fmt, const pinset_convert_options *o,
+                                        struct sbuf *mid)
+{
+    pinset_fidelity *f = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_err err;
+
+    mid->n = 0;
+    mid->b[0] = '\0';
+    err = export_fn(&f, p, fmt, o, sink, mid, &d);
+    if (err != PINSET_OK) {
+        fail_msg("%s: export: %s: %s", pinset_format_name(fmt), pinset_err_name(err), d.message);
+    }
+    if (pinset_fidelity_count(f) != 0) {
+        fail_msg("%s: lost %s: %s", pinset_format_name(fmt), pinset_fidelity_field(f, 0),
+                 pinset_fidelity_reason(f, 0));
+    }
+    pinset_fidelity_free(f);
+}
+
+/*
+ * buf (len octets; shown, text, in a failure) imported by import_fn from fmt
+ * (options o): the import must succeed and lose nothing (the second half of a
+ * round trip). The policy, for the caller to free.
+ */
+static inline pinset_policy *formats_import_whole(formats_import_fn import_fn, const void *buf,
+                                                  size_t len, pinset_format fmt,
+                                                  const pinset_convert_options *o,
+                                                  const char *shown)
+{
+    pinset_policy *q = NULL;
+    pinset_fidelity *g = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+
+    if (import_fn(&q, &g, buf, len, fmt, o, &d) != PINSET_OK) {
+        fail_msg("%s: '%s' does not import: %s (%s)", pinset_format_name(fmt), shown, d.message,
+                 d.path != NULL ? d.path : "");
+    }
+    assert_int_equal(pinset_fidelity_count(g), 0);
+    pinset_fidelity_free(g);
+    return q;
+}
+
+/* a and b write the same native text. */
+static inline void formats_assert_same(const pinset_policy *a, const pinset_policy *b)
+{
+    struct sbuf *x = calloc(1, sizeof(*x)), *y = calloc(1, sizeof(*y));
+
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(pinset_policy_write(a, sink, x), PINSET_OK);
+    assert_int_equal(pinset_policy_write(b, sink, y), PINSET_OK);
+    assert_string_equal(x->b, y->b);
+    free(x);
+    free(y);
+}
+
+/*
  * Fails allocation n = 1, 2, ... in import_fn(doc, from) until it succeeds,
  * then, with doc imported, in export_fn(to) until it succeeds (options NULL):
  * every failure is PINSET_E_NOMEM with nothing handed back.
