@@ -42,8 +42,9 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "bench_collect_pg.sh: FAILED: $*" >&2; exit 1; }
-now_ns() { date +%s%N; }
+me=bench_collect_pg.sh
+# shellcheck source=bench/collect_common.sh
+. "$src/bench/collect_common.sh"
 
 pg_start
 rc=$?
@@ -56,61 +57,7 @@ db() {
 }
 rows() { pg_psql -d "$1" -c 'SELECT count(*) FROM reports'; }
 
-# start URL: a collector on a free port; sets pid, url
-start() {
-    "$build/pinset" collect --listen 127.0.0.1:0 --db "$1" --policy "$tmp/policy.json" \
-        --rate 1000000 --burst 1000000 > "$tmp/out" 2> "$tmp/err" &
-    pid=$!
-    url=
-    for _ in $(seq 300); do
-        url=$(sed -n 's/^listening on //p' "$tmp/out")
-        [ -n "$url" ] && return 0
-        sleep 0.05
-    done
-    fail "the collector did not start: $(cat "$tmp/err")"
-}
-stop() {
-    kill "$pid"
-    wait "$pid" 2> /dev/null
-    pid=
-}
-# config PATH-FORMAT FIRST LAST: curl -K transfers, POST of $tmp/r/I.json (or GET when no body)
-config() {
-    awk -v url="$url" -v a="$2" -v b="$3" -v dir="$tmp/r" -v post="$1" 'BEGIN {
-        for (i = a; i <= b; i++) {
-            if (i > a) print "next"
-            if (post == "post") printf "url = \"%s/report\"\ndata-binary = \"@%s/%d.json\"\n", url, dir, i
-            else printf "url = \"%s/healthz\"\n", url
-            printf "output = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n" } }'
-}
-# send CONFIG: 8 senders; prints the time in ns; the codes in $tmp/codes
-send() {
-    local t0 t1
-    t0=$(now_ns)
-    curl -sS --parallel --parallel-max 8 --max-time 600 -K "$1" > "$tmp/codes" 2> "$tmp/curl.err"
-    t1=$(now_ns)
-    echo $((t1 - t0))
-}
-
-# reports: the chain of examples/chain.pem, one port each (all distinct)
-awk '/BEGIN CERT/{k++; c=""} {c=c $0 "\n"} /END CERT/{print c > ("'"$tmp"'/c" k ".pem")}' "$src/examples/chain.pem"
-leafpin=$(openssl x509 -in "$tmp/c1.pem" -pubkey -noout 2> /dev/null | openssl pkey -pubin -outform DER 2> /dev/null |
-    openssl dgst -sha256 -binary 2> /dev/null | openssl base64 2> /dev/null)
-[ -n "$leafpin" ] || leafpin=d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM=
-printf '{"version": 1, "rules": [{"host": "bench.example", "pins": [{"sha256": "d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM=", "role": "ca"}, {"sha256": "%s", "role": "leaf"}]}]}\n' \
-    "$leafpin" > "$tmp/policy.json"
-jq -nc --rawfile a "$tmp/c1.pem" --rawfile b "$tmp/c2.pem" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{
-    "date-time": $date, "hostname": "www.bench.example", "port": 65535, "effective-expiration-date": null,
-    "include-subdomains": true, "noted-hostname": "bench.example",
-    "served-certificate-chain": [$a, $b], "validated-certificate-chain": [$a, $b],
-    "known-pins": ["pin-sha256=\"d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM=\""]}' > "$tmp/template.json"
-mkdir "$tmp/r"
-total=$((n + 500))
-awk -v n="$total" -v dir="$tmp/r" '{ t = t $0 } END {
-    for (i = 1; i <= n; i++) { s = t; sub(/"port":65535/, "\"port\":" (i % 65535 + 1), s);
-        if (i > 65534) sub(/"www.bench.example"/, "\"w" int(i / 65535) ".bench.example\"", s);
-        f = dir "/" i ".json"; print s > f; close(f) } }' "$tmp/template.json"
-
+make_reports
 
 echo "pinset collector ingest benchmark, PostgreSQL: $n distinct reports, 8 concurrent senders (curl --parallel)"
 echo "machine: $(uname -srm); $(nproc) cpu(s); $("$PG_BIN/postgres" --version); fsync $(pg_psql -c 'SHOW fsync'), synchronous_commit $(pg_psql -c 'SHOW synchronous_commit')"
@@ -121,7 +68,7 @@ start "$u1"
 config post 1 500 > "$tmp/warm"
 send "$tmp/warm" > /dev/null # warm-up: connections, caches, prepared statements
 config post 501 $total > "$tmp/cfg"
-ingest_ns=$(send "$tmp/cfg")
+read -r ingest_ns _ <<< "$(send "$tmp/cfg")"
 ok=$(grep -c '^201$' "$tmp/codes")
 [ "$ok" = "$n" ] || fail "ingest: $ok of $n reports answered 201 ($(sort "$tmp/codes" | uniq -c | tr '\n' ' '))"
 stop
@@ -171,7 +118,7 @@ start "$u4"
 config post 1 500 > "$tmp/warm"
 send "$tmp/warm" > /dev/null
 config post 501 $total > "$tmp/cfg"
-async_ns=$(send "$tmp/cfg")
+read -r async_ns _ <<< "$(send "$tmp/cfg")"
 ok=$(grep -c '^201$' "$tmp/codes")
 [ "$ok" = "$n" ] || fail "ingest-async: $ok of $n reports answered 201"
 stop

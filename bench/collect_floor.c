@@ -11,19 +11,14 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "collect_floor.h"
+
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -32,16 +27,10 @@ int main(int argc, char **argv)
     long n;
     int64_t t0, t1;
     unsigned char key[32];
-    static const char pins[] = "So1zsw+LhI88PGjsv5fpCUTRj4tnrHtHOgfSMdZVEpk= "
-                               "nEOkRrQQ2j9EfMqA0Gigpxwg0/58jd8G+DdQlCwcnJ8=";
-    static const char detail[] =
-        "{\"why\":\"the chain does not verify against the trust store and its root's key is not "
-        "pinned\",\"served\":[{\"subject\":\"CN=check.test\",\"issuer\":\"CN=pinset check rogue "
-        "root\",\"pin\":\"So1zsw+LhI88PGjsv5fpCUTRj4tnrHtHOgfSMdZVEpk=\",\"not-before\":1,"
-        "\"not-after\":2}],\"validated\":[]}";
+    static const char pins[] = FLOOR_PINS;
+    static const char detail[] = FLOOR_DETAIL;
 
-    if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-        fprintf(stderr, "usage: collect_floor DB N\n");
+    if ((n = floor_rows(argc, argv, "collect_floor", "DB")) == 0) {
         return 2;
     }
     if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
@@ -59,15 +48,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "collect_floor: %s: %s\n", argv[1], sqlite3_errmsg(db));
         return 1;
     }
-    t0 = now_ns();
+    t0 = floor_now_ns();
     for (long i = 0; i < n; i++) {
-        memset(key, 0, sizeof(key));
-        memcpy(key, &i, sizeof(i));
-        key[31] = 0xf1; /* never a collector's key */
+        floor_key(key, i);
         sqlite3_bind_blob(ins, 1, key, sizeof(key), SQLITE_STATIC);
         sqlite3_bind_int64(ins, 2, i % 65535 + 1);
         sqlite3_bind_text(ins, 3, pins, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, pins, 44, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, FLOOR_KNOWN, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 5, (sqlite3_int64)time(NULL));
         sqlite3_bind_text(ins, 6, detail, -1, SQLITE_STATIC);
         if (sqlite3_step(begin) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE ||
@@ -79,7 +66,7 @@ int main(int argc, char **argv)
         sqlite3_reset(ins);
         sqlite3_reset(commit);
     }
-    t1 = now_ns();
+    t1 = floor_now_ns();
     printf("RESULT floor-insert %.1f - %ld -\n", (double)(t1 - t0) / (double)n, n);
     sqlite3_finalize(ins);
     sqlite3_finalize(begin);

@@ -19,12 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "collect_floor.h"
 
 int main(int argc, char **argv)
 {
@@ -34,19 +29,13 @@ int main(int argc, char **argv)
     int64_t t0, t1;
     unsigned char key[32];
     char port[16], when[24];
-    static const char pins[] = "So1zsw+LhI88PGjsv5fpCUTRj4tnrHtHOgfSMdZVEpk= "
-                               "nEOkRrQQ2j9EfMqA0Gigpxwg0/58jd8G+DdQlCwcnJ8=";
-    static const char known[] = "So1zsw+LhI88PGjsv5fpCUTRj4tnrHtHOgfSMdZVEpk=";
-    static const char detail[] =
-        "{\"why\":\"the chain does not verify against the trust store and its root's key is not "
-        "pinned\",\"served\":[{\"subject\":\"CN=check.test\",\"issuer\":\"CN=pinset check rogue "
-        "root\",\"pin\":\"So1zsw+LhI88PGjsv5fpCUTRj4tnrHtHOgfSMdZVEpk=\",\"not-before\":1,"
-        "\"not-after\":2}],\"validated\":[]}";
+    static const char pins[] = FLOOR_PINS;
+    static const char detail[] = FLOOR_DETAIL;
+    static const char known[] = FLOOR_KNOWN;
     const char *v[6] = {(const char *)key, port, pins, known, when, detail};
     int len[6] = {(int)sizeof(key), 0, 0, 0, 0, 0}, fmt[6] = {1, 0, 0, 0, 0, 0};
 
-    if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-        fprintf(stderr, "usage: collect_floor_pg URL N\n");
+    if ((n = floor_rows(argc, argv, "collect_floor_pg", "URL")) == 0) {
         return 2;
     }
     db = PQconnectdb(argv[1]);
@@ -67,11 +56,9 @@ int main(int argc, char **argv)
         return 1;
     }
     PQclear(res);
-    t0 = now_ns();
+    t0 = floor_now_ns();
     for (long i = 0; i < n; i++) {
-        memset(key, 0, sizeof(key));
-        memcpy(key, &i, sizeof(i));
-        key[31] = 0xf1; /* never a collector's key */
+        floor_key(key, i);
         snprintf(port, sizeof(port), "%ld", i % 65535 + 1);
         snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
         res = PQexecPrepared(db, "ins", 6, v, len, fmt, 0);
@@ -81,7 +68,7 @@ int main(int argc, char **argv)
         }
         PQclear(res);
     }
-    t1 = now_ns();
+    t1 = floor_now_ns();
     printf("RESULT floor-insert-pg %.1f - %ld -\n", (double)(t1 - t0) / (double)n, n);
     PQfinish(db);
     return 0;

@@ -155,18 +155,44 @@ static pinset_reporter *reporter(pinset_policy *policy, const pinset_reporter_op
     return rep;
 }
 
+/* Most tests' fixture: a plain loopback receiver and a policy reporting to it. */
+struct fx {
+    report_receiver *r;
+    pinset_policy *policy;
+};
+
+static int fx_setup(void **state)
+{
+    struct fx *fx = calloc(1, sizeof(*fx));
+
+    assert_non_null(fx);
+    fx->r = receiver_start(NULL, NULL);
+    assert_non_null(fx->r);
+    fx->policy = policy_to(fx->r);
+    *state = fx;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *fx = *state;
+
+    pinset_policy_free(fx->policy);
+    receiver_stop(fx->r);
+    free(fx);
+    return 0;
+}
+
 static void delivery_down_slow_500_back(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
     unsigned int seen;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     o.timeout_ms = 2000; /* far above the in-time delay below: a loaded machine gets no duplicate */
     o.backoff_ms = 20;
     o.backoff_max_ms = 200;
@@ -208,21 +234,17 @@ static void delivery_down_slow_500_back(void **state)
         assert_int_equal(count_port(r, i), 1);
     }
     pinset_reporter_free(rep);
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 static void queue_bound_drops_oldest(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     o.queue_max = 4;
     o.timeout_ms = 60000;
     rep = reporter(policy, &o);
@@ -249,22 +271,18 @@ static void queue_bound_drops_oldest(void **state)
         assert_int_equal(count_port(r, 100 + i), 1);
     }
     pinset_reporter_free(rep);
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 /* A report dropped from the queue does not make a later identical one a duplicate. */
 static void dropped_report_not_deduplicated(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     o.queue_max = 1;
     o.backoff_ms = 60000; /* the failed report waits (jitter: up to a minute) */
     o.max_attempts = 100;
@@ -281,8 +299,6 @@ static void dropped_report_not_deduplicated(void **state)
     assert_int_equal(st.sent, 1);
     assert_int_equal(count_port(r, 300), 1);
     pinset_reporter_free(rep);
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 struct forwarded {
@@ -303,16 +319,14 @@ static void forward(const char *json, size_t len, void *payload)
 /* The existing callback as a sink: each new report once, on the reporter's thread. */
 static void forward_callback_sink(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
     struct forwarded f = {0, 1};
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     o.forward = forward;
     o.forward_payload = &f;
     rep = reporter(policy, &o);
@@ -326,23 +340,19 @@ static void forward_callback_sink(void **state)
     assert_int_equal(f.calls, 2);
     assert_true(f.whole);
     pinset_reporter_free(rep);
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 /* No proxy from the environment (the library reads none); the one given is used. */
 static void proxy_only_when_given(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL), *proxy = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r, *proxy = receiver_start(NULL, NULL);
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     char url[64];
 
-    (void)state;
-    assert_non_null(r);
     assert_non_null(proxy);
-    policy = policy_to(r);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", receiver_port(proxy));
     assert_int_equal(setenv("http_proxy", url, 1), 0);
     assert_int_equal(setenv("HTTP_PROXY", url, 1), 0);
@@ -363,9 +373,7 @@ static void proxy_only_when_given(void **state)
     pinset_reporter_free(rep);
     assert_int_equal(count_port(proxy, 501), 1);
     assert_int_equal(count_port(r, 501), 0);
-    pinset_policy_free(policy);
     receiver_stop(proxy);
-    receiver_stop(r);
 }
 
 static int64_t later_clock(void *payload)
@@ -375,18 +383,16 @@ static int64_t later_clock(void *payload)
 
 static void dedup_across_restart(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
     char path[512];
     struct stat sb;
     int64_t skip = 2 * 86400;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     snprintf(path, sizeof(path), "%s/dedup.state", tmpdir);
     o.state_path = path;
     rep = reporter(policy, &o);
@@ -425,9 +431,6 @@ static void dedup_across_restart(void **state)
     assert_int_equal(stats_of(rep).sent, 1);
     pinset_reporter_free(rep);
     assert_int_equal(count_port(r, 1), 2);
-
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 /*
@@ -438,17 +441,15 @@ static void dedup_across_restart(void **state)
  */
 static void state_file_others_may_write(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
     char path[512];
     struct stat sb;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     snprintf(path, sizeof(path), "%s/writable.state", tmpdir);
     o.state_path = path;
     rep = reporter(policy, &o);
@@ -469,9 +470,6 @@ static void state_file_others_may_write(void **state)
     assert_int_equal(count_port(r, 600), 2);
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600); /* replaced */
-
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 static void write_file(const char *path, const char *buf, size_t len)
@@ -541,15 +539,13 @@ static void hostile_state_file(void **state)
         "{\"version\": 1, \"sent\": [], \"extra\": true}",
         "{\"version\": 1, \"version\": 1, \"sent\": []}",
     };
-    report_receiver *r = receiver_start(NULL, NULL);
-    pinset_policy *policy;
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
+    pinset_policy *policy = fx->policy;
     char path[512], *big, *text, *at;
     unsigned int port = 1000;
     size_t len;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     snprintf(path, sizeof(path), "%s/hostile.state", tmpdir);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         write_file(path, bad[i], i == 1 ? 11 : strlen(bad[i]));
@@ -601,21 +597,17 @@ static void hostile_state_file(void **state)
     free(text);
     sends_despite(policy, path, port);
     assert_int_equal(count_port(r, port), 2);
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 static void shutdown_with_receiver_down(void **state)
 {
-    report_receiver *r = receiver_start(NULL, NULL);
+    struct fx *fx = *state;
+    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
-    pinset_policy *policy;
+    pinset_policy *policy = fx->policy;
     pinset_reporter *rep;
     pinset_reporter_stats st;
 
-    (void)state;
-    assert_non_null(r);
-    policy = policy_to(r);
     o.timeout_ms = 200;
     o.backoff_ms = 10;
     o.backoff_max_ms = 50;
@@ -647,25 +639,24 @@ static void shutdown_with_receiver_down(void **state)
     assert_int_equal(st.undelivered, 1);
     assert_int_equal(st.sent, 0);
     pinset_reporter_free(rep);
-    pinset_policy_free(policy);
-    receiver_stop(r);
 }
 
 #define WRITERS     4
 #define PER_WRITER  250
 #define JSONL_PORTS 20000
 
+/* A thread's share of reports: ports first .. first + count - 1, to rep. */
 struct writer {
     pinset_reporter *rep;
     const pinset_policy *policy;
-    unsigned int first;
+    unsigned int first, count;
 };
 
 static void *write_reports(void *arg)
 {
     struct writer *w = arg;
 
-    for (unsigned int i = 0; i < PER_WRITER; i++) {
+    for (unsigned int i = 0; i < w->count; i++) {
         report(w->rep, w->policy, w->first + i);
     }
     return NULL;
@@ -692,6 +683,7 @@ static void jsonl_concurrent_writers(void **state)
         w[i].rep = reporter(policy, &o);
         w[i].policy = policy;
         w[i].first = 10000 + (unsigned int)i * PER_WRITER;
+        w[i].count = PER_WRITER;
     }
     for (int i = 0; i < WRITERS; i++) {
         assert_int_equal(pthread_create(&t[i], NULL, write_reports, &w[i]), 0);
@@ -800,22 +792,6 @@ static void set_policy_routes_waiting_and_new_reports(void **state)
 #define SWAP_FIRST   20000
 #define SWAPS        60
 
-struct swap_writer {
-    pinset_reporter *rep;
-    const pinset_policy *policy;
-    unsigned int first;
-};
-
-static void *swap_reports(void *arg)
-{
-    struct swap_writer *w = arg;
-
-    for (unsigned int i = 0; i < SWAP_EACH; i++) {
-        report(w->rep, w->policy, w->first + i);
-    }
-    return NULL;
-}
-
 /* set_policy while reports arrive and go out: nothing lost, nothing twice, no race. */
 static void set_policy_concurrent_with_reports(void **state)
 {
@@ -824,7 +800,7 @@ static void set_policy_concurrent_with_reports(void **state)
     pinset_policy *pa, *pb;
     pinset_reporter *rep;
     pinset_reporter_stats st;
-    struct swap_writer w[SWAP_THREADS];
+    struct writer w[SWAP_THREADS];
     pthread_t t[SWAP_THREADS];
 
     (void)state;
@@ -838,7 +814,8 @@ static void set_policy_concurrent_with_reports(void **state)
         w[i].rep = rep;
         w[i].policy = pa;
         w[i].first = SWAP_FIRST + (unsigned int)i * SWAP_EACH;
-        assert_int_equal(pthread_create(&t[i], NULL, swap_reports, &w[i]), 0);
+        w[i].count = SWAP_EACH;
+        assert_int_equal(pthread_create(&t[i], NULL, write_reports, &w[i]), 0);
     }
     for (int i = 0; i < SWAPS; i++) {
         set_policy(rep, i % 2 == 0 ? pb : pa);
@@ -991,16 +968,16 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delivery_down_slow_500_back),
-        cmocka_unit_test(queue_bound_drops_oldest),
-        cmocka_unit_test(dropped_report_not_deduplicated),
-        cmocka_unit_test(dedup_across_restart),
-        cmocka_unit_test(state_file_others_may_write),
-        cmocka_unit_test(hostile_state_file),
-        cmocka_unit_test(shutdown_with_receiver_down),
+        cmocka_unit_test_setup_teardown(delivery_down_slow_500_back, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(queue_bound_drops_oldest, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(dropped_report_not_deduplicated, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(dedup_across_restart, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(state_file_others_may_write, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(hostile_state_file, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(shutdown_with_receiver_down, fx_setup, fx_teardown),
         cmocka_unit_test(jsonl_concurrent_writers),
-        cmocka_unit_test(forward_callback_sink),
-        cmocka_unit_test(proxy_only_when_given),
+        cmocka_unit_test_setup_teardown(forward_callback_sink, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(proxy_only_when_given, fx_setup, fx_teardown),
         cmocka_unit_test(jsonl_symlink_and_fifo_refused),
         cmocka_unit_test(set_policy_routes_waiting_and_new_reports),
         cmocka_unit_test(set_policy_concurrent_with_reports),

@@ -790,10 +790,26 @@ static void example_reports(void **state)
     receiver_stop(recv);
 }
 
+/* PEM text of `p`'s root, or NULL (the setup fails). */
+static char *pem_root(const testlib_pki *p)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data, *s;
+    long n;
+
+    if (b == NULL || PEM_write_bio_X509(b, p->root) != 1) {
+        BIO_free(b);
+        return NULL;
+    }
+    n = BIO_get_mem_data(b, &data);
+    s = strndup(data, (size_t)n);
+    BIO_free(b);
+    return s;
+}
+
 static int setup(void **state)
 {
     char *roots;
-    size_t n;
 
     (void)state;
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/pinset-reporter-pinned-XXXXXX");
@@ -808,30 +824,14 @@ static int setup(void **state)
     rogue_key = pem_key(&rogue);
     app_chain = pem_chain(&app);
     app_key = pem_key(&app);
-    {
-        BIO *b = BIO_new(BIO_s_mem());
-        char *data;
-
-        /* one root per file: the test PKIs' roots share a name */
-        if (b == NULL || PEM_write_bio_X509(b, genuine.root) != 1) {
-            return -1;
-        }
-        n = (size_t)BIO_get_mem_data(b, &data);
-        roots = strndup(data, n);
-        BIO_free(b);
+    /* one root per file: the test PKIs' roots share a name */
+    if ((roots = pem_root(&genuine)) == NULL) {
+        return -1;
     }
     put("roots.pem", roots, cafile, sizeof(cafile));
     free(roots);
-    {
-        BIO *b = BIO_new(BIO_s_mem());
-        char *data;
-
-        if (b == NULL || PEM_write_bio_X509(b, app.root) != 1) {
-            return -1;
-        }
-        n = (size_t)BIO_get_mem_data(b, &data);
-        roots = strndup(data, n);
-        BIO_free(b);
+    if ((roots = pem_root(&app)) == NULL) {
+        return -1;
     }
     put("app-root.pem", roots, app_cafile, sizeof(app_cafile));
     free(roots);

@@ -8,8 +8,6 @@
  * bad options are PINSET_E_INVALID_ARG; a fetched body that is no document
  * is refused by the updater and leaves the state directory empty.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
-
 #include <curl/curl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +25,7 @@
 #include <pinset/curl_update.h>
 
 #include "tls_server.h"
+#include "tmpdir.h"
 
 static tls_server *srv;
 static char url[128], cafile[1024];
@@ -132,13 +131,11 @@ static void fetched_body_goes_to_the_updater(void **state)
     pinset_update *u = NULL;
     EVP_PKEY *root = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     const EVP_PKEY *roots[1];
-    char tmpl[] = "/tmp/pinset-curl-update-XXXXXX", cmd[128];
-    char *dir = mkdtemp(tmpl);
+    char *dir = testlib_tmpdir("curl-update"), cmd[128];
 
     (void)state;
     assert_non_null(root);
     assert_non_null(dir);
-    assert_int_equal(chmod(dir, 0700), 0);
     roots[0] = root;
     o.cafile = cafile;
     /* "hello\n" is no envelope: refused by verification, nothing written */
@@ -153,8 +150,7 @@ static void fetched_body_goes_to_the_updater(void **state)
     assert_int_equal(pinset_curl_update_apply(&u, &st, url, dir, roots, 1, &o, &d), PINSET_E_LIMIT);
     assert_int_equal(st, PINSET_UPDATER_INVALID);
     assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
     EVP_PKEY_free(root);
 }
 

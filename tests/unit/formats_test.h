@@ -1,8 +1,9 @@
 /*
  * formats_test.h - what the converter tests share: a fixed output buffer
- * with its pinset_write_fn sink, and the corpus vectors of
- * tests/corpora/vectors/, and the allocation-failure walks over one
- * import and one export. Include after <cmocka.h>.
+ * with its pinset_write_fn sink, the corpus vectors of
+ * tests/corpora/vectors/, parsing a native policy, importing and exporting
+ * into the buffer, finding a fidelity entry, and the allocation-failure
+ * walks over one import and one export. Include after <cmocka.h>.
  */
 #ifndef PINSET_TESTS_FORMATS_TEST_H
 #define PINSET_TESTS_FORMATS_TEST_H
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include <pinset/convert.h>
+#include <pinset/pin.h>
 #include <pinset/policy.h>
 
 #include "internal.h"
@@ -51,6 +53,57 @@ static inline json_t *load_vectors(const char *name)
         fail_msg("%s: %s", path, jerr.text);
     }
     return v;
+}
+
+/* The native policy `doc`, parsed; a refusal fails the test, naming the reason and the path. */
+static inline pinset_policy *formats_parse_native(const char *doc)
+{
+    pinset_policy *p = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+
+    if (pinset_policy_parse(&p, (const uint8_t *)doc, strlen(doc), &d) != PINSET_OK) {
+        fail_msg("native policy refused: %s (%s)\n%s", d.message, d.path, doc);
+    }
+    return p;
+}
+
+/* Index of the first fidelity entry whose field is `field`, or -1. */
+static inline long formats_find_loss(const pinset_fidelity *f, const char *field)
+{
+    for (size_t i = 0; i < pinset_fidelity_count(f); i++) {
+        if (strcmp(pinset_fidelity_field(f, i), field) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Whether rule r has the SPKI pin b64 (base64; a malformed one fails the test). */
+static inline int formats_has_pin(const pinset_rule *r, const char *b64)
+{
+    pinset_pin want;
+
+    assert_int_equal(pinset_pin_parse(&want, b64, strlen(b64), PINSET_PIN_SPKI, NULL), PINSET_OK);
+    for (size_t i = 0; i < pinset_rule_pin_count(r); i++) {
+        if (pinset_pin_equal(pinset_rule_pin(r, i), &want)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* pinset_policy_export of p in fmt, options host and now, into out (emptied first). */
+static inline pinset_err formats_export(const pinset_policy *p, pinset_format fmt, const char *host,
+                                        int64_t now, pinset_fidelity **f, struct sbuf *out,
+                                        pinset_diag *d)
+{
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
+
+    o.host = host;
+    o.now = now;
+    out->n = 0;
+    out->b[0] = '\0';
+    return pinset_policy_export(f, p, fmt, &o, sink, out, d);
 }
 
 /*
@@ -109,6 +162,84 @@ typedef pinset_err (*formats_import_fn)(pinset_policy **out, pinset_fidelity **f
 typedef pinset_err (*formats_export_fn)(pinset_fidelity **fidelity_out, const pinset_policy *policy,
                                         pinset_format format, const pinset_convert_options *opts,
                                         pinset_write_fn write, void *payload, pinset_diag *diag);
+
+/* text imported by import_fn from fmt (options NULL); a refusal fails the test with its position.
+ */
+static inline pinset_policy *formats_import_ok(formats_import_fn import_fn, pinset_format fmt,
+                                               const char *text, pinset_fidelity **f)
+{
+    pinset_policy *p = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_err err = import_fn(&p, f, (const uint8_t *)text, strlen(text), fmt, NULL, &d);
+
+    if (err != PINSET_OK) {
+        fail_msg("import of '%s': %s: %s (line %zu col %zu)", text, pinset_err_name(err), d.message,
+                 d.line, d.column);
+    }
+    return p;
+}
+
+/*
+ * p exported by export_fn to fmt (options o) into mid, emptied first: the
+ * export must succeed and lose nothing (the first half of a round trip).
+ */
+static inline void formats_export_whole(formats_export_fn export_fn, const pinset_policy *p,
+                                        pinset_format fmt, const pinset_convert_options *o,
+                                        struct sbuf *mid)
+{
+    pinset_fidelity *f = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_err err;
+
+    mid->n = 0;
+    mid->b[0] = '\0';
+    err = export_fn(&f, p, fmt, o, sink, mid, &d);
+    if (err != PINSET_OK) {
+        fail_msg("%s: export: %s: %s", pinset_format_name(fmt), pinset_err_name(err), d.message);
+    }
+    if (pinset_fidelity_count(f) != 0) {
+        fail_msg("%s: lost %s: %s", pinset_format_name(fmt), pinset_fidelity_field(f, 0),
+                 pinset_fidelity_reason(f, 0));
+    }
+    pinset_fidelity_free(f);
+}
+
+/*
+ * buf (len octets; shown, text, in a failure) imported by import_fn from fmt
+ * (options o): the import must succeed and lose nothing (the second half of a
+ * round trip). The policy, for the caller to free.
+ */
+static inline pinset_policy *formats_import_whole(formats_import_fn import_fn, const void *buf,
+                                                  size_t len, pinset_format fmt,
+                                                  const pinset_convert_options *o,
+                                                  const char *shown)
+{
+    pinset_policy *q = NULL;
+    pinset_fidelity *g = NULL;
+    pinset_diag d = PINSET_DIAG_INIT;
+
+    if (import_fn(&q, &g, buf, len, fmt, o, &d) != PINSET_OK) {
+        fail_msg("%s: '%s' does not import: %s (%s)", pinset_format_name(fmt), shown, d.message,
+                 d.path != NULL ? d.path : "");
+    }
+    assert_int_equal(pinset_fidelity_count(g), 0);
+    pinset_fidelity_free(g);
+    return q;
+}
+
+/* a and b write the same native text. */
+static inline void formats_assert_same(const pinset_policy *a, const pinset_policy *b)
+{
+    struct sbuf *x = calloc(1, sizeof(*x)), *y = calloc(1, sizeof(*y));
+
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(pinset_policy_write(a, sink, x), PINSET_OK);
+    assert_int_equal(pinset_policy_write(b, sink, y), PINSET_OK);
+    assert_string_equal(x->b, y->b);
+    free(x);
+    free(y);
+}
 
 /*
  * Fails allocation n = 1, 2, ... in import_fn(doc, from) until it succeeds,

@@ -43,23 +43,6 @@ static pinset_err import_str(pinset_policy **p, pinset_fidelity **f, const char 
     return pinset_policy_import(p, f, (const uint8_t *)text, strlen(text), fmt, &o, d);
 }
 
-/* Index of the first fidelity entry whose field is `field`, or -1. */
-static long find_loss(const pinset_fidelity *f, const char *field)
-{
-    for (size_t i = 0; i < pinset_fidelity_count(f); i++) {
-        if (strcmp(pinset_fidelity_field(f, i), field) == 0) {
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
-static void canon(const pinset_policy *p, struct sbuf *out)
-{
-    out->n = 0;
-    assert_int_equal(pinset_policy_write(p, sink, out), PINSET_OK);
-}
-
 /* ---- names and detection ---- */
 
 static void format_names_round_trip(void **state)
@@ -268,7 +251,7 @@ static void check_accept(const char *header, const struct hpkp_expect *e, const 
     if (e->has_max_age && e->max_age == 0 && !e->report_only) {
         /* max-age=0: forget the host's pins; the host is not pinned, and the list says so */
         assert_int_equal(pinset_policy_rule_count(p), 0);
-        assert_true(find_loss(f, "max_age") >= 0);
+        assert_true(formats_find_loss(f, "max_age") >= 0);
         pinset_fidelity_free(f);
         pinset_policy_free(p);
         return;
@@ -281,7 +264,7 @@ static void check_accept(const char *header, const struct hpkp_expect *e, const 
         assert_int_equal(pinset_rule_expires(r) - NOW, e->max_age);
         assert_int_equal(pinset_rule_on_expiry(r), PINSET_ON_EXPIRY_FAIL_OPEN);
         /* a capped max-age is said, an uncapped one is not */
-        assert_int_equal(find_loss(f, "max_age") >= 0, e->max_age == CAP);
+        assert_int_equal(formats_find_loss(f, "max_age") >= 0, e->max_age == CAP);
     }
     if (e->subdomains >= 0) {
         assert_int_equal(pinset_rule_include_subdomains(r), e->subdomains);
@@ -518,9 +501,9 @@ static void firefox_cases(void **state)
             pinset_pin_format(b64, sizeof(b64), pinset_rule_pin(r, 1), PINSET_PIN_FMT_BASE64),
             PINSET_OK);
         assert_string_equal(b64, "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZY=");
-        assert_true(find_loss(f, "pins[1]") >= 0);
-        assert_non_null(
-            strstr(pinset_fidelity_reason(f, (size_t)find_loss(f, "pins[1]")), "non-canonical"));
+        assert_true(formats_find_loss(f, "pins[1]") >= 0);
+        assert_non_null(strstr(pinset_fidelity_reason(f, (size_t)formats_find_loss(f, "pins[1]")),
+                               "non-canonical"));
     }
     pinset_fidelity_free(f);
     pinset_policy_free(p);
@@ -767,29 +750,6 @@ static void curl_whitespace_and_splitting(void **state)
 
 /* ---- export: fidelity lists ---- */
 
-static pinset_policy *parse(const char *doc)
-{
-    pinset_policy *p = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-
-    if (pinset_policy_parse(&p, (const uint8_t *)doc, strlen(doc), &d) != PINSET_OK) {
-        fail_msg("parse: %s (%s)", d.message, d.path);
-    }
-    return p;
-}
-
-static pinset_err export(const pinset_policy *p, pinset_format fmt, const char *host, int64_t now,
-                         pinset_fidelity **f, struct sbuf *out, pinset_diag *d)
-{
-    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
-
-    o.host = host;
-    o.now = now;
-    out->n = 0;
-    out->b[0] = '\0';
-    return pinset_policy_export(f, p, fmt, &o, sink, out, d);
-}
-
 /* Every field of a lossy rule that the target cannot carry is named, with the reason. */
 #define LOSSY                                                                                    \
     "{\"version\": 1, \"pinsets\": {\"corp\": {\"pins\": [{\"sha256\": \"" PIN_Q                 \
@@ -803,7 +763,7 @@ static pinset_err export(const pinset_policy *p, pinset_format fmt, const char *
 
 static void expect_loss(const pinset_fidelity *f, const char *field, const char *reason)
 {
-    long i = find_loss(f, field);
+    long i = formats_find_loss(f, field);
 
     if (i < 0) {
         fail_msg("no loss for field '%s'", field);
@@ -817,12 +777,12 @@ static void expect_loss(const pinset_fidelity *f, const char *field, const char 
 
 static void curl_export_names_what_curl_ignores(void **state)
 {
-    pinset_policy *p = parse(LOSSY);
+    pinset_policy *p = formats_parse_native(LOSSY);
     pinset_fidelity *f = NULL;
     struct sbuf *out = calloc(1, sizeof(*out));
 
     (void)state;
-    assert_int_equal(export(p, PINSET_FORMAT_CURL, NULL, 0, &f, out, NULL), PINSET_OK);
+    assert_int_equal(formats_export(p, PINSET_FORMAT_CURL, NULL, 0, &f, out, NULL), PINSET_OK);
     /* leaf-key pins only: the leaf pin and the role-any pin */
     assert_string_equal(out->b, "sha256//" PIN_A ";sha256//" PIN_I "\n");
     expect_loss(f, "pins[0]", "curl checks only the leaf key: the CA pin cannot be used by curl");
@@ -847,12 +807,12 @@ static void curl_export_names_what_curl_ignores(void **state)
 
 static void hpkp_export_names_what_hpkp_cannot_express(void **state)
 {
-    pinset_policy *p = parse(LOSSY);
+    pinset_policy *p = formats_parse_native(LOSSY);
     pinset_fidelity *f = NULL;
     struct sbuf *out = calloc(1, sizeof(*out));
 
     (void)state;
-    assert_int_equal(export(p, PINSET_FORMAT_HPKP, HOST, 0, &f, out, NULL), PINSET_OK);
+    assert_int_equal(formats_export(p, PINSET_FORMAT_HPKP, HOST, 0, &f, out, NULL), PINSET_OK);
     assert_string_equal(out->b, "Public-Key-Pins-Report-Only: pin-sha256=\"" PIN_Q
                                 "\"; pin-sha256=\"" PIN_A "\"; pin-sha256=\"" PIN_E
                                 "\"; pin-sha256=\"" PIN_I "\"; includeSubDomains; "
@@ -866,7 +826,7 @@ static void hpkp_export_names_what_hpkp_cannot_express(void **state)
     expect_loss(f, "report_uris[1]", "one report-uri");
     expect_loss(f, "min_pins", "3");
     expect_loss(f, "blocked", "no blocked keys");
-    assert_int_equal(find_loss(f, "host"), -1); /* the host was named: nothing lost there */
+    assert_int_equal(formats_find_loss(f, "host"), -1); /* the host was named: nothing lost there */
     pinset_fidelity_free(f);
     pinset_policy_free(p);
     free(out);
@@ -874,32 +834,34 @@ static void hpkp_export_names_what_hpkp_cannot_express(void **state)
 
 static void export_refusals(void **state)
 {
-    pinset_policy *two = parse("{\"version\": 1, \"rules\": [{\"host\": \"a.example\", "
-                               "\"include_subdomains\": true, \"pins\": "
-                               "[\"" PIN_A "\", \"" PIN_E "\"]}, {\"host\": \"b.example\", "
-                               "\"pins\": [{\"sha256\": \"" PIN_A "\", \"role\": \"ca\"}]}, "
-                               "{\"host\": \"x.a.example\", \"exclude\": true}]}");
+    pinset_policy *two =
+        formats_parse_native("{\"version\": 1, \"rules\": [{\"host\": \"a.example\", "
+                             "\"include_subdomains\": true, \"pins\": "
+                             "[\"" PIN_A "\", \"" PIN_E "\"]}, {\"host\": \"b.example\", "
+                             "\"pins\": [{\"sha256\": \"" PIN_A "\", \"role\": \"ca\"}]}, "
+                             "{\"host\": \"x.a.example\", \"exclude\": true}]}");
     pinset_fidelity *f = NULL;
     struct sbuf *out = calloc(1, sizeof(*out));
     pinset_diag d = PINSET_DIAG_INIT;
 
     (void)state;
-    assert_int_equal(export(two, PINSET_FORMAT_CURL, NULL, 0, &f, out, &d), PINSET_E_UNSUPPORTED);
+    assert_int_equal(formats_export(two, PINSET_FORMAT_CURL, NULL, 0, &f, out, &d),
+                     PINSET_E_UNSUPPORTED);
     assert_non_null(strstr(d.message, "3 rules"));
     assert_null(f);
     assert_int_equal(out->n, 0);
-    assert_int_equal(export(two, PINSET_FORMAT_CURL, "b.example", 0, &f, out, &d),
+    assert_int_equal(formats_export(two, PINSET_FORMAT_CURL, "b.example", 0, &f, out, &d),
                      PINSET_E_UNSUPPORTED);
     assert_non_null(strstr(d.message, "no leaf-key pin"));
     assert_int_equal(out->n, 0); /* a failed export writes nothing */
-    assert_int_equal(export(two, PINSET_FORMAT_CURL, "x.a.example", 0, &f, out, &d),
+    assert_int_equal(formats_export(two, PINSET_FORMAT_CURL, "x.a.example", 0, &f, out, &d),
                      PINSET_E_UNSUPPORTED);
     assert_non_null(strstr(d.message, "exclusion"));
-    assert_int_equal(export(two, PINSET_FORMAT_HPKP, "nowhere.example", 0, &f, out, &d),
+    assert_int_equal(formats_export(two, PINSET_FORMAT_HPKP, "nowhere.example", 0, &f, out, &d),
                      PINSET_E_UNSUPPORTED);
     assert_non_null(strstr(d.message, "no rule names host 'nowhere.example'"));
     /* HPKP: one header line per rule, each without its host; an exclusion is max-age=0 */
-    assert_int_equal(export(two, PINSET_FORMAT_HPKP, NULL, 0, &f, out, &d), PINSET_OK);
+    assert_int_equal(formats_export(two, PINSET_FORMAT_HPKP, NULL, 0, &f, out, &d), PINSET_OK);
     assert_string_equal(out->b, "Public-Key-Pins: max-age=5184000; pin-sha256=\"" PIN_A
                                 "\"; pin-sha256=\"" PIN_E "\"; includeSubDomains\n"
                                 "Public-Key-Pins: max-age=5184000; pin-sha256=\"" PIN_A "\"\n"
@@ -907,8 +869,8 @@ static void export_refusals(void **state)
     assert_int_equal(pinset_fidelity_rule(f, 0), 0);
     assert_string_equal(pinset_fidelity_field(f, 0), "host");
     assert_non_null(strstr(pinset_fidelity_reason(f, 0), "HPKP has no host"));
-    assert_true(find_loss(f, "pins") >= 0);    /* b.example: one pin, no backup */
-    assert_true(find_loss(f, "exclude") >= 0); /* x.a.example: max-age=0 forgets, no rule */
+    assert_true(formats_find_loss(f, "pins") >= 0);    /* b.example: one pin, no backup */
+    assert_true(formats_find_loss(f, "exclude") >= 0); /* x.a.example: max-age=0 forgets, no rule */
     pinset_fidelity_free(f);
     pinset_policy_free(two);
     free(out);
@@ -918,34 +880,19 @@ static void export_refusals(void **state)
 
 static void round_trip(const char *doc, pinset_format fmt, int64_t now)
 {
-    pinset_policy *p = parse(doc), *q = NULL;
-    pinset_fidelity *f = NULL, *g = NULL;
-    struct sbuf *mid = calloc(1, sizeof(*mid)), *a = calloc(1, sizeof(*a)),
-                *b = calloc(1, sizeof(*b));
+    pinset_policy *p = formats_parse_native(doc), *q;
+    struct sbuf *mid = calloc(1, sizeof(*mid));
     pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
-    pinset_diag d = PINSET_DIAG_INIT;
 
-    assert_int_equal(export(p, fmt, HOST, now, &f, mid, NULL), PINSET_OK);
-    if (pinset_fidelity_count(f) != 0) {
-        fail_msg("%s: lost %s: %s", pinset_format_name(fmt), pinset_fidelity_field(f, 0),
-                 pinset_fidelity_reason(f, 0));
-    }
+    assert_non_null(mid);
     o.host = HOST;
     o.now = now;
-    if (pinset_policy_import(&q, &g, (const uint8_t *)mid->b, mid->n, fmt, &o, &d) != PINSET_OK) {
-        fail_msg("%s: '%s' does not import: %s", pinset_format_name(fmt), mid->b, d.message);
-    }
-    assert_int_equal(pinset_fidelity_count(g), 0);
-    canon(p, a);
-    canon(q, b);
-    assert_string_equal(a->b, b->b);
-    pinset_fidelity_free(f);
-    pinset_fidelity_free(g);
+    formats_export_whole(pinset_policy_export, p, fmt, &o, mid);
+    q = formats_import_whole(pinset_policy_import, mid->b, mid->n, fmt, &o, mid->b);
+    formats_assert_same(p, q);
     pinset_policy_free(p);
     pinset_policy_free(q);
     free(mid);
-    free(a);
-    free(b);
 }
 
 static void round_trips(void **state)
@@ -959,12 +906,13 @@ static void round_trips(void **state)
                PINSET_FORMAT_HPKP, NOW);
     /* HPKP: a report uri the importer would refuse is not written, but listed */
     {
-        pinset_policy *p = parse("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
+        pinset_policy *p =
+            formats_parse_native("{\"version\": 1, \"rules\": [{\"host\": \"example.com\", "
                                  "\"pins\": [\"" PIN_A "\", \"" PIN_E "\"], \"report_uris\": "
                                  "[\"https://r.example/\\\"x\", \"https://s.example/\"]}]}");
         pinset_fidelity *f = NULL;
         struct sbuf *out = calloc(1, sizeof(*out));
-        assert_int_equal(export(p, PINSET_FORMAT_HPKP, HOST, 0, &f, out, NULL), PINSET_OK);
+        assert_int_equal(formats_export(p, PINSET_FORMAT_HPKP, HOST, 0, &f, out, NULL), PINSET_OK);
         assert_non_null(strstr(out->b, "; report-uri=\"https://s.example/\"\n"));
         expect_loss(f, "report_uris[0]", "not an absolute http(s) uri");
         pinset_fidelity_free(f);
@@ -990,7 +938,7 @@ static void allocation_failures(void **state)
 {
     static const char hdr[] = "Public-Key-Pins: max-age=10; " TWO_PINS "; includeSubDomains; "
                               "report-uri=\"https://r.example/\"; unknown=1";
-    pinset_policy *lossy = parse(LOSSY);
+    pinset_policy *lossy = formats_parse_native(LOSSY);
     struct sbuf *out = calloc(1, sizeof(*out));
     int done_import = 0, done_export = 0;
 
@@ -1013,8 +961,8 @@ static void allocation_failures(void **state)
         pinset_fidelity_free(f);
         pinset_policy_free(p);
         pinset__alloc_fail_at(k);
-        err =
-            export(lossy, k % 2 ? PINSET_FORMAT_CURL : PINSET_FORMAT_HPKP, NULL, 0, &f, out, NULL);
+        err = formats_export(lossy, k % 2 ? PINSET_FORMAT_CURL : PINSET_FORMAT_HPKP, NULL, 0, &f,
+                             out, NULL);
         pinset__alloc_fail_at(0);
         assert_true(err == PINSET_OK || err == PINSET_E_NOMEM);
         if (err == PINSET_OK) {

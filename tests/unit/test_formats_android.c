@@ -45,15 +45,7 @@ static pinset_err import_n(pinset_policy **p, pinset_fidelity **f, const char *t
 
 static pinset_policy *import_ok(const char *text, pinset_fidelity **f)
 {
-    pinset_policy *p = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-    pinset_err err = import_n(&p, f, text, strlen(text), &d);
-
-    if (err != PINSET_OK) {
-        fail_msg("import of '%s': %s: %s (line %zu col %zu)", text, pinset_err_name(err), d.message,
-                 d.line, d.column);
-    }
-    return p;
+    return formats_import_ok(pinset_formats_import, PINSET_FORMAT_ANDROID, text, f);
 }
 
 /* Expect a refusal with code, a message part, and (line != 0) the line and (col != 0) column. */
@@ -103,19 +95,6 @@ static size_t pinned(const pinset_policy *p, const char *host)
         return 0;
     }
     return pinset_rule_pin_count(r);
-}
-
-static int has_pin(const pinset_rule *r, const char *b64)
-{
-    pinset_pin want;
-
-    assert_int_equal(pinset_pin_parse(&want, b64, strlen(b64), PINSET_PIN_SPKI, NULL), PINSET_OK);
-    for (size_t i = 0; i < pinset_rule_pin_count(r); i++) {
-        if (pinset_pin_equal(pinset_rule_pin(r, i), &want)) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* Whether the fidelity list has an entry whose field and reason hold both parts. */
@@ -252,8 +231,8 @@ static void corpus_cases(void **state)
             assert_true(lost(f, "<certificateTransparency>", "Certificate Transparency"));
         }
         if (strcmp(file, "domain_whitespace.xml") == 0) {
-            assert_true(
-                has_pin(pinset_policy_rule(p, 1), "zCTnfLwLKbS9S2sbp+uFz4KZOocFvXxkV06Ce9O5M2w="));
+            assert_true(formats_has_pin(pinset_policy_rule(p, 1),
+                                        "zCTnfLwLKbS9S2sbp+uFz4KZOocFvXxkV06Ce9O5M2w="));
             assert_false(lost(f, "<pin>", "non-canonical")); /* trimmed, not rewritten */
         }
         pinset_fidelity_free(f);
@@ -299,14 +278,14 @@ static void inheritance_and_lookup(void **state)
     assert_int_equal(m, PINSET_MATCH_SUBDOMAIN);
     assert_string_equal(pinset_rule_host(r), "api.example.com");
     /* a child inherits its parent's pin-set, with its expiration */
-    assert_true(has_pin(r, PIN_A) && has_pin(r, PIN_E));
+    assert_true(formats_has_pin(r, PIN_A) && formats_has_pin(r, PIN_E));
     assert_int_equal(pinset_rule_expires(r), 1909008000);
     assert_int_equal(pinset_rule_on_expiry(r), PINSET_ON_EXPIRY_FAIL_OPEN);
     /* ... unless it has its own */
     r = lookup(p, "v1.api.example.com", &m);
     assert_int_equal(m, PINSET_MATCH_EXACT);
     assert_int_equal(pinset_rule_pin_count(r), 1);
-    assert_true(has_pin(r, PIN_I));
+    assert_true(formats_has_pin(r, PIN_I));
     assert_int_equal(pinset_rule_expires(r), 0);
     /* v1 has no includeSubdomains: its names fall to api.example.com */
     assert_string_equal(pinset_rule_host(lookup(p, "a.v1.api.example.com", &m)), "api.example.com");
@@ -340,9 +319,10 @@ static void pins_and_digests(void **state)
                                        "A=") PIN(PIN_A) PIN(PIN_A) "</pin-set>") TAIL,
                   &f);
     assert_int_equal(pinset_rule_pin_count(pinset_policy_rule(p, 0)), 4); /* a set: A once */
-    assert_true(has_pin(pinset_policy_rule(p, 0), "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="));
-    assert_true(has_pin(pinset_policy_rule(p, 0), PIN_E));
-    assert_true(has_pin(pinset_policy_rule(p, 0), PIN_I));
+    assert_true(
+        formats_has_pin(pinset_policy_rule(p, 0), "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="));
+    assert_true(formats_has_pin(pinset_policy_rule(p, 0), PIN_E));
+    assert_true(formats_has_pin(pinset_policy_rule(p, 0), PIN_I));
     assert_true(
         lost(f, "<pin> (line 3)", "stored as BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="));
     assert_true(lost(f, "<pin>", "stored as " PIN_E));

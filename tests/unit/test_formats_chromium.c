@@ -33,16 +33,6 @@ static pinset_err import(pinset_policy **p, pinset_fidelity **f, const char *tex
                                 NULL, d);
 }
 
-static long find_loss(const pinset_fidelity *f, const char *field)
-{
-    for (size_t i = 0; i < pinset_fidelity_count(f); i++) {
-        if (strcmp(pinset_fidelity_field(f, i), field) == 0) {
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
 /* The shape of transport_security_state_static.json, comments included. */
 static const char doc_static[] =
     "// Copyright: the header comment of Chromium's file\n"
@@ -113,14 +103,14 @@ static void import_maps_pinsets_and_entries(void **state)
     assert_true(pinset_rule_include_subdomains(r));
     assert_non_null(pinset_policy_lookup(p, "a.solo.example.com", 18, NULL));
     /* what is not a pin rule, listed */
-    assert_true(find_loss(f, "entries[2]") >= 0);
-    assert_string_equal(pinset_fidelity_host(f, (size_t)find_loss(f, "entries[2]")),
+    assert_true(formats_find_loss(f, "entries[2]") >= 0);
+    assert_string_equal(pinset_fidelity_host(f, (size_t)formats_find_loss(f, "entries[2]")),
                         "hsts.example.com");
-    assert_true(find_loss(f, "mode") >= 0);
-    assert_true(find_loss(f, "policy") >= 0);
-    assert_true(find_loss(f, "include_subdomains") >= 0);
-    assert_true(find_loss(f, "expect_ct") >= 0);
-    assert_true(find_loss(f, "unused") >= 0); /* its bad hash has no rule to go to */
+    assert_true(formats_find_loss(f, "mode") >= 0);
+    assert_true(formats_find_loss(f, "policy") >= 0);
+    assert_true(formats_find_loss(f, "include_subdomains") >= 0);
+    assert_true(formats_find_loss(f, "expect_ct") >= 0);
+    assert_true(formats_find_loss(f, "unused") >= 0); /* its bad hash has no rule to go to */
     pinset_fidelity_free(f);
     pinset_policy_free(p);
 }
@@ -227,26 +217,10 @@ static void hostile_input(void **state)
 
 /* ---- export ---- */
 
-static pinset_policy *parse(const char *doc)
-{
-    pinset_policy *p = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-
-    if (pinset_policy_parse(&p, (const uint8_t *)doc, strlen(doc), &d) != PINSET_OK) {
-        fail_msg("native: %s", d.message);
-    }
-    return p;
-}
-
 static pinset_err export(const pinset_policy *p, const char *host, pinset_fidelity **f,
                          struct sbuf *out, pinset_diag *d)
 {
-    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
-
-    o.host = host;
-    out->n = 0;
-    out->b[0] = '\0';
-    return pinset_policy_export(f, p, PINSET_FORMAT_CHROMIUM, &o, sink, out, d);
+    return formats_export(p, PINSET_FORMAT_CHROMIUM, host, 0, f, out, d);
 }
 
 #define LOSSY                                                                                    \
@@ -260,7 +234,7 @@ static pinset_err export(const pinset_policy *p, const char *host, pinset_fideli
 
 static void export_lists_what_chromium_cannot_say(void **state)
 {
-    pinset_policy *p = parse(LOSSY);
+    pinset_policy *p = formats_parse_native(LOSSY);
     pinset_fidelity *f = NULL;
     struct sbuf *out = calloc(1, sizeof(*out));
     static const char *const lost[] = {
@@ -270,7 +244,7 @@ static void export_lists_what_chromium_cannot_say(void **state)
     (void)state;
     assert_int_equal(export(p, NULL, &f, out, NULL), PINSET_OK);
     for (size_t i = 0; i < PINSET_ARRAY_SIZE(lost); i++) {
-        if (find_loss(f, lost[i]) < 0) {
+        if (formats_find_loss(f, lost[i]) < 0) {
             fail_msg("'%s' not listed", lost[i]);
         }
     }
@@ -287,7 +261,8 @@ static void export_lists_what_chromium_cannot_say(void **state)
 
 static void export_refusals(void **state)
 {
-    pinset_policy *p = parse("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"pins\": "
+    pinset_policy *p =
+        formats_parse_native("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"pins\": "
                              "[{\"sha256\": \"" PIN_A "\", \"kind\": \"cert\"}]}]}");
     pinset_fidelity *f = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
@@ -300,24 +275,27 @@ static void export_refusals(void **state)
     assert_int_equal(export(p, "b.com", &f, out, &d), PINSET_E_UNSUPPORTED);
     pinset_policy_free(p);
     /* a pin-set named like another rule's host, with other pins: the names would clash */
-    p = parse("{\"version\": 1, \"pinsets\": {\"b.com\": {\"pins\": [\"" PIN_A "\"]}}, "
-              "\"rules\": [{\"host\": \"a.com\", \"pinset\": \"b.com\"}, {\"host\": \"b.com\", "
-              "\"pins\": [\"" PIN_T "\"]}]}");
+    p = formats_parse_native(
+        "{\"version\": 1, \"pinsets\": {\"b.com\": {\"pins\": [\"" PIN_A "\"]}}, "
+        "\"rules\": [{\"host\": \"a.com\", \"pinset\": \"b.com\"}, {\"host\": \"b.com\", "
+        "\"pins\": [\"" PIN_T "\"]}]}");
     assert_int_equal(export(p, NULL, &f, out, &d), PINSET_E_UNSUPPORTED);
     assert_non_null(strstr(d.message, "clash"));
     pinset_policy_free(p);
     /* a pin-set named after the host of its only rule reads back as the rule's own pins */
-    p = parse("{\"version\": 1, \"pinsets\": {\"a.com\": {\"pins\": [\"" PIN_A "\"]}}, "
-              "\"rules\": [{\"host\": \"a.com\", \"pinset\": \"a.com\"}]}");
+    p = formats_parse_native("{\"version\": 1, \"pinsets\": {\"a.com\": {\"pins\": [\"" PIN_A
+                             "\"]}}, "
+                             "\"rules\": [{\"host\": \"a.com\", \"pinset\": \"a.com\"}]}");
     assert_int_equal(export(p, NULL, &f, out, &d), PINSET_OK);
     assert_int_equal(pinset_fidelity_count(f), 1);
     assert_string_equal(pinset_fidelity_field(f, 0), "pinset");
     pinset_fidelity_free(f);
     pinset_policy_free(p);
     /* a pin-set shared by rules with other blocked keys: the second gets a pinset of its own */
-    p = parse("{\"version\": 1, \"pinsets\": {\"g\": {\"pins\": [\"" PIN_A "\"]}}, \"rules\": "
-              "[{\"host\": \"a.com\", \"pinset\": \"g\", \"blocked\": [\"" PIN_E "\"]}, "
-              "{\"host\": \"b.com\", \"pinset\": \"g\"}]}");
+    p = formats_parse_native(
+        "{\"version\": 1, \"pinsets\": {\"g\": {\"pins\": [\"" PIN_A "\"]}}, \"rules\": "
+        "[{\"host\": \"a.com\", \"pinset\": \"g\", \"blocked\": [\"" PIN_E "\"]}, "
+        "{\"host\": \"b.com\", \"pinset\": \"g\"}]}");
     assert_int_equal(export(p, NULL, &f, out, &d), PINSET_OK);
     assert_int_equal(pinset_fidelity_count(f), 1);
     assert_string_equal(pinset_fidelity_field(f, 0), "pinset");
@@ -331,37 +309,24 @@ static void export_refusals(void **state)
 /* native -> Chromium -> native: everything Chromium can say comes back byte for byte. */
 static void round_trip(const char *doc, const char *host)
 {
-    pinset_policy *p = parse(doc), *q = NULL;
-    pinset_fidelity *f = NULL, *g = NULL;
-    struct sbuf *mid = calloc(1, sizeof(*mid)), *a = calloc(1, sizeof(*a)),
-                *b = calloc(1, sizeof(*b));
-    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_policy *p = formats_parse_native(doc), *q;
+    struct sbuf *mid = calloc(1, sizeof(*mid));
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
 
-    assert_int_equal(export(p, host, &f, mid, NULL), PINSET_OK);
-    if (pinset_fidelity_count(f) != 0) {
-        fail_msg("lost %s: %s", pinset_fidelity_field(f, 0), pinset_fidelity_reason(f, 0));
-    }
-    if (import(&q, &g, mid->b, &d) != PINSET_OK) {
-        fail_msg("'%s' does not import: %s", mid->b, d.message);
-    }
-    assert_int_equal(pinset_fidelity_count(g), 0);
-    if (host == NULL) {
-        assert_int_equal(pinset_policy_write(p, sink, a), PINSET_OK);
-    } else {
+    assert_non_null(mid);
+    o.host = host;
+    formats_export_whole(pinset_policy_export, p, PINSET_FORMAT_CHROMIUM, &o, mid);
+    q = formats_import_whole(pinset_policy_import, mid->b, mid->n, PINSET_FORMAT_CHROMIUM, NULL,
+                             mid->b);
+    if (host != NULL) {
         pinset_policy_free(p);
-        p = parse("{\"version\": 1, \"rules\": [{\"host\": \"a.example\", \"pins\": [\"" PIN_T
-                  "\"]}]}");
-        assert_int_equal(pinset_policy_write(p, sink, a), PINSET_OK);
+        p = formats_parse_native(
+            "{\"version\": 1, \"rules\": [{\"host\": \"a.example\", \"pins\": [\"" PIN_T "\"]}]}");
     }
-    assert_int_equal(pinset_policy_write(q, sink, b), PINSET_OK);
-    assert_string_equal(a->b, b->b);
-    pinset_fidelity_free(f);
-    pinset_fidelity_free(g);
+    formats_assert_same(p, q);
     pinset_policy_free(p);
     pinset_policy_free(q);
     free(mid);
-    free(a);
-    free(b);
 }
 
 static void round_trips(void **state)
@@ -408,7 +373,7 @@ static void detection(void **state)
 
 static void allocation_failures(void **state)
 {
-    pinset_policy *lossy = parse(LOSSY);
+    pinset_policy *lossy = formats_parse_native(LOSSY);
 
     (void)state;
     alloc_fail_import_export(PINSET_FORMAT_CHROMIUM, doc_static, 7, lossy);

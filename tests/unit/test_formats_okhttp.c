@@ -38,15 +38,7 @@ static pinset_err import(pinset_policy **p, pinset_fidelity **f, const char *tex
 
 static pinset_policy *import_ok(const char *text, pinset_fidelity **f)
 {
-    pinset_policy *p = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-    pinset_err err = import(&p, f, text, &d);
-
-    if (err != PINSET_OK) {
-        fail_msg("import of '%s': %s: %s (line %zu col %zu)", text, pinset_err_name(err), d.message,
-                 d.line, d.column);
-    }
-    return p;
+    return formats_import_ok(pinset_policy_import, PINSET_FORMAT_OKHTTP, text, f);
 }
 
 /* Expect a refusal with code, a message part, and (line != 0) the position. */
@@ -72,20 +64,6 @@ static void import_fails(const char *text, pinset_err code, const char *part, si
                  d.message);
     }
     assert_null(strchr(d.message, '\n'));
-}
-
-/* Whether the rule has the pin (base64). */
-static int has_pin(const pinset_rule *r, const char *b64)
-{
-    pinset_pin want;
-
-    assert_int_equal(pinset_pin_parse(&want, b64, strlen(b64), PINSET_PIN_SPKI, NULL), PINSET_OK);
-    for (size_t i = 0; i < pinset_rule_pin_count(r); i++) {
-        if (pinset_pin_equal(pinset_rule_pin(r, i), &want)) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* Index of the first fidelity entry whose reason holds part, or -1. */
@@ -255,11 +233,11 @@ static void union_of_matching_patterns(void **state)
     r = pinset_policy_lookup(p, "www.good.com", 12, NULL);
     assert_string_equal(pinset_rule_host(r), "www.good.com");
     assert_int_equal(pinset_rule_pin_count(r), 2);
-    assert_true(has_pin(r, PIN_E) && has_pin(r, PIN_A));
+    assert_true(formats_has_pin(r, PIN_E) && formats_has_pin(r, PIN_A));
     r = pinset_policy_lookup(p, "mail.good.com", 13, NULL);
     assert_string_equal(pinset_rule_host(r), "good.com");
     assert_int_equal(pinset_rule_pin_count(r), 1);
-    assert_false(has_pin(r, PIN_E)); /* the narrower pattern's pin stays on its host */
+    assert_false(formats_has_pin(r, PIN_E)); /* the narrower pattern's pin stays on its host */
     assert_true(find_reason(f, "of '**.good.com' added to 'www.good.com'") >= 0);
     assert_int_equal(pinset_fidelity_rule(f, 0), 1);
     pinset_fidelity_free(f);
@@ -270,7 +248,8 @@ static void union_of_matching_patterns(void **state)
                   "**.com.example sha256/" PIN_I "\n",
                   &f);
     r = pinset_policy_lookup(p, "a.example.com", 13, NULL);
-    assert_true(has_pin(r, PIN_A) && has_pin(r, PIN_E) && !has_pin(r, PIN_M));
+    assert_true(formats_has_pin(r, PIN_A) && formats_has_pin(r, PIN_E) &&
+                !formats_has_pin(r, PIN_M));
     r = pinset_policy_lookup(p, "b.example.com", 13, NULL);
     assert_int_equal(pinset_rule_pin_count(r), 1);
     assert_null(pinset_policy_lookup(p, "example.com", 11, NULL));
@@ -285,7 +264,7 @@ static void union_of_matching_patterns(void **state)
     assert_int_equal(pinset_rule_pin_count(r), 4);
     r = pinset_policy_lookup(p, "y.a.b.com", 9, NULL);
     assert_int_equal(pinset_rule_pin_count(r), 3);
-    assert_false(has_pin(r, PIN_A));
+    assert_false(formats_has_pin(r, PIN_A));
     r = pinset_policy_lookup(p, "z.y.a.b.com", 11, NULL);
     assert_string_equal(pinset_rule_host(r), "b.com");
     assert_int_equal(pinset_rule_pin_count(r), 2);
@@ -296,7 +275,7 @@ static void union_of_matching_patterns(void **state)
     assert_int_equal(pinset_policy_rule_count(p), 1);
     r = pinset_policy_rule(p, 0);
     assert_int_equal(pinset_rule_scope(r), PINSET_SCOPE_SUBDOMAINS);
-    assert_false(has_pin(r, PIN_A));
+    assert_false(formats_has_pin(r, PIN_A));
     assert_true(find_reason(f, "is not kept") >= 0);
     pinset_fidelity_free(f);
     pinset_policy_free(p);
@@ -304,7 +283,7 @@ static void union_of_matching_patterns(void **state)
     /* '**.a.example.com' itself is also matched by '*.example.com': listed, not merged */
     p = import_ok("*.example.com sha256/" PIN_A "\n**.a.example.com sha256/" PIN_E "\n", &f);
     r = pinset_policy_lookup(p, "b.a.example.com", 15, NULL);
-    assert_false(has_pin(r, PIN_A));
+    assert_false(formats_has_pin(r, PIN_A));
     assert_true(find_reason(f, "(stricter)") >= 0);
     pinset_fidelity_free(f);
     pinset_policy_free(p);
@@ -480,7 +459,7 @@ static void okio_base64(void **state)
         pinset_policy *p;
         (void)snprintf(text, sizeof(text), "example.com sha256/%s\n", cases[i].written);
         p = import_ok(text, &f);
-        assert_true(has_pin(pinset_policy_rule(p, 0), cases[i].canonical));
+        assert_true(formats_has_pin(pinset_policy_rule(p, 0), cases[i].canonical));
         assert_int_equal(pinset_fidelity_count(f), 1);
         assert_non_null(strstr(pinset_fidelity_reason(f, 0), "not canonical"));
         assert_int_equal(pinset_fidelity_rule(f, 0), SIZE_MAX);
@@ -500,17 +479,6 @@ static void okio_base64(void **state)
 
 /* ---- export ---- */
 
-static pinset_policy *parse_native(const char *doc)
-{
-    pinset_policy *p = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-
-    if (pinset_policy_parse(&p, (const uint8_t *)doc, strlen(doc), &d) != PINSET_OK) {
-        fail_msg("parse: %s", d.message);
-    }
-    return p;
-}
-
 static const char *code_doc =
     "{\"version\": 1, \"rules\": ["
     "{\"host\": \"example.com\", \"include_subdomains\": \"one-label\", \"pins\": [\"" PIN_A
@@ -521,7 +489,7 @@ static const char *code_doc =
 
 static void export_list_and_code(void **state)
 {
-    pinset_policy *p = parse_native(code_doc);
+    pinset_policy *p = formats_parse_native(code_doc);
     pinset_fidelity *f = NULL;
     struct sbuf out;
 
@@ -583,7 +551,7 @@ static void export_fidelity(void **state)
         "no exclusions",
         "also accept the pins of '**.example.com'",
     };
-    pinset_policy *p = parse_native(doc);
+    pinset_policy *p = formats_parse_native(doc);
     pinset_fidelity *f = NULL;
     struct sbuf out;
 
@@ -600,8 +568,9 @@ static void export_fidelity(void **state)
     pinset_policy_free(p);
 
     /* a rule with only cert pins cannot be written */
-    p = parse_native("{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"pins\": [{\"sha256\": "
-                     "\"" PIN_A "\", \"kind\": \"cert\"}]}]}");
+    p = formats_parse_native(
+        "{\"version\": 1, \"rules\": [{\"host\": \"a.com\", \"pins\": [{\"sha256\": "
+        "\"" PIN_A "\", \"kind\": \"cert\"}]}]}");
     {
         pinset_diag d = PINSET_DIAG_INIT;
         out.n = 0;
@@ -629,7 +598,7 @@ static void round_trips(void **state)
         "{\"host\": \"a.example.com\", \"pins\": [\"" PIN_M "\", \"" PIN_A "\"]},"
         "{\"host\": \"xn--bcher-kva.example\", \"pins\": [\"" PIN_A "\", \"" PIN_M "\"]},"
         "{\"host\": \"192.0.2.1\", \"pins\": [\"" PIN_A "\", \"" PIN_M "\"]}]}";
-    pinset_policy *p = parse_native(doc), *q = NULL;
+    pinset_policy *p = formats_parse_native(doc), *q = NULL;
     pinset_fidelity *f = NULL;
     struct sbuf mid, one, two;
 

@@ -48,16 +48,6 @@ static pinset_policy *import_ok(const char *text)
     return p;
 }
 
-static long find_loss(const pinset_fidelity *f, const char *field)
-{
-    for (size_t i = 0; i < pinset_fidelity_count(f); i++) {
-        if (strcmp(pinset_fidelity_field(f, i), field) == 0) {
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
 /* The corpus writes TrustKit's keys short: hashes, includeSubdomains,
  * excludeSubdomainFromParentPolicy. */
 static void tk_domain(char *doc, size_t cap, const char *host, json_t *e, int first)
@@ -478,13 +468,13 @@ static void ignored_keys_are_listed(void **state)
             "\"TSKExpirationDate\": \"2027-03-04\", \"TSKReportUris\": [\"https://r.good.com/\"]}}}",
             NULL),
         PINSET_OK);
-    assert_true(find_loss(f, "TSKSwizzleNetworkDelegates") >= 0);
-    assert_true(find_loss(f, "TSKIgnorePinningForUserDefinedTrustAnchors") >= 0);
-    assert_true(find_loss(f, "Other") >= 0);
-    assert_true(find_loss(f, "TSKPublicKeyAlgorithms") >= 0);
-    assert_true(find_loss(f, "TSKFuture") >= 0);
-    assert_true(find_loss(f, "TSKPublicKeyHashes") >= 0); /* the non-canonical BBBB...B= */
-    assert_true(find_loss(f, "TSKDisableDefaultReportUri") >= 0);
+    assert_true(formats_find_loss(f, "TSKSwizzleNetworkDelegates") >= 0);
+    assert_true(formats_find_loss(f, "TSKIgnorePinningForUserDefinedTrustAnchors") >= 0);
+    assert_true(formats_find_loss(f, "Other") >= 0);
+    assert_true(formats_find_loss(f, "TSKPublicKeyAlgorithms") >= 0);
+    assert_true(formats_find_loss(f, "TSKFuture") >= 0);
+    assert_true(formats_find_loss(f, "TSKPublicKeyHashes") >= 0); /* the non-canonical BBBB...B= */
+    assert_true(formats_find_loss(f, "TSKDisableDefaultReportUri") >= 0);
     assert_int_equal(pinset_fidelity_count(f), 7);
     assert_int_equal(pinset_fidelity_rule(f, 3), 0);
     assert_string_equal(pinset_fidelity_host(f, 3), "good.com");
@@ -566,26 +556,10 @@ static void hostile_input(void **state)
 
 /* ---- export ---- */
 
-static pinset_policy *parse(const char *doc)
-{
-    pinset_policy *p = NULL;
-    pinset_diag d = PINSET_DIAG_INIT;
-
-    if (pinset_policy_parse(&p, (const uint8_t *)doc, strlen(doc), &d) != PINSET_OK) {
-        fail_msg("native: %s", d.message);
-    }
-    return p;
-}
-
 static pinset_err export(const pinset_policy *p, const char *host, pinset_fidelity **f,
                          struct sbuf *out, pinset_diag *d)
 {
-    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
-
-    o.host = host;
-    out->n = 0;
-    out->b[0] = '\0';
-    return pinset_policy_export(f, p, PINSET_FORMAT_TRUSTKIT, &o, sink, out, d);
+    return formats_export(p, PINSET_FORMAT_TRUSTKIT, host, 0, f, out, d);
 }
 
 #define LOSSY                                                                                      \
@@ -597,7 +571,7 @@ static pinset_err export(const pinset_policy *p, const char *host, pinset_fideli
 
 static void export_lists_what_trustkit_cannot_say(void **state)
 {
-    pinset_policy *p = parse(LOSSY);
+    pinset_policy *p = formats_parse_native(LOSSY);
     pinset_fidelity *f = NULL;
     struct sbuf *out = calloc(1, sizeof(*out));
     static const char *const lost[] = {"pins[1].role", "pins[1].not_after", "pins[2]",
@@ -607,7 +581,7 @@ static void export_lists_what_trustkit_cannot_say(void **state)
     (void)state;
     assert_int_equal(export(p, NULL, &f, out, NULL), PINSET_OK);
     for (size_t i = 0; i < PINSET_ARRAY_SIZE(lost); i++) {
-        if (find_loss(f, lost[i]) < 0) {
+        if (formats_find_loss(f, lost[i]) < 0) {
             fail_msg("'%s' not listed", lost[i]);
         }
     }
@@ -632,7 +606,7 @@ static void export_refuses_what_trustkit_refuses(void **state)
 
     (void)state;
     for (size_t i = 0; i < PINSET_ARRAY_SIZE(docs); i++) {
-        pinset_policy *p = parse(docs[i]);
+        pinset_policy *p = formats_parse_native(docs[i]);
         pinset_fidelity *f = NULL;
         pinset_diag d = PINSET_DIAG_INIT;
         assert_int_equal(export(p, NULL, &f, out, &d), PINSET_E_UNSUPPORTED);
@@ -646,30 +620,18 @@ static void export_refuses_what_trustkit_refuses(void **state)
 /* native -> TrustKit -> native: everything TrustKit can say comes back byte for byte. */
 static void round_trip(const char *doc)
 {
-    pinset_policy *p = parse(doc), *q = NULL;
-    pinset_fidelity *f = NULL, *g = NULL;
-    struct sbuf *mid = calloc(1, sizeof(*mid)), *a = calloc(1, sizeof(*a)),
-                *b = calloc(1, sizeof(*b));
-    pinset_diag d = PINSET_DIAG_INIT;
+    pinset_policy *p = formats_parse_native(doc), *q;
+    struct sbuf *mid = calloc(1, sizeof(*mid));
+    pinset_convert_options o = PINSET_CONVERT_OPTIONS_INIT;
 
-    assert_int_equal(export(p, NULL, &f, mid, NULL), PINSET_OK);
-    if (pinset_fidelity_count(f) != 0) {
-        fail_msg("lost %s: %s", pinset_fidelity_field(f, 0), pinset_fidelity_reason(f, 0));
-    }
-    if (import(&q, &g, mid->b, &d) != PINSET_OK) {
-        fail_msg("'%s' does not import: %s", mid->b, d.message);
-    }
-    assert_int_equal(pinset_fidelity_count(g), 0);
-    assert_int_equal(pinset_policy_write(p, sink, a), PINSET_OK);
-    assert_int_equal(pinset_policy_write(q, sink, b), PINSET_OK);
-    assert_string_equal(a->b, b->b);
-    pinset_fidelity_free(f);
-    pinset_fidelity_free(g);
+    assert_non_null(mid);
+    formats_export_whole(pinset_policy_export, p, PINSET_FORMAT_TRUSTKIT, &o, mid);
+    q = formats_import_whole(pinset_policy_import, mid->b, mid->n, PINSET_FORMAT_TRUSTKIT, NULL,
+                             mid->b);
+    formats_assert_same(p, q);
     pinset_policy_free(p);
     pinset_policy_free(q);
     free(mid);
-    free(a);
-    free(b);
 }
 
 static void round_trips(void **state)
@@ -714,7 +676,7 @@ static void allocation_failures(void **state)
         "{\"TSKIncludeSubdomains\": true, \"TSKPublicKeyHashes\": [" TWO "], \"TSKReportUris\": "
         "[\"https://r.good.com/\"]}, \"www.good.com\": {\"TSKExcludeSubdomainFromParentPolicy\": "
         "true}}}";
-    pinset_policy *lossy = parse(LOSSY);
+    pinset_policy *lossy = formats_parse_native(LOSSY);
 
     (void)state;
     alloc_fail_import_export(PINSET_FORMAT_TRUSTKIT, doc, 2, lossy);

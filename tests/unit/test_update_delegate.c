@@ -12,8 +12,6 @@
  * key expired is loaded stale; a cached document issued in the clock's
  * future is reported.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, strdup */
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +29,7 @@
 #include <pinset/update.h>
 
 #include "internal.h"
+#include "tmpdir.h"
 #include "util/buf.h"
 
 /* 2026-11-27T00:00:00Z */
@@ -345,27 +344,6 @@ static void one_key_two_encodings(void **state)
     EVP_PKEY_free(kc);
 }
 
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/pinset-delegate-XXXXXX";
-    char *d = mkdtemp(tmpl);
-
-    assert_non_null(d);
-    assert_int_equal(chmod(d, 0700), 0);
-    d = strdup(d);
-    assert_non_null(d);
-    return d;
-}
-
-static void rm_dir(char *d)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
-    free(d);
-}
-
 static pinset_err apply(pinset_updater_status *st, const char *dir, const struct pinset__buf *b,
                         int64_t now, pinset_diag *d)
 {
@@ -387,9 +365,10 @@ static void delegation_rollback(void **state)
     pinset_updater_status st;
     pinset_update *u = NULL;
     unsigned int flags = 0;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("delegate");
 
     (void)state;
+    assert_non_null(dir);
     delegate(&dA1, signer_a, root, 1, NOW - DAY, NOW + 10 * DAY);
     delegate(&dB2, signer_b, root, 2, NOW - DAY, NOW + 10 * DAY);
     assert_int_equal(sign(&docA1, signer_a, &dA1, 1, NOW, NULL), PINSET_OK);
@@ -428,7 +407,7 @@ static void delegation_rollback(void **state)
     pinset__buf_free(&docA1);
     pinset__buf_free(&docB2);
     pinset__buf_free(&docA3);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 /* A document with a scope, signed by key with deleg. */

@@ -8,7 +8,7 @@
  * failures. Every refusal leaves the directory's files byte for byte as
  * they were.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, strdup, chown */
+#define _POSIX_C_SOURCE 200809L /* chown */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +27,7 @@
 #include <pinset/update.h>
 
 #include "internal.h"
+#include "tmpdir.h"
 #include "util/buf.h"
 
 /* 2026-11-27T00:00:00Z */
@@ -79,27 +80,6 @@ static void sign_doc(struct pinset__buf *b, EVP_PKEY *key, uint64_t serial, int6
     pinset__buf_init(b, PINSET_UPDATE_MAX_SIZE, 0);
     assert_int_equal(pinset_update_sign(p, &o, key, pinset__buf_sink, b, NULL), PINSET_OK);
     pinset_policy_free(p);
-}
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/pinset-updater-XXXXXX";
-    char *d = mkdtemp(tmpl);
-
-    assert_non_null(d);
-    assert_int_equal(chmod(d, 0700), 0);
-    d = strdup(d);
-    assert_non_null(d);
-    return d;
-}
-
-static void rm_dir(char *d)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
-    free(d);
 }
 
 /* The contents of dir/name into buf (NUL-terminated); the length, or -1 when absent. */
@@ -174,9 +154,10 @@ static void apply_1_then_2_then_refusals(void **state)
     struct pinset__buf d1, d2, d2other, d3early, d3bad;
     pinset_updater_status st;
     unsigned int flags = 99;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("updater");
 
     (void)state;
+    assert_non_null(dir);
     sign_doc(&d1, root_key, 1, NOW - 100, NOW + DAY, 0);
     sign_doc(&d2, root_key, 2, NOW - 50, NOW + DAY, 0);
     sign_doc(&d2other, root_key, 2, NOW - 50, NOW + DAY, 1);
@@ -212,7 +193,7 @@ static void apply_1_then_2_then_refusals(void **state)
     pinset__buf_free(&d2other);
     pinset__buf_free(&d3early);
     pinset__buf_free(&d3bad);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 static void expired_current_is_reported_stale(void **state)
@@ -221,9 +202,10 @@ static void expired_current_is_reported_stale(void **state)
     struct pinset__buf d1;
     pinset_update *u = NULL;
     unsigned int flags = 0;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("updater");
 
     (void)state;
+    assert_non_null(dir);
     sign_doc(&d1, root_key, 1, NOW - 100, NOW + DAY, 0);
     assert_int_equal(apply(NULL, dir, &d1, NOW, NULL), PINSET_OK);
     assert_int_equal(loaded_serial(dir, NOW + DAY - 1, &flags), 1);
@@ -238,7 +220,7 @@ static void expired_current_is_reported_stale(void **state)
     refused_at(dir, &d1, NOW + DAY, PINSET_UPDATER_INVALID, PINSET_E_EXPIRED,
                "the document expired");
     pinset__buf_free(&d1);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
@@ -262,11 +244,13 @@ static void crash_between_the_writes_is_recovered(void **state)
     pinset_update *u = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
     unsigned int flags;
-    char *dir = make_dir(), *dir2 = make_dir();
+    char *dir = testlib_tmpdir("updater"), *dir2 = testlib_tmpdir("updater");
     char saved[4096], path[300];
     long n;
 
     (void)state;
+    assert_non_null(dir);
+    assert_non_null(dir2);
     sign_doc(&d1, root_key, 1, NOW - 100, NOW + DAY, 0);
     sign_doc(&d2, root_key, 2, NOW - 50, NOW + DAY, 0);
     assert_int_equal(apply(NULL, dir, &d1, NOW, NULL), PINSET_OK);
@@ -300,8 +284,8 @@ static void crash_between_the_writes_is_recovered(void **state)
     assert_string_equal(d.input, dir2);
     pinset__buf_free(&d1);
     pinset__buf_free(&d2);
-    rm_dir(dir);
-    rm_dir(dir2);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
+    assert_int_equal(testlib_tmpdir_remove(dir2), 0);
 }
 
 static void malformed_state_is_refused(void **state)
@@ -319,16 +303,17 @@ static void malformed_state_is_refused(void **state)
         "0000000000000000000000000000000000000000000000000000000000000000\n",
     };
     struct pinset__buf d1;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("updater");
 
     (void)state;
+    assert_non_null(dir);
     sign_doc(&d1, root_key, 5, NOW - 100, NOW + DAY, 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         write_file(dir, PINSET_UPDATER_STATE, bad[i], strlen(bad[i]));
         refused(dir, &d1, PINSET_UPDATER_STATE_ERROR, PINSET_E_PARSE, "state: ");
     }
     pinset__buf_free(&d1);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 static void bad_state_dirs_are_refused(void **state)
@@ -336,10 +321,11 @@ static void bad_state_dirs_are_refused(void **state)
     struct pinset__buf d1;
     pinset_diag d = PINSET_DIAG_INIT;
     pinset_updater_status st;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("updater");
     char missing[300];
 
     (void)state;
+    assert_non_null(dir);
     sign_doc(&d1, root_key, 1, NOW - 100, NOW + DAY, 0);
     snprintf(missing, sizeof(missing), "%s/nope", dir);
     assert_int_equal(apply(&st, missing, &d1, NOW, &d), PINSET_E_IO);
@@ -362,7 +348,7 @@ static void bad_state_dirs_are_refused(void **state)
     assert_int_equal(apply(&st, dir, &d1, NOW, &d), PINSET_OK);
     assert_int_equal(st, PINSET_UPDATER_APPLIED);
     pinset__buf_free(&d1);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 static void misuse_is_refused(void **state)
@@ -388,11 +374,12 @@ static void misuse_is_refused(void **state)
 static void allocation_failures_are_clean(void **state)
 {
     struct pinset__buf d1, d2;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("updater");
     char buf[16384];
     int done = 0;
 
     (void)state;
+    assert_non_null(dir);
     sign_doc(&d1, root_key, 1, NOW - 100, NOW + DAY, 0);
     sign_doc(&d2, root_key, 2, NOW - 50, NOW + DAY, 0);
     assert_int_equal(apply(NULL, dir, &d1, NOW, NULL), PINSET_OK);
@@ -428,7 +415,7 @@ static void allocation_failures_are_clean(void **state)
     assert_true(slurp(buf, sizeof(buf), dir, PINSET_UPDATER_CURRENT) > 0);
     pinset__buf_free(&d1);
     pinset__buf_free(&d2);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 static void on_stale_choice_is_applied(void **state)
@@ -440,9 +427,10 @@ static void on_stale_choice_is_applied(void **state)
     pinset_update *u = NULL;
     pinset_diag d = PINSET_DIAG_INIT;
     int stale = -1;
-    char *dir = make_dir();
+    char *dir = testlib_tmpdir("updater");
 
     (void)state;
+    assert_non_null(dir);
     assert_int_equal(
         pinset_policy_parse(&boot, (const uint8_t *)empty_policy, strlen(empty_policy), NULL),
         PINSET_OK);
@@ -512,7 +500,7 @@ static void on_stale_choice_is_applied(void **state)
     pinset_update_free(u);
     pinset_policy_free(boot);
     pinset__buf_free(&d1);
-    rm_dir(dir);
+    assert_int_equal(testlib_tmpdir_remove(dir), 0);
 }
 
 int main(void)
