@@ -320,7 +320,6 @@ static void forward(const char *json, size_t len, void *payload)
 static void forward_callback_sink(void **state)
 {
     struct fx *fx = *state;
-    report_receiver *r = fx->r;
     pinset_reporter_opts o = PINSET_REPORTER_OPTS_INIT;
     struct forwarded f = {0, 1};
     pinset_policy *policy = fx->policy;
