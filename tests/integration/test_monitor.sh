@@ -212,7 +212,8 @@ grep -q 'round over its deadline (1 s): abandoned' "$TMP/svc.err" \
     && grep -q '^pinset_monitor_rounds_total{result="ok"} 0$' "$TMP/metrics" \
     && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MON_PORT/healthz")" = 503 ] \
     && ok "a round over round_deadline_seconds is abandoned; /healthz 503 without a finished round" \
-    || { bad "round deadline"; cat "$TMP/svc.err"; }
+    || { bad "round deadline"; cat "$TMP/svc.err"; grep '^pinset_monitor_round' "$TMP/metrics";
+         curl -s -o /dev/null -w 'healthz %{http_code}\n' "http://127.0.0.1:$MON_PORT/healthz"; }
 if command -v sqlite3 > /dev/null; then
     [ "$(sqlite3 "$TMP/state.db" 'SELECT max(last_round) FROM monitor_hosts')" = "$before" ] \
         && ok "the abandoned round stored nothing" || bad "the abandoned round changed the state"
