@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/base.h"
+#include "util/hex.h"
 
 #define POS_MAX 8192 /* a position's text: 64 range hashes of 65 bytes and the header lines */
 
@@ -31,28 +32,6 @@ static void hex(char *out, const uint8_t *in, size_t n)
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * n] = '\0';
-}
-
-static int unhex(uint8_t *out, const char *in, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int v = 0;
-
-        for (int j = 0; j < 2; j++) {
-            char ch = in[2 * i + j];
-
-            v <<= 4;
-            if (ch >= '0' && ch <= '9') {
-                v |= ch - '0';
-            } else if (ch >= 'a' && ch <= 'f') {
-                v |= ch - 'a' + 10;
-            } else {
-                return -1;
-            }
-        }
-        out[i] = (uint8_t)v;
-    }
-    return 0;
 }
 
 int ct_position_format(char *buf, size_t cap, const ct_position *pos)
@@ -125,13 +104,14 @@ int ct_position_parse(ct_position *out, const char *text, size_t len)
         line(&p, end, "sth_size", &v, &n) != 0 || number(v, n, &out->sth_size) != 0 ||
         line(&p, end, "sth_timestamp", &v, &n) != 0 || number(v, n, &out->sth_timestamp) != 0 ||
         line(&p, end, "sth_root", &v, &n) != 0 || n != 2 * CT_HASH_LEN ||
-        unhex(out->sth_root, v, CT_HASH_LEN) != 0 || line(&p, end, "entries", &v, &n) != 0 ||
-        number(v, n, &out->range.size) != 0) {
+        pinset__hex_decode(out->sth_root, v, CT_HASH_LEN, 1) != 0 ||
+        line(&p, end, "entries", &v, &n) != 0 || number(v, n, &out->range.size) != 0) {
         return -1;
     }
     while (p < end) {
         if (out->range.count >= CT_MAX_DEPTH || line(&p, end, "range", &v, &n) != 0 ||
-            n != 2 * CT_HASH_LEN || unhex(out->range.hash[out->range.count], v, CT_HASH_LEN) != 0) {
+            n != 2 * CT_HASH_LEN ||
+            pinset__hex_decode(out->range.hash[out->range.count], v, CT_HASH_LEN, 1) != 0) {
             return -1;
         }
         out->range.count++;

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "curl_report_int.h"
+#include "util/hex.h"
 
 int pinset__report_key(uint8_t out[32], const json_t *doc)
 {
@@ -184,22 +185,7 @@ fail:
 
 static int unhex(uint8_t out[32], const char *s, size_t len)
 {
-    if (len != 64) {
-        return -1;
-    }
-    for (size_t i = 0; i < 64; i++) {
-        int c = s[i], v;
-
-        if (c >= '0' && c <= '9') {
-            v = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            v = c - 'a' + 10;
-        } else {
-            return -1;
-        }
-        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
-    }
-    return 0;
+    return len == 64 ? pinset__hex_decode(out, s, 32, 1) : -1;
 }
 
 /* The "sent" array into d; -1 on the first thing that is not as written. */

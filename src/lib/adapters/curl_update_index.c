@@ -20,6 +20,7 @@
 #include <pinset/curl_update.h>
 
 #include "util/diag.h"
+#include "util/hex.h"
 #include "util/rfc3339.h"
 
 static const char *const members[] = {"serial", "document", "sha256", "issued_at", "expires_at"};
@@ -28,20 +29,6 @@ static pinset_err refuse(pinset_diag *diag, const char *member, const char *why)
 {
     pinset__diag_path(diag, member);
     return PINSET_DIAG(diag, PINSET_E_PARSE, "%s %s", member, why);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 /* RFC 3986 §2.3 unreserved characters, and "/" between segments. */
@@ -169,12 +156,8 @@ static pinset_err read_index(pinset_curl_update_index *out, json_t *doc, pinset_
         return refuse(diag, "sha256", "is not 64 hex digits");
     }
     hex = json_string_value(sha256);
-    for (size_t i = 0; i < sizeof(out->sha256); i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return refuse(diag, "sha256", "is not 64 hex digits");
-        }
-        out->sha256[i] = (uint8_t)(hi << 4 | lo);
+    if (pinset__hex_decode(out->sha256, hex, sizeof(out->sha256), 0) != 0) {
+        return refuse(diag, "sha256", "is not 64 hex digits");
     }
     err = get_time(&out->issued_at, json_object_get(doc, "issued_at"), "issued_at", diag);
     if (err == PINSET_OK) {

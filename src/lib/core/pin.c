@@ -22,6 +22,7 @@
 #include "util/base64.h"
 #include "util/cursor.h"
 #include "util/digest.h"
+#include "util/hex.h"
 
 #define B64_LEN   44 /* 32 bytes: ceil(32 / 3) * 4 */
 #define HEX_LEN   (2 * PINSET_PIN_LEN)
@@ -39,16 +40,7 @@ static int is_space(char c)
 
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    return pinset__hex_digit((unsigned char)c, 0);
 }
 
 static int lower_ascii(char c)

@@ -31,6 +31,7 @@
 #include <pinset/update.h>
 
 #include "internal.h"
+#include "util/hex.h"
 #include "util/read.h"
 
 /* The largest state file read. */
@@ -110,14 +111,6 @@ static pinset_err read_at(struct pinset__buf *b, int dir, const char *name, size
     return err;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Parse "serial N\nissued_at N\ndigest HEX\n" after the magic line, exactly,
  * then the optional "delegation N\n" (written since delegations exist).
@@ -137,7 +130,7 @@ static pinset_err parse_state(struct state *st, const uint8_t *p, size_t len, pi
         return PINSET_DIAG(diag, PINSET_E_PARSE, "state: not a pinset updater state file");
     }
     s = text + strlen(STATE_MAGIC "\nserial ");
-    if (hexval(*s) < 0 || hexval(*s) > 9) {
+    if (*s < '0' || *s > '9') {
         return PINSET_DIAG(diag, PINSET_E_PARSE, "state: bad serial");
     }
     errno = 0;
@@ -150,7 +143,7 @@ static pinset_err parse_state(struct state *st, const uint8_t *p, size_t len, pi
         return PINSET_DIAG(diag, PINSET_E_PARSE, "state: bad issued_at");
     }
     s += 8;
-    for (n = 0; n < 2 * PINSET__SHA256_LEN && hexval(s[n]) >= 0; n++) {
+    for (n = 0; n < 2 * PINSET__SHA256_LEN && pinset__hex_digit((unsigned char)s[n], 1) >= 0; n++) {
         hex[n] = s[n];
     }
     tail = s[n];
@@ -161,7 +154,7 @@ static pinset_err parse_state(struct state *st, const uint8_t *p, size_t len, pi
     if (strncmp(s, "delegation ", 11) == 0) {
         unsigned long long deleg;
         s += 11;
-        if (hexval(*s) < 0 || hexval(*s) > 9) {
+        if (*s < '0' || *s > '9') {
             return PINSET_DIAG(diag, PINSET_E_PARSE, "state: bad delegation serial");
         }
         deleg = strtoull(s, &s, 10);
@@ -174,9 +167,7 @@ static pinset_err parse_state(struct state *st, const uint8_t *p, size_t len, pi
     if (*s != '\0') {
         return PINSET_DIAG(diag, PINSET_E_PARSE, "state: unexpected content after the digest");
     }
-    for (size_t i = 0; i < PINSET__SHA256_LEN; i++) {
-        st->digest[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-    }
+    (void)pinset__hex_decode(st->digest, hex, PINSET__SHA256_LEN, 1); /* 64 digits, read above */
     st->serial = serial;
     st->issued_at = issued;
     st->present = 1;
