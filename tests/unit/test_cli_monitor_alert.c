@@ -30,19 +30,6 @@
 
 static char dir[64];
 
-/* The tool's main.c defines it; the library's code calls it. */
-void cli_err(const char *cmd, const char *fmt, ...);
-void cli_err(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "pinset: %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static int setup(void **state)
 {
     (void)state;
