@@ -16,7 +16,7 @@
 #include "util/base.h"
 #include "util/hex.h"
 
-#define POS_MAX 8192 /* a position's text: 64 range hashes of 65 bytes and the header lines */
+#define POS_MAX 16384 /* a position's text: twice 64 hashes of 71 bytes and the header lines */
 
 typedef struct dir_store {
     ct_store base;
@@ -53,6 +53,22 @@ int ct_position_format(char *buf, size_t cap, const ct_position *pos)
     for (unsigned int i = 0; i < pos->range.count; i++) {
         hex(h, pos->range.hash[i], CT_HASH_LEN);
         w = snprintf(buf + off, cap - off, "range %s\n", h);
+        if (w < 0 || (size_t)w >= cap - off) {
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (!pos->have_verified) {
+        return 0;
+    }
+    w = snprintf(buf + off, cap - off, "verified %llu\n", (unsigned long long)pos->verified.size);
+    if (w < 0 || (size_t)w >= cap - off) {
+        return -1;
+    }
+    off += (size_t)w;
+    for (unsigned int i = 0; i < pos->verified.count; i++) {
+        hex(h, pos->verified.hash[i], CT_HASH_LEN);
+        w = snprintf(buf + off, cap - off, "vrange %s\n", h);
         if (w < 0 || (size_t)w >= cap - off) {
             return -1;
         }
@@ -108,13 +124,31 @@ int ct_position_parse(ct_position *out, const char *text, size_t len)
         line(&p, end, "entries", &v, &n) != 0 || number(v, n, &out->range.size) != 0) {
         return -1;
     }
-    while (p < end) {
+    while (p < end && (size_t)(end - p) > 6 && memcmp(p, "range ", 6) == 0) {
         if (out->range.count >= CT_MAX_DEPTH || line(&p, end, "range", &v, &n) != 0 ||
             n != 2 * CT_HASH_LEN ||
             pinset__hex_decode(out->range.hash[out->range.count], v, CT_HASH_LEN, 1) != 0) {
             return -1;
         }
         out->range.count++;
+    }
+    if (p < end) { /* the verified tree's edge: "verified N", then its "vrange" lines */
+        if (line(&p, end, "verified", &v, &n) != 0 || number(v, n, &out->verified.size) != 0) {
+            return -1;
+        }
+        out->have_verified = 1;
+        while (p < end) {
+            if (out->verified.count >= CT_MAX_DEPTH || line(&p, end, "vrange", &v, &n) != 0 ||
+                n != 2 * CT_HASH_LEN ||
+                pinset__hex_decode(out->verified.hash[out->verified.count], v, CT_HASH_LEN, 1) !=
+                    0) {
+                return -1;
+            }
+            out->verified.count++;
+        }
+        if (!ct_range_valid(&out->verified) || out->verified.size > out->range.size) {
+            return -1;
+        }
     }
     return ct_range_valid(&out->range) && out->range.size <= out->sth_size ? 0 : -1;
 }

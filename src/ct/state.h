@@ -28,6 +28,15 @@ typedef struct ct_position {
     uint64_t sth_timestamp;
     uint8_t sth_root[CT_HASH_LEN];
     ct_range range;
+    /*
+     * The right edge of the last tree whose root a pass checked against a
+     * signed tree head (its entries are the log's); when have_verified. A
+     * pass whose entries do not make the signed root goes back to it, never
+     * to a position saved part-way through a pass, which may hold entries
+     * that are not the log's. A position written before it existed has none.
+     */
+    int have_verified;
+    ct_range verified;
 } ct_position;
 
 typedef struct ct_store ct_store;

@@ -311,6 +311,8 @@ int ct_watch_pass(const ct_watch_opts *o, ct_event_cb cb, void *payload, ct_watc
     if (have == 0) {
         memset(&pos, 0, sizeof(pos));
         ct_range_init(&pos.range);
+        ct_range_init(&pos.verified); /* the empty tree: nothing to go back past */
+        pos.have_verified = 1;
     } else if (check_growth(&p, cl, &pos, &sth, err, errcap) != 0) {
         goto out;
     }
@@ -339,12 +341,25 @@ int ct_watch_pass(const ct_watch_opts *o, ct_event_cb cb, void *payload, ct_watc
                  (unsigned long long)start.range.size, (unsigned long long)sth.tree_size - 1,
                  (unsigned long long)sth.tree_size);
         misbehaved(&p, "log-bad-entries", why);
-        /* Back to where this pass began: the entries are fetched and checked again. */
-        start.sth_size = sth.tree_size;
-        start.sth_timestamp = sth.timestamp;
-        memcpy(start.sth_root, sth.root, CT_HASH_LEN);
-        (void)o->store->save(o->store, o->key->log_id, &start, err, errcap);
+        /*
+         * Back to the last tree whose root was verified (or, for a position from before that
+         * was kept, to where this pass began): the entries are fetched and checked again. Not
+         * to `start` when it is known: a pass that failed part-way may have saved entries that
+         * are not the log's, and from there no honest entries would ever make the root.
+         */
+        if (pos.have_verified) {
+            pos.range = pos.verified;
+        } else {
+            pos.range = start.range;
+        }
+        (void)o->store->save(o->store, o->key->log_id, &pos, err, errcap);
         rc = CT_WATCH_LOG;
+    } else if (!pos.have_verified || pos.verified.size != pos.range.size) {
+        pos.verified = pos.range;
+        pos.have_verified = 1;
+        if (o->store->save(o->store, o->key->log_id, &pos, err, errcap) != 0) {
+            rc = CT_WATCH_INPUT;
+        }
     }
 out:
     ct_client_free(cl);

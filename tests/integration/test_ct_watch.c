@@ -403,6 +403,41 @@ static void test_fails_mid_pass(void **state)
     assert_non_null(strstr(out_text, "entries 8..12 checked"));
 }
 
+/*
+ * Entries that are not the log's, saved part-way through a pass that then failed, are not kept:
+ * when the next pass finds that the entries do not make the signed root, the position goes back
+ * to the last verified tree, not to where that pass began (which holds them), so the honest log
+ * is then read again from there and passes. Before, every later pass alerted log-bad-entries.
+ */
+static void test_bad_entries_not_kept(void **state)
+{
+    char pos[8192];
+
+    (void)state;
+    serve(4, TESTLIB_CT_NORMAL, 0);
+    assert_int_equal(watch("s-baked", "text"), 1);
+    /* rewritten entries from 4 on, and 503 from 8 on: 4..7 checked and saved, then a failure */
+    serve(12, TESTLIB_CT_BAD_ENTRIES, 4);
+    testlib_ct_log_fail_entries_from(log_, 8);
+    assert_int_equal(watch("s-baked", "text"), 4);
+    position("s-baked", pos, sizeof(pos));
+    assert_non_null(strstr(pos, "entries 8\n"));
+    assert_non_null(strstr(pos, "verified 4\n"));
+    /* the rest, rewritten too: the root does not match; back to the verified 4 */
+    testlib_ct_log_fail_entries_from(log_, 0);
+    assert_int_equal(watch("s-baked", "text"), 4);
+    assert_non_null(strstr(out_text, "ALERT log-bad-entries"));
+    position("s-baked", pos, sizeof(pos));
+    assert_non_null(strstr(pos, "entries 4\n"));
+    /* the honest log: read again from 4, and it makes the root */
+    serve(12, TESTLIB_CT_NORMAL, 0);
+    assert_int_not_equal(watch("s-baked", "text"), 4);
+    assert_null(strstr(out_text, "log-bad-entries"));
+    assert_non_null(strstr(out_text, "entries 4..12 checked"));
+    position("s-baked", pos, sizeof(pos));
+    assert_non_null(strstr(pos, "verified 12\n"));
+}
+
 /* A hostile entry is reported as unreadable (never silently skipped) and the pass goes on. */
 static void test_unreadable_entry(void **state)
 {
@@ -551,19 +586,13 @@ static void test_crash_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_keys_alert),
-        cmocka_unit_test(test_known_keys_quiet),
-        cmocka_unit_test(test_resume_consistent),
-        cmocka_unit_test(test_bad_signature),
-        cmocka_unit_test(test_fork_inconsistent),
-        cmocka_unit_test(test_rewind),
-        cmocka_unit_test(test_bad_entries),
-        cmocka_unit_test(test_huge_response),
-        cmocka_unit_test(test_fails_mid_pass),
-        cmocka_unit_test(test_unreadable_entry),
-        cmocka_unit_test(test_static_alerts_and_grows),
-        cmocka_unit_test(test_static_misbehaviour),
-        cmocka_unit_test(test_crash_resumes),
+        cmocka_unit_test(test_unknown_keys_alert),  cmocka_unit_test(test_known_keys_quiet),
+        cmocka_unit_test(test_resume_consistent),   cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_fork_inconsistent),   cmocka_unit_test(test_rewind),
+        cmocka_unit_test(test_bad_entries),         cmocka_unit_test(test_huge_response),
+        cmocka_unit_test(test_fails_mid_pass),      cmocka_unit_test(test_bad_entries_not_kept),
+        cmocka_unit_test(test_unreadable_entry),    cmocka_unit_test(test_static_alerts_and_grows),
+        cmocka_unit_test(test_static_misbehaviour), cmocka_unit_test(test_crash_resumes),
     };
 
     if (getenv("PINSET_BIN") == NULL) {

@@ -32,6 +32,7 @@ struct testlib_ct_log {
     int size_set;
     testlib_ct_mode mode;
     uint64_t fork_at;
+    uint64_t fail_from; /* get-entries from this index on: 503 (0: never) */
     pthread_mutex_t mu;
     struct MHD_Daemon *d;
     char origin[64]; /* static-ct-api: "127.0.0.1:PORT" */
@@ -221,6 +222,13 @@ void testlib_ct_log_set_mode(testlib_ct_log *log, testlib_ct_mode mode, uint64_t
     pthread_mutex_lock(&log->mu);
     log->mode = mode;
     log->fork_at = fork_at;
+    pthread_mutex_unlock(&log->mu);
+}
+
+void testlib_ct_log_fail_entries_from(testlib_ct_log *log, uint64_t from)
+{
+    pthread_mutex_lock(&log->mu);
+    log->fail_from = from;
     pthread_mutex_unlock(&log->mu);
 }
 
@@ -758,7 +766,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return reply_huge(c);
         }
         o = get_entries(log, c, size);
-        if (log->mode == TESTLIB_CT_FAIL_ENTRIES && entries_start(c) >= log->fork_at) {
+        if ((log->mode == TESTLIB_CT_FAIL_ENTRIES && entries_start(c) >= log->fork_at) ||
+            (log->fail_from != 0 && entries_start(c) >= log->fail_from)) {
             json_decref(o);
             o = NULL;
             status = 503;

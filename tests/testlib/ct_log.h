@@ -52,6 +52,8 @@ size_t testlib_ct_log_count(const testlib_ct_log *log);
 /* The tree size served (at most the count; all entries by default); the mode. */
 void testlib_ct_log_set_size(testlib_ct_log *log, uint64_t size);
 void testlib_ct_log_set_mode(testlib_ct_log *log, testlib_ct_mode mode, uint64_t fork_at);
+/* Whatever the mode, get-entries from index `from` on answers 503 (0: never). */
+void testlib_ct_log_fail_entries_from(testlib_ct_log *log, uint64_t from);
 /* The tree head of the first n entries as served in the current mode (for the tests). */
 int testlib_ct_log_root(testlib_ct_log *log, uint64_t n, uint8_t out[32]);
 

@@ -352,13 +352,53 @@ static void test_position_hostile(void **state)
         "0000000000000000000000000000000000000000000000000000000000000000\nentries 1\nrange "
         "0000000000000000000000000000000000000000000000000000000000000000\n",
         "pinset-ct-position 1\nsth_size 99999999999999999999\n",
+        /* a verified tree larger than the entries processed */
+        "pinset-ct-position 1\nsth_size 1\nsth_timestamp 0\nsth_root "
+        "0000000000000000000000000000000000000000000000000000000000000000\nentries 0\n"
+        "verified 1\nvrange 0000000000000000000000000000000000000000000000000000000000000000\n",
+        /* a verified tree whose hashes do not match its size */
+        "pinset-ct-position 1\nsth_size 1\nsth_timestamp 0\nsth_root "
+        "0000000000000000000000000000000000000000000000000000000000000000\nentries 1\nrange "
+        "0000000000000000000000000000000000000000000000000000000000000000\nverified 1\n",
+        /* anything else after the ranges */
+        "pinset-ct-position 1\nsth_size 1\nsth_timestamp 0\nsth_root "
+        "0000000000000000000000000000000000000000000000000000000000000000\nentries 1\nrange "
+        "0000000000000000000000000000000000000000000000000000000000000000\nnote 1\n",
     };
-    ct_position pos;
+    ct_position pos, back;
+    uint8_t h[CT_HASH_LEN];
+    char text[16384];
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(ct_position_parse(&pos, bad[i], strlen(bad[i])), -1);
     }
+    /* a position with a verified tree round-trips; one without (written before) still reads */
+    memset(&pos, 0, sizeof(pos));
+    ct_range_init(&pos.range);
+    ct_range_init(&pos.verified);
+    for (unsigned int i = 0; i < 7; i++) {
+        memset(h, (int)i, sizeof(h));
+        assert_int_equal(ct_range_append(&pos.range, h), 0);
+        if (i < 5) {
+            assert_int_equal(ct_range_append(&pos.verified, h), 0);
+        }
+    }
+    pos.sth_size = 9;
+    pos.have_verified = 1;
+    assert_int_equal(ct_position_format(text, sizeof(text), &pos), 0);
+    assert_non_null(strstr(text, "\nverified 5\nvrange "));
+    assert_int_equal(ct_position_parse(&back, text, strlen(text)), 0);
+    assert_int_equal(back.have_verified, 1);
+    assert_int_equal(back.verified.size, 5);
+    assert_int_equal(back.verified.count, pos.verified.count);
+    assert_memory_equal(back.verified.hash, pos.verified.hash, pos.verified.count * CT_HASH_LEN);
+    assert_int_equal(back.range.size, 7);
+    pos.have_verified = 0;
+    assert_int_equal(ct_position_format(text, sizeof(text), &pos), 0);
+    assert_null(strstr(text, "verified"));
+    assert_int_equal(ct_position_parse(&back, text, strlen(text)), 0);
+    assert_int_equal(back.have_verified, 0);
 }
 
 /* ---- base64, keys and tree heads ---- */
