@@ -40,6 +40,7 @@ enum {
     O_ONCE,
     O_INTERVAL,
     O_BATCH,
+    O_SAVE_EVERY,
     O_TIMEOUT,
     O_FORMAT,
     O_END
@@ -59,6 +60,8 @@ static const opt_spec watch_opts[] = {
     [O_ONCE] = {"once", 0, NULL, "one pass up to the current tree head, then exit"},
     [O_INTERVAL] = {"interval", 0, "SECONDS", "between passes without --once (default 60)"},
     [O_BATCH] = {"batch", 0, "N", "entries per get-entries request, 1 to 1000 (default 256)"},
+    [O_SAVE_EVERY] = {"save-every", 0, "SECONDS",
+                      "save the position at most this often in a pass (default 1; 0: every batch)"},
     [O_TIMEOUT] = {"timeout", 0, "SECONDS", "per HTTP request (default 30)"},
     [O_FORMAT] = {"format", 0, "FORMAT", "text (default) or json (JSON lines)"},
     [O_END] = {NULL, 0, NULL, NULL},
@@ -219,7 +222,7 @@ static void sleep_ms(unsigned int ms)
 typedef struct ct_args {
     const char *log, *key, *policy, *state, *origin;
     int once, json, api;
-    unsigned int interval_ms, timeout_ms;
+    unsigned int interval_ms, timeout_ms, save_every_ms;
     unsigned long batch;
 } ct_args;
 
@@ -259,8 +262,9 @@ static int watch(const ct_args *a)
         goto out;
     }
     for (;;) {
-        ct_watch_opts o = {a->log, (ct_api)a->api,         a->origin,    &key, check,
-                           store,  (unsigned int)a->batch, a->timeout_ms};
+        ct_watch_opts o = {
+            a->log,        (ct_api)a->api,  a->origin, &key, check, store, (unsigned int)a->batch,
+            a->timeout_ms, a->save_every_ms};
         ct_watch_result res;
         int pass;
 
@@ -308,7 +312,8 @@ out:
 
 int cmd_ct_watch(int argc, char **argv)
 {
-    ct_args a = {NULL, NULL, NULL, NULL, NULL, 0, 0, CT_API_RFC6962, 60000, 30000, 256};
+    ct_args a = {NULL, NULL, NULL, NULL, NULL, 0, 0, CT_API_RFC6962, 60000, 30000, CT_SAVE_EVERY_MS,
+                 256};
     char origin[1024];
     struct sigaction sa;
     const char *v;
@@ -361,6 +366,14 @@ int cmd_ct_watch(int argc, char **argv)
         case O_BATCH:
             if (opt_parse_uint(v, 1000, &a.batch) != 0 || a.batch == 0) {
                 return opt_usage_error(&cmd_ct_watch_spec, "--batch '%s': expected 1 to 1000", v);
+            }
+            break;
+        case O_SAVE_EVERY:
+            if (strcmp(v, "0") == 0) {
+                a.save_every_ms = 0;
+            } else if (opt_parse_seconds(v, &a.save_every_ms) != 0) {
+                return opt_usage_error(&cmd_ct_watch_spec,
+                                       "--save-every '%s': expected seconds, or 0", v);
             }
             break;
         case O_FORMAT:

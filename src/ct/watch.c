@@ -182,13 +182,10 @@ static int check_growth(struct pass *p, ct_client *cl, const ct_position *old, c
     return 0;
 }
 
-/* How often the position is saved while a pass catches up. */
-#define CT_SAVE_EVERY_MS 1000
-
 /*
  * The position after the batches checked since the last save, when a batch could not be fetched:
  * saved (they were checked whole), else the next pass would check and alert them again, and a log
- * that fails within every CT_SAVE_EVERY_MS would never advance. The fetch's error stays in err
+ * that fails within every save interval would never advance. The fetch's error stays in err
  * unless the save fails.
  */
 static int keep_progress(struct pass *p, const ct_position *pos, uint64_t saved, char *err,
@@ -234,11 +231,12 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
         ct_batch_free(&b);
         p->res->end = pos->range.size;
         /*
-         * Saved only after whole batches, at most every CT_SAVE_EVERY_MS and at the end: a
+         * Saved only after whole batches, at most every save_every_ms and at the end: a
          * crash checks again what was not saved. (Saving after every batch cost more than
          * reading the entries of a fast log.)
          */
-        if (pos->range.size < pos->sth_size && pinset__mono_ms() - saved_at < CT_SAVE_EVERY_MS) {
+        if (pos->range.size < pos->sth_size &&
+            pinset__mono_ms() - saved_at < (int64_t)p->o->save_every_ms) {
             continue;
         }
         if (p->o->store->save(p->o->store, p->o->key->log_id, pos, err, errcap) != 0) {

@@ -32,7 +32,13 @@ typedef struct ct_watch_opts {
     ct_store *store;
     unsigned int batch;      /* entries asked for per get-entries request */
     unsigned int timeout_ms; /* per HTTP request */
+    /* While a pass catches up, the position is saved after whole batches at most this often
+     * (0: after every batch), and always at the end: CT_SAVE_EVERY_MS unless a user says. */
+    unsigned int save_every_ms;
 } ct_watch_opts;
+
+/* The default of ct_watch_opts.save_every_ms. */
+#define CT_SAVE_EVERY_MS 1000u
 
 /* What the pass reports as it goes. */
 typedef enum ct_event_kind {

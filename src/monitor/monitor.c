@@ -656,7 +656,8 @@ static int run_ct(mon *m, int64_t now, alert_list *al, log_vec *lv, char *err, s
                            check,
                            st,
                            cfg->ct_batch,
-                           cfg->ct_timeout * 1000u};
+                           cfg->ct_timeout * 1000u,
+                           CT_SAVE_EVERY_MS};
         pass = ct_watch_pass(&o, on_ct_event, &x, &res, why, sizeof(why));
         ct_log_key_free(&key);
         if (pass == CT_WATCH_INTERNAL || pass == CT_WATCH_INPUT) {
