@@ -231,11 +231,11 @@ static int catch_up(struct pass *p, ct_client *cl, ct_position *pos, char *err, 
         ct_batch_free(&b);
         p->res->end = pos->range.size;
         /*
-         * Saved only after whole batches, at most every save_every_ms and at the end: a
-         * crash checks again what was not saved. (Saving after every batch cost more than
-         * reading the entries of a fast log.)
+         * Saved only after whole batches, at most every save_every_ms: a crash checks again
+         * what was not saved. (Saving after every batch cost more than reading the entries of
+         * a fast log.) The last batch is saved by the caller, once the root is checked.
          */
-        if (pos->range.size < pos->sth_size &&
+        if (pos->range.size == pos->sth_size ||
             pinset__mono_ms() - saved_at < (int64_t)p->o->save_every_ms) {
             continue;
         }
