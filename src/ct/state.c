@@ -16,7 +16,7 @@
 #include "util/base.h"
 #include "util/hex.h"
 
-#define POS_MAX 16384 /* a position's text: twice 64 hashes of 71 bytes and the header lines */
+#define POS_MAX CT_POSITION_TEXT_MAX
 
 typedef struct dir_store {
     ct_store base;

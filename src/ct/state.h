@@ -1,9 +1,10 @@
 /*
  * state.h - where a CT watcher keeps its position in each log, behind a tiny
- * interface so that the monitor's store (SQLite / PostgreSQL) can take its
- * place: load and save one ct_position per log ID.
+ * interface: load and save one ct_position per log ID.
  *
- * The one implementation today is a directory of small text files, one per
+ * Two implementations: the monitor's store (SQLite / PostgreSQL, the table
+ * ct_positions: src/store/ct_pos.h), which the monitor uses unless
+ * ct.state_dir is given; and here a directory of small text files, one per
  * log (`<log ID hex>.ctpos`), each written atomically: a temporary in the
  * same directory, fsync, rename over the old file, fsync of the directory.
  * A reader sees the old position or the new one, whole; a crash loses at
@@ -53,7 +54,13 @@ struct ct_store {
 /* The directory store: dir is created (0700) when missing. 0, or -1 with err. */
 int ct_store_dir_open(ct_store **out, const char *dir, char *err, size_t errcap);
 
-/* The text form of a position (for the store and tests). 0, or -1 (malformed). */
+/* The most bytes the text form of a position takes (twice 64 hashes of 71 bytes and the header). */
+#define CT_POSITION_TEXT_MAX 16384
+
+/*
+ * The text form of a position (the directory's files, the store's rows, tests): one definition.
+ * 0, or -1 (malformed: any text, as long as len says, is refused or read, never overrun).
+ */
 int ct_position_format(char *buf, size_t cap, const ct_position *pos);
 int ct_position_parse(ct_position *out, const char *text, size_t len);
 

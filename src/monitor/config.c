@@ -365,9 +365,6 @@ static int parse_ct(cfg_ctx *c, mon_config *cfg, json_t *root)
         json_array_size(arr) > MON_MAX_CT_LOGS) {
         return bad(c, "ct.logs", "required: an array of 1 to %d objects", MON_MAX_CT_LOGS);
     }
-    if (cfg->ct_state == NULL) {
-        return bad(c, "ct.state_dir", "required: where the logs' positions are kept");
-    }
     json_array_foreach(arr, i, v)
     {
         char path[64];

@@ -62,7 +62,7 @@ typedef struct mon_config {
     /* CT: logs read once per round against ct_policy (default: the first inventory's) */
     mon_ct_log ct[MON_MAX_CT_LOGS];
     size_t nct;
-    char *ct_state, *ct_policy;
+    char *ct_state, *ct_policy; /* ct_state NULL: the positions are the store's (ct_positions) */
     unsigned int ct_batch, ct_timeout;
 } mon_config;
 

@@ -13,6 +13,7 @@
 #include <serve/web.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <store/ct_pos.h>
 #include <string.h>
 #include <util/buf.h>
 #include <util/read.h>
@@ -633,7 +634,9 @@ static int run_ct(mon *m, int64_t now, alert_list *al, log_vec *lv, char *err, s
         snprintf(err, cap, "out of memory");
         goto out;
     }
-    if (ct_store_dir_open(&st, cfg->ct_state, err, cap) != 0) {
+    /* the store's table ct_positions, unless a directory is configured (docs/monitor.md) */
+    if ((cfg->ct_state != NULL ? ct_store_dir_open(&st, cfg->ct_state, err, cap)
+                               : ct_store_db_open(&st, m->db, err, cap)) != 0) {
         goto out;
     }
     for (size_t i = 0; i < cfg->nct && !atomic_load(&m->abandon); i++) {

@@ -21,10 +21,11 @@
 /*
  * Each backend's schema version: 1, the collector's tables; 2, with the monitor's (store_sqlite.c's
  * and store_pg.c's migration 1 -> 2); 3, the monitor's CT log states and its alert outbox
- * (migration 2 -> 3). Each backend checks its count of migrations against it.
+ * (migration 2 -> 3); 4, the CT logs' positions (ct_positions, migration 3 -> 4). Each backend
+ * checks its count of migrations against it.
  */
-#define STORE_SQLITE_SCHEMA_VERSION 3
-#define STORE_PG_SCHEMA_VERSION     3
+#define STORE_SQLITE_SCHEMA_VERSION 4
+#define STORE_PG_SCHEMA_VERSION     4
 
 /* One report to record: every string NUL-terminated, already validated. */
 typedef struct store_report {
@@ -191,6 +192,20 @@ typedef struct store_ops {
      */
     int (*mon_outbox_mark)(store *s, int64_t id, int pending, int attempts, int64_t next_attempt,
                            int gave_up, int64_t now, char *err, size_t cap);
+    /*
+     * The position of CT log `log_id` (its ID in lowercase hex; schema version 4, the table
+     * ct_positions): its text (ct/state.h's ct_position_format, not checked here) in buf, *len
+     * bytes and NUL-terminated. 1 when the log has one, 0 when not, -1 with err (also when the
+     * stored text does not fit in cap bytes with its NUL).
+     */
+    int (*ct_pos_load)(store *s, const char *log_id, char *buf, size_t cap, size_t *len, char *err,
+                       size_t errcap);
+    /*
+     * Replace the position of CT log `log_id` with `text` (updated_at: the database's clock).
+     * One statement (an upsert, committed before it returns): a save that fails leaves the
+     * previous row; of two monitors saving the same log, the last to commit wins.
+     */
+    int (*ct_pos_save)(store *s, const char *log_id, const char *text, char *err, size_t errcap);
 } store_ops;
 
 /* Every backend's handle starts with this. */
@@ -231,6 +246,11 @@ static inline int store_mon_ready(const store *s)
 {
     return s->ops->mon_hosts != NULL && s->ops->mon_round != NULL && s->ops->mon_logs != NULL &&
            s->ops->mon_outbox != NULL && s->ops->mon_outbox_mark != NULL;
+}
+/* Whether the backend keeps the CT logs' positions (schema version 4). */
+static inline int store_ct_ready(const store *s)
+{
+    return s->ops->ct_pos_load != NULL && s->ops->ct_pos_save != NULL;
 }
 static inline void store_close(store *s)
 {

@@ -116,6 +116,11 @@ static const char *const migrations[] = {
     "ALTER TABLE monitor_alerts ADD COLUMN delivered BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE monitor_alerts ADD COLUMN gave_up INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX monitor_alerts_pending ON monitor_alerts(shard, id) WHERE pending != 0;",
+    /* 3 -> 4: each CT log's position (as store_sqlite.c's), shared by the monitors of a database */
+    "CREATE TABLE ct_positions ("
+    " log_id TEXT NOT NULL PRIMARY KEY,"
+    " position TEXT NOT NULL,"
+    " updated_at BIGINT NOT NULL);",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(MIGRATIONS == STORE_PG_SCHEMA_VERSION,
@@ -219,6 +224,16 @@ static const char mon_round_put_sql[] =
 static const unsigned int mon_round_put_types[] = {OID_TEXT, OID_INT8, OID_INT8, OID_INT8,
                                                    OID_INT8};
 
+/* The CT logs' positions (schema version 4): $1 the log ID in hex, $2 the position's text. */
+static const char ct_pos_load_sql[] = "SELECT position FROM ct_positions WHERE log_id = $1";
+/* One statement: ON CONFLICT takes the row lock, so two monitors saving one log write in turn */
+static const char ct_pos_save_sql[] =
+    "INSERT INTO ct_positions (log_id, position, updated_at)"
+    " VALUES ($1, $2, extract(epoch FROM now())::bigint)"
+    " ON CONFLICT (log_id) DO UPDATE SET position = excluded.position,"
+    " updated_at = excluded.updated_at";
+static const unsigned int ct_pos_types[] = {OID_TEXT, OID_TEXT};
+
 /* The statements, prepared on each connection by name; a statement has as many parameters as types.
  */
 #define STATEMENT(name, sql, types)                               \
@@ -242,6 +257,8 @@ static const struct {
     STATEMENT("pinset_mon_logs", mon_logs_sql, mon_hosts_types),
     STATEMENT("pinset_mon_outbox", mon_outbox_sql, mon_hosts_types),
     STATEMENT("pinset_mon_outbox_mark", mon_outbox_mark_sql, mon_outbox_mark_types),
+    STATEMENT("pinset_ct_pos_load", ct_pos_load_sql, mon_hosts_types),
+    STATEMENT("pinset_ct_pos_save", ct_pos_save_sql, ct_pos_types),
 };
 #undef STATEMENT
 #define STATEMENTS (sizeof(statements) / sizeof(statements[0]))
@@ -970,9 +987,68 @@ static int mon_round(store *base, const char *shard, int64_t started, int64_t fi
     return rc;
 }
 
-static const store_ops pg_ops = {"postgres", add,        groups,         rows,
-                                 series,     pg_close,   mon_hosts,      mon_round,
-                                 mon_logs,   mon_outbox, mon_outbox_mark};
+/* ---- the CT logs' positions (schema version 4) ---- */
+
+typedef struct pos_ctx {
+    const char *log_id;
+    char *buf;
+    size_t cap, *len;
+    char *err;
+    size_t errcap;
+    int found;
+} pos_ctx;
+
+static int ct_pos_row(const PGresult *res, void *p)
+{
+    pos_ctx *c = p;
+    size_t n = (size_t)PQgetlength(res, 0, 0);
+
+    if (n >= c->cap) {
+        snprintf(c->err, c->errcap, "the stored CT position of %s is too long (%zu bytes)",
+                 c->log_id, n);
+        return -1;
+    }
+    memcpy(c->buf, PQgetvalue(res, 0, 0), n);
+    c->buf[n] = '\0';
+    *c->len = n;
+    c->found = 1;
+    return 0;
+}
+
+static int ct_pos_load(store *base, const char *log_id, char *buf, size_t cap, size_t *len,
+                       char *err, size_t errcap)
+{
+    pos_ctx c = {str(log_id), buf, cap, len, err, errcap, 0};
+    const char *v[1] = {str(log_id)};
+    int rc;
+
+    *len = 0;
+    rc = run_prepared((pg_store *)base, "pinset_ct_pos_load", 1, v, ct_pos_row, &c, err, errcap);
+    return rc != 0 ? -1 : c.found;
+}
+
+/* One statement (its own transaction); a session found lost is reset and it is sent once more. */
+static int ct_pos_save(store *base, const char *log_id, const char *text, char *err, size_t errcap)
+{
+    pg_store *p = (pg_store *)base;
+    const char *v[2] = {str(log_id), str(text)};
+
+    for (int attempt = 0;; attempt++) {
+        PGresult *res = PQexecPrepared(p->c->conn, "pinset_ct_pos_save", 2, v, NULL, NULL, 0);
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            PQclear(res);
+            return 0;
+        }
+        if (attempt > 0 || PQstatus(p->c->conn) == CONNECTION_OK || !revive(p->c)) {
+            return fail_res(p->c, res, err, errcap, "save the CT position");
+        }
+        PQclear(res);
+    }
+}
+
+static const store_ops pg_ops = {"postgres",      add,         groups,     rows,     series,
+                                 pg_close,        mon_hosts,   mon_round,  mon_logs, mon_outbox,
+                                 mon_outbox_mark, ct_pos_load, ct_pos_save};
 
 /* The schema's version (0: no schema_version table); a query error is -1. */
 static int schema_version(pg_conn *s, int64_t *out, char *err, size_t cap)

@@ -98,6 +98,14 @@ static const char *const migrations[] = {
     "ALTER TABLE monitor_alerts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE monitor_alerts ADD COLUMN gave_up INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX monitor_alerts_pending ON monitor_alerts(shard, id) WHERE pending != 0;",
+    /*
+     * 3 -> 4: each CT log's position (ct/state.h's text form), kept in the store rather than a
+     * directory (ct.state_dir), so that monitors sharing a database share it
+     */
+    "CREATE TABLE ct_positions ("
+    " log_id TEXT NOT NULL PRIMARY KEY,"
+    " position TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(MIGRATIONS == STORE_SQLITE_SCHEMA_VERSION,
@@ -633,6 +641,73 @@ out:
     return rc;
 }
 
+/* ---- the CT logs' positions (schema version 4) ---- */
+
+static const char ct_pos_load_sql[] = "SELECT position FROM ct_positions WHERE log_id = ?1";
+static const char ct_pos_save_sql[] =
+    "INSERT INTO ct_positions (log_id, position, updated_at)"
+    " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))"
+    " ON CONFLICT (log_id) DO UPDATE SET position = excluded.position,"
+    " updated_at = excluded.updated_at";
+
+static int ct_pos_load(store *base, const char *log_id, char *buf, size_t cap, size_t *len,
+                       char *err, size_t errcap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *len = 0;
+    if (prepare(s, ct_pos_load_sql, &st, err, errcap) != 0) {
+        return -1;
+    }
+    if (bind_text(st, 1, log_id) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail(s, err, errcap, "bind");
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else if (rc != SQLITE_ROW) {
+        rc = fail(s, err, errcap, "read the CT position");
+    } else {
+        /* the bytes as stored (a hostile row may hold a NUL or be a blob): the caller parses */
+        const void *t = sqlite3_column_blob(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (n >= cap) {
+            snprintf(err, errcap, "the stored CT position of %s is too long (%zu bytes)", log_id,
+                     n);
+            rc = -1;
+        } else {
+            if (n > 0) {
+                memcpy(buf, t, n);
+            }
+            buf[n] = '\0';
+            *len = n;
+            rc = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int ct_pos_save(store *base, const char *log_id, const char *text, char *err, size_t errcap)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (prepare(s, ct_pos_save_sql, &st, err, errcap) != 0) {
+        return -1;
+    }
+    rc = bind_text(st, 1, log_id) | bind_text(st, 2, text);
+    rc = rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE
+             ? fail(s, err, errcap, "save the CT position")
+             : 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void sqlite_close(store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -646,9 +721,9 @@ static void sqlite_close(store *base)
     free(s);
 }
 
-static const store_ops sqlite_ops = {"sqlite", add,          groups,         rows,
-                                     series,   sqlite_close, mon_hosts,      mon_round,
-                                     mon_logs, mon_outbox,   mon_outbox_mark};
+static const store_ops sqlite_ops = {"sqlite",        add,         groups,     rows,     series,
+                                     sqlite_close,    mon_hosts,   mon_round,  mon_logs, mon_outbox,
+                                     mon_outbox_mark, ct_pos_load, ct_pos_save};
 
 /* The schema's version: 0 for a new file. */
 static int schema_version(sqlite_store *s, int64_t *out, char *err, size_t cap)

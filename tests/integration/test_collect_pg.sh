@@ -46,7 +46,7 @@ NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 collector_start A --db "$PG_URL" --policy "$D/policies/check.json" --cafile "$D/root.crt.pem" \
     --rate 100000 --burst 100000 || exit 1
-[ "$(sql 'SELECT max(version) FROM schema_version')" = 3 ] && ok "schema migrated to version 3 (the collector's tables, then the monitor's, then its CT log states and outbox)" ||
+[ "$(sql 'SELECT max(version) FROM schema_version')" = 4 ] && ok "schema migrated to version 4 (the collector's tables, then the monitor's, then its CT log states and outbox, then the CT positions)" ||
     bad "schema_version: $(sql 'SELECT * FROM schema_version')"
 
 # --- a report stored with its class; a second copy counted, not duplicated ---
@@ -99,7 +99,7 @@ CODE=$(curl -sS -o "$TMP/host.html" -w '%{http_code}' --max-time 30 "$URL_A/host
 # --- two collectors, one database ---
 collector_start B --db "$PG_URL" --policy "$D/policies/check.json" --cafile "$D/root.crt.pem" \
     --rate 100000 --burst 100000 || exit 1
-[ "$(sql 'SELECT count(*) FROM schema_version')" = 3 ] && ok "second collector: no second migration" || bad "schema_version twice"
+[ "$(sql 'SELECT count(*) FROM schema_version')" = 4 ] && ok "second collector: no second migration" || bad "schema_version twice"
 rfc_report shared.check.test 443 "$NOW" "$PIN_INT" "$D/rogue-leaf.crt.pem" "$D/rogue-root.crt.pem" > "$TMP/shared.json"
 post "$URL_A" "$TMP/shared.json"
 a=$CODE

@@ -90,7 +90,7 @@ monitor "$A" --db "$PG_URL" --once 1
 want1="expiry backup.check.test expiry drift.check.test expiry fail.check.test "
 [ "$(kinds "$A/alerts.jsonl")" = "$want1" ] && ok "round 1: leaf expiry under 60 days, nothing else" \
     || bad "round 1 alerts: $(kinds "$A/alerts.jsonl")"
-[ "$(q "SELECT max(version) FROM schema_version")" = 3 ] && ok "PostgreSQL migrated to schema version 3" \
+[ "$(q "SELECT max(version) FROM schema_version")" = 4 ] && ok "PostgreSQL migrated to schema version 4" \
     || bad "schema version: $(q "SELECT max(version) FROM schema_version")"
 got=$(rows "SELECT host, port, shard, outcome, leaf_spki = '$PIN_LEAF' FROM monitor_hosts ORDER BY host")
 want="backup.check.test|443|0/1|PASS|t drift.check.test|443|0/1|PASS|t fail.check.test|443|0/1|PASS|t "

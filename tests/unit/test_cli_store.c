@@ -6,7 +6,10 @@
  * file that is not a report database, an unknown URL scheme), a
  * PostgreSQL URL handed to that backend (tested in test_cli_store_pg), and
  * the monitor's tables (schema version 2): a round replaces its hosts'
- * state per shard.
+ * state per shard; the CT logs' positions (schema version 4, ct_positions
+ * through src/store/ct_pos.h's ct_store): round trip, overwrite, a log
+ * without one, a failed save keeping the previous row, hostile rows refused
+ * by ct_position_parse, and a version 3 database migrated keeping its rows.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,6 +28,7 @@
 /* clang-format on */
 
 #include <sqlite3.h>
+#include <store/ct_pos.h>
 #include <store/store.h>
 
 static char dir[64], path[128];
@@ -541,6 +545,7 @@ static void version_2_database_migrated_to_3(void **state)
     store_close(s);
     /* back to what a pinset before version 3 left, with one alert delivered */
     exec_sql("DROP TABLE monitor_ct_logs");
+    exec_sql("DROP TABLE ct_positions");
     exec_sql("DROP INDEX monitor_alerts_pending");
     exec_sql("ALTER TABLE monitor_alerts DROP COLUMN alert_id");
     exec_sql("ALTER TABLE monitor_alerts DROP COLUMN pending");
@@ -550,7 +555,7 @@ static void version_2_database_migrated_to_3(void **state)
     exec_sql("ALTER TABLE monitor_alerts DROP COLUMN gave_up");
     exec_sql("INSERT INTO monitor_alerts (time, shard, host, port, kind, body)"
              " VALUES (1, '0/1', 'old.test', 443, 'expiry', '{}')");
-    exec_sql("DELETE FROM schema_version WHERE version = 3");
+    exec_sql("DELETE FROM schema_version WHERE version >= 3");
     assert_int_equal(STORE_OPEN(&s, err), 0);
     assert_true(store_mon_ready(s));
     memset(&so, 0, sizeof(so));
@@ -562,8 +567,179 @@ static void version_2_database_migrated_to_3(void **state)
     assert_int_equal(s->ops->mon_outbox(s, "0/1", collect_outbox, &so, err, sizeof(err)), 0);
     assert_int_equal(so.n, 1);
     store_close(s);
-    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 3);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 4);
     assert_int_equal(query_int("SELECT count(*) FROM monitor_ct_logs"), 0);
+}
+
+#define STORE_TARGET path
+/* the database refuses (a trigger) any position of a tree of 9 entries */
+#define REFUSE_SIZE_9_SQL                                                                       \
+    "CREATE TRIGGER refuse BEFORE UPDATE ON ct_positions WHEN NEW.position LIKE '%sth_size 9%'" \
+    " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+/* rows written behind pinset's back: each must be refused by ct_position_parse, not crash it */
+#define HOSTILE_ROWS                                                                              \
+    {                                                                                             \
+        "UPDATE ct_positions SET position = 'garbage'", "UPDATE ct_positions SET position = ''",  \
+            "UPDATE ct_positions SET position = 'pinset-ct-position 1\nsth_size "                 \
+            "99999999999999999999999\n'",                                                         \
+            "UPDATE ct_positions SET position = replace(position, 'sth_size 7', 'sth_size 1')",   \
+            "UPDATE ct_positions SET position = position || char(0) || 'junk'",                   \
+            "UPDATE ct_positions SET position = X'70696e7365742d63742d706f736974696f6e00310a'",   \
+            "UPDATE ct_positions SET position = position || 'range ' || printf('%.*c', 64, '0')", \
+            "UPDATE ct_positions SET position = printf('%.*c', 20000, 'x')",                      \
+    }
+
+/* ---- schema version 4: the CT logs' positions (ct_positions, src/store/ct_pos.h) ---- */
+
+static const uint8_t log_a[CT_HASH_LEN] = {0xab, 0xcd, 1, 2, 3};
+static const uint8_t log_b[CT_HASH_LEN] = {0x01, 0x02, 9, 9, 9};
+#define LOG_A_HEX "abcd010203000000000000000000000000000000000000000000000000000000"
+
+/* A position of a tree of `size` entries, `done` of them processed, `verified` checked (or 0). */
+static ct_position sample_pos(uint64_t size, uint64_t done, uint64_t verified, uint8_t fill)
+{
+    ct_position p;
+
+    memset(&p, 0, sizeof(p));
+    p.sth_size = size;
+    p.sth_timestamp = 1700000000000ull + size;
+    memset(p.sth_root, fill, sizeof(p.sth_root));
+    p.range.size = done;
+    for (uint64_t s = done; s != 0; s &= s - 1) {
+        memset(p.range.hash[p.range.count], fill + 1 + (int)p.range.count, CT_HASH_LEN);
+        p.range.count++;
+    }
+    if (verified > 0) {
+        p.have_verified = 1;
+        p.verified.size = verified;
+        for (uint64_t s = verified; s != 0; s &= s - 1) {
+            memset(p.verified.hash[p.verified.count++], fill + 9, CT_HASH_LEN);
+        }
+    }
+    return p;
+}
+
+/* Saved, loaded back whole; saved again, replaced (one row per log); another log has none. */
+static void ct_positions_round_trip_and_overwrite(void **state)
+{
+    store *s = NULL;
+    ct_store *cs = NULL;
+    ct_position a = sample_pos(7, 5, 4, 0x10), b = sample_pos(9, 8, 0, 0x30), got;
+    char err[256] = "", text[CT_POSITION_TEXT_MAX];
+    (void)state;
+
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_true(store_ct_ready(s));
+    assert_int_equal(ct_store_db_open(&cs, s, err, sizeof(err)), 0);
+    /* a log never saved has no position */
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 0);
+    assert_int_equal(cs->save(cs, log_a, &a, err, sizeof(err)), 0);
+    memset(&got, 0x55, sizeof(got));
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 1);
+    assert_memory_equal(&got, &a, sizeof(a));
+    assert_int_equal(cs->load(cs, log_b, &got, err, sizeof(err)), 0);
+    /* overwritten: the new one, not the old, and still one row */
+    assert_int_equal(cs->save(cs, log_a, &b, err, sizeof(err)), 0);
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 1);
+    assert_memory_equal(&got, &b, sizeof(b));
+    assert_int_equal(cs->save(cs, log_b, &a, err, sizeof(err)), 0);
+    assert_int_equal(cs->load(cs, log_b, &got, err, sizeof(err)), 1);
+    assert_memory_equal(&got, &a, sizeof(a));
+    cs->free(cs);
+    store_close(s);
+    /* the stored value is the text form (ct_position_format), keyed by the log ID in hex */
+    assert_int_equal(ct_position_format(text, sizeof(text), &b), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM ct_positions"), 2);
+    assert_int_equal(query_int("SELECT count(*) FROM ct_positions WHERE log_id = '" LOG_A_HEX
+                               "' AND position LIKE 'pinset-ct-position 1%sth_size 9%'"
+                               " AND updated_at > 1600000000"),
+                     1);
+}
+
+/* A save that fails (the database refuses it) leaves the previous position. */
+static void ct_position_failed_save_keeps_previous(void **state)
+{
+    store *s = NULL;
+    ct_store *cs = NULL;
+    ct_position a = sample_pos(7, 5, 4, 0x10), b = sample_pos(9, 8, 0, 0x30), got;
+    char err[256] = "";
+    (void)state;
+
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_int_equal(ct_store_db_open(&cs, s, err, sizeof(err)), 0);
+    assert_int_equal(cs->save(cs, log_a, &a, err, sizeof(err)), 0);
+    exec_sql(REFUSE_SIZE_9_SQL);
+    err[0] = '\0';
+    assert_int_equal(cs->save(cs, log_a, &b, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "save the CT position"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 1);
+    assert_memory_equal(&got, &a, sizeof(a));
+    cs->free(cs);
+    store_close(s);
+}
+
+/* Stored text that is not a position (damaged, hostile, too long) is refused, naming the log. */
+static void ct_position_hostile_rows_refused(void **state)
+{
+    static const char *const hostile[] = HOSTILE_ROWS;
+    store *s = NULL;
+    ct_store *cs = NULL;
+    ct_position a = sample_pos(7, 5, 4, 0x10), got;
+    char err[256] = "";
+    (void)state;
+
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_int_equal(ct_store_db_open(&cs, s, err, sizeof(err)), 0);
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        assert_int_equal(cs->save(cs, log_a, &a, err, sizeof(err)), 0);
+        exec_sql(hostile[i]);
+        err[0] = '\0';
+        assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, LOG_A_HEX));
+    }
+    /* a good save puts it right */
+    assert_int_equal(cs->save(cs, log_a, &a, err, sizeof(err)), 0);
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 1);
+    assert_memory_equal(&got, &a, sizeof(a));
+    cs->free(cs);
+    store_close(s);
+}
+
+/* A version 3 database (positions in a directory) gains ct_positions, keeping what it held. */
+static void version_3_database_migrated_to_4(void **state)
+{
+    store *s = NULL;
+    ct_store *cs = NULL;
+    ct_position a = sample_pos(7, 5, 4, 0x10), got;
+    char err[256] = "";
+    store_mon_log l = {"0/1", "https://log.test/", "", "", 100, 100};
+    store_report r = sample(1, "a.example", "interception", 1000000);
+    (void)state;
+
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_int_equal(store_add(s, &r, NULL, err, sizeof(err)), 0);
+    assert_int_equal(
+        s->ops->mon_round(s, "0/1", 100, 101, NULL, 0, NULL, 0, &l, 1, err, sizeof(err)), 0);
+    store_close(s);
+    /* back to what a pinset before version 4 left */
+    exec_sql("DROP TABLE ct_positions");
+    exec_sql("DELETE FROM schema_version WHERE version = 4");
+    assert_int_equal(store_open(&s, STORE_TARGET, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "schema version 3 is older"));
+    assert_int_equal(STORE_OPEN(&s, err), 0);
+    assert_true(store_ct_ready(s));
+    assert_int_equal(ct_store_db_open(&cs, s, err, sizeof(err)), 0);
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 0);
+    assert_int_equal(cs->save(cs, log_a, &a, err, sizeof(err)), 0);
+    assert_int_equal(cs->load(cs, log_a, &got, err, sizeof(err)), 1);
+    cs->free(cs);
+    store_close(s);
+    assert_int_equal(query_int("SELECT max(version) FROM schema_version"), 4);
+    assert_int_equal(query_int("SELECT count(*) FROM schema_version"), 4);
+    assert_int_equal(query_int("SELECT count(*) FROM reports"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM monitor_ct_logs"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM ct_positions"), 1);
 }
 
 int main(void)
@@ -579,6 +755,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(monitor_round_replaces_state_by_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(monitor_ct_logs_and_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(version_2_database_migrated_to_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(ct_positions_round_trip_and_overwrite, setup, teardown),
+        cmocka_unit_test_setup_teardown(ct_position_failed_save_keeps_previous, setup, teardown),
+        cmocka_unit_test_setup_teardown(ct_position_hostile_rows_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(version_3_database_migrated_to_4, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
