@@ -23,24 +23,13 @@ typedef struct dir_store {
     char *dir;
 } dir_store;
 
-static void hex(char *out, const uint8_t *in, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 int ct_position_format(char *buf, size_t cap, const ct_position *pos)
 {
     char h[2 * CT_HASH_LEN + 1];
     size_t off;
     int w;
 
-    hex(h, pos->sth_root, CT_HASH_LEN);
+    pinset__hex_encode(h, pos->sth_root, CT_HASH_LEN);
     w = snprintf(buf, cap,
                  "pinset-ct-position 1\nsth_size %llu\nsth_timestamp %llu\nsth_root %s\n"
                  "entries %llu\n",
@@ -51,7 +40,7 @@ int ct_position_format(char *buf, size_t cap, const ct_position *pos)
     }
     off = (size_t)w;
     for (unsigned int i = 0; i < pos->range.count; i++) {
-        hex(h, pos->range.hash[i], CT_HASH_LEN);
+        pinset__hex_encode(h, pos->range.hash[i], CT_HASH_LEN);
         w = snprintf(buf + off, cap - off, "range %s\n", h);
         if (w < 0 || (size_t)w >= cap - off) {
             return -1;
@@ -67,7 +56,7 @@ int ct_position_format(char *buf, size_t cap, const ct_position *pos)
     }
     off += (size_t)w;
     for (unsigned int i = 0; i < pos->verified.count; i++) {
-        hex(h, pos->verified.hash[i], CT_HASH_LEN);
+        pinset__hex_encode(h, pos->verified.hash[i], CT_HASH_LEN);
         w = snprintf(buf + off, cap - off, "vrange %s\n", h);
         if (w < 0 || (size_t)w >= cap - off) {
             return -1;
@@ -160,7 +149,7 @@ static char *path_of(const dir_store *d, const uint8_t log_id[CT_HASH_LEN])
     char *p = malloc(n);
 
     if (p != NULL) {
-        hex(h, log_id, CT_HASH_LEN);
+        pinset__hex_encode(h, log_id, CT_HASH_LEN);
         snprintf(p, n, "%s/%s.ctpos", d->dir, h);
     }
     return p;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <util/digest.h>
+#include <util/hex.h>
 #include <util/rfc3339.h>
 
 #include <openssl/bio.h>
@@ -727,7 +728,6 @@ static int cmp_pin(const void *a, const void *b)
 /* A chain's certificates as the hex SHA-256 of their DER, ' '-separated. */
 static void chain_ders(const report_chain *c, char *buf, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t used = 0;
 
     buf[0] = '\0';
@@ -735,11 +735,8 @@ static void chain_ders(const report_chain *c, char *buf, size_t cap)
         if (i > 0) {
             buf[used++] = ' ';
         }
-        for (size_t k = 0; k < 32; k++) {
-            buf[used++] = hex[c->certs[i].der_sha[k] >> 4];
-            buf[used++] = hex[c->certs[i].der_sha[k] & 15];
-        }
-        buf[used] = '\0';
+        pinset__hex_encode(buf + used, c->certs[i].der_sha, 32);
+        used += 64;
     }
 }
 

@@ -7,21 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 typedef struct db_ct_store {
     ct_store base;
     store *db;
 } db_ct_store;
-
-static void log_hex(char out[2 * CT_HASH_LEN + 1], const uint8_t log_id[CT_HASH_LEN])
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < CT_HASH_LEN; i++) {
-        out[2 * i] = digits[log_id[i] >> 4];
-        out[2 * i + 1] = digits[log_id[i] & 15];
-    }
-    out[2 * CT_HASH_LEN] = '\0';
-}
 
 static int db_load(ct_store *s, const uint8_t log_id[CT_HASH_LEN], ct_position *out, char *err,
                    size_t errcap)
@@ -35,7 +26,7 @@ static int db_load(ct_store *s, const uint8_t log_id[CT_HASH_LEN], ct_position *
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    log_hex(id, log_id);
+    pinset__hex_encode(id, log_id, CT_HASH_LEN);
     rc = d->db->ops->ct_pos_load(d->db, id, buf, CT_POSITION_TEXT_MAX, &len, err, errcap);
     if (rc == 1 && ct_position_parse(out, buf, len) != 0) {
         snprintf(err, errcap,
@@ -59,7 +50,7 @@ static int db_save(ct_store *s, const uint8_t log_id[CT_HASH_LEN], const ct_posi
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    log_hex(id, log_id);
+    pinset__hex_encode(id, log_id, CT_HASH_LEN);
     if (ct_position_format(buf, CT_POSITION_TEXT_MAX, pos) != 0) {
         snprintf(err, errcap, "cannot format the position of log %s", id);
     } else {

@@ -32,3 +32,14 @@ int pinset__hex_decode(uint8_t *out, const char *in, size_t len, int lower_only)
     }
     return 0;
 }
+
+void pinset__hex_encode(char *out, const uint8_t *in, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}

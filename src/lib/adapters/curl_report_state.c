@@ -270,7 +270,6 @@ static int write_all(int fd, const char *buf, size_t len)
 
 static char *state_text(const struct report_dedup *d, int64_t now)
 {
-    static const char hex[] = "0123456789abcdef";
     json_t *sent = json_array(), *doc;
     char *text;
 
@@ -280,11 +279,7 @@ static char *state_text(const struct report_dedup *d, int64_t now)
         if (!d->e[i].sent || !live(d, &d->e[i], now)) {
             continue;
         }
-        for (size_t j = 0; j < 32; j++) {
-            k[2 * j] = hex[d->e[i].key[j] >> 4];
-            k[2 * j + 1] = hex[d->e[i].key[j] & 15];
-        }
-        k[64] = '\0';
+        pinset__hex_encode(k, d->e[i].key, 32);
         if (json_array_append_new(sent, json_pack("[s, I]", k, (json_int_t)d->e[i].at)) != 0) {
             json_decref(sent);
             return NULL;

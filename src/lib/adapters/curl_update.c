@@ -18,6 +18,7 @@
 
 #include "util/buf.h"
 #include "util/diag.h"
+#include "util/hex.h"
 
 /* What the write callback holds: the sink, the cap and what came in. */
 struct fetch {
@@ -238,17 +239,6 @@ static pinset_err resolve(char **out, const char *index_url, const char *documen
     return PINSET_OK;
 }
 
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* The fetched document's bytes are those the index names (its sha256); else PINSET_E_NO_MATCH. */
 static pinset_err check_digest(const struct pinset__buf *b, const pinset_curl_update_index *ix,
                                pinset_diag *diag)
@@ -264,8 +254,8 @@ static pinset_err check_digest(const struct pinset__buf *b, const pinset_curl_up
         return PINSET_DIAG(diag, PINSET_E_CRYPTO, "sha256: cannot hash the document");
     }
     if (CRYPTO_memcmp(md, ix->sha256, sizeof(md)) != 0) {
-        hex(got, md, sizeof(md));
-        hex(want, ix->sha256, sizeof(md));
+        pinset__hex_encode(got, md, sizeof(md));
+        pinset__hex_encode(want, ix->sha256, sizeof(md));
         pinset__diag_path(diag, "sha256");
         return PINSET_DIAG(diag, PINSET_E_NO_MATCH,
                            "the document's SHA-256 is %s, not the index's %s: not applied", got,

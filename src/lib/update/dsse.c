@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "util/base64.h"
 #include "util/digest.h"
+#include "util/hex.h"
 
 pinset_err pinset__b64_encode(struct pinset__buf *out, const uint8_t *buf, size_t len)
 {
@@ -321,7 +322,6 @@ pinset_err pinset__dsse_pae(struct pinset__buf *out, const char *type, size_t ty
 pinset_err pinset__dsse_keyid(char out[PINSET__KEYID_HEX + 1], const EVP_PKEY *key,
                               pinset_diag *diag)
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t md[PINSET__SHA256_LEN];
     unsigned char *der = NULL;
     int n;
@@ -335,11 +335,7 @@ pinset_err pinset__dsse_keyid(char out[PINSET__KEYID_HEX + 1], const EVP_PKEY *k
     }
     OPENSSL_free(der);
     ERR_pop_to_mark();
-    for (size_t i = 0; i < sizeof(md); i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0xf];
-    }
-    out[PINSET__KEYID_HEX] = '\0';
+    pinset__hex_encode(out, md, sizeof(md)); /* PINSET__KEYID_HEX digits */
     return PINSET_OK;
 }
 
