@@ -9,6 +9,10 @@ _collectors=()
 collector_start() {
     local name=$1 url= pid
     shift
+    # emptied here, not by the background job's redirection, which may come after the first read
+    # below (a collector started again under the same name would give the previous one's port)
+    : > "$TMP/$name.out"
+    : > "$TMP/$name.err"
     "$PINSET_BIN" collect --listen 127.0.0.1:0 "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
     pid=$!
     _collectors+=("$pid")

@@ -96,6 +96,7 @@ echo pass.check.test > "$TMP/targets.txt"
 # start_monitor ARGS...: sets MON_URL (without the final /) and MON_PID
 start_monitor() {
     : > "$TMP/svc.out"
+    : > "$TMP/svc.err"
     "$PINSET_BIN" monitor "$@" > "$TMP/svc.out" 2> "$TMP/svc.err" &
     MON_PID=$!
     MON_URL=

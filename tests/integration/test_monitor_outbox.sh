@@ -109,6 +109,10 @@ config() {
 EOF
 }
 start_monitor() {
+    # emptied here, not by the background job's redirection: that may come after the first read
+    # below, which would then find the previous monitor's port (and its messages)
+    : > "$TMP/svc.out"
+    : > "$TMP/svc.err"
     "$PINSET_BIN" monitor --config "$TMP/mon.json" --listen 127.0.0.1:0 > "$TMP/svc.out" 2> "$TMP/svc.err" &
     MON_PID=$!
     MON_PORT=
