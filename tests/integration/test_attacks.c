@@ -42,18 +42,14 @@
 
 #include "internal.h"
 #include "tls_server.h"
+#include "tmpdir.h"
 
 static char dir[1024];
 static int alloc_torture; /* allocation failures are being injected */
 
 static const char *path_of(const char *name)
 {
-    static char buf[8][1200];
-    static int next;
-    char *p = buf[next++ % 8];
-
-    snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-    return p;
+    return testlib_path(dir, name);
 }
 
 /* ---- pins of the test PKI ---- */

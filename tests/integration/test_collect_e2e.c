@@ -40,16 +40,13 @@
 #include <pinset/report.h>
 
 #include "tls_server.h"
+#include "tmpdir.h"
 
 static char check_dir[512], tmp[64];
 
 static const char *path_of(const char *name)
 {
-    static char p[4][700];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof(p[i]), "%s/%s", check_dir, name);
-    return p[i];
+    return testlib_path(check_dir, name);
 }
 
 /* ---- the collector process ---- */

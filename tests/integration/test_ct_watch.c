@@ -37,6 +37,7 @@
 
 #include "ct_log.h"
 #include "pki.h"
+#include "tmpdir.h"
 
 #define NENTRIES       12
 #define STATIC_ENTRIES 600
@@ -49,23 +50,7 @@ static char out_text[1 << 16], err_text[1 << 16];
 
 static const char *path_of(const char *name)
 {
-    static char buf[4][640];
-    static int next;
-    char *p = buf[next++ % 4];
-
-    snprintf(p, sizeof(buf[0]), "%s/%s", tmp, name);
-    return p;
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f != NULL ? fread(buf, 1, cap - 1, f) : 0;
-
-    buf[n] = '\0';
-    if (f != NULL) {
-        fclose(f);
-    }
+    return testlib_path(tmp, name);
 }
 
 static int watch_api(const char *state, const char *format, const char *api);
@@ -100,8 +85,8 @@ static int watch_api(const char *state, const char *format, const char *api)
         _exit(127);
     }
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    slurp(path_of("out"), out_text, sizeof(out_text));
-    slurp(path_of("err"), err_text, sizeof(err_text));
+    testlib_slurp(path_of("out"), out_text, sizeof(out_text));
+    testlib_slurp(path_of("err"), err_text, sizeof(err_text));
     assert_true(WIFEXITED(st));
     return WEXITSTATUS(st);
 }
@@ -119,22 +104,12 @@ static void position(const char *state, char *buf, size_t cap)
             char p[1200];
 
             snprintf(p, sizeof(p), "%s/%s", path_of(state), de->d_name);
-            slurp(p, buf, cap);
+            testlib_slurp(p, buf, cap);
         }
     }
     if (d != NULL) {
         closedir(d);
     }
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++) {
-        n++;
-    }
-    return n;
 }
 
 static void serve(uint64_t size, testlib_ct_mode mode, uint64_t fork_at)
@@ -247,7 +222,7 @@ static void test_unknown_keys_alert(void **state)
     (void)state;
     serve(NENTRIES, TESTLIB_CT_NORMAL, 0);
     assert_int_equal(watch("s-alert", "json"), 1);
-    assert_int_equal(count(out_text, "\"alert\":\"unknown-key\""), 3);
+    assert_int_equal(testlib_count(out_text, "\"alert\":\"unknown-key\""), 3);
     assert_non_null(strstr(out_text, "\"index\":1,\"entry_type\":\"x509\""));
     assert_non_null(strstr(out_text, "\"index\":3,\"entry_type\":\"precert\""));
     assert_non_null(strstr(out_text, "\"name\":\"api.example.com\""));
@@ -280,12 +255,12 @@ static void test_resume_consistent(void **state)
     (void)state;
     serve(5, TESTLIB_CT_NORMAL, 0);
     assert_int_equal(watch("s-grow", "text"), 1);
-    assert_int_equal(count(out_text, "ALERT unknown-key"), 2);
+    assert_int_equal(testlib_count(out_text, "ALERT unknown-key"), 2);
     assert_non_null(strstr(out_text, "index=1 type=x509 name=www.example.com"));
     assert_non_null(strstr(out_text, "index=3 type=precert name=api.example.com"));
     serve(11, TESTLIB_CT_NORMAL, 0);
     assert_int_equal(watch("s-grow", "text"), 1);
-    assert_int_equal(count(out_text, "ALERT"), 1);
+    assert_int_equal(testlib_count(out_text, "ALERT"), 1);
     assert_non_null(strstr(out_text, "index=5 type=x509 name=*.example.com"));
     assert_non_null(strstr(out_text, "entries 5..11 checked"));
 }
@@ -392,7 +367,7 @@ static void test_fails_mid_pass(void **state)
     (void)state;
     serve(12, TESTLIB_CT_FAIL_ENTRIES, 8);
     assert_int_equal(watch("s-flaky", "text"), 4);
-    assert_int_equal(count(out_text, "ALERT unknown-key"), 3);
+    assert_int_equal(testlib_count(out_text, "ALERT unknown-key"), 3);
     assert_non_null(strstr(err_text, "HTTP status 503"));
     position("s-flaky", pos, sizeof(pos));
     assert_non_null(strstr(pos, "sth_size 12\n"));
@@ -480,7 +455,7 @@ static void test_static_alerts_and_grows(void **state)
     (void)state;
     serve_static(300, TESTLIB_CT_NORMAL, 0);
     assert_int_equal(watch_api("st-grow", "json", "static"), 1);
-    assert_int_equal(count(out_text, "\"alert\":\"unknown-key\""), 3);
+    assert_int_equal(testlib_count(out_text, "\"alert\":\"unknown-key\""), 3);
     assert_non_null(strstr(out_text, "\"index\":3,\"entry_type\":\"precert\""));
     assert_non_null(strstr(out_text, "\"tree_size\":300,\"start\":0,\"end\":300,\"watched\":6"));
     serve_static(600, TESTLIB_CT_NORMAL, 0);
@@ -557,7 +532,7 @@ static int run_killed(const char *st, long us)
         kill(pid, SIGKILL);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    slurp(path_of("out"), out_text, sizeof(out_text));
+    testlib_slurp(path_of("out"), out_text, sizeof(out_text));
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 

@@ -35,6 +35,7 @@
 
 #include "ct_log.h"
 #include "pki.h"
+#include "tmpdir.h"
 
 static char tmp[512], url[128];
 static testlib_ct_log *log_;
@@ -44,34 +45,7 @@ static const char *pg_url; /* PostgreSQL (tests/testlib/pg.sh run): the store te
 
 static const char *path_of(const char *name)
 {
-    static char buf[4][640];
-    static int next;
-    char *p = buf[next++ % 4];
-
-    snprintf(p, sizeof(buf[0]), "%s/%s", tmp, name);
-    return p;
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-
-    if (f != NULL) {
-        n = fread(buf, 1, cap - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++) {
-        n++;
-    }
-    return n;
+    return testlib_path(tmp, name);
 }
 
 /* One round of the monitor; the alerts file and stderr read back. Returns the exit status. */
@@ -93,8 +67,8 @@ static int round_once(void)
         _exit(127);
     }
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    slurp(path_of("alerts.jsonl"), alerts, sizeof(alerts));
-    slurp(path_of("err"), err_text, sizeof(err_text));
+    testlib_slurp(path_of("alerts.jsonl"), alerts, sizeof(alerts));
+    testlib_slurp(path_of("err"), err_text, sizeof(err_text));
     assert_true(WIFEXITED(st));
     return WEXITSTATUS(st);
 }
@@ -121,8 +95,8 @@ static pid_t monitor_start(void)
 static void wait_alerts(const char *needle, int n)
 {
     for (int i = 0; i < 600; i++) {
-        slurp(path_of("alerts.jsonl"), alerts, sizeof(alerts));
-        if (count(alerts, needle) >= n) {
+        testlib_slurp(path_of("alerts.jsonl"), alerts, sizeof(alerts));
+        if (testlib_count(alerts, needle) >= n) {
             return;
         }
         nanosleep(&(struct timespec){0, 100000000}, NULL);
@@ -213,14 +187,14 @@ static void test_ct_finding_once(void **state)
 {
     (void)state;
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_finding\""), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_finding\""), 1);
     assert_non_null(strstr(alerts, "\"alert\":\"unknown-key\""));
     assert_non_null(strstr(alerts, "\"index\":1,"));
     assert_non_null(strstr(alerts, "\"host\":\"www.example.com\""));
     assert_null(strstr(alerts, "other.test"));
     /* the next round starts where this one ended: nothing new */
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":"), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":"), 1);
 }
 
 /*
@@ -233,24 +207,24 @@ static void test_ct_log_misbehaves(void **state)
     (void)state;
     testlib_ct_log_set_mode(log_, TESTLIB_CT_BAD_SIG, 0);
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_log\""), 1);
     assert_non_null(strstr(alerts, "\"alert\":\"log-bad-signature\""));
     /* still broken, the same way: the next round (a restart) says nothing new */
     assert_int_equal(round_once(), 0);
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_log\""), 1);
     /* broken otherwise (a forked tree): alerted again, naming the previous reason */
     testlib_ct_log_set_mode(log_, TESTLIB_CT_FORK, 1);
     assert_int_equal(round_once(), 0);
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 2);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_log\""), 2);
     assert_non_null(strstr(alerts, "\"previous\":\"log-bad-signature\""));
     /* works again: recovered, once */
     testlib_ct_log_set_mode(log_, TESTLIB_CT_NORMAL, 0);
     assert_int_equal(round_once(), 0);
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_log_recovered\""), 1);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_log\""), 2);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_log_recovered\""), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_log\""), 2);
     assert_non_null(strstr(alerts, "\"alert\":\"log-recovered\""));
 }
 
@@ -270,11 +244,11 @@ static void test_ct_positions_in_the_store(void **state)
     unlink(path_of("alerts.jsonl"));
     assert_int_equal(write_config(pg_url != NULL ? pg_url : "pos.db", ""), 0);
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_finding\""), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_finding\""), 1);
     assert_non_null(strstr(alerts, "\"index\":1,"));
     /* a restart: nothing new, nothing checked again */
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":"), 1);
+    assert_int_equal(testlib_count(alerts, "\"kind\":"), 1);
     /* a new certificate for a pinned name on an unknown key: found once, by the next process */
     x = testlib_pki_leaf(&pki, NULL, "api.example.com", 13);
     assert_non_null(x);
@@ -286,20 +260,20 @@ static void test_ct_positions_in_the_store(void **state)
     assert_int_equal(kill(pid, SIGKILL), 0);
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st));
-    assert_int_equal(count(alerts, "\"index\":1,"), 1);
-    assert_int_equal(count(alerts, "\"index\":3,"), 1);
+    assert_int_equal(testlib_count(alerts, "\"index\":1,"), 1);
+    assert_int_equal(testlib_count(alerts, "\"index\":3,"), 1);
     /* restarted: it resumes from the stored position, nothing checked again */
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":"), 2);
+    assert_int_equal(testlib_count(alerts, "\"kind\":"), 2);
     if (pg_url != NULL) {
         return;
     }
     /* the position is the store's: another (fresh) database starts from the beginning */
     assert_int_equal(write_config("pos2.db", ""), 0);
     assert_int_equal(round_once(), 0);
-    assert_int_equal(count(alerts, "\"kind\":\"ct_finding\""), 4);
-    assert_int_equal(count(alerts, "\"index\":1,"), 2);
-    assert_int_equal(count(alerts, "\"index\":3,"), 2);
+    assert_int_equal(testlib_count(alerts, "\"kind\":\"ct_finding\""), 4);
+    assert_int_equal(testlib_count(alerts, "\"index\":1,"), 2);
+    assert_int_equal(testlib_count(alerts, "\"index\":3,"), 2);
 }
 
 int main(void)

@@ -44,6 +44,7 @@
 #include <pinset/policy.h>
 
 #include "tls_server.h"
+#include "tmpdir.h"
 
 #define CLIENTS 8
 #define SWAPS   1000
@@ -57,12 +58,7 @@ static char dir[1024];
 
 static const char *path_of(const char *name)
 {
-    static char buf[4][1200];
-    static int next;
-    char *p = buf[next++ % 4];
-
-    snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-    return p;
+    return testlib_path(dir, name);
 }
 
 static void pin_b64(char *out, size_t cap, const char *cert)
