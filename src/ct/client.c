@@ -260,21 +260,17 @@ out:
 
 int ct_client_get_sth(ct_client *c, ct_sth *out, char *err, size_t errcap)
 {
-    json_t *j;
-    char *text;
+    char url[4096];
+    long status = 0;
     int rc;
 
-    if (get_json(c, "get-sth", &j, err, errcap) != 0) {
+    /* ct_sth_parse reads the JSON itself: the body goes to it as received */
+    if (fetch(c, "ct/v1/get-sth", &status, url, sizeof(url), err, errcap) != 0) {
         return -1;
     }
-    text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    if (text == NULL) {
-        snprintf(err, errcap, "out of memory");
-        return -1;
-    }
-    rc = ct_sth_parse(out, (const uint8_t *)text, strlen(text), err, errcap);
-    free(text);
+    rc = ct_sth_parse(out, c->body.p != NULL ? c->body.p : (const uint8_t *)"", c->body.len, err,
+                      errcap);
+    body_done(c);
     return rc;
 }
 
